@@ -1,6 +1,7 @@
 // The test environment's S3 server: what checkpoints and the data-lake sink need, through @aws-sdk/client-s3 as the engine uses it.
 import { createHash, randomBytes } from 'node:crypto';
 import {
+  AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateBucketCommand,
   CreateMultipartUploadCommand,
@@ -8,6 +9,7 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
@@ -42,6 +44,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   // Empties the bucket even when a test failed half way, so the server's folder does not fill up between runs.
+  const { Uploads } = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+  for (const { Key, UploadId } of Uploads ?? []) await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key, UploadId }));
   for (const key of await keys('')) await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
   await client.send(new DeleteBucketCommand({ Bucket: bucket }));
   client.destroy();

@@ -75,7 +75,8 @@ function initCluster(dir: string, data: string): Runner {
     rmSync(stamp, { force: true });
     rmSync(data, { recursive: true, force: true });
   }
-  mkdirSync(data, { recursive: true, mode: 0o700 });
+  // Default modes: a mode here would apply to every folder the recursive mkdir creates; initdb narrows the data dir to 0700 itself.
+  mkdirSync(data, { recursive: true });
   const as = runner(data);
   if (done) return as;
   const [command, args] = run(as, binary('initdb'), ['-D', data, '-U', superuser, '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync']);

@@ -64,7 +64,8 @@ export const s3: Service<S3Endpoint> = {
       const meta = join(dir, 'meta');
       mkdirSync(data, { recursive: true });
       mkdirSync(meta, { recursive: true });
-      const args = ['--port', `127.0.0.1:${port}`, '--region', s3.region, '--quiet', 'posix', '--sidecar', meta, data];
+      // One gateway process owns the folder, so the lock files it would leave per bucket and object (.vgwlocks) guard nothing.
+      const args = ['--port', `127.0.0.1:${port}`, '--region', s3.region, '--quiet', 'posix', '--sidecar', meta, '--disable-object-lock-file', data];
       startDaemon(paths, name, binary, args, { env: { ROOT_ACCESS_KEY: s3.accessKeyId, ROOT_SECRET_KEY: s3.secretAccessKey } });
     }
     await waitForDaemon(paths, name, `S3 server on 127.0.0.1:${port}`, () => answers(s3, port), 30_000);
