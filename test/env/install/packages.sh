@@ -17,6 +17,8 @@ for program in "${!needs[@]}"; do
 done
 # PostgreSQL's server binaries are not on PATH on Debian; they live in /usr/lib/postgresql/<major>/bin.
 compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || missing+=(postgresql)
+# Go fetches modules over HTTPS and trusts the system's CA bundle; minimal images lack it.
+dpkg -s ca-certificates >/dev/null 2>&1 || missing+=(ca-certificates)
 
 if ((${#missing[@]} > 0)); then
   if ! command -v apt-get >/dev/null 2>&1; then
@@ -39,7 +41,7 @@ fi
 # (bookworm's golang is 1.19, too old for these modules).
 go_bin=$(command -v go || { [[ -x /usr/local/go/bin/go ]] && echo /usr/local/go/bin/go; } || true)
 if [[ -z $go_bin ]]; then
-  echo "packages.sh: Go 1.25 or newer is required but not installed. Unpack the official linux-amd64 tarball into /usr/local/go (or put a go >= 1.25 on PATH), then rerun." >&2
+  echo "packages.sh: Go 1.25 or newer is required but not installed. Unpack go1.26.x linux-amd64 into /usr/local/go (the go.dev tarball, or the same tree from the Go module proxy: golang.org/toolchain@v0.0.1-go1.26.8.linux-amd64), or put a go >= 1.25 on PATH, then rerun." >&2
   exit 1
 fi
 go_version=$("$go_bin" env GOVERSION)
