@@ -20,11 +20,8 @@ function binary(program: string): string {
   return newest === undefined ? program : join(root, newest, 'bin', program);
 }
 
-/** Runs a PostgreSQL program as itself, or, when we are root (which PostgreSQL refuses), as the `postgres` system user. */
-interface Runner {
-  command: string;
-  prefix: string[];
-}
+/** How to run a PostgreSQL program: the command and arguments to spawn for it. */
+type Launch = (program: string, args: string[]) => [string, string[]];
 
 function postgresUser(): { uid: number; gid: number } {
   try {
@@ -36,22 +33,19 @@ function postgresUser(): { uid: number; gid: number } {
 }
 
 /**
- * As root the server runs as `postgres` through setpriv, which execs in place, so the pid file and the process group are the
- * server's own. The data dir under a root-only home (/root is 0700) is out of that user's reach; then, and only then, it keeps
- * CAP_DAC_READ_SEARCH to walk there. That is a test-only server on loopback with trust auth: keep it off shared machines.
+ * PostgreSQL refuses to run as root. As root, the data dir is handed to the `postgres` user and the programs run as that user
+ * through setpriv, which execs in place, so the pid file and the process group are the server's own. A data dir under a
+ * root-only home (/root is 0700) is out of that user's reach; then, and only then, it keeps CAP_DAC_READ_SEARCH to walk there.
+ * Either way it is a test-only server on loopback with trust auth: keep it off shared machines.
  */
-function runner(data: string): Runner {
-  if (process.getuid?.() !== 0) return { command: '', prefix: [] };
+function launcher(data: string): Launch {
+  if (process.getuid?.() !== 0) return (program, args) => [program, args];
   const owner = postgresUser();
   chownSync(data, owner.uid, owner.gid);
   const drop = [`--reuid=${owner.uid}`, `--regid=${owner.gid}`, '--init-groups'];
   const reachable = spawnSync('setpriv', [...drop, '--', 'test', '-w', data]).status === 0;
   const walk = reachable ? [] : ['--inh-caps=+dac_read_search', '--ambient-caps=+dac_read_search'];
-  return { command: 'setpriv', prefix: [...drop, ...walk, '--'] };
-}
-
-function run(runner: Runner, program: string, args: string[]): [string, string[]] {
-  return runner.command === '' ? [program, args] : [runner.command, [...runner.prefix, program, ...args]];
+  return (program, args) => ['setpriv', [...drop, ...walk, '--', program, ...args]];
 }
 
 function majorVersion(): string {
@@ -67,7 +61,7 @@ function majorVersion(): string {
 }
 
 /** Initialises the cluster once; a data dir of another major version, or one whose initdb did not finish, is made afresh. */
-function initCluster(dir: string, data: string): Runner {
+function initCluster(dir: string, data: string): Launch {
   const stamp = join(dir, 'initdb.done');
   const wanted = `postgres ${majorVersion()} superuser ${superuser}\n`;
   const done = existsSync(stamp) && readFileSync(stamp, 'utf8') === wanted;
@@ -77,16 +71,16 @@ function initCluster(dir: string, data: string): Runner {
   }
   // Default modes: a mode here would apply to every folder the recursive mkdir creates; initdb narrows the data dir to 0700 itself.
   mkdirSync(data, { recursive: true });
-  const as = runner(data);
-  if (done) return as;
-  const [command, args] = run(as, binary('initdb'), ['-D', data, '-U', superuser, '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync']);
+  const launch = launcher(data);
+  if (done) return launch;
+  const [command, args] = launch(binary('initdb'), ['-D', data, '-U', superuser, '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync']);
   const result = spawnSync(command, args, { encoding: 'utf8' });
   if (result.status !== 0) {
-    const hint = as.command === '' ? '' : `\n(initdb ran as the postgres user through setpriv; if it could not reach ${data}, set SLUICE_CACHE or SLUICE_RUN to a folder that user can reach)`;
+    const hint = process.getuid?.() !== 0 ? '' : `\n(initdb ran as the postgres user through setpriv; if it could not reach ${data}, set SLUICE_CACHE or SLUICE_RUN to a folder that user can reach)`;
     throw new Error(`initdb of ${data} failed: ${result.error?.message ?? ''}${result.stderr}${result.stdout}${hint}`);
   }
   writeFileSync(stamp, wanted);
-  return as;
+  return launch;
 }
 
 function serverArgs(data: string, port: number): string[] {
@@ -149,8 +143,8 @@ export const postgres: Service<PostgresEndpoint> = {
       if (await tcpOpen('127.0.0.1', port)) throw new Error(`127.0.0.1:${port} is taken by something that is not our PostgreSQL; stop it or set SLUICE_PG_PORT`);
       const dir = join(paths.run, name);
       const data = join(dir, 'data');
-      const as = initCluster(dir, data);
-      const [command, args] = run(as, binary('postgres'), serverArgs(data, port));
+      const launch = initCluster(dir, data);
+      const [command, args] = launch(binary('postgres'), serverArgs(data, port));
       startDaemon(paths, name, command, args);
     }
     await waitForDaemon(paths, name, `PostgreSQL on 127.0.0.1:${port}`, () => answers(url(port, 'postgres')), 60_000);
