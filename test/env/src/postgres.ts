@@ -3,8 +3,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { waitForDaemon } from './daemon-ready.js';
-import { daemonPid, portFrom, startDaemon, stopDaemon, tcpOpen, type EnvPaths } from './proc.js';
+import { daemonPid, portFrom, startDaemon, stopDaemon, tcpOpen, waitForDaemon, type EnvPaths } from './proc.js';
 import type { PostgresEndpoint, Service } from './service.js';
 
 const name = 'postgres';

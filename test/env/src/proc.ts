@@ -42,6 +42,8 @@ export function startDaemon(paths: EnvPaths, name: string, command: string, args
     stdio: ['ignore', log, log],
   });
   closeSync(log);
+  // A missing command is reported below by the missing pid; without a listener Node would crash on the 'error' event.
+  child.once('error', () => undefined);
   if (child.pid === undefined) throw new Error(`could not start ${name} (${command}): is it installed? Run: npm run env:install`);
   child.unref();
   writeFileSync(pidFile(paths, name), String(child.pid));
@@ -58,9 +60,14 @@ export function daemonPid(paths: EnvPaths, name: string): number | undefined {
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  // A daemon started by an earlier process lingers as a zombie until PID 1 reaps it: it has exited all the same.
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
+  } catch {
+    return true;
   }
 }
 
@@ -108,7 +115,7 @@ export async function waitFor(what: string, check: () => Promise<boolean>, optio
     if (await check().catch(() => false)) return;
     const now = Date.now();
     if (now - started > options.timeoutMs) {
-      const tail = options.log !== undefined && existsSync(options.log) ? readFileSync(options.log, 'utf8').split('\n').slice(-30).join('\n') : '';
+      const tail = options.log === undefined ? '' : logTail(options.log);
       throw new Error(`timed out after ${Math.round(options.timeoutMs / 1000)}s waiting for ${what}${options.log ? `; its log is ${options.log}` : ''}\n${tail}`);
     }
     if (now - lastReport >= 5000) {
@@ -139,4 +146,23 @@ export function tcpOpen(host: string, port: number): Promise<boolean> {
 export function portFrom(name: string, fallback: number): number {
   const value = process.env[name];
   return value === undefined ? fallback : Number(value);
+}
+
+/** Polls `healthy` until it holds; if the daemon `name` exits first, fails at once with its log's tail instead of at the timeout. */
+export async function waitForDaemon(paths: EnvPaths, name: string, what: string, healthy: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const log = logFile(paths, name);
+  let exited = false;
+  await waitFor(
+    what,
+    async () => {
+      exited = daemonPid(paths, name) === undefined;
+      return exited || healthy();
+    },
+    { timeoutMs, log },
+  );
+  if (exited) throw new Error(`${name} exited while starting (${what}); its log is ${log}\n${logTail(log)}`);
+}
+
+function logTail(log: string): string {
+  return existsSync(log) ? readFileSync(log, 'utf8').split('\n').slice(-30).join('\n') : '';
 }

@@ -2,8 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
-import { waitForDaemon } from './daemon-ready.js';
-import { daemonPid, portFrom, startDaemon, stopDaemon, tcpOpen, type EnvPaths } from './proc.js';
+import { daemonPid, portFrom, startDaemon, stopDaemon, tcpOpen, waitForDaemon, type EnvPaths } from './proc.js';
 import type { RedisEndpoint, Service } from './service.js';
 
 const name = 'redis';

@@ -3,8 +3,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
-import { waitForDaemon } from './daemon-ready.js';
-import { daemonPid, portFrom, startDaemon, stopDaemon, tcpOpen, type EnvPaths } from './proc.js';
+import { daemonPid, portFrom, startDaemon, stopDaemon, tcpOpen, waitForDaemon, type EnvPaths } from './proc.js';
 import type { S3Endpoint, Service } from './service.js';
 
 const installScript = fileURLToPath(new URL('../install/s3.sh', import.meta.url));
