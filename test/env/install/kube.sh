@@ -21,7 +21,9 @@ if warm; then
   exit 0
 fi
 
-command -v go >/dev/null || { echo "kube: go is not installed; install Go >= 1.25 (apt-get install golang-go is too old on Debian 12, use go.dev/dl)" >&2; exit 1; }
+# packages.sh accepts a Go unpacked in /usr/local/go that is not on PATH.
+PATH=$PATH:/usr/local/go/bin
+command -v go >/dev/null || { echo "kube: Go >= 1.25 is not installed; bash test/env/install/packages.sh says how to install it" >&2; exit 1; }
 mkdir -p "$BIN"
 # Two concurrent installs would race on the wrapper modules and the binaries.
 exec 9>"$DIR/.lock"
