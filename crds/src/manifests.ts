@@ -1,0 +1,119 @@
+// The three CRDs as shipped in crds/manifests, parsed once, for installers, the validator and the type generator.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+
+export const group = 'sluice.dev';
+export const version = 'v1alpha1';
+export const apiVersion = `${group}/${version}`;
+
+export const kinds = ['StreamJob', 'Topic', 'SchemaSubject'] as const;
+export type Kind = (typeof kinds)[number];
+
+/** The manifest file of each kind, in crds/manifests. */
+export const crdFiles: Readonly<Record<Kind, string>> = {
+  StreamJob: 'streamjobs.yaml',
+  Topic: 'topics.yaml',
+  SchemaSubject: 'schemasubjects.yaml',
+};
+
+/** Resolved from this module's own location, so it holds from src/ (tests, tsx) and from dist/ alike. */
+export const manifestsDir = fileURLToPath(new URL('../manifests/', import.meta.url));
+
+export type FieldValueErrorReason = 'FieldValueInvalid' | 'FieldValueForbidden' | 'FieldValueRequired' | 'FieldValueDuplicate';
+
+/** One `x-kubernetes-validations` entry. */
+export interface ValidationRule {
+  rule: string;
+  message?: string;
+  fieldPath?: string;
+  reason?: FieldValueErrorReason;
+}
+
+/** The subset of apiextensions.k8s.io/v1 JSONSchemaProps that a structural CRD schema uses. */
+export interface JSONSchemaProps {
+  type?: 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean';
+  description?: string;
+  format?: string;
+  properties?: Record<string, JSONSchemaProps>;
+  additionalProperties?: JSONSchemaProps | boolean;
+  items?: JSONSchemaProps;
+  required?: string[];
+  enum?: unknown[];
+  default?: unknown;
+  nullable?: boolean;
+  pattern?: string;
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: boolean;
+  exclusiveMaximum?: boolean;
+  minLength?: number;
+  maxLength?: number;
+  minItems?: number;
+  maxItems?: number;
+  minProperties?: number;
+  maxProperties?: number;
+  anyOf?: JSONSchemaProps[];
+  'x-kubernetes-int-or-string'?: boolean;
+  'x-kubernetes-preserve-unknown-fields'?: boolean;
+  'x-kubernetes-list-type'?: 'atomic' | 'set' | 'map';
+  'x-kubernetes-list-map-keys'?: string[];
+  'x-kubernetes-validations'?: ValidationRule[];
+}
+
+export interface PrinterColumn {
+  name: string;
+  type: string;
+  jsonPath: string;
+  description?: string;
+}
+
+/** A CustomResourceDefinition as plain JSON, the way `kubectl apply` sends it. */
+export interface CustomResourceDefinition {
+  apiVersion: 'apiextensions.k8s.io/v1';
+  kind: 'CustomResourceDefinition';
+  metadata: { name: string; labels?: Record<string, string> };
+  spec: {
+    group: string;
+    scope: 'Namespaced' | 'Cluster';
+    names: { kind: string; listKind: string; plural: string; singular: string; shortNames?: string[]; categories?: string[] };
+    versions: {
+      name: string;
+      served: boolean;
+      storage: boolean;
+      subresources?: { status?: object; scale?: { specReplicasPath: string; statusReplicasPath: string; labelSelectorPath?: string } };
+      additionalPrinterColumns?: PrinterColumn[];
+      schema: { openAPIV3Schema: JSONSchemaProps };
+    }[];
+  };
+}
+
+const parsed = new Map<Kind, CustomResourceDefinition>();
+
+function load(kind: Kind): CustomResourceDefinition {
+  let crd = parsed.get(kind);
+  if (crd === undefined) {
+    const text = readFileSync(`${manifestsDir}${crdFiles[kind]}`, 'utf8');
+    // The manifests reuse schema fragments through YAML anchors and merge keys; the JSON round trip unshares them.
+    crd = JSON.parse(JSON.stringify(parse(text, { merge: true, maxAliasCount: -1 }))) as CustomResourceDefinition;
+    parsed.set(kind, crd);
+  }
+  return crd;
+}
+
+/** A fresh copy of one kind's CRD, safe to change. */
+export function crdManifest(kind: Kind): CustomResourceDefinition {
+  return structuredClone(load(kind));
+}
+
+/** Fresh copies of the three CRDs, to install or inspect. */
+export function crdManifests(): CustomResourceDefinition[] {
+  return kinds.map(crdManifest);
+}
+
+/** The served version's openAPIV3Schema of a kind, shared and not to be changed. */
+export function openAPISchema(kind: Kind): JSONSchemaProps {
+  const served = load(kind).spec.versions.find((v) => v.name === version);
+  if (served === undefined) throw new Error(`${crdFiles[kind]} serves no version ${version}`);
+  return served.schema.openAPIV3Schema;
+}
