@@ -1,1 +1,15 @@
-export {};
+/**
+ * @sluice/runtime — the Sluice stream processing engine: event time, windows, aggregates, keyed
+ * state and the DataStream API the job YAML compiles onto. One line per module.
+ */
+export * from './time/duration.js';
+export * from './time/watermark.js';
+export * from './window/assigners.js';
+export * from './window/operator.js';
+export * from './aggregate/accumulator.js';
+export * from './aggregate/aggregates.js';
+export * from './state/keyed.js';
+export * from './dataflow/operator.js';
+export * from './dataflow/keys.js';
+export * from './dataflow/datastream.js';
+export * from './dataflow/task.js';
