@@ -28,10 +28,6 @@ export class TimerQueue {
   readonly #heap: Timer[] = [];
   readonly #queued = new Set<string>();
 
-  get size(): number {
-    return this.#heap.length;
-  }
-
   add(timer: Timer): void {
     const id = idOf(timer);
     if (this.#queued.has(id)) return;
