@@ -60,8 +60,19 @@ function failure(rule: ValidationRule, path: string, value: unknown, schema: JSO
   }
 }
 
-function firstLine(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+/** cel-js's words for an evaluation error, and cel-go's (the API server's) for the same error. */
+const celGoWording: [RegExp, (match: RegExpMatchArray) => string][] = [
+  [/^Invalid duration string: /, () => "type conversion error from 'string' to 'google.protobuf.Duration'"],
+  [/^No such key: (.*)$/, (match) => `no such key: ${match[1]}`],
+];
+
+function evaluationError(error: unknown): string {
+  const line = (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+  for (const [pattern, wording] of celGoWording) {
+    const match = line.match(pattern);
+    if (match !== null) return wording(match);
+  }
+  return line;
 }
 
 /** The node's own rules; `old` is undefined when there is no earlier value to compare with. */
@@ -74,7 +85,7 @@ function checkNode(value: unknown, old: unknown, schema: JSONSchemaProps, path: 
     try {
       program = compile(rule.rule);
     } catch (error) {
-      errors.push(fieldError.invalid(path, schema.type ?? '', `rule compile error: ${firstLine(error)}`));
+      errors.push(fieldError.invalid(path, schema.type ?? '', `rule compile error: ${evaluationError(error)}`));
       continue;
     }
     if (program.usesOldSelf && old === undefined) continue;
@@ -82,7 +93,7 @@ function checkNode(value: unknown, old: unknown, schema: JSONSchemaProps, path: 
     try {
       result = program.program(activation);
     } catch (error) {
-      errors.push(fieldError.invalid(path, schema.type ?? '', `${firstLine(error)} evaluating rule: ${ruleMessage(rule)}`));
+      errors.push(fieldError.invalid(path, schema.type ?? '', `${evaluationError(error)} evaluating rule: ${ruleMessage(rule)}`));
       continue;
     }
     if (result !== true) errors.push(failure(rule, path, value, schema));

@@ -111,9 +111,18 @@ export function crdManifests(): CustomResourceDefinition[] {
   return kinds.map(crdManifest);
 }
 
-/** The served version's openAPIV3Schema of a kind, shared and not to be changed. */
-export function openAPISchema(kind: Kind): JSONSchemaProps {
+function served(kind: Kind): CustomResourceDefinition['spec']['versions'][number] {
   const served = load(kind).spec.versions.find((v) => v.name === version);
   if (served === undefined) throw new Error(`${crdFiles[kind]} serves no version ${version}`);
-  return served.schema.openAPIV3Schema;
+  return served;
+}
+
+/** The served version's openAPIV3Schema of a kind, shared and not to be changed. */
+export function openAPISchema(kind: Kind): JSONSchemaProps {
+  return served(kind).schema.openAPIV3Schema;
+}
+
+/** Where the scale subresource of a kind reads its desired replicas (`.spec.parallelism`), if it has one. */
+export function specReplicasPath(kind: Kind): string | undefined {
+  return served(kind).subresources?.scale?.specReplicasPath;
 }

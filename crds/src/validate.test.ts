@@ -104,6 +104,7 @@ describe('validateManifest', () => {
   it('words schema errors as the API server does and skips the CEL rules after a blocking one', () => {
     expect(lines(validateManifest(job((s) => wrong(s, 'parallelism', 'two'))).errors)).toEqual([
       'spec.parallelism: Invalid value: "string": spec.parallelism in body must be of type integer: "string"',
+      '.spec.parallelism: Invalid value: 0: .spec.parallelism accessor error: two is of the type string, expected int64',
       '<nil>: Invalid value: null: some validation rules were not checked because the object was invalid; correct the existing errors to complete validation',
     ]);
     expect(lines(validateManifest(job((s) => wrong(s, 'sinks', undefined))).errors)[0]).toBe('spec.sinks: Required value');
@@ -112,6 +113,10 @@ describe('validateManifest', () => {
     );
     expect(lines(validateManifest(job((s) => (s.parallelism = 0))).errors)).toEqual([
       'spec.parallelism: Invalid value: 0: spec.parallelism in body should be greater than or equal to 1',
+    ]);
+    expect(lines(validateManifest(job((s) => (s.parallelism = -1))).errors)).toEqual([
+      'spec.parallelism: Invalid value: -1: spec.parallelism in body should be greater than or equal to 1',
+      '.spec.parallelism: Invalid value: -1: should be a non-negative integer',
     ]);
     expect(lines(validateManifest(job((s) => (s.autoscaler = { targetUtilization: 0 }))).errors)).toEqual([
       'spec.autoscaler.targetUtilization: Invalid value: 0: spec.autoscaler.targetUtilization in body should be greater than 0',

@@ -4,10 +4,11 @@ import { checkRules } from './cel-rules.js';
 import { applyDefaults } from './defaulting.js';
 import { fieldError, type FieldError } from './field-error.js';
 import { checkListTypes } from './list-types.js';
-import { apiVersion, kinds, openAPISchema, type JSONSchemaProps, type Kind } from './manifests.js';
+import { apiVersion, kinds, openAPISchema, specReplicasPath, type JSONSchemaProps, type Kind } from './manifests.js';
 import { checkMetadata } from './metadata.js';
 import { checkSchema, compileSchema } from './openapi.js';
 import { pruneUnknownFields } from './pruning.js';
+import { checkScale } from './scale.js';
 import { isObject, type JSONObject } from './structural.js';
 
 export interface ValidateOptions {
@@ -65,7 +66,7 @@ const notCheckedMessage = 'some validation rules were not checked because the ob
 
 /**
  * Validates a StreamJob, Topic or SchemaSubject manifest as the API server would on create (or, with `old`, on update):
- * strict field validation, defaults, the OpenAPI schema, list types and the CEL rules. Errors name the field
+ * strict field validation, defaults, the OpenAPI schema, the scale subresource's replicas, list types and the CEL rules. Errors name the field
  * (`spec.pipeline[2].window.size`) and are worded as the API server words them.
  */
 export function validateManifest(manifest: unknown, options: ValidateOptions = {}): ValidationResult {
@@ -81,7 +82,8 @@ export function validateManifest(manifest: unknown, options: ValidateOptions = {
   applyDefaults(object, schema);
   const metadata = checkMetadata(object.metadata);
   const openapi = checkSchema(validate, object);
-  errors.push(...metadata.errors, ...openapi.errors, ...checkListTypes(object, schema));
+  const replicasPath = specReplicasPath(kind);
+  errors.push(...metadata.errors, ...openapi.errors, ...(replicasPath === undefined ? [] : checkScale(object, replicasPath)), ...checkListTypes(object, schema));
 
   if (metadata.blocking || openapi.blocking) {
     errors.push(fieldError.invalid('<nil>', null, notCheckedMessage));
