@@ -13,3 +13,4 @@ export * from './dataflow/operator.js';
 export * from './dataflow/keys.js';
 export * from './dataflow/datastream.js';
 export * from './dataflow/task.js';
+export * from './compiler/index.js';

@@ -1,0 +1,159 @@
+// CEL expressions over records (@marcbachmann/cel-js): parsed and checked once per job, evaluated per record with the record's fields as variables.
+import { Environment } from '@marcbachmann/cel-js';
+import { messageOf, showValue } from '../error-message.js';
+
+/** An expression that does not parse or check; the message says where and what is wrong, without the field path (the compiler adds it). */
+export class CelCompileError extends Error {
+  readonly code = 'SLUICE_E_CEL';
+}
+
+/** An expression that failed on one record (a missing field, no such overload); the message becomes that record's dead-letter reason. */
+export class CelEvaluationError extends Error {
+  readonly code = 'SLUICE_E_CEL_EVAL';
+}
+
+/** A compiled expression: call it with a record, get a plain JSON-safe value back. */
+export interface CelExpression {
+  /** The expression as written. */
+  readonly source: string;
+  /** What the checker knows the result to be: `bool`, `string`, `int`, …, or `dyn` when it depends on the record. */
+  readonly resultType: string;
+  /** Evaluates over one record; throws CelEvaluationError. Integers come back as numbers, timestamps as ISO-8601 strings. */
+  evaluate(record: Record<string, unknown>): unknown;
+}
+
+/** The variable that holds the whole record, as in Kubernetes' CEL rules: `has(self.amount)`, `self["field-with-dash"]`. */
+export const RECORD_VARIABLE = 'self';
+
+type Arithmetic = (a: number, b: number) => number;
+
+const ARITHMETIC: Record<string, Arithmetic> = {
+  '+': (a, b) => a + b,
+  '-': (a, b) => a - b,
+  '*': (a, b) => a * b,
+  '/': (a, b) => a / b,
+};
+
+/**
+ * One environment for every job. Record fields are undeclared variables of type dyn. JSON has one kind of number,
+ * which CEL reads as double; so that `amount * 2` works as users expect instead of failing with "no such overload",
+ * doubles and int literals mix in arithmetic, giving a double.
+ */
+function createEnvironment(): Environment {
+  const environment = new Environment({ unlistedVariablesAreDyn: true, homogeneousAggregateLiterals: false });
+  for (const [operator, apply] of Object.entries(ARITHMETIC)) {
+    environment.registerOperator(`double ${operator} int`, (a: number, b: bigint) => apply(a, Number(b)));
+    environment.registerOperator(`int ${operator} double`, (a: bigint, b: number) => apply(Number(a), b));
+  }
+  return environment;
+}
+
+let shared: Environment | undefined;
+
+function environment(): Environment {
+  shared ??= createEnvironment();
+  return shared;
+}
+
+/** cel-js's message without its source excerpt, with the column it points at: one line, as field errors are. */
+function describe(error: unknown): string {
+  const summary = messageOf(error).split('\n')[0]!.trim();
+  const start = (error as { range?: { start?: unknown } }).range?.start;
+  return typeof start === 'number' ? `${summary} (column ${start + 1})` : summary;
+}
+
+/** Why one evaluation failed, in the record's terms where cel-js speaks of variables. */
+function evaluationReason(error: unknown): string {
+  const summary = messageOf(error).split('\n')[0]!.trim();
+  const unknown = /^Unknown variable: (.+)$/.exec(summary);
+  return unknown === null ? summary : `the record has no field ${unknown[1]!}; guard it with has(self.${unknown[1]!})`;
+}
+
+interface AstLike {
+  op: string;
+  args: unknown;
+}
+
+function isAst(value: unknown): value is AstLike {
+  return typeof value === 'object' && value !== null && 'op' in value && 'args' in value;
+}
+
+/** Whether the expression names the variable `self`, so that only those expressions pay for the extra binding. */
+function mentionsRecordVariable(node: unknown): boolean {
+  if (Array.isArray(node)) return node.some(mentionsRecordVariable);
+  if (!isAst(node)) return false;
+  if (node.op === 'id') return node.args === RECORD_VARIABLE;
+  return mentionsRecordVariable(node.args);
+}
+
+/** Parses and type-checks `source`; throws CelCompileError with cel-js's message (it points at the column). */
+export function compileCel(source: string): CelExpression {
+  if (typeof source !== 'string' || source.trim() === '') throw new CelCompileError('is empty; write a CEL expression such as amount > 100.0');
+  let program: ReturnType<Environment['parse']>;
+  try {
+    program = environment().parse(source);
+  } catch (error) {
+    throw new CelCompileError(`is not valid CEL: ${describe(error)}`);
+  }
+  const checked = program.check();
+  if (!checked.valid) throw new CelCompileError(`does not type-check: ${describe(checked.error)}`);
+  const bindsRecord = mentionsRecordVariable(program.ast);
+  return {
+    source,
+    resultType: checked.type ?? 'dyn',
+    evaluate(record) {
+      let result: unknown;
+      try {
+        result = program(bindsRecord ? { ...record, [RECORD_VARIABLE]: record } : record);
+      } catch (error) {
+        throw new CelEvaluationError(`${JSON.stringify(source)} failed: ${evaluationReason(error)}`);
+      }
+      return toJson(result, source);
+    },
+  };
+}
+
+/** A CEL value as plain JSON: int and uint as numbers, timestamps as ISO-8601, durations as CEL's "1800s", maps as objects. */
+export function toJson(value: unknown, source: string): unknown {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      if (!Number.isFinite(value)) throw new CelEvaluationError(`${JSON.stringify(source)} gave ${value}, which JSON cannot hold`);
+      return value;
+    case 'bigint': {
+      const number = Number(value);
+      if (!Number.isSafeInteger(number)) throw new CelEvaluationError(`${JSON.stringify(source)} gave ${value}, beyond the integers JSON holds exactly (±2^53)`);
+      return number;
+    }
+    case 'object':
+      return objectToJson(value, source);
+    default:
+      throw new CelEvaluationError(`${JSON.stringify(source)} gave a ${typeof value}, which has no JSON form`);
+  }
+}
+
+function objectToJson(value: object | null, source: string): unknown {
+  if (value === null) return null;
+  if (Array.isArray(value)) return value.map((element) => toJson(element, source));
+  if (value instanceof Date) return value.toISOString();
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
+  if (value instanceof Map) {
+    const object: Record<string, unknown> = {};
+    for (const [key, element] of value) object[String(key)] = toJson(element, source);
+    return object;
+  }
+  const prototype = Object.getPrototypeOf(value) as object | null;
+  if (prototype === Object.prototype || prototype === null) {
+    const object: Record<string, unknown> = {};
+    for (const [key, element] of Object.entries(value)) object[key] = toJson(element, source);
+    return object;
+  }
+  // cel-js's own types: UnsignedInt (valueOf gives a bigint), Duration (toString gives "1800s"), types.
+  const primitive: unknown = (value as { valueOf(): unknown }).valueOf();
+  if (typeof primitive === 'bigint') return toJson(primitive, source);
+  const text = (value as { toString(): string }).toString();
+  if (text === '[object Object]') throw new CelEvaluationError(`${JSON.stringify(source)} gave ${showValue(value)}, which has no JSON form`);
+  return text;
+}

@@ -1,0 +1,57 @@
+// A compiled job: the dataflow plus everything a runner needs around it (its source, event time, sinks and side outputs).
+import type { Dataflow } from '../dataflow/datastream.js';
+import type { GeneratorOptions } from '../connectors/generator/options.js';
+import type { CelExpression } from './cel.js';
+
+export type EventTimeFormat = 'iso8601' | 'epoch-millis' | 'epoch-seconds';
+
+/** Where a record's event time comes from; without it, a record is stamped with the time it is read. */
+export interface EventTime {
+  field: string;
+  format: EventTimeFormat;
+  /** Milliseconds. */
+  maxOutOfOrderness: number;
+  /** Milliseconds; absent: an idle partition holds the watermark back until it has records again. */
+  idleTimeout?: number;
+  /** The record's event time in epoch ms; throws an Error whose message is the record's dead-letter reason. */
+  extract(record: Record<string, unknown>): number;
+}
+
+export type JobSource =
+  | { name: string; kind: 'kafka'; topic: string; startingOffsets: 'earliest' | 'latest' }
+  | { name: string; kind: 'generator'; options: GeneratorOptions }
+  | { name: string; kind: 'file'; path: string };
+
+export type JobSink =
+  | { name: string; kind: 'kafka'; topic: string; key?: string }
+  | {
+      name: string;
+      kind: 'redis';
+      key: string;
+      /** The value to store, computed from the result; absent: the whole result as JSON. */
+      value?: CelExpression;
+      dataType: 'string' | 'hash';
+      /** Milliseconds; absent: keys never expire. */
+      ttl?: number;
+    }
+  | { name: string; kind: 'file'; path: string }
+  | { name: string; kind: 'stdout'; format: 'json' | 'pretty' };
+
+/** A side output (late records, dead letters): a Kafka topic or a JSON-lines file; absent, they are counted and dropped. */
+export interface SideOutput {
+  topic?: string;
+  file?: string;
+}
+
+export interface CompiledJob {
+  /** metadata.name. */
+  name: string;
+  source: JobSource;
+  eventTime?: EventTime;
+  dataflow: Dataflow;
+  sinks: JobSink[];
+  lateOutput?: SideOutput;
+  deadLetter?: SideOutput;
+  /** Milliseconds between commits (default 100 ms). */
+  commitInterval: number;
+}

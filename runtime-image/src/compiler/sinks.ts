@@ -1,0 +1,110 @@
+// spec.sinks, spec.lateOutput and spec.deadLetter: compiled and checked; sinks the engine has not got yet are refused by name.
+import { parseKeyTemplate } from '../connectors/key-template.js';
+import { showValue } from '../error-message.js';
+import { compileCel } from './cel.js';
+import type { JobSink, SideOutput } from './job.js';
+import type { Problems } from './problems.js';
+import { isObject, positiveDuration, setKeys } from './values.js';
+
+const KINDS = ['kafka', 'redis', 'postgres', 's3', 'file', 'stdout'] as const;
+const INSTEAD = 'use a kafka, redis, file or stdout sink for now';
+
+export function compileSinks(problems: Problems, list: unknown): JobSink[] {
+  if (!Array.isArray(list) || list.length === 0) {
+    problems.add('spec.sinks', 'name at least one sink, for example { name: out, stdout: {} }');
+    return [];
+  }
+  const sinks: JobSink[] = [];
+  for (const [index, item] of (list as unknown[]).entries()) {
+    if (!isObject(item)) {
+      problems.add(`spec.sinks[${index}]`, 'must be an object with a name and one sink');
+      continue;
+    }
+    const sink = compileSink(problems, `spec.sinks[${index}]`, item);
+    if (sink !== undefined) sinks.push(sink);
+  }
+  return sinks;
+}
+
+function compileSink(problems: Problems, path: string, spec: Record<string, unknown>): JobSink | undefined {
+  const name = typeof spec.name === 'string' ? spec.name : `sink-${path}`;
+  const kinds = setKeys(spec, KINDS);
+  if (kinds.length !== 1) {
+    problems.add(path, `set exactly one of ${KINDS.join(', ')}${kinds.length > 1 ? `, not ${kinds.join(' and ')}` : ''}`);
+    return undefined;
+  }
+  const kind = kinds[0]! as (typeof KINDS)[number];
+  const body = spec[kind];
+  const at = `${path}.${kind}`;
+  if (!isObject(body)) {
+    problems.add(at, `must be an object with the ${kind} sink's settings`);
+    return undefined;
+  }
+  switch (kind) {
+    case 'postgres':
+      problems.notYet(at, 'the PostgreSQL sink', INSTEAD);
+      return undefined;
+    case 's3':
+      problems.notYet(at, 'the S3 sink', INSTEAD);
+      return undefined;
+    case 'kafka': {
+      if (body.format === 'avro' || body.format === 'json-schema') problems.notYet(`${at}.format`, `format ${body.format}`, 'use format json for now');
+      if (typeof body.topic !== 'string' || body.topic === '') problems.add(`${at}.topic`, 'name the Kafka topic to write, for example fraud-features');
+      const key = template(problems, `${at}.key`, body.key);
+      if (typeof body.topic !== 'string' || key === null) return undefined;
+      return key === undefined ? { name, kind, topic: body.topic } : { name, kind, topic: body.topic, key };
+    }
+    case 'redis': {
+      const key = template(problems, `${at}.key`, body.key);
+      if (key === undefined) problems.add(`${at}.key`, 'is required: a key template such as fraud_features:{customer_id}:txn_count_5m');
+      const value = body.value === undefined ? undefined : problems.attempt(`${at}.value`, () => compileCel(body.value as string));
+      const dataType = body.dataType ?? 'string';
+      if (dataType !== 'string' && dataType !== 'hash') problems.add(`${at}.dataType`, `${showValue(dataType)} is not a Redis data type; use string or hash`);
+      if (dataType === 'hash' && body.value !== undefined) problems.add(`${at}.value`, 'a hash stores every field of the result; remove value, or use dataType string');
+      const ttl = body.ttl === undefined ? undefined : positiveDuration(problems, `${at}.ttl`, body.ttl);
+      if (typeof key !== 'string' || (body.value !== undefined && value === undefined) || (body.ttl !== undefined && ttl === undefined)) return undefined;
+      const sink: JobSink = { name, kind, key, dataType: dataType === 'hash' ? 'hash' : 'string' };
+      if (value !== undefined) sink.value = value;
+      if (ttl !== undefined) sink.ttl = ttl;
+      return sink;
+    }
+    case 'file':
+      if (typeof body.path !== 'string' || body.path === '') {
+        problems.add(`${at}.path`, 'name the file to append JSON lines to');
+        return undefined;
+      }
+      return { name, kind, path: body.path };
+    case 'stdout': {
+      const format = body.format ?? 'json';
+      if (format !== 'json' && format !== 'pretty') {
+        problems.add(`${at}.format`, `${showValue(format)} is not a stdout format; use json or pretty`);
+        return undefined;
+      }
+      return { name, kind, format };
+    }
+  }
+}
+
+/** A key template, checked; undefined when absent, null after a problem. */
+function template(problems: Problems, path: string, value: unknown): string | undefined | null {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') {
+    problems.add(path, `${showValue(value)} is not a key template such as {customer_id}`);
+    return null;
+  }
+  return problems.attempt(path, () => parseKeyTemplate(value).template) ?? null;
+}
+
+export function compileSideOutput(problems: Problems, path: string, spec: unknown): SideOutput | undefined {
+  if (spec === undefined || spec === null) return undefined;
+  if (!isObject(spec)) {
+    problems.add(path, 'must be an object with topic or file');
+    return undefined;
+  }
+  const set = setKeys(spec, ['topic', 'file']);
+  if (set.length !== 1) {
+    problems.add(path, set.length === 0 ? 'set topic (a Kafka topic) or file (a JSON-lines file)' : 'set topic or file, not both');
+    return undefined;
+  }
+  return set[0] === 'topic' ? { topic: String(spec.topic) } : { file: String(spec.file) };
+}
