@@ -192,6 +192,15 @@ const ruleCases: RuleCase[] = [
     message: 'every source after the first must be read by a join step',
   },
   {
+    name: 'two pipeline steps with one id',
+    manifest: job((s) => {
+      pipeline(s)[0]!.id = 'velocity';
+      pipeline(s)[1]!.id = 'velocity';
+    }),
+    path: 'spec.pipeline',
+    message: "spec.pipeline[].id names a step's state, so each id may appear once",
+  },
+  {
     name: 'a source that is both kafka and file',
     manifest: job((s) => (s.sources[0]!.file = { path: 'transactions.jsonl' })),
     path: 'spec.sources[0]',

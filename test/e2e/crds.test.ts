@@ -3,18 +3,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import {
-  ApiextensionsV1Api,
-  ApiException,
-  CoreV1Api,
-  CustomObjectsApi,
-  KubeConfig,
-  loadYaml,
-  type V1CustomResourceDefinition,
-} from '@kubernetes/client-node';
+import { ApiextensionsV1Api, ApiException, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { crdManifests, formatFieldError, group, validateManifest, version, type FieldError } from '@sluice/crds';
 import { parseAllDocuments } from 'yaml';
 import { readEndpoints } from '../env/src/endpoints.js';
+import { installCrds } from './install-crds.js';
 
 const examplesDir = fileURLToPath(new URL('../../examples/', import.meta.url));
 const invalidDir = fileURLToPath(new URL('./invalid/', import.meta.url));
@@ -29,8 +22,6 @@ const objects = kubeconfig.makeApiClient(CustomObjectsApi);
 
 const plurals = new Map(crdManifests().map((crd) => [crd.spec.names.kind, crd.spec.names.plural]));
 const namespace = `sluice-crds-${randomBytes(4).toString('hex')}`;
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function documents(file: string): Manifest[] {
   return parseAllDocuments(readFileSync(file, 'utf8')).map((document) => document.toJS() as Manifest);
@@ -53,35 +44,6 @@ function refusal(error: unknown): FieldError[] {
 
 const byPath = (a: FieldError, b: FieldError): number => formatFieldError(a).localeCompare(formatFieldError(b));
 
-/** Creates a CRD, or replaces the one installed (another test may have installed an older one). */
-async function install(crd: V1CustomResourceDefinition): Promise<void> {
-  const name = crd.metadata!.name!;
-  for (;;) {
-    try {
-      await extensions.createCustomResourceDefinition({ body: crd });
-      return;
-    } catch (error) {
-      if (status(error).code !== 409) throw error;
-    }
-    const installed = await extensions.readCustomResourceDefinition({ name });
-    try {
-      await extensions.replaceCustomResourceDefinition({ name, body: { ...crd, metadata: { ...crd.metadata, resourceVersion: installed.metadata!.resourceVersion } } });
-      return;
-    } catch (error) {
-      // Someone changed it between our read and our write: read again.
-      if (status(error).code !== 409) throw error;
-    }
-  }
-}
-
-async function established(name: string): Promise<void> {
-  for (;;) {
-    const crd = await extensions.readCustomResourceDefinition({ name });
-    if (crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) return;
-    await sleep(100);
-  }
-}
-
 function target(manifest: Manifest) {
   const plural = plurals.get(manifest.kind);
   if (plural === undefined) throw new Error(`${manifest.kind} is not a Sluice kind`);
@@ -102,7 +64,7 @@ async function remove(manifest: Manifest): Promise<void> {
 }
 
 beforeAll(async () => {
-  for (const crd of crdManifests()) await install(loadYaml<V1CustomResourceDefinition>(JSON.stringify(crd)));
+  await installCrds(kubeconfig);
   await core.createNamespace({ body: { metadata: { name: namespace } } });
 });
 
@@ -111,8 +73,15 @@ afterAll(async () => {
 });
 
 describe('the CRDs in the API server', () => {
-  it('install and become Established', async () => {
-    for (const crd of crdManifests()) await established(crd.metadata.name);
+  it('install and become Established, with their printer columns, short names and scale subresource', async () => {
+    for (const crd of crdManifests()) {
+      const installed = await extensions.readCustomResourceDefinition({ name: crd.metadata.name });
+      expect(installed.status?.conditions?.find((c) => c.type === 'Established')?.status).toBe('True');
+      expect(installed.status?.acceptedNames?.shortNames).toEqual(crd.spec.names.shortNames);
+      const served = installed.spec.versions[0]!;
+      expect(served.additionalPrinterColumns?.map((c) => c.name)).toEqual(crd.spec.versions[0]!.additionalPrinterColumns?.map((c) => c.name));
+      expect(served.subresources?.scale?.specReplicasPath).toBe(crd.spec.versions[0]!.subresources?.scale?.specReplicasPath);
+    }
   });
 
   const examples = readdirSync(examplesDir, { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.yaml'));
@@ -123,6 +92,17 @@ describe('the CRDs in the API server', () => {
       expect(stored.spec).toEqual((validateManifest(manifest).manifest as Manifest).spec);
       await remove(manifest);
     }
+  });
+
+  it('scale a StreamJob through its scale subresource, as kubectl scale and an HPA do', async () => {
+    const job = { ...documents(`${examplesDir}fraud-velocity/job.yaml`)[0]!, metadata: { name: 'scaled' } };
+    await create(job);
+    const scale = (await objects.getNamespacedCustomObjectScale({ ...target(job), name: 'scaled' })) as { spec: { replicas: number } };
+    expect(scale.spec.replicas).toBe(1);
+    await objects.replaceNamespacedCustomObjectScale({ ...target(job), name: 'scaled', body: { ...scale, spec: { replicas: 3 } } });
+    const scaled = (await objects.getNamespacedCustomObject({ ...target(job), name: 'scaled' })) as { spec: { parallelism: number } };
+    expect(scaled.spec.parallelism).toBe(3);
+    await remove(job);
   });
 
   const invalid = readdirSync(invalidDir).filter((file) => file.endsWith('.yaml'));
