@@ -1,6 +1,7 @@
-// `streamctl validate <file…>`: the API server's schema and CEL rules, checked locally, every error naming its field.
+// `streamctl validate <file…>`: the API server's schema and CEL rules, then the job compiler, checked locally, every error naming its field.
 import { readFileSync } from 'node:fs';
-import { validateManifest } from '@sluice/crds';
+import { type FieldError, validateManifest } from '@sluice/crds';
+import { compileJob } from '@sluice/runtime';
 import type { CommandModule } from 'yargs';
 import { parseAllDocuments } from 'yaml';
 
@@ -22,10 +23,24 @@ export function validateFiles(files: string[]): string[] {
       const manifest: unknown = document.toJS();
       if (manifest === null || manifest === undefined) return;
       const name = describe(manifest);
-      for (const error of validateManifest(manifest).errors) problems.push(`${where} ${name}: ${error.path}: ${error.message}`);
+      for (const error of checkManifest(manifest)) problems.push(`${where} ${name}: ${error.path}: ${error.message}`);
     });
   }
   return problems;
+}
+
+/**
+ * The API server's verdict, then, for a StreamJob, the job compiler's on the manifest as the API server would store it
+ * (defaults filled in): what the engine cannot run although the schema allows it. On a field the schema faulted, the
+ * compiler's line follows the API server's, as it says the fix; problems beneath that field are left to the next run.
+ */
+export function checkManifest(manifest: unknown): FieldError[] {
+  const { errors, manifest: stored } = validateManifest(manifest);
+  if ((manifest as { kind?: unknown }).kind !== 'StreamJob') return errors;
+  const compiled = compileJob(stored);
+  if (compiled.ok) return errors;
+  const faulted = (path: string) => errors.some((error) => path.startsWith(`${error.path}.`) || path.startsWith(`${error.path}[`));
+  return [...errors, ...compiled.problems.filter((problem) => !faulted(problem.path))];
 }
 
 function describe(manifest: unknown): string {
@@ -35,7 +50,7 @@ function describe(manifest: unknown): string {
 
 export const validateCommand: CommandModule<object, ValidateArgs> = {
   command: 'validate <files..>',
-  describe: 'check StreamJob, Topic and SchemaSubject manifests against the CRD schemas and their CEL rules',
+  describe: 'check StreamJob, Topic and SchemaSubject manifests against the CRD schemas and their CEL rules, and compile StreamJobs as the runtime will',
   builder: (yargs) =>
     yargs
       .positional('files', { type: 'string', array: true, demandOption: true, describe: 'YAML files, several documents each allowed' })
