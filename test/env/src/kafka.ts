@@ -1,0 +1,175 @@
+// Apache Kafka in KRaft mode, one combined broker+controller node on loopback, run from the jars that install/kafka.sh fetched.
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { Kafka, logLevel } from 'kafkajs';
+import { daemonPid, logFile, portFrom, sleep, startDaemon, stopDaemon, tcpOpen, waitFor, type EnvPaths } from './proc.js';
+import type { KafkaEndpoint, Service } from './service.js';
+
+const installScript = fileURLToPath(new URL('../install/kafka.sh', import.meta.url));
+const name = 'kafka';
+
+interface KafkaLayout {
+  home: string;
+  lib: string;
+  log4j: string;
+  dir: string;
+  data: string;
+  properties: string;
+  port: number;
+  controllerPort: number;
+}
+
+/** The jars live under the Kafka version that install/kafka.sh pins; reading it there keeps one source of truth. */
+function kafkaVersion(): string {
+  const version = /^KAFKA_VERSION=(\S+)$/m.exec(readFileSync(installScript, 'utf8'))?.[1];
+  if (version === undefined) throw new Error(`no KAFKA_VERSION= line in ${installScript}`);
+  return version;
+}
+
+function layout(paths: EnvPaths): KafkaLayout {
+  const home = join(paths.cache, 'kafka', kafkaVersion());
+  const dir = join(paths.run, 'kafka');
+  return {
+    home,
+    lib: join(home, 'lib'),
+    log4j: join(home, 'log4j2.xml'),
+    dir,
+    data: join(dir, 'data'),
+    properties: join(dir, 'server.properties'),
+    port: portFrom('SLUICE_KAFKA_PORT', 19092),
+    controllerPort: portFrom('SLUICE_KAFKA_CONTROLLER_PORT', 19093),
+  };
+}
+
+function endpoint(kafka: KafkaLayout): KafkaEndpoint {
+  return { brokers: [`127.0.0.1:${kafka.port}`] };
+}
+
+function serverProperties(kafka: KafkaLayout): string {
+  const controller = `127.0.0.1:${kafka.controllerPort}`;
+  const settings: Record<string, string | number | boolean> = {
+    'process.roles': 'broker,controller',
+    'node.id': 1,
+    'controller.quorum.bootstrap.servers': controller,
+    listeners: `PLAINTEXT://127.0.0.1:${kafka.port},CONTROLLER://${controller}`,
+    'advertised.listeners': `PLAINTEXT://127.0.0.1:${kafka.port},CONTROLLER://${controller}`,
+    'inter.broker.listener.name': 'PLAINTEXT',
+    'controller.listener.names': 'CONTROLLER',
+    'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    'log.dirs': kafka.data,
+    // Tests and the Topic controller create every topic they use; auto-creation would hide a missing create.
+    'auto.create.topics.enable': false,
+    'num.partitions': 1,
+    'default.replication.factor': 1,
+    'offsets.topic.replication.factor': 1,
+    'transaction.state.log.replication.factor': 1,
+    'transaction.state.log.min.isr': 1,
+    'share.coordinator.state.topic.replication.factor': 1,
+    'share.coordinator.state.topic.min.isr': 1,
+    // Few partitions for the internal topics: the first group or transaction creates them, and 50 partitions each take seconds on one node.
+    'offsets.topic.num.partitions': 4,
+    'transaction.state.log.num.partitions': 4,
+    'share.coordinator.state.topic.num.partitions': 1,
+    // A consumer group starts at once instead of waiting 3 s for more members.
+    'group.initial.rebalance.delay.ms': 0,
+    // Transactions left open by a crashed test are aborted soon, so they do not block read_committed readers of the next test for long.
+    'transaction.abort.timed.out.transaction.cleanup.interval.ms': 5000,
+    // Sized for a 2-core machine and a 768 MiB heap; the cleaner's default 128 MiB dedupe buffer is for production logs.
+    'num.network.threads': 2,
+    'num.io.threads': 4,
+    'log.cleaner.threads': 1,
+    'log.cleaner.dedupe.buffer.size': 16 * 1024 * 1024,
+  };
+  return `# Written by test/env/src/kafka.ts on every start.\n${Object.entries(settings).map(([key, value]) => `${key}=${value}`).join('\n')}\n`;
+}
+
+function java(): string {
+  return process.env.JAVA_HOME === undefined ? 'java' : join(process.env.JAVA_HOME, 'bin', 'java');
+}
+
+function jvmArgs(kafka: KafkaLayout): string[] {
+  return ['-Xms256m', '-Xmx768m', '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-XX:+ExitOnOutOfMemoryError', '-Djava.awt.headless=true', `-Dlog4j2.configurationFile=${kafka.log4j}`, '-cp', join(kafka.lib, '*')];
+}
+
+/** Kafka's cluster ids are 16 random bytes in URL-safe base64; like Kafka's own, never one that starts with '-' (it would read as a flag). */
+function clusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
+/** Formats the log dir for a single-voter quorum, once; a dir formatted for another controller address or version is started afresh. */
+async function formatStorage(kafka: KafkaLayout): Promise<void> {
+  const stamp = join(kafka.data, '.sluice-format');
+  const wanted = `kafka ${kafkaVersion()} controller 127.0.0.1:${kafka.controllerPort}\n`;
+  if (existsSync(join(kafka.data, 'meta.properties')) && existsSync(stamp) && readFileSync(stamp, 'utf8') === wanted) return;
+  rmSync(kafka.data, { recursive: true, force: true });
+  const args = [...jvmArgs(kafka), 'kafka.tools.StorageTool', 'format', '--standalone', '-t', clusterId(), '-c', kafka.properties];
+  try {
+    await promisify(execFile)(java(), args, { maxBuffer: 1 << 20 });
+  } catch (error) {
+    const output = error as { stdout?: string; stderr?: string; message: string };
+    throw new Error(`formatting the Kafka log dir ${kafka.data} failed: ${output.stderr || output.stdout || output.message}`);
+  }
+  writeFileSync(stamp, wanted);
+}
+
+/** True when a Kafka broker answers a metadata request on the port. */
+async function answers(kafka: KafkaLayout): Promise<boolean> {
+  if (!(await tcpOpen('127.0.0.1', kafka.port))) return false;
+  const admin = new Kafka({ brokers: endpoint(kafka).brokers, logLevel: logLevel.NOTHING, connectionTimeout: 1000, requestTimeout: 3000, retry: { retries: 0 } }).admin();
+  try {
+    await admin.connect();
+    const cluster = await admin.describeCluster();
+    return cluster.brokers.length > 0;
+  } catch {
+    return false;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/** Rejects as soon as the daemon is gone, so a broker that dies on a bad config fails the start at once rather than at the timeout. */
+async function exitWatch(paths: EnvPaths, done: { value: boolean }): Promise<never> {
+  for (;;) {
+    await sleep(500);
+    if (done.value) return new Promise<never>(() => undefined);
+    if (daemonPid(paths, name) === undefined) {
+      const tail = readFileSync(logFile(paths, name), 'utf8').split('\n').slice(-30).join('\n');
+      throw new Error(`the Kafka broker exited while starting; its log is ${logFile(paths, name)}\n${tail}`);
+    }
+  }
+}
+
+export const kafka: Service<KafkaEndpoint> = {
+  name,
+  async start(paths) {
+    const kafka = layout(paths);
+    if (await answers(kafka)) return endpoint(kafka);
+    if (daemonPid(paths, name) === undefined) {
+      if (await tcpOpen('127.0.0.1', kafka.port)) throw new Error(`127.0.0.1:${kafka.port} is taken by something that is not a Kafka broker; stop it or set SLUICE_KAFKA_PORT`);
+      if (!existsSync(join(kafka.lib, '.stamp'))) throw new Error(`Kafka ${kafkaVersion()} is not installed in ${kafka.lib}: run npm run env:install (or bash ${installScript})`);
+      mkdirSync(kafka.dir, { recursive: true });
+      writeFileSync(kafka.properties, serverProperties(kafka));
+      await formatStorage(kafka);
+      startDaemon(paths, name, java(), [...jvmArgs(kafka), 'kafka.Kafka', kafka.properties]);
+    }
+    const done = { value: false };
+    try {
+      await Promise.race([waitFor(`Kafka broker on 127.0.0.1:${kafka.port}`, () => answers(kafka), { timeoutMs: 90_000, log: logFile(paths, name) }), exitWatch(paths, done)]);
+    } finally {
+      done.value = true;
+    }
+    return endpoint(kafka);
+  },
+  async stop(paths) {
+    await stopDaemon(paths, name, 30_000);
+    // The next start begins with an empty cluster, so topics and open transactions left by a crashed test do not pile up between runs.
+    rmSync(join(paths.run, 'kafka', 'data'), { recursive: true, force: true });
+  },
+};
