@@ -14,3 +14,8 @@ export * from './dataflow/keys.js';
 export * from './dataflow/datastream.js';
 export * from './dataflow/task.js';
 export * from './compiler/index.js';
+export * from './state/store.js';
+export * from './state/rocksdb-store.js';
+export * from './state/cache-budget.js';
+export * from './state/cached-keyed-state.js';
+export * from './state/task-state.js';
