@@ -47,6 +47,7 @@ cat >"$DIR/log4j2.xml.$$" <<'EOF'
     <Logger name="state.change.logger" level="WARN"/>
     <Logger name="kafka.request.logger" level="WARN"/>
     <Logger name="kafka.authorizer.logger" level="WARN"/>
+    <Logger name="kafka.utils.Log4jControllerRegistration$" level="WARN"/>
   </Loggers>
 </Configuration>
 EOF

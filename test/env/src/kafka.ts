@@ -135,11 +135,10 @@ async function answers(kafka: KafkaLayout): Promise<boolean> {
 }
 
 /** Rejects as soon as the daemon is gone, so a broker that dies on a bad config fails the start at once rather than at the timeout. */
-async function exitWatch(paths: EnvPaths, done: { value: boolean }): Promise<never> {
-  for (;;) {
+async function exitWatch(paths: EnvPaths, settled: { value: boolean }): Promise<void> {
+  while (!settled.value) {
     await sleep(500);
-    if (done.value) return new Promise<never>(() => undefined);
-    if (daemonPid(paths, name) === undefined) {
+    if (!settled.value && daemonPid(paths, name) === undefined) {
       const tail = readFileSync(logFile(paths, name), 'utf8').split('\n').slice(-30).join('\n');
       throw new Error(`the Kafka broker exited while starting; its log is ${logFile(paths, name)}\n${tail}`);
     }
@@ -159,11 +158,13 @@ export const kafka: Service<KafkaEndpoint> = {
       await formatStorage(kafka);
       startDaemon(paths, name, java(), [...jvmArgs(kafka), 'kafka.Kafka', kafka.properties]);
     }
-    const done = { value: false };
+    // Whichever of the two settles first ends the other, so neither keeps polling after the start has succeeded or failed.
+    const settled = { value: false };
+    const ready = waitFor(`Kafka broker on 127.0.0.1:${kafka.port}`, async () => settled.value || (await answers(kafka)), { timeoutMs: 90_000, log: logFile(paths, name) });
     try {
-      await Promise.race([waitFor(`Kafka broker on 127.0.0.1:${kafka.port}`, () => answers(kafka), { timeoutMs: 90_000, log: logFile(paths, name) }), exitWatch(paths, done)]);
+      await Promise.race([ready, exitWatch(paths, settled)]);
     } finally {
-      done.value = true;
+      settled.value = true;
     }
     return endpoint(kafka);
   },
