@@ -29,3 +29,4 @@ export * from './snapshot/manifest.js';
 export * from './snapshot/writer.js';
 export * from './snapshot/reader.js';
 export * from './snapshot/retention.js';
+export * from './runner/index.js';

@@ -1,0 +1,161 @@
+// `streamctl run <job.yaml>`: the embedded default — the job on this machine, reading a file or the generator instead of Kafka.
+import { readFileSync } from 'node:fs';
+import { validateManifest } from '@sluice/crds';
+import {
+  compileJob,
+  formatProblem,
+  localRunOptions,
+  parseDuration,
+  progressLine,
+  ProgressReporter,
+  runJob,
+  specHash,
+  summaryLine,
+  type LocalRunFlags,
+} from '@sluice/runtime';
+import type { Argv, CommandModule } from 'yargs';
+import { parseAllDocuments } from 'yaml';
+
+interface RunArgs {
+  job: string;
+  input?: string;
+  output?: string;
+  'late-output'?: string;
+  'dead-letter-output'?: string;
+  'state-dir'?: string;
+  'savepoint-dir'?: string;
+  restore?: string;
+  parallelism?: number;
+  generator?: string;
+  rate?: number;
+  keys?: number;
+  seed?: number;
+  count?: number;
+  since?: string;
+  duration?: string;
+  redis?: string;
+  compact?: boolean;
+}
+
+/** The one StreamJob in the file (other documents, such as its Topics, are passed over). */
+function readJob(file: string): unknown {
+  const jobs = parseAllDocuments(readFileSync(file, 'utf8'))
+    .map((document) => {
+      if (document.errors.length > 0) throw new Error(`${file} is not valid YAML: ${document.errors[0]!.message}`);
+      return document.toJS() as unknown;
+    })
+    .filter((manifest) => (manifest as { kind?: unknown } | null)?.kind === 'StreamJob');
+  if (jobs.length !== 1) throw new Error(`${file} holds ${jobs.length} StreamJobs; streamctl run takes a file with exactly one`);
+  return jobs[0];
+}
+
+/** The job's problems as streamctl validate prints them; empty when it can run. */
+function problemsOf(file: string, manifest: unknown): string[] {
+  const { errors, manifest: stored } = validateManifest(manifest);
+  if (errors.length > 0) return errors.map((error) => `${file}: ${error.path}: ${error.message}`);
+  const compiled = compileJob(stored);
+  return compiled.ok ? [] : compiled.problems.map((problem) => `${file}: ${formatProblem(problem)}`);
+}
+
+function durationFlag(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return parseDuration(value);
+  } catch {
+    throw new Error(`--${name} ${JSON.stringify(value)} is not a duration such as 30s or 10m`);
+  }
+}
+
+function flagsOf(args: RunArgs): LocalRunFlags {
+  const flags: LocalRunFlags = {};
+  const copy: [keyof LocalRunFlags, unknown][] = [
+    ['input', args.input],
+    ['output', args.output],
+    ['lateOutput', args['late-output']],
+    ['deadLetterOutput', args['dead-letter-output']],
+    ['stateDir', args['state-dir']],
+    ['savepointDir', args['savepoint-dir']],
+    ['restore', args.restore],
+    ['parallelism', args.parallelism],
+    ['generator', args.generator],
+    ['rate', args.rate],
+    ['keys', args.keys],
+    ['seed', args.seed],
+    ['count', args.count],
+    ['since', durationFlag('since', args.since)],
+    ['redis', args.redis],
+    ['compact', args.compact],
+  ];
+  for (const [key, value] of copy) if (value !== undefined) (flags as Record<string, unknown>)[key] = value;
+  return flags;
+}
+
+export async function run(args: RunArgs): Promise<number> {
+  const manifest = readJob(args.job);
+  const problems = problemsOf(args.job, manifest);
+  if (problems.length > 0) {
+    for (const problem of problems) process.stderr.write(`${problem}\n`);
+    process.stderr.write(`${problems.length} problem(s) found; fix the fields named above and run again\n`);
+    return 1;
+  }
+  const { manifest: stored } = validateManifest(manifest);
+  const compiled = compileJob(stored);
+  if (!compiled.ok) return 1;
+  const job = compiled.job;
+  const stopAfter = durationFlag('duration', args.duration);
+  const options = localRunOptions(job, specHash((stored as { spec: unknown }).spec), flagsOf(args), (line) => process.stderr.write(`note: ${line}\n`));
+  const progress = new ProgressReporter(process.stderr);
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const timer = stopAfter === undefined ? undefined : setTimeout(onSignal, stopAfter);
+  options.signal = stop.signal;
+  options.beforeCommit = () => progress.clear();
+  options.onCommit = (counts, seconds, watermark) => progress.show(progressLine(job.name, counts, seconds, watermark));
+  try {
+    const summary = await runJob(options);
+    progress.clear();
+    process.stderr.write(`${summaryLine(job.name, summary)}\n`);
+    return 0;
+  } finally {
+    clearTimeout(timer);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+export const runCommand: CommandModule<object, RunArgs> = {
+  command: 'run <job>',
+  describe: 'run a StreamJob on this machine: a JSON-lines file or the generator instead of Kafka, results to stdout or a file',
+  builder: (yargs: Argv) =>
+    yargs
+      .positional('job', { type: 'string', demandOption: true, describe: 'the StreamJob manifest' })
+      .option('input', { type: 'string', describe: 'read this JSON-lines file instead of the job source (one partition, line order)' })
+      .option('output', { type: 'string', describe: 'write every result as a JSON line to this file, or - for stdout (the default)' })
+      .option('late-output', { type: 'string', describe: 'write records too late for every window here (default: spec.lateOutput.file, else counted)' })
+      .option('dead-letter-output', { type: 'string', describe: 'write dead letters {reason, record|raw} here (default: spec.deadLetter.file, else the first 10 reasons on stderr)' })
+      .option('state-dir', { type: 'string', describe: 'the RocksDB state folder (default: a new temporary folder)' })
+      .option('savepoint-dir', { type: 'string', describe: 'take a savepoint into this folder when the run ends' })
+      .option('restore', { type: 'string', describe: 'start from this savepoint (or the newest snapshot of the job in this folder)' })
+      .option('parallelism', { type: 'number', describe: 'partitions (tasks) of generated input; recorded in savepoints' })
+      .option('generator', { type: 'string', describe: 'generate this workload (transactions, clickstream, logins) instead of reading Kafka; bare --generator infers it from the topic' })
+      .option('rate', { type: 'number', describe: 'generated events per second (0: as fast as possible)' })
+      .option('keys', { type: 'number', describe: 'distinct customers or users in generated input' })
+      .option('seed', { type: 'number', describe: 'generator seed: the same seed gives the same events' })
+      .option('count', { type: 'number', describe: 'stop generating after this many events' })
+      .option('since', { type: 'string', describe: 'start generated event time this long ago (e.g. 10m), catching up at full speed' })
+      .option('duration', { type: 'string', describe: 'stop cleanly after this long (e.g. 30s), as Ctrl-C does' })
+      .option('redis', { type: 'string', describe: 'redis:// URL for the job Redis sinks (skipped without it)' })
+      .option('compact', { type: 'boolean', describe: 'results on stdout as short field=value lines instead of JSON' })
+      .example('$0 run examples/fraud-velocity/job.yaml --input examples/fraud-velocity/sample.jsonl', 'replay a file; results as JSON lines on stdout')
+      .example('$0 run examples/fraud-velocity/job.yaml --generator --rate 2000 --since 10m --compact', 'generated transactions until Ctrl-C'),
+  handler: async (args) => {
+    try {
+      process.exitCode = await run(args);
+    } catch (error) {
+      process.stderr.write(`streamctl run: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = 1;
+    }
+  },
+};

@@ -1,0 +1,124 @@
+// A local run's setup from streamctl run's flags: the input that replaces Kafka, the outputs, and notes on what is skipped.
+import { createHash } from 'node:crypto';
+import type { CompiledJob } from '../compiler/job.js';
+import { JsonLinesSource } from '../connectors/file/source.js';
+import { JsonLinesSink } from '../connectors/file/sink.js';
+import { GeneratorSource } from '../connectors/generator/source.js';
+import { type GeneratorOptions, WORKLOADS, type WorkloadName } from '../connectors/generator/options.js';
+import type { Sink } from '../connectors/sink.js';
+import type { Source } from '../connectors/source.js';
+import { CompactLinesSink, StderrDeadLetters, jsonLinesOutput } from './outputs.js';
+import { catchUpThenPaced } from './pacing.js';
+import { redisSink } from './redis.js';
+import type { RunOptions } from './run.js';
+
+export interface LocalRunFlags {
+  /** A JSON-lines file to read instead of the job's source. */
+  input?: string;
+  /** Generate this workload instead of reading the job's source; "" infers it from the source's topic. */
+  generator?: string;
+  /** Generator overrides: events a second (0 = as fast as possible), distinct keys, seed, total. */
+  rate?: number;
+  keys?: number;
+  seed?: number;
+  count?: number;
+  /** Start the generated stream this many ms before now and catch up to now at full speed, then run at `rate`. */
+  since?: number;
+  /** A JSON-lines file for the results, "-" for stdout (the default). */
+  output?: string;
+  /** Results on stdout as compact `field=value` lines instead of JSON. */
+  compact?: boolean;
+  lateOutput?: string;
+  deadLetterOutput?: string;
+  /** A redis:// URL: the job's Redis sinks write there; without it they are skipped. */
+  redis?: string;
+  stateDir?: string;
+  savepointDir?: string;
+  restore?: string;
+  parallelism?: number;
+}
+
+/** The spec's identity in snapshots. */
+export function specHash(spec: unknown): string {
+  return createHash('sha256').update(JSON.stringify(spec)).digest('hex').slice(0, 16);
+}
+
+/** Builds the run; `note` receives one line for each part of the job that runs differently on a laptop. */
+export function localRunOptions(job: CompiledJob, hash: string, flags: LocalRunFlags, note: (line: string) => void): RunOptions {
+  const options: RunOptions = { job, specHash: hash, source: localSource(job, flags), results: resultSinks(job, flags, note), parallelism: flags.parallelism ?? 1 };
+  const late = flags.lateOutput ?? job.lateOutput?.file;
+  if (late !== undefined) options.late = jsonLinesOutput(late);
+  else if (job.lateOutput?.topic !== undefined) note(`late records (spec.lateOutput topic ${job.lateOutput.topic}) are counted; pass --late-output FILE to keep them`);
+  const deadLetters = flags.deadLetterOutput ?? job.deadLetter?.file;
+  if (deadLetters !== undefined) options.deadLetters = jsonLinesOutput(deadLetters);
+  else options.deadLetters = new StderrDeadLetters(10);
+  for (const key of ['stateDir', 'savepointDir', 'restore'] as const) {
+    if (flags[key] !== undefined) options[key] = flags[key];
+  }
+  return options;
+}
+
+function localSource(job: CompiledJob, flags: LocalRunFlags): Source {
+  const source = job.source;
+  const partitions = flags.parallelism ?? 1;
+  if (flags.input !== undefined) {
+    if (flags.generator !== undefined) throw new Error('give --input or --generator, not both');
+    if (partitions !== 1) throw new Error(`--parallelism ${partitions}: a JSON-lines input is one partition, so it runs as one task; leave --parallelism out`);
+    return new JsonLinesSource(flags.input);
+  }
+  if (flags.generator !== undefined || source.kind === 'generator') {
+    const options: GeneratorOptions = source.kind === 'generator' ? { ...source.options } : { workload: workloadFor(job, flags.generator ?? '') };
+    if (flags.generator !== undefined && flags.generator !== '') options.workload = workloadFor(job, flags.generator);
+    for (const key of ['rate', 'keys', 'seed', 'count'] as const) {
+      if (flags[key] !== undefined) options[key] = flags[key];
+    }
+    if (flags.parallelism !== undefined) options.partitions = flags.parallelism;
+    if (flags.since !== undefined) options.start = Date.now() - flags.since;
+    const rate = options.rate ?? 1000;
+    // Generate in steps of about 10 ms of events, so paced results and progress flow rather than jump.
+    options.batchSize = Math.max(1, Math.min(1024, Math.ceil(rate / 100)));
+    const catchUp = flags.since === undefined ? 0 : Math.floor((flags.since / 1000) * rate);
+    return catchUpThenPaced(new GeneratorSource(options), rate, catchUp);
+  }
+  if (source.kind === 'file') return new JsonLinesSource(source.path);
+  throw new Error(
+    `spec.sources[0] reads the Kafka topic ${source.topic}; streamctl run reads --input FILE.jsonl or --generator ${inferWorkload(source.topic) ?? 'WORKLOAD'} in its place`,
+  );
+}
+
+function inferWorkload(topic: string): WorkloadName | undefined {
+  return Object.keys(WORKLOADS).find((workload) => topic.includes(workload)) as WorkloadName | undefined;
+}
+
+function workloadFor(job: CompiledJob, flag: string): WorkloadName {
+  if (flag !== '') {
+    if (!Object.hasOwn(WORKLOADS, flag)) throw new Error(`--generator ${flag}: no such workload; use one of ${Object.keys(WORKLOADS).join(', ')}`);
+    return flag as WorkloadName;
+  }
+  const inferred = job.source.kind === 'kafka' ? inferWorkload(job.source.topic) : undefined;
+  if (inferred === undefined) throw new Error(`--generator needs a workload for this job: --generator ${Object.keys(WORKLOADS).join('|')}`);
+  return inferred;
+}
+
+function resultSinks(job: CompiledJob, flags: LocalRunFlags, note: (line: string) => void): Sink[] {
+  const output = flags.output ?? '-';
+  const sinks: Sink[] = [output === '-' && flags.compact === true ? new CompactLinesSink() : jsonLinesOutput(output)];
+  for (const sink of job.sinks) {
+    switch (sink.kind) {
+      case 'file':
+        sinks.push(new JsonLinesSink(sink.path));
+        break;
+      case 'stdout':
+        if (output !== '-') note(`sink ${sink.name} (stdout): results go to ${output}`);
+        break;
+      case 'kafka':
+        note(`sink ${sink.name} (Kafka topic ${sink.topic}) is not written by streamctl run; its results go to ${output === '-' ? 'stdout' : output}`);
+        break;
+      case 'redis':
+        if (flags.redis === undefined) note(`sink ${sink.name} (Redis ${sink.key}) is skipped; pass --redis redis://127.0.0.1:6379 to write it`);
+        else sinks.push(redisSink(sink, flags.redis));
+        break;
+    }
+  }
+  return sinks;
+}

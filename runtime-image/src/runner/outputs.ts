@@ -1,0 +1,67 @@
+// Where a local run writes: result lines (JSON or compact), late records and dead letters, each a Sink of the connector contract.
+import type { DeadLetter, Sink, SinkRecord } from '../connectors/sink.js';
+import { JsonLinesSink } from '../connectors/file/sink.js';
+
+/** A value as one short line: `customer_id=C1 window_start=… txn_count=3`, for people watching a terminal. */
+export function compactLine(value: Record<string, unknown>): string {
+  return Object.entries(value)
+    .map(([field, item]) => `${field}=${typeof item === 'string' ? item : JSON.stringify(item)}`)
+    .join(' ');
+}
+
+/** Results as compact lines on a stream (stdout), written on commit like the JSON-lines sink. */
+export class CompactLinesSink implements Sink {
+  #lines: string[] = [];
+
+  constructor(private readonly out: NodeJS.WritableStream = process.stdout) {}
+
+  write(record: SinkRecord): DeadLetter | undefined {
+    this.#lines.push(`${compactLine(record.value)}\n`);
+    return undefined;
+  }
+
+  async commit(): Promise<void> {
+    if (this.#lines.length === 0) return;
+    const text = this.#lines.join('');
+    this.#lines = [];
+    await new Promise<void>((resolve, reject) => this.out.write(text, (error) => (error ? reject(error) : resolve())));
+  }
+
+  close(): Promise<void> {
+    return this.commit();
+  }
+}
+
+/** A JSON-lines file (or "-" for stdout), emptied first: a run's output is that run's alone. */
+export function jsonLinesOutput(target: string): JsonLinesSink {
+  return new JsonLinesSink(target, { truncate: true });
+}
+
+/** What a dead letter holds: the reason, and the record as decoded or, for input that would not decode, the raw line. */
+export type DeadLetterLine = { reason: string; record: Record<string, unknown> } | { reason: string; raw: string };
+
+/** Dead letters without a file: the first few reasons on stderr, the rest counted in the summary. */
+export class StderrDeadLetters implements Sink {
+  #shown = 0;
+
+  constructor(
+    private readonly limit: number,
+    private readonly err: NodeJS.WritableStream = process.stderr,
+  ) {}
+
+  write(record: SinkRecord): DeadLetter | undefined {
+    if (this.#shown < this.limit) {
+      this.#shown += 1;
+      this.err.write(`dead letter: ${String(record.value.reason)}\n`);
+    }
+    return undefined;
+  }
+
+  commit(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}

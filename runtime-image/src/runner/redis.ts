@@ -1,0 +1,33 @@
+// The job's Redis sink in a local run: the connector's sink, with the spec's CEL value computed first.
+import { RedisSink } from '../connectors/redis/sink.js';
+import type { DeadLetter, Sink, SinkRecord } from '../connectors/sink.js';
+import { messageOf } from '../error-message.js';
+import type { JobSink } from '../compiler/job.js';
+
+/** The result field the computed value travels in to the connector, which stores one field of the result. */
+const VALUE_FIELD = '__sluice_redis_value';
+
+type RedisJobSink = Extract<JobSink, { kind: 'redis' }>;
+
+export function redisSink(spec: RedisJobSink, url: string): Sink {
+  if (spec.dataType === 'hash') {
+    throw new Error(`redis sink ${spec.name}: dataType hash is not written by this version's Redis connector; use dataType string, or run without --redis`);
+  }
+  const options = { url, key: spec.key, ...(spec.ttl === undefined ? {} : { ttlMs: spec.ttl }) };
+  const value = spec.value;
+  if (value === undefined) return new RedisSink(options);
+  const sink = new RedisSink({ ...options, valueField: VALUE_FIELD });
+  return {
+    write(record: SinkRecord): DeadLetter | undefined {
+      let computed: unknown;
+      try {
+        computed = value.evaluate(record.value);
+      } catch (error) {
+        return { reason: `redis sink ${spec.name}: value ${messageOf(error)}`, record };
+      }
+      return sink.write({ ...record, value: { ...record.value, [VALUE_FIELD]: computed } });
+    },
+    commit: () => sink.commit(),
+    close: () => sink.close(),
+  };
+}

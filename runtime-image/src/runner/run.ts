@@ -1,0 +1,203 @@
+// The runner: one process runs a compiled job over every partition of its source, one task per partition, with
+// RocksDB state, commits every commit interval, an optional savepoint at the end, and counts for progress and summary.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CompiledJob } from '../compiler/job.js';
+import type { Positions, Source, SourceBatch } from '../connectors/source.js';
+import type { Sink, SinkRecord } from '../connectors/sink.js';
+import type { StreamRecord } from '../dataflow/operator.js';
+import { Task } from '../dataflow/task.js';
+import { messageOf } from '../error-message.js';
+import { openSnapshotStorage } from '../snapshot/open-storage.js';
+import { requireSnapshot, restorePartition } from '../snapshot/reader.js';
+import { writeSnapshot } from '../snapshot/writer.js';
+import { CacheBudget } from '../state/cache-budget.js';
+import { RocksDbStore } from '../state/rocksdb-store.js';
+import { TaskState } from '../state/task-state.js';
+import type { RunCounts, RunSummary } from './progress.js';
+
+export interface RunOptions {
+  job: CompiledJob;
+  /** Identifies the spec in snapshots: a restore of another spec's savepoint is allowed but recorded. */
+  specHash: string;
+  source: Source;
+  /** Every result goes to each of these, in emission order. */
+  results: readonly Sink[];
+  /** Records too late for every window (their values). */
+  late?: Sink;
+  /** `{ reason, record }` or `{ reason, raw }` per dead letter. */
+  deadLetters?: Sink;
+  /** The RocksDB folder; a fresh temporary one when absent. */
+  stateDir?: string;
+  /** Keys the write-back caches hold together; default 100 000. */
+  cacheSize?: number;
+  /** Take a savepoint here when the run ends (end of input or stop). */
+  savepointDir?: string;
+  /** Start from this snapshot (a savepoint's location, or a folder whose newest snapshot of the job is taken). */
+  restore?: string;
+  /** Recorded in a savepoint; the tasks are the source's partitions whatever it is. */
+  parallelism?: number;
+  /** Stops the run cleanly: the source is closed, state flushed, sinks committed. */
+  signal?: AbortSignal;
+  /** Called after every commit, with the counts so far and the least watermark of the tasks. */
+  onCommit?: (counts: RunCounts, seconds: number, watermark: number) => void | Promise<void>;
+  /** Called before every commit of the sinks. */
+  beforeCommit?: () => void;
+}
+
+interface RunningTask {
+  task: Task;
+  state: TaskState;
+  /** The source offset to resume this partition from. */
+  next: number;
+}
+
+export async function runJob(options: RunOptions): Promise<RunSummary> {
+  const { job, source } = options;
+  const started = performance.now();
+  const store = await RocksDbStore.open(options.stateDir ?? mkdtempSync(join(tmpdir(), `sluice-${job.name}-state-`)));
+  const cache = new CacheBudget(options.cacheSize ?? 100_000);
+  const counts: RunCounts = { recordsIn: 0, resultsOut: 0, late: 0, deadLettered: 0 };
+  const tasks = new Map<number, RunningTask>();
+
+  const send = (sink: Sink | undefined, record: SinkRecord): void => {
+    const refused = sink?.write(record);
+    if (refused !== undefined) deadLetter(refused.reason, { reason: refused.reason, record: refused.record.value });
+  };
+  const deadLetter = (reason: string, line: Record<string, unknown>): void => {
+    counts.deadLettered += 1;
+    options.deadLetters?.write({ value: { reason, ...line }, timestamp: Date.now() });
+  };
+  const outputs = {
+    result: (record: StreamRecord) => {
+      counts.resultsOut += 1;
+      for (const sink of options.results) send(sink, record);
+    },
+    late: (record: StreamRecord) => {
+      counts.late += 1;
+      send(options.late, record);
+    },
+    deadLetter: ({ reason, record }: { reason: string; record: StreamRecord }) => deadLetter(reason, { record: record.value }),
+  };
+  const open = (partition: number, watermark?: number, next = 0): RunningTask => {
+    const state = new TaskState({ store, partition, cache });
+    const task = new Task(job.dataflow, { state: state.keyedState, outputs });
+    if (watermark !== undefined) task.restore(watermark);
+    const running = { task, state, next };
+    tasks.set(partition, running);
+    return running;
+  };
+
+  try {
+    const from = await restore(options, store, open);
+    let lastCommit = performance.now();
+    const commit = async (): Promise<void> => {
+      for (const { state } of tasks.values()) state.flush();
+      options.beforeCommit?.();
+      await Promise.all(allSinks(options).map((sink) => sink.commit()));
+      lastCommit = performance.now();
+      await options.onCommit?.(counts, (lastCommit - started) / 1000, leastWatermark(tasks));
+    };
+    const stop = (): void => void source.close();
+    options.signal?.addEventListener('abort', stop, { once: true });
+    try {
+      for await (const batch of source.read({ from })) {
+        processBatch(batch, tasks.get(batch.partition) ?? open(batch.partition), job, counts, deadLetter);
+        if (performance.now() - lastCommit >= job.commitInterval) await commit();
+        if (options.signal?.aborted) break;
+      }
+    } finally {
+      options.signal?.removeEventListener('abort', stop);
+    }
+    if (source.bounded && !options.signal?.aborted) for (const { task } of tasks.values()) task.endOfInput();
+    await commit();
+    const seconds = (performance.now() - started) / 1000;
+    const summary: RunSummary = { ...counts, seconds, eventsPerSecond: seconds > 0 ? counts.recordsIn / seconds : 0 };
+    if (options.savepointDir !== undefined) summary.savepoint = await savepoint(options, store, tasks);
+    return summary;
+  } finally {
+    await Promise.allSettled(allSinks(options).map((sink) => sink.close()));
+    await store.close();
+  }
+}
+
+/** Restores every partition of the snapshot into the store and its task; returns where each partition resumes. */
+async function restore(options: RunOptions, store: RocksDbStore, open: (partition: number, watermark?: number, next?: number) => RunningTask): Promise<Positions> {
+  if (options.restore === undefined) return {};
+  const { storage, manifest } = await requireSnapshot(options.restore, { job: options.job.name });
+  try {
+    const from: Record<number, number> = {};
+    for (const { partition } of manifest.partitions) {
+      const position = await restorePartition({ storage, manifest, partition, store });
+      open(partition, position.watermark, position.sourceOffset);
+      from[partition] = position.sourceOffset;
+    }
+    return from;
+  } finally {
+    storage.close();
+  }
+}
+
+function processBatch(
+  batch: SourceBatch,
+  running: RunningTask,
+  job: CompiledJob,
+  counts: RunCounts,
+  deadLetter: (reason: string, line: Record<string, unknown>) => void,
+): void {
+  const { task } = running;
+  const eventTime = job.eventTime;
+  // Rejected inputs are interleaved by offset, so dead letters appear in input order.
+  let rejected = 0;
+  for (const record of batch.records) {
+    while (rejected < batch.rejected.length && batch.rejected[rejected]!.offset < record.offset) reject(batch.rejected[rejected++]!);
+    let timestamp: number;
+    try {
+      timestamp = eventTime === undefined ? Date.now() : eventTime.extract(record.value);
+    } catch (error) {
+      counts.recordsIn += 1;
+      deadLetter(messageOf(error), { record: record.value });
+      continue;
+    }
+    const before = task.counts.recordsIn;
+    task.processRecord(record.value, timestamp);
+    counts.recordsIn += task.counts.recordsIn - before;
+  }
+  while (rejected < batch.rejected.length) reject(batch.rejected[rejected++]!);
+  running.next = batch.next;
+
+  function reject(input: SourceBatch['rejected'][number]): void {
+    counts.recordsIn += 1;
+    deadLetter(input.reason, { raw: input.raw });
+  }
+}
+
+function allSinks(options: RunOptions): Sink[] {
+  return [...options.results, ...(options.late === undefined ? [] : [options.late]), ...(options.deadLetters === undefined ? [] : [options.deadLetters])];
+}
+
+function leastWatermark(tasks: Map<number, RunningTask>): number {
+  let least = Number.POSITIVE_INFINITY;
+  for (const { task } of tasks.values()) least = Math.min(least, task.watermark);
+  return tasks.size === 0 ? Number.NEGATIVE_INFINITY : least;
+}
+
+async function savepoint(options: RunOptions, store: RocksDbStore, tasks: Map<number, RunningTask>): Promise<string> {
+  const storage = openSnapshotStorage(options.savepointDir!);
+  try {
+    const partitions = [...tasks.keys()].sort((a, b) => a - b);
+    const written = await writeSnapshot({
+      storage,
+      kind: 'savepoint',
+      job: options.job.name,
+      specHash: options.specHash,
+      parallelism: options.parallelism ?? 1,
+      checkpoint: store.checkpoint(partitions),
+      tasks: partitions.map((partition) => ({ partition, sourceOffset: tasks.get(partition)!.next, changelogOffset: null, watermark: tasks.get(partition)!.task.watermark })),
+    });
+    return written.location;
+  } finally {
+    storage.close();
+  }
+}
