@@ -78,12 +78,33 @@ function isAst(value: unknown): value is AstLike {
   return typeof value === 'object' && value !== null && 'op' in value && 'args' in value;
 }
 
-/** Whether the expression names the variable `self`, so that only those expressions pay for the extra binding. */
-function mentionsRecordVariable(node: unknown): boolean {
-  if (Array.isArray(node)) return node.some(mentionsRecordVariable);
-  if (!isAst(node)) return false;
-  if (node.op === 'id') return node.args === RECORD_VARIABLE;
-  return mentionsRecordVariable(node.args);
+/** The names the expression reads as variables (macro variables such as `i` in `items.map(i, …)` included). */
+function variableNames(node: unknown, names = new Set<string>()): Set<string> {
+  if (Array.isArray(node)) for (const child of node) variableNames(child, names);
+  else if (isAst(node)) {
+    if (node.op === 'id' && typeof node.args === 'string') names.add(node.args);
+    else variableNames(node.args, names);
+  }
+  return names;
+}
+
+/**
+ * For expressions that name `self`: one reusable context whose getters read the current record, so binding the
+ * record costs an assignment rather than a copy of its fields. Names the record lacks read as undefined, which cel-js
+ * reports as an unknown variable, as it does for a record passed directly.
+ */
+function recordBinder(names: ReadonlySet<string>): (record: Record<string, unknown>) => Record<string, unknown> {
+  const context = { record: {} as Record<string, unknown> };
+  for (const name of names) {
+    Object.defineProperty(context, name, {
+      enumerable: true,
+      get: name === RECORD_VARIABLE ? () => context.record : () => context.record[name],
+    });
+  }
+  return (record) => {
+    context.record = record;
+    return context;
+  };
 }
 
 /** Parses and type-checks `source`; throws CelCompileError with cel-js's message (it points at the column). */
@@ -97,14 +118,15 @@ export function compileCel(source: string): CelExpression {
   }
   const checked = program.check();
   if (!checked.valid) throw new CelCompileError(`does not type-check: ${describe(checked.error)}`);
-  const bindsRecord = mentionsRecordVariable(program.ast);
+  const names = variableNames(program.ast);
+  const bind = names.has(RECORD_VARIABLE) ? recordBinder(names) : (record: Record<string, unknown>) => record;
   return {
     source,
     resultType: checked.type ?? 'dyn',
     evaluate(record) {
       let result: unknown;
       try {
-        result = program(bindsRecord ? { ...record, [RECORD_VARIABLE]: record } : record);
+        result = program(bind(record));
       } catch (error) {
         throw new CelEvaluationError(`${JSON.stringify(source)} failed: ${evaluationReason(error)}`);
       }
