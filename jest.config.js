@@ -20,8 +20,8 @@ export default {
   },
   testMatch: ['<rootDir>/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
-  globalSetup: '<rootDir>/test/env/src/jest-global-setup.ts',
-  globalTeardown: '<rootDir>/test/env/src/jest-global-teardown.ts',
+  globalSetup: '<rootDir>/test/env/src/jest-global-setup.mjs',
+  globalTeardown: '<rootDir>/test/env/src/jest-global-teardown.mjs',
   testTimeout: 60_000,
   maxWorkers: 2,
 };

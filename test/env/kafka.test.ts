@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { readEndpoints } from './src/endpoints.js';
-import { sleep } from './src/proc.js';
+import { eventually } from './src/eventually.js';
 
 const client = new Kafka({ clientId: 'sluice-env-test', brokers: readEndpoints().kafka.brokers, logLevel: logLevel.NOTHING });
 const topic = `kafka-test-${randomBytes(4).toString('hex')}`;
@@ -10,21 +10,10 @@ const partitions = [0, 1, 2];
 let admin: Admin;
 /** Clients a failed test may leave connected; closing them all in afterAll lets jest exit. */
 const clients: Array<{ disconnect(): Promise<void> }> = [];
-let finished = false;
 
 function tracked<C extends { disconnect(): Promise<void> }>(connection: C): C {
   clients.push(connection);
   return connection;
-}
-
-/** Polls until `read` returns a value; jest's test timeout bounds the wait, and the end of the file stops a poll a timed-out test left behind. */
-async function eventually<T>(read: () => Promise<T | undefined>): Promise<T> {
-  for (;;) {
-    if (finished) throw new Error('the test file ended while this wait was still polling');
-    const value = await read();
-    if (value !== undefined) return value;
-    await sleep(100);
-  }
 }
 
 function transactionalProducer(): Producer {
@@ -52,7 +41,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  finished = true;
   try {
     await admin.deleteTopics({ topics: [topic] });
   } finally {
@@ -86,7 +74,7 @@ describe('the Kafka broker', () => {
         return Promise.resolve();
       },
     });
-    await eventually(() => Promise.resolve(last.every((value) => seen.has(value)) ? true : undefined));
+    await eventually('the last committed transaction on every partition', () => Promise.resolve(last.every((value) => seen.has(value)) ? true : undefined));
     await consumer.disconnect();
 
     expect([...seen].sort()).toEqual([...first, ...last].sort());
@@ -106,11 +94,11 @@ describe('the Kafka broker', () => {
 
     await withOffsets({ 0: '5', 1: '7' }, 'commit');
     // The commit's markers reach the offsets topic after commit() returns, so the offsets become readable a moment later.
-    await eventually(async () => ((await committedOffsets(groupId))[1] === '7' ? true : undefined));
+    await eventually('the committed offset 7 of partition 1', async () => ((await committedOffsets(groupId))[1] === '7' ? true : undefined));
     await withOffsets({ 0: '9', 1: '11' }, 'abort');
     // The coordinator lets the next transaction of this producer start only once the aborted one is finished on every partition.
     await withOffsets({ 2: '3' }, 'commit');
-    await eventually(async () => ((await committedOffsets(groupId))[2] === '3' ? true : undefined));
+    await eventually('the committed offset 3 of partition 2', async () => ((await committedOffsets(groupId))[2] === '3' ? true : undefined));
     await producer.disconnect();
 
     expect(await committedOffsets(groupId)).toEqual({ 0: '5', 1: '7', 2: '3' });

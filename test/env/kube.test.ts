@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { AppsV1Api, CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { readEndpoints } from './src/endpoints.js';
-import { sleep } from './src/proc.js';
+import { eventually } from './src/eventually.js';
 
 const kubeconfig = new KubeConfig();
 kubeconfig.loadFromFile(readEndpoints().kube.kubeconfig);
@@ -11,14 +11,6 @@ const apps = kubeconfig.makeApiClient(AppsV1Api);
 const namespace = `kube-test-${randomBytes(4).toString('hex')}`;
 
 /** Polls until `read` returns a value; jest's test timeout bounds the wait. */
-async function eventually<T>(read: () => Promise<T | undefined>): Promise<T> {
-  for (;;) {
-    const value = await read();
-    if (value !== undefined) return value;
-    await sleep(250);
-  }
-}
-
 beforeAll(async () => {
   await core.createNamespace({ body: { metadata: { name: namespace } } });
 });
@@ -54,7 +46,7 @@ describe('the Kubernetes control plane', () => {
       },
     });
 
-    const pods = await eventually(async () => {
+    const pods = await eventually('two Pods of the StatefulSet', async () => {
       const list = await core.listNamespacedPod({ namespace, labelSelector: 'app=runtime' });
       return list.items.length === 2 ? list.items : undefined;
     });

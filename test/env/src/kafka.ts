@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
-import { daemonPid, logFile, portFrom, sleep, startDaemon, stopDaemon, tcpOpen, waitFor, type EnvPaths } from './proc.js';
+import { daemonPid, portFrom, startDaemon, stopDaemon, tcpOpen, waitForDaemon, type EnvPaths } from './proc.js';
 import type { KafkaEndpoint, Service } from './service.js';
 
 const installScript = fileURLToPath(new URL('../install/kafka.sh', import.meta.url));
@@ -134,17 +134,6 @@ async function answers(kafka: KafkaLayout): Promise<boolean> {
   }
 }
 
-/** Rejects as soon as the daemon is gone, so a broker that dies on a bad config fails the start at once rather than at the timeout. */
-async function exitWatch(paths: EnvPaths, settled: { value: boolean }): Promise<void> {
-  while (!settled.value) {
-    await sleep(500);
-    if (!settled.value && daemonPid(paths, name) === undefined) {
-      const tail = readFileSync(logFile(paths, name), 'utf8').split('\n').slice(-30).join('\n');
-      throw new Error(`the Kafka broker exited while starting; its log is ${logFile(paths, name)}\n${tail}`);
-    }
-  }
-}
-
 export const kafka: Service<KafkaEndpoint> = {
   name,
   async start(paths) {
@@ -158,14 +147,7 @@ export const kafka: Service<KafkaEndpoint> = {
       await formatStorage(kafka);
       startDaemon(paths, name, java(), [...jvmArgs(kafka), 'kafka.Kafka', kafka.properties]);
     }
-    // Whichever of the two settles first ends the other, so neither keeps polling after the start has succeeded or failed.
-    const settled = { value: false };
-    const ready = waitFor(`Kafka broker on 127.0.0.1:${kafka.port}`, async () => settled.value || (await answers(kafka)), { timeoutMs: 90_000, log: logFile(paths, name) });
-    try {
-      await Promise.race([ready, exitWatch(paths, settled)]);
-    } finally {
-      settled.value = true;
-    }
+    await waitForDaemon(paths, name, `Kafka broker on 127.0.0.1:${kafka.port}`, () => answers(kafka), 90_000);
     return endpoint(kafka);
   },
   async stop(paths) {
