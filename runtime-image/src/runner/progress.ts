@@ -23,8 +23,19 @@ function watermarkText(watermark: number): string {
   return new Date(watermark).toISOString().replace('T', ' ').replace('.000Z', 'Z');
 }
 
-export function progressLine(job: string, counts: RunCounts, seconds: number, watermark: number): string {
-  const rate = seconds > 0 ? counts.recordsIn / seconds : 0;
+/** Events a second over the last second or so, not since the start: what a live line should show. */
+export class RateMeter {
+  #samples: { records: number; seconds: number }[] = [];
+
+  rate(records: number, seconds: number): number {
+    this.#samples.push({ records, seconds });
+    while (this.#samples.length > 2 && seconds - this.#samples[1]!.seconds >= 1) this.#samples.shift();
+    const first = this.#samples[0]!;
+    return seconds > first.seconds ? (records - first.records) / (seconds - first.seconds) : 0;
+  }
+}
+
+export function progressLine(job: string, counts: RunCounts, rate: number, watermark: number): string {
   return `${job}: ${number.format(counts.recordsIn)} in, ${number.format(counts.resultsOut)} out, ${number.format(counts.late)} late, ${number.format(counts.deadLettered)} dead-lettered · ${number.format(rate)} events/s · watermark ${watermarkText(watermark)}`;
 }
 

@@ -8,6 +8,7 @@ import {
   parseDuration,
   progressLine,
   ProgressReporter,
+  RateMeter,
   runJob,
   specHash,
   summaryLine,
@@ -112,7 +113,8 @@ export async function run(args: RunArgs): Promise<number> {
   const timer = stopAfter === undefined ? undefined : setTimeout(onSignal, stopAfter);
   options.signal = stop.signal;
   options.beforeCommit = () => progress.clear();
-  options.onCommit = (counts, seconds, watermark) => progress.show(progressLine(job.name, counts, seconds, watermark));
+  const meter = new RateMeter();
+  options.onCommit = (counts, seconds, watermark) => progress.show(progressLine(job.name, counts, meter.rate(counts.recordsIn, seconds), watermark));
   try {
     const summary = await runJob(options);
     progress.clear();
