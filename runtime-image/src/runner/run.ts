@@ -1,6 +1,6 @@
 // The runner: one process runs a compiled job over every partition of its source, one task per partition, with
 // RocksDB state, commits every commit interval, an optional savepoint at the end, and counts for progress and summary.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CompiledJob } from '../compiler/job.js';
@@ -56,7 +56,9 @@ interface RunningTask {
 export async function runJob(options: RunOptions): Promise<RunSummary> {
   const { job, source } = options;
   const started = performance.now();
-  const store = await RocksDbStore.open(options.stateDir ?? mkdtempSync(join(tmpdir(), `sluice-${job.name}-state-`)));
+  // A state folder of our own making lives as long as the run: a savepoint is what outlives it.
+  const temporary = options.stateDir === undefined ? mkdtempSync(join(tmpdir(), `sluice-${job.name}-state-`)) : undefined;
+  const store = await RocksDbStore.open(options.stateDir ?? temporary!);
   const cache = new CacheBudget(options.cacheSize ?? 100_000);
   const counts: RunCounts = { recordsIn: 0, resultsOut: 0, late: 0, deadLettered: 0 };
   const tasks = new Map<number, RunningTask>();
@@ -119,6 +121,7 @@ export async function runJob(options: RunOptions): Promise<RunSummary> {
   } finally {
     await Promise.allSettled(allSinks(options).map((sink) => sink.close()));
     await store.close();
+    if (temporary !== undefined) rmSync(temporary, { recursive: true, force: true });
   }
 }
 

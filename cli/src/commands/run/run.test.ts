@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,9 +28,17 @@ function same(actual: unknown, expected: unknown): boolean {
   return actual === expected;
 }
 
+const scratches: string[] = [];
+
 function scratch(): string {
-  return mkdtempSync(join(tmpdir(), 'sluice-run-'));
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-run-'));
+  scratches.push(dir);
+  return dir;
 }
+
+afterAll(() => {
+  for (const dir of scratches) rmSync(dir, { recursive: true, force: true });
+});
 
 async function runExample(example: string, dir: string, name = 'out.jsonl'): Promise<string> {
   const output = join(dir, name);

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,11 +45,19 @@ spec:
         keyColumns: [customer_id]
 `;
 
+const scratches: string[] = [];
+
 function writeBadJob(): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'sluice-validate-')), 'bad.yaml');
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-validate-'));
+  scratches.push(dir);
+  const file = join(dir, 'bad.yaml');
   writeFileSync(file, badJob);
   return file;
 }
+
+afterAll(() => {
+  for (const dir of scratches) rmSync(dir, { recursive: true, force: true });
+});
 
 describe('streamctl validate', () => {
   it('finds nothing wrong with the examples', () => {
