@@ -74,7 +74,7 @@ describe('the job compiler', () => {
     });
     task.processRecord({ order_id: 'o1', items: [{ sku: 'a', qty: 1 }, { sku: 'b', qty: 3 }] }, 0);
     expect(results).toEqual([]);
-    expect(reasons).toEqual(['filter-3: the filter returned "b", not true or false']);
+    expect(reasons).toEqual(['filter-3: "sku" returned "b", not true or false; a filter must be a condition']);
   });
 
   it('reads epoch event times and says why a record has none', () => {

@@ -106,7 +106,12 @@ function filter(problems: Problems, path: string, source: unknown): Apply | unde
     problems.add(path, `returns ${expression.resultType}, not bool; write a condition such as amount > 100.0`);
     return undefined;
   }
-  return (stream, id) => stream.filter((record) => expression.evaluate(record) as boolean, { id });
+  const test = (record: Row): boolean => {
+    const keep = expression.evaluate(record);
+    if (typeof keep !== 'boolean') throw new Error(`${JSON.stringify(expression.source)} returned ${showValue(keep)}, not true or false; a filter must be a condition`);
+    return keep;
+  };
+  return (stream, id) => stream.filter(test, { id });
 }
 
 function map(problems: Problems, path: string, body: unknown): Apply | undefined {
