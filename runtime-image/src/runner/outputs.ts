@@ -2,10 +2,17 @@
 import type { DeadLetter, Sink, SinkRecord } from '../connectors/sink.js';
 import { JsonLinesSink } from '../connectors/file/sink.js';
 
+/** A field as people read it: strings bare, numbers without binary-fraction noise (71680.46, not 71680.46000000002). */
+function shown(item: unknown): string {
+  if (typeof item === 'string') return item;
+  if (typeof item === 'number' && Number.isFinite(item) && !Number.isInteger(item)) return String(Number(item.toPrecision(12)));
+  return JSON.stringify(item) ?? String(item);
+}
+
 /** A value as one short line: `customer_id=C1 window_start=… txn_count=3`, for people watching a terminal. */
 export function compactLine(value: Record<string, unknown>): string {
   return Object.entries(value)
-    .map(([field, item]) => `${field}=${typeof item === 'string' ? item : JSON.stringify(item)}`)
+    .map(([field, item]) => `${field}=${shown(item)}`)
     .join(' ');
 }
 
