@@ -11,3 +11,4 @@ export { apiVersion, crdFiles, crdManifest, crdManifests, group, kinds, manifest
 export type { CustomResourceDefinition, JSONSchemaProps, Kind, PrinterColumn, ValidationRule } from './manifests.js';
 export { formatFieldError, type FieldError } from './field-error.js';
 export { validateManifest, type ValidateOptions, type ValidationResult } from './validate.js';
+export * from './control-api.js';

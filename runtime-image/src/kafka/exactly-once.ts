@@ -1,0 +1,318 @@
+// The exactly-once task set of one pod: restore from the changelogs, then per commit interval one transaction with outputs, changelog records and offsets.
+import type { CompiledJob } from '../compiler/job.js';
+import type { Sink } from '../connectors/sink.js';
+import type { SourceBatch } from '../connectors/source.js';
+import type { StreamRecord } from '../dataflow/operator.js';
+import { Task } from '../dataflow/task.js';
+import { CacheBudget } from '../state/cache-budget.js';
+import type { StateStore } from '../state/store.js';
+import { TaskState } from '../state/task-state.js';
+import { WATERMARK_END, WATERMARK_START } from '../time/watermark.js';
+import { changelogMessages, changelogTopics, restoreChangelogs } from './changelog.js';
+import type { KafkaClient, OutgoingMessage, TopicRequest, TransactionalProducer } from './client.js';
+import { deadLetterMessage } from './records.js';
+import type { TransactionOutbox } from './sink.js';
+import { KafkaSource } from './source.js';
+import { ownedPartitions } from './static-assignment.js';
+
+/** Operator kinds that keep keyed state, and so have a changelog. */
+const STATEFUL_KINDS = new Set(['window']);
+
+export interface CommitReport {
+  durationMs: number;
+  messages: number;
+  changelogRecords: number;
+  /** Event time of each result committed, for the event-to-output latency. */
+  resultEventTimes: readonly number[];
+}
+
+/** What the task set reports as it goes; the process turns it into metrics. */
+export interface ExactlyOnceEvents {
+  recordsIn?(partition: number, count: number): void;
+  resultsOut?(partition: number, count: number): void;
+  late?(partition: number): void;
+  deadLettered?(partition: number): void;
+  committed?(report: CommitReport): void;
+}
+
+export interface ExactlyOnceOptions {
+  job: CompiledJob;
+  client: KafkaClient;
+  /** The pod's state store; the owned partitions' state in it is replaced by what the changelogs hold. */
+  store: StateStore;
+  ordinal: number;
+  parallelism: number;
+  /** The job's sinks; Kafka sinks write to `outbox`, the others are committed (idempotently) before each transaction. */
+  sinks: readonly Sink[];
+  outbox: TransactionOutbox;
+  /** A bounded run: the input ends at a `sluice.end-of-input` message in every partition. */
+  endMarkers?: boolean;
+  /** Keys the write-back caches of all tasks may hold together. */
+  cacheEntries?: number;
+  maxBytesPerPartition?: number;
+  events?: ExactlyOnceEvents;
+}
+
+export type Phase = 'starting' | 'restoring' | 'running' | 'stopping' | 'finished' | 'failed';
+
+/** JSON has no infinities: the watermark is stored in the offset's metadata as a string at its ends. */
+function encodeWatermark(watermark: number): string {
+  return JSON.stringify({ watermark: Number.isFinite(watermark) ? watermark : String(watermark) });
+}
+
+function decodeWatermark(metadata: string | null): number {
+  if (metadata === null || metadata === '') return WATERMARK_START;
+  const { watermark } = JSON.parse(metadata) as { watermark: number | string };
+  return typeof watermark === 'number' ? watermark : Number(watermark);
+}
+
+interface TaskSlot {
+  partition: number;
+  task: Task;
+  state: TaskState;
+  /** The next source offset to read. */
+  position: number;
+  /** The offset of the record being processed, for dead letters. */
+  current: number;
+}
+
+/**
+ * Kafka Streams' EOS, per pod: the transactional id `sluice-<job>-<ordinal>` is stable, so a
+ * restarted pod fences its predecessor; on start, every owned partition's state is rebuilt from its
+ * changelog (read_committed: only what committed transactions wrote), its watermark is read from
+ * the committed offset's metadata, and reading resumes at that offset. Output, changelog and offset
+ * of a commit interval become visible together or not at all, so a crash at any point replays
+ * exactly the uncommitted records into exactly the committed state.
+ */
+export class ExactlyOnceTaskSet {
+  readonly groupId: string;
+  readonly transactionalId: string;
+  phase: Phase = 'starting';
+  /** The owned partitions, once known. */
+  partitions: number[] = [];
+  /** Changelog records replayed by the restore. */
+  restoredRecords = 0;
+  readonly done: Promise<void>;
+  readonly #options: ExactlyOnceOptions;
+  readonly #tasks = new Map<number, TaskSlot>();
+  readonly #dirty = new Set<number>();
+  readonly #source: KafkaSource;
+  #resultTimes: number[] = [];
+  #producer: TransactionalProducer | undefined;
+  #commits: Promise<void> = Promise.resolve();
+  #lastCommit = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #stopping = false;
+  #finish!: () => void;
+  #fail!: (error: Error) => void;
+
+  constructor(options: ExactlyOnceOptions) {
+    if (options.job.source.kind !== 'kafka') throw new Error(`job ${options.job.name} reads a ${options.job.source.kind} source; the exactly-once task set reads Kafka`);
+    this.#options = options;
+    this.groupId = `sluice-${options.job.name}`;
+    this.transactionalId = `sluice-${options.job.name}-${options.ordinal}`;
+    this.#source = new KafkaSource({ client: options.client, topic: options.job.source.topic, endMarkers: options.endMarkers, maxBytesPerPartition: options.maxBytesPerPartition });
+    this.done = new Promise<void>((resolve, reject) => {
+      this.#finish = resolve;
+      this.#fail = reject;
+    });
+    // A failure is reported through `done`; this keeps an early one from counting as unhandled before someone awaits it.
+    this.done.catch(() => undefined);
+  }
+
+  get sourceTopic(): string {
+    return this.#source.topic;
+  }
+
+  /** The source's consumer lag per owned partition, as of the last batch. */
+  get lag(): ReadonlyMap<number, number> {
+    return this.#source.lag;
+  }
+
+  /** Each owned partition's watermark and next offset. */
+  positions(): { partition: number; offset: number; watermark: number }[] {
+    return [...this.#tasks.values()].map(({ partition, position, task }) => ({ partition, offset: position, watermark: task.watermark }));
+  }
+
+  /** Restores the owned partitions and starts reading; resolves once the task set is consuming (ready). */
+  async start(): Promise<void> {
+    const { job, client, store, ordinal, parallelism } = this.#options;
+    const topic = this.#source.topic;
+    const count = (await this.#source.partitions()).length;
+    this.partitions = ownedPartitions(count, ordinal, parallelism);
+    const statefulIds = job.dataflow.nodes.filter((node) => STATEFUL_KINDS.has(node.kind)).map((node) => node.id);
+    await client.ensureTopics([...changelogTopics(job.name, statefulIds, count), ...this.#outputTopics(count)]);
+    this.#producer = await client.transactionalProducer(this.transactionalId);
+    this.phase = 'restoring';
+    const committed = await client.committedOffsets(this.groupId, topic);
+    // The local store may hold flushed changes of transactions that never committed: the changelog is the truth.
+    for (const partition of this.partitions) store.dropPartition(partition);
+    this.restoredRecords = await restoreChangelogs({ client, store, job: job.name, operatorIds: statefulIds, partitions: this.partitions });
+    const cache = new CacheBudget(this.#options.cacheEntries ?? 100_000);
+    const latest = job.source.kind === 'kafka' && job.source.startingOffsets === 'latest' ? await client.endOffsets(topic) : undefined;
+    for (const partition of this.partitions) {
+      const state = new TaskState({ store, partition, cache });
+      const slot: TaskSlot = { partition, state, position: 0, current: -1, task: undefined as unknown as Task };
+      slot.task = new Task(job.dataflow, { state: state.keyedState, outputs: this.#outputs(slot) });
+      const offset = committed.get(partition);
+      if (offset !== undefined) {
+        slot.position = offset.offset;
+        slot.task.restore(decodeWatermark(offset.metadata));
+      } else {
+        slot.position = latest?.get(partition) ?? 0;
+      }
+      this.#tasks.set(partition, slot);
+    }
+    this.phase = 'running';
+    this.#lastCommit = Date.now();
+    this.#timer = setInterval(() => {
+      if (this.#dirty.size > 0 || this.#options.outbox.size > 0) this.commit().catch((error: Error) => this.#failWith(error));
+    }, job.commitInterval);
+    this.#run().then(
+      () => this.#finish(),
+      (error: Error) => this.#failWith(error),
+    );
+  }
+
+  /** Commits what has been processed in one transaction; transactions run one after the other. */
+  commit(): Promise<void> {
+    const next = this.#commits.then(() => this.#commitNow());
+    this.#commits = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Stops reading, commits what was processed, and closes; `done` resolves afterwards. */
+  async stop(): Promise<void> {
+    if (this.phase === 'finished' || this.phase === 'failed') return;
+    this.#stopping = true;
+    this.phase = 'stopping';
+    await this.#source.close();
+    await this.done.catch(() => undefined);
+  }
+
+  /** Runs `action` between two transactions, with every processed record committed: the point a savepoint is taken at. */
+  async atCommitPoint<T>(action: () => Promise<T>): Promise<T> {
+    await this.commit();
+    const result = this.#commits.then(action);
+    this.#commits = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+
+  async #run(): Promise<void> {
+    const ended = [...this.#tasks.values()].filter((slot) => slot.task.watermark === WATERMARK_END).map((slot) => slot.partition);
+    const active = this.partitions.filter((p) => !ended.includes(p));
+    if (active.length > 0) {
+      const from = Object.fromEntries(active.map((p) => [p, this.#tasks.get(p)!.position]));
+      for await (const batch of this.#source.read({ partitions: active, from })) {
+        this.#process(batch);
+        if (Date.now() - this.#lastCommit >= this.#options.job.commitInterval) await this.commit();
+      }
+    }
+    if (this.#options.endMarkers === true && !this.#stopping) {
+      for (const partition of active) {
+        this.#tasks.get(partition)!.task.endOfInput();
+        this.#dirty.add(partition);
+      }
+    }
+    clearInterval(this.#timer);
+    await this.commit();
+    await this.#producer?.close();
+    this.phase = 'finished';
+  }
+
+  #process(batch: SourceBatch): void {
+    const slot = this.#tasks.get(batch.partition)!;
+    const { job, events } = this.#options;
+    const dlq = job.deadLetter?.topic;
+    const topic = this.#source.topic;
+    for (const rejected of batch.rejected) {
+      events?.deadLettered?.(batch.partition);
+      if (dlq !== undefined) this.#options.outbox.add(deadLetterMessage(dlq, rejected.reason, rejected.raw, { topic, partition: batch.partition, offset: rejected.offset }));
+    }
+    const eventTime = job.eventTime;
+    for (const record of batch.records) {
+      slot.current = record.offset;
+      let timestamp: number;
+      try {
+        timestamp = eventTime === undefined ? Date.now() : eventTime.extract(record.value);
+      } catch (error) {
+        this.#deadLetter(slot, (error as Error).message, { value: record.value, timestamp: Number.NaN });
+        continue;
+      }
+      slot.task.processRecord(record.value, timestamp);
+    }
+    events?.recordsIn?.(batch.partition, batch.records.length + batch.rejected.length);
+    slot.position = batch.next;
+    this.#dirty.add(batch.partition);
+  }
+
+  #outputs(slot: TaskSlot): ConstructorParameters<typeof Task>[1]['outputs'] {
+    const { job, sinks, outbox, events } = this.#options;
+    return {
+      result: (record) => {
+        events?.resultsOut?.(slot.partition, 1);
+        this.#resultTimes.push(record.timestamp);
+        for (const sink of sinks) {
+          const failed = sink.write(record);
+          if (failed !== undefined) this.#deadLetter(slot, failed.reason, failed.record);
+        }
+      },
+      late: (record) => {
+        events?.late?.(slot.partition);
+        const topic = job.lateOutput?.topic;
+        if (topic !== undefined) outbox.add({ topic, key: record.key ?? null, value: JSON.stringify(record.value) });
+      },
+      deadLetter: ({ reason, record }) => this.#deadLetter(slot, reason, record),
+    };
+  }
+
+  #deadLetter(slot: TaskSlot, reason: string, record: StreamRecord): void {
+    this.#options.events?.deadLettered?.(slot.partition);
+    const topic = this.#options.job.deadLetter?.topic;
+    if (topic === undefined) return;
+    this.#options.outbox.add(deadLetterMessage(topic, reason, JSON.stringify(record.value), { topic: this.#source.topic, partition: slot.partition, offset: slot.current }));
+  }
+
+  async #commitNow(): Promise<void> {
+    const started = Date.now();
+    this.#lastCommit = started;
+    const producer = this.#producer;
+    if (producer === undefined) return;
+    const messages: OutgoingMessage[] = this.#options.outbox.take();
+    const outputs = messages.length;
+    for (const slot of this.#tasks.values()) {
+      const changes = slot.state.flush();
+      if (changes.length > 0) messages.push(...changelogMessages(this.#options.job.name, slot.partition, changes));
+    }
+    const offsets = [...this.#dirty].map((partition) => {
+      const slot = this.#tasks.get(partition)!;
+      return { topic: this.#source.topic, partition, offset: slot.position, metadata: encodeWatermark(slot.task.watermark) };
+    });
+    this.#dirty.clear();
+    const resultEventTimes = this.#resultTimes;
+    this.#resultTimes = [];
+    if (messages.length === 0 && offsets.length === 0) return;
+    // Sinks outside Kafka are written first and idempotently: a crash before the transaction commits replays the same values into them.
+    for (const sink of this.#options.sinks) await sink.commit();
+    await producer.commit({ messages, groupId: this.groupId, offsets });
+    this.#options.events?.committed?.({ durationMs: Date.now() - started, messages: outputs, changelogRecords: messages.length - outputs, resultEventTimes });
+  }
+
+  #outputTopics(partitions: number): TopicRequest[] {
+    const { job } = this.#options;
+    // Side outputs are the job's own; sink topics are the user's (Topic resources), but a local run creates them when missing.
+    const topics = [job.lateOutput?.topic, job.deadLetter?.topic, ...job.sinks.map((sink) => (sink.kind === 'kafka' ? sink.topic : undefined))];
+    return [...new Set(topics.filter((t): t is string => t !== undefined))].map((topic) => ({ topic, partitions }));
+  }
+
+  #failWith(error: Error): void {
+    if (this.phase === 'failed') return;
+    this.phase = 'failed';
+    clearInterval(this.#timer);
+    void this.#source.close();
+    this.#fail(error);
+  }
+}

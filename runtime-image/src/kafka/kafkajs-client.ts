@@ -1,0 +1,238 @@
+// The KafkaClient on kafkajs: admin calls, static-partition fetches in a private group, and one transaction per commit.
+import { randomBytes } from 'node:crypto';
+import { Kafka, logLevel, type Admin, type IHeaders, type KafkaMessage, type Message, type Producer } from 'kafkajs';
+import type { CommittedOffset, Fetch, FetchOptions, FetchedMessage, KafkaClient, OutgoingMessage, PlainProducer, TopicRequest, TransactionContents, TransactionalProducer } from './client.js';
+import { retried } from './retry.js';
+import { staticAssigner } from './static-assignment.js';
+
+export interface KafkajsClientOptions {
+  brokers: readonly string[];
+  clientId?: string;
+  /** kafkajs's own log lines; none by default: failures reach the engine as rejected calls, and retried ones (CONCURRENT_TRANSACTIONS after each commit) are noise. */
+  logLevel?: logLevel;
+  /** How long a transaction may stay open before the broker aborts it; a zombie's open transaction blocks read_committed readers that long at most. */
+  transactionTimeoutMs?: number;
+}
+
+function headersOf(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (value === undefined) continue;
+    const last = Array.isArray(value) ? value[value.length - 1] : value;
+    if (last !== undefined) out[name] = last.toString();
+  }
+  return out;
+}
+
+function fetched(topic: string, partition: number, message: KafkaMessage): FetchedMessage {
+  return {
+    topic,
+    partition,
+    offset: Number(message.offset),
+    key: message.key,
+    value: message.value,
+    headers: headersOf(message.headers),
+    timestamp: Number(message.timestamp),
+  };
+}
+
+/** Groups messages by topic for one produce request per broker. */
+function topicMessages(messages: readonly OutgoingMessage[]): { topic: string; messages: Message[] }[] {
+  const byTopic = new Map<string, Message[]>();
+  for (const { topic, partition, key, value, headers } of messages) {
+    let list = byTopic.get(topic);
+    if (list === undefined) byTopic.set(topic, (list = []));
+    list.push(partition === undefined ? { key, value, headers } : { key, value, headers, partition });
+  }
+  return [...byTopic].map(([topic, list]) => ({ topic, messages: list }));
+}
+
+export class KafkajsClient implements KafkaClient {
+  readonly #kafka: Kafka;
+  readonly #transactionTimeoutMs: number;
+  #admin: Promise<Admin> | undefined;
+
+  constructor(options: KafkajsClientOptions) {
+    this.#kafka = new Kafka({
+      brokers: [...options.brokers],
+      clientId: options.clientId ?? 'sluice',
+      logLevel: options.logLevel ?? logLevel.NOTHING,
+    });
+    this.#transactionTimeoutMs = options.transactionTimeoutMs ?? 60_000;
+  }
+
+  #adminClient(): Promise<Admin> {
+    this.#admin ??= (async () => {
+      const admin = this.#kafka.admin();
+      await admin.connect();
+      return admin;
+    })();
+    return this.#admin;
+  }
+
+  ensureTopics(topics: readonly TopicRequest[]): Promise<void> {
+    return retried(() => this.#ensureTopics(topics));
+  }
+
+  async #ensureTopics(topics: readonly TopicRequest[]): Promise<void> {
+    if (topics.length === 0) return;
+    const admin = await this.#adminClient();
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter(({ topic }) => !existing.has(topic));
+    if (missing.length === 0) return;
+    try {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map(({ topic, partitions, config }) => ({
+          topic,
+          numPartitions: partitions,
+          configEntries: Object.entries(config ?? {}).map(([name, value]) => ({ name, value })),
+        })),
+      });
+    } catch (error) {
+      // Another pod created them in the meantime: that is the outcome wanted.
+      if ((error as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw error;
+    }
+  }
+
+  async partitionCount(topic: string): Promise<number> {
+    const admin = await this.#adminClient();
+    const existing = await retried(() => admin.listTopics());
+    if (!existing.includes(topic)) return 0;
+    const { topics } = await retried(() => admin.fetchTopicMetadata({ topics: [topic] }));
+    return topics[0]?.partitions.length ?? 0;
+  }
+
+  async endOffsets(topic: string): Promise<Map<number, number>> {
+    const admin = await this.#adminClient();
+    return new Map((await retried(() => admin.fetchTopicOffsets(topic))).map(({ partition, high }) => [partition, Number(high)]));
+  }
+
+  async committedOffsets(groupId: string, topic: string): Promise<Map<number, CommittedOffset>> {
+    const admin = await this.#adminClient();
+    const [answer] = await retried(() => admin.fetchOffsets({ groupId, topics: [topic] }));
+    const committed = new Map<number, CommittedOffset>();
+    for (const { partition, offset, metadata } of answer?.partitions ?? []) {
+      if (Number(offset) >= 0) committed.set(partition, { offset: Number(offset), metadata });
+    }
+    return committed;
+  }
+
+  async fetch(options: FetchOptions): Promise<Fetch> {
+    const consumer = this.#kafka.consumer({
+      groupId: `sluice-fetch-${randomBytes(6).toString('hex')}`,
+      partitionAssigners: [staticAssigner(options.partitions)],
+      readUncommitted: options.readCommitted === false,
+      maxBytesPerPartition: options.maxBytesPerPartition ?? 1 << 20,
+      // A restart after a crash would rejoin with offsets from this group, which holds none: fail instead, and let the engine restart from its own.
+      retry: { retries: 5, restartOnFailure: () => Promise.resolve(false) },
+    });
+    let joins = 0;
+    let stopped = false;
+    const fail = (error: Error): void => {
+      if (!stopped) options.onError(error);
+    };
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      joins += 1;
+      if (joins > 1) fail(new Error('the fetch consumer rejoined its group and lost its positions (a stalled heartbeat); the task set restarts from its committed offsets'));
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => fail(payload.error));
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      options.onPosition?.(payload.topic, payload.partition, Number(payload.lastOffset) + 1);
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [...options.topics], fromBeginning: true });
+    void consumer
+      .run({
+        // Resolving moves the fetch position past each batch; nothing is committed to this group.
+        autoCommit: false,
+        eachBatchAutoResolve: true,
+        eachBatch: async ({ batch }) => {
+          if (batch.messages.length === 0) return;
+          await options.onBatch({
+            topic: batch.topic,
+            partition: batch.partition,
+            messages: batch.messages.map((message) => fetched(batch.topic, batch.partition, message)),
+            next: Number(batch.lastOffset()) + 1,
+            highWatermark: Number(batch.highWatermark),
+          });
+        },
+      })
+      .catch((error: Error) => fail(error));
+    // run() creates the group synchronously, so these seeks are in place before its first fetch.
+    for (const topic of options.topics) {
+      for (const partition of options.partitions) consumer.seek({ topic, partition, offset: String(options.start(topic, partition)) });
+    }
+    return {
+      stop: async () => {
+        stopped = true;
+        await consumer.disconnect();
+      },
+    };
+  }
+
+  async transactionalProducer(transactionalId: string): Promise<TransactionalProducer> {
+    const producer = this.#kafka.producer({
+      transactionalId,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      transactionTimeout: this.#transactionTimeoutMs,
+      // The broker answers CONCURRENT_TRANSACTIONS while it still writes the previous commit's markers, for a few ms:
+      // kafkajs's default first retry after 300 ms would stall every commit interval (Java's client retries after 20 ms).
+      retry: { initialRetryTime: 10, maxRetryTime: 1000, retries: 10 },
+    });
+    await retried(() => producer.connect());
+    // The first transaction sends InitProducerId for the id: the broker bumps its epoch, aborts what a previous instance
+    // left open and fences it. Done now, so the changelog's end offsets read afterwards include no open transaction.
+    await retried(async () => (await producer.transaction()).abort());
+    return new KafkajsTransactionalProducer(transactionalId, producer);
+  }
+
+  async producer(): Promise<PlainProducer> {
+    const producer = this.#kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    return {
+      send: async (messages) => {
+        if (messages.length > 0) await producer.sendBatch({ topicMessages: topicMessages(messages) });
+      },
+      close: () => producer.disconnect(),
+    };
+  }
+
+  async close(): Promise<void> {
+    const admin = this.#admin;
+    this.#admin = undefined;
+    if (admin !== undefined) await (await admin).disconnect();
+  }
+}
+
+class KafkajsTransactionalProducer implements TransactionalProducer {
+  constructor(
+    readonly transactionalId: string,
+    private readonly producer: Producer,
+  ) {}
+
+  async commit({ messages, groupId, offsets }: TransactionContents): Promise<void> {
+    const transaction = await this.producer.transaction();
+    try {
+      if (messages.length > 0) await transaction.sendBatch({ topicMessages: topicMessages(messages) });
+      if (offsets.length > 0) {
+        const byTopic = new Map<string, { partition: number; offset: string; metadata: string }[]>();
+        for (const { topic, partition, offset, metadata } of offsets) {
+          let list = byTopic.get(topic);
+          if (list === undefined) byTopic.set(topic, (list = []));
+          list.push({ partition, offset: String(offset), metadata });
+        }
+        await transaction.sendOffsets({ consumerGroupId: groupId, topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) });
+      }
+      await transaction.commit();
+    } catch (error) {
+      await transaction.abort().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  close(): Promise<void> {
+    return this.producer.disconnect();
+  }
+}

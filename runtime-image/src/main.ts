@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+// The runtime pod's process: compile the job from SLUICE_JOB_FILE, restore, run exactly-once on Kafka, serve health, metrics and control.
+import { readConfig } from './process/config.js';
+import { Runtime } from './process/runtime.js';
+import { buildServer } from './process/server.js';
+
+/** One structured log event per line on stdout; never a record's content. */
+function log(event: string, fields: Record<string, unknown> = {}): void {
+  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), event, ...fields })}\n`);
+}
+
+async function main(): Promise<number> {
+  const config = readConfig();
+  const runtime = await Runtime.open(config, {
+    onCommit: (report) => log('committed', { messages: report.messages, changelogRecords: report.changelogRecords, ms: report.durationMs }),
+  });
+  let exiting = false;
+  const exit = async (reason: string): Promise<void> => {
+    if (exiting) return;
+    exiting = true;
+    log('stopping', { reason });
+    await runtime.close();
+    await server.close();
+  };
+  const server = buildServer({ target: runtime, registry: runtime.metrics.registry, controlToken: config.controlToken, onStopped: () => void exit('stop requested') });
+  await server.listen({ host: '127.0.0.1', port: config.httpPort });
+  log('listening', { port: (server.server.address() as { port: number }).port, job: runtime.job.name, ordinal: config.ordinal, parallelism: config.parallelism });
+  // A pod stops cleanly on SIGTERM: what was processed is committed in a final transaction.
+  process.once('SIGTERM', () => void exit('SIGTERM'));
+  process.once('SIGINT', () => void exit('SIGINT'));
+  const started = Date.now();
+  await runtime.start();
+  log('running', { partitions: runtime.taskSet.partitions, restoredRecords: runtime.taskSet.restoredRecords, restoreMs: Date.now() - started });
+  try {
+    await runtime.taskSet.done;
+  } catch (error) {
+    log('failed', { error: (error as Error).message });
+    await server.close();
+    return 1;
+  }
+  const status = runtime.status();
+  log('finished', { recordsIn: status.recordsIn, recordsOut: status.recordsOut, seconds: (Date.now() - started) / 1000 });
+  await exit('finished');
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: Error) => {
+    log('failed', { error: error.message });
+    process.exit(1);
+  },
+);

@@ -1,0 +1,16 @@
+// Reads the job the runtime runs: a StreamJob manifest (YAML or JSON, as the controller's ConfigMap holds it), compiled or refused with every problem.
+import { readFile } from 'node:fs/promises';
+import { parse } from 'yaml';
+import { compileJobOrThrow } from '../compiler/compile.js';
+import type { CompiledJob } from '../compiler/job.js';
+import { ConfigError } from './config.js';
+
+export async function readJobFile(path: string): Promise<CompiledJob> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read the job file ${path} (SLUICE_JOB_FILE): ${(error as Error).message}`);
+  }
+  return compileJobOrThrow(parse(text));
+}

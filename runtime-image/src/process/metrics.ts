@@ -1,0 +1,57 @@
+// The runtime's Prometheus metrics (prom-client), one registry per process, fed by the task set's events.
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { CommitReport, ExactlyOnceEvents } from '../kafka/exactly-once.js';
+
+export interface RuntimeMetrics {
+  registry: Registry;
+  events: ExactlyOnceEvents;
+  checkpoint(durationSeconds: number, bytes: number): void;
+  /** Sets the gauges that are read, not counted: consumer lag and watermark lag per partition. */
+  observe(partitions: readonly { partition: number; lag: number | undefined; watermark: number }[]): void;
+}
+
+export function createMetrics(job: string, resultOperator: string): RuntimeMetrics {
+  const registry = new Registry();
+  registry.setDefaultLabels({ job });
+  const recordsIn = new Counter({ name: 'sluice_records_in_total', help: 'Records read by an operator', labelNames: ['operator', 'partition'], registers: [registry] });
+  const recordsOut = new Counter({ name: 'sluice_records_out_total', help: 'Records emitted by an operator', labelNames: ['operator', 'partition'], registers: [registry] });
+  const late = new Counter({ name: 'sluice_late_records_total', help: 'Records too late for every window, sent to the late output', labelNames: ['partition'], registers: [registry] });
+  const deadLettered = new Counter({ name: 'sluice_dead_lettered_records_total', help: 'Records sent to the dead-letter output', labelNames: ['partition'], registers: [registry] });
+  const lag = new Gauge({ name: 'sluice_consumer_lag_records', help: 'Source records not read yet', labelNames: ['partition'], registers: [registry] });
+  const watermarkLag = new Gauge({ name: 'sluice_watermark_lag_seconds', help: 'Processing time minus the partition watermark', labelNames: ['partition'], registers: [registry] });
+  const latency = new Histogram({
+    name: 'sluice_event_to_output_latency_seconds',
+    help: 'From a result’s event time to the commit that made it visible',
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    registers: [registry],
+  });
+  const commits = new Histogram({ name: 'sluice_commit_duration_seconds', help: 'Duration of one exactly-once transaction', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5], registers: [registry] });
+  const checkpointDuration = new Histogram({ name: 'sluice_checkpoint_duration_seconds', help: 'Duration of a checkpoint or savepoint', buckets: [0.1, 0.5, 1, 5, 15, 60, 300], registers: [registry] });
+  const checkpointBytes = new Gauge({ name: 'sluice_checkpoint_size_bytes', help: 'Size of the last checkpoint or savepoint', registers: [registry] });
+  const events: ExactlyOnceEvents = {
+    recordsIn: (partition, count) => recordsIn.inc({ operator: 'source', partition }, count),
+    resultsOut: (partition, count) => recordsOut.inc({ operator: resultOperator, partition }, count),
+    late: (partition) => late.inc({ partition }),
+    deadLettered: (partition) => deadLettered.inc({ partition }),
+    committed: (report: CommitReport) => {
+      commits.observe(report.durationMs / 1000);
+      const now = Date.now();
+      for (const eventTime of report.resultEventTimes) latency.observe(Math.max(0, now - eventTime) / 1000);
+    },
+  };
+  return {
+    registry,
+    events,
+    checkpoint: (seconds, bytes) => {
+      checkpointDuration.observe(seconds);
+      checkpointBytes.set(bytes);
+    },
+    observe: (partitions) => {
+      const now = Date.now();
+      for (const { partition, lag: behind, watermark } of partitions) {
+        if (behind !== undefined) lag.set({ partition }, behind);
+        if (Number.isFinite(watermark)) watermarkLag.set({ partition }, (now - watermark) / 1000);
+      }
+    },
+  };
+}

@@ -1,0 +1,83 @@
+// The pod's HTTP surface (fastify): health, readiness, Prometheus metrics and the token-protected control API.
+import { timingSafeEqual } from 'node:crypto';
+import { controlApi, controlErrorSchema, runtimeStatusSchema, savepointRequestSchema, savepointResponseSchema, stopQuerySchema, stopResponseSchema } from '@sluice/crds';
+import type { ControlError as ControlErrorBody, RuntimeStatus, SavepointRequest, SavepointResponse, StopResponse } from '@sluice/crds';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Registry } from 'prom-client';
+
+/** What the control API acts on: the runtime, or a stand-in where a test needs one. */
+export interface ControlTarget {
+  readonly ready: boolean;
+  status(): RuntimeStatus;
+  savepoint(request: SavepointRequest): Promise<SavepointResponse>;
+  stop(options: { savepoint: boolean }): Promise<StopResponse>;
+}
+
+export interface ServerOptions {
+  target: ControlTarget;
+  registry: Registry;
+  /** The bearer token of the control API; without one it answers 503. */
+  controlToken: string | undefined;
+  /** Called after the answer to POST /stop has been sent: the process exits there. */
+  onStopped?: () => void;
+}
+
+function tokenMatches(header: string | undefined, token: string): boolean {
+  const given = Buffer.from(/^Bearer (.+)$/.exec(header ?? '')?.[1] ?? '');
+  const wanted = Buffer.from(token);
+  return given.length === wanted.length && timingSafeEqual(given, wanted);
+}
+
+const errorBody = (code: string, message: string): ControlErrorBody => ({ code, message });
+
+export function buildServer(options: ServerOptions): FastifyInstance {
+  const { target, registry, controlToken } = options;
+  const app = Fastify({ logger: false });
+  const errors = { 400: controlErrorSchema, 401: controlErrorSchema, 409: controlErrorSchema, 500: controlErrorSchema, 503: controlErrorSchema };
+
+  app.setErrorHandler((error: Error & { statusCode?: number; status?: number; code?: string; validation?: unknown }, _request, reply) => {
+    const status = error.validation !== undefined ? 400 : (error.status ?? error.statusCode ?? 500);
+    // Only Sluice's own codes go out; fastify's (FST_ERR_…) become the stable code for their kind of failure.
+    const code = error.code?.startsWith('SLUICE_E_') === true ? error.code : status < 500 ? 'SLUICE_E_BAD_REQUEST' : 'SLUICE_E_INTERNAL';
+    void reply.code(status).send(errorBody(code, error.message));
+  });
+
+  app.get('/healthz', () => ({ ok: true }));
+  app.get('/readyz', (_request, reply) => (target.ready ? { ready: true } : reply.code(503).send({ ready: false })));
+  app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+
+  const authorize = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    if (controlToken === undefined) {
+      await reply.code(503).send(errorBody('SLUICE_E_CONTROL_DISABLED', 'the control API is disabled: set SLUICE_CONTROL_TOKEN on the pod (the job’s control Secret)'));
+    } else if (!tokenMatches(request.headers.authorization, controlToken)) {
+      await reply.code(401).send(errorBody('SLUICE_E_UNAUTHORIZED', 'send the job’s control token as Authorization: Bearer <token>'));
+    }
+  };
+
+  app.route({
+    method: controlApi.status.method,
+    url: controlApi.status.path,
+    onRequest: authorize,
+    schema: { response: { 200: runtimeStatusSchema, ...errors } },
+    handler: () => target.status(),
+  });
+  app.route<{ Body: SavepointRequest | undefined }>({
+    method: controlApi.savepoint.method,
+    url: controlApi.savepoint.path,
+    onRequest: authorize,
+    schema: { body: savepointRequestSchema, response: { 201: savepointResponseSchema, ...errors } },
+    handler: async (request, reply) => reply.code(201).send(await target.savepoint(request.body ?? {})),
+  });
+  app.route<{ Querystring: { savepoint: boolean } }>({
+    method: controlApi.stop.method,
+    url: controlApi.stop.path,
+    onRequest: authorize,
+    schema: { querystring: stopQuerySchema, response: { 200: stopResponseSchema, ...errors } },
+    handler: async (request, reply) => {
+      const answer = await target.stop({ savepoint: request.query.savepoint });
+      reply.raw.once('finish', () => options.onStopped?.());
+      return reply.send(answer);
+    },
+  });
+  return app;
+}

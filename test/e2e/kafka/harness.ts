@@ -1,0 +1,193 @@
+// Helpers for the end-to-end tests of the runtime on the real Kafka: topics, generated input, the runtime as a child process, read_committed output.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { stringify } from 'yaml';
+import { END_OF_INPUT_HEADER, KafkajsClient, type FetchedMessage } from '@sluice/runtime';
+// The generator is not part of the runtime's public surface; the tests use it as the engine does.
+import type { GeneratorOptions } from '../../../runtime-image/src/connectors/generator/options.js';
+import { GeneratorSource } from '../../../runtime-image/src/connectors/generator/source.js';
+
+const repo = fileURLToPath(new URL('../../../', import.meta.url));
+const mainScript = join(repo, 'runtime-image', 'src', 'main.ts');
+
+export const uniqueName = (prefix: string): string => `${prefix}-${randomBytes(4).toString('hex')}`;
+
+export function kafka(brokers: string[]): Kafka {
+  return new Kafka({ brokers, clientId: 'sluice-e2e', logLevel: logLevel.NOTHING });
+}
+
+export async function createTopics(admin: Admin, topics: string[], partitions: number): Promise<void> {
+  await admin.createTopics({ waitForLeaders: true, topics: topics.map((topic) => ({ topic, numPartitions: partitions })) });
+}
+
+/** Produces the generator's events to their partitions as JSON, then `extra` raw values to partition 0, then an end-of-input marker per partition. */
+export async function produceGenerated(brokers: string[], topic: string, options: GeneratorOptions, extra: string[] = []): Promise<number> {
+  const producer = kafka(brokers).producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  let count = 0;
+  try {
+    const source = new GeneratorSource(options);
+    for await (const batch of source.read()) {
+      await producer.send({ topic, messages: batch.records.map((r) => ({ partition: batch.partition, key: String(r.value.customer_id), value: JSON.stringify(r.value) })) });
+      count += batch.records.length;
+    }
+    if (extra.length > 0) await producer.send({ topic, messages: extra.map((value) => ({ partition: 0, key: null, value })) });
+    const partitions = source.options.partitions;
+    await producer.send({ topic, messages: Array.from({ length: partitions }, (_, partition) => ({ partition, value: null, headers: { [END_OF_INPUT_HEADER]: 'true' } })) });
+  } finally {
+    await producer.disconnect();
+  }
+  return count;
+}
+
+export interface FraudJobTopics {
+  name: string;
+  input: string;
+  output: string;
+  late: string;
+  deadLetter: string;
+}
+
+/** The fraud-velocity example job (examples/fraud-velocity/job.yaml) on the given topics, with the Kafka sink only. */
+export function writeFraudJob(topics: FraudJobTopics): string {
+  const manifest = {
+    apiVersion: 'sluice.dev/v1alpha1',
+    kind: 'StreamJob',
+    metadata: { name: topics.name },
+    spec: {
+      sources: [{ name: 'transactions', kafka: { topic: topics.input }, format: 'json', eventTime: { field: 'timestamp', format: 'iso8601', maxOutOfOrderness: '30s' } }],
+      pipeline: [
+        { keyBy: { field: 'customer_id' } },
+        {
+          window: { type: 'tumbling', size: '5m', allowedLateness: '1m' },
+          aggregate: [
+            { name: 'txn_count', fn: 'count' },
+            { name: 'txn_sum', fn: 'sum', field: 'amount' },
+          ],
+        },
+      ],
+      sinks: [{ name: 'features-topic', kafka: { topic: topics.output, key: '{customer_id}' } }],
+      lateOutput: { topic: topics.late },
+      deadLetter: { topic: topics.deadLetter },
+    },
+  };
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-e2e-job-'));
+  const file = join(dir, 'job.yaml');
+  writeFileSync(file, stringify(manifest));
+  return file;
+}
+
+export interface RuntimeProcess {
+  child: ChildProcess;
+  /** Every JSON log event the process wrote so far. */
+  events: Record<string, unknown>[];
+  /** Resolves with the exit code (null when killed by a signal). */
+  exited: Promise<number | null>;
+  /** Resolves once `count` events named `event` were logged. */
+  waitForEvents(event: string, count: number): Promise<void>;
+  stderr(): string;
+  /** Resolves with the exit code; fails with the process's output when it is not `expected`. */
+  exitsWith(expected: number | null): Promise<void>;
+}
+
+/** Starts the runtime's main as a child process (through tsx), on its own state folder. */
+export function startRuntime(env: Record<string, string>): RuntimeProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', mainScript], {
+    cwd: repo,
+    env: { ...process.env, SLUICE_HTTP_PORT: '0', SLUICE_POD_ORDINAL: '0', SLUICE_PARALLELISM: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const events: Record<string, unknown>[] = [];
+  const waiters: { event: string; count: number; resolve: () => void }[] = [];
+  let errors = '';
+  let pending = '';
+  const check = (): void => {
+    for (const waiter of [...waiters]) {
+      if (events.filter((e) => e.event === waiter.event).length >= waiter.count) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve();
+      }
+    }
+  };
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    pending += chunk;
+    const lines = pending.split('\n');
+    pending = lines.pop()!;
+    for (const line of lines) if (line.startsWith('{')) events.push(JSON.parse(line) as Record<string, unknown>);
+    check();
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (errors += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    child,
+    events,
+    exited,
+    stderr: () => errors,
+    exitsWith: async (expected) => {
+      const code = await exited;
+      if (code !== expected) throw new Error(`the runtime exited with ${code}, not ${expected}; stderr:\n${errors}\nevents:\n${events.map((e) => JSON.stringify(e)).join('\n')}`);
+    },
+    waitForEvents: (event, count) =>
+      Promise.race([
+        new Promise<void>((resolve) => {
+          waiters.push({ event, count, resolve });
+          check();
+        }),
+        exited.then((code) => {
+          throw new Error(`the runtime exited (${code}) before logging ${count} "${event}" events; stderr:\n${errors}\nevents:\n${events.map((e) => JSON.stringify(e)).join('\n')}`);
+        }),
+      ]),
+  };
+}
+
+/** Every committed message of the topic (read_committed, from the beginning to its current end). */
+export async function readCommitted(brokers: string[], topic: string): Promise<FetchedMessage[]> {
+  const client = new KafkajsClient({ brokers });
+  try {
+    const ends = await client.endOffsets(topic);
+    const remaining = new Map([...ends].filter(([, end]) => end > 0));
+    const messages: FetchedMessage[] = [];
+    if (remaining.size === 0) return messages;
+    let done!: () => void;
+    let failed!: (error: Error) => void;
+    const finished = new Promise<void>((resolve, reject) => {
+      done = resolve;
+      failed = reject;
+    });
+    const advance = (_topic: string, partition: number, next: number): void => {
+      if (next >= (remaining.get(partition) ?? Number.POSITIVE_INFINITY)) remaining.delete(partition);
+      if (remaining.size === 0) done();
+    };
+    const fetch = await client.fetch({
+      topics: [topic],
+      partitions: [...ends.keys()],
+      start: () => 0,
+      readCommitted: true,
+      onBatch: (batch) => {
+        messages.push(...batch.messages);
+        advance(topic, batch.partition, batch.next);
+        return Promise.resolve();
+      },
+      onPosition: advance,
+      onError: failed,
+    });
+    try {
+      await finished;
+    } finally {
+      await fetch.stop();
+    }
+    return messages;
+  } finally {
+    await client.close();
+  }
+}
+
+/** The values of messages as sorted JSON strings: a multiset compares as a sorted list. */
+export function multiset(messages: readonly FetchedMessage[]): string[] {
+  return messages.map((m) => `${m.key?.toString() ?? ''} ${m.value?.toString() ?? ''}`).sort();
+}

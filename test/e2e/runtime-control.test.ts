@@ -1,0 +1,97 @@
+// The runtime pod's HTTP surface on a real runtime over the real Kafka: health, readiness, metrics, and the token-protected control API.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { RuntimeStatus, SavepointResponse, StopResponse } from '@sluice/crds';
+import { readConfig } from '../../runtime-image/src/process/config.js';
+import { Runtime } from '../../runtime-image/src/process/runtime.js';
+import { buildServer } from '../../runtime-image/src/process/server.js';
+import { readEndpoints } from '../env/src/endpoints.js';
+import { eventually } from '../env/src/eventually.js';
+import { kafka, uniqueName, writeFraudJob } from './kafka/harness.js';
+
+const brokers = readEndpoints().kafka.brokers;
+const token = 'test-token-of-this-run';
+const auth = { authorization: `Bearer ${token}` };
+
+describe('the runtime pod’s HTTP surface', () => {
+  it('reports health, readiness, metrics and status, takes a savepoint and stops with one', async () => {
+    const input = uniqueName('txn');
+    const name = uniqueName('fraud-control');
+    const admin = kafka(brokers).admin();
+    await admin.connect();
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: input, numPartitions: 2 }] });
+    await admin.disconnect();
+    const producer = kafka(brokers).producer();
+    await producer.connect();
+    const at = Date.parse('2025-12-05T00:00:00Z');
+    await producer.send({
+      topic: input,
+      messages: Array.from({ length: 200 }, (_, i) => ({ partition: i % 2, value: JSON.stringify({ customer_id: `c${i % 7}`, amount: i, timestamp: new Date(at + i * 1000).toISOString() }) })),
+    });
+    await producer.disconnect();
+
+    const snapshots = mkdtempSync(join(tmpdir(), 'sluice-e2e-savepoints-'));
+    const config = readConfig({
+      SLUICE_JOB_FILE: writeFraudJob({ name, input, output: `${name}-features`, late: `${name}-late`, deadLetter: `${name}-dead-letter` }),
+      SLUICE_KAFKA_BROKERS: brokers.join(','),
+      SLUICE_STATE_DIR: mkdtempSync(join(tmpdir(), 'sluice-e2e-state-')),
+      SLUICE_POD_ORDINAL: '0',
+      SLUICE_PARALLELISM: '1',
+      SLUICE_CONTROL_TOKEN: token,
+      SLUICE_SNAPSHOT_LOCATION: snapshots,
+    });
+    const runtime = await Runtime.open(config);
+    let stopped = false;
+    const app = buildServer({ target: runtime, registry: runtime.metrics.registry, controlToken: config.controlToken, onStopped: () => (stopped = true) });
+    try {
+      expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+      expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(503);
+      await runtime.start();
+      expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
+
+      const denied = await app.inject({ method: 'GET', url: '/status', headers: { authorization: 'Bearer wrong' } });
+      expect(denied.statusCode).toBe(401);
+      expect(denied.json()).toMatchObject({ code: 'SLUICE_E_UNAUTHORIZED' });
+      expect((await app.inject({ method: 'GET', url: '/status' })).statusCode).toBe(401);
+
+      const status = await eventually('all 200 records read', async () => {
+        const answer = (await app.inject({ method: 'GET', url: '/status', headers: auth })).json<RuntimeStatus>();
+        return answer.recordsIn === 200 ? answer : undefined;
+      });
+      expect(status).toMatchObject({ job: name, ordinal: 0, parallelism: 1, phase: 'running', lastSavepoint: null });
+      expect(status.partitions.map((p) => [p.partition, p.offset, p.lag])).toEqual([
+        [0, 100, 0],
+        [1, 100, 0],
+      ]);
+
+      const metrics = await app.inject({ method: 'GET', url: '/metrics' });
+      expect(metrics.body).toMatch(new RegExp(`sluice_records_in_total\\{operator="source",partition="0",job="${name}"\\} 100`));
+      expect(metrics.body).toContain('sluice_event_to_output_latency_seconds_bucket');
+
+      const taken = await app.inject({ method: 'POST', url: '/savepoints', headers: auth, payload: {} });
+      expect(taken.statusCode).toBe(201);
+      const savepoint = taken.json<SavepointResponse>();
+      expect(savepoint.complete).toBe(true);
+      const manifest = JSON.parse(readFileSync(join(snapshots, savepoint.id, 'manifest.json'), 'utf8')) as { kind: string; partitions: { partition: number; sourceOffset: number }[] };
+      expect(manifest.kind).toBe('savepoint');
+      expect(manifest.partitions.map((p) => [p.partition, p.sourceOffset])).toEqual([
+        [0, 100],
+        [1, 100],
+      ]);
+      expect((await app.inject({ method: 'POST', url: '/savepoints', headers: auth, payload: { id: '../escape' } })).statusCode).toBe(400);
+
+      const stop = await app.inject({ method: 'POST', url: '/stop?savepoint=true', headers: auth });
+      expect(stop.statusCode).toBe(200);
+      const answer = stop.json<StopResponse>();
+      expect(answer.stopped).toBe(true);
+      expect(answer.savepoint?.complete).toBe(true);
+      await runtime.taskSet.done;
+      expect(runtime.taskSet.phase).toBe('finished');
+      expect(stopped).toBe(true);
+    } finally {
+      await runtime.close();
+      await app.close();
+    }
+  });
+});
