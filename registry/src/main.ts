@@ -1,18 +1,28 @@
 #!/usr/bin/env node
-// `sluice-registry`: the Confluent-compatible schema registry's command line.
+// `sluice-registry`: serve the Confluent-compatible schema registry from a file or Kafka store.
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { createRegistry } from './http/app.js';
+import { storeFromSpec } from './store/open.js';
 
-await yargs(hideBin(process.argv))
+const argv = await yargs(hideBin(process.argv))
   .scriptName('sluice-registry')
-  .usage('$0 --port P --store file:DIR|kafka:BOOTSTRAP\n\nA Confluent Schema Registry-compatible REST service (the server itself arrives with issue 4).')
-  .option('port', { type: 'number', default: 8081, describe: 'port to listen on (127.0.0.1)' })
-  .option('store', { type: 'string', default: 'file:./schemas', describe: 'where schemas are kept: file:DIR or kafka:BOOTSTRAP' })
+  .usage('$0 --port P [--host 127.0.0.1] --store file:DIR|kafka:BOOTSTRAP\n\nA Confluent Schema Registry-compatible REST service.')
+  .option('port', { type: 'number', default: 8081, describe: 'port to listen on' })
+  .option('host', { type: 'string', default: '127.0.0.1', describe: 'address to listen on (0.0.0.0 inside a container)' })
+  .option('store', { type: 'string', default: 'file:./schemas', describe: 'where schemas are kept: file:DIR or kafka:HOST:PORT[,HOST:PORT]' })
+  .option('kafka-topic', { type: 'string', default: '_schemas', describe: 'the compacted log topic of a kafka: store' })
+  .option('log-level', { type: 'string', default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] })
   .example('$0 --port 8081 --store file:/var/lib/sluice/schemas', 'serve the registry from a local folder')
+  .example('$0 --port 8081 --store kafka:127.0.0.1:9092', 'serve it from the _schemas topic; replicas on the same topic agree')
   .strict()
-  .demandCommand(0)
-  .check(() => {
-    throw new Error('the registry server is not built yet (issue 4); point Sluice at an existing Confluent-compatible registry meanwhile');
-  })
   .help()
   .parseAsync();
+
+const app = createRegistry({ store: storeFromSpec(argv.store, { kafkaTopic: argv['kafka-topic'] }), logger: { level: argv['log-level'] } });
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void app.close().then(() => process.exit(0));
+  });
+}
+await app.listen({ port: argv.port, host: argv.host });

@@ -1,0 +1,67 @@
+// Parsing a submitted schema of each type into its canonical text and the form the compatibility checks read.
+import avro from 'avsc';
+import { invalidSchema } from '../errors.js';
+import type { SchemaReference, SchemaType } from '../model.js';
+
+/** A schema ready to compare: Avro as an avsc Type; JSON Schema as its document plus the documents it references by name. */
+export type ParsedSchema =
+  | { schemaType: 'AVRO'; canonical: string; avro: avro.Type }
+  | { schemaType: 'JSON'; canonical: string; json: unknown; referenced: Map<string, unknown> };
+
+/** A referenced schema as the registry holds it, with its own references. */
+export interface ReferencedSchema {
+  schema: string;
+  schemaType: SchemaType;
+  references: SchemaReference[];
+}
+
+/** Finds a reference's schema; undefined when the subject or version does not exist. */
+export type ReferenceResolver = (reference: SchemaReference) => ReferencedSchema | undefined;
+
+export function parseSchema(schemaType: SchemaType, text: string, references: SchemaReference[], resolve: ReferenceResolver): ParsedSchema {
+  const document = parseJson(schemaType, text);
+  const dependencies = collectReferences(references, resolve, new Set());
+  const canonical = JSON.stringify(document);
+  if (schemaType === 'AVRO') {
+    const registry: Record<string, avro.Type> = {};
+    try {
+      for (const dependency of dependencies) avro.Type.forSchema(parseJson('AVRO', dependency.schema.schema) as avro.Schema, { registry });
+      return { schemaType, canonical, avro: avro.Type.forSchema(document as avro.Schema, { registry }) };
+    } catch (error) {
+      throw invalidSchema(`of type AVRO, details: ${(error as Error).message}`);
+    }
+  }
+  if (typeof document !== 'object' && typeof document !== 'boolean') {
+    throw invalidSchema('of type JSON, details: a JSON Schema is an object or a boolean');
+  }
+  const referenced = new Map(dependencies.map((d) => [d.name, parseJson('JSON', d.schema.schema)]));
+  return { schemaType, canonical, json: document, referenced };
+}
+
+function parseJson(schemaType: SchemaType, text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw invalidSchema(`of type ${schemaType}, details: the schema is not valid JSON (${(error as Error).message})`);
+  }
+}
+
+/** The references' schemas, each after the schemas it depends on, so named types exist before they are used. */
+function collectReferences(
+  references: SchemaReference[],
+  resolve: ReferenceResolver,
+  seen: Set<string>,
+): Array<{ name: string; schema: ReferencedSchema }> {
+  const ordered: Array<{ name: string; schema: ReferencedSchema }> = [];
+  for (const reference of references) {
+    const key = `${reference.subject}\u0000${reference.version}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const schema = resolve(reference);
+    if (!schema) {
+      throw invalidSchema(`: reference '${reference.name}' points to subject '${reference.subject}' version ${reference.version}, which does not exist; register it first`);
+    }
+    ordered.push(...collectReferences(schema.references, resolve, seen), { name: reference.name, schema });
+  }
+  return ordered;
+}
