@@ -26,7 +26,7 @@ const difference = (errorType: string, description: string, additionalInfo?: str
 
 /** Everything that stops `reader` from reading data written with `writer`; empty when it can. */
 export function avroIncompatibilities(reader: avro.Type, writer: avro.Type, roles: Roles): string[] {
-  return new AvroResolution(roles).check(reader, writer, '');
+  return new AvroResolution(roles).check(reader, writer, '', '');
 }
 
 class AvroResolution {
@@ -35,94 +35,101 @@ class AvroResolution {
 
   constructor(private readonly roles: Roles) {}
 
-  check(reader: avro.Type, writer: avro.Type, path: string): string[] {
+  /** `field` is the dotted name of the field being compared (`customer.address.city`), empty at the top. */
+  check(reader: avro.Type, writer: avro.Type, path: string, field: string): string[] {
     const readerKind = kindOf(reader);
     const writerKind = kindOf(writer);
-    if (writerKind === 'union') return this.checkWriterUnion(reader, writer as avro.types.UnwrappedUnionType, path);
-    if (readerKind === 'union') return this.checkReaderUnion(reader as avro.types.UnwrappedUnionType, writer, path);
+    if (writerKind === 'union') return this.checkWriterUnion(reader, writer as avro.types.UnwrappedUnionType, path, field);
+    if (readerKind === 'union') return this.checkReaderUnion(reader as avro.types.UnwrappedUnionType, writer, path, field);
     if (readerKind !== writerKind) {
       if (promotions[readerKind]?.includes(writerKind)) return [];
-      return [this.typeMismatch(readerKind, writerKind, path)];
+      return [this.typeMismatch(readerKind, writerKind, path, field)];
     }
     switch (readerKind) {
       case 'record':
-        return this.checkRecord(reader as avro.types.RecordType, writer as avro.types.RecordType, path);
+        return this.checkRecord(reader as avro.types.RecordType, writer as avro.types.RecordType, path, field);
       case 'enum':
-        return this.checkEnum(reader as avro.types.EnumType, writer as avro.types.EnumType, path);
+        return this.checkEnum(reader as avro.types.EnumType, writer as avro.types.EnumType, path, field);
       case 'fixed':
-        return this.checkFixed(reader as avro.types.FixedType, writer as avro.types.FixedType, path);
+        return this.checkFixed(reader as avro.types.FixedType, writer as avro.types.FixedType, path, field);
       case 'array':
-        return this.check((reader as avro.types.ArrayType).itemsType, (writer as avro.types.ArrayType).itemsType, `${path}/items`);
+        return this.check((reader as avro.types.ArrayType).itemsType, (writer as avro.types.ArrayType).itemsType, `${path}/items`, field);
       case 'map':
-        return this.check((reader as avro.types.MapType).valuesType as avro.Type, (writer as avro.types.MapType).valuesType as avro.Type, `${path}/values`);
+        return this.check((reader as avro.types.MapType).valuesType as avro.Type, (writer as avro.types.MapType).valuesType as avro.Type, `${path}/values`, field);
       default:
         return [];
     }
   }
 
-  private typeMismatch(readerKind: string, writerKind: string, path: string): string {
+  private typeMismatch(readerKind: string, writerKind: string, path: string, field: string): string {
     return difference(
       'TYPE_MISMATCH',
-      `The type (path '${path || '/'}') of a field in the ${this.roles.reader} schema does not match with the ${this.roles.writer} schema: ${readerKind} cannot read ${writerKind}`,
+      `The type (path '${path || '/'}') of ${fieldLabel(field)} in the ${this.roles.reader} schema does not match with the ${this.roles.writer} schema: ${readerKind} cannot read ${writerKind}`,
+      field || undefined,
     );
   }
 
-  private checkWriterUnion(reader: avro.Type, writer: avro.types.UnwrappedUnionType, path: string): string[] {
+  private checkWriterUnion(reader: avro.Type, writer: avro.types.UnwrappedUnionType, path: string, field: string): string[] {
     return writer.types.flatMap((branch, index) => {
-      const readable = kindOf(reader) === 'union' ? this.readableByUnion(reader as avro.types.UnwrappedUnionType, branch, `${path}/${index}`) : this.check(reader, branch, `${path}/${index}`).length === 0;
+      const branchPath = `${path}/${index}`;
+      const readable =
+        kindOf(reader) === 'union'
+          ? this.readableByUnion(reader as avro.types.UnwrappedUnionType, branch, branchPath, field)
+          : this.check(reader, branch, branchPath, field).length === 0;
       if (readable) return [];
       return [
         difference(
           'MISSING_UNION_BRANCH',
-          `The ${this.roles.reader} schema is missing a type inside a union field at path '${path}/${index}' in the ${this.roles.writer} schema: it cannot read ${describe(branch)}`,
-          describe(branch),
+          `The ${this.roles.reader} schema is missing a type inside a union at path '${branchPath}' (${fieldLabel(field)}) in the ${this.roles.writer} schema: it cannot read ${describe(branch)}`,
+          field || describe(branch),
         ),
       ];
     });
   }
 
-  private readableByUnion(reader: avro.types.UnwrappedUnionType, writer: avro.Type, path: string): boolean {
-    return reader.types.some((branch) => this.check(branch, writer, path).length === 0);
+  private readableByUnion(reader: avro.types.UnwrappedUnionType, writer: avro.Type, path: string, field: string): boolean {
+    return reader.types.some((branch) => this.check(branch, writer, path, field).length === 0);
   }
 
-  private checkReaderUnion(reader: avro.types.UnwrappedUnionType, writer: avro.Type, path: string): string[] {
-    if (this.readableByUnion(reader, writer, path)) return [];
+  private checkReaderUnion(reader: avro.types.UnwrappedUnionType, writer: avro.Type, path: string, field: string): string[] {
+    if (this.readableByUnion(reader, writer, path, field)) return [];
     return [
       difference(
         'MISSING_UNION_BRANCH',
-        `The ${this.roles.reader} schema is missing a type inside a union field at path '${path || '/'}' in the ${this.roles.writer} schema: no branch reads ${describe(writer)}`,
-        describe(writer),
+        `The ${this.roles.reader} schema is missing a type inside a union at path '${path || '/'}' (${fieldLabel(field)}): no branch reads the ${this.roles.writer} schema's ${describe(writer)}`,
+        field || describe(writer),
       ),
     ];
   }
 
-  private nameMismatch(reader: avro.Type & Named, writer: avro.Type & Named, path: string): string[] {
+  private nameMismatch(reader: avro.Type & Named, writer: avro.Type & Named, path: string, field: string): string[] {
     if (namesMatch(reader, writer)) return [];
     return [
       difference(
         'NAME_MISMATCH',
-        `The name of the schema has changed (path '${path}/name'): ${this.roles.reader} '${reader.name ?? ''}', ${this.roles.writer} '${writer.name ?? ''}'`,
+        `The name of the schema has changed (path '${path}/name', ${fieldLabel(field)}): ${this.roles.reader} '${reader.name ?? ''}', ${this.roles.writer} '${writer.name ?? ''}'; add an alias '${writer.name ?? ''}' to keep reading it`,
         reader.name,
       ),
     ];
   }
 
-  private checkRecord(reader: avro.types.RecordType, writer: avro.types.RecordType, path: string): string[] {
+  private checkRecord(reader: avro.types.RecordType, writer: avro.types.RecordType, path: string, field: string): string[] {
     const pair = `${reader.name ?? ''}\u0000${writer.name ?? ''}`;
     if (this.inProgress.has(pair)) return [];
-    const mismatch = this.nameMismatch(reader, writer, path);
+    const mismatch = this.nameMismatch(reader, writer, path, field);
     if (mismatch.length > 0) return mismatch;
     this.inProgress.add(pair);
     try {
-      return reader.fields.flatMap((field, index) => {
-        const written = writer.fields.find((w) => w.name === field.name) ?? writer.fields.find((w) => field.aliases.includes(w.name));
-        if (written) return this.check(field.type, written.type, `${path}/fields/${index}/type`);
-        if (field.defaultValue() !== undefined) return [];
+      return reader.fields.flatMap((readerField, index) => {
+        const name = field ? `${field}.${readerField.name}` : readerField.name;
+        const written = writer.fields.find((w) => w.name === readerField.name) ?? writer.fields.find((w) => readerField.aliases.includes(w.name));
+        if (written) return this.check(readerField.type, written.type, `${path}/fields/${index}/type`, name);
+        if (readerField.defaultValue() !== undefined) return [];
         return [
           difference(
             'READER_FIELD_MISSING_DEFAULT_VALUE',
-            `The field '${field.name}' at path '${path}/fields/${index}' in the ${this.roles.reader} schema has no default value and is missing in the ${this.roles.writer} schema`,
-            field.name,
+            `The field '${name}' at path '${path}/fields/${index}' in the ${this.roles.reader} schema has no default value and is missing in the ${this.roles.writer} schema`,
+            name,
           ),
         ];
       });
@@ -131,8 +138,8 @@ class AvroResolution {
     }
   }
 
-  private checkEnum(reader: avro.types.EnumType, writer: avro.types.EnumType, path: string): string[] {
-    const mismatch = this.nameMismatch(reader, writer, path);
+  private checkEnum(reader: avro.types.EnumType, writer: avro.types.EnumType, path: string, field: string): string[] {
+    const mismatch = this.nameMismatch(reader, writer, path, field);
     if (mismatch.length > 0) return mismatch;
     const missing = writer.symbols.filter((symbol) => !reader.symbols.includes(symbol));
     const readerDefault = (reader as unknown as { default?: string }).default;
@@ -140,21 +147,21 @@ class AvroResolution {
     return [
       difference(
         'MISSING_ENUM_SYMBOLS',
-        `The ${this.roles.reader} schema is missing enum symbols '[${missing.join(', ')}]' at path '${path}/symbols' in the ${this.roles.writer} schema and has no enum default`,
-        `[${missing.join(', ')}]`,
+        `The ${this.roles.reader} schema is missing enum symbols '[${missing.join(', ')}]' at path '${path}/symbols' (${fieldLabel(field)}) in the ${this.roles.writer} schema and has no enum default`,
+        field || `[${missing.join(', ')}]`,
       ),
     ];
   }
 
-  private checkFixed(reader: avro.types.FixedType, writer: avro.types.FixedType, path: string): string[] {
-    const mismatch = this.nameMismatch(reader, writer, path);
+  private checkFixed(reader: avro.types.FixedType, writer: avro.types.FixedType, path: string, field: string): string[] {
+    const mismatch = this.nameMismatch(reader, writer, path, field);
     if (mismatch.length > 0) return mismatch;
     if (reader.size === writer.size) return [];
     return [
       difference(
         'FIXED_SIZE_MISMATCH',
-        `The size of FIXED type field at path '${path}/size' in the ${this.roles.reader} schema (${reader.size}) does not match with the ${this.roles.writer} schema (${writer.size})`,
-        `expected: ${writer.size}, found: ${reader.size}`,
+        `The size of FIXED type ${fieldLabel(field)} at path '${path}/size' in the ${this.roles.reader} schema (${reader.size}) does not match with the ${this.roles.writer} schema (${writer.size})`,
+        field || `expected: ${writer.size}, found: ${reader.size}`,
       ),
     ];
   }
@@ -163,6 +170,10 @@ class AvroResolution {
 /** The Avro kind of a type: unions of both avsc flavours are one kind, and logical types are read as what they annotate. */
 function kindOf(type: avro.Type): string {
   return type.typeName.startsWith('union') ? 'union' : type.typeName;
+}
+
+function fieldLabel(field: string): string {
+  return field ? `field '${field}'` : 'the top-level schema';
 }
 
 function describe(type: avro.Type): string {
