@@ -38,3 +38,4 @@ export * from './kafka/sink.js';
 export * from './kafka/changelog.js';
 export * from './kafka/exactly-once.js';
 export * from './runner/index.js';
+export * from './connectors/index.js';

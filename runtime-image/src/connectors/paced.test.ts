@@ -1,0 +1,42 @@
+// Pacing: never faster than the rate, batches cut into small steps with their offsets and rejections kept straight.
+import { paced, split } from './paced.js';
+import type { Source, SourceBatch } from './source.js';
+import { GeneratorSource } from './generator/source.js';
+
+test('a paced source delivers the same batches’ records, no faster than the rate', async () => {
+  const rate = 400;
+  const unpaced = new GeneratorSource({ workload: 'logins', count: 200, batchSize: 64 });
+  const source = paced(unpaced, rate);
+  expect(source.bounded).toBe(true);
+  expect(await source.partitions()).toEqual([0]);
+  const started = performance.now();
+  const sizes: number[] = [];
+  const offsets: number[] = [];
+  for await (const batch of source.read()) {
+    sizes.push(batch.records.length);
+    offsets.push(...batch.records.map((r) => r.offset));
+  }
+  const elapsed = performance.now() - started;
+  expect(offsets).toEqual(Array.from({ length: 200 }, (_, i) => i));
+  expect(Math.max(...sizes)).toBeLessThanOrEqual(4);
+  // The last step is released once 196 records are out: 196 / 400 s after the start at the earliest.
+  expect(elapsed).toBeGreaterThanOrEqual((196 / rate) * 1000 - 5);
+});
+
+test('rate 0 leaves the source as it is; a negative rate is refused', () => {
+  const source: Source = new GeneratorSource({ workload: 'logins', count: 1 });
+  expect(paced(source, 0)).toBe(source);
+  expect(() => paced(source, -1)).toThrow('pacing rate -1 is not valid');
+});
+
+test('split keeps offsets, positions and rejected inputs of each piece', () => {
+  const record = (offset: number) => ({ value: { offset }, partition: 2, offset });
+  const reject = (offset: number) => ({ partition: 2, offset, reason: 'bad', raw: 'x' });
+  const batch: SourceBatch = { partition: 2, records: [10, 11, 13, 14, 15].map(record), rejected: [12, 16].map(reject), next: 18 };
+  expect(split(batch, 2)).toEqual([
+    { partition: 2, records: [record(10), record(11)], rejected: [], next: 12 },
+    { partition: 2, records: [record(13), record(14)], rejected: [reject(12)], next: 15 },
+    { partition: 2, records: [record(15)], rejected: [reject(16)], next: 18 },
+  ]);
+  expect(split(batch, 5)).toEqual([batch]);
+});

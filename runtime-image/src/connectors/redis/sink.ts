@@ -1,0 +1,124 @@
+// The Redis feature-store sink: each result SET under a key from a template, with a TTL, pipelined once per commit.
+import { Redis } from 'ioredis';
+import { parseKeyTemplate, type KeyTemplate } from '../key-template.js';
+import type { DeadLetter, Sink, SinkRecord } from '../sink.js';
+
+export interface RedisSinkOptions {
+  /** A redis:// URL; ignored when `client` is given. */
+  url?: string;
+  /** A client to use instead of connecting to `url`; the sink leaves it open on close. */
+  client?: Redis;
+  /** Key template, e.g. `fraud_features:{customer_id}:txn_count_5m`. */
+  key: string;
+  /**
+   * The field of the result to store, e.g. `txn_count`: a string is stored as it is, anything else as JSON
+   * (so 3 is stored as "3"). Absent: the whole result as JSON.
+   */
+  valueField?: string;
+  /** Time to live of each key, ms, counted from the write. Absent: keys do not expire. */
+  ttlMs?: number;
+  /** SETs per pipeline round trip. Default 1000. */
+  batchSize?: number;
+}
+
+/**
+ * Idempotent by construction: a key holds the latest value written for it, and a replay after a crash writes
+ * the same values under the same keys again. Within one commit only the last value per key is sent.
+ */
+export class RedisSink implements Sink {
+  readonly template: KeyTemplate;
+  private readonly client: Redis;
+  private readonly owned: boolean;
+  private readonly valueField: string | undefined;
+  private readonly ttlMs: number | undefined;
+  private readonly batchSize: number;
+  private pending = new Map<string, string>();
+  private connectionError: Error | undefined;
+
+  constructor(options: RedisSinkOptions) {
+    this.template = parseKeyTemplate(options.key);
+    if (options.ttlMs !== undefined && !(Number.isInteger(options.ttlMs) && options.ttlMs > 0)) {
+      throw new Error(`redis sink ttl ${options.ttlMs} ms is not valid; use a positive whole number of milliseconds, or leave it out for keys that never expire`);
+    }
+    if (!options.client && !options.url) throw new Error('redis sink needs a url such as redis://127.0.0.1:6379 (or a client)');
+    this.owned = !options.client;
+    // A commit fails within about a second when Redis is unreachable, rather than ioredis's default of several;
+    // and closing an unreachable client does not hold the process for ioredis's default 2 s.
+    this.client =
+      options.client ??
+      new Redis(options.url!, { lazyConnect: true, maxRetriesPerRequest: 3, retryStrategy: (times) => Math.min(times * 100, 500), disconnectTimeout: 200 });
+    // Connection errors are reported by the commit that they fail, with the cause; not as unhandled error events.
+    if (this.owned) this.client.on('error', (error: Error) => (this.connectionError = error));
+    this.valueField = options.valueField;
+    this.ttlMs = options.ttlMs;
+    this.batchSize = options.batchSize ?? 1000;
+  }
+
+  write(record: SinkRecord): DeadLetter | undefined {
+    const key = this.template.render(record.value);
+    if (!key.ok) return { reason: key.reason, record };
+    const value = this.encode(record.value);
+    if (typeof value !== 'string') return { reason: value.reason, record };
+    this.pending.set(key.key, value);
+    return undefined;
+  }
+
+  /** Sends the buffered SETs in pipelines of `batchSize`; resolves once Redis has acknowledged every one. */
+  async commit(): Promise<void> {
+    if (this.pending.size === 0) return;
+    const entries = [...this.pending];
+    this.pending = new Map();
+    const pipelines: Promise<void>[] = [];
+    for (let i = 0; i < entries.length; i += this.batchSize) {
+      const pipeline = this.client.pipeline();
+      for (const [key, value] of entries.slice(i, i + this.batchSize)) {
+        if (this.ttlMs === undefined) pipeline.set(key, value);
+        else pipeline.set(key, value, 'PX', this.ttlMs);
+      }
+      pipelines.push(pipeline.exec().then(check, (error: Error) => check(null, error)));
+    }
+    const results = await Promise.allSettled(pipelines);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      // Put back what may not have been written, so the next commit retries it; newer values written meanwhile win.
+      for (const [key, value] of entries) if (!this.pending.has(key)) this.pending.set(key, value);
+      const { host, port } = this.client.options;
+      const cause = this.client.status === 'ready' || !this.connectionError ? (failed.reason as Error).message : this.connectionError.message;
+      throw new Error(`redis sink: writing to ${host ?? '?'}:${port ?? '?'} failed (${cause}); the results are kept for the next commit`);
+    }
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.commit();
+    } finally {
+      // QUIT waits for the server; a client that is not connected is just disconnected.
+      if (this.owned && this.client.status === 'ready') await this.client.quit();
+      else if (this.owned) this.client.disconnect();
+    }
+  }
+
+  private encode(value: Record<string, unknown>): string | { reason: string } {
+    if (this.valueField === undefined) return json(value);
+    if (!Object.hasOwn(value, this.valueField) || value[this.valueField] === undefined) {
+      return { reason: `redis sink value field "${this.valueField}" is missing from the result; add it to the result or choose another valueField` };
+    }
+    const field = value[this.valueField];
+    return typeof field === 'string' ? field : json(field);
+  }
+}
+
+function json(value: unknown): string | { reason: string } {
+  try {
+    return JSON.stringify(value);
+  } catch (error) {
+    return { reason: `redis sink cannot write the value as JSON: ${(error as Error).message}` };
+  }
+}
+
+function check(results: [Error | null, unknown][] | null, failure?: Error): void {
+  if (failure) throw failure;
+  if (results === null) throw new Error('the pipeline was discarded');
+  const error = results.find(([e]) => e !== null)?.[0];
+  if (error) throw new Error(`a SET failed: ${error.message}`);
+}
