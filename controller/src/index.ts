@@ -1,1 +1,14 @@
-export {};
+/**
+ * @sluice/controller: the Sluice operator. The reconcile machinery in controller-runtime's habits (informers, a
+ * de-duplicating rate-limited work queue, the requeue contract, finalizers, status conditions, Events, leader election,
+ * metrics) and the reconcilers of Topic and SchemaSubject. `startManager` runs it in-process; `sluice-controller` is its CLI.
+ */
+export { startManager, leaderIdentity, type ManagerOptions, type RunningManager } from './manager.js';
+export { TerminalError, done, keyOf, parseKey, type ObjectKey, type Reconciler, type Result } from './machinery/reconciler.js';
+export { setCondition, findCondition, hasCondition, removeCondition, type NewCondition } from './machinery/conditions.js';
+export { WorkQueue } from './machinery/work-queue.js';
+export { KeyBackoff, type BackoffOptions } from './machinery/backoff.js';
+export { systemClock, type Clock } from './machinery/clock.js';
+export { leaderElectionDefaults, type LeaderElectionOptions } from './machinery/leader-election.js';
+export { TopicReconciler, TopicReason, kafkaTopicName, pausedAnnotation, topicFinalizer } from './topic/reconciler.js';
+export { KafkaTopicAdmin, type TopicAdmin, type KafkaTopicState } from './topic/kafka-topics.js';

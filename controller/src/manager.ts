@@ -1,0 +1,120 @@
+// Wires the controller together: Kafka admin, informers, work queues, reconcilers, leader election, metrics and health.
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Server } from 'node:http';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Topic } from '@sluice/crds';
+import { Kafka, logLevel } from 'kafkajs';
+import { pino, type Logger } from 'pino';
+import { systemClock, type Clock } from './machinery/clock.js';
+import { Controller } from './machinery/controller.js';
+import { CustomResources, keyOfObject } from './machinery/custom-resources.js';
+import { KubeEventRecorder } from './machinery/events.js';
+import { startHttpServer } from './machinery/http-server.js';
+import { ResourceInformer, type Namespaces } from './machinery/informer.js';
+import { LeaderElector, type LeaderElectionOptions } from './machinery/leader-election.js';
+import { ControllerMetrics } from './machinery/metrics.js';
+import { keyOf } from './machinery/reconciler.js';
+import { KafkaTopicAdmin, type TopicAdmin } from './topic/kafka-topics.js';
+import { TopicReconciler, kafkaTopicName } from './topic/reconciler.js';
+
+export interface ManagerOptions {
+  kubeconfig: KubeConfig;
+  namespaces: Namespaces;
+  kafkaBrokers: string[];
+  /** The registry a SchemaSubject without spec.registryUrl uses. */
+  defaultRegistryUrl?: string;
+  /** Undefined: no HTTP server; 0: any free port. */
+  metricsPort?: number;
+  metricsHost?: string;
+  /** Undefined: run without leader election (one replica, or tests). */
+  leaderElection?: LeaderElectionOptions;
+  resyncPeriodMs?: number;
+  workers?: number;
+  clock?: Clock;
+  log?: Logger;
+  /** The Kafka side of Topics; by default a kafkajs admin on kafkaBrokers. */
+  topicAdmin?: TopicAdmin;
+}
+
+export interface RunningManager {
+  metrics: ControllerMetrics;
+  /** The HTTP server's port, when it runs one. */
+  port: number | undefined;
+  stop(): Promise<void>;
+}
+
+/** A unique Lease holder identity: the host (the pod's name in a cluster) and a random suffix. */
+export function leaderIdentity(): string {
+  return `${hostname()}_${randomBytes(4).toString('hex')}`;
+}
+
+export async function startManager(options: ManagerOptions): Promise<RunningManager> {
+  const clock = options.clock ?? systemClock;
+  const log = options.log ?? pino();
+  const metrics = new ControllerMetrics(options.metricsPort !== undefined);
+  const stops: (() => Promise<void>)[] = [];
+  const stop = async (): Promise<void> => {
+    for (const step of stops.splice(0).reverse()) await step().catch((error: unknown) => log.warn({ err: error }, 'stopping failed'));
+  };
+  let leading = options.leaderElection === undefined;
+  let server: { server: Server; port: number } | undefined;
+  try {
+    if (options.metricsPort !== undefined) {
+      server = await startHttpServer(options.metricsPort, options.metricsHost ?? '127.0.0.1', metrics.registry, {
+        unhealthy: () => undefined,
+      });
+      const running = server.server;
+      stops.push(() => new Promise<void>((resolve) => running.close(() => resolve())));
+      log.info({ port: server.port }, 'serving /healthz and /metrics');
+    }
+
+    if (options.leaderElection !== undefined) {
+      const elector = new LeaderElector(options.kubeconfig, options.leaderElection, clock, log);
+      stops.push(() => elector.release());
+      log.info({ lease: `${options.leaderElection.namespace}/${options.leaderElection.leaseName}` }, 'waiting to become the leader');
+      await elector.acquire(() => {
+        // As controller-runtime does: a process that lost the Lease exits, and its restart competes again.
+        log.fatal('lost leadership; exiting so that only one controller acts');
+        process.exit(1);
+      });
+      leading = true;
+    }
+    metrics.leader.set(leading ? 1 : 0);
+
+    const topicAdmin = options.topicAdmin ?? (await connectKafka(options.kafkaBrokers, stops));
+    const events = new KubeEventRecorder(options.kubeconfig, clock, log);
+    const topics = new CustomResources<Topic>(options.kubeconfig, 'topics');
+    const topicInformer = new ResourceInformer<Topic>(options.kubeconfig, topics, options.namespaces, clock, log.child({ informer: 'Topic' }));
+    const topicController = new Controller(
+      new TopicReconciler({ topics, watchedTopics: () => topicInformer.list(), admin: topicAdmin, events, clock, log: log.child({ controller: 'Topic' }) }),
+      { workers: options.workers ?? 4, resyncPeriodMs: options.resyncPeriodMs ?? 120_000 },
+      metrics,
+      clock,
+      log.child({ controller: 'Topic' }),
+    );
+    topicInformer.onChange((topic) => {
+      topicController.enqueue(keyOf(keyOfObject(topic)));
+      // A Topic that goes away may leave its Kafka topic to another Topic that was waiting in ResourceConflict.
+      const name = kafkaTopicName(topic);
+      for (const other of topicInformer.list()) if (other.metadata.uid !== topic.metadata.uid && kafkaTopicName(other) === name) topicController.enqueue(keyOf(keyOfObject(other)));
+    });
+    topicController.resyncFrom(() => topicInformer.list().map((topic) => keyOf(keyOfObject(topic))));
+    stops.push(() => topicInformer.stop());
+    await topicInformer.start();
+    topicController.start();
+    stops.push(() => topicController.stop());
+    log.info({ namespaces: options.namespaces.all ? 'all' : options.namespaces.names }, 'controller started');
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { metrics, port: server?.port, stop };
+}
+
+async function connectKafka(brokers: string[], stops: (() => Promise<void>)[]): Promise<TopicAdmin> {
+  const admin = new Kafka({ clientId: 'sluice-controller', brokers, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  stops.push(() => admin.disconnect());
+  return new KafkaTopicAdmin(admin);
+}
