@@ -22,6 +22,8 @@ export class KafkaStore implements Store {
   readonly description: string;
   readonly topic: string;
   private readonly kafka: Kafka;
+  /** The admin client logs nothing: replicas starting together race to create the topic, and its real failures are thrown. */
+  private readonly quietKafka: Kafka;
   private readonly timeoutMs: number;
   private readonly groupId = `sluice-registry-${randomUUID()}`;
   private admin: Admin | undefined;
@@ -38,10 +40,11 @@ export class KafkaStore implements Store {
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.description = `kafka:${options.brokers.join(',')}/${this.topic}`;
     this.kafka = new Kafka({ clientId: 'sluice-registry', brokers: options.brokers, logLevel: logLevel.WARN });
+    this.quietKafka = new Kafka({ clientId: 'sluice-registry-admin', brokers: options.brokers, logLevel: logLevel.NOTHING });
   }
 
   async open(apply: ApplyRecord): Promise<void> {
-    this.admin = this.kafka.admin();
+    this.admin = this.quietKafka.admin();
     await this.admin.connect();
     await this.ensureTopic(this.admin);
     this.producer = this.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
@@ -68,10 +71,15 @@ export class KafkaStore implements Store {
   private async ensureTopic(admin: Admin): Promise<void> {
     const existing = await admin.listTopics();
     if (existing.includes(this.topic)) return;
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [{ topic: this.topic, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }],
-    });
+    try {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: [{ topic: this.topic, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }],
+      });
+    } catch (error) {
+      const alreadyThere = (error as { errors?: Array<{ type?: string }> }).errors?.every((e) => e.type === 'TOPIC_ALREADY_EXISTS');
+      if (!alreadyThere) throw error;
+    }
   }
 
   private advance(offset: number): void {
