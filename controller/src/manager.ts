@@ -2,8 +2,8 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Server } from 'node:http';
-import type { KubeConfig } from '@kubernetes/client-node';
-import type { Topic } from '@sluice/crds';
+import { CoreV1Api, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
+import type { SchemaSubject, Topic } from '@sluice/crds';
 import { Kafka, logLevel } from 'kafkajs';
 import { pino, type Logger } from 'pino';
 import { systemClock, type Clock } from './machinery/clock.js';
@@ -14,7 +14,10 @@ import { startHttpServer } from './machinery/http-server.js';
 import { ResourceInformer, type Namespaces } from './machinery/informer.js';
 import { LeaderElector, type LeaderElectionOptions } from './machinery/leader-election.js';
 import { ControllerMetrics } from './machinery/metrics.js';
+import { isNotFound } from './machinery/kube-errors.js';
 import { keyOf } from './machinery/reconciler.js';
+import { RegistryClient } from './registry-client.js';
+import { SchemaSubjectReconciler } from './schema-subject/reconciler.js';
 import { KafkaTopicAdmin, type TopicAdmin } from './topic/kafka-topics.js';
 import { TopicReconciler, kafkaTopicName } from './topic/reconciler.js';
 
@@ -84,14 +87,22 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
 
     const topicAdmin = options.topicAdmin ?? (await connectKafka(options.kafkaBrokers, stops));
     const events = new KubeEventRecorder(options.kubeconfig, clock, log);
+    const controllerOptions = { workers: options.workers ?? 4, resyncPeriodMs: options.resyncPeriodMs ?? 120_000 };
+    const informer = <T extends object>(source: ConstructorParameters<typeof ResourceInformer<T>>[1], kind: string): ResourceInformer<T> => {
+      const created = new ResourceInformer<T>(options.kubeconfig, source, options.namespaces, clock, log.child({ informer: kind }));
+      stops.push(() => created.stop());
+      return created;
+    };
+
     const topics = new CustomResources<Topic>(options.kubeconfig, 'topics');
-    const topicInformer = new ResourceInformer<Topic>(options.kubeconfig, topics, options.namespaces, clock, log.child({ informer: 'Topic' }));
+    const topicInformer = informer(topics, 'Topic');
+    const topicLog = log.child({ controller: 'Topic' });
     const topicController = new Controller(
-      new TopicReconciler({ topics, watchedTopics: () => topicInformer.list(), admin: topicAdmin, events, clock, log: log.child({ controller: 'Topic' }) }),
-      { workers: options.workers ?? 4, resyncPeriodMs: options.resyncPeriodMs ?? 120_000 },
+      new TopicReconciler({ topics, watchedTopics: () => topicInformer.list(), admin: topicAdmin, events, clock, log: topicLog }),
+      controllerOptions,
       metrics,
       clock,
-      log.child({ controller: 'Topic' }),
+      topicLog,
     );
     topicInformer.onChange((topic) => {
       topicController.enqueue(keyOf(keyOfObject(topic)));
@@ -100,16 +111,64 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
       for (const other of topicInformer.list()) if (other.metadata.uid !== topic.metadata.uid && kafkaTopicName(other) === name) topicController.enqueue(keyOf(keyOfObject(other)));
     });
     topicController.resyncFrom(() => topicInformer.list().map((topic) => keyOf(keyOfObject(topic))));
-    stops.push(() => topicInformer.stop());
-    await topicInformer.start();
-    topicController.start();
-    stops.push(() => topicController.stop());
+
+    const core = options.kubeconfig.makeApiClient(CoreV1Api);
+    const subjects = new CustomResources<SchemaSubject>(options.kubeconfig, 'schemasubjects');
+    const subjectInformer = informer(subjects, 'SchemaSubject');
+    const subjectLog = log.child({ controller: 'SchemaSubject' });
+    const subjectController = new Controller(
+      new SchemaSubjectReconciler({
+        subjects,
+        readConfigMap: (namespace, name) => readConfigMap(core, namespace, name),
+        registry: (url) => new RegistryClient(url),
+        defaultRegistryUrl: options.defaultRegistryUrl,
+        events,
+        clock,
+        log: subjectLog,
+      }),
+      controllerOptions,
+      metrics,
+      clock,
+      subjectLog,
+    );
+    subjectInformer.onChange((subject) => subjectController.enqueue(keyOf(keyOfObject(subject))));
+    subjectController.resyncFrom(() => subjectInformer.list().map((subject) => keyOf(keyOfObject(subject))));
+    // A schema kept in a ConfigMap: a change to the ConfigMap requeues the SchemaSubjects that read it.
+    const configMapInformer = informer<V1ConfigMap>(
+      {
+        path: (namespace) => (namespace === undefined ? '/api/v1/configmaps' : `/api/v1/namespaces/${namespace}/configmaps`),
+        list: (namespace) => (namespace === undefined ? core.listConfigMapForAllNamespaces() : core.listNamespacedConfigMap({ namespace })),
+      },
+      'ConfigMap',
+    );
+    configMapInformer.onChange((configMap) => {
+      for (const subject of subjectInformer.list()) {
+        if (subject.metadata.namespace === configMap.metadata?.namespace && subject.spec.configMapRef?.name === configMap.metadata?.name) {
+          subjectController.enqueue(keyOf(keyOfObject(subject)));
+        }
+      }
+    });
+
+    await Promise.all([topicInformer.start(), subjectInformer.start(), configMapInformer.start()]);
+    for (const controller of [topicController, subjectController]) {
+      controller.start();
+      stops.push(() => controller.stop());
+    }
     log.info({ namespaces: options.namespaces.all ? 'all' : options.namespaces.names }, 'controller started');
   } catch (error) {
     await stop();
     throw error;
   }
   return { metrics, port: server?.port, stop };
+}
+
+async function readConfigMap(core: CoreV1Api, namespace: string, name: string): Promise<Record<string, string> | undefined> {
+  try {
+    return (await core.readNamespacedConfigMap({ namespace, name })).data ?? {};
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
 }
 
 async function connectKafka(brokers: string[], stops: (() => Promise<void>)[]): Promise<TopicAdmin> {
