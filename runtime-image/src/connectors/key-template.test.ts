@@ -1,4 +1,5 @@
 // Key templates: substitution, nested fields, escapes, the reasons for a missing key, and syntax errors that say where.
+import { compileCel } from '../compiler/cel.js';
 import { KeyTemplateError, parseKeyTemplate } from './key-template.js';
 
 test('substitutes fields into the literal text', () => {
@@ -48,4 +49,17 @@ test.each([
 ])('%s is refused: %s', (template, message) => {
   expect(() => parseKeyTemplate(template)).toThrow(KeyTemplateError);
   expect(() => parseKeyTemplate(template)).toThrow(message);
+});
+
+test('with an expression compiler, other placeholders are expressions (here the compiler’s CEL)', () => {
+  const t = parseKeyTemplate('daily:{customer_id}:{window_start.substring(0, 10)}:{txn_count > 5}', { expression: compileCel });
+  expect(t.fields).toEqual(['customer_id', 'window_start.substring(0, 10)', 'txn_count > 5']);
+  expect(t.render({ customer_id: 'C1', window_start: '2025-12-05T10:20:00.000Z', txn_count: 7 })).toEqual({ ok: true, key: 'daily:C1:2025-12-05:true' });
+  const failed = t.render({ customer_id: 'C1', txn_count: 7 });
+  expect(failed.ok).toBe(false);
+  if (!failed.ok) expect(failed.reason).toContain('{window_start.substring(0, 10)} failed:');
+  const notScalar = parseKeyTemplate('{[1, 2]}', { expression: compileCel }).render({});
+  expect(notScalar).toEqual({ ok: false, reason: 'key template "{[1, 2]}": {[1, 2]} gives no usable value (it is an array); make it a string, number or boolean' });
+  expect(() => parseKeyTemplate('k:{1 +}', { expression: compileCel })).toThrow('key template "k:{1 +}": {1 +} at position 2 is not valid CEL');
+  expect(() => parseKeyTemplate('k:{1 + 1}')).toThrow('is not a field name');
 });

@@ -96,6 +96,18 @@ test('many results in one commit go out in several pipelines and all arrive', as
   await sink.close();
 });
 
+test('dataType hash stores every field of the latest result as a hash, replaced whole, with the TTL', async () => {
+  const sink = new RedisSink({ url: url(), key: `${prefix}:{customer_id}`, dataType: 'hash', ttlMs: 60_000 });
+  await redis.set(`${prefix}:C1`, 'a string from before');
+  sink.write({ value: { customer_id: 'C1', txn_count: 1, extra: 'only in the first' }, timestamp: 0 });
+  await sink.commit();
+  sink.write({ value: { customer_id: 'C1', txn_count: 2, txn_sum: 21.5, window_start: '2025-12-05T10:20:00.000Z', tags: ['a'], none: null }, timestamp: 0 });
+  await sink.close();
+  expect(await redis.hgetall(`${prefix}:C1`)).toEqual({ customer_id: 'C1', txn_count: '2', txn_sum: '21.5', window_start: '2025-12-05T10:20:00.000Z', tags: '["a"]', none: 'null' });
+  expect(await redis.pttl(`${prefix}:C1`)).toBeGreaterThan(0);
+  expect(() => new RedisSink({ url: url(), key: 'k', dataType: 'hash', valueField: 'txn_count' })).toThrow('leave out valueField, or use dataType string');
+});
+
 test('a client passed in is used and left open', async () => {
   const client = new Redis(url());
   const sink = new RedisSink({ client, key: `${prefix}:{customer_id}`, valueField: 'txn_count' });

@@ -1,4 +1,4 @@
-// The Redis feature-store sink: each result SET under a key from a template, with a TTL, pipelined once per commit.
+// The Redis feature-store sink: each result SET (or HSET) under a key from a template, with a TTL, pipelined once per commit.
 import { Redis } from 'ioredis';
 import { parseKeyTemplate, type KeyTemplate } from '../key-template.js';
 import type { DeadLetter, Sink, SinkRecord } from '../sink.js';
@@ -8,16 +8,22 @@ export interface RedisSinkOptions {
   url?: string;
   /** A client to use instead of connecting to `url`; the sink leaves it open on close. */
   client?: Redis;
-  /** Key template, e.g. `fraud_features:{customer_id}:txn_count_5m`. */
-  key: string;
+  /** Key template, e.g. `fraud_features:{customer_id}:txn_count_5m`, or one already parsed (with expressions). */
+  key: string | KeyTemplate;
   /**
-   * The field of the result to store, e.g. `txn_count`: a string is stored as it is, anything else as JSON
-   * (so 3 is stored as "3"). Absent: the whole result as JSON.
+   * `string` (default): SET one value per key. `hash`: every field of the result as a field of a hash (strings as
+   * they are, other values as JSON), so a reader can HGET one feature; the hash is replaced whole (DEL and HSET
+   * in one MULTI), so it holds exactly the latest result and readers never see half of one.
+   */
+  dataType?: 'string' | 'hash';
+  /**
+   * For `string`: the field of the result to store, e.g. `txn_count`: a string is stored as it is, anything else
+   * as JSON (so 3 is stored as "3"). Absent: the whole result as JSON.
    */
   valueField?: string;
   /** Time to live of each key, ms, counted from the write. Absent: keys do not expire. */
   ttlMs?: number;
-  /** SETs per pipeline round trip. Default 1000. */
+  /** Keys per round trip (a pipeline, or a MULTI for hashes). Default 1000. */
   batchSize?: number;
 }
 
@@ -32,14 +38,18 @@ export class RedisSink implements Sink {
   private readonly valueField: string | undefined;
   private readonly ttlMs: number | undefined;
   private readonly batchSize: number;
-  private pending = new Map<string, string>();
+  private readonly hash: boolean;
+  /** Per key, the latest value: a string to SET, or a hash's field–value pairs to HSET. */
+  private pending = new Map<string, string | string[]>();
   private connectionError: Error | undefined;
 
   constructor(options: RedisSinkOptions) {
-    this.template = parseKeyTemplate(options.key);
+    this.template = typeof options.key === 'string' ? parseKeyTemplate(options.key) : options.key;
     if (options.ttlMs !== undefined && !(Number.isInteger(options.ttlMs) && options.ttlMs > 0)) {
       throw new Error(`redis sink ttl ${options.ttlMs} ms is not valid; use a positive whole number of milliseconds, or leave it out for keys that never expire`);
     }
+    this.hash = options.dataType === 'hash';
+    if (this.hash && options.valueField !== undefined) throw new Error('redis sink: a hash stores every field of the result; leave out valueField, or use dataType string');
     if (!options.client && !options.url) throw new Error('redis sink needs a url such as redis://127.0.0.1:6379 (or a client)');
     this.owned = !options.client;
     // A commit fails within about a second when Redis is unreachable, rather than ioredis's default of several;
@@ -57,22 +67,26 @@ export class RedisSink implements Sink {
   write(record: SinkRecord): DeadLetter | undefined {
     const key = this.template.render(record.value);
     if (!key.ok) return { reason: key.reason, record };
-    const value = this.encode(record.value);
-    if (typeof value !== 'string') return { reason: value.reason, record };
+    const value = this.hash ? fields(record.value) : this.encode(record.value);
+    if (!isValue(value)) return { reason: value.reason, record };
     this.pending.set(key.key, value);
     return undefined;
   }
 
-  /** Sends the buffered SETs in pipelines of `batchSize`; resolves once Redis has acknowledged every one. */
+  /** Sends the buffered writes, `batchSize` keys per round trip; resolves once Redis has acknowledged every one. */
   async commit(): Promise<void> {
     if (this.pending.size === 0) return;
     const entries = [...this.pending];
     this.pending = new Map();
     const pipelines: Promise<void>[] = [];
     for (let i = 0; i < entries.length; i += this.batchSize) {
-      const pipeline = this.client.pipeline();
+      const pipeline = this.hash ? this.client.multi() : this.client.pipeline();
       for (const [key, value] of entries.slice(i, i + this.batchSize)) {
-        if (this.ttlMs === undefined) pipeline.set(key, value);
+        if (typeof value !== 'string') {
+          pipeline.del(key);
+          pipeline.hset(key, ...value);
+          if (this.ttlMs !== undefined) pipeline.pexpire(key, this.ttlMs);
+        } else if (this.ttlMs === undefined) pipeline.set(key, value);
         else pipeline.set(key, value, 'PX', this.ttlMs);
       }
       pipelines.push(pipeline.exec().then(check, (error: Error) => check(null, error)));
@@ -108,6 +122,22 @@ export class RedisSink implements Sink {
   }
 }
 
+function isValue(value: string | string[] | { reason: string }): value is string | string[] {
+  return typeof value === 'string' || Array.isArray(value);
+}
+
+/** A result as a hash's field–value pairs. */
+function fields(value: Record<string, unknown>): string[] | { reason: string } {
+  const pairs: string[] = [];
+  for (const [field, v] of Object.entries(value)) {
+    if (v === undefined) continue;
+    const encoded = typeof v === 'string' ? v : json(v);
+    if (typeof encoded !== 'string') return encoded;
+    pairs.push(field, encoded);
+  }
+  return pairs.length > 0 ? pairs : { reason: 'redis sink: the result has no fields to store in a hash' };
+}
+
 function json(value: unknown): string | { reason: string } {
   try {
     return JSON.stringify(value);
@@ -120,5 +150,5 @@ function check(results: [Error | null, unknown][] | null, failure?: Error): void
   if (failure) throw failure;
   if (results === null) throw new Error('the pipeline was discarded');
   const error = results.find(([e]) => e !== null)?.[0];
-  if (error) throw new Error(`a SET failed: ${error.message}`);
+  if (error) throw new Error(`a write failed: ${error.message}`);
 }
