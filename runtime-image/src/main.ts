@@ -14,20 +14,20 @@ async function main(): Promise<number> {
   const runtime = await Runtime.open(config, {
     onCommit: (report) => log('committed', { messages: report.messages, changelogRecords: report.changelogRecords, ms: report.durationMs }),
   });
-  let exiting = false;
-  const exit = async (reason: string): Promise<void> => {
-    if (exiting) return;
-    exiting = true;
-    log('stopping', { reason });
-    await runtime.close();
-    await server.close();
-  };
-  const server = buildServer({ target: runtime, registry: runtime.metrics.registry, controlToken: config.controlToken, onStopped: () => void exit('stop requested') });
+  let closing: Promise<void> | undefined;
+  // Whoever asks first (SIGTERM, POST /stop, the end of a bounded input) closes; the others wait for the same close.
+  const close = (reason: string): Promise<void> =>
+    (closing ??= (async () => {
+      log('stopping', { reason });
+      await runtime.close();
+      await server.close();
+    })());
+  const server = buildServer({ target: runtime, registry: runtime.metrics.registry, controlToken: config.controlToken, onStopped: () => void close('stop requested') });
   await server.listen({ host: '127.0.0.1', port: config.httpPort });
   log('listening', { port: (server.server.address() as { port: number }).port, job: runtime.job.name, ordinal: config.ordinal, parallelism: config.parallelism });
   // A pod stops cleanly on SIGTERM: what was processed is committed in a final transaction.
-  process.once('SIGTERM', () => void exit('SIGTERM'));
-  process.once('SIGINT', () => void exit('SIGINT'));
+  process.once('SIGTERM', () => void close('SIGTERM'));
+  process.once('SIGINT', () => void close('SIGINT'));
   const started = Date.now();
   await runtime.start();
   log('running', { partitions: runtime.taskSet.partitions, restoredRecords: runtime.taskSet.restoredRecords, restoreMs: Date.now() - started });
@@ -40,7 +40,7 @@ async function main(): Promise<number> {
   }
   const status = runtime.status();
   log('finished', { recordsIn: status.recordsIn, recordsOut: status.recordsOut, seconds: (Date.now() - started) / 1000 });
-  await exit('finished');
+  await close('finished');
   return 0;
 }
 
