@@ -44,16 +44,18 @@ describe('registering and reading schemas', () => {
     expect((await call('GET', '/schemas/ids/2/schema')).body).toEqual(JSON.parse(v2));
   });
 
-  it('gives the same schema the same id in every subject, whatever its whitespace', async () => {
+  it('gives the same schema the same id in every subject, whatever its whitespace or key order', async () => {
     await register('a-value', v1);
     expect((await register('b-value', JSON.stringify(JSON.parse(v1), null, 2))).body).toEqual({ id: 1 });
+    expect((await register('c-value', JSON.stringify({ fields: [{ type: 'string', name: 'id' }], name: 'Payment', type: 'record' }))).body).toEqual({ id: 1 });
     expect((await register('a-value', v1)).body).toEqual({ id: 1 });
     expect((await call('GET', '/subjects/a-value/versions')).body).toEqual([1]);
     expect((await call('GET', '/schemas/ids/1/versions')).body).toEqual([
       { subject: 'a-value', version: 1 },
       { subject: 'b-value', version: 1 },
+      { subject: 'c-value', version: 1 },
     ]);
-    expect((await call('GET', '/schemas/ids/1/subjects')).body).toEqual(['a-value', 'b-value']);
+    expect((await call('GET', '/schemas/ids/1/subjects')).body).toEqual(['a-value', 'b-value', 'c-value']);
   });
 
   it('looks a schema up under a subject', async () => {

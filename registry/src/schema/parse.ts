@@ -1,6 +1,7 @@
 // Parsing a submitted schema of each type into its canonical text and the form the compatibility checks read.
 import avro from 'avsc';
 import { invalidSchema } from '../errors.js';
+import { avroCanonical } from './avro-canonical.js';
 import type { SchemaReference, SchemaType } from '../model.js';
 
 /** A schema ready to compare: Avro as an avsc Type; JSON Schema as its document plus the documents it references by name. */
@@ -21,7 +22,7 @@ export type ReferenceResolver = (reference: SchemaReference) => ReferencedSchema
 export function parseSchema(schemaType: SchemaType, text: string, references: SchemaReference[], resolve: ReferenceResolver): ParsedSchema {
   const document = parseJson(schemaType, text);
   const dependencies = collectReferences(references, resolve, new Set());
-  const canonical = JSON.stringify(document);
+  const canonical = JSON.stringify(schemaType === 'AVRO' ? avroCanonical(document as Parameters<typeof avroCanonical>[0]) : document);
   if (schemaType === 'AVRO') {
     const registry: Record<string, avro.Type> = {};
     try {
