@@ -100,6 +100,8 @@ export class ExactlyOnceTaskSet {
   #resultTimes: number[] = [];
   #producer: TransactionalProducer | undefined;
   #commits: Promise<void> = Promise.resolve();
+  /** Commits started and not yet settled. */
+  #inFlight = 0;
   #lastCommit = 0;
   #timer: NodeJS.Timeout | undefined;
   #stopping = false;
@@ -166,7 +168,7 @@ export class ExactlyOnceTaskSet {
     this.phase = 'running';
     this.#lastCommit = Date.now();
     this.#timer = setInterval(() => {
-      if (this.#dirty.size > 0 || this.#options.outbox.size > 0) this.commit().catch((error: Error) => this.#failWith(error));
+      if (this.#inFlight === 0 && (this.#dirty.size > 0 || this.#options.outbox.size > 0)) this.commit().catch((error: Error) => this.#failWith(error));
     }, job.commitInterval);
     this.#run().then(
       () => this.#finish(),
@@ -176,7 +178,8 @@ export class ExactlyOnceTaskSet {
 
   /** Commits what has been processed in one transaction; transactions run one after the other. */
   commit(): Promise<void> {
-    const next = this.#commits.then(() => this.#commitNow());
+    this.#inFlight += 1;
+    const next = this.#commits.then(() => this.#commitNow()).finally(() => (this.#inFlight -= 1));
     this.#commits = next.catch(() => undefined);
     return next;
   }
@@ -208,7 +211,7 @@ export class ExactlyOnceTaskSet {
       const from = Object.fromEntries(active.map((p) => [p, this.#tasks.get(p)!.position]));
       for await (const batch of this.#source.read({ partitions: active, from })) {
         this.#process(batch);
-        if (Date.now() - this.#lastCommit >= this.#options.job.commitInterval) await this.commit();
+        if (Date.now() - this.#lastCommit >= this.#options.job.commitInterval) await this.#commitBehind();
       }
     }
     if (this.#options.endMarkers === true && !this.#stopping) {
@@ -221,6 +224,16 @@ export class ExactlyOnceTaskSet {
     await this.commit();
     await this.#producer?.close();
     this.phase = 'finished';
+  }
+
+  /**
+   * Starts the interval's commit and goes on processing while it runs: the commit took what it
+   * carries synchronously when it started. Only when the previous commit is still running does the
+   * loop wait for it, so at most one transaction is in flight and one more is being filled.
+   */
+  async #commitBehind(): Promise<void> {
+    if (this.#inFlight > 0) await this.#commits;
+    this.commit().catch((error: Error) => this.#failWith(error));
   }
 
   #process(batch: SourceBatch): void {
