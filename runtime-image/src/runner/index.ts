@@ -3,3 +3,4 @@ export * from './local.js';
 export * from './outputs.js';
 export * from './progress.js';
 export * from './run.js';
+export * from './redis.js';

@@ -116,7 +116,6 @@ function resultSinks(job: CompiledJob, flags: LocalRunFlags, note: (line: string
         break;
       case 'redis':
         if (flags.redis === undefined) note(`sink ${sink.name} (Redis ${sink.key}) is skipped; pass --redis redis://127.0.0.1:6379 to write it`);
-        else if (sink.dataType === 'hash') note(`sink ${sink.name} (Redis ${sink.key}) is skipped: dataType hash is not written by this version's Redis connector`);
         else sinks.push(redisSink(sink, flags.redis));
         break;
     }

@@ -9,9 +9,8 @@ const VALUE_FIELD = '__sluice_redis_value';
 
 type RedisJobSink = Extract<JobSink, { kind: 'redis' }>;
 
-/** A string-valued Redis sink (the connector SETs one value per key); hash sinks are not handed here. */
 export function redisSink(spec: RedisJobSink, url: string): Sink {
-  const options = { url, key: spec.key, ...(spec.ttl === undefined ? {} : { ttlMs: spec.ttl }) };
+  const options = { url, key: spec.key, dataType: spec.dataType, ...(spec.ttl === undefined ? {} : { ttlMs: spec.ttl }) };
   const value = spec.value;
   if (value === undefined) return new RedisSink(options);
   const sink = new RedisSink({ ...options, valueField: VALUE_FIELD });
