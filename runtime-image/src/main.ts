@@ -13,6 +13,7 @@ async function main(): Promise<number> {
   const config = readConfig();
   const runtime = await Runtime.open(config, {
     onCommit: (report) => log('committed', { messages: report.messages, changelogRecords: report.changelogRecords, ms: report.durationMs }),
+    onCheckpoint: (result) => ('error' in result ? log('checkpoint failed', { error: result.error.message }) : log('checkpoint', result)),
   });
   let closing: Promise<void> | undefined;
   // Whoever asks first (SIGTERM, POST /stop, the end of a bounded input) closes; the others wait for the same close.
@@ -30,7 +31,8 @@ async function main(): Promise<number> {
   process.once('SIGINT', () => void close('SIGINT'));
   const started = Date.now();
   await runtime.start();
-  log('running', { partitions: runtime.taskSet.partitions, restoredRecords: runtime.taskSet.restoredRecords, restoreMs: Date.now() - started });
+  const { partitions, restoredRecords, restoredFromSnapshot } = runtime.taskSet;
+  log('running', { partitions, restoredFromSnapshot, restoredRecords, restoreMs: Date.now() - started });
   try {
     await runtime.taskSet.done;
   } catch (error) {

@@ -73,6 +73,22 @@ describe('the runtime on Kafka, exactly once', () => {
     expect(multiset(await readCommitted(brokers, crashed.late))).toEqual(expectedLate);
   });
 
+  it('restores from the latest checkpoint plus the changelog after it, with the same output', async () => {
+    const topics = jobTopics(input, uniqueName('fraud-checkpoint'));
+    const env = { ...runtimeEnv(writeFraudJob(topics)), SLUICE_SNAPSHOT_LOCATION: mkdtempSync(join(tmpdir(), 'sluice-e2e-checkpoints-')), SLUICE_CHECKPOINT_INTERVAL: '200ms' };
+    const killed = startRuntime(env);
+    await killed.waitForEvents('checkpoint', 1);
+    // A few more transactions after the checkpoint, so the restart has a changelog tail to replay on top of it.
+    await killed.waitForEvents('committed', killed.events.filter((e) => e.event === 'committed').length + 2);
+    killed.child.kill('SIGKILL');
+    await killed.exitsWith(null);
+
+    const last = startRuntime(env);
+    await last.exitsWith(0);
+    expect(last.events.find((e) => e.event === 'running')?.restoredFromSnapshot).toEqual([0, 1, 2]);
+    expect(multiset(await readCommitted(brokers, topics.output))).toEqual(expected);
+  });
+
   it('stops on SIGTERM after a final commit, and a restart continues where it stopped', async () => {
     const stopped = jobTopics(input, uniqueName('fraud-term'));
     const env = runtimeEnv(writeFraudJob(stopped));

@@ -5,6 +5,7 @@ import type { SourceBatch } from '../connectors/source.js';
 import type { StreamRecord } from '../dataflow/operator.js';
 import { Task } from '../dataflow/task.js';
 import { CacheBudget } from '../state/cache-budget.js';
+import type { SnapshotStorage } from '../snapshot/storage.js';
 import type { StateStore } from '../state/store.js';
 import { TaskState } from '../state/task-state.js';
 import { WATERMARK_END, WATERMARK_START } from '../time/watermark.js';
@@ -13,6 +14,7 @@ import type { KafkaClient, OutgoingMessage, TopicRequest, TransactionalProducer 
 import { deadLetterMessage } from './records.js';
 import type { TransactionOutbox } from './sink.js';
 import { KafkaSource } from './source.js';
+import { changelogPositions, restoreSnapshotBase, snapshotChangelog } from './snapshot-base.js';
 import { ownedPartitions } from './static-assignment.js';
 
 /** Operator kinds that keep keyed state, and so have a changelog. */
@@ -50,6 +52,8 @@ export interface ExactlyOnceOptions {
   /** Keys the write-back caches of all tasks may hold together. */
   cacheEntries?: number;
   maxBytesPerPartition?: number;
+  /** Where checkpoints and savepoints are kept: the restore starts from the latest one and replays only the changelog after it. */
+  snapshots?: SnapshotStorage | undefined;
   events?: ExactlyOnceEvents;
 }
 
@@ -92,6 +96,10 @@ export class ExactlyOnceTaskSet {
   partitions: number[] = [];
   /** Changelog records replayed by the restore. */
   restoredRecords = 0;
+  /** Partitions whose restore started from a snapshot. */
+  restoredFromSnapshot: number[] = [];
+  /** The changelog whose positions snapshots record (one stateful operator), if any. */
+  #snapshotChangelog: string | undefined;
   readonly done: Promise<void>;
   readonly #options: ExactlyOnceOptions;
   readonly #tasks = new Map<number, TaskSlot>();
@@ -131,6 +139,11 @@ export class ExactlyOnceTaskSet {
     return this.#source.lag;
   }
 
+  /** At a commit point: each owned partition's changelog position, for a snapshot taken there. */
+  changelogPositions(): Promise<Map<number, number | null>> {
+    return changelogPositions(this.#options.client, this.#snapshotChangelog, this.partitions);
+  }
+
   /** Each owned partition's watermark and next offset. */
   positions(): { partition: number; offset: number; watermark: number }[] {
     return [...this.#tasks.values()].map(({ partition, position, task }) => ({ partition, offset: position, watermark: task.watermark }));
@@ -147,9 +160,14 @@ export class ExactlyOnceTaskSet {
     this.#producer = await client.transactionalProducer(this.transactionalId);
     this.phase = 'restoring';
     const committed = await client.committedOffsets(this.groupId, topic);
-    // The local store may hold flushed changes of transactions that never committed: the changelog is the truth.
+    // The local store may hold flushed changes of transactions that never committed: snapshot and changelog are the truth.
     for (const partition of this.partitions) store.dropPartition(partition);
-    this.restoredRecords = await restoreChangelogs({ client, store, job: job.name, operatorIds: statefulIds, partitions: this.partitions });
+    this.#snapshotChangelog = snapshotChangelog(job.name, statefulIds);
+    const storage = this.#options.snapshots;
+    const from =
+      storage === undefined ? new Map<number, number>() : await restoreSnapshotBase({ storage, job: job.name, store, partitions: this.partitions, changelog: this.#snapshotChangelog });
+    this.restoredFromSnapshot = [...from.keys()];
+    this.restoredRecords = await restoreChangelogs({ client, store, job: job.name, operatorIds: statefulIds, partitions: this.partitions, from: (_id, p) => from.get(p) ?? 0 });
     const cache = new CacheBudget(this.#options.cacheEntries ?? 100_000);
     const latest = job.source.kind === 'kafka' && job.source.startingOffsets === 'latest' ? await client.endOffsets(topic) : undefined;
     for (const partition of this.partitions) {

@@ -1,5 +1,6 @@
 // The runtime process's settings, from its environment (the StatefulSet's pod spec), checked with messages that name the variable.
 import { hostname } from 'node:os';
+import { toMillis } from '../time/duration.js';
 
 export interface RuntimeConfig {
   jobFile: string;
@@ -15,6 +16,8 @@ export interface RuntimeConfig {
   snapshotLocation: string | undefined;
   /** A bounded run over Kafka: stop at a `sluice.end-of-input` message in every partition. */
   endMarkers: boolean;
+  /** How often a checkpoint is taken (SLUICE_CHECKPOINT_INTERVAL, a duration such as 1m), when there is a snapshot location. */
+  checkpointIntervalMs: number | undefined;
   /** Caps each fetch per partition (SLUICE_MAX_BYTES_PER_PARTITION): smaller batches, more commits per record. */
   maxBytesPerPartition: number | undefined;
 }
@@ -46,6 +49,17 @@ function ordinalOf(env: Env, host: string): number {
   return Number(suffix);
 }
 
+function checkpointInterval(value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  try {
+    const ms = toMillis(value);
+    if (ms > 0) return ms;
+  } catch {
+    // Reported below with the variable's name.
+  }
+  throw new ConfigError(`SLUICE_CHECKPOINT_INTERVAL=${value} is not a positive duration such as 30s or 5m`);
+}
+
 export function readConfig(env: Env = process.env, host: string = hostname()): RuntimeConfig {
   const parallelism = whole('SLUICE_PARALLELISM', env.SLUICE_PARALLELISM ?? '1', 1);
   const ordinal = ordinalOf(env, host);
@@ -64,6 +78,7 @@ export function readConfig(env: Env = process.env, host: string = hostname()): R
     redisUrl: env.SLUICE_REDIS_URL === '' ? undefined : env.SLUICE_REDIS_URL,
     snapshotLocation: env.SLUICE_SNAPSHOT_LOCATION === '' ? undefined : env.SLUICE_SNAPSHOT_LOCATION,
     endMarkers: env.SLUICE_END_MARKERS === 'true',
+    checkpointIntervalMs: checkpointInterval(env.SLUICE_CHECKPOINT_INTERVAL),
     maxBytesPerPartition: env.SLUICE_MAX_BYTES_PER_PARTITION ? whole('SLUICE_MAX_BYTES_PER_PARTITION', env.SLUICE_MAX_BYTES_PER_PARTITION, 1024) : undefined,
   };
 }

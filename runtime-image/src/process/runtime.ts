@@ -8,7 +8,9 @@ import { ExactlyOnceTaskSet, type CommitReport } from '../kafka/exactly-once.js'
 import { KafkajsClient } from '../kafka/kafkajs-client.js';
 import { TransactionOutbox } from '../kafka/sink.js';
 import { openSnapshotStorage } from '../snapshot/open-storage.js';
-import { writeSnapshot } from '../snapshot/writer.js';
+import { applyRetention } from '../snapshot/retention.js';
+import type { SnapshotStorage } from '../snapshot/storage.js';
+import { writeSnapshot, type WrittenSnapshot } from '../snapshot/writer.js';
 import { RocksDbStore } from '../state/rocksdb-store.js';
 import type { StateStore } from '../state/store.js';
 import { join } from 'node:path';
@@ -31,13 +33,23 @@ export class ControlError extends Error {
 export interface RuntimeHooks {
   /** After each transaction: the process logs it. */
   onCommit?: (report: CommitReport) => void;
+  /** After each periodic checkpoint, or its failure (the job goes on: the changelog alone can restore it). */
+  onCheckpoint?: (result: { location: string; seconds: number } | { error: Error }) => void;
 }
+
+/** Checkpoints kept per partition; older ones are deleted after each new one. */
+const CHECKPOINTS_KEPT = 3;
 
 export class Runtime {
   readonly metrics: RuntimeMetrics;
   readonly taskSet: ExactlyOnceTaskSet;
   lastSavepoint: string | null = null;
   readonly #sinks: readonly Sink[];
+  readonly #snapshots: SnapshotStorage | undefined;
+  readonly #hooks: RuntimeHooks;
+  #checkpointTimer: NodeJS.Timeout | undefined;
+  /** The checkpoint being taken, if any: the next one waits for it, and close waits for it. */
+  #checkpointing: Promise<void> | undefined;
   #recordsIn = 0;
   #recordsOut = 0;
 
@@ -53,7 +65,9 @@ export class Runtime {
     this.metrics = createMetrics(job.name, last);
     const outbox = new TransactionOutbox();
     const counted = this.metrics.events;
+    this.#hooks = hooks;
     this.#sinks = openSinks(job.sinks, outbox, config.redisUrl);
+    this.#snapshots = config.snapshotLocation === undefined ? undefined : openSnapshotStorage(config.snapshotLocation);
     this.taskSet = new ExactlyOnceTaskSet({
       job,
       client,
@@ -63,6 +77,7 @@ export class Runtime {
       sinks: this.#sinks,
       outbox,
       endMarkers: config.endMarkers,
+      snapshots: this.#snapshots,
       ...(config.maxBytesPerPartition === undefined ? {} : { maxBytesPerPartition: config.maxBytesPerPartition }),
       events: {
         ...counted,
@@ -96,8 +111,55 @@ export class Runtime {
     return this.taskSet.phase === 'running';
   }
 
-  start(): Promise<void> {
-    return this.taskSet.start();
+  /** Restores and starts the task set; then takes a checkpoint every interval, one at a time. */
+  async start(): Promise<void> {
+    await this.taskSet.start();
+    const interval = this.config.checkpointIntervalMs;
+    if (interval === undefined || this.#snapshots === undefined) return;
+    this.#checkpointTimer = setInterval(() => {
+      if (this.#checkpointing !== undefined || !this.ready) return;
+      this.#checkpointing = this.#checkpoint().finally(() => (this.#checkpointing = undefined));
+    }, interval);
+  }
+
+  async #checkpoint(): Promise<void> {
+    const started = Date.now();
+    try {
+      const written = await this.#snapshot('checkpoint');
+      await applyRetention(this.#snapshots!, { kind: 'checkpoint', job: this.job.name, count: CHECKPOINTS_KEPT });
+      this.#hooks.onCheckpoint?.({ location: written.location, seconds: (Date.now() - started) / 1000 });
+    } catch (error) {
+      this.#hooks.onCheckpoint?.({ error: error as Error });
+    }
+  }
+
+  /** This pod's part of a snapshot, taken between two transactions with the changelog position it includes. */
+  async #snapshot(kind: 'checkpoint' | 'savepoint', shared?: { id: string; writers: number; ordinal: number }): Promise<WrittenSnapshot> {
+    const storage = this.#snapshots!;
+    const started = Date.now();
+    const written = await this.taskSet.atCommitPoint(async () => {
+      const checkpoint = this.store.checkpoint(this.taskSet.partitions);
+      let changelog: Map<number, number | null>;
+      try {
+        changelog = await this.taskSet.changelogPositions();
+      } catch (error) {
+        checkpoint.release();
+        throw error;
+      }
+      return writeSnapshot({
+        storage,
+        kind,
+        job: this.job.name,
+        specHash: this.specHash,
+        parallelism: this.config.parallelism,
+        checkpoint,
+        tasks: this.taskSet.positions().map(({ partition, offset, watermark }) => ({ partition, sourceOffset: offset, changelogOffset: changelog.get(partition) ?? null, watermark })),
+        ...(shared === undefined ? {} : { shared }),
+      });
+    });
+    const bytes = written.manifest?.partitions.reduce((sum, p) => sum + p.bytes, 0) ?? 0;
+    this.metrics.checkpoint((Date.now() - started) / 1000, bytes);
+    return written;
   }
 
   status(): RuntimeStatus {
@@ -124,32 +186,12 @@ export class Runtime {
 
   /** Takes this pod's part of a savepoint between two transactions; resolves once it is durable. */
   async savepoint(request: SavepointRequest = {}): Promise<SavepointResponse> {
-    const location = this.config.snapshotLocation;
-    if (location === undefined) throw new ControlError('SLUICE_E_NO_SNAPSHOT_LOCATION', 'this pod has no SLUICE_SNAPSHOT_LOCATION: set spec.checkpoints.location on the job', 409);
+    if (this.#snapshots === undefined) throw new ControlError('SLUICE_E_NO_SNAPSHOT_LOCATION', 'this pod has no SLUICE_SNAPSHOT_LOCATION: set spec.checkpoints.location on the job', 409);
     if (!this.ready) throw new ControlError('SLUICE_E_NOT_RUNNING', `the job is ${this.taskSet.phase}, not running: take the savepoint once it runs`, 409);
-    const started = Date.now();
-    const storage = openSnapshotStorage(location);
-    try {
-      const written = await this.taskSet.atCommitPoint(() =>
-        writeSnapshot({
-          storage,
-          kind: 'savepoint',
-          job: this.job.name,
-          specHash: this.specHash,
-          parallelism: this.config.parallelism,
-          checkpoint: this.store.checkpoint(this.taskSet.partitions),
-          // The changelog position is not kept: a savepoint restores state and source offsets, not a changelog tail.
-          tasks: this.taskSet.positions().map(({ partition, offset, watermark }) => ({ partition, sourceOffset: offset, changelogOffset: null, watermark })),
-          ...(request.id === undefined ? {} : { shared: { id: request.id, writers: this.config.parallelism, ordinal: this.config.ordinal } }),
-        }),
-      );
-      const bytes = written.manifest?.partitions.reduce((sum, p) => sum + p.bytes, 0) ?? 0;
-      this.metrics.checkpoint((Date.now() - started) / 1000, bytes);
-      this.lastSavepoint = written.location;
-      return { id: written.id, location: written.location, complete: written.manifest !== undefined };
-    } finally {
-      storage.close();
-    }
+    const shared = request.id === undefined ? undefined : { id: request.id, writers: this.config.parallelism, ordinal: this.config.ordinal };
+    const written = await this.#snapshot('savepoint', shared);
+    this.lastSavepoint = written.location;
+    return { id: written.id, location: written.location, complete: written.manifest !== undefined };
   }
 
   /** Commits, writes a savepoint part when asked, and stops reading; the process exits once `close` returns. */
@@ -160,9 +202,12 @@ export class Runtime {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.#checkpointTimer);
+    await this.#checkpointing;
     await this.taskSet.stop();
     for (const sink of this.#sinks) await sink.close();
     await this.client.close();
+    this.#snapshots?.close();
     await this.store.close();
   }
 }
