@@ -1,0 +1,49 @@
+// The bench harness end to end on a tiny input, so it cannot rot: every phase reads all its records and a ratio comes out. No time bounds.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readEndpoints } from '../../test/env/src/endpoints.js';
+import { runBench, type BenchResult } from './fraud-velocity.js';
+import { table, writeResult } from './report.js';
+
+describe('npm run bench -- fraud-velocity, on 5 000 events', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-test-'));
+  let result: BenchResult;
+  let printed: string;
+
+  beforeAll(async () => {
+    // The bench starts the environment itself when it is down; under jest the global setup has started it.
+    expect(readEndpoints().kafka.brokers.length).toBeGreaterThan(0);
+    result = await runBench({ events: 5000, partitions: 6, redis: true, latencyRate: 1000, latencySeconds: 1, profile: true, workDir: join(dir, 'work'), log: () => undefined });
+    printed = table(result);
+  }, 600_000);
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('preloads every event and reads all of them back in the consume-only phase', () => {
+    expect(result.preload.events).toBe(5000);
+    expect(result.ceiling.records).toBe(5000);
+  });
+
+  it('runs the fraud job exactly-once over every record, with results, and prints the ratio', () => {
+    expect(result.fraud.recordsIn).toBe(5000);
+    expect(result.fraud.recordsOut).toBeGreaterThan(0);
+    expect(result.fraud.redis).toBe(true);
+    expect(result.ratio).toBeGreaterThan(0);
+    expect(printed).toMatch(/ratio \(b\)\/\(a\) +\d+\.\d %/);
+  });
+
+  it('measures latency on outputs of records it produced, and the reader sees every output', () => {
+    expect(result.latency.recordsIn).toBe(result.latency.produced);
+    expect(result.latency.outputsSeen).toBe(result.latency.recordsOut);
+    expect(result.latency.measured).toBeGreaterThan(0);
+    expect(result.latency.p99Ms).toBeGreaterThanOrEqual(result.latency.p50Ms);
+    expect(printed).toMatch(/p99 +\d+ ms/);
+  });
+
+  it('summarizes the fraud job’s CPU profile and writes the result as JSON', () => {
+    expect(result.profile?.summary.packages.length).toBeGreaterThan(0);
+    const written = JSON.parse(readFileSync(writeResult(dir, result), 'utf8')) as BenchResult;
+    expect(written.fraud.recordsIn).toBe(5000);
+  });
+});

@@ -1,0 +1,103 @@
+// `bench fraud-velocity`: in one run, preload a fresh topic, measure the client's consume-only ceiling, the fraud job exactly-once, and a filter/map job's latency.
+import { randomBytes } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { KafkajsClient } from '@sluice/runtime';
+import { consumeCeiling, type CeilingResult } from './ceiling.js';
+import { benchEnvironment } from './environment.js';
+import { runFraudJob, type FraudResult } from './fraud.js';
+import { runLatency, type LatencyResult } from './latency.js';
+import { preload, type PreloadResult } from './preload.js';
+import { summarizeProfile, type ProfileSummary } from './profile.js';
+
+export interface BenchOptions {
+  events: number;
+  partitions: number;
+  /** Use the test environment's Redis for the fraud job's feature-store sink; without it the Redis sink is left out. */
+  redis: boolean;
+  /** The fraud job's spec.delivery.commitInterval (such as 1s); the example's own (100 ms) when absent. */
+  fraudCommitInterval?: string;
+  latencyRate: number;
+  latencySeconds: number;
+  /** Folder for the job manifests and, with `profile`, the runtime's CPU profile. */
+  workDir: string;
+  profile: boolean;
+  log: (line: string) => void;
+}
+
+export interface BenchResult {
+  bench: 'fraud-velocity';
+  startedAt: string;
+  machine: { cpus: number; node: string; loadBefore: number[]; loadAfter: number[] };
+  topic: string;
+  partitions: number;
+  preload: PreloadResult;
+  ceiling: CeilingResult;
+  fraud: FraudResult;
+  /** Fraud-job events/s over the consume-only ceiling. */
+  ratio: number;
+  latency: LatencyResult;
+  profile?: { file: string; summary: ProfileSummary };
+}
+
+export async function runBench(options: BenchOptions): Promise<BenchResult> {
+  const { log, partitions } = options;
+  const startedAt = new Date().toISOString();
+  const loadBefore = loadavg();
+  const endpoints = await benchEnvironment(log);
+  const brokers = endpoints.kafka.brokers;
+  const run = `bench-${randomBytes(4).toString('hex')}`;
+  const topic = `${run}-transactions`;
+  const admin = new KafkajsClient({ brokers, clientId: 'sluice-bench' });
+  try {
+    await admin.ensureTopics([{ topic, partitions }]);
+  } finally {
+    await admin.close();
+  }
+
+  log(`(a) preloading ${options.events} transactions into ${topic} (${partitions} partitions)`);
+  const loaded = await preload({ brokers, topic, events: options.events, partitions, log });
+  log(`    ${loaded.events} events in ${loaded.seconds.toFixed(1)}s`);
+
+  log('(a) consume-only ceiling: kafkajs through the engine’s KafkaClient, read_committed, no processing');
+  const ceiling = await consumeCeiling(brokers, topic, 120_000 + options.events);
+  log(`    ${ceiling.records} records in ${ceiling.seconds.toFixed(1)}s`);
+
+  log(`(b) fraud-velocity, exactly-once, Redis sink ${options.redis ? 'on' : 'off'}`);
+  const profileDir = options.profile ? join(options.workDir, 'profile') : undefined;
+  const fraud = await runFraudJob({
+    brokers,
+    input: topic,
+    name: `${run}-fraud`,
+    redisUrl: options.redis ? endpoints.redis.url : undefined,
+    workDir: options.workDir,
+    events: loaded.events,
+    log,
+    ...(options.fraudCommitInterval === undefined ? {} : { commitInterval: options.fraudCommitInterval }),
+    ...(profileDir === undefined ? {} : { profileDir }),
+  });
+  log(`    ${fraud.recordsIn} records in ${fraud.seconds.toFixed(1)}s, ${fraud.recordsOut} results, ${fraud.commits.commits} transactions carrying ${fraud.commits.changelogRecords} changelog records`);
+
+  log(`(c) latency: filter/map at ${options.latencyRate} events/s for ${options.latencySeconds}s, exactly-once`);
+  const latency = await runLatency({ brokers, name: `${run}-filter-map`, partitions, rate: options.latencyRate, seconds: options.latencySeconds, workDir: options.workDir, log });
+
+  const result: BenchResult = {
+    bench: 'fraud-velocity',
+    startedAt,
+    machine: { cpus: cpus().length, node: process.version, loadBefore, loadAfter: loadavg() },
+    topic,
+    partitions,
+    preload: loaded,
+    ceiling,
+    fraud,
+    ratio: fraud.eventsPerSecond / ceiling.eventsPerSecond,
+    latency,
+  };
+  if (profileDir !== undefined) {
+    const file = readdirSync(profileDir).find((name) => name.endsWith('.cpuprofile'));
+    if (file === undefined) throw new Error(`the runtime wrote no .cpuprofile into ${profileDir}; it must exit normally for node --cpu-prof to write one`);
+    result.profile = { file: join(profileDir, file), summary: summarizeProfile(join(profileDir, file)) };
+  }
+  return result;
+}

@@ -1,0 +1,75 @@
+// Phase (b): the fraud-velocity job on the preloaded topic, exactly-once, read to the end markers; events/s between the runtime's "running" and "finished".
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FRAUD_VELOCITY_JOB, jobOnTopics } from './jobs.js';
+import { commitStats, startRuntime, type CommitStats } from './runtime-process.js';
+
+export interface FraudOptions {
+  brokers: string[];
+  input: string;
+  name: string;
+  /** The test environment's Redis for the feature-store sink; without it the Redis sink is dropped from the job. */
+  redisUrl: string | undefined;
+  workDir: string;
+  profileDir?: string;
+  /** spec.delivery.commitInterval for the run (such as 1s); the job's own (100 ms by default) when absent. */
+  commitInterval?: string;
+  /** Records the input holds, for the progress line and the time allowed. */
+  events: number;
+  log: (line: string) => void;
+}
+
+export interface FraudResult {
+  recordsIn: number;
+  recordsOut: number;
+  /** The job's transactions: how many, what they carried (outputs and changelog records), how long they took. */
+  commits: CommitStats;
+  seconds: number;
+  eventsPerSecond: number;
+  redis: boolean;
+  /** The commit interval the job ran with. */
+  commitInterval: string;
+}
+
+/** Slower than 1000 events/s would be a broken run, not a slow one. */
+const timeoutFor = (events: number): number => 120_000 + events;
+
+export async function runFraudJob(options: FraudOptions): Promise<FraudResult> {
+  const { file } = jobOnTopics(FRAUD_VELOCITY_JOB, options.name, options.input, { redis: options.redisUrl !== undefined, commitInterval: options.commitInterval }, options.workDir);
+  const stateDir = mkdtempSync(join(tmpdir(), 'sluice-bench-state-'));
+  const runtime = startRuntime({
+    env: {
+      SLUICE_JOB_FILE: file,
+      SLUICE_KAFKA_BROKERS: options.brokers.join(','),
+      SLUICE_STATE_DIR: stateDir,
+      SLUICE_END_MARKERS: 'true',
+      ...(options.redisUrl === undefined ? {} : { SLUICE_REDIS_URL: options.redisUrl }),
+    },
+    ...(options.profileDir === undefined ? {} : { profileDir: options.profileDir }),
+  });
+  const progress = setInterval(() => {
+    const commits = runtime.events.filter((e) => e.event === 'committed').length;
+    options.log(`fraud-velocity: waiting for the job to read ${options.events} events to the end markers (${commits} transactions so far)`);
+  }, 5000);
+  try {
+    const running = await runtime.waitFor('running', 120_000);
+    const finished = await runtime.waitFor('finished', timeoutFor(options.events));
+    await runtime.exitsCleanly(60_000);
+    const seconds = (Date.parse(finished.time) - Date.parse(running.time)) / 1000;
+    const recordsIn = Number(finished.recordsIn);
+    return {
+      recordsIn,
+      recordsOut: Number(finished.recordsOut),
+      commits: commitStats(runtime.events),
+      seconds,
+      eventsPerSecond: recordsIn / seconds,
+      redis: options.redisUrl !== undefined,
+      commitInterval: options.commitInterval ?? '100ms',
+    };
+  } finally {
+    clearInterval(progress);
+    if (runtime.child.exitCode === null) runtime.child.kill('SIGKILL');
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,57 @@
+// The benchmarked jobs as manifests on this run's topics: the fraud-velocity example as it is shipped, and the filter/map job of the latency phase.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { repoRoot } from './runtime-process.js';
+
+interface Manifest {
+  metadata: { name: string };
+  spec: {
+    sources: { kafka: { topic: string } }[];
+    sinks: ({ name: string; kafka?: { topic: string }; redis?: { key: string } } & Record<string, unknown>)[];
+    lateOutput?: { topic: string };
+    delivery?: { commitInterval?: string };
+    deadLetter?: { topic: string };
+  };
+}
+
+export interface JobTopics {
+  /** The job's name: its consumer group and transactional id derive from it, so a fresh name is a fresh start. */
+  name: string;
+  input: string;
+  /** The topic of each Kafka sink, in order. */
+  outputs: string[];
+}
+
+export interface JobChanges {
+  /** Keep the Redis sinks (their keys get the `<name>:` prefix, so runs do not share keys); false drops them. */
+  redis: boolean;
+  /** spec.delivery.commitInterval, when given. */
+  commitInterval?: string | undefined;
+}
+
+/** The manifest at `path` with its source, Kafka sinks, late and dead-letter outputs on `<name>-…` topics, written into `dir`. */
+export function jobOnTopics(path: string, name: string, input: string, { redis, commitInterval }: JobChanges, dir: string): { file: string; topics: JobTopics } {
+  const manifest = parse(readFileSync(join(repoRoot, path), 'utf8')) as Manifest;
+  manifest.metadata.name = name;
+  manifest.spec.sources[0]!.kafka.topic = input;
+  const outputs: string[] = [];
+  manifest.spec.sinks = manifest.spec.sinks.filter((sink) => redis || sink.redis === undefined);
+  for (const sink of manifest.spec.sinks) {
+    if (sink.kafka !== undefined) {
+      sink.kafka.topic = `${name}-${sink.name}`;
+      outputs.push(sink.kafka.topic);
+    }
+    if (sink.redis !== undefined) sink.redis.key = `${name}:${sink.redis.key}`;
+  }
+  if (manifest.spec.lateOutput !== undefined) manifest.spec.lateOutput.topic = `${name}-late`;
+  if (manifest.spec.deadLetter !== undefined) manifest.spec.deadLetter.topic = `${name}-dead-letter`;
+  if (commitInterval !== undefined) manifest.spec.delivery = { ...manifest.spec.delivery, commitInterval };
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(file, stringify(manifest));
+  return { file, topics: { name, input, outputs } };
+}
+
+export const FRAUD_VELOCITY_JOB = 'examples/fraud-velocity/job.yaml';
+export const FILTER_MAP_JOB = 'bench/jobs/filter-map.yaml';

@@ -1,0 +1,126 @@
+// Phase (c): the filter/map job fed at a steady rate, exactly-once; event-to-output latency = when a read_committed reader sees the output − the record's produced_at.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { KafkajsClient } from '@sluice/runtime';
+import { FILTER_MAP_JOB, jobOnTopics } from './jobs.js';
+import { PacedProducer } from './paced-producer.js';
+import { commitStats, startRuntime, type CommitStats } from './runtime-process.js';
+
+export interface LatencyOptions {
+  brokers: string[];
+  name: string;
+  partitions: number;
+  /** Events per second the producer sends. */
+  rate: number;
+  /** How long latencies are measured, after the warm-up. */
+  seconds: number;
+  workDir: string;
+  log: (line: string) => void;
+}
+
+export interface LatencyResult {
+  rate: number;
+  produced: number;
+  recordsIn: number;
+  recordsOut: number;
+  /** Outputs the read_committed reader saw; equals recordsOut when nothing was lost. */
+  outputsSeen: number;
+  /** Outputs whose input was produced inside the measured window. */
+  measured: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  commits: CommitStats;
+}
+
+/** The nearest-rank percentile of sorted values. */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+/** Waits until `done()` holds, polling; fails after `timeoutMs` with `what` and how far it got. */
+async function until(what: () => string, done: () => boolean, timeoutMs: number, log: (line: string) => void): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let said = Date.now();
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`latency: timed out after ${timeoutMs / 1000}s waiting for ${what()}`);
+    if (Date.now() - said >= 5000) {
+      said = Date.now();
+      log(`latency: waiting for ${what()}`);
+    }
+    await sleep(20);
+  }
+}
+
+export async function runLatency(options: LatencyOptions): Promise<LatencyResult> {
+  const { brokers, name, partitions, rate, log } = options;
+  const input = `${name}-input`;
+  const { file, topics } = jobOnTopics(FILTER_MAP_JOB, name, input, { redis: false }, options.workDir);
+  const output = topics.outputs[0]!;
+  const client = new KafkajsClient({ brokers, clientId: 'sluice-bench-latency' });
+  const stateDir = mkdtempSync(join(tmpdir(), 'sluice-bench-state-'));
+  // The output topic exists before the job starts, so the reader is in place before the first result.
+  await client.ensureTopics([input, output].map((topic) => ({ topic, partitions })));
+  const latencies: number[] = [];
+  let outputsSeen = 0;
+  let window = { from: Number.POSITIVE_INFINITY, to: Number.POSITIVE_INFINITY };
+  let readerFailure: Error | undefined;
+  const reader = await client.fetch({
+    topics: [output],
+    partitions: Array.from({ length: partitions }, (_, p) => p),
+    start: () => 0,
+    readCommitted: true,
+    onBatch: (batch) => {
+      const seen = Date.now();
+      for (const message of batch.messages) {
+        outputsSeen += 1;
+        const producedAt = (JSON.parse(message.value!.toString('utf8')) as { produced_at: number }).produced_at;
+        if (producedAt >= window.from && producedAt < window.to) latencies.push(seen - producedAt);
+      }
+      return Promise.resolve();
+    },
+    onError: (error) => (readerFailure = error),
+  });
+  const runtime = startRuntime({ env: { SLUICE_JOB_FILE: file, SLUICE_KAFKA_BROKERS: brokers.join(','), SLUICE_STATE_DIR: stateDir, SLUICE_END_MARKERS: 'true' } });
+  const producer = new PacedProducer(brokers, input, partitions);
+  try {
+    await runtime.waitFor('running', 120_000);
+    await producer.start(rate);
+    // Warm-up: until outputs flow (the job's and the reader's consumers have joined), then one more second.
+    await until(() => `the first output of ${name} (${producer.sent} events sent)`, () => outputsSeen > 0 || readerFailure !== undefined, 120_000, log);
+    await sleep(1000);
+    window = { from: Date.now(), to: Date.now() + options.seconds * 1000 };
+    log(`latency: measuring ${options.seconds}s at ${rate} events/s`);
+    await sleep(options.seconds * 1000);
+    await producer.stop();
+    const finished = await runtime.waitFor('finished', 120_000);
+    await runtime.exitsCleanly(60_000);
+    const recordsOut = Number(finished.recordsOut);
+    await until(() => `the reader to see all ${recordsOut} outputs (${outputsSeen} so far)`, () => outputsSeen >= recordsOut || readerFailure !== undefined, 60_000, log);
+    if (readerFailure !== undefined) throw readerFailure;
+    const sorted = latencies.sort((a, b) => a - b);
+    return {
+      rate,
+      produced: producer.sent,
+      recordsIn: Number(finished.recordsIn),
+      recordsOut,
+      outputsSeen,
+      measured: sorted.length,
+      p50Ms: percentile(sorted, 50),
+      p90Ms: percentile(sorted, 90),
+      p99Ms: percentile(sorted, 99),
+      maxMs: sorted.at(-1) ?? Number.NaN,
+      commits: commitStats(runtime.events),
+    };
+  } finally {
+    await producer.close();
+    await reader.stop();
+    await client.close();
+    if (runtime.child.exitCode === null) runtime.child.kill('SIGKILL');
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+}

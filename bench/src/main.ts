@@ -1,0 +1,48 @@
+// `npm run bench -- fraud-velocity [--events N] [--partitions 6] …`: the benchmark harness's command line.
+import { join } from 'node:path';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { runBench } from './fraud-velocity.js';
+import { table, writeResult } from './report.js';
+import { repoRoot } from './runtime-process.js';
+
+const log = (line: string): void => {
+  process.stderr.write(`${line}\n`);
+};
+
+await yargs(hideBin(process.argv))
+  .scriptName('npm run bench --')
+  .command(
+    'fraud-velocity',
+    'preload N transactions; measure the consume-only ceiling, the fraud-velocity job exactly-once, and a filter/map job’s latency',
+    (y) =>
+      y
+        .option('events', { type: 'number', default: 2_000_000, describe: 'transactions to preload and process' })
+        .option('partitions', { type: 'number', default: 6, describe: 'partitions of the input topic' })
+        .option('redis', { type: 'boolean', default: true, describe: 'the fraud job’s Redis feature-store sink on the test environment’s Redis (--no-redis leaves it out)' })
+        .option('commit-interval', { type: 'string', describe: 'the fraud job’s spec.delivery.commitInterval (default: the example’s, 100ms)' })
+        .option('latency-rate', { type: 'number', default: 10_000, describe: 'events/s of the paced producer in the latency phase' })
+        .option('latency-seconds', { type: 'number', default: 30, describe: 'seconds of latency measured after the warm-up' })
+        .option('profile', { type: 'boolean', default: false, describe: 'run the fraud job under node --cpu-prof and print where its time goes' })
+        .option('results', { type: 'string', default: join(repoRoot, 'bench', 'results'), describe: 'folder for the JSON result, the job manifests and the profile' }),
+    async (argv) => {
+      const startedAt = new Date().toISOString().slice(0, 19).replaceAll(':', '-');
+      const result = await runBench({
+        events: argv.events,
+        partitions: argv.partitions,
+        redis: argv.redis,
+        ...(argv['commit-interval'] === undefined ? {} : { fraudCommitInterval: argv['commit-interval'] }),
+        latencyRate: argv['latency-rate'],
+        latencySeconds: argv['latency-seconds'],
+        profile: argv.profile,
+        workDir: join(argv.results, startedAt),
+        log,
+      });
+      process.stdout.write(`${table(result)}\n`);
+      process.stdout.write(`result: ${writeResult(argv.results, result)}\n`);
+    },
+  )
+  .demandCommand(1, 'name a benchmark: fraud-velocity')
+  .strict()
+  .help()
+  .parseAsync();

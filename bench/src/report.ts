@@ -1,0 +1,35 @@
+// The bench's result as a short table for people and as JSON for the record.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BenchResult } from './fraud-velocity.js';
+
+const rate = (eventsPerSecond: number): string => `${Math.round(eventsPerSecond).toLocaleString('en-US')} events/s`;
+const ms = (value: number): string => `${Math.round(value)} ms`;
+
+export function table(result: BenchResult): string {
+  const { preload, ceiling, fraud, latency, ratio } = result;
+  const rows: [string, string, string][] = [
+    ['preload (4 producers, acks=1)', rate(preload.eventsPerSecond), `${preload.events} events, ${preload.seconds.toFixed(1)} s`],
+    ['(a) consume-only ceiling (kafkajs)', rate(ceiling.eventsPerSecond), `${ceiling.records} records, ${ceiling.seconds.toFixed(1)} s`],
+    [`(b) fraud-velocity, exactly-once, Redis ${fraud.redis ? 'on' : 'off'}, commit ${fraud.commitInterval}`, rate(fraud.eventsPerSecond), `${fraud.recordsIn} records, ${fraud.seconds.toFixed(1)} s, ${fraud.recordsOut} results`],
+    ['    its transactions', `${fraud.commits.commits}`, `${fraud.commits.changelogRecords} changelog records; commit p50 ${ms(fraud.commits.p50Ms)}, p99 ${ms(fraud.commits.p99Ms)}`],
+    ['    ratio (b)/(a)', `${(ratio * 100).toFixed(1)} %`, 'target ≥ 70 %'],
+    [`(c) filter/map at ${latency.rate}/s, exactly-once: p50`, ms(latency.p50Ms), `${latency.measured} outputs measured`],
+    ['    p99', ms(latency.p99Ms), `target < 300 ms; p90 ${ms(latency.p90Ms)}, max ${ms(latency.maxMs)}`],
+    ['    its transactions', `${latency.commits.commits}`, `commit p50 ${ms(latency.commits.p50Ms)}, p99 ${ms(latency.commits.p99Ms)}`],
+  ];
+  const width = Math.max(...rows.map(([name]) => name.length));
+  const valueWidth = Math.max(...rows.map(([, value]) => value.length));
+  const lines = rows.map(([name, value, note]) => `${name.padEnd(width)}  ${value.padStart(valueWidth)}  ${note}`);
+  const load = `machine: ${result.machine.cpus} cores, load average ${result.machine.loadBefore[0]!.toFixed(1)} before, ${result.machine.loadAfter[0]!.toFixed(1)} after`;
+  const profile = result.profile === undefined ? [] : ['', `profile of the fraud job: ${result.profile.file}`, ...result.profile.summary.packages.slice(0, 8).map((p) => `  ${p.percent.toFixed(1).padStart(5)} %  ${p.name}`), '  top functions (self time):', ...result.profile.summary.functions.slice(0, 10).map((f) => `  ${f.percent.toFixed(1).padStart(5)} %  ${f.name}`)];
+  return [...lines, load, ...profile].join('\n');
+}
+
+/** Writes `<dir>/<startedAt>.json` (colons made dashes) and returns its path. */
+export function writeResult(dir: string, result: BenchResult): string {
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${result.startedAt.slice(0, 19).replaceAll(':', '-')}.json`);
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  return file;
+}
