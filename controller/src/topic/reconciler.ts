@@ -123,7 +123,7 @@ export class TopicReconciler implements Reconciler {
     const after = await this.deps.admin.describe(name);
     if (after === undefined) {
       await this.writeStatus(held, {}, { type: 'Ready', status: 'False', reason: TopicReason.Creating, message: `waiting for Kafka to show topic ${name}` });
-      return { requeueAfterMs: 500 };
+      return { requeueAfterMs: 100 };
     }
     const wasReady = findCondition(topic.status?.conditions, 'Ready')?.status === 'True';
     await this.writeStatus(
