@@ -24,7 +24,7 @@ async function main(): Promise<number> {
       await server.close();
     })());
   const server = buildServer({ target: runtime, registry: runtime.metrics.registry, controlToken: config.controlToken, onStopped: () => void close('stop requested') });
-  await server.listen({ host: '127.0.0.1', port: config.httpPort });
+  await server.listen({ host: config.httpHost, port: config.httpPort });
   log('listening', { port: (server.server.address() as { port: number }).port, job: runtime.job.name, ordinal: config.ordinal, parallelism: config.parallelism });
   // A pod stops cleanly on SIGTERM: what was processed is committed in a final transaction.
   process.once('SIGTERM', () => void close('SIGTERM'));

@@ -5,7 +5,7 @@ const base = { SLUICE_JOB_FILE: '/etc/sluice/job.yaml', SLUICE_KAFKA_BROKERS: 'k
 describe('the runtime’s settings from its environment', () => {
   it('takes the ordinal from the StatefulSet hostname when SLUICE_POD_ORDINAL is absent', () => {
     const config = readConfig({ ...base, SLUICE_PARALLELISM: '3' }, 'fraud-velocity-2');
-    expect(config).toMatchObject({ ordinal: 2, parallelism: 3, brokers: ['kafka-0:9092', 'kafka-1:9092'], httpPort: 8080, endMarkers: false });
+    expect(config).toMatchObject({ ordinal: 2, parallelism: 3, brokers: ['kafka-0:9092', 'kafka-1:9092'], httpPort: 8080, httpHost: '127.0.0.1', endMarkers: false });
   });
 
   it('prefers SLUICE_POD_ORDINAL', () => {

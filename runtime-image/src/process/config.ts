@@ -9,6 +9,8 @@ export interface RuntimeConfig {
   parallelism: number;
   stateDir: string;
   httpPort: number;
+  /** The address the HTTP server binds: loopback by default; 0.0.0.0 in a pod, for probes, Prometheus and the controller. */
+  httpHost: string;
   /** The control API's bearer token; without one the control API answers 503, so it is never open by accident. */
   controlToken: string | undefined;
   redisUrl: string | undefined;
@@ -74,6 +76,7 @@ export function readConfig(env: Env = process.env, host: string = hostname()): R
     parallelism,
     stateDir: env.SLUICE_STATE_DIR ?? '/var/lib/sluice/state',
     httpPort: whole('SLUICE_HTTP_PORT', env.SLUICE_HTTP_PORT ?? '8080', 0),
+    httpHost: env.SLUICE_HTTP_HOST === undefined || env.SLUICE_HTTP_HOST === '' ? '127.0.0.1' : env.SLUICE_HTTP_HOST,
     controlToken: env.SLUICE_CONTROL_TOKEN === '' ? undefined : env.SLUICE_CONTROL_TOKEN,
     redisUrl: env.SLUICE_REDIS_URL === '' ? undefined : env.SLUICE_REDIS_URL,
     snapshotLocation: env.SLUICE_SNAPSHOT_LOCATION === '' ? undefined : env.SLUICE_SNAPSHOT_LOCATION,
