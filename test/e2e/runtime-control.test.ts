@@ -68,6 +68,7 @@ describe('the runtime pod’s HTTP surface', () => {
       const metrics = await app.inject({ method: 'GET', url: '/metrics' });
       expect(metrics.body).toMatch(new RegExp(`sluice_records_in_total\\{operator="source",partition="0",job="${name}"\\} 100`));
       expect(metrics.body).toContain('sluice_event_to_output_latency_seconds_bucket');
+      expect(metrics.body).toMatch(new RegExp(`sluice_consumer_lag_records\\{partition="1",job="${name}"\\} 0`));
 
       const taken = await app.inject({ method: 'POST', url: '/savepoints', headers: auth, payload: {} });
       expect(taken.statusCode).toBe(201);

@@ -6,19 +6,37 @@ export interface RuntimeMetrics {
   registry: Registry;
   events: ExactlyOnceEvents;
   checkpoint(durationSeconds: number, bytes: number): void;
-  /** Sets the gauges that are read, not counted: consumer lag and watermark lag per partition. */
-  observe(partitions: readonly { partition: number; lag: number | undefined; watermark: number }[]): void;
 }
 
-export function createMetrics(job: string, resultOperator: string): RuntimeMetrics {
+/** What the gauges read at each scrape: every owned partition's consumer lag and watermark. */
+export type PartitionSample = () => readonly { partition: number; lag: number | undefined; watermark: number }[];
+
+export function createMetrics(job: string, resultOperator: string, sample: PartitionSample): RuntimeMetrics {
   const registry = new Registry();
   registry.setDefaultLabels({ job });
   const recordsIn = new Counter({ name: 'sluice_records_in_total', help: 'Records read by an operator', labelNames: ['operator', 'partition'], registers: [registry] });
   const recordsOut = new Counter({ name: 'sluice_records_out_total', help: 'Records emitted by an operator', labelNames: ['operator', 'partition'], registers: [registry] });
   const late = new Counter({ name: 'sluice_late_records_total', help: 'Records too late for every window, sent to the late output', labelNames: ['partition'], registers: [registry] });
   const deadLettered = new Counter({ name: 'sluice_dead_lettered_records_total', help: 'Records sent to the dead-letter output', labelNames: ['partition'], registers: [registry] });
-  const lag = new Gauge({ name: 'sluice_consumer_lag_records', help: 'Source records not read yet', labelNames: ['partition'], registers: [registry] });
-  const watermarkLag = new Gauge({ name: 'sluice_watermark_lag_seconds', help: 'Processing time minus the partition watermark', labelNames: ['partition'], registers: [registry] });
+  new Gauge({
+    name: 'sluice_consumer_lag_records',
+    help: 'Source records not read yet',
+    labelNames: ['partition'],
+    registers: [registry],
+    collect() {
+      for (const { partition, lag } of sample()) if (lag !== undefined) this.set({ partition }, lag);
+    },
+  });
+  new Gauge({
+    name: 'sluice_watermark_lag_seconds',
+    help: 'Processing time minus the partition watermark',
+    labelNames: ['partition'],
+    registers: [registry],
+    collect() {
+      const now = Date.now();
+      for (const { partition, watermark } of sample()) if (Number.isFinite(watermark)) this.set({ partition }, (now - watermark) / 1000);
+    },
+  });
   const latency = new Histogram({
     name: 'sluice_event_to_output_latency_seconds',
     help: 'From a result’s event time to the commit that made it visible',
@@ -45,13 +63,6 @@ export function createMetrics(job: string, resultOperator: string): RuntimeMetri
     checkpoint: (seconds, bytes) => {
       checkpointDuration.observe(seconds);
       checkpointBytes.set(bytes);
-    },
-    observe: (partitions) => {
-      const now = Date.now();
-      for (const { partition, lag: behind, watermark } of partitions) {
-        if (behind !== undefined) lag.set({ partition }, behind);
-        if (Number.isFinite(watermark)) watermarkLag.set({ partition }, (now - watermark) / 1000);
-      }
     },
   };
 }

@@ -62,7 +62,7 @@ export class Runtime {
     hooks: RuntimeHooks,
   ) {
     const last = job.dataflow.nodes.at(-1)?.id ?? 'source';
-    this.metrics = createMetrics(job.name, last);
+    this.metrics = createMetrics(job.name, last, () => this.taskSet.positions().map(({ partition, watermark }) => ({ partition, lag: this.taskSet.lag.get(partition), watermark })));
     const outbox = new TransactionOutbox();
     const counted = this.metrics.events;
     this.#hooks = hooks;
@@ -165,7 +165,6 @@ export class Runtime {
   status(): RuntimeStatus {
     const lag = this.taskSet.lag;
     const positions = this.taskSet.positions();
-    this.metrics.observe(positions.map(({ partition, watermark }) => ({ partition, lag: lag.get(partition), watermark })));
     const partitions: PartitionStatus[] = positions.map(({ partition, offset, watermark }) => ({
       partition,
       offset,
