@@ -60,6 +60,8 @@ const manager = await startManager({
   resyncPeriodMs: argv['resync-period'] * 1000,
   workers: argv.workers,
   log,
+  // A process that lost the Lease exits, and its restart competes again.
+  onLeadershipLost: () => process.exit(1),
 });
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -36,6 +36,8 @@ export interface ManagerOptions {
   workers?: number;
   clock?: Clock;
   log?: Logger;
+  /** Called when this process loses the Lease; by default the manager stops. The CLI exits instead, as controller-runtime does. */
+  onLeadershipLost?: () => void;
   /** The Kafka side of Topics; by default a kafkajs admin on kafkaBrokers. */
   topicAdmin?: TopicAdmin;
 }
@@ -77,9 +79,10 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
       stops.push(() => elector.release());
       log.info({ lease: `${options.leaderElection.namespace}/${options.leaderElection.leaseName}` }, 'waiting to become the leader');
       await elector.acquire(() => {
-        // As controller-runtime does: a process that lost the Lease exits, and its restart competes again.
-        log.fatal('lost leadership; exiting so that only one controller acts');
-        process.exit(1);
+        log.error('lost the leader Lease; stopping so that only one controller acts');
+        metrics.leader.set(0);
+        if (options.onLeadershipLost !== undefined) options.onLeadershipLost();
+        else void stop();
       });
       leading = true;
     }
