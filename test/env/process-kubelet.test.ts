@@ -224,6 +224,24 @@ describe('the process kubelet', () => {
     expect(await get(podAddress(after, 'http')!, '/readyz')).toBe('ok');
   });
 
+  it('rolls the StatefulSet to a new template: each Pod replaced by one that runs the new spec', async () => {
+    const before = await Promise.all([pod('echo-0'), pod('echo-1')]);
+
+    await apps.patchNamespacedStatefulSet({
+      namespace,
+      name: 'echo',
+      body: [{ op: 'add', path: '/spec/template/spec/containers/0/env/-', value: { name: 'VERSION', value: '2' } }],
+    });
+
+    const after = await eventually('both Pods replaced and Ready', async () => {
+      const both = await Promise.all([pod('echo-0'), pod('echo-1')]);
+      const replaced = both.every((current, i) => current !== undefined && current.metadata?.uid !== before[i]?.metadata?.uid);
+      return replaced && both.every(ready) ? (both as V1Pod[]) : undefined;
+    });
+    for (const current of after) expect(JSON.parse(await get(podAddress(current, 'http')!, '/env'))).toMatchObject({ VERSION: '2' });
+    expect(before.map((previous) => alive(pidOf(previous!)))).toEqual([false, false]);
+  });
+
   it('ends pod 1 and its process when the StatefulSet is scaled to 1', async () => {
     const pid = pidOf((await pod('echo-1'))!);
     expect(alive(pid)).toBe(true);

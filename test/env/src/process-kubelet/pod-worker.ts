@@ -1,4 +1,5 @@
 // One Pod on the process kubelet: its ports, its containers' processes (restarted per restartPolicy), readiness, status, termination.
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiException, PatchStrategy, setHeaderOptions, type CoreV1Api, type V1Container, type V1ContainerStateTerminated, type V1Pod } from '@kubernetes/client-node';
 import { ContainerConfigError, expand, materializeVolumes, mountsOf, resolveEnv, rewriteArg, rewritePath } from './container-config.js';
@@ -88,6 +89,8 @@ export class PodWorker {
 
   /** Allocates the ports, annotates the Pod with them, and starts every container. */
   async start(): Promise<void> {
+    // A Pod of the same name ran here before (a StatefulSet's earlier pod): its emptyDirs die with it, as on a node.
+    rmSync(join(this.podDir, 'volumes'), { recursive: true, force: true });
     this.ports = await allocatePorts(this.pod);
     await this.options.core.patchNamespacedPod(
       { namespace: this.namespace, name: this.name, body: { metadata: { annotations: { [portsAnnotation]: JSON.stringify(this.ports) } } } },
