@@ -89,6 +89,22 @@ describe('the runtime on Kafka, exactly once', () => {
     expect(multiset(await readCommitted(brokers, topics.output))).toEqual(expected);
   });
 
+  it('continues a job killed at parallelism 1 on 3 pods, each restoring its partitions, with the same output', async () => {
+    const topics = jobTopics(input, uniqueName('fraud-rescale'));
+    const env = runtimeEnv(writeFraudJob(topics));
+    const killed = startRuntime(env);
+    await killed.waitForEvents('committed', 4);
+    killed.child.kill('SIGKILL');
+    await killed.exitsWith(null);
+
+    const pods = [0, 1, 2].map((ordinal) =>
+      startRuntime({ ...env, SLUICE_STATE_DIR: mkdtempSync(join(tmpdir(), 'sluice-e2e-state-')), SLUICE_POD_ORDINAL: String(ordinal), SLUICE_PARALLELISM: '3' }),
+    );
+    for (const pod of pods) await pod.exitsWith(0);
+    expect(pods.map((pod) => pod.events.find((e) => e.event === 'running')?.partitions)).toEqual([[0], [1], [2]]);
+    expect(multiset(await readCommitted(brokers, topics.output))).toEqual(expected);
+  });
+
   it('stops on SIGTERM after a final commit, and a restart continues where it stopped', async () => {
     const stopped = jobTopics(input, uniqueName('fraud-term'));
     const env = runtimeEnv(writeFraudJob(stopped));
