@@ -19,6 +19,7 @@ import { keyOf } from './machinery/reconciler.js';
 import { RegistryClient } from './registry-client.js';
 import { SchemaSubjectReconciler } from './schema-subject/reconciler.js';
 import { KafkaTopicAdmin, type TopicAdmin } from './topic/kafka-topics.js';
+import { KafkaTopicIds } from './topic/topic-ids.js';
 import { TopicReconciler, kafkaTopicName } from './topic/reconciler.js';
 
 export interface ManagerOptions {
@@ -178,5 +179,5 @@ async function connectKafka(brokers: string[], stops: (() => Promise<void>)[]): 
   const admin = new Kafka({ clientId: 'sluice-controller', brokers, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   stops.push(() => admin.disconnect());
-  return new KafkaTopicAdmin(admin);
+  return new KafkaTopicAdmin(admin, new KafkaTopicIds(brokers));
 }

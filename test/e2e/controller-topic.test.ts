@@ -45,6 +45,20 @@ describe('the Topic reconciler', () => {
     expect(await overridesOf(name)).toEqual({ 'retention.ms': '3600000', 'cleanup.policy': 'compact' });
     expect(topic.status).toMatchObject({ topicName: name, partitions: 3, replicas: 1, observedGeneration: topic.metadata.generation });
     expect(topic.metadata.finalizers).toContain('sluice.dev/topic');
+    expect(topic.status?.topicId).toMatch(/^[A-Za-z0-9_-]{22}$/);
+  });
+
+  it('creates again a topic deleted behind its back, and reports its new topic id', async () => {
+    const name = randomName('recreated');
+    await create('topics', namespace, { metadata: { name }, spec: { partitions: 2 } });
+    const first = await until('topics', namespace, name, 'Ready', 'True', 'Ready');
+    await admin.deleteTopics({ topics: [name] });
+    const second = await eventually('the topic to be created again with a new id', async () => {
+      const topic = await read('topics', namespace, name);
+      const id = topic?.status?.topicId;
+      return id !== undefined && id !== first.status?.topicId && (await partitionsOf(name)) === 2 ? topic : undefined;
+    });
+    expect(condition(second, 'Ready')?.status).toBe('True');
   });
 
   it('raises partitions, changes a config value and resets a dropped key to its default', async () => {

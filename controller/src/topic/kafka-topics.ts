@@ -1,5 +1,6 @@
 // The Kafka side of a Topic, behind an interface the reconciler is given: describe (batched), create, add partitions, replace config, delete.
 import kafkajs, { type Admin } from 'kafkajs';
+import type { TopicIds } from './topic-ids.js';
 
 // kafkajs is CommonJS and Node cannot see these two enums as named exports.
 const { ConfigResourceTypes, ConfigSource } = kafkajs;
@@ -12,6 +13,8 @@ export interface TopicConfigEntry {
 
 export interface KafkaTopicState {
   name: string;
+  /** Kafka's id of the topic, new each time a topic of this name is created; unknown on brokers older than 2.8. */
+  id?: string;
   partitions: number;
   replicas: number;
   config: Map<string, TopicConfigEntry>;
@@ -40,7 +43,10 @@ export interface TopicAdmin {
 export class KafkaTopicAdmin implements TopicAdmin {
   private pending: { name: string; resolve: (state: KafkaTopicState | undefined) => void; reject: (error: unknown) => void }[] = [];
 
-  constructor(private readonly admin: Admin) {}
+  constructor(
+    private readonly admin: Admin,
+    private readonly topicIds?: TopicIds,
+  ) {}
 
   describe(name: string): Promise<KafkaTopicState | undefined> {
     return new Promise((resolve, reject) => {
@@ -96,10 +102,14 @@ export class KafkaTopicAdmin implements TopicAdmin {
     const existing = (await this.admin.fetchTopicMetadata()).topics.filter((topic) => wanted.has(topic.name));
     const states = new Map<string, KafkaTopicState>();
     if (existing.length === 0) return states;
-    const configs = await this.admin.describeConfigs({
-      includeSynonyms: false,
-      resources: existing.map((topic) => ({ type: ConfigResourceTypes.TOPIC, name: topic.name })),
-    });
+    const [configs, ids] = await Promise.all([
+      this.admin.describeConfigs({
+        includeSynonyms: false,
+        resources: existing.map((topic) => ({ type: ConfigResourceTypes.TOPIC, name: topic.name })),
+      }),
+      // The id only informs status; a broker without Metadata v12 leaves it unknown rather than failing the reconcile.
+      this.topicIds?.idsOf(existing.map((topic) => topic.name)).catch(() => undefined),
+    ]);
     for (const topic of existing) {
       const resource = configs.resources.find((candidate) => candidate.resourceName === topic.name);
       if (resource === undefined) continue;
@@ -107,7 +117,7 @@ export class KafkaTopicAdmin implements TopicAdmin {
       for (const entry of resource.configEntries) {
         config.set(entry.configName, { value: entry.configValue, override: entry.configSource === ConfigSource.TOPIC_CONFIG });
       }
-      states.set(topic.name, { name: topic.name, partitions: topic.partitions.length, replicas: topic.partitions[0]?.replicas.length ?? 0, config });
+      states.set(topic.name, { name: topic.name, id: ids?.get(topic.name), partitions: topic.partitions.length, replicas: topic.partitions[0]?.replicas.length ?? 0, config });
     }
     return states;
   }

@@ -128,7 +128,7 @@ export class TopicReconciler implements Reconciler {
     const wasReady = findCondition(topic.status?.conditions, 'Ready')?.status === 'True';
     await this.writeStatus(
       held,
-      { topicName: name, partitions: after.partitions, replicas: after.replicas },
+      { topicName: name, topicId: after.id, partitions: after.partitions, replicas: after.replicas },
       { type: 'Ready', status: 'True', reason: TopicReason.Ready, message: `Kafka topic ${name} matches the spec` },
     );
     if (!wasReady) this.event(topic, 'Normal', 'Ready', `Kafka topic ${name} matches the spec`);
