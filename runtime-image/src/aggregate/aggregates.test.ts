@@ -28,6 +28,12 @@ const cases: { name: string; spec: AggregateSpec; rows: Row[]; expected: Json }[
   { name: 'count of a field skips null and missing', spec: { name: 'n', fn: 'count', field: 'x' }, rows: [[{ x: 1 }, 1], [{ x: null }, 2], [{}, 3], [{ x: 0 }, 4]], expected: 2 },
   { name: 'count of nothing', spec: { name: 'n', fn: 'count' }, rows: [], expected: 0 },
   { name: 'sum', spec: { name: 's', fn: 'sum', field: 'amount' }, rows: rowsOf('amount', [12.5, 7.25, null, 0.25]), expected: 20 },
+  // Added one by one in binary floating point these give 0.9999999999999999 and 556.3299999999999.
+  { name: 'sum of decimal amounts as computed by hand', spec: { name: 's', fn: 'sum', field: 'amount' }, rows: rowsOf('amount', Array<number>(10).fill(0.1)), expected: 1 },
+  { name: 'sum of transaction amounts', spec: { name: 's', fn: 'sum', field: 'amount' }, rows: rowsOf('amount', [120.5, 89.99, 45.25, 300.59]), expected: 556.33 },
+  { name: 'sum of a value past 12 decimals is floating point', spec: { name: 's', fn: 'sum', field: 'v' }, rows: rowsOf('v', [0.5, 1 / 3, -0.25]), expected: 0.5 + 1 / 3 - 0.25 },
+  { name: 'sum of negative amounts', spec: { name: 's', fn: 'sum', field: 'v' }, rows: rowsOf('v', [-0.05, 0.01, -0.01]), expected: -0.05 },
+  { name: 'avg of decimal amounts', spec: { name: 'a', fn: 'avg', field: 'v' }, rows: rowsOf('v', Array<number>(10).fill(0.1)), expected: 0.1 },
   { name: 'sum of only nulls is null', spec: { name: 's', fn: 'sum', field: 'amount' }, rows: rowsOf('amount', [null, undefined]), expected: null },
   { name: 'min', spec: { name: 'm', fn: 'min', field: 'v' }, rows: rowsOf('v', [3, -2, 7]), expected: -2 },
   { name: 'max', spec: { name: 'm', fn: 'max', field: 'v' }, rows: rowsOf('v', [3, -2, 7]), expected: 7 },

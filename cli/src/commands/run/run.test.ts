@@ -14,20 +14,6 @@ const lines = (file: string): unknown[] =>
     .filter((line) => line !== '')
     .map((line) => JSON.parse(line) as unknown);
 
-/**
- * The expected files are computed by hand in decimal; the engine sums amounts in binary floating point, so a sum may
- * differ in its last binary digit (556.3299999999999 for 556.33). Numbers match within a relative 1e-12, all else exactly.
- */
-function same(actual: unknown, expected: unknown): boolean {
-  if (typeof actual === 'number' && typeof expected === 'number') return Math.abs(actual - expected) <= 1e-12 * Math.max(1, Math.abs(expected));
-  if (Array.isArray(actual) && Array.isArray(expected)) return actual.length === expected.length && actual.every((item, i) => same(item, expected[i]));
-  if (typeof actual === 'object' && actual !== null && typeof expected === 'object' && expected !== null) {
-    const keys = Object.keys(expected);
-    return JSON.stringify(Object.keys(actual)) === JSON.stringify(keys) && keys.every((key) => same((actual as Record<string, unknown>)[key], (expected as Record<string, unknown>)[key]));
-  }
-  return actual === expected;
-}
-
 const scratches: string[] = [];
 
 function scratch(): string {
@@ -58,7 +44,7 @@ describe('streamctl run on the examples', () => {
     const output = await runExample(example, scratch());
     const actual = lines(output);
     const expected = lines(join(root, 'examples', example, 'expected.jsonl'));
-    if (!same(actual, expected)) expect(actual).toEqual(expected);
+    expect(actual).toEqual(expected);
   });
 
   it.each(examples)('%s: replaying the same file twice gives byte-identical output', async (example) => {
