@@ -112,15 +112,19 @@ export class SchemaRegistry {
 
   register(subject: string, request: SchemaRequest): Promise<number> {
     checkSubject(subject);
+    // A schema this replica already holds under the subject needs no write and no read to the log's end (the hot path of serializers).
+    this.refuseIfReadOnly(subject);
+    const known = this.liveIdUnder(subject, contentFingerprint(this.parseRequest(request).content));
+    if (known !== undefined) return Promise.resolve(known);
     return this.exclusive(async () => {
       await this.store.sync();
       for (let attempt = 0; attempt < writeAttempts; attempt++) {
         this.refuseIfReadOnly(subject);
         const { parsed, content } = this.parseRequest(request);
         const fingerprint = contentFingerprint(content);
+        const same = this.liveIdUnder(subject, fingerprint);
+        if (same !== undefined) return same;
         const live = this.state.versionsOf(subject, false);
-        const same = live.find((v) => contentFingerprint(contentOf(v)) === fingerprint);
-        if (same) return same.id;
         if (this.effectiveMode(subject) !== 'IMPORT') {
           const reasons = compatibilityReasons(this.effectiveCompatibility(subject), parsed, this.earlier(live));
           if (reasons.length > 0) throw errors.incompatibleSchema(subject, reasons);
@@ -135,6 +139,10 @@ export class SchemaRegistry {
       }
       throw errors.storeError(`registering under '${subject}' lost ${writeAttempts} races with other registry replicas; retry the request`);
     });
+  }
+
+  private liveIdUnder(subject: string, fingerprint: string): number | undefined {
+    return this.state.versionsOf(subject, false).find((v) => contentFingerprint(contentOf(v)) === fingerprint)?.id;
   }
 
   /** After losing a race for a version, writes the winner again so the compacted log keeps the winner under that key. */
