@@ -53,7 +53,7 @@ export interface ExactlyOnceOptions {
   cacheEntries?: number;
   maxBytesPerPartition?: number;
   /** Where checkpoints and savepoints are kept: the restore starts from the latest one and replays only the changelog after it. */
-  snapshots?: SnapshotStorage | undefined;
+  snapshots?: { storage: SnapshotStorage; specHash: string } | undefined;
   events?: ExactlyOnceEvents;
 }
 
@@ -163,9 +163,11 @@ export class ExactlyOnceTaskSet {
     // The local store may hold flushed changes of transactions that never committed: snapshot and changelog are the truth.
     for (const partition of this.partitions) store.dropPartition(partition);
     this.#snapshotChangelog = snapshotChangelog(job.name, statefulIds);
-    const storage = this.#options.snapshots;
+    const snapshots = this.#options.snapshots;
     const from =
-      storage === undefined ? new Map<number, number>() : await restoreSnapshotBase({ storage, job: job.name, store, partitions: this.partitions, changelog: this.#snapshotChangelog });
+      snapshots === undefined
+        ? new Map<number, number>()
+        : await restoreSnapshotBase({ ...snapshots, job: job.name, store, partitions: this.partitions, changelog: this.#snapshotChangelog });
     this.restoredFromSnapshot = [...from.keys()];
     this.restoredRecords = await restoreChangelogs({ client, store, job: job.name, operatorIds: statefulIds, partitions: this.partitions, from: (_id, p) => from.get(p) ?? 0 });
     const cache = new CacheBudget(this.#options.cacheEntries ?? 100_000);

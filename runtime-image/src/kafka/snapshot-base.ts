@@ -1,5 +1,5 @@
 // Restoring a task set's state from the latest snapshot plus its changelog tail, and the changelog positions a snapshot records.
-import { latestSnapshot, restorePartition } from '../snapshot/reader.js';
+import { listSnapshots, restorePartition } from '../snapshot/reader.js';
 import type { SnapshotStorage } from '../snapshot/storage.js';
 import type { StateStore } from '../state/store.js';
 import { changelogTopic } from './changelog.js';
@@ -25,6 +25,11 @@ export async function changelogPositions(client: KafkaClient, topic: string | un
 export interface SnapshotBase {
   storage: SnapshotStorage;
   job: string;
+  /**
+   * Only snapshots of this very spec: a changed spec may have moved its stateful operator to
+   * another id, whose changelog the snapshot's positions do not describe.
+   */
+  specHash: string;
   store: StateStore;
   partitions: readonly number[];
   /** The changelog the snapshots' positions refer to; undefined: snapshots cannot shorten the restore. */
@@ -32,14 +37,14 @@ export interface SnapshotBase {
 }
 
 /**
- * Loads each partition's state from the newest complete snapshot that holds it and returns where
+ * Loads each partition's state from the newest complete snapshot of the spec that holds it and returns where
  * its changelog replay starts; partitions without a usable snapshot start from the beginning (0).
  */
-export async function restoreSnapshotBase({ storage, job, store, partitions, changelog }: SnapshotBase): Promise<Map<number, number>> {
+export async function restoreSnapshotBase({ storage, job, specHash, store, partitions, changelog }: SnapshotBase): Promise<Map<number, number>> {
   const from = new Map<number, number>();
   if (changelog === undefined) return from;
   for (const partition of partitions) {
-    const manifest = await latestSnapshot(storage, { job, partition });
+    const manifest = (await listSnapshots(storage, { job, partition })).find((m) => m.specHash === specHash);
     const position = manifest?.partitions.find((p) => p.partition === partition)?.changelogOffset;
     if (manifest === undefined || position === null || position === undefined) continue;
     await restorePartition({ storage, manifest, partition, store });

@@ -77,7 +77,7 @@ export class Runtime {
       sinks: this.#sinks,
       outbox,
       endMarkers: config.endMarkers,
-      snapshots: this.#snapshots,
+      snapshots: this.#snapshots === undefined ? undefined : { storage: this.#snapshots, specHash },
       ...(config.maxBytesPerPartition === undefined ? {} : { maxBytesPerPartition: config.maxBytesPerPartition }),
       events: {
         ...counted,
