@@ -23,6 +23,7 @@ describe('npm run bench -- fraud-velocity, on 5 000 events', () => {
   it('preloads every event and reads all of them back in the consume-only phase', () => {
     expect(result.preload.events).toBe(5000);
     expect(result.ceiling.records).toBe(5000);
+    expect(result.ceilingWithDecode.records).toBe(5000);
   });
 
   it('runs the fraud job exactly-once over every record, with results, and prints the ratio', () => {

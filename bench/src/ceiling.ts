@@ -1,5 +1,5 @@
 // The consume-only ceiling: the engine's own Kafka client (kafkajs behind KafkaClient) reading every record of the topic, read_committed, with no processing.
-import { END_OF_INPUT_HEADER, KafkajsClient } from '@sluice/runtime';
+import { END_OF_INPUT_HEADER, KafkajsClient, decodeJson } from '@sluice/runtime';
 
 export interface CeilingResult {
   records: number;
@@ -9,8 +9,11 @@ export interface CeilingResult {
   firstBatchSeconds: number;
 }
 
-/** Reads partitions 0…n−1 of `topic` from offset 0 to their current end; fails after `timeoutMs` naming how far it got. */
-export async function consumeCeiling(brokers: string[], topic: string, timeoutMs: number): Promise<CeilingResult> {
+/**
+ * Reads partitions 0…n−1 of `topic` from offset 0 to their current end; fails after `timeoutMs` naming how far it got. With
+ * `decode`, each record also goes through the Kafka source's JSON decoding (and nothing else): how much of the gap that alone is.
+ */
+export async function consumeCeiling(brokers: string[], topic: string, timeoutMs: number, decode = false): Promise<CeilingResult> {
   const client = new KafkajsClient({ brokers, clientId: 'sluice-bench-ceiling' });
   try {
     const ends = await client.endOffsets(topic);
@@ -36,7 +39,11 @@ export async function consumeCeiling(brokers: string[], topic: string, timeoutMs
       onBatch: (batch) => {
         firstBatch ??= performance.now();
         // The end markers are the preload's, not records; the engine does not count them either.
-        for (const message of batch.messages) if (message.headers[END_OF_INPUT_HEADER] === undefined) records += 1;
+        for (const message of batch.messages) {
+          if (message.headers[END_OF_INPUT_HEADER] !== undefined) continue;
+          if (decode && !decodeJson(message).ok) throw new Error(`${topic} partition ${message.partition} offset ${message.offset} is not a JSON object: the preload wrote something else`);
+          records += 1;
+        }
         advance(batch.partition, batch.next);
         return Promise.resolve();
       },

@@ -34,6 +34,8 @@ export interface BenchResult {
   partitions: number;
   preload: PreloadResult;
   ceiling: CeilingResult;
+  /** The same read with the Kafka source's JSON decoding of each record: not the ceiling, the part of the gap that decoding is. */
+  ceilingWithDecode: CeilingResult;
   fraud: FraudResult;
   /** Fraud-job events/s over the consume-only ceiling. */
   ratio: number;
@@ -63,6 +65,9 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   log('(a) consume-only ceiling: kafkajs through the engine’s KafkaClient, read_committed, no processing');
   const ceiling = await consumeCeiling(brokers, topic, 120_000 + options.events);
   log(`    ${ceiling.records} records in ${ceiling.seconds.toFixed(1)}s`);
+  log('    the same read with the source’s JSON decoding of each record, for comparison');
+  const ceilingWithDecode = await consumeCeiling(brokers, topic, 120_000 + options.events, true);
+  log(`    ${ceilingWithDecode.records} records in ${ceilingWithDecode.seconds.toFixed(1)}s`);
 
   log(`(b) fraud-velocity, exactly-once, Redis sink ${options.redis ? 'on' : 'off'}`);
   const profileDir = options.profile ? join(options.workDir, 'profile') : undefined;
@@ -90,6 +95,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     partitions,
     preload: loaded,
     ceiling,
+    ceilingWithDecode,
     fraud,
     ratio: fraud.eventsPerSecond / ceiling.eventsPerSecond,
     latency,

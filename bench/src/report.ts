@@ -7,10 +7,11 @@ const rate = (eventsPerSecond: number): string => `${Math.round(eventsPerSecond)
 const ms = (value: number): string => `${Math.round(value)} ms`;
 
 export function table(result: BenchResult): string {
-  const { preload, ceiling, fraud, latency, ratio } = result;
+  const { preload, ceiling, ceilingWithDecode, fraud, latency, ratio } = result;
   const rows: [string, string, string][] = [
-    ['preload (4 producers, acks=1)', rate(preload.eventsPerSecond), `${preload.events} events, ${preload.seconds.toFixed(1)} s`],
+    [`preload (${preload.producers} producers, acks=1)`, rate(preload.eventsPerSecond), `${preload.events} events, ${preload.seconds.toFixed(1)} s, ${preload.batch} per request`],
     ['(a) consume-only ceiling (kafkajs)', rate(ceiling.eventsPerSecond), `${ceiling.records} records, ${ceiling.seconds.toFixed(1)} s`],
+    ['    the same read + JSON decode', rate(ceilingWithDecode.eventsPerSecond), 'for comparison: the source’s decoding alone'],
     [`(b) fraud-velocity, exactly-once, Redis ${fraud.redis ? 'on' : 'off'}, commit ${fraud.commitInterval}`, rate(fraud.eventsPerSecond), `${fraud.recordsIn} records, ${fraud.seconds.toFixed(1)} s, ${fraud.recordsOut} results`],
     ['    its transactions', `${fraud.commits.commits}`, `${fraud.commits.changelogRecords} changelog records; commit p50 ${ms(fraud.commits.p50Ms)}, p99 ${ms(fraud.commits.p99Ms)}`],
     ['    ratio (b)/(a)', `${(ratio * 100).toFixed(1)} %`, 'target ≥ 70 %'],
