@@ -50,6 +50,9 @@ export class RegistryState {
         }
         return true;
       }
+      default:
+        // Records this registry does not write (Confluent's NOOP, CONTEXT, CLEAR_SUBJECT) change nothing here.
+        return true;
     }
   }
 

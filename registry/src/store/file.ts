@@ -1,23 +1,26 @@
 // The embedded store: the log as JSON lines in one file, compacted on open, flushed to disk on every write.
-import { closeSync, existsSync, fdatasyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fdatasyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { recordIdentity, type LogRecord } from '../model.js';
 import type { ApplyRecord, Store } from './store.js';
 
-/** One process owns a folder: the log has no cross-process locking, so two registries must not share it. */
+/** One registry owns a folder at a time (a lock file with its pid says which); replicas share a kafka: store instead. */
 export class FileStore implements Store {
   readonly description: string;
   private readonly file: string;
+  private readonly lockFile: string;
   private fd: number | undefined;
   private apply: ApplyRecord | undefined;
 
   constructor(readonly directory: string) {
     this.file = join(directory, 'schemas.log');
+    this.lockFile = join(directory, 'schemas.lock');
     this.description = `file:${directory}`;
   }
 
   open(apply: ApplyRecord): Promise<void> {
     mkdirSync(this.directory, { recursive: true });
+    this.lock();
     const { records, torn } = existsSync(this.file) ? parseLog(readFileSync(this.file, 'utf8'), this.file) : { records: [], torn: false };
     for (const record of records) apply(record);
     this.compact(records, torn);
@@ -41,6 +44,23 @@ export class FileStore implements Store {
     renameSync(temporary, this.file);
   }
 
+  /** Takes the folder, or fails naming the live process that holds it; a lock left by a dead process is taken over. */
+  private lock(): void {
+    for (;;) {
+      try {
+        writeFileSync(this.lockFile, String(process.pid), { flag: 'wx' });
+        return;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      const holder = Number(readFileSync(this.lockFile, 'utf8'));
+      if (Number.isInteger(holder) && holder > 0 && isAlive(holder)) {
+        throw new Error(`${this.directory} is in use by another registry (pid ${holder}); stop it, or give this one its own folder, or run replicas on a kafka: store`);
+      }
+      rmSync(this.lockFile, { force: true });
+    }
+  }
+
   append(records: LogRecord[]): Promise<boolean[]> {
     if (this.fd === undefined || !this.apply) throw new Error('the file store is not open: call open() first');
     writeSync(this.fd, records.map((record) => `${JSON.stringify(record)}\n`).join(''));
@@ -53,7 +73,10 @@ export class FileStore implements Store {
   }
 
   close(): Promise<void> {
-    if (this.fd !== undefined) closeSync(this.fd);
+    if (this.fd !== undefined) {
+      closeSync(this.fd);
+      rmSync(this.lockFile, { force: true });
+    }
     this.fd = undefined;
     return Promise.resolve();
   }
@@ -74,4 +97,13 @@ function parseLog(text: string, file: string): { records: LogRecord[]; torn: boo
     }
   });
   return { records, torn };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
