@@ -234,6 +234,7 @@ export class ExactlyOnceTaskSet {
         if (Date.now() - this.#lastCommit >= this.#options.job.commitInterval) await this.#commitBehind();
       }
     }
+    if (this.phase === 'failed') return;
     if (this.#options.endMarkers === true && !this.#stopping) {
       for (const partition of active) {
         this.#tasks.get(partition)!.task.endOfInput();
@@ -310,6 +311,9 @@ export class ExactlyOnceTaskSet {
   }
 
   async #commitNow(): Promise<void> {
+    // After a failed transaction its outputs and changelog records are gone while the store kept the
+    // changes: committing anything later would skip them. Only a restart, from the last commit, is safe.
+    if (this.phase === 'failed') throw new Error(`job ${this.#options.job.name}: a transaction failed, so nothing more is committed; the pod restarts from its last commit`);
     const started = Date.now();
     this.#lastCommit = started;
     const producer = this.#producer;
