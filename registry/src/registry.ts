@@ -244,8 +244,10 @@ export class SchemaRegistry {
     return this.writeSetting({ key: configKey(subject), value: { compatibilityLevel: valid } }).then(() => valid);
   }
 
+  /** Removing a subject level that is not set answers 40401, as Confluent does. */
   deleteCompatibility(subject: string | null): Promise<CompatibilityLevel> {
-    const previous = subject === null ? this.globalCompatibility() : this.subjectCompatibility(subject, false);
+    const previous = subject === null ? this.globalCompatibility() : this.state.compatibility.get(subject);
+    if (!previous) throw errors.subjectNotFound(subject ?? '');
     return this.writeSetting({ key: configKey(subject), value: null }).then(() => previous);
   }
 
@@ -275,7 +277,8 @@ export class SchemaRegistry {
   }
 
   deleteMode(subject: string): Promise<Mode> {
-    const previous = this.subjectMode(subject, false);
+    const previous = this.state.mode.get(subject);
+    if (!previous) throw errors.subjectNotFound(subject);
     return this.writeSetting({ key: modeKey(subject), value: null }).then(() => previous);
   }
 

@@ -194,6 +194,7 @@ describe('config and mode', () => {
     expect(await call('PUT', '/config', { compatibility: 'SIDEWAYS' })).toMatchObject({ status: 422, body: { error_code: 42203 } });
     expect((await call('DELETE', '/config/payments-value')).body).toEqual({ compatibilityLevel: 'NONE' });
     expect((await call('GET', '/config/payments-value')).body).toMatchObject({ error_code: 40408 });
+    expect(await call('DELETE', '/config/payments-value')).toMatchObject({ status: 404, body: { error_code: 40401 } });
   });
 
   it('lets a subject at NONE take any schema', async () => {
