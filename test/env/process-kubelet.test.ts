@@ -321,17 +321,21 @@ describe('the process kubelet with single Pods', () => {
   it('keeps a Pod whose image has no local command Pending with ErrImagePull', async () => {
     await createPod('unknown-image', { image: 'registry.example/nobody/knows:1' });
 
-    const waiting = await eventually('unknown-image reported', async () => (await status('unknown-image'))?.containerStatuses?.[0]?.state?.waiting);
+    const waiting = await eventually('unknown-image in ErrImagePull', async () => {
+      const state = (await status('unknown-image'))?.containerStatuses?.[0]?.state?.waiting;
+      return state?.reason === 'ErrImagePull' ? state : undefined;
+    });
 
-    expect(waiting.reason).toBe('ErrImagePull');
     expect(waiting.message).toContain('images table');
     expect((await status('unknown-image'))?.phase).toBe('Pending');
   });
 
   it('waits for a missing ConfigMap with CreateContainerConfigError, and starts once it exists', async () => {
     await createPod('late-config', { env: [{ name: 'LATE', valueFrom: { configMapKeyRef: { name: 'late', key: 'value' } } }] });
-    const waiting = await eventually('late-config reported', async () => (await status('late-config'))?.containerStatuses?.[0]?.state?.waiting);
-    expect(waiting).toMatchObject({ reason: 'CreateContainerConfigError' });
+    const waiting = await eventually('late-config in CreateContainerConfigError', async () => {
+      const state = (await status('late-config'))?.containerStatuses?.[0]?.state?.waiting;
+      return state?.reason === 'CreateContainerConfigError' ? state : undefined;
+    });
     expect(waiting.message).toContain('ConfigMap');
 
     await core.createNamespacedConfigMap({ namespace: other, body: { metadata: { name: 'late' }, data: { value: 'arrived' } } });

@@ -98,7 +98,8 @@ export class PodWorker {
     );
     this.report();
     for (const container of this.containers) await this.startContainer(container);
-    this.probeTimer = setInterval(() => void this.probeAll(), probeIntervalMs);
+    // Stopped or deleted while starting: no timer may outlive the processes.
+    if (!this.finishing) this.probeTimer = setInterval(() => void this.probeAll(), probeIntervalMs);
   }
 
   /** The Pod as the API server has it now; a deletionTimestamp starts the graceful termination. */
@@ -135,6 +136,9 @@ export class PodWorker {
   /** The kubelet is stopping, or the Pod vanished: end the processes quickly and touch the API no more. */
   async stop(graceMs: number): Promise<void> {
     await this.stopProcesses(graceMs);
+    // A status write already sent is waited for, so nothing of this Pod's is in flight once stop resolves.
+    await this.reporting;
+    await this.terminating;
   }
 
   private async stopProcesses(graceMs: number): Promise<void> {
