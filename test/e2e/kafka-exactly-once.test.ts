@@ -105,6 +105,22 @@ describe('the runtime on Kafka, exactly once', () => {
     expect(multiset(await readCommitted(brokers, topics.output))).toEqual(expected);
   });
 
+  it('fences a paused zombie with the same ordinal: its next transaction fails, and the output stays exact', async () => {
+    const topics = jobTopics(input, uniqueName('fraud-zombie'));
+    const env = runtimeEnv(writeFraudJob(topics));
+    const zombie = startRuntime(env);
+    await zombie.waitForEvents('committed', 2);
+    // Frozen mid-run, as by a long GC pause or a network partition, while its replacement starts.
+    zombie.child.kill('SIGSTOP');
+    const replacement = startRuntime({ ...env, SLUICE_STATE_DIR: mkdtempSync(join(tmpdir(), 'sluice-e2e-state-')) });
+    await replacement.waitForEvents('running', 1);
+    zombie.child.kill('SIGCONT');
+    await zombie.exitsWith(1);
+    expect(zombie.events.find((e) => e.event === 'failed')?.error).toMatch(/newer producer with the same transactionalId|fenced/);
+    await replacement.exitsWith(0);
+    expect(multiset(await readCommitted(brokers, topics.output))).toEqual(expected);
+  });
+
   it('stops on SIGTERM after a final commit, and a restart continues where it stopped', async () => {
     const stopped = jobTopics(input, uniqueName('fraud-term'));
     const env = runtimeEnv(writeFraudJob(stopped));
