@@ -57,6 +57,7 @@ export const invalidMode = (mode: unknown) =>
 export const operationNotPermitted = (message: string) => new RegistryError(422, 42205, message);
 export const referenceExists = (subject: string, version: number) =>
   new RegistryError(422, 42206, `One or more references exist to the schema {magic=1,keytype=SCHEMA,subject=${subject},version=${version}}.`);
+export const idDoesNotMatch = (message: string) => new RegistryError(422, 42207, message);
 export const invalidSubject = (subject: string) =>
   new RegistryError(422, 42208, `The specified subject '${subject}' is not a valid subject: it must be non-empty and hold no control characters.`);
 export const unprocessable = (message: string) => new RegistryError(422, 422, message);

@@ -25,6 +25,9 @@ export interface SchemaRequest {
   schema?: unknown;
   schemaType?: unknown;
   references?: unknown;
+  /** Only in IMPORT mode: the id and version the schema had where it comes from. */
+  id?: unknown;
+  version?: unknown;
 }
 
 export interface CompatibilityResult {
@@ -114,7 +117,8 @@ export class SchemaRegistry {
     checkSubject(subject);
     // A schema this replica already holds under the subject needs no write and no read to the log's end (the hot path of serializers).
     this.refuseIfReadOnly(subject);
-    const known = this.liveIdUnder(subject, contentFingerprint(this.parseRequest(request).content));
+    const imported = request.id !== undefined || request.version !== undefined;
+    const known = imported ? undefined : this.liveIdUnder(subject, contentFingerprint(this.parseRequest(request).content));
     if (known !== undefined) return Promise.resolve(known);
     return this.exclusive(async () => {
       await this.store.sync();
@@ -122,15 +126,17 @@ export class SchemaRegistry {
         this.refuseIfReadOnly(subject);
         const { parsed, content } = this.parseRequest(request);
         const fingerprint = contentFingerprint(content);
+        const importing = this.effectiveMode(subject) === 'IMPORT';
+        const placement = this.importedPlacement(subject, request, fingerprint, importing);
         const same = this.liveIdUnder(subject, fingerprint);
-        if (same !== undefined) return same;
+        if (same !== undefined && (placement.version === undefined || this.state.subjects.get(subject)?.get(placement.version)?.id === same)) return same;
         const live = this.state.versionsOf(subject, false);
-        if (this.effectiveMode(subject) !== 'IMPORT') {
+        if (!importing) {
           const reasons = compatibilityReasons(this.effectiveCompatibility(subject), parsed, this.earlier(live));
           if (reasons.length > 0) throw errors.incompatibleSchema(subject, reasons);
         }
-        const id = this.state.idByFingerprint.get(fingerprint) ?? this.state.maxId + 1;
-        const version = Math.max(0, ...this.state.versionsOf(subject, true).map((v) => v.version)) + 1;
+        const id = placement.id ?? this.state.idByFingerprint.get(fingerprint) ?? this.state.maxId + 1;
+        const version = placement.version ?? Math.max(0, ...this.state.versionsOf(subject, true).map((v) => v.version)) + 1;
         const value: SchemaVersion = { subject, version, id, ...typeAndReferences(content), schema: content.schema, deleted: false };
         const [accepted] = await this.store.append([{ key: schemaKey(subject, version), value }]);
         if (accepted) return id;
@@ -139,6 +145,27 @@ export class SchemaRegistry {
       }
       throw errors.storeError(`registering under '${subject}' lost ${writeAttempts} races with other registry replicas; retry the request`);
     });
+  }
+
+  /** The id and version a request asks for: allowed in IMPORT mode only, and never over other content (42207). */
+  private importedPlacement(subject: string, request: SchemaRequest, fingerprint: string, importing: boolean): { id?: number; version?: number } {
+    const id = request.id === undefined ? undefined : Number(request.id);
+    const version = request.version === undefined ? undefined : Number(request.version);
+    if (id === undefined && version === undefined) return {};
+    if (!importing) throw errors.operationNotPermitted(`Subject ${subject} is not in import mode: put it in IMPORT mode to register with a given id or version`);
+    if (id !== undefined) {
+      if (!Number.isSafeInteger(id) || id < 1) throw errors.unprocessable(`id ${String(request.id)} is not a schema id: give a positive integer`);
+      const existing = this.state.idByFingerprint.get(fingerprint);
+      if (existing !== undefined && existing !== id) throw errors.idDoesNotMatch(`Schema already registered with id ${existing} instead of input id ${id}`);
+      const taken = this.state.contentById.get(id);
+      if (taken && contentFingerprint(taken) !== fingerprint) throw errors.idDoesNotMatch(`Overwrite new schema with id ${id} is not permitted.`);
+    }
+    if (version !== undefined) {
+      if (!Number.isInteger(version) || version < 1) throw errors.invalidVersion(String(request.version));
+      const held = this.state.subjects.get(subject)?.get(version);
+      if (held && contentFingerprint(contentOf(held)) !== fingerprint) throw errors.idDoesNotMatch(`Overwrite new schema with version ${version} is not permitted.`);
+    }
+    return { ...(id === undefined ? {} : { id }), ...(version === undefined ? {} : { version }) };
   }
 
   private liveIdUnder(subject: string, fingerprint: string): number | undefined {

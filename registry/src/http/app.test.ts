@@ -216,6 +216,20 @@ describe('config and mode', () => {
   });
 });
 
+describe('IMPORT mode', () => {
+  it('registers schemas under the ids and versions they had elsewhere, and only there', async () => {
+    expect(await register('payments-value', v1, { id: 7 })).toMatchObject({ status: 422, body: { error_code: 42205 } });
+    expect((await call('PUT', '/mode', { mode: 'IMPORT' })).body).toEqual({ mode: 'IMPORT' });
+    expect((await register('payments-value', v1, { id: 7, version: 3 })).body).toEqual({ id: 7 });
+    expect((await register('payments-value', incompatible, { id: 9, version: 4 })).body).toEqual({ id: 9 });
+    expect((await register('other-value', v1, { id: 8 })).body).toMatchObject({ error_code: 42207, message: 'Schema already registered with id 7 instead of input id 8' });
+    expect((await register('other-value', v2, { id: 7 })).body).toMatchObject({ error_code: 42207, message: 'Overwrite new schema with id 7 is not permitted.' });
+    expect((await call('GET', '/subjects/payments-value/versions')).body).toEqual([3, 4]);
+    await call('PUT', '/mode', { mode: 'READWRITE' });
+    expect((await register('fresh-value', v2)).body).toEqual({ id: 10 });
+  });
+});
+
 describe('the file store', () => {
   it('keeps everything across a restart', async () => {
     await register('payments-value', v1);
