@@ -101,8 +101,9 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     latency,
   };
   if (profileDir !== undefined) {
-    const file = readdirSync(profileDir).find((name) => name.endsWith('.cpuprofile'));
-    if (file === undefined) throw new Error(`the runtime wrote no .cpuprofile into ${profileDir}; it must exit normally for node --cpu-prof to write one`);
+    // One profile per thread (CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile): thread 0 runs the job, thread 1 tsx's module loader.
+    const file = readdirSync(profileDir).find((name) => /^CPU\.\d+\.\d+\.\d+\.0\.\d+\.cpuprofile$/.test(name));
+    if (file === undefined) throw new Error(`the runtime wrote no main-thread .cpuprofile into ${profileDir}; it must exit normally for node --cpu-prof to write one`);
     result.profile = { file: join(profileDir, file), summary: summarizeProfile(join(profileDir, file)) };
   }
   return result;

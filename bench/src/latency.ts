@@ -42,11 +42,13 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 
-/** Waits until `done()` holds, polling; fails after `timeoutMs` with `what` and how far it got. */
-async function until(what: () => string, done: () => boolean, timeoutMs: number, log: (line: string) => void): Promise<void> {
+/** Waits until `done()` holds, polling (after `poll`, when given); fails after `timeoutMs` with `what` and how far it got. */
+async function until(what: () => string, done: () => boolean, timeoutMs: number, log: (line: string) => void, poll?: () => Promise<unknown>): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let said = Date.now();
-  while (!done()) {
+  for (;;) {
+    await poll?.();
+    if (done()) return;
     if (Date.now() > deadline) throw new Error(`latency: timed out after ${timeoutMs / 1000}s waiting for ${what()}`);
     if (Date.now() - said >= 5000) {
       said = Date.now();
@@ -63,8 +65,14 @@ export async function runLatency(options: LatencyOptions): Promise<LatencyResult
   const output = topics.outputs[0]!;
   const client = new KafkajsClient({ brokers, clientId: 'sluice-bench-latency' });
   const stateDir = mkdtempSync(join(tmpdir(), 'sluice-bench-state-'));
+  const known = new Map<string, number>();
   // The output topic exists before the job starts, so the reader is in place before the first result.
   await client.ensureTopics([input, output].map((topic) => ({ topic, partitions })));
+  // A consumer that fetches a topic before the broker's metadata has all its partitions rejoins its group, which the engine's client
+  // treats as a failure: wait until the broker answers offsets for every partition of both.
+  for (const topic of [input, output]) {
+    await until(() => `the broker to know the ${partitions} partitions of ${topic}`, () => known.get(topic) === partitions, 30_000, log, async () => known.set(topic, (await client.endOffsets(topic)).size));
+  }
   const latencies: number[] = [];
   let outputsSeen = 0;
   let window = { from: Number.POSITIVE_INFINITY, to: Number.POSITIVE_INFINITY };

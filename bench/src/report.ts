@@ -13,7 +13,7 @@ export function table(result: BenchResult): string {
     ['(a) consume-only ceiling (kafkajs)', rate(ceiling.eventsPerSecond), `${ceiling.records} records, ${ceiling.seconds.toFixed(1)} s`],
     ['    the same read + JSON decode', rate(ceilingWithDecode.eventsPerSecond), 'for comparison: the source’s decoding alone'],
     [`(b) fraud-velocity, exactly-once, Redis ${fraud.redis ? 'on' : 'off'}, commit ${fraud.commitInterval}`, rate(fraud.eventsPerSecond), `${fraud.recordsIn} records, ${fraud.seconds.toFixed(1)} s, ${fraud.recordsOut} results`],
-    ['    its transactions', `${fraud.commits.commits}`, `${fraud.commits.changelogRecords} changelog records; commit p50 ${ms(fraud.commits.p50Ms)}, p99 ${ms(fraud.commits.p99Ms)}`],
+    ['    its transactions', `${fraud.commits.commits}`, `${fraud.commits.changelogRecords} changelog records; commit p50 ${ms(fraud.commits.p50Ms)}, p99 ${ms(fraud.commits.p99Ms)}; ${((fraud.commits.totalMs / 1000 / fraud.seconds) * 100).toFixed(0)} % of the run in commits`],
     ['    ratio (b)/(a)', `${(ratio * 100).toFixed(1)} %`, 'target ≥ 70 %'],
     [`(c) filter/map at ${latency.rate}/s, exactly-once: p50`, ms(latency.p50Ms), `${latency.measured} outputs measured`],
     ['    p99', ms(latency.p99Ms), `target < 300 ms; p90 ${ms(latency.p90Ms)}, max ${ms(latency.maxMs)}`],

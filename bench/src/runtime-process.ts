@@ -17,6 +17,8 @@ export interface CommitStats {
   commits: number;
   messages: number;
   changelogRecords: number;
+  /** The commits' durations added up: while the job commits, its read loop waits. */
+  totalMs: number;
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
@@ -30,6 +32,7 @@ export function commitStats(events: readonly RuntimeEvent[]): CommitStats {
     commits: commits.length,
     messages: commits.reduce((sum, e) => sum + Number(e.messages), 0),
     changelogRecords: commits.reduce((sum, e) => sum + Number(e.changelogRecords), 0),
+    totalMs: durations.reduce((sum, ms) => sum + ms, 0),
     p50Ms: at(0.5),
     p99Ms: at(0.99),
     maxMs: durations.at(-1) ?? Number.NaN,
