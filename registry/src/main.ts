@@ -19,10 +19,16 @@ const argv = await yargs(hideBin(process.argv))
   .help()
   .parseAsync();
 
-const app = createRegistry({ store: storeFromSpec(argv.store, { kafkaTopic: argv['kafka-topic'] }), logger: { level: argv['log-level'] } });
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    void app.close().then(() => process.exit(0));
-  });
+try {
+  const app = createRegistry({ store: storeFromSpec(argv.store, { kafkaTopic: argv['kafka-topic'] }), logger: { level: argv['log-level'] } });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      void app.close().then(() => process.exit(0));
+    });
+  }
+  await app.listen({ port: argv.port, host: argv.host });
+} catch (error) {
+  // A registry that cannot start says why in one line (a held folder, an unreachable Kafka, a bad --store), not a stack.
+  process.stderr.write(`sluice-registry: ${(error as Error).message}\n`);
+  process.exit(1);
 }
-await app.listen({ port: argv.port, host: argv.host });
