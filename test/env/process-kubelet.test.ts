@@ -401,6 +401,8 @@ describe('the process kubelet with single Pods', () => {
       return current?.status?.phase === 'Running' ? current : undefined;
     });
     const pid = pidOf(running);
+    // Serving means its SIGTERM handler is installed.
+    await get(podAddress(running, 'http')!, '/readyz');
 
     await core.deleteNamespacedPod({ namespace: other, name: 'stubborn' });
 

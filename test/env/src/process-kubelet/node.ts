@@ -9,9 +9,9 @@ function code(error: unknown): number | undefined {
   return error instanceof ApiException ? error.code : undefined;
 }
 
-function readyStatus(now: Date): V1Node['status'] {
+function readyStatus(now: Date, readySince: Date): V1Node['status'] {
   return {
-    conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'the process kubelet runs Pods as local processes', lastHeartbeatTime: now, lastTransitionTime: now }],
+    conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'the process kubelet runs Pods as local processes', lastHeartbeatTime: now, lastTransitionTime: readySince }],
     addresses: [
       { type: 'InternalIP', address: '127.0.0.1' },
       { type: 'Hostname', address: 'localhost' },
@@ -40,15 +40,16 @@ function readyStatus(now: Date): V1Node['status'] {
 export async function registerNode(kubeconfig: KubeConfig, nodeName: string, log: (line: string) => void): Promise<() => void> {
   const core = kubeconfig.makeApiClient(CoreV1Api);
   const coordination = kubeconfig.makeApiClient(CoordinationV1Api);
+  const readySince = new Date();
   const heartbeat = async (): Promise<void> => {
     const now = new Date();
     try {
-      await core.createNode({ body: { metadata: { name: nodeName, labels: { 'kubernetes.io/hostname': nodeName, 'sluice.dev/process-kubelet': 'true' } }, status: readyStatus(now) } });
+      await core.createNode({ body: { metadata: { name: nodeName, labels: { 'kubernetes.io/hostname': nodeName, 'sluice.dev/process-kubelet': 'true' } }, status: readyStatus(now, readySince) } });
     } catch (error) {
       if (code(error) !== 409) throw error;
     }
     // Creating a Node may drop its status; writing it through the status subresource makes it stick.
-    await core.patchNodeStatus({ name: nodeName, body: { status: readyStatus(now) } }, mergePatch);
+    await core.patchNodeStatus({ name: nodeName, body: { status: readyStatus(now, readySince) } }, mergePatch);
     // A Lease's renewTime is a MicroTime: the API server parses exactly six fractional digits.
     const renewTime = now.toISOString().replace('Z', '000Z');
     const lease = { holderIdentity: nodeName, leaseDurationSeconds, renewTime };

@@ -3,7 +3,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiException, PatchStrategy, setHeaderOptions, type CoreV1Api, type V1Container, type V1ContainerStateTerminated, type V1Pod } from '@kubernetes/client-node';
 import { ContainerConfigError, expand, materializeVolumes, mountsOf, resolveEnv, rewriteArg, rewritePath } from './container-config.js';
-import { launch, signalGroup, type Exit, type RunningProcess } from './container-process.js';
+import { launch, signalGroup, type Exit, type LaunchSpec, type RunningProcess } from './container-process.js';
 import { commandFor, type ImageTable } from './images.js';
 import { allocatePorts, localPort, portEnv, portsAnnotation, type PortMap } from './ports.js';
 import { probeOnce } from './probe.js';
@@ -165,8 +165,10 @@ export class PodWorker {
   }
 
   private waiting(container: Container, reason: string, message: string): void {
+    const previous = container.state.waiting;
     container.state = { waiting: { reason, message } };
-    this.options.log(`${this.namespace}/${this.name} ${container.name}: ${reason}: ${message}`);
+    // A retry that fails the same way says nothing new.
+    if (previous?.reason !== reason || previous.message !== message) this.options.log(`${this.namespace}/${this.name} ${container.name}: ${reason}: ${message}`);
     this.report();
   }
 
@@ -177,7 +179,7 @@ export class PodWorker {
       this.waiting(container, 'ErrImagePull', `the process kubelet has no local command for image ${container.image}: add its repository to the images table`);
       return;
     }
-    let spec;
+    let spec: LaunchSpec;
     try {
       const volumes = await materializeVolumes(this.options.core, this.pod, join(this.podDir, 'volumes'));
       const mounts = mountsOf(container.spec, volumes);
