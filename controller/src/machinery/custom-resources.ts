@@ -12,9 +12,19 @@ export interface CustomResource {
   status?: object;
 }
 
+/** What a reconciler does to resources of its own kind: the API server's part that a unit test replaces. */
+export interface ResourceClient<T extends CustomResource> {
+  /** The object as stored now, or undefined when it is gone. */
+  get(key: ObjectKey): Promise<T | undefined>;
+  /** Replaces the finalizer list, failing with a conflict if the object changed since it was read. */
+  setFinalizers(object: T, finalizers: string[]): Promise<T>;
+  /** Merge-patches the status subresource. */
+  patchStatus(key: ObjectKey, status: object): Promise<T>;
+}
+
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
-export class CustomResources<T extends CustomResource> {
+export class CustomResources<T extends CustomResource> implements ResourceClient<T> {
   private readonly api: CustomObjectsApi;
 
   constructor(

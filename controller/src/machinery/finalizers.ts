@@ -1,5 +1,5 @@
 // Finalizers: the controller's hold on an object, so it can clean up Kafka or the registry before the object goes.
-import type { CustomResource, CustomResources } from './custom-resources.js';
+import type { CustomResource, ResourceClient } from './custom-resources.js';
 
 export function hasFinalizer(object: CustomResource, finalizer: string): boolean {
   return object.metadata.finalizers?.includes(finalizer) ?? false;
@@ -10,12 +10,12 @@ export function isBeingDeleted(object: CustomResource): boolean {
 }
 
 /** Adds the finalizer if missing; returns the object as stored afterwards. */
-export async function ensureFinalizer<T extends CustomResource>(resources: CustomResources<T>, object: T, finalizer: string): Promise<T> {
+export async function ensureFinalizer<T extends CustomResource>(resources: ResourceClient<T>, object: T, finalizer: string): Promise<T> {
   if (hasFinalizer(object, finalizer)) return object;
   return resources.setFinalizers(object, [...(object.metadata.finalizers ?? []), finalizer]);
 }
 
-export async function removeFinalizer<T extends CustomResource>(resources: CustomResources<T>, object: T, finalizer: string): Promise<void> {
+export async function removeFinalizer<T extends CustomResource>(resources: ResourceClient<T>, object: T, finalizer: string): Promise<void> {
   if (!hasFinalizer(object, finalizer)) return;
   await resources.setFinalizers(object, (object.metadata.finalizers ?? []).filter((name) => name !== finalizer));
 }

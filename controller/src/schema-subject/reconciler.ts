@@ -3,7 +3,7 @@ import type { Condition, SchemaSubject, SchemaSubjectStatus } from '@sluice/crds
 import type { Logger } from 'pino';
 import type { Clock } from '../machinery/clock.js';
 import { findCondition, setCondition, type NewCondition } from '../machinery/conditions.js';
-import type { CustomResources } from '../machinery/custom-resources.js';
+import type { ResourceClient } from '../machinery/custom-resources.js';
 import type { EventRecorder, EventType } from '../machinery/events.js';
 import { ensureFinalizer, hasFinalizer, isBeingDeleted, removeFinalizer } from '../machinery/finalizers.js';
 import { TerminalError, done, type ObjectKey, type Reconciler, type Result } from '../machinery/reconciler.js';
@@ -29,7 +29,7 @@ const reasonOfCode = new Map<number, string>([
 ]);
 
 export interface SchemaSubjectReconcilerDeps {
-  subjects: CustomResources<SchemaSubject>;
+  subjects: ResourceClient<SchemaSubject>;
   /** A ConfigMap's data, or undefined when it does not exist. */
   readConfigMap(namespace: string, name: string): Promise<Record<string, string> | undefined>;
   /** The client of the registry at a URL. */

@@ -3,7 +3,7 @@ import type { Condition, Topic, TopicStatus } from '@sluice/crds';
 import type { Logger } from 'pino';
 import type { Clock } from '../machinery/clock.js';
 import { findCondition, removeCondition, setCondition, type NewCondition } from '../machinery/conditions.js';
-import { keyOfObject, type CustomResources } from '../machinery/custom-resources.js';
+import { keyOfObject, type ResourceClient } from '../machinery/custom-resources.js';
 import type { EventRecorder, EventType } from '../machinery/events.js';
 import { ensureFinalizer, hasFinalizer, isBeingDeleted, removeFinalizer } from '../machinery/finalizers.js';
 import { TerminalError, done, type ObjectKey, type Reconciler, type Result } from '../machinery/reconciler.js';
@@ -30,7 +30,7 @@ export const TopicReason = {
 const rejectedByKafka = new Set(['INVALID_CONFIG', 'INVALID_REPLICATION_FACTOR', 'INVALID_PARTITIONS', 'POLICY_VIOLATION', 'INVALID_TOPIC_EXCEPTION', 'INVALID_REQUEST', 'TOPIC_AUTHORIZATION_FAILED', 'UNKNOWN_SERVER_ERROR_CONFIG']);
 
 export interface TopicReconcilerDeps {
-  topics: CustomResources<Topic>;
+  topics: ResourceClient<Topic>;
   /** Every Topic the controller watches (the informer cache), to find two resources that claim one Kafka topic. */
   watchedTopics: () => readonly Topic[];
   admin: TopicAdmin;
