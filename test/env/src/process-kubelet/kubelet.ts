@@ -130,6 +130,11 @@ export async function startProcessKubelet(options: ProcessKubeletOptions): Promi
     return informer;
   });
   await Promise.all(informers.map((informer) => informer.start()));
+  // Detached processes outlive their parent: one that exits without stop() (a test that forgot it, process.exit) takes them along.
+  const killAll = (): void => {
+    for (const worker of workers.values()) worker.kill('SIGKILL');
+  };
+  process.once('exit', killAll);
 
   return {
     nodeName,
@@ -140,6 +145,7 @@ export async function startProcessKubelet(options: ProcessKubeletOptions): Promi
     },
     async stop() {
       stopped = true;
+      process.off('exit', killAll);
       stopHeartbeat();
       await Promise.all(informers.map((informer) => informer.stop()));
       await Promise.all([...workers.values()].map((worker) => worker.stop(stopGraceMs)));
