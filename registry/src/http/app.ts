@@ -38,6 +38,11 @@ export function createRegistry(options: RegistryOptions): FastifyInstance {
     void reply.type(contentType);
     done();
   });
+  // fastify appends a charset to JSON types; Confluent answers the bare media type, and so do we.
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    void reply.header('content-type', contentType);
+    done(null, payload);
+  });
   app.setErrorHandler((error: Error & { statusCode?: number }, _request, reply) => {
     if (error instanceof RegistryError) return reply.status(error.status).send(error.toBody());
     const status = error.statusCode ?? 500;

@@ -2,6 +2,7 @@
 import avro from 'avsc';
 import { invalidSchema } from '../errors.js';
 import { avroCanonical } from './avro-canonical.js';
+import { jsonSchemaProblems } from './json-meta.js';
 import type { SchemaReference, SchemaType } from '../model.js';
 
 /** A schema ready to compare: Avro as an avsc Type; JSON Schema as its document plus the documents it references by name. */
@@ -35,6 +36,8 @@ export function parseSchema(schemaType: SchemaType, text: string, references: Sc
   if (typeof document !== 'object' && typeof document !== 'boolean') {
     throw invalidSchema('of type JSON, details: a JSON Schema is an object or a boolean');
   }
+  const problems = jsonSchemaProblems(document);
+  if (problems) throw invalidSchema(`of type JSON, details: ${problems}`);
   const referenced = new Map(dependencies.map((d) => [d.name, parseJson('JSON', d.schema.schema)]));
   return { schemaType, canonical, json: document, referenced };
 }
