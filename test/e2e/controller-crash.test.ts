@@ -1,7 +1,7 @@
 // The controller SIGKILLed in the middle of reconciling many Topics (creating, then deleting them), restarted, ends in the same state as an uninterrupted run.
 import type { Topic } from '@sluice/crds';
 import kafkajs, { type Admin } from 'kafkajs';
-import { cleanNamespace, condition, create, eventually, kafkaAdmin, prepareNamespace, randomName, read, remove, runController } from './controller/harness.js';
+import { cleanNamespace, condition, create, eventually, kafkaAdmin, list, prepareNamespace, randomName, remove, runController } from './controller/harness.js';
 import { spawnController, type ControllerProcess } from './controller/process.js';
 
 const { ConfigResourceTypes, ConfigSource } = kafkajs;
@@ -25,8 +25,10 @@ afterAll(async () => {
   await admin?.disconnect();
 });
 
+/** The named Topics that still exist, in one list request so that progress is sampled often. */
 async function topicsIn(names: string[]): Promise<Topic[]> {
-  return (await Promise.all(names.map((name) => read('topics', namespace, name)))).filter((topic): topic is Topic => topic !== undefined);
+  const wanted = new Set(names);
+  return (await list('topics', namespace)).filter((topic) => wanted.has(topic.metadata.name ?? ''));
 }
 
 const ready = (topic: Topic): boolean => condition(topic, 'Ready')?.status === 'True' && topic.status?.observedGeneration === topic.metadata.generation;

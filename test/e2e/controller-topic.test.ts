@@ -1,7 +1,7 @@
 // The Topic reconciler against the real API server and Kafka: create, update, drift, refusals, conflict, pause and both deletion policies.
 import type { RunningManager } from '@sluice/controller';
 import kafkajs, { type Admin } from 'kafkajs';
-import { cleanNamespace, condition, create, eventually, gone, kafkaAdmin, patch, prepareNamespace, randomName, read, remove, runController, until } from './controller/harness.js';
+import { cleanNamespace, condition, core, create, eventually, gone, kafkaAdmin, patch, prepareNamespace, randomName, read, remove, runController, until } from './controller/harness.js';
 
 const { ConfigResourceTypes, ConfigSource } = kafkajs;
 
@@ -46,6 +46,12 @@ describe('the Topic reconciler', () => {
     expect(topic.status).toMatchObject({ topicName: name, partitions: 3, replicas: 1, observedGeneration: topic.metadata.generation });
     expect(topic.metadata.finalizers).toContain('sluice.dev/topic');
     expect(topic.status?.topicId).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    const reasons = await eventually('the Created and Ready events', async () => {
+      const { items } = await core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${name}` });
+      const found = items.map((event) => event.reason).sort();
+      return found.includes('Created') && found.includes('Ready') ? found : undefined;
+    });
+    expect(reasons).toEqual(['Created', 'Ready']);
   });
 
   it('creates again a topic deleted behind its back, and reports its new topic id', async () => {

@@ -75,6 +75,10 @@ export async function read<K extends Kind>(plural: K, namespace: string, name: s
   }
 }
 
+export async function list<K extends Kind>(plural: K, namespace: string): Promise<Object<K>[]> {
+  return ((await objects.listNamespacedCustomObject({ group, version, namespace, plural })) as { items: Object<K>[] }).items;
+}
+
 export async function patch(plural: Kind, namespace: string, name: string, body: object): Promise<void> {
   await objects.patchNamespacedCustomObject({ group, version, namespace, plural, name, body }, mergePatch);
 }
