@@ -70,6 +70,26 @@ describe('the Kafka store', () => {
     expect(await register(b, 'payments-value', schemaWith('f3'))).toEqual({ id: ids[3] });
   });
 
+  it('settles two replicas racing for the next version of one subject, and a restart agrees', async () => {
+    const topic = `_schemas-${randomUUID()}`;
+    const [a, b] = await Promise.all([replica(topic), replica(topic)]);
+    await register(a, 'payments-value', schemaWith('id'));
+    await eventually('the first version on the second replica', async () => ((await call(b, 'GET', '/subjects/payments-value/versions')).status === 200 ? true : undefined));
+    const fields = ['a', 'b', 'c', 'd'];
+    const ids = await Promise.all(fields.map((field, i) => register(i % 2 === 0 ? a : b, 'payments-value', schemaWith(field))));
+    expect(new Set(ids.map((r) => r.id)).size).toBe(fields.length);
+    const versions = await eventually('all five versions on both replicas', async () => {
+      const [onA, onB] = await Promise.all([call(a, 'GET', '/subjects/payments-value/versions'), call(b, 'GET', '/subjects/payments-value/versions')]);
+      return JSON.stringify(onA.body) === JSON.stringify(onB.body) && (onA.body as number[]).length === 5 ? (onA.body as number[]) : undefined;
+    });
+    expect(versions).toEqual([1, 2, 3, 4, 5]);
+    const restarted = await replica(topic);
+    for (const version of versions) {
+      const [before, after] = await Promise.all([call(a, 'GET', `/subjects/payments-value/versions/${version}`), call(restarted, 'GET', `/subjects/payments-value/versions/${version}`)]);
+      expect(after.body).toEqual(before.body);
+    }
+  });
+
   it('shows a restarted replica everything that was registered, deleted and configured', async () => {
     const topic = `_schemas-${randomUUID()}`;
     const a = await replica(topic);
