@@ -68,11 +68,23 @@ export class RegistryError extends Error {
   }
 }
 
+/** The registry operations the SchemaSubject reconciler uses; RegistryClient speaks them over HTTP. */
+export interface SchemaRegistryApi {
+  readonly url: string;
+  lookup(subject: string, schema: SchemaInput): Promise<RegisteredSchema | undefined>;
+  register(subject: string, schema: SchemaInput): Promise<number>;
+  testCompatibility(subject: string, schema: SchemaInput): Promise<CompatibilityResult>;
+  subjectCompatibility(subject: string): Promise<CompatibilityLevel | undefined>;
+  setSubjectCompatibility(subject: string, level: CompatibilityLevel): Promise<void>;
+  deleteSubjectCompatibility(subject: string): Promise<void>;
+  deleteSubject(subject: string, permanent?: boolean): Promise<number[]>;
+}
+
 export interface RegistryClientOptions {
   timeoutMs?: number;
 }
 
-export class RegistryClient {
+export class RegistryClient implements SchemaRegistryApi {
   private readonly base: string;
 
   constructor(

@@ -8,7 +8,7 @@ import type { EventRecorder, EventType } from '../machinery/events.js';
 import { ensureFinalizer, hasFinalizer, isBeingDeleted, removeFinalizer } from '../machinery/finalizers.js';
 import { TerminalError, done, type ObjectKey, type Reconciler, type Result } from '../machinery/reconciler.js';
 import { patchStatusIfChanged } from '../machinery/status.js';
-import { RegistryError, RegistryErrorCode, isCode, type RegistryClient, type SchemaInput } from '../registry-client.js';
+import { RegistryError, RegistryErrorCode, isCode, type SchemaInput, type SchemaRegistryApi } from '../registry-client.js';
 
 export const schemaSubjectFinalizer = 'sluice.dev/schemasubject';
 
@@ -33,7 +33,7 @@ export interface SchemaSubjectReconcilerDeps {
   /** A ConfigMap's data, or undefined when it does not exist. */
   readConfigMap(namespace: string, name: string): Promise<Record<string, string> | undefined>;
   /** The client of the registry at a URL. */
-  registry(url: string): RegistryClient;
+  registry(url: string): SchemaRegistryApi;
   defaultRegistryUrl?: string;
   events: EventRecorder;
   clock: Clock;
@@ -68,7 +68,7 @@ export class SchemaSubjectReconciler implements Reconciler {
     }
   }
 
-  private async converge(resource: SchemaSubject, registry: RegistryClient): Promise<Result> {
+  private async converge(resource: SchemaSubject, registry: SchemaRegistryApi): Promise<Result> {
     const subject = resource.spec.subject;
     const schema = await this.schemaOf(resource);
     const held = await ensureFinalizer(this.deps.subjects, resource, schemaSubjectFinalizer);
@@ -122,7 +122,7 @@ export class SchemaSubjectReconciler implements Reconciler {
     return { ...input, schema: text };
   }
 
-  private async finalize(resource: SchemaSubject, registry: RegistryClient): Promise<Result> {
+  private async finalize(resource: SchemaSubject, registry: SchemaRegistryApi): Promise<Result> {
     if (!hasFinalizer(resource, schemaSubjectFinalizer)) return done;
     const subject = resource.spec.subject;
     const policy = resource.spec.deletionPolicy ?? 'retain';
@@ -160,7 +160,7 @@ export class SchemaSubjectReconciler implements Reconciler {
 }
 
 /** Soft-deletes the subject; one already soft-deleted or never registered is fine. */
-async function softDelete(registry: RegistryClient, subject: string): Promise<void> {
+async function softDelete(registry: SchemaRegistryApi, subject: string): Promise<void> {
   try {
     await registry.deleteSubject(subject);
   } catch (error) {
@@ -169,7 +169,7 @@ async function softDelete(registry: RegistryClient, subject: string): Promise<vo
 }
 
 /** Removes a soft-deleted subject for good; one already gone is fine. */
-async function hardDelete(registry: RegistryClient, subject: string): Promise<void> {
+async function hardDelete(registry: SchemaRegistryApi, subject: string): Promise<void> {
   try {
     await registry.deleteSubject(subject, true);
   } catch (error) {
