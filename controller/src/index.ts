@@ -12,3 +12,5 @@ export { systemClock, type Clock } from './machinery/clock.js';
 export { leaderElectionDefaults, type LeaderElectionOptions } from './machinery/leader-election.js';
 export { TopicReconciler, TopicReason, kafkaTopicName, pausedAnnotation, topicFinalizer } from './topic/reconciler.js';
 export { KafkaTopicAdmin, type TopicAdmin, type KafkaTopicState } from './topic/kafka-topics.js';
+export { SchemaSubjectReconciler, SchemaSubjectReason, schemaSubjectFinalizer } from './schema-subject/reconciler.js';
+export { RegistryClient, RegistryError, RegistryErrorCode, type SchemaRegistryApi } from './registry-client.js';
