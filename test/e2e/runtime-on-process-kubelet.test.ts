@@ -92,6 +92,7 @@ describe('the runtime image on the process kubelet', () => {
                     { name: 'SLUICE_PARALLELISM', value: '2' },
                     { name: 'SLUICE_STATE_DIR', value: '/var/lib/sluice/state' },
                     { name: 'SLUICE_HTTP_PORT', value: '8080' },
+                    { name: 'SLUICE_HTTP_HOST', value: '0.0.0.0' },
                     { name: 'SLUICE_CONTROL_TOKEN', valueFrom: { secretKeyRef: { name: 'control', key: 'token' } } },
                   ],
                   volumeMounts: [

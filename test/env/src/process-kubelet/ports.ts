@@ -33,8 +33,9 @@ export async function allocatePorts(pod: V1Pod): Promise<PortMap> {
 
 /**
  * What the process is told so it listens on its local ports instead of the container ports: `PORT_<NAME>` for every port
- * (the name upper-cased, other characters as `_`; the number for an unnamed port), and `SLUICE_HTTP_PORT` for the port named
- * `http`, which is where the Sluice runtime listens. These override the container's own env.
+ * (the name upper-cased, other characters as `_`; the number for an unnamed port), and for the port named `http`, where the
+ * Sluice runtime listens, `SLUICE_HTTP_PORT` with `SLUICE_HTTP_HOST=127.0.0.1` (a pod spec says 0.0.0.0; here every process
+ * shares the machine, so it listens on loopback only). These override the container's own env.
  */
 export function portEnv(container: V1Container, ports: PortMap): Record<string, string> {
   const env: Record<string, string> = {};
@@ -42,7 +43,10 @@ export function portEnv(container: V1Container, ports: PortMap): Record<string, 
     const local = ports[portKey(port)];
     if (local === undefined) continue;
     env[`PORT_${portKey(port).toUpperCase().replace(/[^A-Z0-9]/g, '_')}`] = String(local);
-    if (port.name === 'http') env.SLUICE_HTTP_PORT = String(local);
+    if (port.name === 'http') {
+      env.SLUICE_HTTP_PORT = String(local);
+      env.SLUICE_HTTP_HOST = '127.0.0.1';
+    }
   }
   return env;
 }

@@ -66,9 +66,10 @@ describe('ports', () => {
     spec: { containers: [{ name: 'main', ports: [{ name: 'http', containerPort: 8080 }, { name: 'grpc-api', containerPort: 9090 }, { containerPort: 9000 }] }] },
   };
 
-  it('tells the process its local ports: SLUICE_HTTP_PORT for http, PORT_<NAME> for every port', () => {
+  it('tells the process its local ports: SLUICE_HTTP_PORT on loopback for http, PORT_<NAME> for every port', () => {
     expect(portEnv(pod.spec!.containers[0]!, { http: 40123, 'grpc-api': 40124, '9000': 40125 })).toEqual({
       SLUICE_HTTP_PORT: '40123',
+      SLUICE_HTTP_HOST: '127.0.0.1',
       PORT_HTTP: '40123',
       PORT_GRPC_API: '40124',
       PORT_9000: '40125',
