@@ -33,6 +33,9 @@ export interface LatencyResult {
   p90Ms: number;
   p99Ms: number;
   maxMs: number;
+  /** The part up to the job's send of the output (the output message's create time − produced_at): the rest is the commit and the reader. */
+  toSendP50Ms: number;
+  toSendP99Ms: number;
   commits: CommitStats;
 }
 
@@ -74,6 +77,7 @@ export async function runLatency(options: LatencyOptions): Promise<LatencyResult
     await until(() => `the broker to know the ${partitions} partitions of ${topic}`, () => known.get(topic) === partitions, 30_000, log, async () => known.set(topic, (await client.endOffsets(topic)).size));
   }
   const latencies: number[] = [];
+  const toSend: number[] = [];
   let outputsSeen = 0;
   let window = { from: Number.POSITIVE_INFINITY, to: Number.POSITIVE_INFINITY };
   let readerFailure: Error | undefined;
@@ -87,7 +91,10 @@ export async function runLatency(options: LatencyOptions): Promise<LatencyResult
       for (const message of batch.messages) {
         outputsSeen += 1;
         const producedAt = (JSON.parse(message.value!.toString('utf8')) as { produced_at: number }).produced_at;
-        if (producedAt >= window.from && producedAt < window.to) latencies.push(seen - producedAt);
+        if (producedAt >= window.from && producedAt < window.to) {
+          latencies.push(seen - producedAt);
+          toSend.push(message.timestamp - producedAt);
+        }
       }
       return Promise.resolve();
     },
@@ -111,6 +118,7 @@ export async function runLatency(options: LatencyOptions): Promise<LatencyResult
     await until(() => `the reader to see all ${recordsOut} outputs (${outputsSeen} so far)`, () => outputsSeen >= recordsOut || readerFailure !== undefined, 60_000, log);
     if (readerFailure !== undefined) throw readerFailure;
     const sorted = latencies.sort((a, b) => a - b);
+    const sortedToSend = toSend.sort((a, b) => a - b);
     return {
       rate,
       produced: producer.sent,
@@ -122,6 +130,8 @@ export async function runLatency(options: LatencyOptions): Promise<LatencyResult
       p90Ms: percentile(sorted, 90),
       p99Ms: percentile(sorted, 99),
       maxMs: sorted.at(-1) ?? Number.NaN,
+      toSendP50Ms: percentile(sortedToSend, 50),
+      toSendP99Ms: percentile(sortedToSend, 99),
       commits: commitStats(runtime.events),
     };
   } finally {

@@ -17,6 +17,7 @@ export function table(result: BenchResult): string {
     ['    ratio (b)/(a)', `${(ratio * 100).toFixed(1)} %`, 'target ≥ 70 %'],
     [`(c) filter/map at ${latency.rate}/s, exactly-once: p50`, ms(latency.p50Ms), `${latency.measured} outputs measured`],
     ['    p99', ms(latency.p99Ms), `target < 300 ms; p90 ${ms(latency.p90Ms)}, max ${ms(latency.maxMs)}`],
+    ['    up to the job’s send: p50', ms(latency.toSendP50Ms), `p99 ${ms(latency.toSendP99Ms)}; the rest is the transaction and the reader`],
     ['    its transactions', `${latency.commits.commits}`, `commit p50 ${ms(latency.commits.p50Ms)}, p99 ${ms(latency.commits.p99Ms)}`],
   ];
   const width = Math.max(...rows.map(([name]) => name.length));
