@@ -49,7 +49,8 @@ export class KafkaStore implements Store {
     await this.ensureTopic(this.admin);
     this.producer = this.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
     await this.producer.connect();
-    this.consumer = this.kafka.consumer({ groupId: this.groupId });
+    // A fetch returns as soon as a record arrives; the short wait only bounds how long close() waits for an idle fetch.
+    this.consumer = this.kafka.consumer({ groupId: this.groupId, maxWaitTimeInMs: 500 });
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
     await this.consumer.run({
