@@ -28,6 +28,7 @@ export class Controller {
     queue?: WorkQueue,
   ) {
     this.queue = queue ?? new WorkQueue(clock);
+    metrics.trackQueue(reconciler.kind, () => this.queue.depth);
   }
 
   get kind(): string {
@@ -36,7 +37,6 @@ export class Controller {
 
   enqueue(key: string): void {
     this.queue.add(key);
-    this.metrics.queueDepth.set({ kind: this.kind }, this.queue.depth);
   }
 
   /** Where the periodic resync finds every key (the informer caches). */
@@ -68,7 +68,6 @@ export class Controller {
   private async work(): Promise<void> {
     for (;;) {
       const key = await this.queue.get();
-      this.metrics.queueDepth.set({ kind: this.kind }, this.queue.depth);
       if (key === undefined) return;
       try {
         await this.reconcileOnce(key);

@@ -3,6 +3,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 
 export class ControllerMetrics {
   readonly registry = new Registry();
+  private readonly queues = new Map<string, () => number>();
   readonly reconciles = new Counter({
     name: 'sluice_controller_reconcile_total',
     help: 'Reconciles by kind and result (done, requeue_after, error, terminal).',
@@ -27,12 +28,21 @@ export class ControllerMetrics {
     help: 'Keys waiting in the work queue, by kind.',
     labelNames: ['kind'] as const,
     registers: [this.registry],
+    // Read at scrape time, so keys that a timer put back (backoff, requeueAfter) count too.
+    collect: () => {
+      for (const [kind, depth] of this.queues) this.queueDepth.set({ kind }, depth());
+    },
   });
   readonly leader = new Gauge({
     name: 'sluice_controller_leader',
     help: '1 while this process holds the leader Lease (or runs without leader election).',
     registers: [this.registry],
   });
+
+  /** Reports this queue's depth as sluice_controller_queue_depth{kind}. */
+  trackQueue(kind: string, depth: () => number): void {
+    this.queues.set(kind, depth);
+  }
 
   constructor(processMetrics = false) {
     if (processMetrics) collectDefaultMetrics({ register: this.registry });
