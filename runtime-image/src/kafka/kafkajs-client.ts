@@ -1,6 +1,6 @@
 // The KafkaClient on kafkajs: admin calls, static-partition fetches in a private group, and one transaction per commit.
 import { randomBytes } from 'node:crypto';
-import { Kafka, logLevel, type Admin, type IHeaders, type KafkaMessage, type Message, type Producer } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type IHeaders, type KafkaMessage, type Message, type Producer, type ProducerBatch } from 'kafkajs';
 import type { CommittedOffset, Fetch, FetchOptions, FetchedMessage, KafkaClient, OutgoingMessage, PlainProducer, TopicRequest, TransactionContents, TransactionalProducer } from './client.js';
 import { retried } from './retry.js';
 import { staticAssigner } from './static-assignment.js';
@@ -53,6 +53,17 @@ function topicMessages(messages: readonly OutgoingMessage[]): { topic: string; m
     list.push(partition === undefined ? { key, value, headers } : { key, value, headers, partition });
   }
   return [...byTopic].map(([topic, list]) => ({ topic, messages: list }));
+}
+
+/**
+ * kafkajs groups a request's messages by partition in time quadratic in their number per partition:
+ * several requests of a bounded size, one after the other (in the same transaction, where there is
+ * one), cost far less.
+ */
+async function sendInChunks(messages: readonly OutgoingMessage[], send: (batch: ProducerBatch) => Promise<unknown>): Promise<void> {
+  for (let start = 0; start < messages.length; start += SEND_CHUNK) {
+    await send({ topicMessages: topicMessages(messages.slice(start, start + SEND_CHUNK)) });
+  }
 }
 
 export class KafkajsClient implements KafkaClient {
@@ -200,9 +211,7 @@ export class KafkajsClient implements KafkaClient {
     const producer = this.#kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     return {
-      send: async (messages) => {
-        if (messages.length > 0) await producer.sendBatch({ topicMessages: topicMessages(messages) });
-      },
+      send: (messages) => sendInChunks(messages, (batch) => producer.sendBatch(batch)),
       close: () => producer.disconnect(),
     };
   }
@@ -223,11 +232,7 @@ class KafkajsTransactionalProducer implements TransactionalProducer {
   async commit({ messages, groupId, offsets }: TransactionContents): Promise<void> {
     const transaction = await this.producer.transaction();
     try {
-      // kafkajs groups a request's messages by partition in time quadratic in their number per partition:
-      // several requests of a bounded size, one after the other, in the same transaction, cost far less.
-      for (let start = 0; start < messages.length; start += SEND_CHUNK) {
-        await transaction.sendBatch({ topicMessages: topicMessages(messages.slice(start, start + SEND_CHUNK)) });
-      }
+      await sendInChunks(messages, (batch) => transaction.sendBatch(batch));
       if (offsets.length > 0) {
         const byTopic = new Map<string, { partition: number; offset: string; metadata: string }[]>();
         for (const { topic, partition, offset, metadata } of offsets) {
