@@ -115,8 +115,8 @@ export class SchemaRegistry {
 
   register(subject: string, request: SchemaRequest): Promise<number> {
     checkSubject(subject);
-    // A schema this replica already holds under the subject needs no write and no read to the log's end (the hot path of serializers).
     this.refuseIfReadOnly(subject);
+    // A schema this replica already holds under the subject needs no write and no read to the log's end (the hot path of serializers).
     const imported = request.id !== undefined || request.version !== undefined;
     const known = imported ? undefined : this.liveIdUnder(subject, contentFingerprint(this.parseRequest(request).content));
     if (known !== undefined) return Promise.resolve(known);
