@@ -24,6 +24,7 @@ await yargs(hideBin(process.argv))
         .option('latency-rate', { type: 'number', default: 10_000, describe: 'events/s of the paced producer in the latency phase' })
         .option('latency-seconds', { type: 'number', default: 30, describe: 'seconds of latency measured after the warm-up' })
         .option('profile', { type: 'boolean', default: false, describe: 'run the fraud job under node --cpu-prof and print where its time goes' })
+        .option('keep-topics', { type: 'boolean', default: false, describe: 'leave the run’s topics in Kafka (deleted by default)' })
         .option('results', { type: 'string', default: join(repoRoot, 'bench', 'results'), describe: 'folder for the JSON result, the job manifests and the profile' }),
     async (argv) => {
       const startedAt = new Date().toISOString().slice(0, 19).replaceAll(':', '-');
@@ -35,6 +36,7 @@ await yargs(hideBin(process.argv))
         latencyRate: argv['latency-rate'],
         latencySeconds: argv['latency-seconds'],
         profile: argv.profile,
+        keepTopics: argv['keep-topics'],
         workDir: join(argv.results, startedAt),
         log,
       });
