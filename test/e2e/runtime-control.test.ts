@@ -95,4 +95,34 @@ describe('the runtime pod’s HTTP surface', () => {
       await app.close();
     }
   });
+
+  it('is ready with no partitions when the job has more pods than partitions, and idles until stopped', async () => {
+    const input = uniqueName('txn');
+    const name = uniqueName('fraud-idle');
+    const admin = kafka(brokers).admin();
+    await admin.connect();
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: input, numPartitions: 2 }] });
+    await admin.disconnect();
+    const config = readConfig({
+      SLUICE_JOB_FILE: writeFraudJob({ name, input, output: `${name}-features`, late: `${name}-late`, deadLetter: `${name}-dead-letter` }),
+      SLUICE_KAFKA_BROKERS: brokers.join(','),
+      SLUICE_STATE_DIR: mkdtempSync(join(tmpdir(), 'sluice-e2e-state-')),
+      SLUICE_POD_ORDINAL: '2',
+      SLUICE_PARALLELISM: '3',
+      SLUICE_CONTROL_TOKEN: token,
+    });
+    const runtime = await Runtime.open(config);
+    const app = buildServer({ target: runtime, registry: runtime.metrics.registry, controlToken: config.controlToken });
+    try {
+      await runtime.start();
+      expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
+      expect((await app.inject({ method: 'GET', url: '/status', headers: auth })).json<RuntimeStatus>()).toMatchObject({ ordinal: 2, parallelism: 3, phase: 'running', partitions: [] });
+      const stop = await app.inject({ method: 'POST', url: '/stop', headers: auth });
+      expect(stop.json()).toEqual({ stopped: true, savepoint: null });
+      await runtime.taskSet.done;
+    } finally {
+      await runtime.close();
+      await app.close();
+    }
+  });
 });

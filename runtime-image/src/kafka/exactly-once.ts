@@ -227,7 +227,8 @@ export class ExactlyOnceTaskSet {
   async #run(): Promise<void> {
     const ended = [...this.#tasks.values()].filter((slot) => slot.task.watermark === WATERMARK_END).map((slot) => slot.partition);
     const active = this.partitions.filter((p) => !ended.includes(p));
-    if (active.length > 0) {
+    // An unbounded pod that owns no partition (more pods than partitions) idles until stopped rather than exiting.
+    if (active.length > 0 || this.#options.endMarkers !== true) {
       const from = Object.fromEntries(active.map((p) => [p, this.#tasks.get(p)!.position]));
       for await (const batch of this.#source.read({ partitions: active, from })) {
         this.#process(batch);
