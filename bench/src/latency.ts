@@ -3,10 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { KafkajsClient } from '@sluice/runtime';
+import { KafkajsClient, type Fetch } from '@sluice/runtime';
 import { FILTER_MAP_JOB, jobOnTopics } from './jobs.js';
 import { PacedProducer } from './paced-producer.js';
-import { commitStats, startRuntime, type CommitStats } from './runtime-process.js';
+import { commitStats, startRuntime, type CommitStats, type RuntimeProcess } from './runtime-process.js';
 
 export interface LatencyOptions {
   brokers: string[];
@@ -61,70 +61,85 @@ async function until(what: () => string, done: () => boolean, timeoutMs: number,
   }
 }
 
+/** A read_committed reader of the output topic: counts every output, and takes the latencies of those whose input was produced in `window`. */
+class OutputReader {
+  seen = 0;
+  failure: Error | undefined;
+  window = { from: Number.POSITIVE_INFINITY, to: Number.POSITIVE_INFINITY };
+  readonly latencies: number[] = [];
+  readonly toSend: number[] = [];
+  #fetch: Fetch | undefined;
+
+  async start(client: KafkajsClient, topic: string, partitions: number): Promise<void> {
+    this.#fetch = await client.fetch({
+      topics: [topic],
+      partitions: Array.from({ length: partitions }, (_, p) => p),
+      start: () => 0,
+      readCommitted: true,
+      onBatch: (batch) => {
+        const now = Date.now();
+        for (const message of batch.messages) {
+          this.seen += 1;
+          const producedAt = (JSON.parse(message.value!.toString('utf8')) as { produced_at: number }).produced_at;
+          if (producedAt >= this.window.from && producedAt < this.window.to) {
+            this.latencies.push(now - producedAt);
+            this.toSend.push(message.timestamp - producedAt);
+          }
+        }
+        return Promise.resolve();
+      },
+      onError: (error) => (this.failure = error),
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.#fetch?.stop();
+  }
+}
+
 export async function runLatency(options: LatencyOptions): Promise<LatencyResult> {
   const { brokers, name, partitions, rate, log } = options;
   const input = `${name}-input`;
   const { file, topics } = jobOnTopics(FILTER_MAP_JOB, name, input, { redis: false }, options.workDir);
   const output = topics.outputs[0]!;
   const client = new KafkajsClient({ brokers, clientId: 'sluice-bench-latency' });
-  const stateDir = mkdtempSync(join(tmpdir(), 'sluice-bench-state-'));
-  const known = new Map<string, number>();
-  // The output topic exists before the job starts, so the reader is in place before the first result.
-  await client.ensureTopics([input, output].map((topic) => ({ topic, partitions })));
-  // A consumer that fetches a topic before the broker's metadata has all its partitions rejoins its group, which the engine's client
-  // treats as a failure: wait until the broker answers offsets for every partition of both.
-  for (const topic of [input, output]) {
-    await until(() => `the broker to know the ${partitions} partitions of ${topic}`, () => known.get(topic) === partitions, 30_000, log, async () => known.set(topic, (await client.endOffsets(topic)).size));
-  }
-  const latencies: number[] = [];
-  const toSend: number[] = [];
-  let outputsSeen = 0;
-  let window = { from: Number.POSITIVE_INFINITY, to: Number.POSITIVE_INFINITY };
-  let readerFailure: Error | undefined;
-  const reader = await client.fetch({
-    topics: [output],
-    partitions: Array.from({ length: partitions }, (_, p) => p),
-    start: () => 0,
-    readCommitted: true,
-    onBatch: (batch) => {
-      const seen = Date.now();
-      for (const message of batch.messages) {
-        outputsSeen += 1;
-        const producedAt = (JSON.parse(message.value!.toString('utf8')) as { produced_at: number }).produced_at;
-        if (producedAt >= window.from && producedAt < window.to) {
-          latencies.push(seen - producedAt);
-          toSend.push(message.timestamp - producedAt);
-        }
-      }
-      return Promise.resolve();
-    },
-    onError: (error) => (readerFailure = error),
-  });
-  const runtime = startRuntime({ env: { SLUICE_JOB_FILE: file, SLUICE_KAFKA_BROKERS: brokers.join(','), SLUICE_STATE_DIR: stateDir, SLUICE_END_MARKERS: 'true' } });
+  const reader = new OutputReader();
   const producer = new PacedProducer(brokers, input, partitions);
+  const stateDir = mkdtempSync(join(tmpdir(), 'sluice-bench-state-'));
+  let runtime: RuntimeProcess | undefined;
   try {
+    // The output topic exists before the job starts, so the reader is in place before the first result.
+    await client.ensureTopics([input, output].map((topic) => ({ topic, partitions })));
+    // A consumer that fetches a topic before the broker's metadata has all its partitions rejoins its group, which the engine's client
+    // treats as a failure: wait until the broker answers offsets for every partition of both.
+    const known = new Map<string, number>();
+    for (const topic of [input, output]) {
+      await until(() => `the broker to know the ${partitions} partitions of ${topic}`, () => known.get(topic) === partitions, 30_000, log, async () => known.set(topic, (await client.endOffsets(topic)).size));
+    }
+    await reader.start(client, output, partitions);
+    runtime = startRuntime({ env: { SLUICE_JOB_FILE: file, SLUICE_KAFKA_BROKERS: brokers.join(','), SLUICE_STATE_DIR: stateDir, SLUICE_END_MARKERS: 'true' } });
     await runtime.waitFor('running', 120_000);
     await producer.start(rate);
     // Warm-up: until outputs flow (the job's and the reader's consumers have joined), then one more second.
-    await until(() => `the first output of ${name} (${producer.sent} events sent)`, () => outputsSeen > 0 || readerFailure !== undefined, 120_000, log);
+    await until(() => `the first output of ${name} (${producer.sent} events sent)`, () => reader.seen > 0 || reader.failure !== undefined, 120_000, log);
     await sleep(1000);
-    window = { from: Date.now(), to: Date.now() + options.seconds * 1000 };
+    reader.window = { from: Date.now(), to: Date.now() + options.seconds * 1000 };
     log(`latency: measuring ${options.seconds}s at ${rate} events/s`);
     await sleep(options.seconds * 1000);
     await producer.stop();
     const finished = await runtime.waitFor('finished', 120_000);
     await runtime.exitsCleanly(60_000);
     const recordsOut = Number(finished.recordsOut);
-    await until(() => `the reader to see all ${recordsOut} outputs (${outputsSeen} so far)`, () => outputsSeen >= recordsOut || readerFailure !== undefined, 60_000, log);
-    if (readerFailure !== undefined) throw readerFailure;
-    const sorted = latencies.sort((a, b) => a - b);
-    const sortedToSend = toSend.sort((a, b) => a - b);
+    await until(() => `the reader to see all ${recordsOut} outputs (${reader.seen} so far)`, () => reader.seen >= recordsOut || reader.failure !== undefined, 60_000, log);
+    if (reader.failure !== undefined) throw reader.failure;
+    const sorted = reader.latencies.sort((a, b) => a - b);
+    const sortedToSend = reader.toSend.sort((a, b) => a - b);
     return {
       rate,
       produced: producer.sent,
       recordsIn: Number(finished.recordsIn),
       recordsOut,
-      outputsSeen,
+      outputsSeen: reader.seen,
       measured: sorted.length,
       p50Ms: percentile(sorted, 50),
       p90Ms: percentile(sorted, 90),
@@ -138,7 +153,7 @@ export async function runLatency(options: LatencyOptions): Promise<LatencyResult
     await producer.close();
     await reader.stop();
     await client.close();
-    if (runtime.child.exitCode === null) runtime.child.kill('SIGKILL');
+    if (runtime !== undefined && runtime.child.exitCode === null) runtime.child.kill('SIGKILL');
     rmSync(stateDir, { recursive: true, force: true });
   }
 }
