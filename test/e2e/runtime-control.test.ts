@@ -65,7 +65,11 @@ describe('the runtime pod’s HTTP surface', () => {
         [1, 100, 0],
       ]);
 
-      const metrics = await app.inject({ method: 'GET', url: '/metrics' });
+      // Operators' counts reach the metrics with the next commit.
+      const metrics = await eventually('the window operator counted in the metrics', async () => {
+        const answer = await app.inject({ method: 'GET', url: '/metrics' });
+        return /sluice_records_in_total\{operator="window[^"]*",partition="1",job="[^"]+"\} 100/.test(answer.body) ? answer : undefined;
+      });
       expect(metrics.body).toMatch(new RegExp(`sluice_records_in_total\\{operator="source",partition="0",job="${name}"\\} 100`));
       expect(metrics.body).toContain('sluice_event_to_output_latency_seconds_bucket');
       expect(metrics.body).toMatch(new RegExp(`sluice_consumer_lag_records\\{partition="1",job="${name}"\\} 0`));

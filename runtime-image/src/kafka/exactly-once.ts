@@ -14,6 +14,7 @@ import type { KafkaClient, OutgoingMessage, TopicRequest, TransactionalProducer 
 import { deadLetterMessage } from './records.js';
 import type { TransactionOutbox } from './sink.js';
 import { KafkaSource } from './source.js';
+import { OperatorCounts, type OperatorCount } from './operator-counts.js';
 import { changelogPositions, restoreSnapshotBase, snapshotChangelog } from './snapshot-base.js';
 import { ownedPartitions } from './static-assignment.js';
 
@@ -35,6 +36,8 @@ export interface ExactlyOnceEvents {
   late?(partition: number): void;
   deadLettered?(partition: number): void;
   committed?(report: CommitReport): void;
+  /** Once per commit: each operator's records in and out since the last one. */
+  operators?(partition: number, counts: readonly OperatorCount[]): void;
 }
 
 export interface ExactlyOnceOptions {
@@ -78,6 +81,7 @@ interface TaskSlot {
   position: number;
   /** The offset of the record being processed, for dead letters. */
   current: number;
+  counts: OperatorCounts;
 }
 
 /**
@@ -174,8 +178,8 @@ export class ExactlyOnceTaskSet {
     const latest = job.source.kind === 'kafka' && job.source.startingOffsets === 'latest' ? await client.endOffsets(topic) : undefined;
     for (const partition of this.partitions) {
       const state = new TaskState({ store, partition, cache });
-      const slot: TaskSlot = { partition, state, position: 0, current: -1, task: undefined as unknown as Task };
-      slot.task = new Task(job.dataflow, { state: state.keyedState, outputs: this.#outputs(slot) });
+      const slot: TaskSlot = { partition, state, position: 0, current: -1, counts: new OperatorCounts(), task: undefined as unknown as Task };
+      slot.task = new Task(slot.counts.wrap(job.dataflow), { state: state.keyedState, outputs: this.#outputs(slot) });
       const offset = committed.get(partition);
       if (offset !== undefined) {
         slot.position = offset.offset;
@@ -332,6 +336,8 @@ export class ExactlyOnceTaskSet {
     this.#dirty.clear();
     const resultEventTimes = this.#resultTimes;
     this.#resultTimes = [];
+    const { events } = this.#options;
+    if (events?.operators !== undefined) for (const slot of this.#tasks.values()) events.operators(slot.partition, slot.counts.take());
     if (messages.length === 0 && offsets.length === 0) return;
     // Sinks outside Kafka are written first and idempotently: a crash before the transaction commits replays the same values into them.
     for (const sink of this.#options.sinks) await sink.commit();

@@ -11,7 +11,7 @@ export interface RuntimeMetrics {
 /** What the gauges read at each scrape: every owned partition's consumer lag and watermark. */
 export type PartitionSample = () => readonly { partition: number; lag: number | undefined; watermark: number }[];
 
-export function createMetrics(job: string, resultOperator: string, sample: PartitionSample): RuntimeMetrics {
+export function createMetrics(job: string, sample: PartitionSample): RuntimeMetrics {
   const registry = new Registry();
   registry.setDefaultLabels({ job });
   const recordsIn = new Counter({ name: 'sluice_records_in_total', help: 'Records read by an operator', labelNames: ['operator', 'partition'], registers: [registry] });
@@ -47,8 +47,16 @@ export function createMetrics(job: string, resultOperator: string, sample: Parti
   const checkpointDuration = new Histogram({ name: 'sluice_checkpoint_duration_seconds', help: 'Duration of a checkpoint or savepoint', buckets: [0.1, 0.5, 1, 5, 15, 60, 300], registers: [registry] });
   const checkpointBytes = new Gauge({ name: 'sluice_checkpoint_size_bytes', help: 'Size of the last checkpoint or savepoint', registers: [registry] });
   const events: ExactlyOnceEvents = {
-    recordsIn: (partition, count) => recordsIn.inc({ operator: 'source', partition }, count),
-    resultsOut: (partition, count) => recordsOut.inc({ operator: resultOperator, partition }, count),
+    recordsIn: (partition, count) => {
+      recordsIn.inc({ operator: 'source', partition }, count);
+      recordsOut.inc({ operator: 'source', partition }, count);
+    },
+    operators: (partition, counts) => {
+      for (const { operatorId, recordsIn: into, recordsOut: outOf } of counts) {
+        if (into > 0) recordsIn.inc({ operator: operatorId, partition }, into);
+        if (outOf > 0) recordsOut.inc({ operator: operatorId, partition }, outOf);
+      }
+    },
     late: (partition) => late.inc({ partition }),
     deadLettered: (partition) => deadLettered.inc({ partition }),
     committed: (report: CommitReport) => {

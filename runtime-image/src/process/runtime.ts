@@ -61,8 +61,7 @@ export class Runtime {
     private readonly client: KafkajsClient,
     hooks: RuntimeHooks,
   ) {
-    const last = job.dataflow.nodes.at(-1)?.id ?? 'source';
-    this.metrics = createMetrics(job.name, last, () => this.taskSet.positions().map(({ partition, watermark }) => ({ partition, lag: this.taskSet.lag.get(partition), watermark })));
+    this.metrics = createMetrics(job.name, () => this.taskSet.positions().map(({ partition, watermark }) => ({ partition, lag: this.taskSet.lag.get(partition), watermark })));
     const outbox = new TransactionOutbox();
     const counted = this.metrics.events;
     this.#hooks = hooks;
@@ -87,7 +86,6 @@ export class Runtime {
         },
         resultsOut: (partition, count) => {
           this.#recordsOut += count;
-          counted.resultsOut?.(partition, count);
         },
         committed: (report) => {
           counted.committed?.(report);
