@@ -1,14 +1,13 @@
 // The runtime on the real Kafka: input it cannot read goes to the dead-letter topic with the reason in headers, and the job goes on.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { DEAD_LETTER_HEADERS } from '@sluice/runtime';
 import { readEndpoints } from '../env/src/endpoints.js';
-import { createTopics, kafka, produceGenerated, readCommitted, startRuntime, uniqueName, writeFraudJob } from './kafka/harness.js';
+import { createTopics, kafka, produceGenerated, readCommitted, startRuntime, uniqueName, writeFraudJob, removeScratchDirs, scratchDir } from './kafka/harness.js';
 
 const brokers = readEndpoints().kafka.brokers;
 
 describe('dead letters of the runtime on Kafka', () => {
+  afterAll(removeScratchDirs);
+
   it('sends a malformed record to the dead-letter topic with the reason and its origin in headers, and goes on', async () => {
     const input = uniqueName('txn');
     const name = uniqueName('fraud-dlq');
@@ -25,7 +24,7 @@ describe('dead letters of the runtime on Kafka', () => {
     const runtime = startRuntime({
       SLUICE_JOB_FILE: writeFraudJob(topics),
       SLUICE_KAFKA_BROKERS: brokers.join(','),
-      SLUICE_STATE_DIR: mkdtempSync(join(tmpdir(), 'sluice-e2e-state-')),
+      SLUICE_STATE_DIR: scratchDir('state'),
       SLUICE_END_MARKERS: 'true',
     });
     await runtime.exitsWith(0);

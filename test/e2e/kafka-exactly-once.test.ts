@@ -1,9 +1,6 @@
 // The runtime on the real Kafka: kill -9 in the middle of a run loses and duplicates nothing for read_committed readers.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { readEndpoints } from '../env/src/endpoints.js';
-import { createTopics, kafka, multiset, produceGenerated, readCommitted, startRuntime, uniqueName, writeFraudJob, type FraudJobTopics } from './kafka/harness.js';
+import { createTopics, kafka, multiset, produceGenerated, readCommitted, startRuntime, uniqueName, writeFraudJob, type FraudJobTopics, removeScratchDirs, scratchDir } from './kafka/harness.js';
 
 const brokers = readEndpoints().kafka.brokers;
 const PARTITIONS = 3;
@@ -23,13 +20,15 @@ function runtimeEnv(jobFile: string): Record<string, string> {
   return {
     SLUICE_JOB_FILE: jobFile,
     SLUICE_KAFKA_BROKERS: brokers.join(','),
-    SLUICE_STATE_DIR: mkdtempSync(join(tmpdir(), 'sluice-e2e-state-')),
+    SLUICE_STATE_DIR: scratchDir('state'),
     SLUICE_END_MARKERS: 'true',
     SLUICE_MAX_BYTES_PER_PARTITION: '1024',
   };
 }
 
 describe('the runtime on Kafka, exactly once', () => {
+  afterAll(removeScratchDirs);
+
   const input = uniqueName('txn');
   let expected: string[] = [];
   let expectedLate: string[] = [];
@@ -75,7 +74,7 @@ describe('the runtime on Kafka, exactly once', () => {
 
   it('restores from the latest checkpoint plus the changelog after it, with the same output', async () => {
     const topics = jobTopics(input, uniqueName('fraud-checkpoint'));
-    const env = { ...runtimeEnv(writeFraudJob(topics)), SLUICE_SNAPSHOT_LOCATION: mkdtempSync(join(tmpdir(), 'sluice-e2e-checkpoints-')), SLUICE_CHECKPOINT_INTERVAL: '200ms' };
+    const env = { ...runtimeEnv(writeFraudJob(topics)), SLUICE_SNAPSHOT_LOCATION: scratchDir('checkpoints'), SLUICE_CHECKPOINT_INTERVAL: '200ms' };
     const killed = startRuntime(env);
     await killed.waitForEvents('checkpoint', 1);
     // A few more transactions after the checkpoint, so the restart has a changelog tail to replay on top of it.
@@ -98,7 +97,7 @@ describe('the runtime on Kafka, exactly once', () => {
     await killed.exitsWith(null);
 
     const pods = [0, 1, 2].map((ordinal) =>
-      startRuntime({ ...env, SLUICE_STATE_DIR: mkdtempSync(join(tmpdir(), 'sluice-e2e-state-')), SLUICE_POD_ORDINAL: String(ordinal), SLUICE_PARALLELISM: '3' }),
+      startRuntime({ ...env, SLUICE_STATE_DIR: scratchDir('state'), SLUICE_POD_ORDINAL: String(ordinal), SLUICE_PARALLELISM: '3' }),
     );
     for (const pod of pods) await pod.exitsWith(0);
     expect(pods.map((pod) => pod.events.find((e) => e.event === 'running')?.partitions)).toEqual([[0], [1], [2]]);
@@ -112,7 +111,7 @@ describe('the runtime on Kafka, exactly once', () => {
     await zombie.waitForEvents('committed', 2);
     // Frozen mid-run, as by a long GC pause or a network partition, while its replacement starts.
     zombie.child.kill('SIGSTOP');
-    const replacement = startRuntime({ ...env, SLUICE_STATE_DIR: mkdtempSync(join(tmpdir(), 'sluice-e2e-state-')) });
+    const replacement = startRuntime({ ...env, SLUICE_STATE_DIR: scratchDir('state') });
     await replacement.waitForEvents('running', 1);
     zombie.child.kill('SIGCONT');
     await zombie.exitsWith(1);

@@ -1,6 +1,5 @@
 // The runtime pod's HTTP surface on a real runtime over the real Kafka: health, readiness, metrics, and the token-protected control API.
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RuntimeStatus, SavepointResponse, StopResponse } from '@sluice/crds';
 import { readConfig } from '../../runtime-image/src/process/config.js';
@@ -8,13 +7,15 @@ import { Runtime } from '../../runtime-image/src/process/runtime.js';
 import { buildServer } from '../../runtime-image/src/process/server.js';
 import { readEndpoints } from '../env/src/endpoints.js';
 import { eventually } from '../env/src/eventually.js';
-import { kafka, uniqueName, writeFraudJob } from './kafka/harness.js';
+import { kafka, uniqueName, writeFraudJob, removeScratchDirs, scratchDir } from './kafka/harness.js';
 
 const brokers = readEndpoints().kafka.brokers;
 const token = 'test-token-of-this-run';
 const auth = { authorization: `Bearer ${token}` };
 
 describe('the runtime pod’s HTTP surface', () => {
+  afterAll(removeScratchDirs);
+
   it('reports health, readiness, metrics and status, takes a savepoint and stops with one', async () => {
     const input = uniqueName('txn');
     const name = uniqueName('fraud-control');
@@ -31,11 +32,11 @@ describe('the runtime pod’s HTTP surface', () => {
     });
     await producer.disconnect();
 
-    const snapshots = mkdtempSync(join(tmpdir(), 'sluice-e2e-savepoints-'));
+    const snapshots = scratchDir('savepoints');
     const config = readConfig({
       SLUICE_JOB_FILE: writeFraudJob({ name, input, output: `${name}-features`, late: `${name}-late`, deadLetter: `${name}-dead-letter` }),
       SLUICE_KAFKA_BROKERS: brokers.join(','),
-      SLUICE_STATE_DIR: mkdtempSync(join(tmpdir(), 'sluice-e2e-state-')),
+      SLUICE_STATE_DIR: scratchDir('state'),
       SLUICE_POD_ORDINAL: '0',
       SLUICE_PARALLELISM: '1',
       SLUICE_CONTROL_TOKEN: token,
@@ -110,7 +111,7 @@ describe('the runtime pod’s HTTP surface', () => {
     const config = readConfig({
       SLUICE_JOB_FILE: writeFraudJob({ name, input, output: `${name}-features`, late: `${name}-late`, deadLetter: `${name}-dead-letter` }),
       SLUICE_KAFKA_BROKERS: brokers.join(','),
-      SLUICE_STATE_DIR: mkdtempSync(join(tmpdir(), 'sluice-e2e-state-')),
+      SLUICE_STATE_DIR: scratchDir('state'),
       SLUICE_POD_ORDINAL: '2',
       SLUICE_PARALLELISM: '3',
       SLUICE_CONTROL_TOKEN: token,

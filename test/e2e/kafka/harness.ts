@@ -1,7 +1,7 @@
 // Helpers for the end-to-end tests of the runtime on the real Kafka: topics, generated input, the runtime as a child process, read_committed output.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +16,20 @@ const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const mainScript = join(repo, 'runtime-image', 'src', 'main.ts');
 
 export const uniqueName = (prefix: string): string => `${prefix}-${randomBytes(4).toString('hex')}`;
+
+const scratch: string[] = [];
+
+/** A fresh temporary folder (state, snapshots, job files), removed by `removeScratchDirs`. */
+export function scratchDir(what: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `sluice-e2e-${what}-`));
+  scratch.push(dir);
+  return dir;
+}
+
+/** Removes the folders `scratchDir` made; for afterAll. */
+export function removeScratchDirs(): void {
+  for (const dir of scratch.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
 
 export function kafka(brokers: string[]): Kafka {
   return new Kafka({ brokers, clientId: 'sluice-e2e', logLevel: logLevel.NOTHING });
@@ -76,8 +90,7 @@ export function writeFraudJob(topics: FraudJobTopics): string {
       deadLetter: { topic: topics.deadLetter },
     },
   };
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-e2e-job-'));
-  const file = join(dir, 'job.yaml');
+  const file = join(scratchDir('job'), 'job.yaml');
   writeFileSync(file, stringify(manifest));
   return file;
 }
