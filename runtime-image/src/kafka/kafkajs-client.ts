@@ -143,9 +143,24 @@ export class KafkajsClient implements KafkaClient {
       partitionAssigners: [staticAssigner(options.partitions)],
       readUncommitted: options.readCommitted === false,
       maxBytesPerPartition: options.maxBytesPerPartition ?? 1 << 20,
+      // The pod is the group's only member: a long session keeps a busy event loop (a slow commit, a loaded machine)
+      // from costing it the group; the group dies with the pod anyway.
+      sessionTimeout: 300_000,
+      rebalanceTimeout: 300_000,
       // A restart after a crash would rejoin with offsets from this group, which holds none: fail instead, and let the engine restart from its own.
       retry: { retries: 5, restartOnFailure: () => Promise.resolve(false) },
     });
+    // The next offset to hand on per partition: the engine's start, then past every batch handed on.
+    const positions = new Map<string, number>();
+    const at = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+    for (const topic of options.topics) {
+      for (const partition of options.partitions) positions.set(at(topic, partition), options.start(topic, partition));
+    }
+    const seekAll = (): void => {
+      for (const topic of options.topics) {
+        for (const partition of options.partitions) consumer.seek({ topic, partition, offset: String(positions.get(at(topic, partition))) });
+      }
+    };
     let joins = 0;
     let stopped = false;
     const fail = (error: Error): void => {
@@ -153,7 +168,8 @@ export class KafkajsClient implements KafkaClient {
     };
     consumer.on(consumer.events.GROUP_JOIN, () => {
       joins += 1;
-      if (joins > 1) fail(new Error('the fetch consumer rejoined its group and lost its positions (a stalled heartbeat); the task set restarts from its committed offsets'));
+      // A rejoin (a heartbeat that stalled past the session) resets the group's positions: put ours back.
+      if (joins > 1) seekAll();
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => fail(payload.error));
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
@@ -167,21 +183,24 @@ export class KafkajsClient implements KafkaClient {
         autoCommit: false,
         eachBatchAutoResolve: true,
         eachBatch: async ({ batch }) => {
-          if (batch.messages.length === 0) return;
+          const position = positions.get(at(batch.topic, batch.partition)) ?? 0;
+          // A fetch issued before a rejoin's seek took hold may start behind the position: those records were handed on already.
+          const messages = batch.messages.filter((message) => Number(message.offset) >= position);
+          if (messages.length === 0) return;
+          const next = Number(batch.lastOffset()) + 1;
           await options.onBatch({
             topic: batch.topic,
             partition: batch.partition,
-            messages: batch.messages.map((message) => fetched(batch.topic, batch.partition, message)),
-            next: Number(batch.lastOffset()) + 1,
+            messages: messages.map((message) => fetched(batch.topic, batch.partition, message)),
+            next,
             highWatermark: Number(batch.highWatermark),
           });
+          positions.set(at(batch.topic, batch.partition), next);
         },
       })
       .catch((error: Error) => fail(error));
     // run() creates the group synchronously, so these seeks are in place before its first fetch.
-    for (const topic of options.topics) {
-      for (const partition of options.partitions) consumer.seek({ topic, partition, offset: String(options.start(topic, partition)) });
-    }
+    seekAll();
     return {
       stop: async () => {
         stopped = true;
