@@ -259,7 +259,9 @@ class KafkajsTransactionalProducer implements TransactionalProducer {
           if (list === undefined) byTopic.set(topic, (list = []));
           list.push({ partition, offset: String(offset), metadata });
         }
-        await transaction.sendOffsets({ consumerGroupId: groupId, topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) });
+        // kafkajs sends AddOffsetsToTxn without retrying: right after the previous commit the coordinator may still be
+        // writing its markers and answer CONCURRENT_TRANSACTIONS, which Java's client retries, and so does this.
+        await retried(() => transaction.sendOffsets({ consumerGroupId: groupId, topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) }), { initialMs: 10 });
       }
       await transaction.commit();
     } catch (error) {
