@@ -8,9 +8,10 @@ const STEP_SECONDS = 0.01;
 /**
  * `source`, released at no more than `rate` records (rejected inputs included) per second of wall-clock time,
  * counted over the records this read delivers. A pod that reads k of a generator's P partitions therefore
- * passes rate × k / P to keep the whole stream at `rate`. A rate of 0 leaves the source unpaced.
+ * passes rate × k / P to keep the whole stream at `rate`. A rate of 0 leaves the source unpaced. The first
+ * `catchUp` records are released at once: a generator started in the past replays up to now, then keeps pace.
  */
-export function paced(source: Source, rate: number): Source {
+export function paced(source: Source, rate: number, catchUp = 0): Source {
   if (!(rate >= 0 && Number.isFinite(rate))) throw new Error(`pacing rate ${rate} is not valid; use events per second ≥ 0 (0 = as fast as possible)`);
   if (rate === 0) return source;
   const step = Math.max(1, Math.ceil(rate * STEP_SECONDS));
@@ -19,12 +20,15 @@ export function paced(source: Source, rate: number): Source {
     partitions: () => source.partitions(),
     close: () => source.close(),
     async *read(options?: ReadOptions) {
-      const started = performance.now();
       let released = 0;
+      let pacedSince: number | undefined = catchUp === 0 ? performance.now() : undefined;
       for await (const batch of source.read(options)) {
         for (const part of split(batch, step)) {
-          const wait = started + (released / rate) * 1000 - performance.now();
-          if (wait >= 1) await sleep(wait);
+          if (released >= catchUp) {
+            pacedSince ??= performance.now() - ((released - catchUp) / rate) * 1000;
+            const wait = pacedSince + ((released - catchUp) / rate) * 1000 - performance.now();
+            if (wait >= 1) await sleep(wait);
+          }
           released += part.records.length + part.rejected.length;
           yield part;
         }

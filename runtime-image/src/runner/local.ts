@@ -8,7 +8,7 @@ import { type GeneratorOptions, WORKLOADS, type WorkloadName } from '../connecto
 import type { Sink } from '../connectors/sink.js';
 import type { Source } from '../connectors/source.js';
 import { CompactLinesSink, StderrDeadLetters, jsonLinesOutput } from './outputs.js';
-import { catchUpThenPaced } from './pacing.js';
+import { paced } from '../connectors/paced.js';
 import { redisSink } from './redis.js';
 import type { RunOptions } from './run.js';
 
@@ -78,7 +78,7 @@ function localSource(job: CompiledJob, flags: LocalRunFlags): Source {
     // Generate in steps of about 10 ms of events, so paced results and progress flow rather than jump.
     options.batchSize = Math.max(1, Math.min(1024, Math.ceil(rate / 100)));
     const catchUp = flags.since === undefined ? 0 : Math.floor((flags.since / 1000) * rate);
-    return catchUpThenPaced(new GeneratorSource(options), rate, catchUp);
+    return paced(new GeneratorSource(options), rate, catchUp);
   }
   if (source.kind === 'file') return new JsonLinesSource(source.path);
   throw new Error(
