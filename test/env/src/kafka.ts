@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
-import { daemonPid, portFrom, startDaemon, stopDaemon, tcpOpen, waitForDaemon, type EnvPaths } from './proc.js';
+import { daemonPid, portFrom, startDaemon, stopDaemon, tcpOpen, waitForDaemon, type EnvPaths, pinnedVersion } from './proc.js';
 import type { KafkaEndpoint, Service } from './service.js';
 
 const installScript = fileURLToPath(new URL('../install/kafka.sh', import.meta.url));
@@ -23,11 +23,8 @@ interface KafkaLayout {
   controllerPort: number;
 }
 
-/** The jars live under the Kafka version that install/kafka.sh pins; reading it there keeps one source of truth. */
 function kafkaVersion(): string {
-  const version = /^KAFKA_VERSION=(\S+)$/m.exec(readFileSync(installScript, 'utf8'))?.[1];
-  if (version === undefined) throw new Error(`no KAFKA_VERSION= line in ${installScript}`);
-  return version;
+  return pinnedVersion(installScript, 'KAFKA_VERSION');
 }
 
 function layout(paths: EnvPaths): KafkaLayout {

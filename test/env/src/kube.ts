@@ -5,7 +5,7 @@ import { get as httpsGet, type RequestOptions } from 'node:https';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureKubeCerts, kubeCertPaths, type KubeCerts } from './kube-certs.js';
-import { daemonPid, logFile, portFrom, startDaemon, stopDaemon, waitFor, type EnvPaths } from './proc.js';
+import { daemonPid, pinnedVersion, portFrom, startDaemon, stopDaemon, waitForDaemon, type EnvPaths } from './proc.js';
 import type { KubeEndpoint, Service } from './service.js';
 
 const installScript = fileURLToPath(new URL('../install/kube.sh', import.meta.url));
@@ -35,11 +35,8 @@ interface KubeLayout {
   kcmPort: number;
 }
 
-/** The binaries live under the Kubernetes version that install/kube.sh pins; reading it there keeps one source of truth. */
 function kubeVersion(): string {
-  const version = /^KUBE_VERSION=(\S+)$/m.exec(readFileSync(installScript, 'utf8'))?.[1];
-  if (version === undefined) throw new Error(`no KUBE_VERSION= line in ${installScript}`);
-  return version;
+  return pinnedVersion(installScript, 'KUBE_VERSION');
 }
 
 function layout(paths: EnvPaths): KubeLayout {
@@ -170,22 +167,9 @@ async function ensureRunning(paths: EnvPaths, kube: KubeLayout, component: Compo
   if (daemonPid(paths, component.name) === undefined) {
     startDaemon(paths, component.name, join(kube.bin, component.name), component.args(kube));
   }
-  const log = logFile(paths, component.name);
   // A component that exits (a port in use, a bad flag) fails the start at once instead of at the timeout.
-  let exited = false;
-  await waitFor(
-    component.name,
-    async () => {
-      if (await component.healthy(kube)) return true;
-      exited = daemonPid(paths, component.name) === undefined;
-      return exited;
-    },
-    { timeoutMs: component.timeoutMs, log },
-  );
-  if (exited) {
-    const tail = readFileSync(log, 'utf8').split('\n').slice(-20).join('\n');
-    throw new Error(`${component.name} exited while starting (is port ${component.port(kube)} taken? set ${component.portVariable}); its log is ${log}\n${tail}`);
-  }
+  const what = `${component.name} on port ${component.port(kube)} (if it is taken, set ${component.portVariable})`;
+  await waitForDaemon(paths, component.name, what, () => component.healthy(kube), component.timeoutMs);
 }
 
 function writeKubeconfig(kube: KubeLayout): void {

@@ -166,3 +166,10 @@ export async function waitForDaemon(paths: EnvPaths, name: string, what: string,
 function logTail(log: string): string {
   return existsSync(log) ? readFileSync(log, 'utf8').split('\n').slice(-30).join('\n') : '';
 }
+
+/** The version an install script pins (`NAME=value` on a line of its own): the script is the one source of truth. */
+export function pinnedVersion(installScript: string, variable: string): string {
+  const version = new RegExp(`^${variable}=(\\S+)$`, 'm').exec(readFileSync(installScript, 'utf8'))?.[1];
+  if (version === undefined) throw new Error(`no ${variable}= line in ${installScript}`);
+  return version;
+}

@@ -1,19 +1,16 @@
 // An S3-compatible server on loopback: versitygw's posix backend over a folder, built by install/s3.sh.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
-import { daemonPid, portFrom, startDaemon, stopDaemon, tcpOpen, waitForDaemon, type EnvPaths } from './proc.js';
+import { daemonPid, portFrom, startDaemon, stopDaemon, tcpOpen, waitForDaemon, type EnvPaths, pinnedVersion } from './proc.js';
 import type { S3Endpoint, Service } from './service.js';
 
 const installScript = fileURLToPath(new URL('../install/s3.sh', import.meta.url));
 const name = 's3';
 
-/** The binary lives under the version that install/s3.sh pins; reading it there keeps one source of truth. */
 function versitygwVersion(): string {
-  const version = /^VERSITYGW_VERSION=(\S+)$/m.exec(readFileSync(installScript, 'utf8'))?.[1];
-  if (version === undefined) throw new Error(`no VERSITYGW_VERSION= line in ${installScript}`);
-  return version;
+  return pinnedVersion(installScript, 'VERSITYGW_VERSION');
 }
 
 function endpoint(port: number): S3Endpoint {
