@@ -131,6 +131,28 @@ async function answers(kafka: KafkaLayout): Promise<boolean> {
   }
 }
 
+/**
+ * True when the group and transaction coordinators answer: on a new cluster their internal topics are created and
+ * loaded on first use, and a test's first consumer or transaction would otherwise meet "the coordinator is loading".
+ */
+async function coordinatorsReady(kafka: KafkaLayout): Promise<boolean> {
+  // A few quick retries inside: right after the broker starts, kafkajs's first FindCoordinator finds no coordinator yet.
+  const client = new Kafka({ brokers: endpoint(kafka).brokers, logLevel: logLevel.NOTHING, connectionTimeout: 1000, requestTimeout: 5000, retry: { retries: 5, initialRetryTime: 100 } });
+  const admin = client.admin();
+  const producer = client.producer({ transactionalId: 'sluice-test-env-ready', idempotent: true, maxInFlightRequests: 1 });
+  try {
+    await admin.connect();
+    await admin.describeGroups(['sluice-test-env-ready']);
+    await producer.connect();
+    await (await producer.transaction()).abort();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await Promise.all([admin.disconnect(), producer.disconnect()]).catch(() => undefined);
+  }
+}
+
 export const kafka: Service<KafkaEndpoint> = {
   name,
   async start(paths) {
@@ -145,6 +167,7 @@ export const kafka: Service<KafkaEndpoint> = {
       startDaemon(paths, name, java(), [...jvmArgs(kafka), 'kafka.Kafka', kafka.properties]);
     }
     await waitForDaemon(paths, name, `Kafka broker on 127.0.0.1:${kafka.port}`, () => answers(kafka), 90_000);
+    await waitForDaemon(paths, name, `Kafka's group and transaction coordinators`, () => coordinatorsReady(kafka), 60_000);
     return endpoint(kafka);
   },
   async stop(paths) {
