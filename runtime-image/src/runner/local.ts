@@ -115,7 +115,7 @@ function resultSinks(job: CompiledJob, flags: LocalRunFlags, note: (line: string
         note(`sink ${sink.name} (Kafka topic ${sink.topic}) is not written by streamctl run; its results go to ${output === '-' ? 'stdout' : output}`);
         break;
       case 'redis':
-        if (flags.redis === undefined) note(`sink ${sink.name} (Redis ${sink.key}) is skipped; pass --redis redis://127.0.0.1:6379 to write it`);
+        if (flags.redis === undefined) note(`sink ${sink.name} (Redis ${sink.key.template}) is skipped; pass --redis redis://127.0.0.1:6379 to write it`);
         else sinks.push(redisSink(sink, flags.redis));
         break;
     }

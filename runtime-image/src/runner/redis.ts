@@ -1,4 +1,4 @@
-// The job's Redis sink in a local run: the connector's sink, with the spec's CEL value computed first.
+// The job's Redis sink, for a local run and a runtime pod alike: the connector's sink, with the spec's CEL value computed first.
 import { RedisSink } from '../connectors/redis/sink.js';
 import type { DeadLetter, Sink, SinkRecord } from '../connectors/sink.js';
 import { messageOf } from '../error-message.js';
