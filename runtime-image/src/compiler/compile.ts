@@ -5,7 +5,7 @@ import { compilePipeline } from './pipeline.js';
 import { JobSpecError, type JobProblem, Problems } from './problems.js';
 import { compileSideOutput, compileSinks } from './sinks.js';
 import { compileEventTime, compileSource } from './source.js';
-import { duration, isObject } from './values.js';
+import { duration, isObject, positiveDuration } from './values.js';
 
 export type CompileResult = { ok: true; job: CompiledJob } | { ok: false; problems: JobProblem[] };
 
@@ -31,12 +31,14 @@ export function compileJobSpec(spec: unknown, name: string): CompileResult {
   const deadLetter = compileSideOutput(problems, 'spec.deadLetter', spec.deadLetter);
   const delivery = isObject(spec.delivery) ? spec.delivery : {};
   const commitInterval = duration(problems, 'spec.delivery.commitInterval', delivery.commitInterval, 100);
-  if (isObject(spec.state)) duration(problems, 'spec.state.ttl', spec.state.ttl);
+  const stateTtl = isObject(spec.state) ? positiveDuration(problems, 'spec.state.ttl', spec.state.ttl) : undefined;
   if (isObject(spec.checkpoints)) duration(problems, 'spec.checkpoints.interval', spec.checkpoints.interval);
   if (problems.list.length > 0 || source === undefined || dataflow === undefined || commitInterval === undefined) {
     return { ok: false, problems: problems.list };
   }
-  return { ok: true, job: assemble(name, source, eventTime, dataflow, sinks, lateOutput, deadLetter, commitInterval) };
+  const job = assemble(name, source, eventTime, dataflow, sinks, lateOutput, deadLetter, commitInterval);
+  if (stateTtl !== undefined) job.stateTtl = stateTtl;
+  return { ok: true, job };
 }
 
 /** For the runtime, which refuses to start on a bad spec: the job, or a JobSpecError listing every problem. */

@@ -55,4 +55,6 @@ export interface CompiledJob {
   deadLetter?: SideOutput;
   /** Milliseconds between commits (default 100 ms). */
   commitInterval: number;
+  /** spec.state.ttl in milliseconds: keyed state untouched this long is dropped (windows excepted); absent, kept. */
+  stateTtl?: number;
 }

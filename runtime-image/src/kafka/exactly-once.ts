@@ -7,6 +7,7 @@ import { Task } from '../dataflow/task.js';
 import { CacheBudget } from '../state/cache-budget.js';
 import type { SnapshotStorage } from '../snapshot/storage.js';
 import type { StateStore } from '../state/store.js';
+import { jobStateTtl, operatorStates } from '../state/job-state.js';
 import { TaskState } from '../state/task-state.js';
 import { WATERMARK_END, WATERMARK_START } from '../time/watermark.js';
 import { changelogMessages, changelogTopics, restoreChangelogs } from './changelog.js';
@@ -177,9 +178,9 @@ export class ExactlyOnceTaskSet {
     const cache = new CacheBudget(this.#options.cacheEntries ?? 100_000);
     const latest = job.source.kind === 'kafka' && job.source.startingOffsets === 'latest' ? await client.endOffsets(topic) : undefined;
     for (const partition of this.partitions) {
-      const state = new TaskState({ store, partition, cache });
+      const state = new TaskState({ store, partition, cache, ttl: jobStateTtl(job) });
       const slot: TaskSlot = { partition, state, position: 0, current: -1, counts: new OperatorCounts(), task: undefined as unknown as Task };
-      slot.task = new Task(slot.counts.wrap(job.dataflow), { state: state.keyedState, outputs: this.#outputs(slot) });
+      slot.task = new Task(slot.counts.wrap(job.dataflow), { state: operatorStates(job.dataflow, state), outputs: this.#outputs(slot) });
       const offset = committed.get(partition);
       if (offset !== undefined) {
         slot.position = offset.offset;

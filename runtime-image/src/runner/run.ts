@@ -14,6 +14,7 @@ import { requireSnapshot, restorePartition } from '../snapshot/reader.js';
 import { writeSnapshot } from '../snapshot/writer.js';
 import { CacheBudget } from '../state/cache-budget.js';
 import { RocksDbStore } from '../state/rocksdb-store.js';
+import { jobStateTtl, operatorStates } from '../state/job-state.js';
 import { TaskState } from '../state/task-state.js';
 import type { RunCounts, RunSummary } from './progress.js';
 
@@ -83,8 +84,8 @@ export async function runJob(options: RunOptions): Promise<RunSummary> {
     deadLetter: ({ reason, record }: { reason: string; record: StreamRecord }) => deadLetter(reason, { record: record.value }),
   };
   const open = (partition: number, watermark?: number, next = 0): RunningTask => {
-    const state = new TaskState({ store, partition, cache });
-    const task = new Task(job.dataflow, { state: state.keyedState, outputs });
+    const state = new TaskState({ store, partition, cache, ttl: jobStateTtl(job) });
+    const task = new Task(job.dataflow, { state: operatorStates(job.dataflow, state), outputs });
     if (watermark !== undefined) task.restore(watermark);
     const running = { task, state, next };
     tasks.set(partition, running);
