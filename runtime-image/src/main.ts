@@ -31,8 +31,8 @@ async function main(): Promise<number> {
   process.once('SIGINT', () => void close('SIGINT'));
   const started = Date.now();
   await runtime.start();
-  const { partitions, restoredRecords, restoredFromSnapshot } = runtime.taskSet;
-  log('running', { partitions, restoredFromSnapshot, restoredRecords, restoreMs: Date.now() - started });
+  const { partitions, restoredRecords, restoredFromSnapshot, restoredFromSavepoint } = runtime.taskSet;
+  log('running', { partitions, restoredFromSnapshot, restoredFromSavepoint: restoredFromSavepoint ?? null, restoredRecords, restoreMs: Date.now() - started });
   try {
     await runtime.taskSet.done;
   } catch (error) {

@@ -16,6 +16,8 @@ export interface RuntimeConfig {
   redisUrl: string | undefined;
   /** Where checkpoints and savepoints go (s3://bucket/prefix or a folder). */
   snapshotLocation: string | undefined;
+  /** A snapshot to start from instead of the last commit (SLUICE_RESTORE_FROM), to roll the job back to a savepoint. */
+  restoreFrom: string | undefined;
   /** A bounded run over Kafka: stop at a `sluice.end-of-input` message in every partition. */
   endMarkers: boolean;
   /** How often a checkpoint is taken (SLUICE_CHECKPOINT_INTERVAL, a duration such as 1m), when there is a snapshot location. */
@@ -80,6 +82,7 @@ export function readConfig(env: Env = process.env, host: string = hostname()): R
     controlToken: env.SLUICE_CONTROL_TOKEN === '' ? undefined : env.SLUICE_CONTROL_TOKEN,
     redisUrl: env.SLUICE_REDIS_URL === '' ? undefined : env.SLUICE_REDIS_URL,
     snapshotLocation: env.SLUICE_SNAPSHOT_LOCATION === '' ? undefined : env.SLUICE_SNAPSHOT_LOCATION,
+    restoreFrom: env.SLUICE_RESTORE_FROM === '' ? undefined : env.SLUICE_RESTORE_FROM,
     endMarkers: env.SLUICE_END_MARKERS === 'true',
     checkpointIntervalMs: checkpointInterval(env.SLUICE_CHECKPOINT_INTERVAL),
     maxBytesPerPartition: env.SLUICE_MAX_BYTES_PER_PARTITION ? whole('SLUICE_MAX_BYTES_PER_PARTITION', env.SLUICE_MAX_BYTES_PER_PARTITION, 1024) : undefined,

@@ -77,6 +77,7 @@ export class Runtime {
       outbox,
       endMarkers: config.endMarkers,
       snapshots: this.#snapshots === undefined ? undefined : { storage: this.#snapshots, specHash },
+      restoreFrom: config.restoreFrom,
       ...(config.maxBytesPerPartition === undefined ? {} : { maxBytesPerPartition: config.maxBytesPerPartition }),
       events: {
         ...counted,

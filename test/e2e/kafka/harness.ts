@@ -39,8 +39,8 @@ export async function createTopics(admin: Admin, topics: string[], partitions: n
   await admin.createTopics({ waitForLeaders: true, topics: topics.map((topic) => ({ topic, numPartitions: partitions })) });
 }
 
-/** Produces the generator's events to their partitions as JSON, then `extra` raw values to partition 0, then an end-of-input marker per partition. */
-export async function produceGenerated(brokers: string[], topic: string, options: GeneratorOptions, extra: string[] = []): Promise<number> {
+/** Produces the generator's events to their partitions as JSON, then `extra` raw values to partition 0, then (unless `endOfInput` is false) an end-of-input marker per partition. */
+export async function produceGenerated(brokers: string[], topic: string, options: GeneratorOptions, extra: string[] = [], endOfInput = true): Promise<number> {
   const producer = kafka(brokers).producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   let count = 0;
@@ -52,7 +52,7 @@ export async function produceGenerated(brokers: string[], topic: string, options
     }
     if (extra.length > 0) await producer.send({ topic, messages: extra.map((value) => ({ partition: 0, key: null, value })) });
     const partitions = source.options.partitions;
-    await producer.send({ topic, messages: Array.from({ length: partitions }, (_, partition) => ({ partition, value: null, headers: { [END_OF_INPUT_HEADER]: 'true' } })) });
+    if (endOfInput) await producer.send({ topic, messages: Array.from({ length: partitions }, (_, partition) => ({ partition, value: null, headers: { [END_OF_INPUT_HEADER]: 'true' } })) });
   } finally {
     await producer.disconnect();
   }
