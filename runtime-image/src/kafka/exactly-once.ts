@@ -5,19 +5,23 @@ import type { SourceBatch } from '../connectors/source.js';
 import type { StreamRecord } from '../dataflow/operator.js';
 import { Task } from '../dataflow/task.js';
 import { CacheBudget } from '../state/cache-budget.js';
+import { requireSnapshot } from '../snapshot/reader.js';
 import type { SnapshotStorage } from '../snapshot/storage.js';
+import type { TaskPosition } from '../snapshot/writer.js';
+import type { StateChange } from '../state/cached-keyed-state.js';
 import type { StateStore } from '../state/store.js';
 import { jobStateTtl, operatorStates } from '../state/job-state.js';
 import { TaskState } from '../state/task-state.js';
 import { WATERMARK_END, WATERMARK_START } from '../time/watermark.js';
 import { changelogMessages, changelogTopics, restoreChangelogs } from './changelog.js';
-import type { KafkaClient, OutgoingMessage, TopicRequest, TransactionalProducer } from './client.js';
+import type { CommittedOffset, KafkaClient, OutgoingMessage, TopicRequest, TransactionalProducer } from './client.js';
 import { deadLetterMessage } from './records.js';
 import type { TransactionOutbox } from './sink.js';
 import { KafkaSource } from './source.js';
 import { OperatorCounts, type OperatorCount } from './operator-counts.js';
 import { changelogPositions, restoreSnapshotBase, snapshotChangelog } from './snapshot-base.js';
 import { ownedPartitions } from './static-assignment.js';
+import { restoreFromSavepoint } from './savepoint-restore.js';
 
 /** Operator kinds that keep keyed state, and so have a changelog. */
 const STATEFUL_KINDS = new Set(['window']);
@@ -58,14 +62,26 @@ export interface ExactlyOnceOptions {
   maxBytesPerPartition?: number;
   /** Where checkpoints and savepoints are kept: the restore starts from the latest one and replays only the changelog after it. */
   snapshots?: { storage: SnapshotStorage; specHash: string } | undefined;
+  /**
+   * A snapshot to start from instead of the last commit (SLUICE_RESTORE_FROM: a snapshot's own location, or a
+   * folder whose newest snapshot of the job is taken). Applied once: the first transaction records its id in the
+   * committed offsets' metadata, and a restart that finds it there resumes from its last commit as usual.
+   */
+  restoreFrom?: string | undefined;
   events?: ExactlyOnceEvents;
 }
 
 export type Phase = 'starting' | 'restoring' | 'running' | 'stopping' | 'finished' | 'failed';
 
 /** JSON has no infinities: the watermark is stored in the offset's metadata as a string at its ends. */
-function encodeWatermark(watermark: number): string {
-  return JSON.stringify({ watermark: Number.isFinite(watermark) ? watermark : String(watermark) });
+function encodeWatermark(watermark: number, restoredFrom: string | undefined): string {
+  return JSON.stringify({ watermark: Number.isFinite(watermark) ? watermark : String(watermark), ...(restoredFrom === undefined ? {} : { restoredFrom }) });
+}
+
+/** The id of the snapshot a committed offset's metadata says the partition was started from (SLUICE_RESTORE_FROM). */
+function restoredFromOf(metadata: string | null | undefined): string | undefined {
+  if (metadata === null || metadata === undefined || metadata === '') return undefined;
+  return (JSON.parse(metadata) as { restoredFrom?: string }).restoredFrom;
 }
 
 function decodeWatermark(metadata: string | null): number {
@@ -103,6 +119,12 @@ export class ExactlyOnceTaskSet {
   restoredRecords = 0;
   /** Partitions whose restore started from a snapshot. */
   restoredFromSnapshot: number[] = [];
+  /** The id of the snapshot this start rolled the partitions back to (SLUICE_RESTORE_FROM), if it did. */
+  restoredFromSavepoint: string | undefined;
+  /** The snapshot SLUICE_RESTORE_FROM named, recorded with every commit's offsets so a restart does not roll back again. */
+  #restoredFrom: string | undefined;
+  /** Per partition, the changelog records of a rollback, for the first transaction. */
+  readonly #rollbackChanges = new Map<number, StateChange[]>();
   /** The changelog whose positions snapshots record (one stateful operator), if any. */
   #snapshotChangelog: string | undefined;
   readonly done: Promise<void>;
@@ -175,6 +197,7 @@ export class ExactlyOnceTaskSet {
         : await restoreSnapshotBase({ ...snapshots, job: job.name, store, partitions: this.partitions, changelog: this.#snapshotChangelog });
     this.restoredFromSnapshot = [...from.keys()];
     this.restoredRecords = await restoreChangelogs({ client, store, job: job.name, operatorIds: statefulIds, partitions: this.partitions, from: (_id, p) => from.get(p) ?? 0 });
+    const rolledBack = await this.#rollBack(committed, statefulIds);
     const cache = new CacheBudget(this.#options.cacheEntries ?? 100_000);
     const latest = job.source.kind === 'kafka' && job.source.startingOffsets === 'latest' ? await client.endOffsets(topic) : undefined;
     for (const partition of this.partitions) {
@@ -182,7 +205,13 @@ export class ExactlyOnceTaskSet {
       const slot: TaskSlot = { partition, state, position: 0, current: -1, counts: new OperatorCounts(), task: undefined as unknown as Task };
       slot.task = new Task(slot.counts.wrap(job.dataflow), { state: operatorStates(job.dataflow, state), outputs: this.#outputs(slot) });
       const offset = committed.get(partition);
-      if (offset !== undefined) {
+      const savepoint = rolledBack.get(partition);
+      if (savepoint !== undefined) {
+        slot.position = savepoint.sourceOffset;
+        slot.task.restore(savepoint.watermark);
+        // The first transaction commits the snapshot's offsets over the newer ones in Kafka.
+        this.#dirty.add(partition);
+      } else if (offset !== undefined) {
         slot.position = offset.offset;
         slot.task.restore(decodeWatermark(offset.metadata));
       } else {
@@ -199,6 +228,35 @@ export class ExactlyOnceTaskSet {
       () => this.#finish(),
       (error: Error) => this.#failWith(error),
     );
+  }
+
+  /**
+   * Rolls the owned partitions back to the snapshot SLUICE_RESTORE_FROM names, unless every one's committed
+   * offset says that was done already; the restored positions by partition (none when it did nothing).
+   */
+  async #rollBack(committed: ReadonlyMap<number, CommittedOffset>, operatorIds: readonly string[]): Promise<Map<number, TaskPosition>> {
+    const positions = new Map<number, TaskPosition>();
+    const location = this.#options.restoreFrom;
+    if (location === undefined) return positions;
+    const { job, store } = this.#options;
+    const savepoint = await requireSnapshot(location, { job: job.name });
+    try {
+      const { id } = savepoint.manifest;
+      if (savepoint.manifest.job !== job.name) {
+        throw new Error(`SLUICE_RESTORE_FROM=${location} is snapshot ${id} of job ${savepoint.manifest.job}, not of ${job.name}: give a snapshot this job took`);
+      }
+      this.#restoredFrom = id;
+      if (this.partitions.every((partition) => restoredFromOf(committed.get(partition)?.metadata) === id)) return positions;
+      for (const partition of this.partitions) {
+        const { position, changes } = await restoreFromSavepoint({ savepoint, store, partition, operatorIds });
+        positions.set(partition, position);
+        this.#rollbackChanges.set(partition, changes);
+      }
+      this.restoredFromSavepoint = id;
+    } finally {
+      savepoint.storage.close();
+    }
+    return positions;
   }
 
   /** Commits what has been processed in one transaction; transactions run one after the other. */
@@ -326,13 +384,16 @@ export class ExactlyOnceTaskSet {
     if (producer === undefined) return;
     const messages: OutgoingMessage[] = this.#options.outbox.take();
     const outputs = messages.length;
+    // A rollback's records come first: what the tasks flush now was built on the snapshot's state.
+    for (const [partition, changes] of this.#rollbackChanges) messages.push(...changelogMessages(this.#options.job.name, partition, changes));
+    this.#rollbackChanges.clear();
     for (const slot of this.#tasks.values()) {
       const changes = slot.state.flush();
       if (changes.length > 0) messages.push(...changelogMessages(this.#options.job.name, slot.partition, changes));
     }
     const offsets = [...this.#dirty].map((partition) => {
       const slot = this.#tasks.get(partition)!;
-      return { topic: this.#source.topic, partition, offset: slot.position, metadata: encodeWatermark(slot.task.watermark) };
+      return { topic: this.#source.topic, partition, offset: slot.position, metadata: encodeWatermark(slot.task.watermark, this.#restoredFrom) };
     });
     this.#dirty.clear();
     const resultEventTimes = this.#resultTimes;
