@@ -23,6 +23,9 @@ import { changelogPositions, restoreSnapshotBase, snapshotChangelog } from './sn
 import { ownedPartitions } from './static-assignment.js';
 import { restoreFromSavepoint } from './savepoint-restore.js';
 
+/** How many commit intervals the loop processes ahead of a transaction in flight before it waits for it. */
+const RUN_AHEAD_INTERVALS = 10;
+
 /** Operator kinds that keep keyed state, and so have a changelog. */
 const STATEFUL_KINDS = new Set(['window']);
 
@@ -313,11 +316,17 @@ export class ExactlyOnceTaskSet {
 
   /**
    * Starts the interval's commit and goes on processing while it runs: the commit took what it
-   * carries synchronously when it started. Only when the previous commit is still running does the
-   * loop wait for it, so at most one transaction is in flight and one more is being filled.
+   * carries synchronously when it started. While the previous transaction is still in flight the
+   * loop keeps processing into the next one, which then starts with the first batch after it
+   * settles and carries everything processed meanwhile (fewer, larger transactions whose changelog
+   * keeps only the last value per key). Only when a transaction has been in flight for
+   * RUN_AHEAD_INTERVALS intervals does the loop wait, which bounds what the next one carries.
    */
   async #commitBehind(): Promise<void> {
-    if (this.#inFlight > 0) await this.#commits;
+    if (this.#inFlight > 0) {
+      if (Date.now() - this.#lastCommit < RUN_AHEAD_INTERVALS * this.#options.job.commitInterval) return;
+      await this.#commits;
+    }
     this.commit().catch((error: Error) => this.#failWith(error));
   }
 
