@@ -5,7 +5,7 @@ import type { CommittedOffset, Fetch, FetchOptions, FetchedMessage, KafkaClient,
 import { retried } from './retry.js';
 import { staticAssigner } from './static-assignment.js';
 
-/** Messages per produce request of a transaction. */
+/** Messages per partition (or per topic, for messages the partitioner places) in one produce request. */
 const SEND_CHUNK = 1000;
 
 export interface KafkajsClientOptions {
@@ -56,13 +56,31 @@ function topicMessages(messages: readonly OutgoingMessage[]): { topic: string; m
 }
 
 /**
- * kafkajs groups a request's messages by partition in time quadratic in their number per partition:
- * several requests of a bounded size, one after the other (in the same transaction, where there is
- * one), cost far less.
+ * kafkajs groups a request's messages by partition in time quadratic in their number per partition,
+ * and each request of a transaction waits for the previous one's answer (an event-loop turn behind
+ * the processing each time). So a request carries up to SEND_CHUNK messages of every partition:
+ * the k-th request the k-th slice of each, which keeps every partition's order and makes as few
+ * requests as the fullest partition needs (in the same transaction, where there is one).
  */
 async function sendInChunks(messages: readonly OutgoingMessage[], send: (batch: ProducerBatch) => Promise<unknown>): Promise<void> {
-  for (let start = 0; start < messages.length; start += SEND_CHUNK) {
-    await send({ topicMessages: topicMessages(messages.slice(start, start + SEND_CHUNK)) });
+  const byTopic = new Map<string, Map<number | undefined, OutgoingMessage[]>>();
+  let longest = 0;
+  for (const message of messages) {
+    let partitions = byTopic.get(message.topic);
+    if (partitions === undefined) byTopic.set(message.topic, (partitions = new Map<number | undefined, OutgoingMessage[]>()));
+    let list = partitions.get(message.partition);
+    if (list === undefined) partitions.set(message.partition, (list = []));
+    list.push(message);
+    if (list.length > longest) longest = list.length;
+  }
+  for (let start = 0; start < longest; start += SEND_CHUNK) {
+    const chunk: OutgoingMessage[] = [];
+    for (const partitions of byTopic.values()) {
+      for (const list of partitions.values()) {
+        for (let i = start; i < list.length && i < start + SEND_CHUNK; i++) chunk.push(list[i]!);
+      }
+    }
+    await send({ topicMessages: topicMessages(chunk) });
   }
 }
 
