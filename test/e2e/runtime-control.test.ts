@@ -7,7 +7,7 @@ import { Runtime } from '../../runtime-image/src/process/runtime.js';
 import { buildServer } from '../../runtime-image/src/process/server.js';
 import { readEndpoints } from '../env/src/endpoints.js';
 import { eventually } from '../env/src/eventually.js';
-import { kafka, uniqueName, writeFraudJob, removeScratchDirs, scratchDir } from './kafka/harness.js';
+import { kafka, produceTransactions, uniqueName, writeFraudJob, removeScratchDirs, scratchDir } from './kafka/harness.js';
 
 const brokers = readEndpoints().kafka.brokers;
 const token = 'test-token-of-this-run';
@@ -19,18 +19,7 @@ describe('the runtime pod’s HTTP surface', () => {
   it('reports health, readiness, metrics and status, takes a savepoint and stops with one', async () => {
     const input = uniqueName('txn');
     const name = uniqueName('fraud-control');
-    const admin = kafka(brokers).admin();
-    await admin.connect();
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: input, numPartitions: 2 }] });
-    await admin.disconnect();
-    const producer = kafka(brokers).producer();
-    await producer.connect();
-    const at = Date.parse('2025-12-05T00:00:00Z');
-    await producer.send({
-      topic: input,
-      messages: Array.from({ length: 200 }, (_, i) => ({ partition: i % 2, value: JSON.stringify({ customer_id: `c${i % 7}`, amount: i, timestamp: new Date(at + i * 1000).toISOString() }) })),
-    });
-    await producer.disconnect();
+    await produceTransactions(brokers, input, { count: 200, partitions: 2, customers: 7 });
 
     const snapshots = scratchDir('savepoints');
     const config = readConfig({

@@ -8,7 +8,7 @@ import type { RuntimeStatus } from '@sluice/crds';
 import { readEndpoints } from '../env/src/endpoints.js';
 import { eventually } from '../env/src/eventually.js';
 import { podAddress, runtimeImages, startProcessKubelet, type ProcessKubelet } from '../env/src/process-kubelet/index.js';
-import { createTopics, kafka, uniqueName, writeFraudJob } from './kafka/harness.js';
+import { produceTransactions, uniqueName, writeFraudJob } from './kafka/harness.js';
 
 const endpoints = readEndpoints();
 const kubeconfig = new KubeConfig();
@@ -50,18 +50,7 @@ describe('the runtime image on the process kubelet', () => {
     const brokers = endpoints.kafka.brokers;
     const name = uniqueName('fraud-kubelet');
     const input = `${name}-txn`;
-    const admin = kafka(brokers).admin();
-    await admin.connect();
-    await createTopics(admin, [input], 4);
-    await admin.disconnect();
-    const producer = kafka(brokers).producer();
-    await producer.connect();
-    const at = Date.parse('2025-12-05T00:00:00Z');
-    await producer.send({
-      topic: input,
-      messages: Array.from({ length: 40 }, (_, i) => ({ partition: i % 4, value: JSON.stringify({ customer_id: `c${i % 5}`, amount: i, timestamp: new Date(at + i * 1000).toISOString() }) })),
-    });
-    await producer.disconnect();
+    await produceTransactions(brokers, input, { count: 40, partitions: 4, customers: 5 });
     const job = readFileSync(writeFraudJob({ name, input, output: `${name}-features`, late: `${name}-late`, deadLetter: `${name}-dead-letter` }), 'utf8');
     await core.createNamespacedConfigMap({ namespace, body: { metadata: { name: 'job' }, data: { 'job.yaml': job } } });
     await core.createNamespacedSecret({ namespace, body: { metadata: { name: 'control' }, stringData: { token } } });

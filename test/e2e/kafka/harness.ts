@@ -39,6 +39,34 @@ export async function createTopics(admin: Admin, topics: string[], partitions: n
   await admin.createTopics({ waitForLeaders: true, topics: topics.map((topic) => ({ topic, numPartitions: partitions })) });
 }
 
+/**
+ * Creates `topic` with `partitions` and produces `count` hand-made transactions to it: one a second from
+ * 2025-12-05T00:00Z, customer `c<i mod customers>`, amount i, round-robin over the partitions.
+ */
+export async function produceTransactions(brokers: string[], topic: string, { count, partitions, customers }: { count: number; partitions: number; customers: number }): Promise<void> {
+  const admin = kafka(brokers).admin();
+  await admin.connect();
+  try {
+    await createTopics(admin, [topic], partitions);
+  } finally {
+    await admin.disconnect();
+  }
+  const producer = kafka(brokers).producer();
+  await producer.connect();
+  const at = Date.parse('2025-12-05T00:00:00Z');
+  try {
+    await producer.send({
+      topic,
+      messages: Array.from({ length: count }, (_, i) => ({
+        partition: i % partitions,
+        value: JSON.stringify({ customer_id: `c${i % customers}`, amount: i, timestamp: new Date(at + i * 1000).toISOString() }),
+      })),
+    });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
 /** Produces the generator's events to their partitions as JSON, then `extra` raw values to partition 0, then (unless `endOfInput` is false) an end-of-input marker per partition. */
 export async function produceGenerated(brokers: string[], topic: string, options: GeneratorOptions, extra: string[] = [], endOfInput = true): Promise<number> {
   const producer = kafka(brokers).producer({ idempotent: true, maxInFlightRequests: 1 });
