@@ -48,6 +48,12 @@ export interface SavepointResponse {
   complete: boolean;
 }
 
+/** POST /stop query: `savepoint=true` writes this pod's part of a savepoint first, under `id` when the pods of a job share one. */
+export interface StopRequest {
+  savepoint: boolean;
+  id?: string;
+}
+
 /** POST /stop?savepoint=true answer: the pod has committed, written its savepoint part if asked, and exits. */
 export interface StopResponse {
   stopped: true;
@@ -102,7 +108,7 @@ export const savepointResponseSchema = {
 export const stopQuerySchema = {
   type: 'object',
   additionalProperties: false,
-  properties: { savepoint: { type: 'boolean', default: false } },
+  properties: { savepoint: { type: 'boolean', default: false }, id: savepointRequestSchema.properties.id },
 } as const;
 
 export const stopResponseSchema = {

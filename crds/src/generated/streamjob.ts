@@ -774,6 +774,18 @@ export interface StreamJobStatus {
    * The metadata.generation of lastStableSpec.
    */
   lastStableGeneration?: number;
+  /**
+   * The spec.savepointTrigger value last answered (its savepoint taken or refused); a trigger equal to it takes nothing.
+   */
+  savepointTriggerNonce?: string;
+  /**
+   * A spec generation whose upgrade was rolled back to lastStableSpec; it is not tried again until the spec changes.
+   */
+  rolledBackGeneration?: number;
+  /**
+   * The metadata.generation of the spec the runtime pods run.
+   */
+  deployedGeneration?: number;
   upgrade?: Upgrade;
   pendingSavepoint?: PendingSavepoint;
   autoscaler?: AutoscalerStatus;
@@ -828,6 +840,10 @@ export interface Upgrade {
   targetGeneration: number;
   targetParallelism?: number;
   /**
+   * The id every pod writes its part of the upgrade's savepoint under, chosen before the pods are stopped.
+   */
+  savepointId?: string;
+  /**
    * The savepoint or checkpoint location the new spec restores from.
    */
   savepoint?: string;
@@ -839,6 +855,10 @@ export interface Upgrade {
 export interface PendingSavepoint {
   trigger: 'manual' | 'periodic' | 'upgrade' | 'suspend' | 'rescale';
   triggerNonce?: string;
+  /**
+   * The id every pod writes its part under.
+   */
+  id?: string;
   requestedAt: string;
 }
 /**
