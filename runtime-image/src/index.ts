@@ -28,6 +28,7 @@ export * from './snapshot/manifest.js';
 export * from './snapshot/writer.js';
 export * from './snapshot/reader.js';
 export * from './snapshot/retention.js';
+export * from './snapshot/by-location.js';
 export * from './compiler/index.js';
 export * from './kafka/client.js';
 export * from './kafka/static-assignment.js';

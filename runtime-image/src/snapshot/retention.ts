@@ -53,12 +53,17 @@ export async function applyRetention(storage: SnapshotStorage, policy: Retention
 
   const deleted: string[] = [];
   for (const id of [...expired, ...abandoned.filter((id): id is string => id !== undefined)]) {
-    // The manifest goes first: from that moment no reader takes the snapshot for complete.
-    await storage.delete(`${id}/${MANIFEST}`);
-    await storage.deleteAll(id);
+    await removeSnapshot(storage, id);
     deleted.push(id);
   }
   return deleted;
+}
+
+/** Deletes snapshot `id` and everything under it. */
+export async function removeSnapshot(storage: SnapshotStorage, id: string): Promise<void> {
+  // The manifest goes first: from that moment no reader takes the snapshot for complete.
+  await storage.delete(`${id}/${MANIFEST}`);
+  await storage.deleteAll(id);
 }
 
 /** A folder laid out as a snapshot (parts or state files), without a manifest, not written to for a while, of this kind and job. */
