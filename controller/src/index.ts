@@ -3,7 +3,10 @@
  * de-duplicating rate-limited work queue, the requeue contract, finalizers, status conditions, Events, leader election,
  * metrics) and the reconcilers of Topic and SchemaSubject. `startManager` runs it in-process; `sluice-controller` is its CLI.
  */
-export { startManager, leaderIdentity, type ManagerOptions, type RunningManager } from './manager.js';
+export { startManager, leaderIdentity, defaultRuntimeImage, type ManagerOptions, type RunningManager, type StreamJobOptions } from './manager.js';
+export { StreamJobReconciler, StreamJobReason } from './stream-job/reconciler.js';
+export { HttpRuntimeControl, RuntimeControlError, type RuntimeControl } from './stream-job/runtime-control.js';
+export { specHash, runtimeSpec } from './stream-job/spec.js';
 export { TerminalError, done, keyOf, parseKey, type ObjectKey, type Reconciler, type Result } from './machinery/reconciler.js';
 export { setCondition, findCondition, hasCondition, removeCondition, type NewCondition } from './machinery/conditions.js';
 export { WorkQueue } from './machinery/work-queue.js';

@@ -12,7 +12,7 @@ const serviceAccountNamespace = '/var/run/secrets/kubernetes.io/serviceaccount/n
 
 const argv = await yargs(hideBin(process.argv))
   .scriptName('sluice-controller')
-  .usage('$0 [options]\n\nReconciles Sluice Topics (Kafka topics) and SchemaSubjects (schema registry subjects) in the watched namespaces.')
+  .usage('$0 [options]\n\nReconciles Sluice Topics (Kafka topics), SchemaSubjects (schema registry subjects) and StreamJobs (runtime pods, savepoints, upgrades) in the watched namespaces.')
   .option('kubeconfig', { type: 'string', describe: 'Path of a kubeconfig; without it $KUBECONFIG, ~/.kube/config, or the in-cluster service account' })
   .option('namespace', { alias: 'n', type: 'string', array: true, describe: 'A namespace to watch (repeat for several); without it, all namespaces' })
   .option('kafka-bootstrap', { type: 'string', demandOption: true, default: process.env.SLUICE_KAFKA_BOOTSTRAP, describe: 'Kafka bootstrap servers, host:port[,host:port] ($SLUICE_KAFKA_BOOTSTRAP)' })
@@ -24,6 +24,8 @@ const argv = await yargs(hideBin(process.argv))
   .option('lease-duration', { type: 'number', default: 15, describe: 'Seconds a leader holds the Lease without renewing it (how long a successor waits after a crash)' })
   .option('resync-period', { type: 'number', default: 120, describe: 'Seconds between full reconciles of every resource, which correct changes made behind the controller' })
   .option('workers', { type: 'number', default: 4, describe: 'Reconciles running at once per kind' })
+  .option('runtime-image', { type: 'string', default: process.env.SLUICE_RUNTIME_IMAGE, describe: 'The runtime image of StreamJobs without spec.image ($SLUICE_RUNTIME_IMAGE); default the one released with this controller' })
+  .option('snapshot-location', { type: 'string', default: process.env.SLUICE_SNAPSHOT_LOCATION, describe: 's3://bucket/prefix (or a folder) for the checkpoints and savepoints of StreamJobs that name no location ($SLUICE_SNAPSHOT_LOCATION)' })
   .option('log-level', { type: 'string', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error'] })
   .example('$0 --kubeconfig ~/.kube/config --kafka-bootstrap localhost:9092 --no-leader-elect', 'Run on a laptop against a cluster, one process')
   .example('$0 -n payments -n fraud --kafka-bootstrap kafka:9092 --registry-url http://sluice-registry:8081', 'Watch two namespaces, with a default registry')
@@ -59,6 +61,10 @@ const manager = await startManager({
     : undefined,
   resyncPeriodMs: argv['resync-period'] * 1000,
   workers: argv.workers,
+  streamJobs: {
+    ...(argv['runtime-image'] === undefined ? {} : { runtimeImage: argv['runtime-image'] }),
+    ...(argv['snapshot-location'] === undefined ? {} : { snapshotLocation: argv['snapshot-location'] }),
+  },
   log,
   // A process that lost the Lease exits, and its restart competes again.
   onLeadershipLost: () => process.exit(1),

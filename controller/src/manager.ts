@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Server } from 'node:http';
 import { CoreV1Api, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
-import type { SchemaSubject, Topic } from '@sluice/crds';
+import type { SchemaSubject, StreamJob, Topic } from '@sluice/crds';
 import { Kafka, logLevel } from 'kafkajs';
 import { pino, type Logger } from 'pino';
 import { systemClock, type Clock } from './machinery/clock.js';
@@ -18,6 +18,12 @@ import { isNotFound } from './machinery/kube-errors.js';
 import { keyOf } from './machinery/reconciler.js';
 import { RegistryClient } from './registry-client.js';
 import { SchemaSubjectReconciler } from './schema-subject/reconciler.js';
+import { JobObjects } from './stream-job/job-objects.js';
+import { podIpAddress, type PodAddress } from './stream-job/observer.js';
+import { StreamJobReconciler } from './stream-job/reconciler.js';
+import { runtimePort } from './stream-job/resources.js';
+import { HttpRuntimeControl } from './stream-job/runtime-control.js';
+import { KubeSavepointStorage } from './stream-job/savepoint-storage.js';
 import { KafkaTopicAdmin, type TopicAdmin } from './topic/kafka-topics.js';
 import { KafkaTopicIds } from './topic/topic-ids.js';
 import { TopicReconciler, kafkaTopicName } from './topic/reconciler.js';
@@ -41,7 +47,20 @@ export interface ManagerOptions {
   onLeadershipLost?: () => void;
   /** The Kafka side of Topics; by default a kafkajs admin on kafkaBrokers. */
   topicAdmin?: TopicAdmin;
+  streamJobs?: StreamJobOptions;
 }
+
+export interface StreamJobOptions {
+  /** The runtime image of jobs without spec.image. */
+  runtimeImage?: string;
+  /** s3://bucket/prefix or a folder for the checkpoints and savepoints of jobs that name no location. */
+  snapshotLocation?: string;
+  /** How the controller reaches a runtime pod's control API; by default its pod IP. */
+  podAddress?: PodAddress;
+}
+
+/** The runtime image this controller deploys by default: the one released with it. */
+export const defaultRuntimeImage = 'ghcr.io/sluice/sluice-runtime:0.1.0';
 
 export interface RunningManager {
   metrics: ControllerMetrics;
@@ -153,8 +172,35 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
       }
     });
 
-    await Promise.all([topicInformer.start(), subjectInformer.start(), configMapInformer.start()]);
-    for (const controller of [topicController, subjectController]) {
+    const jobs = new CustomResources<StreamJob>(options.kubeconfig, 'streamjobs');
+    const jobInformer = informer(jobs, 'StreamJob');
+    const jobLog = log.child({ controller: 'StreamJob' });
+    const jobController = new Controller(
+      new StreamJobReconciler({
+        jobs,
+        objects: new JobObjects(options.kubeconfig, {
+          image: options.streamJobs?.runtimeImage ?? defaultRuntimeImage,
+          kafkaBrokers: options.kafkaBrokers,
+          ...(options.streamJobs?.snapshotLocation === undefined ? {} : { snapshotLocation: options.streamJobs.snapshotLocation }),
+        }),
+        control: new HttpRuntimeControl(),
+        podAddress: options.streamJobs?.podAddress ?? podIpAddress(runtimePort),
+        sourcePartitions: async (topic) => (await topicAdmin.describe(topic))?.partitions,
+        savepointStorage: new KubeSavepointStorage(options.kubeconfig),
+        events,
+        clock,
+        log: jobLog,
+      }),
+      controllerOptions,
+      metrics,
+      clock,
+      jobLog,
+    );
+    jobInformer.onChange((job) => jobController.enqueue(keyOf(keyOfObject(job))));
+    jobController.resyncFrom(() => jobInformer.list().map((job) => keyOf(keyOfObject(job))));
+
+    await Promise.all([topicInformer.start(), subjectInformer.start(), configMapInformer.start(), jobInformer.start()]);
+    for (const controller of [topicController, subjectController, jobController]) {
       controller.start();
       stops.push(() => controller.stop());
     }

@@ -1,0 +1,202 @@
+// The Kubernetes objects a StreamJob owns, built from its spec: control Secret, job ConfigMap, headless Service, StatefulSet, changelog Topics.
+import type { V1ConfigMap, V1EnvVar, V1OwnerReference, V1ResourceRequirements, V1Secret, V1Service, V1StatefulSet } from '@kubernetes/client-node';
+import type { StreamJob, StreamJobSpec, Topic } from '@sluice/crds';
+import { changelogTopics } from '@sluice/runtime';
+import { stringify } from 'yaml';
+import { checkpointLocation, jobManifest, savepointLocation } from './spec.js';
+
+export const jobLabel = 'sluice.dev/job';
+export const specHashAnnotation = 'sluice.dev/spec-hash';
+export const generationAnnotation = 'sluice.dev/generation';
+export const restartNonceAnnotation = 'sluice.dev/restart-nonce';
+export const restoreFromAnnotation = 'sluice.dev/restore-from';
+export const runtimePort = 8080;
+const jobFileDir = '/etc/sluice/job';
+const stateDir = '/var/lib/sluice/state';
+
+/** What the controller was started with: defaults for what a job's spec leaves out. */
+export interface RuntimeDefaults {
+  /** The runtime image for jobs without spec.image. */
+  image: string;
+  kafkaBrokers: readonly string[];
+  /** s3://bucket/prefix or a folder path for jobs that name no checkpoint location. */
+  snapshotLocation?: string;
+}
+
+/** One deployment of a job: which spec, how many pods, and where their state starts from. */
+export interface Deployment {
+  spec: StreamJobSpec;
+  hash: string;
+  generation: number;
+  replicas: number;
+  /** A savepoint or checkpoint the pods roll back to (SLUICE_RESTORE_FROM). */
+  restoreFrom?: string;
+  /** Start with empty state, once per marker (SLUICE_DISCARD_STATE), for upgradeMode stateless. */
+  discardState?: string;
+}
+
+export function podLabels(job: StreamJob): Record<string, string> {
+  return { 'app.kubernetes.io/name': 'sluice-runtime', 'app.kubernetes.io/instance': job.metadata.name!, [jobLabel]: job.metadata.name! };
+}
+
+export function selectorOf(job: StreamJob): string {
+  return Object.entries(podLabels(job))
+    .map(([key, value]) => `${key}=${value}`)
+    .join(',');
+}
+
+export function ownerReference(job: StreamJob): V1OwnerReference {
+  return { apiVersion: job.apiVersion, kind: job.kind, name: job.metadata.name!, uid: job.metadata.uid!, controller: true, blockOwnerDeletion: true };
+}
+
+export function controlSecretName(job: StreamJob): string {
+  return `${job.metadata.name!}-control`;
+}
+
+/** One ConfigMap per runtime spec, never changed: a pod that restarts reads the spec it was deployed with. */
+export function configMapName(job: StreamJob, hash: string): string {
+  return `${job.metadata.name!}-job-${hash}`;
+}
+
+function metadata(job: StreamJob, name: string, extra: { labels?: Record<string, string>; annotations?: Record<string, string> } = {}): V1ConfigMap['metadata'] {
+  return { name, namespace: job.metadata.namespace!, labels: { ...podLabels(job), ...extra.labels }, ...(extra.annotations === undefined ? {} : { annotations: extra.annotations }), ownerReferences: [ownerReference(job)] };
+}
+
+export function controlSecret(job: StreamJob, token: string): V1Secret {
+  return { apiVersion: 'v1', kind: 'Secret', metadata: metadata(job, controlSecretName(job)), type: 'Opaque', stringData: { token } };
+}
+
+export function jobConfigMap(job: StreamJob, deployment: Deployment): V1ConfigMap {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: metadata(job, configMapName(job, deployment.hash), { annotations: { [specHashAnnotation]: deployment.hash } }),
+    immutable: true,
+    data: { 'job.yaml': stringify(jobManifest(job, deployment.spec)) },
+  };
+}
+
+/** Headless: it gives each pod a stable DNS name; the controller reaches pods by their own addresses. */
+export function headlessService(job: StreamJob): V1Service {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: metadata(job, job.metadata.name!),
+    spec: { clusterIP: 'None', publishNotReadyAddresses: true, selector: podLabels(job), ports: [{ name: 'http', port: runtimePort, targetPort: 'http' }] },
+  };
+}
+
+function value(name: string, text: string | undefined): V1EnvVar[] {
+  return text === undefined || text === '' ? [] : [{ name, value: text }];
+}
+
+function runtimeEnv(job: StreamJob, deployment: Deployment, defaults: RuntimeDefaults): V1EnvVar[] {
+  const { spec } = deployment;
+  const s3 = spec.connections?.s3;
+  const brokers = spec.connections?.kafka?.bootstrapServers ?? defaults.kafkaBrokers.join(',');
+  const checkpoints = checkpointLocation(spec, defaults.snapshotLocation);
+  const savepoints = savepointLocation(spec, defaults.snapshotLocation);
+  return [
+    { name: 'SLUICE_JOB_FILE', value: `${jobFileDir}/job.yaml` },
+    { name: 'SLUICE_KAFKA_BROKERS', value: brokers },
+    { name: 'SLUICE_POD_ORDINAL', valueFrom: { fieldRef: { fieldPath: "metadata.labels['apps.kubernetes.io/pod-index']" } } },
+    { name: 'SLUICE_PARALLELISM', value: String(Math.max(1, deployment.replicas)) },
+    { name: 'SLUICE_STATE_DIR', value: stateDir },
+    { name: 'SLUICE_HTTP_PORT', value: String(runtimePort) },
+    { name: 'SLUICE_HTTP_HOST', value: '0.0.0.0' },
+    { name: 'SLUICE_CONTROL_TOKEN', valueFrom: { secretKeyRef: { name: controlSecretName(job), key: 'token' } } },
+    ...value('SLUICE_SNAPSHOT_LOCATION', checkpoints),
+    ...value('SLUICE_SAVEPOINT_LOCATION', savepoints),
+    ...value('SLUICE_CHECKPOINT_INTERVAL', checkpoints === undefined ? undefined : spec.checkpoints?.interval),
+    ...value('SLUICE_REDIS_URL', spec.connections?.redis?.url),
+    ...value('SLUICE_S3_ENDPOINT', s3?.endpoint),
+    ...value('SLUICE_S3_REGION', s3?.region),
+    ...value('SLUICE_S3_FORCE_PATH_STYLE', s3?.forcePathStyle === undefined ? undefined : String(s3.forcePathStyle)),
+    ...(s3?.credentialsSecretRef === undefined
+      ? []
+      : [
+          { name: 'AWS_ACCESS_KEY_ID', valueFrom: { secretKeyRef: { name: s3.credentialsSecretRef.name, key: 'accessKeyId' } } },
+          { name: 'AWS_SECRET_ACCESS_KEY', valueFrom: { secretKeyRef: { name: s3.credentialsSecretRef.name, key: 'secretAccessKey' } } },
+        ]),
+    ...value('SLUICE_RESTORE_FROM', deployment.restoreFrom),
+    ...value('SLUICE_DISCARD_STATE', deployment.discardState),
+  ];
+}
+
+/**
+ * Parallel pod management (no pod waits for another) and OnDelete updates: the controller replaces pods itself, after
+ * they stopped with a savepoint, so no pod of a new spec runs beside one of the old.
+ */
+export function statefulSet(job: StreamJob, deployment: Deployment, defaults: RuntimeDefaults): V1StatefulSet {
+  const { spec } = deployment;
+  const annotations = {
+    [specHashAnnotation]: deployment.hash,
+    [generationAnnotation]: String(deployment.generation),
+    ...(spec.restartNonce === undefined ? {} : { [restartNonceAnnotation]: spec.restartNonce }),
+    ...(deployment.restoreFrom === undefined ? {} : { [restoreFromAnnotation]: deployment.restoreFrom }),
+  };
+  const labels = podLabels(job);
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: metadata(job, job.metadata.name!, { annotations }),
+    spec: {
+      replicas: deployment.replicas,
+      serviceName: job.metadata.name!,
+      podManagementPolicy: 'Parallel',
+      updateStrategy: { type: 'OnDelete' },
+      selector: { matchLabels: labels },
+      template: {
+        metadata: { labels: { ...spec.podTemplate?.metadata?.labels, ...labels }, annotations: { ...spec.podTemplate?.metadata?.annotations, ...annotations } },
+        spec: {
+          ...(spec.serviceAccountName === undefined ? {} : { serviceAccountName: spec.serviceAccountName }),
+          terminationGracePeriodSeconds: 60,
+          containers: [
+            {
+              name: 'runtime',
+              image: spec.image ?? defaults.image,
+              ...(spec.imagePullPolicy === undefined ? {} : { imagePullPolicy: spec.imagePullPolicy }),
+              ports: [{ name: 'http', containerPort: runtimePort }],
+              env: runtimeEnv(job, deployment, defaults),
+              readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 2 },
+              livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 10, failureThreshold: 6 },
+              ...(spec.resources === undefined ? {} : { resources: resourceRequirements(spec.resources) }),
+              volumeMounts: [
+                { name: 'job', mountPath: jobFileDir, readOnly: true },
+                { name: 'state', mountPath: stateDir },
+              ],
+            },
+          ],
+          volumes: [
+            { name: 'job', configMap: { name: configMapName(job, deployment.hash) } },
+            { name: 'state', emptyDir: {} },
+          ],
+        },
+      },
+    },
+  };
+}
+
+/** Quantities as the API takes them: strings ("2", "512Mi"). */
+function resourceRequirements(resources: NonNullable<StreamJobSpec['resources']>): V1ResourceRequirements {
+  const quantities = (list: Record<string, number | string> | undefined): Record<string, string> | undefined =>
+    list === undefined ? undefined : Object.fromEntries(Object.entries(list).map(([name, amount]) => [name, String(amount)]));
+  const limits = quantities(resources.limits);
+  const requests = quantities(resources.requests);
+  return { ...(limits === undefined ? {} : { limits }), ...(requests === undefined ? {} : { requests }) };
+}
+
+/** The Kubernetes name of a changelog's Topic: the Kafka name made DNS-safe (the Topic's spec.topicName keeps the real one). */
+function topicResourceName(topic: string): string {
+  return topic.toLowerCase().replace(/[^a-z0-9.-]/g, '-').slice(0, 253);
+}
+
+/** A Topic per stateful operator's changelog, compacted, deleted with the job. */
+export function changelogTopicResources(job: StreamJob, operatorIds: readonly string[], partitions: number): Topic[] {
+  return changelogTopics(job.metadata.name!, operatorIds, partitions).map(({ topic, config }) => ({
+    apiVersion: 'sluice.dev/v1alpha1',
+    kind: 'Topic',
+    metadata: { name: topicResourceName(topic), namespace: job.metadata.namespace!, labels: podLabels(job), ownerReferences: [ownerReference(job)] },
+    spec: { topicName: topic, partitions, ...(config === undefined ? {} : { config }), deletionPolicy: 'delete' },
+  }));
+}

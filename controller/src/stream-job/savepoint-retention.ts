@@ -1,0 +1,28 @@
+// Savepoint retention: which savepoints a job keeps (spec.savepoints.retention count and maxAge) and which are deleted.
+import type { Savepoint, SavepointSettings } from '@sluice/crds';
+import { parseDuration } from '@sluice/runtime';
+
+/** Without a retention setting a job keeps this many savepoints. */
+export const defaultRetainedSavepoints = 10;
+
+/**
+ * Keeps the newest `count` savepoints younger than `maxAge`; the newest is always kept, and so is every savepoint in
+ * `protectedLocations` (one a deployment restores from). `savepoints` is newest first.
+ */
+export function retain(
+  savepoints: readonly Savepoint[],
+  retention: SavepointSettings['retention'],
+  now: Date,
+  protectedLocations: readonly (string | undefined)[] = [],
+): { kept: Savepoint[]; removed: Savepoint[] } {
+  const count = retention?.count ?? defaultRetainedSavepoints;
+  const maxAgeMs = retention?.maxAge === undefined ? undefined : parseDuration(retention.maxAge);
+  const kept: Savepoint[] = [];
+  const removed: Savepoint[] = [];
+  savepoints.forEach((savepoint, index) => {
+    const young = maxAgeMs === undefined || now.getTime() - new Date(savepoint.timestamp).getTime() <= maxAgeMs;
+    if (index === 0 || protectedLocations.includes(savepoint.location) || (index < count && young)) kept.push(savepoint);
+    else removed.push(savepoint);
+  });
+  return { kept, removed };
+}
