@@ -9,6 +9,14 @@ function log(event: string, fields: Record<string, unknown> = {}): void {
   process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), event, ...fields })}\n`);
 }
 
+/** Resolves with the first SIGTERM or SIGINT: how the kubelet ends a pod (and a developer ends a local run). */
+function signalled(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+}
+
 async function main(): Promise<number> {
   const config = readConfig();
   const runtime = await Runtime.open(config, {
@@ -16,23 +24,23 @@ async function main(): Promise<number> {
     onCheckpoint: (result) => ('error' in result ? log('checkpoint failed', { error: result.error.message }) : log('checkpoint', result)),
   });
   let closing: Promise<void> | undefined;
-  // Whoever asks first (SIGTERM, POST /stop, the end of a bounded input) closes; the others wait for the same close.
+  // Whoever asks first (a signal, the end of a bounded input) closes; the other waits for the same close.
   const close = (reason: string): Promise<void> =>
     (closing ??= (async () => {
       log('stopping', { reason });
       await runtime.close();
       await server.close();
     })());
-  const server = buildServer({ target: runtime, registry: runtime.metrics.registry, controlToken: config.controlToken, onStopped: () => void close('stop requested') });
+  const server = buildServer({ target: runtime, registry: runtime.metrics.registry, controlToken: config.controlToken });
   await server.listen({ host: config.httpHost, port: config.httpPort });
   log('listening', { port: (server.server.address() as { port: number }).port, job: runtime.job.name, ordinal: config.ordinal, parallelism: config.parallelism });
-  // A pod stops cleanly on SIGTERM: what was processed is committed in a final transaction.
-  process.once('SIGTERM', () => void close('SIGTERM'));
-  process.once('SIGINT', () => void close('SIGINT'));
+  // A pod stops cleanly on a signal: what was processed is committed in a final transaction.
+  const signal = signalled();
+  void signal.then((name) => close(name));
   const started = Date.now();
   await runtime.start();
-  const { partitions, restoredRecords, restoredFromSnapshot, restoredFromSavepoint } = runtime.taskSet;
-  log('running', { partitions, restoredFromSnapshot, restoredFromSavepoint: restoredFromSavepoint ?? null, restoredRecords, restoreMs: Date.now() - started });
+  const { partitions, restoredRecords, restoredFromSnapshot, restoredFromSavepoint, discardedState } = runtime.taskSet;
+  log('running', { partitions, restoredFromSnapshot, restoredFromSavepoint: restoredFromSavepoint ?? null, discardedState: discardedState ?? null, restoredRecords, restoreMs: Date.now() - started });
   try {
     await runtime.taskSet.done;
   } catch (error) {
@@ -41,6 +49,12 @@ async function main(): Promise<number> {
     return 1;
   }
   const status = runtime.status();
+  if (runtime.stopRequested && closing === undefined) {
+    // Stopped by POST /stop: an exit would make the StatefulSet restart the pod on the old spec, past its savepoint.
+    log('stopped', { recordsIn: status.recordsIn, recordsOut: status.recordsOut, lastSavepoint: status.lastSavepoint, seconds: (Date.now() - started) / 1000 });
+    await close(await signal);
+    return 0;
+  }
   log('finished', { recordsIn: status.recordsIn, recordsOut: status.recordsOut, seconds: (Date.now() - started) / 1000 });
   await close('finished');
   return 0;

@@ -68,6 +68,8 @@ describe('the runtime on Kafka, restored from a savepoint', () => {
       return status.partitions.length === PARTITIONS && status.partitions.every((p) => p.offset === endOfA.get(p.partition)) ? status : undefined;
     }, 120_000);
     const stopped = (await control(first, 'POST', '/stop?savepoint=true')) as StopResponse;
+    // A stopped pod stays up until it is ended, as the kubelet ends it.
+    first.child.kill('SIGTERM');
     await first.exitsWith(0);
     expect(stopped.savepoint?.complete).toBe(true);
     const atSavepoint = await endOffsets(output);

@@ -1,5 +1,5 @@
 // The runtime pod's HTTP surface on a real runtime over the real Kafka: health, readiness, metrics, and the token-protected control API.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RuntimeStatus, SavepointResponse, StopResponse } from '@sluice/crds';
 import { readConfig } from '../../runtime-image/src/process/config.js';
@@ -32,8 +32,7 @@ describe('the runtime pod’s HTTP surface', () => {
       SLUICE_SNAPSHOT_LOCATION: snapshots,
     });
     const runtime = await Runtime.open(config);
-    let stopped = false;
-    const app = buildServer({ target: runtime, registry: runtime.metrics.registry, controlToken: config.controlToken, onStopped: () => (stopped = true) });
+    const app = buildServer({ target: runtime, registry: runtime.metrics.registry, controlToken: config.controlToken });
     try {
       expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
       expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(503);
@@ -83,7 +82,21 @@ describe('the runtime pod’s HTTP surface', () => {
       expect(answer.savepoint?.complete).toBe(true);
       await runtime.taskSet.done;
       expect(runtime.taskSet.phase).toBe('finished');
-      expect(stopped).toBe(true);
+
+      // Stopped, the pod answers on (a StatefulSet would restart an exited one on the old spec): alive, not ready, finished.
+      expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+      expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(503);
+      expect((await app.inject({ method: 'GET', url: '/status', headers: auth })).json<RuntimeStatus>()).toMatchObject({ phase: 'finished', lastSavepoint: answer.savepoint?.location, recordsIn: 200 });
+      // A controller that crashed asks again: the same answer. Anything else it cannot have any more.
+      const retried = await app.inject({ method: 'POST', url: '/stop?savepoint=true', headers: auth });
+      expect(retried.statusCode).toBe(200);
+      expect(retried.json()).toEqual(answer);
+      const other = await app.inject({ method: 'POST', url: '/stop', headers: auth });
+      expect(other.statusCode).toBe(409);
+      expect(other.json()).toMatchObject({ code: 'SLUICE_E_STOPPED' });
+      const late = await app.inject({ method: 'POST', url: '/savepoints', headers: auth, payload: {} });
+      expect(late.statusCode).toBe(409);
+      expect(late.json()).toMatchObject({ code: 'SLUICE_E_NOT_RUNNING' });
     } finally {
       await runtime.close();
       await app.close();
@@ -117,6 +130,63 @@ describe('the runtime pod’s HTTP surface', () => {
     } finally {
       await runtime.close();
       await app.close();
+    }
+  });
+
+  it('stops the pods of a job with one savepoint they write together under the shared id, in the savepoint location', async () => {
+    const input = uniqueName('txn');
+    const name = uniqueName('fraud-shared');
+    await produceTransactions(brokers, input, { count: 300, partitions: 3, customers: 7 });
+    const checkpoints = scratchDir('checkpoints');
+    const savepoints = scratchDir('savepoints');
+    const jobFile = writeFraudJob({ name, input, output: `${name}-features`, late: `${name}-late`, deadLetter: `${name}-dead-letter` });
+    const pods = await Promise.all(
+      [0, 1].map(async (ordinal) => {
+        const config = readConfig({
+          SLUICE_JOB_FILE: jobFile,
+          SLUICE_KAFKA_BROKERS: brokers.join(','),
+          SLUICE_STATE_DIR: scratchDir(`state-${ordinal}`),
+          SLUICE_POD_ORDINAL: String(ordinal),
+          SLUICE_PARALLELISM: '2',
+          SLUICE_CONTROL_TOKEN: token,
+          SLUICE_SNAPSHOT_LOCATION: checkpoints,
+          SLUICE_SAVEPOINT_LOCATION: savepoints,
+        });
+        const runtime = await Runtime.open(config);
+        return { runtime, app: buildServer({ target: runtime, registry: runtime.metrics.registry, controlToken: config.controlToken }) };
+      }),
+    );
+    try {
+      for (const { runtime } of pods) await runtime.start();
+      await eventually('both pods to have read their partitions', async () => {
+        const read = await Promise.all(pods.map(async ({ app }) => (await app.inject({ method: 'GET', url: '/status', headers: auth })).json<RuntimeStatus>().recordsIn));
+        return read[0] === 200 && read[1] === 100 ? read : undefined;
+      });
+
+      const answers = [];
+      for (const { app } of pods) {
+        const stop = await app.inject({ method: 'POST', url: '/stop?savepoint=true&id=upgrade-3', headers: auth });
+        expect(stop.statusCode).toBe(200);
+        answers.push(stop.json<StopResponse>());
+      }
+      expect(answers.map((a) => a.savepoint)).toEqual([
+        { id: 'upgrade-3', location: join(savepoints, 'upgrade-3'), complete: false },
+        { id: 'upgrade-3', location: join(savepoints, 'upgrade-3'), complete: true },
+      ]);
+      const manifest = JSON.parse(readFileSync(join(savepoints, 'upgrade-3', 'manifest.json'), 'utf8')) as { kind: string; writers: number; partitions: { partition: number; sourceOffset: number }[] };
+      expect(manifest).toMatchObject({ kind: 'savepoint', writers: 2 });
+      expect(manifest.partitions.map((p) => [p.partition, p.sourceOffset])).toEqual([
+        [0, 100],
+        [1, 100],
+        [2, 100],
+      ]);
+      expect(readdirSync(checkpoints)).toEqual([]);
+      for (const { app } of pods) expect((await app.inject({ method: 'GET', url: '/status', headers: auth })).json<RuntimeStatus>()).toMatchObject({ phase: 'finished', lastSavepoint: join(savepoints, 'upgrade-3') });
+    } finally {
+      for (const { runtime, app } of pods) {
+        await runtime.close();
+        await app.close();
+      }
     }
   });
 });

@@ -5,7 +5,8 @@ import type { SourceBatch } from '../connectors/source.js';
 import type { StreamRecord } from '../dataflow/operator.js';
 import { Task } from '../dataflow/task.js';
 import { CacheBudget } from '../state/cache-budget.js';
-import { requireSnapshot } from '../snapshot/reader.js';
+import { requireSnapshot, type FoundSnapshot } from '../snapshot/reader.js';
+import type { S3Settings } from '../snapshot/s3-storage.js';
 import type { SnapshotStorage } from '../snapshot/storage.js';
 import type { TaskPosition } from '../snapshot/writer.js';
 import type { StateChange } from '../state/cached-keyed-state.js';
@@ -21,7 +22,7 @@ import { KafkaSource } from './source.js';
 import { OperatorCounts, type OperatorCount } from './operator-counts.js';
 import { changelogPositions, restoreSnapshotBase, snapshotChangelog } from './snapshot-base.js';
 import { ownedPartitions } from './static-assignment.js';
-import { restoreFromSavepoint } from './savepoint-restore.js';
+import { carriesMark, fromSavepoint, withEmptyState, type StartMark, type StartOver } from './savepoint-restore.js';
 
 /** How many commit intervals the loop processes ahead of a transaction in flight before it waits for it. */
 const RUN_AHEAD_INTERVALS = 10;
@@ -71,20 +72,21 @@ export interface ExactlyOnceOptions {
    * committed offsets' metadata, and a restart that finds it there resumes from its last commit as usual.
    */
   restoreFrom?: string | undefined;
+  /**
+   * Start with empty state from the committed offsets (SLUICE_DISCARD_STATE, a stateless upgrade): the marker is
+   * recorded in the committed offsets' metadata, so a restart that finds it there resumes from its last commit.
+   */
+  discardState?: string | undefined;
+  /** How to reach S3 when restoreFrom is an s3:// location. */
+  s3?: S3Settings | undefined;
   events?: ExactlyOnceEvents;
 }
 
 export type Phase = 'starting' | 'restoring' | 'running' | 'stopping' | 'finished' | 'failed';
 
-/** JSON has no infinities: the watermark is stored in the offset's metadata as a string at its ends. */
-function encodeWatermark(watermark: number, restoredFrom: string | undefined): string {
-  return JSON.stringify({ watermark: Number.isFinite(watermark) ? watermark : String(watermark), ...(restoredFrom === undefined ? {} : { restoredFrom }) });
-}
-
-/** The id of the snapshot a committed offset's metadata says the partition was started from (SLUICE_RESTORE_FROM). */
-function restoredFromOf(metadata: string | null | undefined): string | undefined {
-  if (metadata === null || metadata === undefined || metadata === '') return undefined;
-  return (JSON.parse(metadata) as { restoredFrom?: string }).restoredFrom;
+/** The offset's metadata: the watermark (JSON has no infinities: a string at its ends) and the mark of how this deployment started. */
+function encodeOffsetMetadata(watermark: number, mark: StartMark | undefined): string {
+  return JSON.stringify({ watermark: Number.isFinite(watermark) ? watermark : String(watermark), ...mark });
 }
 
 function decodeWatermark(metadata: string | null): number {
@@ -124,10 +126,12 @@ export class ExactlyOnceTaskSet {
   restoredFromSnapshot: number[] = [];
   /** The id of the snapshot this start rolled the partitions back to (SLUICE_RESTORE_FROM), if it did. */
   restoredFromSavepoint: string | undefined;
-  /** The snapshot SLUICE_RESTORE_FROM named, recorded with every commit's offsets so a restart does not roll back again. */
-  #restoredFrom: string | undefined;
-  /** Per partition, the changelog records of a rollback, for the first transaction. */
-  readonly #rollbackChanges = new Map<number, StateChange[]>();
+  /** The marker of the stateless upgrade this start discarded the partitions' state for (SLUICE_DISCARD_STATE), if it did. */
+  discardedState: string | undefined;
+  /** The start SLUICE_RESTORE_FROM or SLUICE_DISCARD_STATE asks for, recorded with every commit's offsets so a restart does not start over again. */
+  #startMark: StartMark | undefined;
+  /** Per partition, the changelog records of a start over, for the first transaction. */
+  readonly #startOverChanges = new Map<number, StateChange[]>();
   /** The changelog whose positions snapshots record (one stateful operator), if any. */
   #snapshotChangelog: string | undefined;
   readonly done: Promise<void>;
@@ -200,7 +204,7 @@ export class ExactlyOnceTaskSet {
         : await restoreSnapshotBase({ ...snapshots, job: job.name, store, partitions: this.partitions, changelog: this.#snapshotChangelog });
     this.restoredFromSnapshot = [...from.keys()];
     this.restoredRecords = await restoreChangelogs({ client, store, job: job.name, operatorIds: statefulIds, partitions: this.partitions, from: (_id, p) => from.get(p) ?? 0 });
-    const rolledBack = await this.#rollBack(committed, statefulIds);
+    const startedOver = await this.#startOver(committed, statefulIds);
     const cache = new CacheBudget(this.#options.cacheEntries ?? 100_000);
     const latest = job.source.kind === 'kafka' && job.source.startingOffsets === 'latest' ? await client.endOffsets(topic) : undefined;
     for (const partition of this.partitions) {
@@ -208,12 +212,12 @@ export class ExactlyOnceTaskSet {
       const slot: TaskSlot = { partition, state, position: 0, current: -1, counts: new OperatorCounts(), task: undefined as unknown as Task };
       slot.task = new Task(slot.counts.wrap(job.dataflow), { state: operatorStates(job.dataflow, state), outputs: this.#outputs(slot) });
       const offset = committed.get(partition);
-      const savepoint = rolledBack.get(partition);
+      const savepoint = startedOver.get(partition);
+      // The first transaction commits the start's mark, and a snapshot's offsets over the newer ones in Kafka.
+      if (startedOver.has(partition)) this.#dirty.add(partition);
       if (savepoint !== undefined) {
         slot.position = savepoint.sourceOffset;
         slot.task.restore(savepoint.watermark);
-        // The first transaction commits the snapshot's offsets over the newer ones in Kafka.
-        this.#dirty.add(partition);
       } else if (offset !== undefined) {
         slot.position = offset.offset;
         slot.task.restore(decodeWatermark(offset.metadata));
@@ -234,32 +238,44 @@ export class ExactlyOnceTaskSet {
   }
 
   /**
-   * Rolls the owned partitions back to the snapshot SLUICE_RESTORE_FROM names, unless every one's committed
-   * offset says that was done already; the restored positions by partition (none when it did nothing).
+   * Starts the owned partitions over as SLUICE_RESTORE_FROM (from a snapshot) or SLUICE_DISCARD_STATE (with
+   * empty state) asks, each unless its committed offset records that this was done already. Returns the
+   * partitions started over, with the position a snapshot gave them (undefined: their committed one).
    */
-  async #rollBack(committed: ReadonlyMap<number, CommittedOffset>, operatorIds: readonly string[]): Promise<Map<number, TaskPosition>> {
-    const positions = new Map<number, TaskPosition>();
-    const location = this.#options.restoreFrom;
-    if (location === undefined) return positions;
-    const { job, store } = this.#options;
-    const savepoint = await requireSnapshot(location, { job: job.name });
+  async #startOver(committed: ReadonlyMap<number, CommittedOffset>, operatorIds: readonly string[]): Promise<Map<number, TaskPosition | undefined>> {
+    const started = new Map<number, TaskPosition | undefined>();
+    const { store, discardState } = this.#options;
+    const savepoint = await this.#savepointToRestore();
     try {
-      const { id } = savepoint.manifest;
-      if (savepoint.manifest.job !== job.name) {
-        throw new Error(`SLUICE_RESTORE_FROM=${location} is snapshot ${id} of job ${savepoint.manifest.job}, not of ${job.name}: give a snapshot this job took`);
-      }
-      this.#restoredFrom = id;
-      if (this.partitions.every((partition) => restoredFromOf(committed.get(partition)?.metadata) === id)) return positions;
+      const startOver: StartOver | undefined = savepoint !== undefined ? fromSavepoint(savepoint) : discardState !== undefined ? withEmptyState(discardState) : undefined;
+      if (startOver === undefined) return started;
+      this.#startMark = startOver.mark;
       for (const partition of this.partitions) {
-        const { position, changes } = await restoreFromSavepoint({ savepoint, store, partition, operatorIds });
-        positions.set(partition, position);
-        this.#rollbackChanges.set(partition, changes);
+        if (carriesMark(committed.get(partition)?.metadata, startOver.mark)) continue;
+        const { position, changes } = await startOver.apply(store, partition, operatorIds);
+        started.set(partition, position);
+        this.#startOverChanges.set(partition, changes);
       }
-      this.restoredFromSavepoint = id;
     } finally {
-      savepoint.storage.close();
+      savepoint?.storage.close();
     }
-    return positions;
+    if (started.size > 0) {
+      if (savepoint !== undefined) this.restoredFromSavepoint = savepoint.manifest.id;
+      else this.discardedState = discardState;
+    }
+    return started;
+  }
+
+  /** The snapshot SLUICE_RESTORE_FROM names, if it names one; it must be of this job. */
+  async #savepointToRestore(): Promise<FoundSnapshot | undefined> {
+    const { job, restoreFrom, s3 } = this.#options;
+    if (restoreFrom === undefined) return undefined;
+    const savepoint = await requireSnapshot(restoreFrom, { job: job.name }, s3 === undefined ? {} : { s3 });
+    if (savepoint.manifest.job !== job.name) {
+      savepoint.storage.close();
+      throw new Error(`SLUICE_RESTORE_FROM=${restoreFrom} is snapshot ${savepoint.manifest.id} of job ${savepoint.manifest.job}, not of ${job.name}: give a snapshot this job took`);
+    }
+    return savepoint;
   }
 
   /** Commits what has been processed in one transaction; transactions run one after the other. */
@@ -393,16 +409,16 @@ export class ExactlyOnceTaskSet {
     if (producer === undefined) return;
     const messages: OutgoingMessage[] = this.#options.outbox.take();
     const outputs = messages.length;
-    // A rollback's records come first: what the tasks flush now was built on the snapshot's state.
-    for (const [partition, changes] of this.#rollbackChanges) messages.push(...changelogMessages(this.#options.job.name, partition, changes));
-    this.#rollbackChanges.clear();
+    // A start over's records come first: what the tasks flush now was built on the state it started with.
+    for (const [partition, changes] of this.#startOverChanges) messages.push(...changelogMessages(this.#options.job.name, partition, changes));
+    this.#startOverChanges.clear();
     for (const slot of this.#tasks.values()) {
       const changes = slot.state.flush();
       if (changes.length > 0) messages.push(...changelogMessages(this.#options.job.name, slot.partition, changes));
     }
     const offsets = [...this.#dirty].map((partition) => {
       const slot = this.#tasks.get(partition)!;
-      return { topic: this.#source.topic, partition, offset: slot.position, metadata: encodeWatermark(slot.task.watermark, this.#restoredFrom) };
+      return { topic: this.#source.topic, partition, offset: slot.position, metadata: encodeOffsetMetadata(slot.task.watermark, this.#startMark) };
     });
     this.#dirty.clear();
     const resultEventTimes = this.#resultTimes;

@@ -18,4 +18,29 @@ describe('the runtime’s settings from its environment', () => {
     expect(() => readConfig({ ...base, SLUICE_PARALLELISM: '2' }, 'job-2')).toThrow(/ordinal 2 is not below SLUICE_PARALLELISM=2/);
     expect(() => readConfig({ ...base, SLUICE_PARALLELISM: 'two' }, 'job-0')).toThrow(ConfigError);
   });
+
+  it('takes the S3 settings and the savepoint location, which falls back to the snapshot location', () => {
+    const config = readConfig(
+      { ...base, SLUICE_SNAPSHOT_LOCATION: 's3://sluice/checkpoints', SLUICE_S3_ENDPOINT: 'http://minio:9000', SLUICE_S3_REGION: 'eu-west-1', SLUICE_S3_FORCE_PATH_STYLE: 'true' },
+      'job-0',
+    );
+    expect(config).toMatchObject({ snapshotLocation: 's3://sluice/checkpoints', savepointLocation: 's3://sluice/checkpoints', s3: { endpoint: 'http://minio:9000', region: 'eu-west-1', forcePathStyle: true } });
+    const apart = readConfig({ ...base, SLUICE_SNAPSHOT_LOCATION: 's3://sluice/checkpoints', SLUICE_SAVEPOINT_LOCATION: 's3://sluice/savepoints', SLUICE_S3_FORCE_PATH_STYLE: 'false' }, 'job-0');
+    expect(apart).toMatchObject({ snapshotLocation: 's3://sluice/checkpoints', savepointLocation: 's3://sluice/savepoints', s3: { forcePathStyle: false } });
+    expect(readConfig({ ...base, SLUICE_S3_ENDPOINT: '', SLUICE_SAVEPOINT_LOCATION: '' }, 'job-0')).toMatchObject({ s3: {}, snapshotLocation: undefined, savepointLocation: undefined });
+  });
+
+  it('says which S3 or location setting is wrong', () => {
+    expect(() => readConfig({ ...base, SLUICE_S3_FORCE_PATH_STYLE: 'yes' }, 'job-0')).toThrow(/SLUICE_S3_FORCE_PATH_STYLE=yes is neither true nor false/);
+    expect(() => readConfig({ ...base, SLUICE_S3_ENDPOINT: 'minio:9000' }, 'job-0')).toThrow(/SLUICE_S3_ENDPOINT=minio:9000 is not an http/);
+    expect(() => readConfig({ ...base, SLUICE_SAVEPOINT_LOCATION: 's3://Bad_Bucket/x' }, 'job-0')).toThrow(/^SLUICE_SAVEPOINT_LOCATION: .*is not an S3 location/);
+    expect(() => readConfig({ ...base, SLUICE_SNAPSHOT_LOCATION: 'gs://bucket' }, 'job-0')).toThrow(/^SLUICE_SNAPSHOT_LOCATION: /);
+  });
+
+  it('starts from a savepoint or with empty state, not both', () => {
+    expect(readConfig({ ...base, SLUICE_DISCARD_STATE: 'upgrade-7' }, 'job-0')).toMatchObject({ discardState: 'upgrade-7', restoreFrom: undefined });
+    expect(readConfig({ ...base, SLUICE_RESTORE_FROM: 's3://sluice/savepoints/sp-1' }, 'job-0')).toMatchObject({ discardState: undefined, restoreFrom: 's3://sluice/savepoints/sp-1' });
+    expect(() => readConfig({ ...base, SLUICE_DISCARD_STATE: 'upgrade-7', SLUICE_RESTORE_FROM: '/savepoints/sp-1' }, 'job-0')).toThrow(/both set/);
+    expect(() => readConfig({ ...base, SLUICE_DISCARD_STATE: 'x'.repeat(201) }, 'job-0')).toThrow(/SLUICE_DISCARD_STATE is 201 characters long/);
+  });
 });

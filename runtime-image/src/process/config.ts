@@ -1,5 +1,7 @@
 // The runtime process's settings, from its environment (the StatefulSet's pod spec), checked with messages that name the variable.
 import { hostname } from 'node:os';
+import { parseLocation } from '../snapshot/location.js';
+import type { S3Settings } from '../snapshot/s3-storage.js';
 import { toMillis } from '../time/duration.js';
 
 export interface RuntimeConfig {
@@ -14,10 +16,16 @@ export interface RuntimeConfig {
   /** The control API's bearer token; without one the control API answers 503, so it is never open by accident. */
   controlToken: string | undefined;
   redisUrl: string | undefined;
-  /** Where checkpoints and savepoints go (s3://bucket/prefix or a folder). */
+  /** Where checkpoints go (s3://bucket/prefix or a folder), and savepoints too unless savepointLocation says otherwise. */
   snapshotLocation: string | undefined;
+  /** Where savepoints go (SLUICE_SAVEPOINT_LOCATION); snapshotLocation when not set. */
+  savepointLocation: string | undefined;
+  /** How the pod reaches S3 for s3:// locations; credentials come from the SDK's default chain (AWS_ACCESS_KEY_ID, …). */
+  s3: S3Settings;
   /** A snapshot to start from instead of the last commit (SLUICE_RESTORE_FROM), to roll the job back to a savepoint. */
   restoreFrom: string | undefined;
+  /** A marker of a stateless upgrade (SLUICE_DISCARD_STATE): start from the committed offsets with empty state, once. */
+  discardState: string | undefined;
   /** A bounded run over Kafka: stop at a `sluice.end-of-input` message in every partition. */
   endMarkers: boolean;
   /** How often a checkpoint is taken (SLUICE_CHECKPOINT_INTERVAL, a duration such as 1m), when there is a snapshot location. */
@@ -64,10 +72,60 @@ function checkpointInterval(value: string | undefined): number | undefined {
   throw new ConfigError(`SLUICE_CHECKPOINT_INTERVAL=${value} is not a positive duration such as 30s or 5m`);
 }
 
+/** Unset and empty are the same: a pod spec writes `value: ""` for an absent setting. */
+function optional(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function location(env: Env, name: string): string | undefined {
+  const value = optional(env, name);
+  if (value === undefined) return undefined;
+  try {
+    parseLocation(value);
+  } catch (error) {
+    throw new ConfigError(`${name}: ${(error as Error).message}`);
+  }
+  return value;
+}
+
+function s3Settings(env: Env): S3Settings {
+  const endpoint = optional(env, 'SLUICE_S3_ENDPOINT');
+  if (endpoint !== undefined && !/^https?:\/\/[^/]/.test(endpoint)) {
+    throw new ConfigError(`SLUICE_S3_ENDPOINT=${endpoint} is not an http:// or https:// URL: set it to the S3 server's address, or leave it unset for AWS`);
+  }
+  const pathStyle = optional(env, 'SLUICE_S3_FORCE_PATH_STYLE');
+  if (pathStyle !== undefined && pathStyle !== 'true' && pathStyle !== 'false') {
+    throw new ConfigError(`SLUICE_S3_FORCE_PATH_STYLE=${pathStyle} is neither true nor false`);
+  }
+  const region = optional(env, 'SLUICE_S3_REGION');
+  return {
+    ...(endpoint === undefined ? {} : { endpoint }),
+    ...(region === undefined ? {} : { region }),
+    ...(pathStyle === undefined ? {} : { forcePathStyle: pathStyle === 'true' }),
+  };
+}
+
+/** The offset metadata that records the marker has room for a few hundred bytes (Kafka's offset.metadata.max.bytes is 4096). */
+const MARKER_MAX_LENGTH = 200;
+
+function startingPoint(env: Env): { restoreFrom: string | undefined; discardState: string | undefined } {
+  const restoreFrom = location(env, 'SLUICE_RESTORE_FROM');
+  const discardState = optional(env, 'SLUICE_DISCARD_STATE');
+  if (restoreFrom !== undefined && discardState !== undefined) {
+    throw new ConfigError('SLUICE_RESTORE_FROM and SLUICE_DISCARD_STATE are both set: a pod starts either from a savepoint or with empty state, set one of them');
+  }
+  if (discardState !== undefined && discardState.length > MARKER_MAX_LENGTH) {
+    throw new ConfigError(`SLUICE_DISCARD_STATE is ${discardState.length} characters long: give a marker of at most ${MARKER_MAX_LENGTH} (such as the upgrade's generation)`);
+  }
+  return { restoreFrom, discardState };
+}
+
 export function readConfig(env: Env = process.env, host: string = hostname()): RuntimeConfig {
   const parallelism = whole('SLUICE_PARALLELISM', env.SLUICE_PARALLELISM ?? '1', 1);
   const ordinal = ordinalOf(env, host);
   if (ordinal >= parallelism) throw new ConfigError(`the pod ordinal ${ordinal} is not below SLUICE_PARALLELISM=${parallelism}: every pod of a job must be given the job's parallelism`);
+  const snapshotLocation = location(env, 'SLUICE_SNAPSHOT_LOCATION');
   return {
     jobFile: required(env, 'SLUICE_JOB_FILE', 'the path of the StreamJob manifest (YAML or JSON) to run'),
     brokers: required(env, 'SLUICE_KAFKA_BROKERS', 'the Kafka bootstrap servers, comma-separated (host:port,host:port)')
@@ -81,8 +139,10 @@ export function readConfig(env: Env = process.env, host: string = hostname()): R
     httpHost: env.SLUICE_HTTP_HOST === undefined || env.SLUICE_HTTP_HOST === '' ? '127.0.0.1' : env.SLUICE_HTTP_HOST,
     controlToken: env.SLUICE_CONTROL_TOKEN === '' ? undefined : env.SLUICE_CONTROL_TOKEN,
     redisUrl: env.SLUICE_REDIS_URL === '' ? undefined : env.SLUICE_REDIS_URL,
-    snapshotLocation: env.SLUICE_SNAPSHOT_LOCATION === '' ? undefined : env.SLUICE_SNAPSHOT_LOCATION,
-    restoreFrom: env.SLUICE_RESTORE_FROM === '' ? undefined : env.SLUICE_RESTORE_FROM,
+    snapshotLocation,
+    savepointLocation: location(env, 'SLUICE_SAVEPOINT_LOCATION') ?? snapshotLocation,
+    s3: s3Settings(env),
+    ...startingPoint(env),
     endMarkers: env.SLUICE_END_MARKERS === 'true',
     checkpointIntervalMs: checkpointInterval(env.SLUICE_CHECKPOINT_INTERVAL),
     maxBytesPerPartition: env.SLUICE_MAX_BYTES_PER_PARTITION ? whole('SLUICE_MAX_BYTES_PER_PARTITION', env.SLUICE_MAX_BYTES_PER_PARTITION, 1024) : undefined,

@@ -1,7 +1,7 @@
 // One runtime pod: the job's exactly-once task set with its store, sinks and metrics, and what the control API asks of it.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import type { PartitionStatus, RuntimeStatus, SavepointRequest, SavepointResponse, StopResponse } from '@sluice/crds';
+import type { PartitionStatus, RuntimeStatus, SavepointRequest, SavepointResponse, StopRequest, StopResponse } from '@sluice/crds';
 import type { CompiledJob } from '../compiler/job.js';
 import type { Sink } from '../connectors/sink.js';
 import { ExactlyOnceTaskSet, type CommitReport } from '../kafka/exactly-once.js';
@@ -45,7 +45,13 @@ export class Runtime {
   readonly taskSet: ExactlyOnceTaskSet;
   lastSavepoint: string | null = null;
   readonly #sinks: readonly Sink[];
-  readonly #snapshots: SnapshotStorage | undefined;
+  /** Where checkpoints go (SLUICE_SNAPSHOT_LOCATION). */
+  readonly #checkpoints: SnapshotStorage | undefined;
+  /** Where savepoints go (SLUICE_SAVEPOINT_LOCATION, else the checkpoints' storage). */
+  readonly #savepoints: SnapshotStorage | undefined;
+  /** The first POST /stop and its answer: a retry of the same stop gets the same answer. */
+  #stop: { request: StopRequest; answer: Promise<StopResponse> } | undefined;
+  #closing: Promise<void> | undefined;
   readonly #hooks: RuntimeHooks;
   #checkpointTimer: NodeJS.Timeout | undefined;
   /** The checkpoint being taken, if any: the next one waits for it, and close waits for it. */
@@ -66,7 +72,9 @@ export class Runtime {
     const counted = this.metrics.events;
     this.#hooks = hooks;
     this.#sinks = openSinks(job.sinks, outbox, config.redisUrl);
-    this.#snapshots = config.snapshotLocation === undefined ? undefined : openSnapshotStorage(config.snapshotLocation);
+    const open = (location: string | undefined): SnapshotStorage | undefined => (location === undefined ? undefined : openSnapshotStorage(location, { s3: config.s3 }));
+    this.#checkpoints = open(config.snapshotLocation);
+    this.#savepoints = config.savepointLocation === config.snapshotLocation ? this.#checkpoints : open(config.savepointLocation);
     this.taskSet = new ExactlyOnceTaskSet({
       job,
       client,
@@ -76,8 +84,10 @@ export class Runtime {
       sinks: this.#sinks,
       outbox,
       endMarkers: config.endMarkers,
-      snapshots: this.#snapshots === undefined ? undefined : { storage: this.#snapshots, specHash },
+      snapshots: this.#checkpoints === undefined ? undefined : { storage: this.#checkpoints, specHash },
       restoreFrom: config.restoreFrom,
+      discardState: config.discardState,
+      s3: config.s3,
       ...(config.maxBytesPerPartition === undefined ? {} : { maxBytesPerPartition: config.maxBytesPerPartition }),
       events: {
         ...counted,
@@ -114,7 +124,7 @@ export class Runtime {
   async start(): Promise<void> {
     await this.taskSet.start();
     const interval = this.config.checkpointIntervalMs;
-    if (interval === undefined || this.#snapshots === undefined) return;
+    if (interval === undefined || this.#checkpoints === undefined) return;
     this.#checkpointTimer = setInterval(() => {
       if (this.#checkpointing !== undefined || !this.ready) return;
       this.#checkpointing = this.#checkpoint().finally(() => (this.#checkpointing = undefined));
@@ -125,7 +135,7 @@ export class Runtime {
     const started = Date.now();
     try {
       const written = await this.#snapshot('checkpoint');
-      await applyRetention(this.#snapshots!, { kind: 'checkpoint', job: this.job.name, count: CHECKPOINTS_KEPT });
+      await applyRetention(this.#checkpoints!, { kind: 'checkpoint', job: this.job.name, count: CHECKPOINTS_KEPT });
       this.#hooks.onCheckpoint?.({ location: written.location, seconds: (Date.now() - started) / 1000 });
     } catch (error) {
       this.#hooks.onCheckpoint?.({ error: error as Error });
@@ -134,7 +144,7 @@ export class Runtime {
 
   /** This pod's part of a snapshot, taken between two transactions with the changelog position it includes. */
   async #snapshot(kind: 'checkpoint' | 'savepoint', shared?: { id: string; writers: number; ordinal: number }): Promise<WrittenSnapshot> {
-    const storage = this.#snapshots!;
+    const storage = (kind === 'checkpoint' ? this.#checkpoints : this.#savepoints)!;
     const started = Date.now();
     const written = await this.taskSet.atCommitPoint(async () => {
       const checkpoint = this.store.checkpoint(this.taskSet.partitions);
@@ -184,7 +194,9 @@ export class Runtime {
 
   /** Takes this pod's part of a savepoint between two transactions; resolves once it is durable. */
   async savepoint(request: SavepointRequest = {}): Promise<SavepointResponse> {
-    if (this.#snapshots === undefined) throw new ControlError('SLUICE_E_NO_SNAPSHOT_LOCATION', 'this pod has no SLUICE_SNAPSHOT_LOCATION: set spec.checkpoints.location on the job', 409);
+    if (this.#savepoints === undefined) {
+      throw new ControlError('SLUICE_E_NO_SNAPSHOT_LOCATION', 'this pod has neither SLUICE_SAVEPOINT_LOCATION nor SLUICE_SNAPSHOT_LOCATION: set spec.savepoints.location or spec.checkpoints.location on the job', 409);
+    }
     if (!this.ready) throw new ControlError('SLUICE_E_NOT_RUNNING', `the job is ${this.taskSet.phase}, not running: take the savepoint once it runs`, 409);
     const shared = request.id === undefined ? undefined : { id: request.id, writers: this.config.parallelism, ordinal: this.config.ordinal };
     const written = await this.#snapshot('savepoint', shared);
@@ -192,20 +204,56 @@ export class Runtime {
     return { id: written.id, location: written.location, complete: written.manifest !== undefined };
   }
 
-  /** Commits, writes a savepoint part when asked, and stops reading; the process exits once `close` returns. */
-  async stop(options: { savepoint: boolean }): Promise<StopResponse> {
-    const savepoint = options.savepoint ? await this.savepoint() : null;
-    await this.taskSet.stop();
+  /** True once POST /stop asked the pod to stop: it then stays stopped (phase finished) until the process is ended. */
+  get stopRequested(): boolean {
+    return this.#stop !== undefined;
+  }
+
+  /**
+   * Writes this pod's savepoint part when asked (under the shared id when given), commits, and closes the task
+   * set, Kafka and the store, so nothing more is processed; `status()` answers on. The same request again gets
+   * the same answer (a controller that crashed asks again); another one is refused, since this pod cannot take
+   * a savepoint any more. A stop whose savepoint failed did not stop anything and may be asked again.
+   */
+  stop(request: StopRequest): Promise<StopResponse> {
+    const first = this.#stop;
+    if (first !== undefined) {
+      if (first.request.savepoint === request.savepoint && first.request.id === request.id) return first.answer;
+      return Promise.reject(
+        new ControlError('SLUICE_E_STOPPED', `this pod was stopped already by ${describeStop(first.request)}, not ${describeStop(request)}: delete the pod to run the job again, then stop it the way you want`, 409),
+      );
+    }
+    const answer = this.#stopNow(request);
+    this.#stop = { request, answer };
+    answer.catch(() => {
+      if (this.#stop?.answer === answer) this.#stop = undefined;
+    });
+    return answer;
+  }
+
+  async #stopNow(request: StopRequest): Promise<StopResponse> {
+    const savepoint = request.savepoint ? await this.savepoint(request.id === undefined ? {} : { id: request.id }) : null;
+    await this.close();
+    if (this.taskSet.phase !== 'finished') throw new ControlError('SLUICE_E_NOT_STOPPED', `the job ended ${this.taskSet.phase}, not finished: its last commit is where it restarts`, 500);
     return { stopped: true, savepoint };
   }
 
-  async close(): Promise<void> {
-    clearInterval(this.#checkpointTimer);
-    await this.#checkpointing;
-    await this.taskSet.stop();
-    for (const sink of this.#sinks) await sink.close();
-    await this.client.close();
-    this.#snapshots?.close();
-    await this.store.close();
+  /** Commits what was processed and closes everything; status answers on. Closing again waits for the same close. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      clearInterval(this.#checkpointTimer);
+      await this.#checkpointing;
+      await this.taskSet.stop();
+      for (const sink of this.#sinks) await sink.close();
+      await this.client.close();
+      this.#checkpoints?.close();
+      if (this.#savepoints !== this.#checkpoints) this.#savepoints?.close();
+      await this.store.close();
+    })();
+    return this.#closing;
   }
+}
+
+function describeStop({ savepoint, id }: StopRequest): string {
+  return savepoint ? `a stop with savepoint ${id ?? '(a new id)'}` : 'a stop without a savepoint';
 }

@@ -1,4 +1,4 @@
-import type { RuntimeStatus, SavepointRequest } from '@sluice/crds';
+import type { RuntimeStatus, SavepointRequest, StopRequest } from '@sluice/crds';
 import { Registry } from 'prom-client';
 import { buildServer, type ControlTarget } from './server.js';
 
@@ -6,6 +6,7 @@ import { buildServer, type ControlTarget } from './server.js';
 class TestingControlTarget implements ControlTarget {
   ready = false;
   readonly savepoints: SavepointRequest[] = [];
+  readonly stops: StopRequest[] = [];
 
   status(): RuntimeStatus {
     return { job: 'fraud', ordinal: 0, parallelism: 1, phase: 'running', partitions: [{ partition: 0, offset: 5, lag: 0, watermark: 'Infinity' }], recordsIn: 5, recordsOut: 1, lastSavepoint: null };
@@ -16,8 +17,13 @@ class TestingControlTarget implements ControlTarget {
     return Promise.resolve({ id: request.id ?? 'sp-1', location: `/tmp/savepoints/${request.id ?? 'sp-1'}`, complete: true });
   }
 
-  stop(options: { savepoint: boolean }) {
-    return Promise.resolve({ stopped: true as const, savepoint: options.savepoint ? { id: 'sp-2', location: '/tmp/savepoints/sp-2', complete: true } : null });
+  stop(request: StopRequest) {
+    this.stops.push(request);
+    if (this.stops.some((earlier) => earlier.savepoint !== request.savepoint)) {
+      return Promise.reject(Object.assign(new Error('stopped already'), { code: 'SLUICE_E_STOPPED', status: 409 }));
+    }
+    const id = request.id ?? 'sp-2';
+    return Promise.resolve({ stopped: true as const, savepoint: request.savepoint ? { id, location: `/tmp/savepoints/${id}`, complete: true } : null });
   }
 }
 
@@ -47,8 +53,7 @@ describe('the runtime pod’s HTTP surface', () => {
 
   it('answers status, savepoints and stop in the shapes of the control API', async () => {
     const target = new TestingControlTarget();
-    let stopped = false;
-    const app = buildServer({ target, registry: new Registry(), controlToken: 's3cret', onStopped: () => (stopped = true) });
+    const app = buildServer({ target, registry: new Registry(), controlToken: 's3cret' });
     expect((await app.inject({ method: 'GET', url: '/status', headers: auth })).json()).toMatchObject({ job: 'fraud', partitions: [{ watermark: 'Infinity' }] });
     const taken = await app.inject({ method: 'POST', url: '/savepoints', headers: auth, payload: { id: 'shared-1' } });
     expect(taken.statusCode).toBe(201);
@@ -58,6 +63,21 @@ describe('the runtime pod’s HTTP surface', () => {
     expect(bad.json()).toMatchObject({ code: 'SLUICE_E_BAD_REQUEST' });
     const stop = await app.inject({ method: 'POST', url: '/stop?savepoint=true', headers: auth });
     expect(stop.json()).toEqual({ stopped: true, savepoint: { id: 'sp-2', location: '/tmp/savepoints/sp-2', complete: true } });
-    expect(stopped).toBe(true);
+  });
+
+  it('hands the shared savepoint id of POST /stop to the target, and refuses an id without savepoint=true', async () => {
+    const target = new TestingControlTarget();
+    const app = buildServer({ target, registry: new Registry(), controlToken: 's3cret' });
+    const stop = await app.inject({ method: 'POST', url: '/stop?savepoint=true&id=upgrade-7', headers: auth });
+    expect(stop.statusCode).toBe(200);
+    expect(stop.json()).toEqual({ stopped: true, savepoint: { id: 'upgrade-7', location: '/tmp/savepoints/upgrade-7', complete: true } });
+    const lone = await app.inject({ method: 'POST', url: '/stop?id=upgrade-7', headers: auth });
+    expect(lone.statusCode).toBe(400);
+    expect(lone.json()).toMatchObject({ code: 'SLUICE_E_BAD_REQUEST', message: expect.stringMatching(/send savepoint=true with the id/) as unknown });
+    expect((await app.inject({ method: 'POST', url: '/stop?savepoint=true&id=../x', headers: auth })).statusCode).toBe(400);
+    expect(target.stops).toEqual([{ savepoint: true, id: 'upgrade-7' }]);
+    const conflicting = await app.inject({ method: 'POST', url: '/stop', headers: auth });
+    expect(conflicting.statusCode).toBe(409);
+    expect(conflicting.json()).toEqual({ code: 'SLUICE_E_STOPPED', message: 'stopped already' });
   });
 });

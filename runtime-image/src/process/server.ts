@@ -1,7 +1,7 @@
 // The pod's HTTP surface (fastify): health, readiness, Prometheus metrics and the token-protected control API.
 import { timingSafeEqual } from 'node:crypto';
 import { controlApi, controlErrorSchema, runtimeStatusSchema, savepointRequestSchema, savepointResponseSchema, stopQuerySchema, stopResponseSchema } from '@sluice/crds';
-import type { ControlError as ControlErrorBody, RuntimeStatus, SavepointRequest, SavepointResponse, StopResponse } from '@sluice/crds';
+import type { ControlError as ControlErrorBody, RuntimeStatus, SavepointRequest, SavepointResponse, StopRequest, StopResponse } from '@sluice/crds';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 
@@ -10,7 +10,8 @@ export interface ControlTarget {
   readonly ready: boolean;
   status(): RuntimeStatus;
   savepoint(request: SavepointRequest): Promise<SavepointResponse>;
-  stop(options: { savepoint: boolean }): Promise<StopResponse>;
+  /** Stops processing for good; the same request again gets the same answer. */
+  stop(request: StopRequest): Promise<StopResponse>;
 }
 
 export interface ServerOptions {
@@ -18,8 +19,6 @@ export interface ServerOptions {
   registry: Registry;
   /** The bearer token of the control API; without one it answers 503. */
   controlToken: string | undefined;
-  /** Called after the answer to POST /stop has been sent: the process exits there. */
-  onStopped?: () => void;
 }
 
 function tokenMatches(header: string | undefined, token: string): boolean {
@@ -68,15 +67,18 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     schema: { body: savepointRequestSchema, response: { 201: savepointResponseSchema, ...errors } },
     handler: async (request, reply) => reply.code(201).send(await target.savepoint(request.body ?? {})),
   });
-  app.route<{ Querystring: { savepoint: boolean } }>({
+  // The process stays up after a stop (the StatefulSet would restart an exited container on the old spec); only a signal ends it.
+  app.route<{ Querystring: StopRequest }>({
     method: controlApi.stop.method,
     url: controlApi.stop.path,
     onRequest: authorize,
     schema: { querystring: stopQuerySchema, response: { 200: stopResponseSchema, ...errors } },
     handler: async (request, reply) => {
-      const answer = await target.stop({ savepoint: request.query.savepoint });
-      reply.raw.once('finish', () => options.onStopped?.());
-      return reply.send(answer);
+      const { savepoint, id } = request.query;
+      if (id !== undefined && !savepoint) {
+        return reply.code(400).send(errorBody('SLUICE_E_BAD_REQUEST', `id=${id} names a savepoint, and savepoint is not true: send savepoint=true with the id, or leave the id out`));
+      }
+      return reply.send(await target.stop({ savepoint, ...(id === undefined ? {} : { id }) }));
     },
   });
   return app;
