@@ -1,0 +1,111 @@
+// Reaching the cluster as kubectl does: the kubeconfig (--kubeconfig, else KUBECONFIG, else ~/.kube/config), its current
+// context's namespace unless -n names one, and API errors turned into sentences that say what to do.
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { ApiException, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { group, version } from '@sluice/crds';
+import type { Argv } from 'yargs';
+import { CommandError } from './io.js';
+
+export interface ClusterArgs {
+  kubeconfig?: string;
+  namespace?: string;
+}
+
+export interface Cluster {
+  kubeconfig: KubeConfig;
+  /** The namespace the command works in: -n, else the context's, else `default`. */
+  namespace: string;
+  /** The API server's URL, for messages. */
+  server: string;
+  objects: CustomObjectsApi;
+}
+
+export function clusterOptions<T>(yargs: Argv<T>) {
+  return yargs
+    .option('kubeconfig', { type: 'string', describe: 'the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)' })
+    .option('namespace', { alias: 'n', type: 'string', describe: "the job's namespace (default: the kubeconfig context's, else default)" });
+}
+
+function loadKubeconfig(file: string | undefined, env: NodeJS.ProcessEnv, home: string): KubeConfig {
+  const kubeconfig = new KubeConfig();
+  if (file !== undefined) {
+    if (!existsSync(file)) throw new CommandError(`--kubeconfig ${file} does not exist; pass the path of a kubeconfig file`);
+    kubeconfig.loadFromFile(file);
+    return kubeconfig;
+  }
+  const inCluster = env.KUBERNETES_SERVICE_HOST !== undefined;
+  // client-node would fall back to http://localhost:8080 silently; kubectl users expect to be told instead.
+  if (!env.KUBECONFIG && !existsSync(join(home, '.kube', 'config')) && !inCluster) {
+    throw new CommandError(
+      'no kubeconfig found: pass --kubeconfig FILE, set KUBECONFIG, or create ~/.kube/config (kubectl config view shows what kubectl uses)',
+    );
+  }
+  kubeconfig.loadFromDefault();
+  return kubeconfig;
+}
+
+/** The kubeconfig and namespace the flags name. `env` and `home` are parameters so tests need not change the process's. */
+export function connect(args: ClusterArgs, env: NodeJS.ProcessEnv = process.env, home: string = homedir()): Cluster {
+  const kubeconfig = loadKubeconfig(args.kubeconfig, env, home);
+  const context = kubeconfig.getContextObject(kubeconfig.getCurrentContext());
+  const server = kubeconfig.getCurrentCluster()?.server;
+  if (server === undefined) {
+    throw new CommandError(
+      `the kubeconfig's current context ${JSON.stringify(kubeconfig.getCurrentContext())} names no cluster; pick one with kubectl config use-context`,
+    );
+  }
+  const namespace = args.namespace ?? context?.namespace ?? 'default';
+  return { kubeconfig, namespace, server, objects: kubeconfig.makeApiClient(CustomObjectsApi) };
+}
+
+/** The Kubernetes Status object an ApiException carries, parsed. */
+export interface ApiStatus {
+  code: number;
+  message: string;
+  reason?: string;
+  details?: { kind?: string; name?: string; causes?: { field?: string; message?: string; reason?: string }[] };
+}
+
+export function apiStatus(error: unknown): ApiStatus | undefined {
+  if (!(error instanceof ApiException)) return undefined;
+  let body: unknown = error.body;
+  if (typeof body === 'string') {
+    try {
+      body = JSON.parse(body);
+    } catch {
+      body = { message: body };
+    }
+  }
+  const status = (body ?? {}) as Partial<ApiStatus>;
+  return { ...status, code: error.code, message: status.message ?? `HTTP ${error.code}` };
+}
+
+/**
+ * An error from the API server as a sentence that says what to do. `notFound` words a 404 (the object the command
+ * named is missing); other codes get the server's own message with the usual way out.
+ */
+export function explainApiError(error: unknown, cluster: Cluster, notFound: (status: ApiStatus) => string): Error {
+  const status = apiStatus(error);
+  if (status === undefined) {
+    if (error instanceof CommandError) return error;
+    const cause = error instanceof Error ? error.message : String(error);
+    return new CommandError(
+      `cannot reach the API server at ${cluster.server}: ${cause}; check --kubeconfig and the current context (kubectl config current-context)`,
+    );
+  }
+  if (status.code === 404 && status.details?.name === undefined) {
+    // No object named: the API server does not serve the resource at all.
+    return new CommandError(
+      `the API server at ${cluster.server} does not serve ${group}/${version} (StreamJob, Topic, SchemaSubject): install Sluice's CRDs first (kubectl apply -f crds/manifests/)`,
+    );
+  }
+  if (status.code === 404) return new CommandError(notFound(status));
+  if (status.code === 401)
+    return new CommandError(
+      `the API server at ${cluster.server} did not accept the kubeconfig's credentials: ${status.message}; log in again or pick another context`,
+    );
+  if (status.code === 403) return new CommandError(`not allowed: ${status.message}; ask for RBAC access to streamjobs in namespace "${cluster.namespace}"`);
+  return new CommandError(`the API server refused: ${status.message}`);
+}

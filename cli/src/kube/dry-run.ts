@@ -1,0 +1,60 @@
+// A manifest judged by the real API server without storing it: a server-side dry-run create (or replace, if it exists).
+import { apiVersion, crdManifests, group, version, type FieldError, type Kind } from '@sluice/crds';
+import { apiStatus, explainApiError, type ApiStatus, type Cluster } from './cluster.js';
+
+interface Manifest {
+  apiVersion?: unknown;
+  kind?: unknown;
+  metadata?: { name?: unknown; namespace?: unknown; resourceVersion?: unknown };
+}
+
+const plurals = new Map<string, string>(crdManifests().map((crd) => [crd.spec.names.kind as Kind, crd.spec.names.plural]));
+
+/** True for the manifests the API server can judge: a Sluice kind at the served version (others the local checks refuse). */
+export function judgedByServer(manifest: unknown): boolean {
+  const { apiVersion: given, kind } = (manifest ?? {}) as Manifest;
+  return given === apiVersion && typeof kind === 'string' && plurals.has(kind);
+}
+
+/** The field errors of a refusal: the causes of a 422, or the unknown fields strict decoding names in a 400. */
+function fieldErrors(status: ApiStatus): FieldError[] | undefined {
+  if (status.code === 422) {
+    const causes = status.details?.causes ?? [];
+    if (causes.length === 0) return [{ path: '', message: status.message }];
+    return causes.map((cause) => ({ path: cause.field ?? '', message: cause.message ?? cause.reason ?? '' }));
+  }
+  if (status.code === 400) {
+    const unknown = [...status.message.matchAll(/unknown field "([^"]+)"/g)].map(([, path]) => ({ path: path!, message: `unknown field "${path}"` }));
+    return unknown.length > 0 ? unknown : [{ path: '', message: status.message }];
+  }
+  return undefined;
+}
+
+/**
+ * What the API server says of the manifest: nothing when it would store it. Strict field validation reports unknown
+ * fields as kubectl does. An object that already exists is judged as a replace of it (its update rules included).
+ */
+export async function serverProblems(cluster: Cluster, manifest: unknown): Promise<FieldError[]> {
+  const { kind, metadata } = manifest as Manifest;
+  const namespace = typeof metadata?.namespace === 'string' ? metadata.namespace : cluster.namespace;
+  const target = { group, version, namespace, plural: plurals.get(kind as string)!, dryRun: 'All', fieldValidation: 'Strict' };
+  const judge = async (write: () => Promise<unknown>): Promise<FieldError[] | 'exists'> => {
+    try {
+      await write();
+      return [];
+    } catch (error) {
+      const status = apiStatus(error);
+      if (status?.code === 409 && status.reason === 'AlreadyExists') return 'exists';
+      const errors = status === undefined ? undefined : fieldErrors(status);
+      if (errors !== undefined) return errors;
+      throw explainApiError(error, cluster, () => `namespace "${namespace}" does not exist: create it with kubectl create namespace ${namespace}, or pass -n`);
+    }
+  };
+  const created = await judge(() => cluster.objects.createNamespacedCustomObject({ ...target, body: manifest }));
+  if (created !== 'exists') return created;
+  const name = metadata!.name as string;
+  const stored = (await cluster.objects.getNamespacedCustomObject({ group, version, namespace, plural: target.plural, name })) as Manifest;
+  const body = { ...(manifest as object), metadata: { ...metadata, resourceVersion: stored.metadata?.resourceVersion } };
+  const replaced = await judge(() => cluster.objects.replaceNamespacedCustomObject({ ...target, name, body }));
+  return replaced === 'exists' ? [] : replaced;
+}

@@ -1,0 +1,9 @@
+// The cluster commands' shared pieces: kubeconfig and namespace, StreamJob reads and patches, waits, and output.
+export * from './cluster.js';
+export * from './dry-run.js';
+export * from './io.js';
+export * from './options.js';
+export * from './output.js';
+export * from './rollout.js';
+export * from './streamjobs.js';
+export * from './wait.js';
