@@ -1,7 +1,7 @@
 // Deletes a job's savepoints where they are kept (S3 with the job's connection settings and credentials Secret, or a folder).
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { StreamJob } from '@sluice/crds';
-import { openSnapshotStorage, parseLocation, removeSnapshot, splitSnapshotLocation, type S3Settings } from '@sluice/runtime';
+import { deleteSnapshot, type S3Settings } from '@sluice/runtime';
 
 export interface JobSavepointStorage {
   delete(job: StreamJob, location: string): Promise<void>;
@@ -15,13 +15,7 @@ export class KubeSavepointStorage implements JobSavepointStorage {
   }
 
   async delete(job: StreamJob, location: string): Promise<void> {
-    const { parent, id } = splitSnapshotLocation(parseLocation(location));
-    const storage = openSnapshotStorage(parent, { s3: await this.s3Settings(job) });
-    try {
-      await removeSnapshot(storage, id);
-    } finally {
-      storage.close();
-    }
+    await deleteSnapshot(location, { s3: await this.s3Settings(job) });
   }
 
   /** spec.connections.s3, with the access key pair read from its credentials Secret (keys accessKeyId, secretAccessKey). */

@@ -27,7 +27,11 @@ export interface WindowEntry {
 /** The fields every result carries besides the key fields and the aggregates. */
 export const WINDOW_FIELDS = ['window_start', 'window_end'] as const;
 
-/** A window entry as JSON: aggregates by name, so that state of another job version fails loudly instead of mixing columns. */
+/**
+ * A window entry as JSON, aggregates by name, so a job upgraded through a savepoint keeps each aggregate's state by its
+ * name: an aggregate the new spec adds starts empty in the windows open at the upgrade (it covers the records after
+ * it), one the new spec drops is forgotten, and the others go on where they were.
+ */
 export function windowStateCodec(aggregates: readonly Aggregate[]): StateCodec<WindowEntry> {
   return {
     encode: ({ key, window, accumulators }) => ({
@@ -47,10 +51,7 @@ export function windowStateCodec(aggregates: readonly Aggregate[]): StateCodec<W
         window: { start, end },
         accumulators: aggregates.map((aggregate) => {
           const state = stored[aggregate.name];
-          if (state === undefined) {
-            throw new TypeError(`window state has no aggregate ${aggregate.name}; restore a snapshot of a job with the same aggregates`);
-          }
-          return aggregate.restore(state);
+          return state === undefined ? aggregate.create() : aggregate.restore(state);
         }),
       };
     },
