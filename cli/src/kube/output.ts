@@ -35,7 +35,7 @@ export function formatTable(header: string[], rows: string[][]): string {
 
 /** `Label:  value` lines with the values aligned; a value with several lines continues under its first. */
 export function formatFields(fields: [label: string, value: string][]): string {
-  const width = Math.max(...fields.map(([label]) => label.length)) + 2;
+  const width = Math.max(...fields.map(([label]) => label.length)) + 3;
   return fields
     .map(([label, value]) => {
       const [first, ...rest] = value.split('\n');
