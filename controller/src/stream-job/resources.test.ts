@@ -1,0 +1,63 @@
+// The runtime StatefulSet a job deploys: how its pods learn their ordinal, the job, the token, S3 and where to restore from.
+import type { StreamJob } from '@sluice/crds';
+import { changelogTopicResources, statefulSet, type Deployment } from './resources.js';
+
+const job = {
+  apiVersion: 'sluice.dev/v1alpha1',
+  kind: 'StreamJob',
+  metadata: { name: 'fraud', namespace: 'payments', uid: 'u-1', generation: 3 },
+  spec: {
+    sources: [{ name: 'transactions', kafka: { topic: 'transactions' } }],
+    sinks: [{ name: 'out', stdout: {} }],
+    checkpoints: { location: 's3://state/fraud', interval: '1m' },
+    connections: { s3: { endpoint: 'http://minio:9000', forcePathStyle: true, credentialsSecretRef: { name: 's3' } }, redis: { url: 'redis://redis:6379' } },
+    resources: { limits: { cpu: 2, memory: '1Gi' } },
+  },
+} as unknown as StreamJob;
+
+const deployment: Deployment = { spec: job.spec, hash: 'abc123', generation: 3, replicas: 2, restoreFrom: 's3://state/fraud/savepoints/sp-1' };
+const defaults = { image: 'ghcr.io/sluice/sluice-runtime:0.1.0', kafkaBrokers: ['kafka:9092'] };
+
+describe('the runtime StatefulSet', () => {
+  const set = statefulSet(job, deployment, defaults);
+  const container = set.spec!.template.spec!.containers[0]!;
+  const env = Object.fromEntries((container.env ?? []).map((variable) => [variable.name, variable.value ?? variable.valueFrom]));
+
+  it('starts pods in parallel and lets the controller replace them (OnDelete)', () => {
+    expect(set.spec).toMatchObject({ replicas: 2, podManagementPolicy: 'Parallel', updateStrategy: { type: 'OnDelete' }, serviceName: 'fraud' });
+    expect(set.metadata?.ownerReferences).toEqual([{ apiVersion: 'sluice.dev/v1alpha1', kind: 'StreamJob', name: 'fraud', uid: 'u-1', controller: true, blockOwnerDeletion: true }]);
+  });
+
+  it('tells each pod its ordinal from the pod-index label, the parallelism, the brokers and the token Secret', () => {
+    expect(env.SLUICE_POD_ORDINAL).toEqual({ fieldRef: { fieldPath: "metadata.labels['apps.kubernetes.io/pod-index']" } });
+    expect(env).toMatchObject({ SLUICE_PARALLELISM: '2', SLUICE_KAFKA_BROKERS: 'kafka:9092', SLUICE_JOB_FILE: '/etc/sluice/job/job.yaml' });
+    expect(env.SLUICE_CONTROL_TOKEN).toEqual({ secretKeyRef: { name: 'fraud-control', key: 'token' } });
+  });
+
+  it('passes S3, Redis, the checkpoint interval and the savepoint to restore from', () => {
+    expect(env).toMatchObject({
+      SLUICE_SNAPSHOT_LOCATION: 's3://state/fraud',
+      SLUICE_SAVEPOINT_LOCATION: 's3://state/fraud',
+      SLUICE_CHECKPOINT_INTERVAL: '1m',
+      SLUICE_S3_ENDPOINT: 'http://minio:9000',
+      SLUICE_S3_FORCE_PATH_STYLE: 'true',
+      SLUICE_REDIS_URL: 'redis://redis:6379',
+      SLUICE_RESTORE_FROM: 's3://state/fraud/savepoints/sp-1',
+    });
+    expect(env.AWS_ACCESS_KEY_ID).toEqual({ secretKeyRef: { name: 's3', key: 'accessKeyId' } });
+    expect(container.resources).toEqual({ limits: { cpu: '2', memory: '1Gi' } });
+  });
+
+  it('mounts the ConfigMap of this spec and marks the template with the spec hash, so a new spec is a new revision', () => {
+    expect(set.spec!.template.spec!.volumes).toContainEqual({ name: 'job', configMap: { name: 'fraud-job-abc123' } });
+    expect(set.spec!.template.metadata!.annotations).toMatchObject({ 'sluice.dev/spec-hash': 'abc123', 'sluice.dev/generation': '3' });
+  });
+});
+
+describe('changelog Topics', () => {
+  it('one compacted topic per stateful operator, as many partitions as the source, deleted with the job', () => {
+    const [topic] = changelogTopicResources(job, ['velocity'], 6);
+    expect(topic).toMatchObject({ kind: 'Topic', metadata: { name: 'fraud-velocity-changelog', namespace: 'payments' }, spec: { topicName: 'fraud-velocity-changelog', partitions: 6, deletionPolicy: 'delete' } });
+    expect(topic!.spec.config?.['cleanup.policy']).toBe('compact');
+  });
+});

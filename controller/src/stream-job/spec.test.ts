@@ -1,0 +1,46 @@
+// What counts as a change the runtime pods must be redeployed for, and the lifecycle settings read from a spec.
+import type { StreamJobSpec } from '@sluice/crds';
+import { desiredReplicas, readinessTimeoutMs, savepointIntervalMs, specHash } from './spec.js';
+
+const base: StreamJobSpec = {
+  sources: [{ name: 'transactions', kafka: { topic: 'transactions' } }],
+  pipeline: [{ keyBy: { field: 'customer_id' } }],
+  sinks: [{ name: 'out', stdout: {} }],
+  parallelism: 2,
+};
+
+describe('the runtime spec hash', () => {
+  it('changes with the pipeline, the sinks and where savepoints go', () => {
+    expect(specHash({ ...base, pipeline: [{ keyBy: { field: 'account_id' } }] })).not.toBe(specHash(base));
+    expect(specHash({ ...base, savepoints: { location: 's3://other/prefix' } })).not.toBe(specHash(base));
+  });
+
+  it('stays for what only the controller reads: parallelism, suspend, triggers, retention, readiness timeout, upgrade mode', () => {
+    const hash = specHash(base);
+    expect(specHash({ ...base, parallelism: 5 })).toBe(hash);
+    expect(specHash({ ...base, suspend: true })).toBe(hash);
+    expect(specHash({ ...base, savepointTrigger: 'now', restartNonce: 'again' })).toBe(hash);
+    expect(specHash({ ...base, savepoints: { interval: '1h', retention: { count: 3 } } })).toBe(hash);
+    expect(specHash({ ...base, readinessTimeout: '1m', upgradeMode: 'stateless' })).toBe(hash);
+  });
+
+  it('does not depend on the order of keys', () => {
+    const reordered = { sinks: base.sinks, parallelism: 2, pipeline: base.pipeline, sources: base.sources } as StreamJobSpec;
+    expect(specHash(reordered)).toBe(specHash(base));
+  });
+});
+
+describe('lifecycle settings', () => {
+  it('runs no pods while suspended and parallelism pods otherwise, 1 by default', () => {
+    expect(desiredReplicas({ ...base, suspend: true })).toBe(0);
+    expect(desiredReplicas(base)).toBe(2);
+    expect(desiredReplicas({ ...base, parallelism: undefined })).toBe(1);
+  });
+
+  it('reads the readiness timeout (5 minutes by default) and the savepoint interval', () => {
+    expect(readinessTimeoutMs(base)).toBe(300_000);
+    expect(readinessTimeoutMs({ ...base, readinessTimeout: '90s' })).toBe(90_000);
+    expect(savepointIntervalMs(base)).toBeUndefined();
+    expect(savepointIntervalMs({ ...base, savepoints: { interval: '1h' } })).toBe(3_600_000);
+  });
+});
