@@ -17,7 +17,7 @@ const namespace = `process-kubelet-${randomBytes(4).toString('hex')}`;
 const scratch = mkdtempSync(join(tmpdir(), 'process-kubelet-test-'));
 
 /**
- * The test image: serves /readyz on SLUICE_HTTP_PORT (503 while READY_FILE names a missing file), its env on /env, its
+ * The test image: serves on its Pod's IP (POD_IP) at SLUICE_HTTP_PORT: /readyz (503 while READY_FILE names a missing file), its env on /env, its
  * arguments on /args and the file CONFIG_FILE names on /config; exits at once with EXIT_CODE if set; ignores SIGTERM if
  * IGNORE_TERM is set.
  */
@@ -39,7 +39,7 @@ createServer((request, response) => {
   if (request.url === '/config') return response.end(readFileSync(process.env.CONFIG_FILE, 'utf8'));
   response.statusCode = 404;
   response.end();
-}).listen(Number(process.env.SLUICE_HTTP_PORT), '127.0.0.1');
+}).listen(Number(process.env.SLUICE_HTTP_PORT), process.env.POD_IP);
 `,
 );
 const image = 'registry.example/process-kubelet-test/echo:1.0';
@@ -123,7 +123,7 @@ function get(address: string, path: string): Promise<string> {
 describe('the process kubelet', () => {
   const labels = { app: 'echo' };
 
-  it('runs both Pods of a Parallel StatefulSet to Running and Ready, with their ports annotated', async () => {
+  it('runs both Pods of a Parallel StatefulSet to Running and Ready, each on its own IP at the declared port', async () => {
     await core.createNamespacedConfigMap({ namespace, body: { metadata: { name: 'settings' }, data: { greeting: 'hello', 'app.conf': 'mode=test\n' } } });
     await core.createNamespacedSecret({ namespace, body: { metadata: { name: 'credentials' }, stringData: { password: 's3cret' } } });
     await apps.createNamespacedStatefulSet({
@@ -172,7 +172,9 @@ describe('the process kubelet', () => {
 
     for (const running of pods) {
       expect(running.spec?.nodeName).toBe(kubelet.nodeName);
-      expect(running.status?.podIP).toBe('127.0.0.1');
+      expect(running.status?.podIP).toMatch(/^127\.10\.\d+\.\d+$/);
+      expect(running.status?.podIPs).toEqual([{ ip: running.status?.podIP }]);
+      expect(running.status?.hostIP).toBe('127.0.0.1');
       expect(running.status?.containerStatuses?.[0]).toMatchObject({ name: 'echo', ready: true, started: true, restartCount: 0 });
       expect(running.status?.conditions?.map((condition) => `${condition.type}=${condition.status}`).sort()).toEqual([
         'ContainersReady=True',
@@ -180,9 +182,10 @@ describe('the process kubelet', () => {
         'PodScheduled=True',
         'Ready=True',
       ]);
-      expect(Object.keys(podPorts(running) ?? {})).toEqual(['http']);
+      expect(podPorts(running)).toEqual({ http: 8080 });
+      expect(podAddress(running, 'http')).toBe(`http://${running.status?.podIP}:8080`);
     }
-    expect(podPorts(pods[0]!)?.http).not.toBe(podPorts(pods[1]!)?.http);
+    expect(pods[0]!.status?.podIP).not.toBe(pods[1]!.status?.podIP);
     const node = await core.readNode({ name: kubelet.nodeName });
     expect(node.status?.conditions?.find((condition) => condition.type === 'Ready')?.status).toBe('True');
   });
@@ -197,13 +200,14 @@ describe('the process kubelet', () => {
       GREETING: 'hello',
       PASSWORD: 's3cret',
       POD_NAME: 'echo-1',
-      POD_IP: '127.0.0.1',
+      POD_IP: running.status?.podIP,
       POD_INDEX: '1',
       MESSAGE: 'hello from echo-1',
       SETTINGS_greeting: 'hello',
       HOSTNAME: 'echo-1',
-      SLUICE_HTTP_PORT: String(podPorts(running)?.http),
-      PORT_HTTP: String(podPorts(running)?.http),
+      SLUICE_HTTP_PORT: '8080',
+      SLUICE_HTTP_HOST: running.status?.podIP,
+      PORT_HTTP: '8080',
     });
     expect(env.CONFIG_FILE).not.toBe('/etc/echo/app.conf');
     expect(await get(address, '/config')).toBe('mode=test\n');
@@ -221,6 +225,8 @@ describe('the process kubelet', () => {
     });
     expect(after.status?.containerStatuses?.[0]?.lastState?.terminated).toMatchObject({ exitCode: 137, reason: 'Error' });
     expect(alive(pidOf(before))).toBe(false);
+    // A restarted container stays in its Pod, and so on the Pod's address.
+    expect(after.status?.podIP).toBe(before.status?.podIP);
     expect(await get(podAddress(after, 'http')!, '/readyz')).toBe('ok');
   });
 
@@ -344,7 +350,8 @@ describe('the process kubelet with single Pods', () => {
       const current = await pod('late-config', other);
       return ready(current) ? current : undefined;
     });
-    expect(JSON.parse(await get(podAddress(running, 'http')!, '/env'))).toMatchObject({ LATE: 'arrived' });
+    // This Pod's spec does not set POD_IP: the kubelet gives it the Pod's address.
+    expect(JSON.parse(await get(podAddress(running, 'http')!, '/env'))).toMatchObject({ LATE: 'arrived', POD_IP: running.status?.podIP });
   });
 
   it('materializes secret and emptyDir volumes, rewrites paths in args, and follows the readiness probe', async () => {
@@ -381,7 +388,7 @@ describe('the process kubelet with single Pods', () => {
     });
     const started = await eventually('volumes Running', async () => {
       const current = await pod('volumes', other);
-      return current?.status?.phase === 'Running' && podPorts(current) !== undefined ? current : undefined;
+      return current?.status?.phase === 'Running' && podAddress(current, 'http') !== undefined ? current : undefined;
     });
     const address = podAddress(started, 'http')!;
     const volumes = join(scratch, 'work', other, 'volumes', 'volumes');

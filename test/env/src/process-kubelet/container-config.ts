@@ -114,8 +114,15 @@ export function expand(value: string, vars: Record<string, string>): string {
   });
 }
 
-/** The value of a downward-API field path, the Pod's IP being the loopback address every process here listens on. */
-export function fieldValue(pod: V1Pod, fieldPath: string, nodeName: string): string {
+/** Where a Pod runs: what the downward API answers about its node and its address. */
+export interface PodPlacement {
+  nodeName: string;
+  /** The Pod's own loopback address; the node's (hostIP) is 127.0.0.1. */
+  podIP: string;
+}
+
+/** The value of a downward-API field path. */
+export function fieldValue(pod: V1Pod, fieldPath: string, placement: PodPlacement): string {
   const metadata = pod.metadata ?? {};
   const keyed = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(fieldPath);
   if (keyed !== null) return (keyed[1] === 'labels' ? metadata.labels : metadata.annotations)?.[keyed[2] ?? ''] ?? '';
@@ -127,11 +134,12 @@ export function fieldValue(pod: V1Pod, fieldPath: string, nodeName: string): str
     case 'metadata.uid':
       return metadata.uid ?? '';
     case 'spec.nodeName':
-      return pod.spec?.nodeName ?? nodeName;
+      return pod.spec?.nodeName ?? placement.nodeName;
     case 'spec.serviceAccountName':
       return pod.spec?.serviceAccountName ?? 'default';
     case 'status.podIP':
     case 'status.podIPs':
+      return placement.podIP;
     case 'status.hostIP':
     case 'status.hostIPs':
       return '127.0.0.1';
@@ -141,7 +149,7 @@ export function fieldValue(pod: V1Pod, fieldPath: string, nodeName: string): str
 }
 
 /** The container's environment as its process sees it: the machine's basics, the image's env, envFrom, env; `$(VAR)` expanded. */
-export async function resolveEnv(core: CoreV1Api, pod: V1Pod, container: V1Container, nodeName: string, imageEnv: Record<string, string> = {}): Promise<Record<string, string>> {
+export async function resolveEnv(core: CoreV1Api, pod: V1Pod, container: V1Container, placement: PodPlacement, imageEnv: Record<string, string> = {}): Promise<Record<string, string>> {
   const namespace = pod.metadata?.namespace ?? 'default';
   const env: Record<string, string> = {};
   for (const name of inheritedEnv) {
@@ -168,7 +176,7 @@ export async function resolveEnv(core: CoreV1Api, pod: V1Pod, container: V1Conta
     if (from === undefined) {
       env[variable.name] = expand(variable.value ?? '', env);
     } else if (from.fieldRef !== undefined) {
-      env[variable.name] = fieldValue(pod, from.fieldRef.fieldPath, nodeName);
+      env[variable.name] = fieldValue(pod, from.fieldRef.fieldPath, placement);
     } else if (from.configMapKeyRef !== undefined) {
       const { name = '', key, optional } = from.configMapKeyRef;
       const what = `ConfigMap ${namespace}/${name}`;

@@ -58,7 +58,8 @@ export class Conditions {
   }
 }
 
-export function podStatus(containers: ContainerView[], conditions: Conditions, startTime: Date): V1PodStatus {
+/** `podIP` is the Pod's own address, once it has one; the node's address (hostIP) is 127.0.0.1. */
+export function podStatus(containers: ContainerView[], conditions: Conditions, startTime: Date, podIP: string | undefined): V1PodStatus {
   const phase = podPhase(containers);
   const allReady = containers.every((container) => container.ready);
   const done = phase === 'Succeeded' || phase === 'Failed';
@@ -71,8 +72,7 @@ export function podStatus(containers: ContainerView[], conditions: Conditions, s
     conditions: conditions.list(),
     hostIP: '127.0.0.1',
     hostIPs: [{ ip: '127.0.0.1' }],
-    podIP: '127.0.0.1',
-    podIPs: [{ ip: '127.0.0.1' }],
+    ...(podIP === undefined ? {} : { podIP, podIPs: [{ ip: podIP }] }),
     startTime,
     containerStatuses: containers.map(containerStatus),
   };

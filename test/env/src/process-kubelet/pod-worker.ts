@@ -1,13 +1,14 @@
-// One Pod on the process kubelet: its ports, its containers' processes (restarted per restartPolicy), readiness, status, termination.
+// One Pod on the process kubelet: its IP and ports, its containers' processes (restarted per restartPolicy), readiness, status, termination.
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiException, PatchStrategy, setHeaderOptions, type CoreV1Api, type V1Container, type V1ContainerStateTerminated, type V1Pod } from '@kubernetes/client-node';
 import { ContainerConfigError, expand, materializeVolumes, mountsOf, resolveEnv, rewriteArg, rewritePath } from './container-config.js';
 import { launch, signalGroup, type Exit, type LaunchSpec, type RunningProcess } from './container-process.js';
 import { commandFor, type ImageTable } from './images.js';
-import { allocatePorts, localPort, portEnv, portsAnnotation, type PortMap } from './ports.js';
+import { leasePodIP, type PodIP } from './pod-ips.js';
+import { containerPort, declaredPorts, portsAnnotation, tcpPorts, withPodAddress } from './ports.js';
 import { probeOnce } from './probe.js';
-import { Conditions, podStatus, type ContainerView } from './pod-status.js';
+import { Conditions, podPhase, podStatus, type ContainerView } from './pod-status.js';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
@@ -49,7 +50,8 @@ export class PodWorker {
   private readonly conditions = new Conditions();
   private readonly startTime = new Date();
   private readonly timers = new Set<NodeJS.Timeout>();
-  private ports: PortMap = {};
+  /** The Pod's own address, from start() until the Pod ends. */
+  private podIP: PodIP | undefined;
   private probeTimer: NodeJS.Timeout | undefined;
   private finishing = false;
   private terminating: Promise<void> | undefined;
@@ -87,13 +89,18 @@ export class PodWorker {
     return join(this.options.workDir, this.namespace, this.name);
   }
 
-  /** Allocates the ports, annotates the Pod with them, and starts every container. */
+  /** Leases the Pod's IP, annotates the Pod with its ports, and starts every container. */
   async start(): Promise<void> {
     // A Pod of the same name ran here before (a StatefulSet's earlier pod): its emptyDirs die with it, as on a node.
     rmSync(join(this.podDir, 'volumes'), { recursive: true, force: true });
-    this.ports = await allocatePorts(this.pod);
+    const podIP = await leasePodIP(tcpPorts(this.pod));
+    if (this.finishing) {
+      podIP.release();
+      return;
+    }
+    this.podIP = podIP;
     await this.options.core.patchNamespacedPod(
-      { namespace: this.namespace, name: this.name, body: { metadata: { annotations: { [portsAnnotation]: JSON.stringify(this.ports) } } } },
+      { namespace: this.namespace, name: this.name, body: { metadata: { annotations: { [portsAnnotation]: JSON.stringify(declaredPorts(this.pod)) } } } },
       mergePatch,
     );
     this.report();
@@ -154,6 +161,7 @@ export class PodWorker {
     clearTimeout(timer);
     for (const process of running) signalGroup(process.pid, 'SIGKILL');
     await Promise.all(running.map((process) => process.exited));
+    this.podIP?.release();
   }
 
   private after(ms: number, action: () => void): void {
@@ -173,7 +181,8 @@ export class PodWorker {
   }
 
   private async startContainer(container: Container): Promise<void> {
-    if (this.finishing) return;
+    if (this.finishing || this.podIP === undefined) return;
+    const podIP = this.podIP.ip;
     const image = commandFor(this.options.images, container.image);
     if (image === undefined) {
       this.waiting(container, 'ErrImagePull', `the process kubelet has no local command for image ${container.image}: add its repository to the images table`);
@@ -183,7 +192,7 @@ export class PodWorker {
     try {
       const volumes = await materializeVolumes(this.options.core, this.pod, join(this.podDir, 'volumes'));
       const mounts = mountsOf(container.spec, volumes);
-      const env = { ...(await resolveEnv(this.options.core, this.pod, container.spec, this.options.nodeName, image.env)), ...portEnv(container.spec, this.ports) };
+      const env = withPodAddress(await resolveEnv(this.options.core, this.pod, container.spec, { nodeName: this.options.nodeName, podIP }, image.env), container.spec, podIP);
       for (const [name, value] of Object.entries(env)) env[name] = rewritePath(value, mounts);
       const args = (container.spec.args ?? []).map((arg) => rewriteArg(expand(arg, env), mounts));
       const workingDir = container.spec.workingDir === undefined ? undefined : rewritePath(container.spec.workingDir, mounts);
@@ -231,6 +240,9 @@ export class PodWorker {
     const restart = !this.finishing && (policy === 'Always' || (policy === 'OnFailure' && exit.exitCode !== 0));
     if (!restart) {
       container.state = { terminated };
+      // A Pod whose containers have all ended for good runs nothing more on its address: another Pod may have it.
+      const phase = podPhase(this.containers);
+      if (phase === 'Succeeded' || phase === 'Failed') this.podIP?.release();
       this.report();
       return;
     }
@@ -253,8 +265,8 @@ export class PodWorker {
 
   private async probe(container: Container): Promise<void> {
     const probe = container.spec.readinessProbe;
-    if (probe === undefined || container.process === undefined || Date.now() < container.probeNotBefore) return;
-    const ok = await probeOnce(probe, (port) => localPort(this.pod, this.ports, port));
+    if (probe === undefined || container.process === undefined || this.podIP === undefined || Date.now() < container.probeNotBefore) return;
+    const ok = await probeOnce(probe, this.podIP.ip, (port) => containerPort(this.pod, port));
     if (container.process === undefined || this.finishing) return;
     container.probeSuccesses = ok ? container.probeSuccesses + 1 : 0;
     container.probeFailures = ok ? 0 : container.probeFailures + 1;
@@ -275,7 +287,7 @@ export class PodWorker {
         this.reportAgain = false;
         // Once the processes are being ended the Pod is going away: its status no longer matters to anyone.
         if (this.finishing) break;
-        const status = podStatus(this.containers, this.conditions, this.startTime);
+        const status = podStatus(this.containers, this.conditions, this.startTime, this.podIP?.ip);
         const json = JSON.stringify(status);
         if (json === this.lastReported) continue;
         try {

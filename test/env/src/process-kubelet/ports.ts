@@ -1,62 +1,54 @@
-// Container ports on one loopback address: each gets a free local port, told to the process by env and to tests by an annotation.
-import { createServer } from 'node:net';
+// A Pod's address: its own loopback IP and its declared container ports, told to the process by env and to tests by an annotation.
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 
-/** Annotation on every Pod the process kubelet runs: `{"http": 40123}`, a port's name (or its number when unnamed) → its local port. */
+/** Annotation on every Pod the process kubelet runs: `{"http": 8080}`, a port's name (or its number when unnamed) → its containerPort. */
 export const portsAnnotation = 'sluice.dev/process-kubelet-ports';
 
 export type PortMap = Record<string, number>;
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function portKey(port: { name?: string; containerPort: number }): string {
   return port.name ?? String(port.containerPort);
 }
 
-/** A free local port for every containerPort of every container in the pod. */
-export async function allocatePorts(pod: V1Pod): Promise<PortMap> {
+/** Every containerPort of every container in the Pod, by name (or number); each Pod has its own IP, so none is remapped. */
+export function declaredPorts(pod: V1Pod): PortMap {
   const ports: PortMap = {};
   for (const container of pod.spec?.containers ?? []) {
-    for (const port of container.ports ?? []) ports[portKey(port)] = await freePort();
+    for (const port of container.ports ?? []) ports[portKey(port)] = port.containerPort;
   }
   return ports;
 }
 
-/**
- * What the process is told so it listens on its local ports instead of the container ports: `PORT_<NAME>` for every port
- * (the name upper-cased, other characters as `_`; the number for an unnamed port), and for the port named `http`, where the
- * Sluice runtime listens, `SLUICE_HTTP_PORT` with `SLUICE_HTTP_HOST=127.0.0.1` (a pod spec says 0.0.0.0; here every process
- * shares the machine, so it listens on loopback only). These override the container's own env.
- */
-export function portEnv(container: V1Container, ports: PortMap): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const port of container.ports ?? []) {
-    const local = ports[portKey(port)];
-    if (local === undefined) continue;
-    env[`PORT_${portKey(port).toUpperCase().replace(/[^A-Z0-9]/g, '_')}`] = String(local);
-    if (port.name === 'http') {
-      env.SLUICE_HTTP_PORT = String(local);
-      env.SLUICE_HTTP_HOST = '127.0.0.1';
-    }
-  }
-  return env;
+/** The TCP containerPorts, which the Pod's processes will listen on at its IP. */
+export function tcpPorts(pod: V1Pod): number[] {
+  return (pod.spec?.containers ?? []).flatMap((container) => container.ports ?? []).filter((port) => (port.protocol ?? 'TCP') === 'TCP').map((port) => port.containerPort);
 }
 
-/** The local port behind a container port given by name or number (as probes and Services name them). */
-export function localPort(pod: V1Pod, ports: PortMap, port: string | number): number | undefined {
-  if (typeof port === 'string' && !/^\d+$/.test(port)) return ports[port];
-  const number = Number(port);
-  const declared = (pod.spec?.containers ?? []).flatMap((container) => container.ports ?? []).find((candidate) => candidate.containerPort === number);
-  return declared === undefined ? undefined : ports[portKey(declared)];
+/**
+ * The container's env with its Pod's address added. `POD_IP` is the Pod's own address, as a cluster gives a Pod one, for a
+ * program to listen on; the Pod's own env wins, as it holds the same value when it takes `status.podIP` by fieldRef.
+ * `PORT_<NAME>` names each containerPort (the name upper-cased, other characters as `_`; the number for an unnamed port).
+ * For the port named `http`, where the Sluice runtime listens, `SLUICE_HTTP_PORT` and `SLUICE_HTTP_HOST=<pod IP>` override
+ * the Pod's env: a pod spec says 0.0.0.0, every address of the Pod; here every Pod shares the machine, and a process that
+ * listened on 0.0.0.0 would take its port on every Pod's address.
+ */
+export function withPodAddress(env: Record<string, string>, container: V1Container, podIP: string): Record<string, string> {
+  const withAddress: Record<string, string> = { ...env };
+  withAddress.POD_IP ??= podIP;
+  for (const port of container.ports ?? []) {
+    withAddress[`PORT_${portKey(port).toUpperCase().replace(/[^A-Z0-9]/g, '_')}`] = String(port.containerPort);
+    if (port.name === 'http') {
+      withAddress.SLUICE_HTTP_PORT = String(port.containerPort);
+      withAddress.SLUICE_HTTP_HOST = podIP;
+    }
+  }
+  return withAddress;
+}
+
+/** The port number behind a port given by name or number (as probes and Services name them); undefined for an unknown name. */
+export function containerPort(pod: V1Pod, port: string | number): number | undefined {
+  if (typeof port === 'number' || /^\d+$/.test(port)) return Number(port);
+  return (pod.spec?.containers ?? []).flatMap((container) => container.ports ?? []).find((candidate) => candidate.name === port)?.containerPort;
 }
 
 /** The port map the process kubelet wrote on a Pod, or undefined before it has started the Pod. */
@@ -66,11 +58,11 @@ export function podPorts(pod: V1Pod): PortMap | undefined {
 }
 
 /**
- * The address a test reaches a Pod's container port at (`http://127.0.0.1:40123`), by the port's name or number; undefined
- * until the process kubelet has annotated the Pod. This is the pod-address resolver to hand to code that would dial the pod IP.
+ * Where a Pod's container port is reached, as in a cluster: `http://<status.podIP>:<containerPort>`, the port given by name
+ * or number. Undefined until the kubelet has written the Pod's IP into its status, or for a port name the Pod does not declare.
  */
 export function podAddress(pod: V1Pod, port: string | number, scheme = 'http'): string | undefined {
-  const ports = podPorts(pod);
-  const local = ports === undefined ? undefined : localPort(pod, ports, port);
-  return local === undefined ? undefined : `${scheme}://127.0.0.1:${local}`;
+  const ip = pod.status?.podIP;
+  const number = containerPort(pod, port);
+  return ip === undefined || ip === '' || number === undefined ? undefined : `${scheme}://${ip}:${number}`;
 }
