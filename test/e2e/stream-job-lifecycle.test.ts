@@ -1,0 +1,128 @@
+// A StreamJob's whole life on the real API server, Kafka and S3, its pods on the process kubelet: deploy, upgrade through a savepoint, rescale, savepoint on request, suspend, resume — and the read_committed output holds every window exactly once.
+import { AppsV1Api } from '@kubernetes/client-node';
+import type { RunningManager } from '@sluice/controller';
+import type { StreamJob } from '@sluice/crds';
+import { eventually } from '../env/src/eventually.js';
+import { runController } from './controller/harness.js';
+import {
+  allResults,
+  core,
+  createJob,
+  described,
+  fraudJob,
+  jobPods,
+  kubeconfig,
+  patchSpec,
+  prepareWorld,
+  readJob,
+  readResults,
+  TransactionFeed,
+  uniqueName,
+  waitForPhase,
+  type JobWorld,
+} from './stream-job/harness.js';
+
+const apps = kubeconfig.makeApiClient(AppsV1Api);
+let world: JobWorld;
+let controller: RunningManager;
+let feed: TransactionFeed;
+const name = uniqueName('fraud');
+const topics = { input: `${name}-txn`, output: `${name}-features` };
+
+beforeAll(async () => {
+  world = await prepareWorld('sj-life');
+  controller = await runController(world.namespace);
+  feed = new TransactionFeed(topics.input, 4);
+  await feed.open();
+}, 60_000);
+
+afterAll(async () => {
+  await feed.close();
+  await world.close();
+  await controller.stop();
+}, 120_000);
+
+function condition(job: StreamJob, type: string): { status: string; reason: string; message: string } | undefined {
+  return job.status?.conditions?.find((candidate) => candidate.type === type);
+}
+
+describe('a StreamJob from kubectl apply to suspend and resume', () => {
+  it('runs the fraud job on pods and moves it between specs through savepoints without losing or repeating a result', async () => {
+    const { namespace } = world;
+    await feed.produce(300);
+    await createJob(namespace, fraudJob(name, topics, world));
+
+    // Deployed: the StatefulSet, its Service, Secret, ConfigMap and the changelog Topic, owned by the job; two pods Running.
+    let job = await waitForPhase(namespace, name, 'Running', 1);
+    expect(job.status?.parallelism).toBe(2);
+    expect(job.status?.lastStableGeneration).toBe(1);
+    expect(condition(job, 'Ready')).toMatchObject({ status: 'True', reason: 'Running' });
+    const statefulSet = await apps.readNamespacedStatefulSet({ namespace, name });
+    expect(statefulSet.spec?.podManagementPolicy).toBe('Parallel');
+    expect(statefulSet.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'StreamJob', name, controller: true });
+    expect((await core.readNamespacedService({ namespace, name })).spec?.clusterIP).toBe('None');
+    expect((await core.readNamespacedSecret({ namespace, name: `${name}-control` })).data?.token).toBeDefined();
+    expect((await jobPods(namespace, name)).map((pod) => pod.metadata?.name).sort()).toEqual([`${name}-0`, `${name}-1`]);
+    await eventually('the first results, read from Kafka', async () => ((await readResults(topics.output)).length > 0 ? true : undefined), 60_000, 500);
+
+    // Records keep arriving through everything that follows.
+    feed.startSteady();
+
+    // New logic: one more aggregate. The old pods stop with a savepoint; the new spec starts from it.
+    const upgraded = await patchSpec(namespace, name, {
+      pipeline: [
+        { keyBy: { field: 'customer_id' } },
+        {
+          id: 'velocity',
+          window: { type: 'tumbling', size: '5m', allowedLateness: '1m' },
+          aggregate: [
+            { name: 'txn_count', fn: 'count' },
+            { name: 'txn_sum', fn: 'sum', field: 'amount' },
+            { name: 'txn_max', fn: 'max', field: 'amount' },
+          ],
+        },
+      ],
+    });
+    job = await waitForPhase(namespace, name, 'Running', upgraded);
+    expect(job.status?.lastSavepoint).toMatchObject({ trigger: 'upgrade', generation: 1, parallelism: 2 });
+    expect(job.status?.lastSavepoint?.location).toMatch(new RegExp(`^s3://${world.bucket}/`));
+    expect(condition(job, 'Upgrade')).toMatchObject({ status: 'True', reason: 'Upgraded' });
+    await eventually('results of the new spec', async () => ((await readResults(topics.output)).some((result) => result.txn_max !== undefined) ? true : undefined), 60_000, 500);
+
+    // Rescale 2 → 3 through the savepoint path.
+    const rescaled = await patchSpec(namespace, name, { parallelism: 3 });
+    job = await waitForPhase(namespace, name, 'Running', rescaled);
+    expect(job.status?.lastSavepoint).toMatchObject({ trigger: 'rescale', parallelism: 2 });
+    expect(job.status?.parallelism).toBe(3);
+    expect((await jobPods(namespace, name)).length).toBe(3);
+
+    // A savepoint on request: the trigger nonce is answered once.
+    await patchSpec(namespace, name, { savepointTrigger: 'manual-1' });
+    job = await eventually('the manual savepoint', async () => {
+      const current = await readJob(namespace, name);
+      return current.status?.savepointTriggerNonce === 'manual-1' ? current : undefined;
+    }, 60_000, 250);
+    expect(job.status?.lastSavepoint).toMatchObject({ trigger: 'manual', triggerNonce: 'manual-1', parallelism: 3 });
+    expect(job.status?.savepoints?.map((savepoint) => savepoint.trigger)).toEqual(['manual', 'rescale', 'upgrade']);
+
+    // Suspend takes a savepoint and scales to zero; resume starts from it.
+    const suspended = await patchSpec(namespace, name, { suspend: true });
+    job = await waitForPhase(namespace, name, 'Suspended', suspended);
+    expect(job.status?.lastSavepoint?.trigger).toBe('suspend');
+    await eventually('no pods while suspended', async () => ((await jobPods(namespace, name)).length === 0 ? true : undefined), 60_000, 250);
+    const resumed = await patchSpec(namespace, name, { suspend: false });
+    job = await waitForPhase(namespace, name, 'Running', resumed);
+    expect(job.status?.parallelism).toBe(3);
+
+    // Every window of every customer once, with the count and sum of exactly its transactions.
+    await feed.stopSteady();
+    await feed.flush();
+    const results = await allResults(feed, topics.output);
+    expect(described(results)).toEqual(feed.expected());
+
+    // Upgrade downtime: the last result of the old spec to the first of the new one, as Kafka stamped them.
+    const oldSpec = results.filter((result) => result.txn_max === undefined).map((result) => result.appendedAt);
+    const newSpec = results.filter((result) => result.txn_max !== undefined).map((result) => result.appendedAt);
+    process.stdout.write(`upgrade downtime (last old-spec result → first new-spec result): ${Math.min(...newSpec) - Math.max(...oldSpec)} ms over ${results.length} results\n`);
+  }, 600_000);
+});
