@@ -2,7 +2,7 @@
 // context's namespace unless -n names one, and API errors turned into sentences that say what to do.
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { ApiException, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { group, version } from '@sluice/crds';
 import type { Argv } from 'yargs';
@@ -28,21 +28,37 @@ export function clusterOptions<T>(yargs: Argv<T>) {
     .option('namespace', { alias: 'n', type: 'string', describe: "the job's namespace (default: the kubeconfig context's, else default)" });
 }
 
-function loadKubeconfig(file: string | undefined, env: NodeJS.ProcessEnv, home: string): KubeConfig {
-  const kubeconfig = new KubeConfig();
+/** The files kubectl would read: --kubeconfig, else every file in KUBECONFIG (the first one's context wins), else ~/.kube/config. */
+function kubeconfigFiles(file: string | undefined, env: NodeJS.ProcessEnv, home: string): string[] {
   if (file !== undefined) {
     if (!existsSync(file)) throw new CommandError(`--kubeconfig ${file} does not exist; pass the path of a kubeconfig file`);
-    kubeconfig.loadFromFile(file);
-    return kubeconfig;
+    return [file];
   }
-  const inCluster = env.KUBERNETES_SERVICE_HOST !== undefined;
-  // client-node would fall back to http://localhost:8080 silently; kubectl users expect to be told instead.
-  if (!env.KUBECONFIG && !existsSync(join(home, '.kube', 'config')) && !inCluster) {
+  const listed = (env.KUBECONFIG ?? '').split(delimiter).filter((entry) => entry !== '');
+  if (listed.length > 0) return listed.filter((entry) => existsSync(entry));
+  const config = join(home, '.kube', 'config');
+  return existsSync(config) ? [config] : [];
+}
+
+function loadKubeconfig(file: string | undefined, env: NodeJS.ProcessEnv, home: string): KubeConfig {
+  const kubeconfig = new KubeConfig();
+  const [first, ...rest] = kubeconfigFiles(file, env, home);
+  if (first !== undefined) {
+    kubeconfig.loadFromFile(first);
+    for (const more of rest) {
+      const other = new KubeConfig();
+      other.loadFromFile(more);
+      kubeconfig.mergeConfig(other, true);
+    }
+  } else if (env.KUBERNETES_SERVICE_HOST !== undefined) {
+    // In a pod: its service account, as kubectl does there.
+    kubeconfig.loadFromCluster();
+  } else {
+    // client-node would fall back to http://localhost:8080 silently; kubectl users expect to be told instead.
     throw new CommandError(
       'no kubeconfig found: pass --kubeconfig FILE, set KUBECONFIG, or create ~/.kube/config (kubectl config view shows what kubectl uses)',
     );
   }
-  kubeconfig.loadFromDefault();
   return kubeconfig;
 }
 
