@@ -1,7 +1,18 @@
 // streamctl suspend, resume and scale against the real API server: the spec change each makes, and --wait answered by
 // status the test writes where the controller would (an upgrade in progress, then the phase it ends in, or a failure).
 import { resume, scale, suspend, type ResumeArgs, type ScaleArgs, type SuspendArgs } from '../../cli/src/index.js';
-import { capture, createJob, kubeconfigFile, patchStatus, prepareNamespace, printed, readJob, removeNamespace, specChanged } from './streamctl/harness.js';
+import {
+  capture,
+  createJob,
+  kubeconfigFile,
+  patchSpec,
+  patchStatus,
+  prepareNamespace,
+  printed,
+  readJob,
+  removeNamespace,
+  specChanged,
+} from './streamctl/harness.js';
 
 let namespace: string;
 
@@ -161,6 +172,16 @@ describe('streamctl scale', () => {
     expect(out.stderr()).toContain(
       `streamctl scale: the controller rolled generation ${generation} back to the last stable spec: pods not ready within 5m; running generation 1 again\n`,
     );
+  });
+
+  it('does not wait for a suspended job, which takes the new parallelism when resumed', async () => {
+    const job = await createJob(namespace);
+    const name = job.metadata.name!;
+    await patchSpec(namespace, name, { suspend: true });
+    const out = capture();
+    expect(await scale(scaleFlags(name, '4'), out.io)).toBe(0);
+    expect((await readJob(namespace, name)).spec.parallelism).toBe(4);
+    expect(out.stderr()).toBe(`not waiting: streamjob "${name}" is suspended; it runs 4 pod(s) once resumed (streamctl resume ${name} --wait)\n`);
   });
 
   it('reports the API server refusing a parallelism above its maximum', async () => {

@@ -55,6 +55,8 @@ export interface SpecChange extends JobArgs, WaitArgs {
   /** What --wait waits for, in words: "phase Suspended". */
   awaited: string;
   reached: (job: StreamJob) => boolean;
+  /** Why --wait would wait for nothing on this job (read after the change), or undefined to wait. */
+  nothingToWaitFor?: (job: StreamJob) => string | undefined;
   /** Makes the change; the job is read again after it for the generation it produced. */
   apply: (jobs: StreamJobs) => Promise<unknown>;
 }
@@ -72,6 +74,12 @@ export async function changeSpec(change: SpecChange, io: CommandIo): Promise<num
   if (!change.wait) {
     if (change.output !== 'table') io.stdout.write(formatObject(changed.status ?? {}, change.output));
     else io.stdout.write(`follow it with streamctl status ${change.job} -n ${namespace}, or pass --wait\n`);
+    return 0;
+  }
+  const skip = change.nothingToWaitFor?.(changed);
+  if (skip !== undefined) {
+    io.stderr.write(`not waiting: ${skip}\n`);
+    if (change.output !== 'table') io.stdout.write(formatObject(changed.status ?? {}, change.output));
     return 0;
   }
   const done = await waitFor({

@@ -28,6 +28,10 @@ export function scale(args: ScaleArgs, io: CommandIo): Promise<number> {
         awaited: `${parallelism} running pod(s) in phase Running`,
         reached: (job) => job.status?.parallelism === parallelism && job.status.phase === 'Running',
         apply: (jobs) => jobs.scale(args.job, parallelism),
+        nothingToWaitFor: (job) =>
+          job.spec.suspend === true
+            ? `streamjob "${args.job}" is suspended; it runs ${parallelism} pod(s) once resumed (streamctl resume ${args.job} --wait)`
+            : undefined,
       },
       io,
     );
