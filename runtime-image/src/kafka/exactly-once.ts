@@ -47,6 +47,8 @@ export interface ExactlyOnceEvents {
   committed?(report: CommitReport): void;
   /** Once per commit: each operator's records in and out since the last one. */
   operators?(partition: number, counts: readonly OperatorCount[]): void;
+  /** On restore: the partition's latest snapshot could not be read, so its whole changelog is replayed instead. */
+  snapshotUnreadable?(partition: number, error: Error): void;
 }
 
 export interface ExactlyOnceOptions {
@@ -201,7 +203,14 @@ export class ExactlyOnceTaskSet {
     const from =
       snapshots === undefined
         ? new Map<number, number>()
-        : await restoreSnapshotBase({ ...snapshots, job: job.name, store, partitions: this.partitions, changelog: this.#snapshotChangelog });
+        : await restoreSnapshotBase({
+            ...snapshots,
+            job: job.name,
+            store,
+            partitions: this.partitions,
+            changelog: this.#snapshotChangelog,
+            onUnreadable: (partition, error) => this.#options.events?.snapshotUnreadable?.(partition, error),
+          });
     this.restoredFromSnapshot = [...from.keys()];
     this.restoredRecords = await restoreChangelogs({ client, store, job: job.name, operatorIds: statefulIds, partitions: this.partitions, from: (_id, p) => from.get(p) ?? 0 });
     const startedOver = await this.#startOver(committed, statefulIds);

@@ -34,21 +34,31 @@ export interface SnapshotBase {
   partitions: readonly number[];
   /** The changelog the snapshots' positions refer to; undefined: snapshots cannot shorten the restore. */
   changelog: string | undefined;
+  /** Told when a partition's snapshot could not be read (S3 down, say) and its whole changelog is replayed instead. */
+  onUnreadable?: (partition: number, error: Error) => void;
 }
 
 /**
  * Loads each partition's state from the newest complete snapshot of the spec that holds it and returns where
- * its changelog replay starts; partitions without a usable snapshot start from the beginning (0).
+ * its changelog replay starts; partitions without a usable snapshot start from the beginning (0). A snapshot
+ * only shortens the restore, so one that cannot be read (its storage down) is skipped: the compacted
+ * changelog alone holds the same state, and a pod that must restart while S3 is away still starts.
  */
-export async function restoreSnapshotBase({ storage, job, specHash, store, partitions, changelog }: SnapshotBase): Promise<Map<number, number>> {
+export async function restoreSnapshotBase({ storage, job, specHash, store, partitions, changelog, onUnreadable }: SnapshotBase): Promise<Map<number, number>> {
   const from = new Map<number, number>();
   if (changelog === undefined) return from;
   for (const partition of partitions) {
-    const manifest = (await listSnapshots(storage, { job, partition })).find((m) => m.specHash === specHash);
-    const position = manifest?.partitions.find((p) => p.partition === partition)?.changelogOffset;
-    if (manifest === undefined || position === null || position === undefined) continue;
-    await restorePartition({ storage, manifest, partition, store });
-    from.set(partition, position);
+    try {
+      const manifest = (await listSnapshots(storage, { job, partition })).find((m) => m.specHash === specHash);
+      const position = manifest?.partitions.find((p) => p.partition === partition)?.changelogOffset;
+      if (manifest === undefined || position === null || position === undefined) continue;
+      await restorePartition({ storage, manifest, partition, store });
+      from.set(partition, position);
+    } catch (error) {
+      // What a half-read snapshot left behind would mix with the changelog's records.
+      store.dropPartition(partition);
+      onUnreadable?.(partition, error as Error);
+    }
   }
   return from;
 }
