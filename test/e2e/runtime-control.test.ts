@@ -2,6 +2,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RuntimeStatus, SavepointResponse, StopResponse } from '@sluice/crds';
+import { KafkajsClient } from '@sluice/runtime';
 import { readConfig } from '../../runtime-image/src/process/config.js';
 import { Runtime } from '../../runtime-image/src/process/runtime.js';
 import { buildServer } from '../../runtime-image/src/process/server.js';
@@ -10,6 +11,29 @@ import { eventually } from '../env/src/eventually.js';
 import { kafka, produceTransactions, uniqueName, writeFraudJob, removeScratchDirs, scratchDir } from './kafka/harness.js';
 
 const brokers = readEndpoints().kafka.brokers;
+
+/** `count` transactions on 2 partitions in sends of 50, so each is a record batch of its own, which a small fetch takes one at a time. */
+async function produceInSmallBatches(topic: string, count: number): Promise<void> {
+  const admin = kafka(brokers).admin();
+  await admin.connect();
+  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 2 }] });
+  await admin.disconnect();
+  const producer = kafka(brokers).producer();
+  await producer.connect();
+  try {
+    for (let first = 0; first < count; first += 100) {
+      const at = (i: number): string => new Date(Date.parse('2025-12-05T00:00:00Z') + i * 1000).toISOString();
+      await producer.sendBatch({
+        topicMessages: [0, 1].map((partition) => ({
+          topic,
+          messages: Array.from({ length: 50 }, (_, k) => first + 2 * k + partition).map((i) => ({ partition, value: JSON.stringify({ customer_id: `c${i % 7}`, amount: i, timestamp: at(i) }) })),
+        })),
+      });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}
 const token = 'test-token-of-this-run';
 const auth = { authorization: `Bearer ${token}` };
 
@@ -187,6 +211,43 @@ describe('the runtime pod’s HTTP surface', () => {
         await runtime.close();
         await app.close();
       }
+    }
+  });
+
+  it('stops processing before it writes the savepoint of a stop: the savepoint is the last commit, even with input still arriving', async () => {
+    const input = uniqueName('txn');
+    const name = uniqueName('fraud-backlog');
+    await produceInSmallBatches(input, 20_000);
+    const savepoints = scratchDir('savepoints');
+    const config = readConfig({
+      SLUICE_JOB_FILE: writeFraudJob({ name, input, output: `${name}-features`, late: `${name}-late`, deadLetter: `${name}-dead-letter` }),
+      SLUICE_KAFKA_BROKERS: brokers.join(','),
+      SLUICE_STATE_DIR: scratchDir('state'),
+      SLUICE_POD_ORDINAL: '0',
+      SLUICE_PARALLELISM: '1',
+      SLUICE_CONTROL_TOKEN: token,
+      SLUICE_SAVEPOINT_LOCATION: savepoints,
+      // Small fetches of small batches: the backlog takes a while, so the stop lands while records are being processed.
+      SLUICE_MAX_BYTES_PER_PARTITION: '1024',
+    });
+    const runtime = await Runtime.open(config);
+    const app = buildServer({ target: runtime, registry: runtime.metrics.registry, controlToken: config.controlToken });
+    const kafkaClient = new KafkajsClient({ brokers });
+    try {
+      await runtime.start();
+      await eventually('the pod reading its backlog', async () => ((await app.inject({ method: 'GET', url: '/status', headers: auth })).json<RuntimeStatus>().recordsIn > 500 ? true : undefined));
+      const stop = await app.inject({ method: 'POST', url: '/stop?savepoint=true&id=mid-backlog', headers: auth });
+      expect(stop.statusCode).toBe(200);
+
+      const manifest = JSON.parse(readFileSync(join(savepoints, 'mid-backlog', 'manifest.json'), 'utf8')) as { partitions: { partition: number; sourceOffset: number }[] };
+      const committed = await kafkaClient.committedOffsets(runtime.taskSet.groupId, input);
+      expect(manifest.partitions.map((p) => [p.partition, p.sourceOffset])).toEqual([0, 1].map((p) => [p, committed.get(p)?.offset ?? 0]));
+      expect(manifest.partitions.map((p) => p.sourceOffset).reduce((a, b) => a + b)).toBe(runtime.status().recordsIn);
+      expect(runtime.status().recordsIn).toBeLessThan(20_000);
+    } finally {
+      await kafkaClient.close();
+      await runtime.close();
+      await app.close();
     }
   });
 });

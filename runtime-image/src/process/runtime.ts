@@ -51,6 +51,8 @@ export class Runtime {
   readonly #savepoints: SnapshotStorage | undefined;
   /** The first POST /stop and its answer: a retry of the same stop gets the same answer. */
   #stop: { request: StopRequest; answer: Promise<StopResponse> } | undefined;
+  /** Set once a stop stopped processing; it stays stopped even when its savepoint then failed. */
+  #stopped = false;
   #closing: Promise<void> | undefined;
   readonly #hooks: RuntimeHooks;
   #checkpointTimer: NodeJS.Timeout | undefined;
@@ -194,26 +196,34 @@ export class Runtime {
 
   /** Takes this pod's part of a savepoint between two transactions; resolves once it is durable. */
   async savepoint(request: SavepointRequest = {}): Promise<SavepointResponse> {
+    this.#requireSavepointLocation();
+    if (!this.ready) throw new ControlError('SLUICE_E_NOT_RUNNING', `the job is ${this.taskSet.phase}, not running: take the savepoint once it runs`, 409);
+    return this.#savepoint(request.id);
+  }
+
+  #requireSavepointLocation(): void {
     if (this.#savepoints === undefined) {
       throw new ControlError('SLUICE_E_NO_SNAPSHOT_LOCATION', 'this pod has neither SLUICE_SAVEPOINT_LOCATION nor SLUICE_SNAPSHOT_LOCATION: set spec.savepoints.location or spec.checkpoints.location on the job', 409);
     }
-    if (!this.ready) throw new ControlError('SLUICE_E_NOT_RUNNING', `the job is ${this.taskSet.phase}, not running: take the savepoint once it runs`, 409);
-    const shared = request.id === undefined ? undefined : { id: request.id, writers: this.config.parallelism, ordinal: this.config.ordinal };
+  }
+
+  async #savepoint(id: string | undefined): Promise<SavepointResponse> {
+    const shared = id === undefined ? undefined : { id, writers: this.config.parallelism, ordinal: this.config.ordinal };
     const written = await this.#snapshot('savepoint', shared);
     this.lastSavepoint = written.location;
     return { id: written.id, location: written.location, complete: written.manifest !== undefined };
   }
 
-  /** True once POST /stop asked the pod to stop: it then stays stopped (phase finished) until the process is ended. */
+  /** True once POST /stop stopped processing: the pod then stays stopped (phase finished) until the process is ended. */
   get stopRequested(): boolean {
-    return this.#stop !== undefined;
+    return this.#stopped;
   }
 
   /**
-   * Writes this pod's savepoint part when asked (under the shared id when given), commits, and closes the task
-   * set, Kafka and the store, so nothing more is processed; `status()` answers on. The same request again gets
-   * the same answer (a controller that crashed asks again); another one is refused, since this pod cannot take
-   * a savepoint any more. A stop whose savepoint failed did not stop anything and may be asked again.
+   * Stops processing with a final commit, writes this pod's savepoint part of exactly that commit when asked
+   * (under the shared id when given), and closes the task set, Kafka and the store; `status()` answers on. The
+   * same request again gets the same answer (a controller that crashed asks again); another one is refused. A
+   * stop whose savepoint failed leaves the pod stopped without one: asking again retries the savepoint.
    */
   stop(request: StopRequest): Promise<StopResponse> {
     const first = this.#stop;
@@ -232,18 +242,31 @@ export class Runtime {
   }
 
   async #stopNow(request: StopRequest): Promise<StopResponse> {
-    const savepoint = request.savepoint ? await this.savepoint(request.id === undefined ? {} : { id: request.id }) : null;
-    await this.close();
+    if (request.savepoint) this.#requireSavepointLocation();
+    const { phase } = this.taskSet;
+    if (phase === 'starting' || phase === 'restoring') {
+      throw new ControlError('SLUICE_E_NOT_RUNNING', `the job is ${phase}, not running: stop it once it runs, or delete the pod (it has processed nothing since its last commit)`, 409);
+    }
+    // Processing stops before the savepoint: a record processed after it would be committed past the savepoint, and the new spec restored from it would write its results again.
+    this.#stopped = true;
+    await this.#stopProcessing();
     if (this.taskSet.phase !== 'finished') throw new ControlError('SLUICE_E_NOT_STOPPED', `the job ended ${this.taskSet.phase}, not finished: its last commit is where it restarts`, 500);
+    const savepoint = request.savepoint ? await this.#savepoint(request.id) : null;
+    await this.close();
     return { stopped: true, savepoint };
+  }
+
+  /** Stops the checkpoints and the task set, which commits what it processed. */
+  async #stopProcessing(): Promise<void> {
+    clearInterval(this.#checkpointTimer);
+    await this.#checkpointing;
+    await this.taskSet.stop();
   }
 
   /** Commits what was processed and closes everything; status answers on. Closing again waits for the same close. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      clearInterval(this.#checkpointTimer);
-      await this.#checkpointing;
-      await this.taskSet.stop();
+      await this.#stopProcessing();
       for (const sink of this.#sinks) await sink.close();
       await this.client.close();
       this.#checkpoints?.close();
