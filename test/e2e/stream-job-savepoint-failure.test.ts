@@ -1,0 +1,82 @@
+// Strict savepoint upgrades: with S3 down the savepoint fails, the old spec keeps running and says why; once S3 is back the upgrade goes through, and no result is lost or repeated.
+import type { RunningManager } from '@sluice/controller';
+import type { StreamJob } from '@sluice/crds';
+import { eventually } from '../env/src/eventually.js';
+import { envPaths } from '../env/src/proc.js';
+import { startPrivateS3, type PrivateS3 } from '../env/src/s3.js';
+import { runController } from './controller/harness.js';
+import { allResults, core, createJob, described, fraudJob, patchSpec, prepareWorld, readJob, readResults, TransactionFeed, uniqueName, waitForPhase, type JobWorld } from './stream-job/harness.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+let s3: PrivateS3;
+let s3Dir: string;
+let world: JobWorld;
+let controller: RunningManager;
+let feed: TransactionFeed;
+const name = uniqueName('fraud');
+const topics = { input: `${name}-txn`, output: `${name}-features` };
+
+beforeAll(async () => {
+  s3Dir = mkdtempSync(join(tmpdir(), 'sj-private-s3-'));
+  s3 = await startPrivateS3(envPaths(), s3Dir);
+  world = await prepareWorld('sj-spfail', s3.endpoint);
+  controller = await runController(world.namespace);
+  feed = new TransactionFeed(topics.input, 4);
+  await feed.open();
+}, 60_000);
+
+afterAll(async () => {
+  await feed.close();
+  await world.close();
+  await controller.stop();
+  await s3.stop();
+  rmSync(s3Dir, { recursive: true, force: true });
+}, 120_000);
+
+function condition(job: StreamJob, type: string): { status: string; reason: string; message: string } | undefined {
+  return job.status?.conditions?.find((candidate) => candidate.type === type);
+}
+
+describe('a savepoint upgrade while S3 is down', () => {
+  it('keeps the old spec running with a SavepointFailed condition and Event, then upgrades once S3 is back', async () => {
+    const { namespace } = world;
+    await feed.produce(200);
+    await createJob(namespace, fraudJob(name, topics, world, s3.endpoint));
+    await waitForPhase(namespace, name, 'Running', 1);
+
+    await s3.stop();
+    const target = await patchSpec(namespace, name, { sinks: [{ name: 'features-topic', kafka: { topic: topics.output, key: 'customer-{customer_id}' } }] });
+    const failed = await eventually(
+      'the SavepointFailed condition',
+      async () => {
+        const job = await readJob(namespace, name);
+        return condition(job, 'Savepoint')?.reason === 'SavepointFailed' ? job : undefined;
+      },
+      90_000,
+      250,
+    );
+    expect(failed.status?.phase).toBe('Running');
+    expect(failed.status?.deployedGeneration).toBe(1);
+    expect(condition(failed, 'Upgrade')).toMatchObject({ status: 'False', reason: 'SavepointFailed' });
+    expect(condition(failed, 'Upgrade')?.message).toMatch(/keeps running generation 1/);
+    const events = await core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${name}` });
+    expect(events.items.some((event) => event.reason === 'SavepointFailed' && event.type === 'Warning')).toBe(true);
+
+    // The old spec still processes: new input gives new results, with the old key.
+    const before = (await readResults(topics.output)).length;
+    await feed.produce(200);
+    await eventually('the old spec processing on', async () => ((await readResults(topics.output)).length > before ? true : undefined), 60_000, 500);
+
+    await s3.start();
+    const upgraded = await waitForPhase(namespace, name, 'Running', target, 180_000);
+    expect(upgraded.status?.lastSavepoint).toMatchObject({ trigger: 'upgrade', generation: 1 });
+    expect(condition(upgraded, 'Upgrade')).toMatchObject({ status: 'True', reason: 'Upgraded' });
+
+    await feed.produce(200);
+    await feed.flush();
+    const results = await allResults(feed, topics.output);
+    expect(described(results)).toEqual(feed.expected());
+  }, 400_000);
+});
