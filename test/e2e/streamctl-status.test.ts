@@ -53,6 +53,7 @@ function upgradingStatus(generation: number): StreamJobStatus {
       startedAt: minutesAgo(0),
     },
     pendingSavepoint: { trigger: 'rescale', id: 'up-7', requestedAt: minutesAgo(0) },
+    autoscaler: { recommendedParallelism: 3, processingRate: 5000, reason: 'lag 1234 drains in 5m with 3 pods at 70% utilization' },
     conditions: [
       {
         type: 'Ready',
@@ -101,6 +102,7 @@ describe('streamctl status', () => {
     expect(text).toContain('(3m ago), trigger manual');
     expect(text).toMatch(new RegExp(`Upgrade: +Savepointing, reason Rescale, from generation 1 to generation ${job.metadata.generation}, started \\d+s ago`));
     expect(text).toMatch(/Pending savepoint: +rescale, requested \S+ \(\d+s ago\), id up-7/);
+    expect(text).toContain('Autoscaler:         recommends 3 pod(s): lag 1234 drains in 5m with 3 pods at 70% utilization\n');
     expect(text).toContain(`Generation:         observed ${job.metadata.generation} of ${job.metadata.generation}\n`);
     expect(text).toMatch(
       /TYPE +STATUS +REASON +AGE +MESSAGE\nReady +False +Upgrading +\d+s +rescaling from 2 to 3 pods\nSavepoint +True +SavepointTaken +3m +savepoint sp-2 is durable\n/,

@@ -52,6 +52,12 @@ function pendingSavepoint(job: StreamJob, now: Date): string {
   return `${pending.trigger}, requested ${timeAndAge(pending.requestedAt, now)}${pending.id === undefined ? '' : `, id ${pending.id}`}`;
 }
 
+function autoscaler(job: StreamJob): [string, string][] {
+  const autoscaler = job.status?.autoscaler;
+  if (autoscaler?.recommendedParallelism === undefined) return [];
+  return [['Autoscaler', `recommends ${autoscaler.recommendedParallelism} pod(s)${autoscaler.reason === undefined ? '' : `: ${autoscaler.reason}`}`]];
+}
+
 function conditions(job: StreamJob, now: Date): string {
   const rows = (job.status?.conditions ?? []).map((found) => [found.type, found.status, found.reason, age(found.lastTransitionTime, now), found.message]);
   return rows.length === 0 ? '\nConditions: none yet\n' : `\nConditions:\n${formatTable(['TYPE', 'STATUS', 'REASON', 'AGE', 'MESSAGE'], rows)}`;
@@ -69,6 +75,7 @@ export function formatStatus(job: StreamJob, now: Date = new Date()): string {
     ['Last savepoint', lastSavepoint(job, now)],
     ['Upgrade', upgrade(job, now)],
     ['Pending savepoint', pendingSavepoint(job, now)],
+    ...autoscaler(job),
     ['Generation', generation(job)],
   ]);
   return `${fields}${conditions(job, now)}`;
