@@ -2,6 +2,7 @@
 import { AppsV1Api } from '@kubernetes/client-node';
 import type { RunningManager } from '@sluice/controller';
 import type { StreamJob } from '@sluice/crds';
+import { resume, savepoint, scale, status, suspend, type CommandIo } from '../../cli/src/index.js';
 import { eventually } from '../env/src/eventually.js';
 import { runController } from './controller/harness.js';
 import {
@@ -9,6 +10,7 @@ import {
   core,
   createJob,
   described,
+  endpoints,
   fraudJob,
   jobPods,
   kubeconfig,
@@ -41,6 +43,15 @@ afterAll(async () => {
   await world.close();
   await controller.stop();
 }, 120_000);
+
+/** Runs a streamctl command in-process, as the command line would, and keeps what it printed. */
+async function streamctl(command: (io: CommandIo) => Promise<number>): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await command({ stdout: { write: (text: string) => (stdout += text) }, stderr: { write: (text: string) => (stderr += text) } });
+  if (code !== 0) process.stderr.write(`streamctl failed (${code}): ${stderr}\n`);
+  return { code, stdout, stderr };
+}
 
 function condition(job: StreamJob, type: string): { status: string; reason: string; message: string } | undefined {
   return job.status?.conditions?.find((candidate) => candidate.type === type);
@@ -89,30 +100,34 @@ describe('a StreamJob from kubectl apply to suspend and resume', () => {
     expect(condition(job, 'Upgrade')).toMatchObject({ status: 'True', reason: 'Upgraded' });
     await eventually('results of the new spec', async () => ((await readResults(topics.output)).some((result) => result.txn_max !== undefined) ? true : undefined), 60_000, 500);
 
-    // Rescale 2 → 3 through the savepoint path.
-    const rescaled = await patchSpec(namespace, name, { parallelism: 3 });
-    job = await waitForPhase(namespace, name, 'Running', rescaled);
+    // Rescale 2 → 3 with streamctl, through the savepoint path.
+    const cluster = { kubeconfig: endpoints.kube.kubeconfig, namespace, job: name, output: 'table' as const };
+    const waiting = { wait: true, timeout: '3m' };
+    expect(await streamctl((io) => scale({ ...cluster, ...waiting, parallelism: '3' }, io))).toMatchObject({ code: 0 });
+    job = await readJob(namespace, name);
     expect(job.status?.lastSavepoint).toMatchObject({ trigger: 'rescale', parallelism: 2 });
     expect(job.status?.parallelism).toBe(3);
     expect((await jobPods(namespace, name)).length).toBe(3);
 
-    // A savepoint on request: the trigger nonce is answered once.
-    await patchSpec(namespace, name, { savepointTrigger: 'manual-1' });
-    job = await eventually('the manual savepoint', async () => {
-      const current = await readJob(namespace, name);
-      return current.status?.savepointTriggerNonce === 'manual-1' ? current : undefined;
-    }, 60_000, 250);
-    expect(job.status?.lastSavepoint).toMatchObject({ trigger: 'manual', triggerNonce: 'manual-1', parallelism: 3 });
-    expect(job.status?.savepoints?.map((savepoint) => savepoint.trigger)).toEqual(['manual', 'rescale', 'upgrade']);
+    // streamctl savepoint --wait: a new trigger nonce, answered once, its location printed.
+    const manual = await streamctl((io) => savepoint({ ...cluster, ...waiting }, io));
+    expect(manual.code).toBe(0);
+    job = await readJob(namespace, name);
+    expect(job.status?.lastSavepoint).toMatchObject({ trigger: 'manual', triggerNonce: job.spec.savepointTrigger, parallelism: 3 });
+    expect(manual.stdout).toContain(job.status!.lastSavepoint!.location);
+    expect(job.status?.savepoints?.map((taken) => taken.trigger)).toEqual(['manual', 'rescale', 'upgrade']);
 
     // Suspend takes a savepoint and scales to zero; resume starts from it.
-    const suspended = await patchSpec(namespace, name, { suspend: true });
-    job = await waitForPhase(namespace, name, 'Suspended', suspended);
+    expect(await streamctl((io) => suspend({ ...cluster, ...waiting }, io))).toMatchObject({ code: 0 });
+    job = await readJob(namespace, name);
+    expect(job.status?.phase).toBe('Suspended');
     expect(job.status?.lastSavepoint?.trigger).toBe('suspend');
     await eventually('no pods while suspended', async () => ((await jobPods(namespace, name)).length === 0 ? true : undefined), 60_000, 250);
-    const resumed = await patchSpec(namespace, name, { suspend: false });
-    job = await waitForPhase(namespace, name, 'Running', resumed);
+    expect(await streamctl((io) => resume({ ...cluster, ...waiting }, io))).toMatchObject({ code: 0 });
+    job = await waitForPhase(namespace, name, 'Running', job.metadata.generation! + 1);
     expect(job.status?.parallelism).toBe(3);
+    const shown = await streamctl((io) => status(cluster, io));
+    expect(shown.stdout).toMatch(/Running/);
 
     // Every window of every customer once, with the count and sum of exactly its transactions.
     await feed.stopSteady();
