@@ -196,7 +196,15 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
       clock,
       jobLog,
     );
-    jobInformer.onChange((job) => jobController.enqueue(keyOf(keyOfObject(job))));
+    // Only a new generation (or a job added or deleted) is news: the reconciler drives itself through its requeues, and a
+    // status it wrote must not bring it back at once (controller-runtime's GenerationChangedPredicate).
+    const seenGenerations = new Map<string, number | undefined>();
+    jobInformer.onChange((job) => {
+      const uid = job.metadata.uid ?? '';
+      if (seenGenerations.has(uid) && seenGenerations.get(uid) === job.metadata.generation && job.metadata.deletionTimestamp === undefined) return;
+      seenGenerations.set(uid, job.metadata.generation);
+      jobController.enqueue(keyOf(keyOfObject(job)));
+    });
     jobController.resyncFrom(() => jobInformer.list().map((job) => keyOf(keyOfObject(job))));
 
     await Promise.all([topicInformer.start(), subjectInformer.start(), configMapInformer.start(), jobInformer.start()]);

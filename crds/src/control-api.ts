@@ -54,7 +54,7 @@ export interface StopRequest {
   id?: string;
 }
 
-/** POST /stop?savepoint=true answer: the pod has committed, written its savepoint part if asked, and exits. */
+/** POST /stop?savepoint=true answer: the pod has committed, written its savepoint part if asked, and stopped processing; it serves /status until SIGTERM. */
 export interface StopResponse {
   stopped: true;
   savepoint: SavepointResponse | null;

@@ -22,6 +22,7 @@ async function main(): Promise<number> {
   const runtime = await Runtime.open(config, {
     onCommit: (report) => log('committed', { messages: report.messages, changelogRecords: report.changelogRecords, ms: report.durationMs }),
     onCheckpoint: (result) => ('error' in result ? log('checkpoint failed', { error: result.error.message }) : log('checkpoint', result)),
+    onSnapshotUnreadable: (partition, error) => log('checkpoint unreadable; restoring the partition from its whole changelog', { partition, error: error.message }),
   });
   let closing: Promise<void> | undefined;
   // Whoever asks first (a signal, the end of a bounded input) closes; the other waits for the same close.

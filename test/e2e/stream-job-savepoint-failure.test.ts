@@ -5,7 +5,7 @@ import { eventually } from '../env/src/eventually.js';
 import { envPaths } from '../env/src/proc.js';
 import { startPrivateS3, type PrivateS3 } from '../env/src/s3.js';
 import { runController } from './controller/harness.js';
-import { allResults, core, createJob, described, fraudJob, patchSpec, prepareWorld, readJob, readResults, TransactionFeed, uniqueName, waitForPhase, type JobWorld } from './stream-job/harness.js';
+import { allResults, core, createJob, described, fraudJob, jobPods, patchSpec, prepareWorld, readJob, readResults, TransactionFeed, uniqueName, waitForPhase, type JobWorld } from './stream-job/harness.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,13 +46,14 @@ describe('a savepoint upgrade while S3 is down', () => {
     await createJob(namespace, fraudJob(name, topics, world, s3.endpoint));
     await waitForPhase(namespace, name, 'Running', 1);
 
+    const podsBefore = (await jobPods(namespace, name)).map((pod) => pod.metadata?.uid).sort();
     await s3.stop();
     const target = await patchSpec(namespace, name, { sinks: [{ name: 'features-topic', kafka: { topic: topics.output, key: 'customer-{customer_id}' } }] });
     const failed = await eventually(
       'the SavepointFailed condition',
       async () => {
         const job = await readJob(namespace, name);
-        return condition(job, 'Savepoint')?.reason === 'SavepointFailed' ? job : undefined;
+        return condition(job, 'Savepoint')?.reason === 'SavepointFailed' && job.status?.phase === 'Running' ? job : undefined;
       },
       90_000,
       250,
@@ -61,6 +62,9 @@ describe('a savepoint upgrade while S3 is down', () => {
     expect(failed.status?.deployedGeneration).toBe(1);
     expect(condition(failed, 'Upgrade')).toMatchObject({ status: 'False', reason: 'SavepointFailed' });
     expect(condition(failed, 'Upgrade')?.message).toMatch(/keeps running generation 1/);
+    expect(condition(failed, 'Savepoint')?.message).toMatch(/cannot be reached/);
+    // The pods refused the stop before they stopped processing: the same pods run on.
+    expect((await jobPods(namespace, name)).map((pod) => pod.metadata?.uid).sort()).toEqual(podsBefore);
     const events = await core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${name}` });
     expect(events.items.some((event) => event.reason === 'SavepointFailed' && event.type === 'Warning')).toBe(true);
 

@@ -6,6 +6,7 @@ import type { Clock } from '../machinery/clock.js';
 import { findCondition, setCondition, type NewCondition } from '../machinery/conditions.js';
 import type { ResourceClient } from '../machinery/custom-resources.js';
 import type { EventRecorder, EventType } from '../machinery/events.js';
+import { KeyBackoff } from '../machinery/backoff.js';
 import { TerminalError, done, type ObjectKey, type Reconciler, type Result } from '../machinery/reconciler.js';
 import { patchStatusIfChanged } from '../machinery/status.js';
 import type { JobObjects } from './job-objects.js';
@@ -54,10 +55,33 @@ const pollMs = 500;
 
 type StatusFields = Omit<{ [K in keyof StreamJobStatus]: StreamJobStatus[K] | null }, 'conditions' | 'observedGeneration'>;
 
+/** After a failed savepoint the next attempt waits 5 s, doubling to 5 minutes, so the pods are not asked to stop in a tight loop. */
+const savepointRetry = { baseMs: 5_000, maxMs: 5 * 60_000, jitter: 0.2 };
+
 export class StreamJobReconciler implements Reconciler {
   readonly kind = 'StreamJob';
+  /** Per job (uid): consecutive savepoint failures, and when the next attempt may start. In memory: a restarted controller tries at once. */
+  readonly #savepointBackoff = new KeyBackoff(savepointRetry);
+  readonly #retryAt = new Map<string, number>();
 
   constructor(private readonly deps: StreamJobReconcilerDeps) {}
+
+  /** Milliseconds until a failed savepoint may be tried again, or 0. */
+  private retryWait(job: StreamJob): number {
+    return Math.max(0, (this.#retryAt.get(job.metadata.uid!) ?? 0) - this.deps.clock.now().getTime());
+  }
+
+  /** Counts a savepoint failure; the delay before the next attempt. */
+  private savepointFailed(job: StreamJob): number {
+    const delay = Math.round(this.#savepointBackoff.next(job.metadata.uid!));
+    this.#retryAt.set(job.metadata.uid!, this.deps.clock.now().getTime() + delay);
+    return delay;
+  }
+
+  private savepointSucceeded(job: StreamJob): void {
+    this.#savepointBackoff.forget(job.metadata.uid!);
+    this.#retryAt.delete(job.metadata.uid!);
+  }
 
   async reconcile(key: ObjectKey): Promise<Result> {
     const job = await this.deps.jobs.get(key);
@@ -148,7 +172,8 @@ export class StreamJobReconciler implements Reconciler {
     const interval = savepointIntervalMs(job.spec);
     if (interval === undefined || suspended) return { requeueAfterMs: observeEveryMs };
     const since = this.deps.clock.now().getTime() - new Date(status.lastSavepoint?.timestamp ?? findCondition(status.conditions, 'Ready')?.lastTransitionTime ?? 0).getTime();
-    if (since >= interval) return this.beginSavepoint(context, { trigger: 'periodic' });
+    if (since >= interval && this.retryWait(job) === 0) return this.beginSavepoint(context, { trigger: 'periodic' });
+    if (since >= interval) return { requeueAfterMs: this.retryWait(job) };
     return { requeueAfterMs: Math.min(observeEveryMs, interval - since) };
   }
 
@@ -231,6 +256,8 @@ export class StreamJobReconciler implements Reconciler {
       // The deployed spec never ran, so there is no running job to take a savepoint of: replace it, from where it was to start.
       upgrade = { ...base, state: 'Deploying', mode: 'savepoint', ...(deployed.restoreFrom === undefined ? {} : { savepoint: deployed.restoreFrom }) };
       message = `generation ${deployed.generation} never ran; replacing it with generation ${base.targetGeneration}`;
+    } else if (this.retryWait(job) > 0 && base.mode === 'savepoint') {
+      return { requeueAfterMs: this.retryWait(job) };
     } else {
       const notRunning = observation.pods.filter((pod) => !pod.terminating && pod.runtime?.phase !== 'running');
       if (notRunning.length > 0 || observation.pods.length === 0) {
@@ -289,6 +316,7 @@ export class StreamJobReconciler implements Reconciler {
         parallelism: pods.length,
         generation: upgrade.fromGeneration ?? generationOf(job),
       };
+      this.savepointSucceeded(job);
       Object.assign(fields, await this.recordSavepoint(context, savepoint, [location]));
       conditions.push({ type: 'Savepoint', status: 'True', reason: StreamJobReason.SavepointTaken, message: `savepoint ${location} taken for ${upgrade.reason ?? 'the upgrade'}` });
       this.event(job, 'Normal', StreamJobReason.SavepointTaken, `stopped ${pods.length} pods with savepoint ${location}`);
@@ -317,14 +345,15 @@ export class StreamJobReconciler implements Reconciler {
       const now = pod.address === undefined ? undefined : await this.deps.control.status(pod.address, token).catch(() => undefined);
       if (now?.phase === 'finished' || now?.phase === 'stopping') await this.deps.objects.deletePod(job, pod.pod);
     }
-    const message = `the savepoint for ${upgrade.reason ?? 'the upgrade'} to generation ${upgrade.targetGeneration} failed, so the job keeps running generation ${upgrade.fromGeneration ?? '?'}: ${why}. Sluice tries again with backoff; fix the cause (is the savepoint location reachable?) or set spec.upgradeMode to last-state`;
+    const retryInMs = this.savepointFailed(job);
+    const message = `the savepoint for ${upgrade.reason ?? 'the upgrade'} to generation ${upgrade.targetGeneration} failed, so the job keeps running generation ${upgrade.fromGeneration ?? '?'}: ${why}. Sluice tries again in ${Math.round(retryInMs / 1000)}s; fix the cause (is the savepoint location reachable?) or set spec.upgradeMode to last-state`;
     await this.write(job, { upgrade: null, phase: 'Running' }, [
       { type: 'Savepoint', status: 'False', reason: StreamJobReason.SavepointFailed, message },
       { type: 'Upgrade', status: 'False', reason: StreamJobReason.SavepointFailed, message },
       { type: 'Progressing', status: 'False', reason: StreamJobReason.SavepointFailed, message },
     ]);
     this.event(job, 'Warning', StreamJobReason.SavepointFailed, message);
-    throw new Error(message);
+    return { requeueAfterMs: retryInMs };
   }
 
   private targetDeployment(job: StreamJob, upgrade: Upgrade): Deployment {
@@ -463,12 +492,14 @@ export class StreamJobReconciler implements Reconciler {
     const failures = answers.flatMap((answer, index) => (answer.status === 'rejected' ? [`${pods[index]!.name}: ${(answer.reason as Error).message}`] : []));
     const answered = pending.triggerNonce === undefined ? {} : { savepointTriggerNonce: pending.triggerNonce };
     if (failures.length > 0 || pods.length === 0) {
-      const message = `the ${pending.trigger} savepoint ${id} failed: ${failures.join('; ') || 'no runtime pod runs'}. The job goes on running${pending.trigger === 'manual' ? '; change spec.savepointTrigger again (streamctl savepoint) to retry' : '; Sluice retries with backoff'}`;
+      const retryInMs = pending.trigger === 'manual' ? observeEveryMs : this.savepointFailed(job);
+      const retry = pending.trigger === 'manual' ? 'change spec.savepointTrigger again (streamctl savepoint) to retry' : `Sluice tries again in ${Math.round(retryInMs / 1000)}s`;
+      const message = `the ${pending.trigger} savepoint ${id} failed: ${failures.join('; ') || 'no runtime pod runs'}. The job goes on running; ${retry}`;
       await this.write(job, { pendingSavepoint: null, ...answered }, [{ type: 'Savepoint', status: 'False', reason: StreamJobReason.SavepointFailed, message }]);
       this.event(job, 'Warning', StreamJobReason.SavepointFailed, message);
-      if (pending.trigger === 'manual') return { requeueAfterMs: observeEveryMs };
-      throw new Error(message);
+      return { requeueAfterMs: retryInMs };
     }
+    this.savepointSucceeded(job);
     const location = answers.map((answer) => (answer.status === 'fulfilled' ? answer.value.location : undefined)).find((value) => value !== undefined)!;
     const savepoint: Savepoint = {
       location,

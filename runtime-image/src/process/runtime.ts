@@ -35,6 +35,8 @@ export interface RuntimeHooks {
   onCommit?: (report: CommitReport) => void;
   /** After each periodic checkpoint, or its failure (the job goes on: the changelog alone can restore it). */
   onCheckpoint?: (result: { location: string; seconds: number } | { error: Error }) => void;
+  /** On restore: a partition's latest checkpoint could not be read, so its whole changelog is replayed instead. */
+  onSnapshotUnreadable?: (partition: number, error: Error) => void;
 }
 
 /** Checkpoints kept per partition; older ones are deleted after each new one. */
@@ -104,6 +106,7 @@ export class Runtime {
           counted.committed?.(report);
           hooks.onCommit?.(report);
         },
+        snapshotUnreadable: (partition, error) => hooks.onSnapshotUnreadable?.(partition, error),
       },
     });
   }
@@ -248,12 +251,30 @@ export class Runtime {
       throw new ControlError('SLUICE_E_NOT_RUNNING', `the job is ${phase}, not running: stop it once it runs, or delete the pod (it has processed nothing since its last commit)`, 409);
     }
     // Processing stops before the savepoint: a record processed after it would be committed past the savepoint, and the new spec restored from it would write its results again.
+    if (request.savepoint) await this.#requireReachableSavepoints();
     this.#stopped = true;
     await this.#stopProcessing();
     if (this.taskSet.phase !== 'finished') throw new ControlError('SLUICE_E_NOT_STOPPED', `the job ended ${this.taskSet.phase}, not finished: its last commit is where it restarts`, 500);
     const savepoint = request.savepoint ? await this.#savepoint(request.id) : null;
     await this.close();
     return { stopped: true, savepoint };
+  }
+
+  /**
+   * A stop that would fail at its savepoint is refused before processing stops, so the pod runs on as it was (a stopped
+   * pod without a savepoint can only be restarted). What it checks is that the savepoint location answers a listing.
+   */
+  async #requireReachableSavepoints(): Promise<void> {
+    const storage = this.#savepoints!;
+    try {
+      await storage.folders('');
+    } catch (error) {
+      throw new ControlError(
+        'SLUICE_E_SAVEPOINT_STORAGE',
+        `the savepoint location ${storage.location} cannot be reached (${(error as Error).message}); the job goes on running: make it reachable (endpoint, bucket, credentials) and stop again`,
+        503,
+      );
+    }
   }
 
   /** Stops the checkpoints and the task set, which commits what it processed. */
