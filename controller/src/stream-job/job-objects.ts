@@ -1,7 +1,8 @@
 // The Kubernetes side of one StreamJob: read and write its Secret, ConfigMaps, Service, StatefulSet, Pods and changelog Topics.
 import { randomBytes } from 'node:crypto';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Pod, type V1StatefulSet } from '@kubernetes/client-node';
-import { group, version, type StreamJob, type Topic } from '@sluice/crds';
+import { group, version, type StreamJob, type StreamJobSpec, type Topic } from '@sluice/crds';
+import { parse } from 'yaml';
 import { isConflict, isNotFound } from '../machinery/kube-errors.js';
 import { configMapName, controlSecret, controlSecretName, headlessService, jobConfigMap, jobLabel, selectorOf, statefulSet, type Deployment, type RuntimeDefaults } from './resources.js';
 
@@ -100,6 +101,13 @@ export class JobObjects {
     // A replace carries the resourceVersion read: a concurrent writer makes it fail with a conflict, and the key is retried.
     desired.metadata!.resourceVersion = existing.metadata!.resourceVersion;
     await this.#apps.replaceNamespacedStatefulSet({ namespace, name: job.metadata.name!, body: desired, fieldManager });
+  }
+
+  /** The spec a deployment runs, as its ConfigMap holds it; undefined when the ConfigMap is gone. */
+  async deployedSpec(job: StreamJob, hash: string): Promise<StreamJobSpec | undefined> {
+    const configMap = await orUndefined(this.#core.readNamespacedConfigMap({ namespace: job.metadata.namespace!, name: configMapName(job, hash) }));
+    const manifest = configMap?.data?.['job.yaml'];
+    return manifest === undefined ? undefined : (parse(manifest) as { spec: StreamJobSpec }).spec;
   }
 
   async deletePod(job: StreamJob, pod: V1Pod): Promise<void> {

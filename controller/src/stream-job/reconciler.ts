@@ -222,8 +222,8 @@ export class StreamJobReconciler implements Reconciler {
     const hashChanged = deployed.hash !== specHash(job.spec);
     const nonceChanged = deployed.restartNonce !== job.spec.restartNonce;
     if (!hashChanged && !nonceChanged && deployed.replicas === replicas) return undefined;
-    // A generation that was rolled back waits for a new spec rather than failing again.
-    if (job.status?.rolledBackGeneration === generationOf(job)) return undefined;
+    // A spec that was rolled back waits for another spec rather than failing again.
+    if (job.status?.rolledBackSpecHash !== undefined && job.status.rolledBackSpecHash === specHash(job.spec)) return undefined;
     if (replicas === 0 && deployed.replicas > 0) return 'Suspend';
     if (deployed.replicas === 0 && replicas > 0) return 'Resume';
     if (hashChanged) return 'SpecChanged';
@@ -238,7 +238,8 @@ export class StreamJobReconciler implements Reconciler {
     const now = this.deps.clock.now();
     const base: Upgrade = {
       state: 'Savepointing',
-      mode: upgradeModeOf(job.spec),
+      // A suspend always takes a savepoint: resuming starts from it, whatever the upgrade mode.
+      mode: reason === 'Suspend' ? 'savepoint' : upgradeModeOf(job.spec),
       reason,
       fromGeneration: deployed.generation,
       targetGeneration: generationOf(job),
@@ -249,9 +250,11 @@ export class StreamJobReconciler implements Reconciler {
     let upgrade: Upgrade;
     let message: string;
     if (deployed.replicas === 0) {
-      // Nothing runs: nothing to stop; the pods start from the savepoint the job was suspended with.
-      upgrade = { ...base, state: 'Deploying', mode: 'savepoint', ...(status.lastSavepoint === undefined ? {} : { savepoint: status.lastSavepoint.location }) };
-      message = `${reason === 'Resume' ? 'resuming' : 'redeploying'} generation ${base.targetGeneration} on ${base.targetParallelism} pods from ${status.lastSavepoint?.location ?? 'the last committed state'}`;
+      // Nothing runs: nothing to stop; the pods start from the savepoint the job was suspended with (a job created
+      // suspended has none, and starts from its last commit).
+      const suspendedWith = status.lastSavepoint?.trigger === 'suspend' ? status.lastSavepoint.location : undefined;
+      upgrade = { ...base, state: 'Deploying', mode: 'savepoint', ...(suspendedWith === undefined ? {} : { savepoint: suspendedWith }) };
+      message = `${reason === 'Resume' ? 'resuming' : 'redeploying'} generation ${base.targetGeneration} on ${base.targetParallelism} pods from ${suspendedWith ?? 'the last committed state'}`;
     } else if (status.lastStableGeneration === undefined || status.phase === 'Failed') {
       // The deployed spec never ran, so there is no running job to take a savepoint of: replace it, from where it was to start.
       upgrade = { ...base, state: 'Deploying', mode: 'savepoint', ...(deployed.restoreFrom === undefined ? {} : { savepoint: deployed.restoreFrom }) };
@@ -260,8 +263,9 @@ export class StreamJobReconciler implements Reconciler {
       return { requeueAfterMs: this.retryWait(job) };
     } else {
       const notRunning = observation.pods.filter((pod) => !pod.terminating && pod.runtime?.phase !== 'running');
-      if (notRunning.length > 0 || observation.pods.length === 0) {
-        const waitingFor = `waiting for ${notRunning.map((pod) => pod.name).join(', ') || 'the pods'} to run before stopping the job with a savepoint for generation ${base.targetGeneration} (${reason})`;
+      // Only a savepoint needs every pod running; the other modes stop what answers and replace the rest.
+      if (base.mode === 'savepoint' && (notRunning.length > 0 || observation.pods.length === 0)) {
+        const waitingFor = `waiting for ${notRunning.map((pod) => pod.name).join(', ') || 'the pods'} to run before stopping the job with a savepoint for generation ${base.targetGeneration} (${reason}); a job that cannot run upgrades from its last commit with spec.upgradeMode: last-state`;
         await this.write(job, {}, [{ type: 'Progressing', status: 'True', reason: StreamJobReason.Upgrading, message: waitingFor }]);
         return { requeueAfterMs: pollMs * 2 };
       }
@@ -271,7 +275,7 @@ export class StreamJobReconciler implements Reconciler {
           ? `${reason}: stopping ${observation.pods.length} pods of generation ${deployed.generation} with savepoint ${base.savepointId}, then starting generation ${base.targetGeneration} on ${base.targetParallelism} pods from it`
           : `${reason}: stopping ${observation.pods.length} pods of generation ${deployed.generation}, then starting generation ${base.targetGeneration} ${base.mode === 'stateless' ? 'with empty state' : 'from their last committed state'}`;
     }
-    const updated = await this.writeAndRead(job, { phase: 'Upgrading', upgrade, rolledBackGeneration: null }, [
+    const updated = await this.writeAndRead(job, { phase: 'Upgrading', upgrade, rolledBackSpecHash: null }, [
       { type: 'Ready', status: 'False', reason: StreamJobReason.Upgrading, message },
       { type: 'Progressing', status: 'True', reason: StreamJobReason.Upgrading, message },
     ]);
@@ -400,19 +404,35 @@ export class StreamJobReconciler implements Reconciler {
     const { job, observation } = context;
     const target = this.targetDeployment(job, upgrade);
     const deployed = observation.deployed;
+    const changedAgain = deployed === undefined || deployed.hash !== target.hash || deployed.replicas !== target.replicas || deployed.restartNonce !== job.spec.restartNonce;
+    const compiled = changedAgain ? compileJob(jobManifest(job, job.spec)) : undefined;
+    if (compiled?.ok === false) {
+      // A newer spec that does not compile is not deployed; the one starting goes on being verified (or rolled back).
+      const message = `generation ${generationOf(job)} is refused while generation ${upgrade.targetGeneration} starts: ${compiled.problems.map(formatProblem).join('; ')}`;
+      if (await this.write(job, {}, [{ type: 'Upgrade', status: 'False', reason: StreamJobReason.InvalidSpec, message }])) this.event(job, 'Warning', StreamJobReason.InvalidSpec, message);
+      const starting = deployed === undefined ? undefined : await this.deps.objects.deployedSpec(job, deployed.hash);
+      if (starting !== undefined && deploymentReady(observation)) return this.finishUpgrade(context, upgrade, starting);
+      return this.awaitReadiness(context, upgrade, { ...target, hash: deployed?.hash ?? target.hash });
+    }
     // The spec changed again while the new one was starting: deploy the newer one from the same savepoint.
-    if (deployed === undefined || deployed.hash !== target.hash || deployed.replicas !== target.replicas || deployed.restartNonce !== job.spec.restartNonce) {
+    if (changedAgain) {
       const next: Upgrade = { ...upgrade, state: 'Deploying', targetGeneration: generationOf(job) };
       await this.write(job, { upgrade: next }, []);
       return this.deployTarget(context, next);
     }
-    if (deploymentReady(observation)) return this.finishUpgrade(context, upgrade);
+    if (deploymentReady(observation)) return this.finishUpgrade(context, upgrade, job.spec);
+    return this.awaitReadiness(context, upgrade, target);
+  }
+
+  /** Not ready yet: roll back once readinessTimeout has passed since the upgrade began, else look again soon. */
+  private async awaitReadiness(context: Context, upgrade: Upgrade, target: Deployment): Promise<Result> {
+    const { job, observation } = context;
     const elapsed = this.deps.clock.now().getTime() - new Date(upgrade.startedAt ?? 0).getTime();
     const lastStable = job.status?.lastStableSpec as unknown as StreamJobSpec | undefined;
     if (elapsed > readinessTimeoutMs(job.spec) && upgrade.reason !== 'Suspend' && lastStable !== undefined) {
       const message = `generation ${upgrade.targetGeneration} was not ready within ${job.spec.readinessTimeout ?? '5m'} (${notReadyPods(observation).join(', ') || 'pods missing'}): rolling back to generation ${job.status?.lastStableGeneration ?? '?'}${upgrade.savepoint === undefined ? '' : ` from savepoint ${upgrade.savepoint}`}`;
       const next: Upgrade = { ...upgrade, state: 'RollingBack' };
-      await this.write(job, { upgrade: next, phase: 'RollingBack', rolledBackGeneration: upgrade.targetGeneration }, [
+      await this.write(job, { upgrade: next, phase: 'RollingBack', rolledBackGeneration: upgrade.targetGeneration, rolledBackSpecHash: target.hash }, [
         { type: 'Upgrade', status: 'False', reason: StreamJobReason.RollingBack, message },
         { type: 'Progressing', status: 'True', reason: StreamJobReason.RollingBack, message },
       ]);
@@ -423,13 +443,14 @@ export class StreamJobReconciler implements Reconciler {
     return { requeueAfterMs: pollMs };
   }
 
-  private async finishUpgrade({ job, observation }: Context, upgrade: Upgrade): Promise<Result> {
-    const suspended = desiredReplicas(job.spec) === 0;
+  /** The pods of `spec` are all ready: the upgrade is over, and `spec` is the new stable one. */
+  private async finishUpgrade({ job, observation }: Context, upgrade: Upgrade, spec: StreamJobSpec): Promise<Result> {
+    const suspended = desiredReplicas(spec) === 0;
     const started = new Date(upgrade.startedAt ?? 0).getTime();
     const seconds = ((this.deps.clock.now().getTime() - started) / 1000).toFixed(1);
     const message = suspended
       ? `suspended in ${seconds}s${upgrade.savepoint === undefined ? '' : `; savepoint ${upgrade.savepoint}`}`
-      : `generation ${upgrade.targetGeneration} runs on ${desiredReplicas(job.spec)} pods (${upgrade.reason ?? 'upgrade'} in ${seconds}s${upgrade.savepoint === undefined ? '' : ` from savepoint ${upgrade.savepoint}`})`;
+      : `generation ${upgrade.targetGeneration} runs on ${desiredReplicas(spec)} pods (${upgrade.reason ?? 'upgrade'} in ${seconds}s${upgrade.savepoint === undefined ? '' : ` from savepoint ${upgrade.savepoint}`})`;
     await this.write(
       job,
       {
@@ -437,7 +458,7 @@ export class StreamJobReconciler implements Reconciler {
         phase: suspended ? 'Suspended' : 'Running',
         parallelism: observation.pods.filter((pod) => !pod.terminating).length,
         deployedGeneration: upgrade.targetGeneration,
-        lastStableSpec: job.spec as unknown as Record<string, unknown>,
+        lastStableSpec: spec as unknown as Record<string, unknown>,
         lastStableGeneration: upgrade.targetGeneration,
       },
       [
@@ -448,7 +469,7 @@ export class StreamJobReconciler implements Reconciler {
     );
     const reason = upgrade.reason === 'Suspend' ? 'Suspended' : upgrade.reason === 'Resume' ? 'Resumed' : upgrade.reason === 'Rescale' ? 'Rescaled' : StreamJobReason.Upgraded;
     this.event(job, 'Normal', reason, message);
-    await this.deps.objects.deleteConfigMapsExcept(job, [specHash(job.spec)]);
+    await this.deps.objects.deleteConfigMapsExcept(job, [specHash(spec)]);
     return { requeueAfterMs: observeEveryMs };
   }
 

@@ -54,6 +54,16 @@ describe('the runtime StatefulSet', () => {
   });
 });
 
+describe('the controller default snapshot location', () => {
+  it('gives each job a folder of its own under it', () => {
+    const withoutLocation = { ...job, spec: { ...job.spec, checkpoints: undefined } } as unknown as StreamJob;
+    const set = statefulSet(withoutLocation, { ...deployment, spec: withoutLocation.spec }, { ...defaults, snapshotLocation: 's3://sluice-state/' });
+    const env = Object.fromEntries((set.spec!.template.spec!.containers[0]!.env ?? []).map((variable) => [variable.name, variable.value]));
+    expect(env.SLUICE_SNAPSHOT_LOCATION).toBe('s3://sluice-state/payments/fraud');
+    expect(env.SLUICE_SAVEPOINT_LOCATION).toBe('s3://sluice-state/payments/fraud');
+  });
+});
+
 describe('changelog Topics', () => {
   it('one compacted topic per stateful operator, as many partitions as the source, deleted with the job', () => {
     const [topic] = changelogTopicResources(job, ['velocity'], 6);

@@ -94,8 +94,10 @@ function runtimeEnv(job: StreamJob, deployment: Deployment, defaults: RuntimeDef
   const { spec } = deployment;
   const s3 = spec.connections?.s3;
   const brokers = spec.connections?.kafka?.bootstrapServers ?? defaults.kafkaBrokers.join(',');
-  const checkpoints = checkpointLocation(spec, defaults.snapshotLocation);
-  const savepoints = savepointLocation(spec, defaults.snapshotLocation);
+  // Under the controller's default location each job gets a folder of its own, so same-named jobs of two namespaces never share retention.
+  const fallback = defaults.snapshotLocation === undefined ? undefined : `${defaults.snapshotLocation.replace(/\/+$/, '')}/${job.metadata.namespace!}/${job.metadata.name!}`;
+  const checkpoints = checkpointLocation(spec, fallback);
+  const savepoints = savepointLocation(spec, fallback);
   return [
     { name: 'SLUICE_JOB_FILE', value: `${jobFileDir}/job.yaml` },
     { name: 'SLUICE_KAFKA_BROKERS', value: brokers },

@@ -27,7 +27,7 @@ describe('savepoint retention', () => {
     expect(locations(kept)).toEqual(['s3://b/sp-1', 's3://b/sp-3']);
   });
 
-  it(`keeps ${defaultRetainedSavepoints} without a retention setting`, () => {
+  it(`keeps ${defaultRetainedSavepoints} without a retention count`, () => {
     const many = Array.from({ length: defaultRetainedSavepoints + 3 }, (_, index) => hoursAgo(index, `s3://b/sp-${index}`));
     expect(retain(many, undefined, now).kept).toHaveLength(defaultRetainedSavepoints);
   });

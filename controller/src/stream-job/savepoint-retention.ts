@@ -2,8 +2,8 @@
 import type { Savepoint, SavepointSettings } from '@sluice/crds';
 import { parseDuration } from '@sluice/runtime';
 
-/** Without a retention setting a job keeps this many savepoints. */
-export const defaultRetainedSavepoints = 10;
+/** Without a retention count a job keeps this many savepoints (the CRD's default for spec.savepoints.retention.count). */
+export const defaultRetainedSavepoints = 5;
 
 /**
  * Keeps the newest `count` savepoints younger than `maxAge`; the newest is always kept, and so is every savepoint in

@@ -41,7 +41,7 @@ export interface StreamJobSpec {
    */
   suspend?: boolean;
   /**
-   * A savepoint to start from on the first deployment, for example one taken by another job.
+   * A savepoint to start from on the first deployment: one taken by a job of the same name, for example before it was deleted or in another cluster.
    */
   initialSavepoint?: string;
   /**
@@ -779,9 +779,13 @@ export interface StreamJobStatus {
    */
   savepointTriggerNonce?: string;
   /**
-   * A spec generation whose upgrade was rolled back to lastStableSpec; it is not tried again until the spec changes.
+   * The spec generation whose upgrade was last rolled back to lastStableSpec.
    */
   rolledBackGeneration?: number;
+  /**
+   * The hash of the runtime spec that was rolled back; it is not deployed again until the spec the pods run changes (an edit of savepointTrigger or retention alone does not retry it).
+   */
+  rolledBackSpecHash?: string;
   /**
    * The metadata.generation of the spec the runtime pods run.
    */
