@@ -18,6 +18,7 @@ import {
   prepareWorld,
   readJob,
   readResults,
+  readTopic,
   TransactionFeed,
   uniqueName,
   waitForPhase,
@@ -74,6 +75,10 @@ describe('a StreamJob from kubectl apply to suspend and resume', () => {
     expect((await core.readNamespacedService({ namespace, name })).spec?.clusterIP).toBe('None');
     expect((await core.readNamespacedSecret({ namespace, name: `${name}-control` })).data?.token).toBeDefined();
     expect((await jobPods(namespace, name)).map((pod) => pod.metadata?.name).sort()).toEqual([`${name}-0`, `${name}-1`]);
+    // Named in Kafka by namespace.name, so a same-named job in another namespace keeps its own changelog, group and transactions.
+    const changelog = await readTopic(namespace, `${namespace}.${name}-velocity-changelog`);
+    expect(changelog.spec).toMatchObject({ topicName: `${namespace}.${name}-velocity-changelog`, partitions: 4, config: { 'cleanup.policy': 'compact' } });
+    expect(changelog.status?.conditions?.find((candidate) => candidate.type === 'Ready')?.status).toBe('True');
     await eventually('the first results, read from Kafka', async () => ((await readResults(topics.output)).length > 0 ? true : undefined), 60_000, 500);
 
     // Records keep arriving through everything that follows.

@@ -49,6 +49,14 @@ export function ownerReference(job: StreamJob): V1OwnerReference {
   return { apiVersion: job.apiVersion, kind: job.kind, name: job.metadata.name!, uid: job.metadata.uid!, controller: true, blockOwnerDeletion: true };
 }
 
+/**
+ * What names the job in Kafka (consumer group, transactional ids, changelog topics): namespace.name, so jobs of the
+ * same name in two namespaces on one Kafka cluster stay apart.
+ */
+export function applicationId(job: StreamJob): string {
+  return `${job.metadata.namespace!}.${job.metadata.name!}`;
+}
+
 export function controlSecretName(job: StreamJob): string {
   return `${job.metadata.name!}-control`;
 }
@@ -100,6 +108,7 @@ function runtimeEnv(job: StreamJob, deployment: Deployment, defaults: RuntimeDef
   const savepoints = savepointLocation(spec, fallback);
   return [
     { name: 'SLUICE_JOB_FILE', value: `${jobFileDir}/job.yaml` },
+    { name: 'SLUICE_APPLICATION_ID', value: applicationId(job) },
     { name: 'SLUICE_KAFKA_BROKERS', value: brokers },
     { name: 'SLUICE_POD_ORDINAL', valueFrom: { fieldRef: { fieldPath: "metadata.labels['apps.kubernetes.io/pod-index']" } } },
     { name: 'SLUICE_PARALLELISM', value: String(Math.max(1, deployment.replicas)) },
@@ -195,7 +204,7 @@ function topicResourceName(topic: string): string {
 
 /** A Topic per stateful operator's changelog, compacted, deleted with the job. */
 export function changelogTopicResources(job: StreamJob, operatorIds: readonly string[], partitions: number): Topic[] {
-  return changelogTopics(job.metadata.name!, operatorIds, partitions).map(({ topic, config }) => ({
+  return changelogTopics(applicationId(job), operatorIds, partitions).map(({ topic, config }) => ({
     apiVersion: 'sluice.dev/v1alpha1',
     kind: 'Topic',
     metadata: { name: topicResourceName(topic), namespace: job.metadata.namespace!, labels: podLabels(job), ownerReferences: [ownerReference(job)] },

@@ -53,6 +53,12 @@ export interface ExactlyOnceEvents {
 
 export interface ExactlyOnceOptions {
   job: CompiledJob;
+  /**
+   * What names the job's consumer group, transactional ids and changelog topics in Kafka (Kafka Streams'
+   * application.id); the job's name by default. The operator makes it namespace.name, so same-named jobs of two
+   * namespaces on one Kafka cluster neither share offsets nor fence each other's transactions.
+   */
+  applicationId?: string;
   client: KafkaClient;
   /** The pod's state store; the owned partitions' state in it is replaced by what the changelogs hold. */
   store: StateStore;
@@ -117,6 +123,7 @@ interface TaskSlot {
  * exactly the uncommitted records into exactly the committed state.
  */
 export class ExactlyOnceTaskSet {
+  readonly applicationId: string;
   readonly groupId: string;
   readonly transactionalId: string;
   phase: Phase = 'starting';
@@ -155,8 +162,9 @@ export class ExactlyOnceTaskSet {
   constructor(options: ExactlyOnceOptions) {
     if (options.job.source.kind !== 'kafka') throw new Error(`job ${options.job.name} reads a ${options.job.source.kind} source; the exactly-once task set reads Kafka`);
     this.#options = options;
-    this.groupId = `sluice-${options.job.name}`;
-    this.transactionalId = `sluice-${options.job.name}-${options.ordinal}`;
+    this.applicationId = options.applicationId ?? options.job.name;
+    this.groupId = `sluice-${this.applicationId}`;
+    this.transactionalId = `sluice-${this.applicationId}-${options.ordinal}`;
     this.#source = new KafkaSource({ client: options.client, topic: options.job.source.topic, endMarkers: options.endMarkers, maxBytesPerPartition: options.maxBytesPerPartition });
     this.done = new Promise<void>((resolve, reject) => {
       this.#finish = resolve;
@@ -192,13 +200,13 @@ export class ExactlyOnceTaskSet {
     const count = (await this.#source.partitions()).length;
     this.partitions = ownedPartitions(count, ordinal, parallelism);
     const statefulIds = job.dataflow.nodes.filter((node) => STATEFUL_KINDS.has(node.kind)).map((node) => node.id);
-    await client.ensureTopics([...changelogTopics(job.name, statefulIds, count), ...this.#outputTopics(count)]);
+    await client.ensureTopics([...changelogTopics(this.applicationId, statefulIds, count), ...this.#outputTopics(count)]);
     this.#producer = await client.transactionalProducer(this.transactionalId);
     this.phase = 'restoring';
     const committed = await client.committedOffsets(this.groupId, topic);
     // The local store may hold flushed changes of transactions that never committed: snapshot and changelog are the truth.
     for (const partition of this.partitions) store.dropPartition(partition);
-    this.#snapshotChangelog = snapshotChangelog(job.name, statefulIds);
+    this.#snapshotChangelog = snapshotChangelog(this.applicationId, statefulIds);
     const snapshots = this.#options.snapshots;
     const from =
       snapshots === undefined
@@ -212,7 +220,7 @@ export class ExactlyOnceTaskSet {
             onUnreadable: (partition, error) => this.#options.events?.snapshotUnreadable?.(partition, error),
           });
     this.restoredFromSnapshot = [...from.keys()];
-    this.restoredRecords = await restoreChangelogs({ client, store, job: job.name, operatorIds: statefulIds, partitions: this.partitions, from: (_id, p) => from.get(p) ?? 0 });
+    this.restoredRecords = await restoreChangelogs({ client, store, job: this.applicationId, operatorIds: statefulIds, partitions: this.partitions, from: (_id, p) => from.get(p) ?? 0 });
     const startedOver = await this.#startOver(committed, statefulIds);
     const cache = new CacheBudget(this.#options.cacheEntries ?? 100_000);
     const latest = job.source.kind === 'kafka' && job.source.startingOffsets === 'latest' ? await client.endOffsets(topic) : undefined;
@@ -419,11 +427,11 @@ export class ExactlyOnceTaskSet {
     const messages: OutgoingMessage[] = this.#options.outbox.take();
     const outputs = messages.length;
     // A start over's records come first: what the tasks flush now was built on the state it started with.
-    for (const [partition, changes] of this.#startOverChanges) messages.push(...changelogMessages(this.#options.job.name, partition, changes));
+    for (const [partition, changes] of this.#startOverChanges) messages.push(...changelogMessages(this.applicationId, partition, changes));
     this.#startOverChanges.clear();
     for (const slot of this.#tasks.values()) {
       const changes = slot.state.flush();
-      if (changes.length > 0) messages.push(...changelogMessages(this.#options.job.name, slot.partition, changes));
+      if (changes.length > 0) messages.push(...changelogMessages(this.applicationId, slot.partition, changes));
     }
     const offsets = [...this.#dirty].map((partition) => {
       const slot = this.#tasks.get(partition)!;

@@ -43,4 +43,10 @@ describe('the runtime’s settings from its environment', () => {
     expect(() => readConfig({ ...base, SLUICE_DISCARD_STATE: 'upgrade-7', SLUICE_RESTORE_FROM: '/savepoints/sp-1' }, 'job-0')).toThrow(/both set/);
     expect(() => readConfig({ ...base, SLUICE_DISCARD_STATE: 'x'.repeat(201) }, 'job-0')).toThrow(/SLUICE_DISCARD_STATE is 201 characters long/);
   });
+
+  it('names the job in Kafka by SLUICE_APPLICATION_ID when given, and refuses a name Kafka would not take', () => {
+    expect(readConfig({ ...base, SLUICE_APPLICATION_ID: 'payments.fraud-velocity' }, 'job-0').applicationId).toBe('payments.fraud-velocity');
+    expect(readConfig(base, 'job-0').applicationId).toBeUndefined();
+    expect(() => readConfig({ ...base, SLUICE_APPLICATION_ID: 'payments/fraud' }, 'job-0')).toThrow(/SLUICE_APPLICATION_ID=payments\/fraud may hold only/);
+  });
 });

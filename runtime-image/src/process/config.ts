@@ -26,6 +26,8 @@ export interface RuntimeConfig {
   restoreFrom: string | undefined;
   /** A marker of a stateless upgrade (SLUICE_DISCARD_STATE): start from the committed offsets with empty state, once. */
   discardState: string | undefined;
+  /** What names the job in Kafka (SLUICE_APPLICATION_ID: consumer group, transactional ids, changelogs); the job's name when unset. */
+  applicationId: string | undefined;
   /** A bounded run over Kafka: stop at a `sluice.end-of-input` message in every partition. */
   endMarkers: boolean;
   /** How often a checkpoint is taken (SLUICE_CHECKPOINT_INTERVAL, a duration such as 1m), when there is a snapshot location. */
@@ -76,6 +78,15 @@ function checkpointInterval(value: string | undefined): number | undefined {
 function optional(env: Env, name: string): string | undefined {
   const value = env[name];
   return value === undefined || value === '' ? undefined : value;
+}
+
+/** Kafka names topics and groups with letters, digits, '.', '_' and '-'; the id goes into both. */
+function applicationId(env: Env): string | undefined {
+  const value = optional(env, 'SLUICE_APPLICATION_ID');
+  if (value !== undefined && !/^[A-Za-z0-9._-]{1,200}$/.test(value)) {
+    throw new ConfigError(`SLUICE_APPLICATION_ID=${value} may hold only letters, digits, '.', '_' and '-' (at most 200): it names Kafka topics and groups`);
+  }
+  return value;
 }
 
 function location(env: Env, name: string): string | undefined {
@@ -143,6 +154,7 @@ export function readConfig(env: Env = process.env, host: string = hostname()): R
     savepointLocation: location(env, 'SLUICE_SAVEPOINT_LOCATION') ?? snapshotLocation,
     s3: s3Settings(env),
     ...startingPoint(env),
+    applicationId: applicationId(env),
     endMarkers: env.SLUICE_END_MARKERS === 'true',
     checkpointIntervalMs: checkpointInterval(env.SLUICE_CHECKPOINT_INTERVAL),
     maxBytesPerPartition: env.SLUICE_MAX_BYTES_PER_PARTITION ? whole('SLUICE_MAX_BYTES_PER_PARTITION', env.SLUICE_MAX_BYTES_PER_PARTITION, 1024) : undefined,

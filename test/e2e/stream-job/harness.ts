@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { ApiException, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
-import { group, version, type StreamJob, type StreamJobSpec } from '@sluice/crds';
+import { group, version, type StreamJob, type StreamJobSpec, type Topic } from '@sluice/crds';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { readEndpoints } from '../../env/src/endpoints.js';
 import { eventually } from '../../env/src/eventually.js';
@@ -116,6 +116,10 @@ export async function readJob(namespace: string, name: string): Promise<StreamJo
 export async function patchSpec(namespace: string, name: string, spec: Partial<StreamJobSpec> | Record<string, unknown>): Promise<number> {
   const patched = (await custom.patchNamespacedCustomObject({ group, version, namespace, plural: 'streamjobs', name, body: { spec } }, mergePatch)) as StreamJob;
   return patched.metadata.generation ?? 0;
+}
+
+export async function readTopic(namespace: string, name: string): Promise<Topic> {
+  return (await custom.getNamespacedCustomObject({ group, version, namespace, plural: 'topics', name })) as Topic;
 }
 
 export async function deleteJob(namespace: string, name: string): Promise<void> {
