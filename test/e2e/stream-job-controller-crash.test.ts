@@ -1,35 +1,25 @@
 // The controller SIGKILLed in the middle of a savepoint upgrade: a new controller process finishes the upgrade it finds in status instead of starting another, and no result is lost or repeated.
 import { eventually } from '../env/src/eventually.js';
 import { spawnController, type ControllerProcess } from './controller/process.js';
-import { allResults, createJob, described, fraudJob, jobPods, patchSpec, prepareWorld, readJob, TransactionFeed, uniqueName, waitForPhase, type JobWorld } from './stream-job/harness.js';
+import { allResults, createJob, described, fraudJob, jobPods, jobTest, patchSpec, readJob, waitForPhase } from './stream-job/harness.js';
 
-let world: JobWorld;
-let feed: TransactionFeed;
+const setup = jobTest('sj-crash', { inProcessController: false });
 const running: ControllerProcess[] = [];
-const name = uniqueName('fraud');
-const topics = { input: `${name}-txn`, output: `${name}-features` };
 
-beforeAll(async () => {
-  world = await prepareWorld('sj-crash');
-  feed = new TransactionFeed(topics.input, 4);
-  await feed.open();
-}, 60_000);
-
-afterAll(async () => {
-  await feed.close();
-  for (const controller of running) if (controller.child.exitCode === null) controller.child.kill('SIGTERM');
-  await world.close();
+// No controller process may outlive the test file.
+afterAll(() => {
   for (const controller of running) if (controller.child.exitCode === null) controller.child.kill('SIGKILL');
-}, 120_000);
+});
 
 function start(): ControllerProcess {
-  const controller = spawnController(world.namespace);
+  const controller = spawnController(setup.world.namespace);
   running.push(controller);
   return controller;
 }
 
 describe('a controller killed in the middle of an upgrade', () => {
   it('is replaced by one that finishes the upgrade from the status it finds, with one savepoint', async () => {
+    const { world, feed, name, topics } = setup;
     const { namespace } = world;
     const first = start();
     await feed.produce(300);

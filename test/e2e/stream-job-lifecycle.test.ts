@@ -1,49 +1,11 @@
 // A StreamJob's whole life on the real API server, Kafka and S3, its pods on the process kubelet: deploy, upgrade through a savepoint, rescale, savepoint on request, suspend, resume — and the read_committed output holds every window exactly once.
 import { AppsV1Api } from '@kubernetes/client-node';
-import type { RunningManager } from '@sluice/controller';
-import type { StreamJob } from '@sluice/crds';
 import { resume, savepoint, scale, status, suspend, type CommandIo } from '../../cli/src/index.js';
 import { eventually } from '../env/src/eventually.js';
-import { runController } from './controller/harness.js';
-import {
-  allResults,
-  core,
-  createJob,
-  described,
-  endpoints,
-  fraudJob,
-  jobPods,
-  kubeconfig,
-  patchSpec,
-  prepareWorld,
-  readJob,
-  readResults,
-  readTopic,
-  TransactionFeed,
-  uniqueName,
-  waitForPhase,
-  type JobWorld,
-} from './stream-job/harness.js';
+import { allResults, condition, core, createJob, described, endpoints, fraudJob, jobPods, jobTest, kubeconfig, patchSpec, readJob, readResults, readTopic, waitForPhase } from './stream-job/harness.js';
 
 const apps = kubeconfig.makeApiClient(AppsV1Api);
-let world: JobWorld;
-let controller: RunningManager;
-let feed: TransactionFeed;
-const name = uniqueName('fraud');
-const topics = { input: `${name}-txn`, output: `${name}-features` };
-
-beforeAll(async () => {
-  world = await prepareWorld('sj-life');
-  controller = await runController(world.namespace);
-  feed = new TransactionFeed(topics.input, 4);
-  await feed.open();
-}, 60_000);
-
-afterAll(async () => {
-  await feed.close();
-  await world.close();
-  await controller.stop();
-}, 120_000);
+const setup = jobTest('sj-life');
 
 /** Runs a streamctl command in-process, as the command line would, and keeps what it printed. */
 async function streamctl(command: (io: CommandIo) => Promise<number>): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -54,12 +16,9 @@ async function streamctl(command: (io: CommandIo) => Promise<number>): Promise<{
   return { code, stdout, stderr };
 }
 
-function condition(job: StreamJob, type: string): { status: string; reason: string; message: string } | undefined {
-  return job.status?.conditions?.find((candidate) => candidate.type === type);
-}
-
 describe('a StreamJob from kubectl apply to suspend and resume', () => {
   it('runs the fraud job on pods and moves it between specs through savepoints without losing or repeating a result', async () => {
+    const { world, feed, name, topics } = setup;
     const { namespace } = world;
     await feed.produce(300);
     await createJob(namespace, fraudJob(name, topics, world));

@@ -1,35 +1,12 @@
 // What the controller refuses and undoes: a spec the job compiler rejects (named by field, the old spec keeps running), and a new spec not ready within readinessTimeout (rolled back from the same savepoint).
-import type { RunningManager } from '@sluice/controller';
-import type { StreamJob } from '@sluice/crds';
 import { eventually } from '../env/src/eventually.js';
-import { runController } from './controller/harness.js';
-import { allResults, createJob, described, fraudJob, jobPods, patchSpec, prepareWorld, readJob, TransactionFeed, uniqueName, waitForPhase, type JobWorld } from './stream-job/harness.js';
+import { allResults, condition, createJob, described, fraudJob, jobPods, jobTest, patchSpec, readJob, uniqueName, waitForPhase } from './stream-job/harness.js';
 
-let world: JobWorld;
-let controller: RunningManager;
-let feed: TransactionFeed;
-const name = uniqueName('fraud');
-const topics = { input: `${name}-txn`, output: `${name}-features` };
-
-beforeAll(async () => {
-  world = await prepareWorld('sj-rollback');
-  controller = await runController(world.namespace);
-  feed = new TransactionFeed(topics.input, 4);
-  await feed.open();
-}, 60_000);
-
-afterAll(async () => {
-  await feed.close();
-  await world.close();
-  await controller.stop();
-}, 120_000);
-
-function condition(job: StreamJob, type: string): { status: string; reason: string; message: string } | undefined {
-  return job.status?.conditions?.find((candidate) => candidate.type === type);
-}
+const setup = jobTest('sj-rollback');
 
 describe('specs the controller refuses or rolls back', () => {
   it('refuses a job that does not compile before deploying anything, naming the field', async () => {
+    const { world, name } = setup;
     const { namespace } = world;
     const broken = fraudJob(uniqueName('broken'), { input: `${name}-other`, output: `${name}-other-out` }, world);
     broken.spec.pipeline = [{ filter: 'amount >' }, ...(broken.spec.pipeline ?? [])];
@@ -49,6 +26,7 @@ describe('specs the controller refuses or rolls back', () => {
   }, 60_000);
 
   it('keeps the running spec when a new one does not compile, and rolls back a new spec that is not ready in time', async () => {
+    const { world, feed, name, topics } = setup;
     const { namespace } = world;
     await feed.produce(200);
     await createJob(namespace, fraudJob(name, topics, world));

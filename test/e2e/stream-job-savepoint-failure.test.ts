@@ -1,46 +1,30 @@
 // Strict savepoint upgrades: with S3 down the savepoint fails, the old spec keeps running and says why; once S3 is back the upgrade goes through, and no result is lost or repeated.
-import type { RunningManager } from '@sluice/controller';
-import type { StreamJob } from '@sluice/crds';
-import { eventually } from '../env/src/eventually.js';
-import { envPaths } from '../env/src/proc.js';
-import { startPrivateS3, type PrivateS3 } from '../env/src/s3.js';
-import { runController } from './controller/harness.js';
-import { allResults, core, createJob, described, fraudJob, jobPods, patchSpec, prepareWorld, readJob, readResults, TransactionFeed, uniqueName, waitForPhase, type JobWorld } from './stream-job/harness.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { eventually } from '../env/src/eventually.js';
+import { envPaths } from '../env/src/proc.js';
+import { startPrivateS3, type PrivateS3 } from '../env/src/s3.js';
+import { allResults, condition, core, createJob, described, fraudJob, jobPods, jobTest, patchSpec, readJob, readResults, waitForPhase } from './stream-job/harness.js';
 
 let s3: PrivateS3;
-let s3Dir: string;
-let world: JobWorld;
-let controller: RunningManager;
-let feed: TransactionFeed;
-const name = uniqueName('fraud');
-const topics = { input: `${name}-txn`, output: `${name}-features` };
-
-beforeAll(async () => {
-  s3Dir = mkdtempSync(join(tmpdir(), 'sj-private-s3-'));
-  s3 = await startPrivateS3(envPaths(), s3Dir);
-  world = await prepareWorld('sj-spfail', s3.endpoint);
-  controller = await runController(world.namespace);
-  feed = new TransactionFeed(topics.input, 4);
-  await feed.open();
-}, 60_000);
-
-afterAll(async () => {
-  await feed.close();
-  await world.close();
-  await controller.stop();
-  await s3.stop();
-  rmSync(s3Dir, { recursive: true, force: true });
-}, 120_000);
-
-function condition(job: StreamJob, type: string): { status: string; reason: string; message: string } | undefined {
-  return job.status?.conditions?.find((candidate) => candidate.type === type);
-}
+const s3Dir = mkdtempSync(join(tmpdir(), 'sj-private-s3-'));
+const setup = jobTest('sj-spfail', {
+  s3: {
+    start: async () => {
+      s3 = await startPrivateS3(envPaths(), s3Dir);
+      return s3.endpoint;
+    },
+    stop: async () => {
+      await s3.stop();
+      rmSync(s3Dir, { recursive: true, force: true });
+    },
+  },
+});
 
 describe('a savepoint upgrade while S3 is down', () => {
   it('keeps the old spec running with a SavepointFailed condition and Event, then upgrades once S3 is back', async () => {
+    const { world, feed, name, topics } = setup;
     const { namespace } = world;
     await feed.produce(200);
     await createJob(namespace, fraudJob(name, topics, world, s3.endpoint));

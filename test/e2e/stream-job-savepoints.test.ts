@@ -1,35 +1,16 @@
 // Savepoints over a job's life: periodic ones with retention (dropped ones deleted from S3), a restart by restartNonce, and a new job started from the savepoint of a deleted one (initialSavepoint) — exactly once throughout.
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import type { RunningManager } from '@sluice/controller';
 import { eventually } from '../env/src/eventually.js';
-import { runController } from './controller/harness.js';
-import { allResults, createJob, deleteJob, described, endpoints, fraudJob, jobPods, patchSpec, prepareWorld, readJob, TransactionFeed, uniqueName, waitForPhase, type JobWorld } from './stream-job/harness.js';
+import { allResults, createJob, deleteJob, described, endpoints, fraudJob, jobPods, jobTest, patchSpec, readJob, waitForPhase } from './stream-job/harness.js';
 
-let world: JobWorld;
-let controller: RunningManager;
-let feed: TransactionFeed;
-const name = uniqueName('fraud');
-const topics = { input: `${name}-txn`, output: `${name}-features` };
+const setup = jobTest('sj-savepoints');
 const s3 = new S3Client({
   endpoint: endpoints.s3.endpoint,
   region: endpoints.s3.region,
   forcePathStyle: true,
   credentials: { accessKeyId: endpoints.s3.accessKeyId, secretAccessKey: endpoints.s3.secretAccessKey },
 });
-
-beforeAll(async () => {
-  world = await prepareWorld('sj-savepoints');
-  controller = await runController(world.namespace);
-  feed = new TransactionFeed(topics.input, 4);
-  await feed.open();
-}, 60_000);
-
-afterAll(async () => {
-  await feed.close();
-  await world.close();
-  await controller.stop();
-  s3.destroy();
-}, 120_000);
+afterAll(() => s3.destroy());
 
 /** How many objects S3 holds under a savepoint's location. */
 async function objectsAt(location: string): Promise<number> {
@@ -40,6 +21,7 @@ async function objectsAt(location: string): Promise<number> {
 
 describe('savepoints over a job’s life', () => {
   it('takes periodic savepoints, keeps what retention says and deletes the rest; restarts by nonce; starts a new job from a savepoint', async () => {
+    const { world, feed, name, topics } = setup;
     const { namespace } = world;
     await feed.produce(200);
     const job = fraudJob(name, topics, world);

@@ -1,24 +1,12 @@
 // The upgrade modes besides savepoint: last-state (stop, restart from the last commit: no savepoint, nothing lost or repeated) and stateless (restart with empty state from the committed offsets).
-import type { RunningManager } from '@sluice/controller';
 import { eventually } from '../env/src/eventually.js';
-import { runController } from './controller/harness.js';
-import { allResults, createJob, described, fraudJob, jobPods, patchSpec, prepareWorld, readResults, TransactionFeed, uniqueName, waitForPhase, type JobWorld } from './stream-job/harness.js';
+import { allResults, createJob, described, fraudJob, jobPods, jobTest, patchSpec, readResults, TransactionFeed, uniqueName, waitForPhase } from './stream-job/harness.js';
 
-let world: JobWorld;
-let controller: RunningManager;
-
-beforeAll(async () => {
-  world = await prepareWorld('sj-modes');
-  controller = await runController(world.namespace);
-}, 60_000);
-
-afterAll(async () => {
-  await world.close();
-  await controller.stop();
-}, 120_000);
+const setup = jobTest('sj-modes');
 
 describe('upgrade modes', () => {
   it('last-state: rescales 2 → 3 from the last commit, without a savepoint, and loses or repeats nothing', async () => {
+    const { world } = setup;
     const { namespace } = world;
     const name = uniqueName('laststate');
     const topics = { input: `${name}-txn`, output: `${name}-features` };
@@ -45,6 +33,7 @@ describe('upgrade modes', () => {
   }, 300_000);
 
   it('stateless: the new spec starts with empty state from the committed offsets', async () => {
+    const { world } = setup;
     const { namespace } = world;
     const name = uniqueName('stateless');
     const topics = { input: `${name}-txn`, output: `${name}-features` };

@@ -5,12 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { ApiException, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
-import { group, version, type StreamJob, type StreamJobSpec, type Topic } from '@sluice/crds';
+import type { RunningManager } from '@sluice/controller';
+import { group, version, type Condition, type StreamJob, type StreamJobSpec, type Topic } from '@sluice/crds';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { readEndpoints } from '../../env/src/endpoints.js';
 import { eventually } from '../../env/src/eventually.js';
 import { runtimeImages, startProcessKubelet, type ProcessKubelet } from '../../env/src/process-kubelet/index.js';
 import type { S3Endpoint } from '../../env/src/service.js';
+import { runController } from '../controller/harness.js';
 import { installCrds } from '../install-crds.js';
 import { readCommitted } from '../kafka/harness.js';
 
@@ -57,6 +59,49 @@ export async function prepareWorld(prefix: string, s3: S3Endpoint = endpoints.s3
     rmSync(workDir, { recursive: true, force: true });
   };
   return { namespace, kubelet, bucket, workDir, close };
+}
+
+export interface JobTest {
+  name: string;
+  topics: FraudTopics;
+  world: JobWorld;
+  /** The controller in this process (absent with `inProcessController: false`). */
+  controller: RunningManager | undefined;
+  feed: TransactionFeed;
+}
+
+export interface JobTestOptions {
+  /** An S3 server of the test's own, started before the world and stopped after it. */
+  s3?: { start: () => Promise<S3Endpoint>; stop: () => Promise<void> };
+  /** false: the test starts its own controller (a child process it kills). */
+  inProcessController?: boolean;
+}
+
+/**
+ * Registers the hooks a StreamJob test file shares: a world (namespace, kubelet, bucket), the controller, and a feed of
+ * transactions into the job's input topic (4 partitions); the returned object is filled in before the tests run.
+ */
+export function jobTest(prefix: string, options: JobTestOptions = {}): JobTest {
+  const name = uniqueName('fraud');
+  const test = { name, topics: { input: `${name}-txn`, output: `${name}-features` } } as JobTest;
+  beforeAll(async () => {
+    const s3 = options.s3 === undefined ? endpoints.s3 : await options.s3.start();
+    test.world = await prepareWorld(prefix, s3);
+    test.controller = options.inProcessController === false ? undefined : await runController(test.world.namespace);
+    test.feed = new TransactionFeed(test.topics.input, 4);
+    await test.feed.open();
+  }, 60_000);
+  afterAll(async () => {
+    await test.feed?.close();
+    await test.world?.close();
+    await test.controller?.stop();
+    await options.s3?.stop();
+  }, 120_000);
+  return test;
+}
+
+export function condition(job: StreamJob, type: string): Condition | undefined {
+  return job.status?.conditions?.find((candidate) => candidate.type === type);
 }
 
 export async function createBucket(s3: S3Endpoint, bucket: string): Promise<void> {
