@@ -1,7 +1,7 @@
 // The runtime on the real Kafka: input it cannot read goes to the dead-letter topic with the reason in headers, and the job goes on.
 import { DEAD_LETTER_HEADERS } from '@sluice/runtime';
 import { readEndpoints } from '../env/src/endpoints.js';
-import { createTopics, kafka, produceGenerated, readCommitted, startRuntime, uniqueName, writeFraudJob, removeScratchDirs, scratchDir } from './kafka/harness.js';
+import { createTopics, produceGenerated, readCommitted, startRuntime, uniqueName, writeFraudJob, removeScratchDirs, scratchDir } from './kafka/harness.js';
 
 const brokers = readEndpoints().kafka.brokers;
 
@@ -11,13 +11,7 @@ describe('dead letters of the runtime on Kafka', () => {
   it('sends a malformed record to the dead-letter topic with the reason and its origin in headers, and goes on', async () => {
     const input = uniqueName('txn');
     const name = uniqueName('fraud-dlq');
-    const admin = kafka(brokers).admin();
-    await admin.connect();
-    try {
-      await createTopics(admin, [input], 2);
-    } finally {
-      await admin.disconnect();
-    }
+    await createTopics(brokers, [input], 2);
     const malformed = ['{"customer_id": "c1", "amount": 12', '[1, 2, 3]', JSON.stringify({ customer_id: 'c2', amount: 5 })];
     const produced = await produceGenerated(brokers, input, { workload: 'transactions', seed: 3, count: 500, keys: 50, partitions: 2 }, malformed);
     const topics = { name, input, output: `${name}-features`, late: `${name}-late`, deadLetter: `${name}-dead-letter` };

@@ -1,6 +1,6 @@
 // The runtime on the real Kafka: kill -9 in the middle of a run loses and duplicates nothing for read_committed readers.
 import { readEndpoints } from '../env/src/endpoints.js';
-import { createTopics, kafka, multiset, produceGenerated, readCommitted, startRuntime, uniqueName, writeFraudJob, type FraudJobTopics, removeScratchDirs, scratchDir } from './kafka/harness.js';
+import { createTopics, multiset, produceGenerated, readCommitted, startRuntime, uniqueName, writeFraudJob, type FraudJobTopics, removeScratchDirs, scratchDir } from './kafka/harness.js';
 
 const brokers = readEndpoints().kafka.brokers;
 const PARTITIONS = 3;
@@ -34,13 +34,7 @@ describe('the runtime on Kafka, exactly once', () => {
   let expectedLate: string[] = [];
 
   beforeAll(async () => {
-    const admin = kafka(brokers).admin();
-    await admin.connect();
-    try {
-      await createTopics(admin, [input], PARTITIONS);
-    } finally {
-      await admin.disconnect();
-    }
+    await createTopics(brokers, [input], PARTITIONS);
     expect(await produceGenerated(brokers, input, workload)).toBe(workload.count);
     const clean = jobTopics(input, uniqueName('fraud-clean'));
     await startRuntime(runtimeEnv(writeFraudJob(clean))).exitsWith(0);

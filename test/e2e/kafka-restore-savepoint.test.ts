@@ -42,13 +42,7 @@ describe('the runtime on Kafka, restored from a savepoint', () => {
     const input = uniqueName('txn');
     const name = uniqueName('fraud-rollback');
     const output = `${name}-features`;
-    const admin = kafka(brokers).admin();
-    await admin.connect();
-    try {
-      await createTopics(admin, [input], PARTITIONS);
-    } finally {
-      await admin.disconnect();
-    }
+    await createTopics(brokers, [input], PARTITIONS);
     const env = {
       SLUICE_JOB_FILE: writeFraudJob({ name, input, output, late: `${name}-late`, deadLetter: `${name}-dead-letter` }),
       SLUICE_KAFKA_BROKERS: brokers.join(','),

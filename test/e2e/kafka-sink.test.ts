@@ -1,20 +1,14 @@
 // The Kafka sink outside exactly-once (a plain idempotent producer) on the real Kafka: every result once, keyed by its template.
 import { KafkaSink, KafkajsClient, ProducerOutbox } from '@sluice/runtime';
 import { readEndpoints } from '../env/src/endpoints.js';
-import { createTopics, kafka, readCommitted, uniqueName } from './kafka/harness.js';
+import { createTopics, readCommitted, uniqueName } from './kafka/harness.js';
 
 const brokers = readEndpoints().kafka.brokers;
 
 describe('the Kafka sink with a plain producer', () => {
   it('writes every result on commit, keyed by the key template, across several produce requests', async () => {
     const topic = uniqueName('features');
-    const admin = kafka(brokers).admin();
-    await admin.connect();
-    try {
-      await createTopics(admin, [topic], 3);
-    } finally {
-      await admin.disconnect();
-    }
+    await createTopics(brokers, [topic], 3);
     const client = new KafkajsClient({ brokers });
     const producer = await client.producer();
     try {

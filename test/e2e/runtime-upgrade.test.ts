@@ -87,13 +87,7 @@ async function jobOnNewTopics(prefix: string): Promise<{ input: string; output: 
   const name = uniqueName(prefix);
   const input = `${name}-txn`;
   const output = `${name}-features`;
-  const admin = kafka(brokers).admin();
-  await admin.connect();
-  try {
-    await createTopics(admin, [input], PARTITIONS);
-  } finally {
-    await admin.disconnect();
-  }
+  await createTopics(brokers, [input], PARTITIONS);
   const env = {
     SLUICE_JOB_FILE: writeFraudJob({ name, input, output, late: `${name}-late`, deadLetter: `${name}-dead-letter` }),
     SLUICE_KAFKA_BROKERS: brokers.join(','),

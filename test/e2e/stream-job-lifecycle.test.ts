@@ -44,20 +44,8 @@ describe('a StreamJob from kubectl apply to suspend and resume', () => {
     feed.startSteady();
 
     // New logic: one more aggregate. The old pods stop with a savepoint; the new spec starts from it.
-    const upgraded = await patchSpec(namespace, name, {
-      pipeline: [
-        { keyBy: { field: 'customer_id' } },
-        {
-          id: 'velocity',
-          window: { type: 'tumbling', size: '5m', allowedLateness: '1m' },
-          aggregate: [
-            { name: 'txn_count', fn: 'count' },
-            { name: 'txn_sum', fn: 'sum', field: 'amount' },
-            { name: 'txn_max', fn: 'max', field: 'amount' },
-          ],
-        },
-      ],
-    });
+    const [keyBy, window] = fraudJob(name, topics, world).spec.pipeline!;
+    const upgraded = await patchSpec(namespace, name, { pipeline: [keyBy, { ...window, aggregate: [...window!.aggregate!, { name: 'txn_max', fn: 'max', field: 'amount' }] }] });
     job = await waitForPhase(namespace, name, 'Running', upgraded);
     expect(job.status?.lastSavepoint).toMatchObject({ trigger: 'upgrade', generation: 1, parallelism: 2 });
     expect(job.status?.lastSavepoint?.location).toMatch(new RegExp(`^s3://${world.bucket}/`));

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { Kafka, logLevel } from 'kafkajs';
 import { stringify } from 'yaml';
 import { END_OF_INPUT_HEADER, KafkajsClient, type FetchedMessage } from '@sluice/runtime';
 // The generator is not part of the runtime's public surface; the tests use it as the engine does.
@@ -35,8 +35,14 @@ export function kafka(brokers: string[]): Kafka {
   return new Kafka({ brokers, clientId: 'sluice-e2e', logLevel: logLevel.NOTHING });
 }
 
-export async function createTopics(admin: Admin, topics: string[], partitions: number): Promise<void> {
-  await admin.createTopics({ waitForLeaders: true, topics: topics.map((topic) => ({ topic, numPartitions: partitions })) });
+export async function createTopics(brokers: string[], topics: string[], partitions: number): Promise<void> {
+  const admin = kafka(brokers).admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ waitForLeaders: true, topics: topics.map((topic) => ({ topic, numPartitions: partitions })) });
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 /**
@@ -44,13 +50,7 @@ export async function createTopics(admin: Admin, topics: string[], partitions: n
  * 2025-12-05T00:00Z, customer `c<i mod customers>`, amount i, round-robin over the partitions.
  */
 export async function produceTransactions(brokers: string[], topic: string, { count, partitions, customers }: { count: number; partitions: number; customers: number }): Promise<void> {
-  const admin = kafka(brokers).admin();
-  await admin.connect();
-  try {
-    await createTopics(admin, [topic], partitions);
-  } finally {
-    await admin.disconnect();
-  }
+  await createTopics(brokers, [topic], partitions);
   const producer = kafka(brokers).producer();
   await producer.connect();
   const at = Date.parse('2025-12-05T00:00:00Z');

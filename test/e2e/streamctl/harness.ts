@@ -1,6 +1,5 @@
 // What the streamctl end-to-end tests share: a namespace of their own on the real API server, a StreamJob from the
 // fraud-velocity example, status written as the controller would write it, and a command's output captured in memory.
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { group, version, type StreamJob, type StreamJobStatus } from '@sluice/crds';
@@ -8,7 +7,6 @@ import type { CommandIo } from '../../../cli/src/index.js';
 import { parse } from 'yaml';
 import { readEndpoints } from '../../env/src/endpoints.js';
 import { eventually } from '../../env/src/eventually.js';
-import { installCrds } from '../install-crds.js';
 
 export const kubeconfigFile = readEndpoints().kube.kubeconfig;
 const kubeconfig = new KubeConfig();
@@ -18,15 +16,9 @@ const objects = kubeconfig.makeApiClient(CustomObjectsApi);
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const plural = 'streamjobs';
 
-export const randomName = (prefix: string): string => `${prefix}-${randomBytes(4).toString('hex')}`;
+import { randomName } from '../controller/harness.js';
 
-/** CRDs installed and a new namespace. */
-export async function prepareNamespace(prefix: string): Promise<string> {
-  await installCrds(kubeconfig);
-  const namespace = randomName(prefix);
-  await core.createNamespace({ body: { metadata: { name: namespace } } });
-  return namespace;
-}
+export { prepareNamespace, randomName } from '../controller/harness.js';
 
 export async function removeNamespace(namespace: string | undefined): Promise<void> {
   if (namespace !== undefined) await core.deleteNamespace({ name: namespace });
