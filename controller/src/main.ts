@@ -26,6 +26,7 @@ const argv = await yargs(hideBin(process.argv))
   .option('workers', { type: 'number', default: 4, describe: 'Reconciles running at once per kind' })
   .option('runtime-image', { type: 'string', default: process.env.SLUICE_RUNTIME_IMAGE, describe: 'The runtime image of StreamJobs without spec.image ($SLUICE_RUNTIME_IMAGE); default the one released with this controller' })
   .option('snapshot-location', { type: 'string', default: process.env.SLUICE_SNAPSHOT_LOCATION, describe: 's3://bucket/prefix (or a folder) for the checkpoints and savepoints of StreamJobs that name no location ($SLUICE_SNAPSHOT_LOCATION)' })
+  .option('redis-url', { type: 'string', default: process.env.SLUICE_REDIS_URL, describe: 'redis://host:port of the feature store for StreamJobs with a Redis sink and no spec.connections.redis.url ($SLUICE_REDIS_URL)' })
   .option('log-level', { type: 'string', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error'] })
   .example('$0 --kubeconfig ~/.kube/config --kafka-bootstrap localhost:9092 --no-leader-elect', 'Run on a laptop against a cluster, one process')
   .example('$0 -n payments -n fraud --kafka-bootstrap kafka:9092 --registry-url http://sluice-registry:8081', 'Watch two namespaces, with a default registry')
@@ -64,6 +65,7 @@ const manager = await startManager({
   streamJobs: {
     ...(argv['runtime-image'] === undefined ? {} : { runtimeImage: argv['runtime-image'] }),
     ...(argv['snapshot-location'] === undefined ? {} : { snapshotLocation: argv['snapshot-location'] }),
+    ...(argv['redis-url'] === undefined ? {} : { redisUrl: argv['redis-url'] }),
   },
   log,
   // A process that lost the Lease exits, and its restart competes again.

@@ -55,6 +55,8 @@ export interface StreamJobOptions {
   runtimeImage?: string;
   /** s3://bucket/prefix or a folder for the checkpoints and savepoints of jobs that name no location. */
   snapshotLocation?: string;
+  /** redis://host:port for jobs with a Redis sink that name no spec.connections.redis.url. */
+  redisUrl?: string;
   /** How the controller reaches a runtime pod's control API; by default its pod IP. */
   podAddress?: PodAddress;
 }
@@ -182,6 +184,7 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
           image: options.streamJobs?.runtimeImage ?? defaultRuntimeImage,
           kafkaBrokers: options.kafkaBrokers,
           ...(options.streamJobs?.snapshotLocation === undefined ? {} : { snapshotLocation: options.streamJobs.snapshotLocation }),
+          ...(options.streamJobs?.redisUrl === undefined ? {} : { redisUrl: options.streamJobs.redisUrl }),
         }),
         control: new HttpRuntimeControl(),
         podAddress: options.streamJobs?.podAddress ?? podIpAddress(runtimePort),

@@ -21,6 +21,8 @@ export interface RuntimeDefaults {
   kafkaBrokers: readonly string[];
   /** s3://bucket/prefix or a folder path for jobs that name no checkpoint location. */
   snapshotLocation?: string;
+  /** The feature store of jobs with a Redis sink and no spec.connections.redis.url. */
+  redisUrl?: string;
 }
 
 /** One deployment of a job: which spec, how many pods, and where their state starts from. */
@@ -119,7 +121,7 @@ function runtimeEnv(job: StreamJob, deployment: Deployment, defaults: RuntimeDef
     ...value('SLUICE_SNAPSHOT_LOCATION', checkpoints),
     ...value('SLUICE_SAVEPOINT_LOCATION', savepoints),
     ...value('SLUICE_CHECKPOINT_INTERVAL', checkpoints === undefined ? undefined : spec.checkpoints?.interval),
-    ...value('SLUICE_REDIS_URL', spec.connections?.redis?.url),
+    ...value('SLUICE_REDIS_URL', spec.connections?.redis?.url ?? defaults.redisUrl),
     ...value('SLUICE_S3_ENDPOINT', s3?.endpoint),
     ...value('SLUICE_S3_REGION', s3?.region),
     ...value('SLUICE_S3_FORCE_PATH_STYLE', s3?.forcePathStyle === undefined ? undefined : String(s3.forcePathStyle)),
