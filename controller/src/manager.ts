@@ -191,6 +191,7 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
         sourcePartitions: async (topic) => (await topicAdmin.describe(topic))?.partitions,
         savepointStorage: new KubeSavepointStorage(options.kubeconfig),
         events,
+        metrics,
         clock,
         log: jobLog,
       }),

@@ -87,6 +87,12 @@ describe('a StreamJob from kubectl apply to suspend and resume', () => {
     const results = await allResults(feed, topics.output);
     expect(described(results)).toEqual(feed.expected());
 
+    // The controller counted what it did, for alerts on failed savepoints and rolled-back upgrades.
+    const metrics = await setup.controller!.metrics.registry.metrics();
+    const counted = (metric: string, labels: string): boolean => metrics.split('\n').some((line) => line.startsWith(`${metric}{`) && line.includes(labels) && line.endsWith(' 1'));
+    for (const trigger of ['upgrade', 'rescale', 'manual', 'suspend']) expect(counted('sluice_streamjob_savepoints_total', `trigger="${trigger}",result="taken"`)).toBe(true);
+    for (const reason of ['SpecChanged', 'Rescale', 'Suspend', 'Resume']) expect(counted('sluice_streamjob_upgrades_total', `reason="${reason}",result="succeeded"`)).toBe(true);
+
     // Upgrade downtime: the last result of the old spec to the first of the new one, as Kafka stamped them.
     const oldSpec = results.filter((result) => result.txn_max === undefined).map((result) => result.appendedAt);
     const newSpec = results.filter((result) => result.txn_max !== undefined).map((result) => result.appendedAt);

@@ -39,6 +39,26 @@ export class ControllerMetrics {
     registers: [this.registry],
   });
 
+  readonly savepoints = new Counter({
+    name: 'sluice_streamjob_savepoints_total',
+    help: 'StreamJob savepoints by trigger (manual, periodic, upgrade, rescale, suspend) and result (taken, failed).',
+    labelNames: ['namespace', 'job', 'trigger', 'result'] as const,
+    registers: [this.registry],
+  });
+  readonly upgrades = new Counter({
+    name: 'sluice_streamjob_upgrades_total',
+    help: 'StreamJob upgrades by reason (SpecChanged, Rescale, Suspend, Resume, Restart) and result (started, succeeded, rolled_back).',
+    labelNames: ['namespace', 'job', 'reason', 'result'] as const,
+    registers: [this.registry],
+  });
+  readonly upgradeDuration = new Histogram({
+    name: 'sluice_streamjob_upgrade_duration_seconds',
+    help: 'From an upgrade’s start (its intent in status) to every new pod ready, by reason.',
+    labelNames: ['reason'] as const,
+    buckets: [1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600],
+    registers: [this.registry],
+  });
+
   /** Reports this queue's depth as sluice_controller_queue_depth{kind}. */
   trackQueue(kind: string, depth: () => number): void {
     this.queues.set(kind, depth);

@@ -6,6 +6,7 @@ import type { Clock } from '../machinery/clock.js';
 import { findCondition, setCondition, type NewCondition } from '../machinery/conditions.js';
 import type { ResourceClient } from '../machinery/custom-resources.js';
 import type { EventRecorder, EventType } from '../machinery/events.js';
+import type { ControllerMetrics } from '../machinery/metrics.js';
 import { KeyBackoff } from '../machinery/backoff.js';
 import { TerminalError, done, type ObjectKey, type Reconciler, type Result } from '../machinery/reconciler.js';
 import { patchStatusIfChanged } from '../machinery/status.js';
@@ -44,6 +45,8 @@ export interface StreamJobReconcilerDeps {
   /** Where retention deletes savepoints. */
   savepointStorage: JobSavepointStorage;
   events: EventRecorder;
+  /** Counts savepoints and upgrades (sluice_streamjob_*); absent in a unit test. */
+  metrics?: Pick<ControllerMetrics, 'savepoints' | 'upgrades' | 'upgradeDuration'>;
   clock: Clock;
   log: Logger;
 }
@@ -76,6 +79,14 @@ export class StreamJobReconciler implements Reconciler {
     const delay = Math.round(this.#savepointBackoff.next(job.metadata.uid!));
     this.#retryAt.set(job.metadata.uid!, this.deps.clock.now().getTime() + delay);
     return delay;
+  }
+
+  private countSavepoint(job: StreamJob, trigger: string, result: 'taken' | 'failed'): void {
+    this.deps.metrics?.savepoints.inc({ namespace: job.metadata.namespace, job: job.metadata.name, trigger, result });
+  }
+
+  private countUpgrade(job: StreamJob, upgrade: Upgrade, result: 'started' | 'succeeded' | 'rolled_back'): void {
+    this.deps.metrics?.upgrades.inc({ namespace: job.metadata.namespace, job: job.metadata.name, reason: upgrade.reason ?? 'SpecChanged', result });
   }
 
   private savepointSucceeded(job: StreamJob): void {
@@ -280,6 +291,7 @@ export class StreamJobReconciler implements Reconciler {
       { type: 'Progressing', status: 'True', reason: StreamJobReason.Upgrading, message },
     ]);
     this.event(job, 'Normal', 'UpgradeStarted', message);
+    this.countUpgrade(job, upgrade, 'started');
     return this.continueUpgrade({ ...context, job: updated }, upgrade);
   }
 
@@ -321,6 +333,7 @@ export class StreamJobReconciler implements Reconciler {
         generation: upgrade.fromGeneration ?? generationOf(job),
       };
       this.savepointSucceeded(job);
+      this.countSavepoint(job, savepoint.trigger, 'taken');
       Object.assign(fields, await this.recordSavepoint(context, savepoint, [location]));
       conditions.push({ type: 'Savepoint', status: 'True', reason: StreamJobReason.SavepointTaken, message: `savepoint ${location} taken for ${upgrade.reason ?? 'the upgrade'}` });
       this.event(job, 'Normal', StreamJobReason.SavepointTaken, `stopped ${pods.length} pods with savepoint ${location}`);
@@ -350,6 +363,7 @@ export class StreamJobReconciler implements Reconciler {
       if (now?.phase === 'finished' || now?.phase === 'stopping') await this.deps.objects.deletePod(job, pod.pod);
     }
     const retryInMs = this.savepointFailed(job);
+    this.countSavepoint(job, upgrade.reason === 'Suspend' ? 'suspend' : upgrade.reason === 'Rescale' ? 'rescale' : 'upgrade', 'failed');
     const message = `the savepoint for ${upgrade.reason ?? 'the upgrade'} to generation ${upgrade.targetGeneration} failed, so the job keeps running generation ${upgrade.fromGeneration ?? '?'}: ${why}. Sluice tries again in ${Math.round(retryInMs / 1000)}s; fix the cause (is the savepoint location reachable?) or set spec.upgradeMode to last-state`;
     await this.write(job, { upgrade: null, phase: 'Running' }, [
       { type: 'Savepoint', status: 'False', reason: StreamJobReason.SavepointFailed, message },
@@ -469,6 +483,8 @@ export class StreamJobReconciler implements Reconciler {
     );
     const reason = upgrade.reason === 'Suspend' ? 'Suspended' : upgrade.reason === 'Resume' ? 'Resumed' : upgrade.reason === 'Rescale' ? 'Rescaled' : StreamJobReason.Upgraded;
     this.event(job, 'Normal', reason, message);
+    this.countUpgrade(job, upgrade, 'succeeded');
+    this.deps.metrics?.upgradeDuration.observe({ reason: upgrade.reason ?? 'SpecChanged' }, (this.deps.clock.now().getTime() - started) / 1000);
     await this.deps.objects.deleteConfigMapsExcept(job, [specHash(spec)]);
     return { requeueAfterMs: observeEveryMs };
   }
@@ -488,6 +504,7 @@ export class StreamJobReconciler implements Reconciler {
       { type: 'Progressing', status: 'False', reason: StreamJobReason.RolledBack, message },
     ]);
     this.event(job, 'Warning', StreamJobReason.RolledBack, message);
+    this.countUpgrade(job, upgrade, 'rolled_back');
     return { requeueAfterMs: observeEveryMs };
   }
 
@@ -513,6 +530,7 @@ export class StreamJobReconciler implements Reconciler {
     const failures = answers.flatMap((answer, index) => (answer.status === 'rejected' ? [`${pods[index]!.name}: ${(answer.reason as Error).message}`] : []));
     const answered = pending.triggerNonce === undefined ? {} : { savepointTriggerNonce: pending.triggerNonce };
     if (failures.length > 0 || pods.length === 0) {
+      this.countSavepoint(job, pending.trigger, 'failed');
       const retryInMs = pending.trigger === 'manual' ? observeEveryMs : this.savepointFailed(job);
       const retry = pending.trigger === 'manual' ? 'change spec.savepointTrigger again (streamctl savepoint) to retry' : `Sluice tries again in ${Math.round(retryInMs / 1000)}s`;
       const message = `the ${pending.trigger} savepoint ${id} failed: ${failures.join('; ') || 'no runtime pod runs'}. The job goes on running; ${retry}`;
@@ -521,6 +539,7 @@ export class StreamJobReconciler implements Reconciler {
       return { requeueAfterMs: retryInMs };
     }
     this.savepointSucceeded(job);
+    this.countSavepoint(job, pending.trigger, 'taken');
     const location = answers.map((answer) => (answer.status === 'fulfilled' ? answer.value.location : undefined)).find((value) => value !== undefined)!;
     const savepoint: Savepoint = {
       location,
