@@ -382,7 +382,16 @@ export class StreamJobReconciler implements Reconciler {
   }
 
   private async deployTarget(context: Context, upgrade: Upgrade): Promise<Result> {
-    const deployment = this.targetDeployment(context.job, upgrade);
+    const { job } = context;
+    const deployment = this.targetDeployment(job, upgrade);
+    // The spec may have changed since the upgrade began: one that does not compile is never deployed. The stopped job
+    // waits for a spec that does, or is rolled back once readinessTimeout has passed.
+    const compiled = compileJob(jobManifest(job, job.spec));
+    if (!compiled.ok) {
+      const message = `generation ${generationOf(job)} is refused while the job is stopped for an upgrade: ${compiled.problems.map(formatProblem).join('; ')}; apply a spec that compiles, or the job rolls back to generation ${job.status?.lastStableGeneration ?? '?'} after readinessTimeout`;
+      if (await this.write(job, {}, [{ type: 'Upgrade', status: 'False', reason: StreamJobReason.InvalidSpec, message }])) this.event(job, 'Warning', StreamJobReason.InvalidSpec, message);
+      return this.awaitReadiness(context, upgrade, deployment);
+    }
     if (!(await this.rollOut(context, deployment))) return { requeueAfterMs: pollMs };
     const next: Upgrade = { ...upgrade, state: 'Verifying', targetGeneration: deployment.generation };
     await this.write(context.job, { upgrade: next, deployedGeneration: deployment.generation }, [
