@@ -48,6 +48,20 @@ describe('specs the controller refuses or rolls back', () => {
     expect(job.status?.phase).toBe('Running');
     expect(job.status?.deployedGeneration).toBe(1);
 
+    // Taking the refused spec back (the running pipeline applied again) clears the refusal; nothing is redeployed.
+    const reverted = await patchSpec(namespace, name, { pipeline });
+    job = await eventually(
+      'the refusal cleared',
+      async () => {
+        const current = await readJob(namespace, name);
+        return condition(current, 'Upgrade')?.status === 'True' ? current : undefined;
+      },
+      30_000,
+      250,
+    );
+    expect(job.status?.deployedGeneration).toBe(1);
+    expect(job.status?.savepoints ?? []).toEqual([]);
+
     // A spec whose pods never become ready (an image no node has): rolled back after readinessTimeout from the same savepoint.
     await feed.produce(200);
     const unready = await patchSpec(namespace, name, { pipeline, image: 'ghcr.io/sluice/no-such-runtime:1', readinessTimeout: '10s' });
@@ -62,7 +76,8 @@ describe('specs the controller refuses or rolls back', () => {
     );
     expect(job.status?.phase).toBe('Running');
     expect(job.status?.rolledBackGeneration).toBe(unready);
-    expect(job.status?.deployedGeneration).toBe(1);
+    // Back on the last stable spec: the reverted generation, the same pipeline as generation 1.
+    expect(job.status?.deployedGeneration).toBe(reverted);
     expect(condition(job, 'Upgrade')?.message).toMatch(new RegExp(`generation ${unready} was not ready in time`));
     expect(job.status?.lastSavepoint?.trigger).toBe('upgrade');
     const pods = await jobPods(namespace, name);

@@ -164,11 +164,12 @@ export class StreamJobReconciler implements Reconciler {
     // The spec is stable once it runs ready; a refused or rolled-back spec is not the one running.
     const runsSpec = deployed.hash === specHash(job.spec) && deployed.replicas === desiredReplicas(job.spec) && deployed.restartNonce === job.spec.restartNonce;
     const stable: StatusFields = runsSpec ? { lastStableSpec: job.spec as unknown as Record<string, unknown>, lastStableGeneration: generationOf(job) } : {};
-    await this.write(
-      job,
-      { ...fields, ...stable, phase: suspended ? 'Suspended' : 'Running', deployedGeneration: deployed.generation },
-      [{ type: 'Ready', status: suspended ? 'False' : 'True', reason: suspended ? StreamJobReason.Suspended : StreamJobReason.Running, message }],
-    );
+    const conditions: NewCondition[] = [{ type: 'Ready', status: suspended ? 'False' : 'True', reason: suspended ? StreamJobReason.Suspended : StreamJobReason.Running, message }];
+    // A refused spec taken back (the running one applied again) leaves nothing refused.
+    if (runsSpec && findCondition(status.conditions, 'Upgrade')?.reason === StreamJobReason.InvalidSpec) {
+      conditions.push({ type: 'Upgrade', status: 'True', reason: StreamJobReason.Running, message: `the spec applied is the one running (generation ${deployed.generation})` });
+    }
+    await this.write(job, { ...fields, ...stable, phase: suspended ? 'Suspended' : 'Running', deployedGeneration: deployed.generation }, conditions);
     if (!wasRunning) this.event(job, 'Normal', suspended ? StreamJobReason.Suspended : StreamJobReason.Running, message);
 
     const trigger = job.spec.savepointTrigger;
