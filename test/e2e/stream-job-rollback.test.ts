@@ -83,6 +83,13 @@ describe('specs the controller refuses or rolls back', () => {
     const pods = await jobPods(namespace, name);
     expect(pods.map((pod) => pod.spec?.containers[0]?.image)).toEqual(['ghcr.io/sluice/sluice-runtime:0.1.0', 'ghcr.io/sluice/sluice-runtime:0.1.0']);
 
+    // A rescale while the rolled-back spec is still applied rescales the stable spec; the bad one is not tried again.
+    const rescaled = await patchSpec(namespace, name, { parallelism: 3 });
+    job = await waitForPhase(namespace, name, 'Running', rescaled);
+    expect(job.status?.rolledBackSpecHash).toBeDefined();
+    const rescaledPods = await jobPods(namespace, name);
+    expect(rescaledPods.map((pod) => pod.spec?.containers[0]?.image)).toEqual(Array.from({ length: 3 }, () => 'ghcr.io/sluice/sluice-runtime:0.1.0'));
+
     // The rolled-back job lost and repeated nothing.
     await feed.produce(200);
     await feed.flush();

@@ -16,7 +16,7 @@ import { changelogTopicResources, selectorOf, type Deployment } from './resource
 import type { RuntimeControl } from './runtime-control.js';
 import { retain } from './savepoint-retention.js';
 import type { JobSavepointStorage } from './savepoint-storage.js';
-import { desiredReplicas, jobManifest, readinessTimeoutMs, savepointIntervalMs, specHash, upgradeModeOf } from './spec.js';
+import { desiredReplicas, jobManifest, readinessTimeoutMs, savepointIntervalMs, specHash, upgradeModeOf, withRuntimeOf } from './spec.js';
 
 /** The reasons of the StreamJob's conditions and Events, for programs that read them. */
 export const StreamJobReason = {
@@ -94,6 +94,17 @@ export class StreamJobReconciler implements Reconciler {
     this.#retryAt.delete(job.metadata.uid!);
   }
 
+  /**
+   * The spec the job is to run: its own, or — while its runtime part is the one an upgrade rolled back — the last stable
+   * runtime spec with the controller's fields of its own, so a rescale, suspend or restart still applies.
+   */
+  private effectiveSpec(job: StreamJob): StreamJobSpec {
+    const stable = job.status?.lastStableSpec as unknown as StreamJobSpec | undefined;
+    const rolledBack = job.status?.rolledBackSpecHash;
+    if (stable === undefined || rolledBack === undefined || rolledBack !== specHash(job.spec)) return job.spec;
+    return withRuntimeOf(job.spec, stable);
+  }
+
   async reconcile(key: ObjectKey): Promise<Result> {
     const job = await this.deps.jobs.get(key);
     // Owned objects go with the job (ownerReferences); savepoints stay in their storage for a later job to start from.
@@ -162,8 +173,9 @@ export class StreamJobReconciler implements Reconciler {
     const message = suspended ? `suspended; resuming restores ${status.lastSavepoint?.location ?? 'the last committed state'}` : `${deployed.replicas} runtime pods run generation ${deployed.generation}`;
     const wasRunning = status.phase === (suspended ? 'Suspended' : 'Running') && findCondition(status.conditions, 'Ready')?.status === (suspended ? 'False' : 'True');
     // The spec is stable once it runs ready; a refused or rolled-back spec is not the one running.
-    const runsSpec = deployed.hash === specHash(job.spec) && deployed.replicas === desiredReplicas(job.spec) && deployed.restartNonce === job.spec.restartNonce;
-    const stable: StatusFields = runsSpec ? { lastStableSpec: job.spec as unknown as Record<string, unknown>, lastStableGeneration: generationOf(job) } : {};
+    const effective = this.effectiveSpec(job);
+    const runsSpec = deployed.hash === specHash(effective) && deployed.replicas === desiredReplicas(effective) && deployed.restartNonce === effective.restartNonce;
+    const stable: StatusFields = runsSpec ? { lastStableSpec: effective as unknown as Record<string, unknown>, lastStableGeneration: generationOf(job) } : {};
     const conditions: NewCondition[] = [{ type: 'Ready', status: suspended ? 'False' : 'True', reason: suspended ? StreamJobReason.Suspended : StreamJobReason.Running, message }];
     // A refused spec taken back (the running one applied again) leaves nothing refused.
     if (runsSpec && findCondition(status.conditions, 'Upgrade')?.reason === StreamJobReason.InvalidSpec) {
@@ -230,12 +242,12 @@ export class StreamJobReconciler implements Reconciler {
   /** Why the deployed job must change, or undefined when it runs what the spec says. */
   private changeOf({ job, observation }: Context): Upgrade['reason'] | undefined {
     const deployed = observation.deployed!;
-    const replicas = desiredReplicas(job.spec);
-    const hashChanged = deployed.hash !== specHash(job.spec);
-    const nonceChanged = deployed.restartNonce !== job.spec.restartNonce;
+    // A runtime spec that was rolled back is not tried again until it changes (effectiveSpec holds it back).
+    const spec = this.effectiveSpec(job);
+    const replicas = desiredReplicas(spec);
+    const hashChanged = deployed.hash !== specHash(spec);
+    const nonceChanged = deployed.restartNonce !== spec.restartNonce;
     if (!hashChanged && !nonceChanged && deployed.replicas === replicas) return undefined;
-    // A spec that was rolled back waits for another spec rather than failing again.
-    if (job.status?.rolledBackSpecHash !== undefined && job.status.rolledBackSpecHash === specHash(job.spec)) return undefined;
     if (replicas === 0 && deployed.replicas > 0) return 'Suspend';
     if (deployed.replicas === 0 && replicas > 0) return 'Resume';
     if (hashChanged) return 'SpecChanged';
@@ -287,7 +299,9 @@ export class StreamJobReconciler implements Reconciler {
           ? `${reason}: stopping ${observation.pods.length} pods of generation ${deployed.generation} with savepoint ${base.savepointId}, then starting generation ${base.targetGeneration} on ${base.targetParallelism} pods from it`
           : `${reason}: stopping ${observation.pods.length} pods of generation ${deployed.generation}, then starting generation ${base.targetGeneration} ${base.mode === 'stateless' ? 'with empty state' : 'from their last committed state'}`;
     }
-    const updated = await this.writeAndRead(job, { phase: 'Upgrading', upgrade, rolledBackSpecHash: null }, [
+    // A new runtime spec may be tried; one held back since its rollback stays held back (a rescale of the stable one).
+    const heldBack = status.rolledBackSpecHash !== undefined && status.rolledBackSpecHash === specHash(job.spec);
+    const updated = await this.writeAndRead(job, { phase: 'Upgrading', upgrade, ...(heldBack ? {} : { rolledBackSpecHash: null }) }, [
       { type: 'Ready', status: 'False', reason: StreamJobReason.Upgrading, message },
       { type: 'Progressing', status: 'True', reason: StreamJobReason.Upgrading, message },
     ]);
@@ -376,7 +390,8 @@ export class StreamJobReconciler implements Reconciler {
   }
 
   private targetDeployment(job: StreamJob, upgrade: Upgrade): Deployment {
-    const deployment: Deployment = { spec: job.spec, hash: specHash(job.spec), generation: generationOf(job), replicas: desiredReplicas(job.spec) };
+    const spec = this.effectiveSpec(job);
+    const deployment: Deployment = { spec, hash: specHash(spec), generation: generationOf(job), replicas: desiredReplicas(spec) };
     if (upgrade.savepoint !== undefined) deployment.restoreFrom = upgrade.savepoint;
     if (upgrade.mode === 'stateless' && upgrade.reason !== 'Resume' && upgrade.savepointId !== undefined) deployment.discardState = upgrade.savepointId;
     return deployment;
@@ -428,7 +443,7 @@ export class StreamJobReconciler implements Reconciler {
     const { job, observation } = context;
     const target = this.targetDeployment(job, upgrade);
     const deployed = observation.deployed;
-    const changedAgain = deployed === undefined || deployed.hash !== target.hash || deployed.replicas !== target.replicas || deployed.restartNonce !== job.spec.restartNonce;
+    const changedAgain = deployed === undefined || deployed.hash !== target.hash || deployed.replicas !== target.replicas || deployed.restartNonce !== target.spec.restartNonce;
     const compiled = changedAgain ? compileJob(jobManifest(job, job.spec)) : undefined;
     if (compiled?.ok === false) {
       // A newer spec that does not compile is not deployed; the one starting goes on being verified (or rolled back).
@@ -444,7 +459,7 @@ export class StreamJobReconciler implements Reconciler {
       await this.write(job, { upgrade: next }, []);
       return this.deployTarget(context, next);
     }
-    if (deploymentReady(observation)) return this.finishUpgrade(context, upgrade, job.spec);
+    if (deploymentReady(observation)) return this.finishUpgrade(context, upgrade, target.spec);
     return this.awaitReadiness(context, upgrade, target);
   }
 

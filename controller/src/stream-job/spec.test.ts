@@ -1,6 +1,6 @@
 // What counts as a change the runtime pods must be redeployed for, and the lifecycle settings read from a spec.
 import type { StreamJobSpec } from '@sluice/crds';
-import { desiredReplicas, readinessTimeoutMs, savepointIntervalMs, specHash } from './spec.js';
+import { desiredReplicas, readinessTimeoutMs, savepointIntervalMs, specHash, withRuntimeOf } from './spec.js';
 
 const base: StreamJobSpec = {
   sources: [{ name: 'transactions', kafka: { topic: 'transactions' } }],
@@ -42,5 +42,15 @@ describe('lifecycle settings', () => {
     expect(readinessTimeoutMs({ ...base, readinessTimeout: '90s' })).toBe(90_000);
     expect(savepointIntervalMs(base)).toBeUndefined();
     expect(savepointIntervalMs({ ...base, savepoints: { interval: '1h' } })).toBe(3_600_000);
+  });
+});
+
+describe('a spec held back after a rollback', () => {
+  it('runs the stable runtime spec with its own parallelism, suspend and restart nonce', () => {
+    const rolledBack = { ...base, image: 'ghcr.io/sluice/broken:1', parallelism: 3, suspend: true, restartNonce: 'again', savepoints: { interval: '1h' } } as StreamJobSpec;
+    const held = withRuntimeOf(rolledBack, { ...base, savepoints: { location: 's3://b/sp' } });
+    expect(specHash(held)).toBe(specHash({ ...base, savepoints: { location: 's3://b/sp' } }));
+    expect(held).toMatchObject({ parallelism: 3, suspend: true, restartNonce: 'again', savepoints: { interval: '1h', location: 's3://b/sp' } });
+    expect(held.image).toBeUndefined();
   });
 });

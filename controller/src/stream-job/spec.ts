@@ -18,6 +18,17 @@ export function runtimeSpec(spec: StreamJobSpec): Record<string, unknown> {
   return copy;
 }
 
+/**
+ * `spec` with the runtime part of `runtimeFrom`: what a job runs while its own runtime spec is held back (it was rolled
+ * back) and only the controller's fields — parallelism, suspend, restartNonce, … — still apply.
+ */
+export function withRuntimeOf(spec: StreamJobSpec, runtimeFrom: StreamJobSpec): StreamJobSpec {
+  const controller = Object.fromEntries(controllerOnly.filter((field) => spec[field] !== undefined).map((field) => [field, spec[field]]));
+  const savepoints = spec.savepoints === undefined && runtimeFrom.savepoints?.location === undefined ? undefined : { ...spec.savepoints, location: runtimeFrom.savepoints?.location };
+  if (savepoints !== undefined && savepoints.location === undefined) delete savepoints.location;
+  return { ...runtimeSpec(runtimeFrom), ...controller, ...(savepoints === undefined ? {} : { savepoints }) } as unknown as StreamJobSpec;
+}
+
 /** A short, stable hash of the runtime spec: equal specs hash equal whatever their key order. */
 export function specHash(spec: StreamJobSpec): string {
   return createHash('sha256').update(canonicalJson(runtimeSpec(spec))).digest('hex').slice(0, 10);
