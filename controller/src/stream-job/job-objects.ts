@@ -1,12 +1,13 @@
 // The Kubernetes side of one StreamJob: read and write its Secret, ConfigMaps, Service, StatefulSet, Pods and changelog Topics.
 import { randomBytes } from 'node:crypto';
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Pod, type V1StatefulSet } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Pod, type V1StatefulSet } from '@kubernetes/client-node';
 import { group, version, type StreamJob, type StreamJobSpec, type Topic } from '@sluice/crds';
 import { parse } from 'yaml';
 import { isConflict, isNotFound } from '../machinery/kube-errors.js';
 import { configMapName, controlSecret, controlSecretName, headlessService, jobConfigMap, jobLabel, selectorOf, statefulSet, type Deployment, type RuntimeDefaults } from './resources.js';
 
 const fieldManager = 'sluice-controller';
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 async function orUndefined<T>(read: Promise<T>): Promise<T | undefined> {
   try {
@@ -108,6 +109,12 @@ export class JobObjects {
     const configMap = await orUndefined(this.#core.readNamespacedConfigMap({ namespace: job.metadata.namespace!, name: configMapName(job, hash) }));
     const manifest = configMap?.data?.['job.yaml'];
     return manifest === undefined ? undefined : (parse(manifest) as { spec: StreamJobSpec }).spec;
+  }
+
+  /** Sets spec.parallelism through the scale subresource, as `kubectl scale` and an HPA do. */
+  async scale(job: StreamJob, parallelism: number): Promise<void> {
+    const body = { spec: { replicas: parallelism } };
+    await this.#custom.patchNamespacedCustomObjectScale({ group, version, plural: 'streamjobs', namespace: job.metadata.namespace!, name: job.metadata.name!, body, fieldManager }, mergePatch);
   }
 
   async deletePod(job: StreamJob, pod: V1Pod): Promise<void> {

@@ -16,7 +16,8 @@ import { changelogTopicResources, selectorOf, type Deployment } from './resource
 import type { RuntimeControl } from './runtime-control.js';
 import { retain } from './savepoint-retention.js';
 import type { JobSavepointStorage } from './savepoint-storage.js';
-import { desiredReplicas, jobManifest, readinessTimeoutMs, savepointIntervalMs, specHash, upgradeModeOf, withRuntimeOf } from './spec.js';
+import { autoscalerSettings, recommend, type AutoscalerSettings, type Sample } from './autoscaler.js';
+import { desiredParallelism, desiredReplicas, jobManifest, readinessTimeoutMs, savepointIntervalMs, specHash, upgradeModeOf, withRuntimeOf } from './spec.js';
 
 /** The reasons of the StreamJob's conditions and Events, for programs that read them. */
 export const StreamJobReason = {
@@ -58,6 +59,12 @@ const pollMs = 500;
 
 type StatusFields = Omit<{ [K in keyof StreamJobStatus]: StreamJobStatus[K] | null }, 'conditions' | 'observedGeneration'>;
 
+/** How often an autoscaled job is sampled (records consumed, lag), and how far back its samples reach. */
+const autoscaleEveryMs = 2_000;
+const autoscaleWindowMs = 30_000;
+/** The least span of samples a recommendation is made from. */
+const autoscaleMinSpanMs = 1_500;
+
 /** After a failed savepoint the next attempt waits 5 s, doubling to 5 minutes, so the pods are not asked to stop in a tight loop. */
 const savepointRetry = { baseMs: 5_000, maxMs: 5 * 60_000, jitter: 0.2 };
 
@@ -66,6 +73,9 @@ export class StreamJobReconciler implements Reconciler {
   /** Per job (uid): consecutive savepoint failures, and when the next attempt may start. In memory: a restarted controller tries at once. */
   readonly #savepointBackoff = new KeyBackoff(savepointRetry);
   readonly #retryAt = new Map<string, number>();
+  /** Per autoscaled job (uid): its recent samples, and the recommendation that differs from its parallelism with since when. */
+  readonly #samples = new Map<string, Sample[]>();
+  readonly #recommended = new Map<string, { parallelism: number; since: number }>();
 
   constructor(private readonly deps: StreamJobReconcilerDeps) {}
 
@@ -193,13 +203,70 @@ export class StreamJobReconciler implements Reconciler {
       }
       return this.beginSavepoint(context, { trigger: 'manual', triggerNonce: trigger });
     }
+    const autoscaler = suspended ? undefined : autoscalerSettings(job.spec);
+    if (autoscaler !== undefined && (await this.autoscale(context, autoscaler))) return { requeueAfterMs: pollMs };
+    const lookAgainMs = autoscaler === undefined ? observeEveryMs : autoscaleEveryMs;
     const interval = savepointIntervalMs(job.spec);
-    if (interval === undefined || suspended) return { requeueAfterMs: observeEveryMs };
+    if (interval === undefined || suspended) return { requeueAfterMs: lookAgainMs };
     const since = this.deps.clock.now().getTime() - new Date(status.lastSavepoint?.timestamp ?? findCondition(status.conditions, 'Ready')?.lastTransitionTime ?? 0).getTime();
     if (since >= interval && this.retryWait(job) === 0) return this.beginSavepoint(context, { trigger: 'periodic' });
     if (since >= interval) return { requeueAfterMs: this.retryWait(job) };
-    return { requeueAfterMs: Math.min(observeEveryMs, interval - since) };
+    return { requeueAfterMs: Math.min(lookAgainMs, interval - since) };
   }
+
+  /**
+   * Samples the running job and writes the autoscaler's recommendation to status; in mode apply, once a different
+   * parallelism has been recommended for stabilizationWindow (and, going down, scaleDownDelay has passed since the last
+   * rescale), sets spec.parallelism through the scale subresource — the rescale then takes the savepoint path. True
+   * when it rescaled.
+   */
+  private async autoscale({ job, observation }: Context, settings: AutoscalerSettings): Promise<boolean> {
+    const uid = job.metadata.uid!;
+    const pods = observation.pods.filter((pod) => !pod.terminating);
+    const statuses = pods.map((pod) => pod.runtime);
+    if (statuses.some((runtime) => runtime === undefined) || observation.lag === undefined) return false;
+    const now = this.deps.clock.now().getTime();
+    const sample: Sample = { at: now, consumed: statuses.reduce((sum, runtime) => sum + runtime!.recordsIn, 0), lag: observation.lag, pods: pods.length };
+    const previous = this.#samples.get(uid) ?? [];
+    // A restarted or rescaled pod counts from zero again: measure anew.
+    const comparable = previous.length > 0 && previous.at(-1)!.consumed <= sample.consumed && previous.at(-1)!.pods === sample.pods;
+    const samples = [...(comparable ? previous : []), sample].filter((kept) => now - kept.at <= autoscaleWindowMs);
+    this.#samples.set(uid, samples);
+    if (samples.length < 2 || now - samples[0]!.at < autoscaleMinSpanMs) return false;
+
+    const status = job.status?.autoscaler ?? {};
+    const current = desiredParallelism(job.spec);
+    const partitions = statuses.reduce((sum, runtime) => sum + runtime!.partitions.length, 0);
+    const recommendation = recommend(settings, samples, current, partitions, status.processingRate);
+    const evaluated = {
+      ...status,
+      recommendedParallelism: recommendation.parallelism,
+      ...(recommendation.processingRate === undefined ? {} : { processingRate: Math.round(recommendation.processingRate) }),
+      lastEvaluationTime: new Date(now).toISOString(),
+      reason: recommendation.reason,
+    };
+    if (settings.mode !== 'apply' || recommendation.parallelism === current) {
+      this.#recommended.delete(uid);
+      await this.write(job, { autoscaler: evaluated }, []);
+      return false;
+    }
+    const held = this.#recommended.get(uid);
+    if (held?.parallelism !== recommendation.parallelism) this.#recommended.set(uid, { parallelism: recommendation.parallelism, since: now });
+    const lastScale = status.lastScaleTime === undefined ? undefined : Date.parse(status.lastScaleTime);
+    const stable = now - this.#recommended.get(uid)!.since >= settings.stabilizationMs;
+    const downTooSoon = recommendation.parallelism < current && lastScale !== undefined && now - lastScale < settings.scaleDownDelayMs;
+    if (!stable || downTooSoon) {
+      await this.write(job, { autoscaler: evaluated }, []);
+      return false;
+    }
+    await this.deps.objects.scale(job, recommendation.parallelism);
+    this.#samples.delete(uid);
+    this.#recommended.delete(uid);
+    await this.write(job, { autoscaler: { ...evaluated, lastScaleTime: new Date(now).toISOString() } }, []);
+    this.event(job, 'Normal', 'Autoscaled', `parallelism ${current} → ${recommendation.parallelism}: ${recommendation.reason}`);
+    return true;
+  }
+
 
   /** A spec that does not compile: refused with a condition; a job already deployed keeps running what it runs. */
   private async refuseSpec(context: Context, problems: string): Promise<Result> {
