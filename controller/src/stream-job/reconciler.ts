@@ -125,7 +125,7 @@ export class StreamJobReconciler implements Reconciler {
     if (job.status?.upgrade !== undefined) return this.continueUpgrade(context, job.status.upgrade);
     if (job.status?.pendingSavepoint !== undefined) return this.continueSavepoint(context, job.status.pendingSavepoint);
 
-    const compiled = compileJob(jobManifest(job, job.spec));
+    const compiled = compileSpec(job);
     if (!compiled.ok) return this.refuseSpec(context, compiled.problems.map(formatProblem).join('; '));
     if (compiled.job.source.kind !== 'kafka') {
       return this.refuseSpec(context, `spec.sources[0]: a ${compiled.job.source.kind} source runs only on one machine; runtime pods read Kafka: use streamctl run for this job, or read a kafka source`);
@@ -469,7 +469,7 @@ export class StreamJobReconciler implements Reconciler {
     const deployment = this.targetDeployment(job, upgrade);
     // The spec may have changed since the upgrade began: one that does not compile is never deployed. The stopped job
     // waits for a spec that does, or is rolled back once readinessTimeout has passed.
-    const compiled = compileJob(jobManifest(job, job.spec));
+    const compiled = compileSpec(job);
     if (!compiled.ok) {
       const message = `generation ${generationOf(job)} is refused while the job is stopped for an upgrade: ${compiled.problems.map(formatProblem).join('; ')}; apply a spec that compiles, or the job rolls back to generation ${job.status?.lastStableGeneration ?? '?'} after readinessTimeout`;
       if (await this.write(job, {}, [{ type: 'Upgrade', status: 'False', reason: StreamJobReason.InvalidSpec, message }])) this.event(job, 'Warning', StreamJobReason.InvalidSpec, message);
@@ -511,7 +511,7 @@ export class StreamJobReconciler implements Reconciler {
     const target = this.targetDeployment(job, upgrade);
     const deployed = observation.deployed;
     const changedAgain = deployed === undefined || deployed.hash !== target.hash || deployed.replicas !== target.replicas || deployed.restartNonce !== target.spec.restartNonce;
-    const compiled = changedAgain ? compileJob(jobManifest(job, job.spec)) : undefined;
+    const compiled = changedAgain ? compileSpec(job) : undefined;
     if (compiled?.ok === false) {
       // A newer spec that does not compile is not deployed; the one starting goes on being verified (or rolled back).
       const message = `generation ${generationOf(job)} is refused while generation ${upgrade.targetGeneration} starts: ${compiled.problems.map(formatProblem).join('; ')}`;
@@ -692,6 +692,11 @@ interface Context {
 
 function keyOf(job: StreamJob): ObjectKey {
   return { namespace: job.metadata.namespace!, name: job.metadata.name! };
+}
+
+/** The job's spec through the runtime's compiler, as the pods would compile it. */
+function compileSpec(job: StreamJob): ReturnType<typeof compileJob> {
+  return compileJob(jobManifest(job, job.spec));
 }
 
 function generationOf(job: StreamJob): number {

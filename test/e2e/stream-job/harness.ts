@@ -1,5 +1,4 @@
 // What the StreamJob end-to-end tests share: a namespace with its own process kubelet and S3 bucket, the fraud job as a StreamJob, a steady feed of transactions, and the results it must give.
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +13,7 @@ import { runtimeImages, startProcessKubelet, type ProcessKubelet } from '../../e
 import type { S3Endpoint } from '../../env/src/service.js';
 import { runController } from '../controller/harness.js';
 import { installCrds } from '../install-crds.js';
-import { readCommitted } from '../kafka/harness.js';
+import { readCommitted, uniqueName } from '../kafka/harness.js';
 
 export const endpoints = readEndpoints();
 export const kubeconfig = new KubeConfig();
@@ -23,7 +22,7 @@ export const core = kubeconfig.makeApiClient(CoreV1Api);
 const custom = kubeconfig.makeApiClient(CustomObjectsApi);
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
-export const uniqueName = (prefix: string): string => `${prefix}-${randomBytes(3).toString('hex')}`;
+export { uniqueName } from '../kafka/harness.js';
 
 export interface JobWorld {
   namespace: string;
