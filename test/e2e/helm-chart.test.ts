@@ -150,6 +150,10 @@ describe('the sluice Helm chart', () => {
     const registry = deployments.find((deployment) => deployment.metadata?.name === 'sluice-registry')!.spec!.template.spec!.containers[0]!;
     expect(registry.args).toContain('--store=kafka:kafka-0:9092,kafka-1:9092');
     expect(full.some((object) => object.kind === 'ServiceMonitor')).toBe(true);
+    // The runtime pods are scraped too, keeping the job and namespace labels they set.
+    const podMonitor = full.find((object) => object.kind === 'PodMonitor') as unknown as { spec: { selector: unknown; podMetricsEndpoints: { port: string; honorLabels: boolean }[] } } | undefined;
+    expect(podMonitor?.spec.selector).toEqual({ matchLabels: { 'app.kubernetes.io/name': 'sluice-runtime' } });
+    expect(podMonitor?.spec.podMetricsEndpoints[0]).toMatchObject({ port: 'http', honorLabels: true });
 
     await expect(render('sluice', 'sluice-system', {})).rejects.toThrow(/kafka.bootstrap is required/);
   });
