@@ -1,15 +1,11 @@
 // Savepoints over a job's life: periodic ones with retention (dropped ones deleted from S3), a restart by restartNonce, and a new job started from the savepoint of a deleted one (initialSavepoint) — exactly once throughout.
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { eventually } from '../env/src/eventually.js';
+import { s3Client } from '../env/src/s3.js';
 import { allResults, createJob, deleteJob, described, endpoints, fraudJob, jobPods, jobTest, patchSpec, readJob, waitForPhase } from './stream-job/harness.js';
 
 const setup = jobTest('sj-savepoints');
-const s3 = new S3Client({
-  endpoint: endpoints.s3.endpoint,
-  region: endpoints.s3.region,
-  forcePathStyle: true,
-  credentials: { accessKeyId: endpoints.s3.accessKeyId, secretAccessKey: endpoints.s3.secretAccessKey },
-});
+const s3 = s3Client(endpoints.s3);
 afterAll(() => s3.destroy());
 
 /** How many objects S3 holds under a savepoint's location. */

@@ -335,7 +335,7 @@ export class StreamJobReconciler implements Reconciler {
       fromGeneration: deployed.generation,
       targetGeneration: generationOf(job),
       targetParallelism: desiredReplicas(job.spec),
-      savepointId: savepointId(reason === 'Suspend' ? 'suspend' : reason === 'Rescale' ? 'rescale' : 'upgrade', generationOf(job), now),
+      savepointId: savepointId(savepointTriggerOf(reason), generationOf(job), now),
       startedAt: now.toISOString(),
     };
     let upgrade: Upgrade;
@@ -410,7 +410,7 @@ export class StreamJobReconciler implements Reconciler {
       const savepoint: Savepoint = {
         location,
         timestamp: this.deps.clock.now().toISOString(),
-        trigger: upgrade.reason === 'Suspend' ? 'suspend' : upgrade.reason === 'Rescale' ? 'rescale' : 'upgrade',
+        trigger: savepointTriggerOf(upgrade.reason),
         parallelism: pods.length,
         generation: upgrade.fromGeneration ?? generationOf(job),
       };
@@ -445,7 +445,7 @@ export class StreamJobReconciler implements Reconciler {
       if (now?.phase === 'finished' || now?.phase === 'stopping') await this.deps.objects.deletePod(job, pod.pod);
     }
     const retryInMs = this.savepointFailed(job);
-    this.countSavepoint(job, upgrade.reason === 'Suspend' ? 'suspend' : upgrade.reason === 'Rescale' ? 'rescale' : 'upgrade', 'failed');
+    this.countSavepoint(job, savepointTriggerOf(upgrade.reason), 'failed');
     const message = `the savepoint for ${upgrade.reason ?? 'the upgrade'} to generation ${upgrade.targetGeneration} failed, so the job keeps running generation ${upgrade.fromGeneration ?? '?'}: ${why}. Sluice tries again in ${Math.round(retryInMs / 1000)}s; fix the cause (is the savepoint location reachable?) or set spec.upgradeMode to last-state`;
     await this.write(job, { upgrade: null, phase: 'Running' }, [
       { type: 'Savepoint', status: 'False', reason: StreamJobReason.SavepointFailed, message },
@@ -692,6 +692,11 @@ interface Context {
 
 function keyOf(job: StreamJob): ObjectKey {
   return { namespace: job.metadata.namespace!, name: job.metadata.name! };
+}
+
+/** What an upgrade's savepoint is recorded as: a suspend, a rescale, or an upgrade (a spec change, resume or restart). */
+function savepointTriggerOf(reason: Upgrade['reason']): Savepoint['trigger'] {
+  return reason === 'Suspend' ? 'suspend' : reason === 'Rescale' ? 'rescale' : 'upgrade';
 }
 
 /** The job's spec through the runtime's compiler, as the pods would compile it. */

@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { ApiException, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
 import type { RunningManager } from '@sluice/controller';
 import { group, version, type Condition, type StreamJob, type StreamJobSpec, type Topic } from '@sluice/crds';
@@ -10,6 +10,7 @@ import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { readEndpoints } from '../../env/src/endpoints.js';
 import { eventually } from '../../env/src/eventually.js';
 import { runtimeImages, startProcessKubelet, type ProcessKubelet } from '../../env/src/process-kubelet/index.js';
+import { s3Client } from '../../env/src/s3.js';
 import type { S3Endpoint } from '../../env/src/service.js';
 import { runController } from '../controller/harness.js';
 import { installCrds } from '../install-crds.js';
@@ -104,7 +105,7 @@ export function condition(job: StreamJob, type: string): Condition | undefined {
 }
 
 export async function createBucket(s3: S3Endpoint, bucket: string): Promise<void> {
-  const client = new S3Client({ endpoint: s3.endpoint, region: s3.region, forcePathStyle: true, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } });
+  const client = s3Client(s3);
   try {
     await client.send(new CreateBucketCommand({ Bucket: bucket }));
   } finally {

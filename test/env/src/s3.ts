@@ -25,17 +25,22 @@ function s3Endpoint(port: number): S3Endpoint {
   };
 }
 
-/** True when an S3 server on the port accepts our credentials (a signed ListBuckets), not merely when something listens. */
-async function answers(s3: S3Endpoint, port: number): Promise<boolean> {
-  if (!(await tcpOpen('127.0.0.1', port))) return false;
+/** A client of the S3 server at `s3` (path-style, its credentials); the caller destroys it. */
+export function s3Client(s3: S3Endpoint, options: { maxAttempts?: number } = {}): S3Client {
   // Fresh credentials object: the SDK marks the one it is given, which would leak into the endpoints file.
-  const client = new S3Client({
+  return new S3Client({
     endpoint: s3.endpoint,
     region: s3.region,
     forcePathStyle: s3.forcePathStyle,
     credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-    maxAttempts: 1,
+    ...options,
   });
+}
+
+/** True when an S3 server on the port accepts our credentials (a signed ListBuckets), not merely when something listens. */
+async function answers(s3: S3Endpoint, port: number): Promise<boolean> {
+  if (!(await tcpOpen('127.0.0.1', port))) return false;
+  const client = s3Client(s3, { maxAttempts: 1 });
   try {
     await client.send(new ListBucketsCommand({}), { abortSignal: AbortSignal.timeout(3000) });
     return true;
