@@ -12,6 +12,8 @@ export interface EventTime {
   format: EventTimeFormat;
   /** Milliseconds. */
   maxOutOfOrderness: number;
+  /** Milliseconds past the wall clock beyond which a record's event time is refused (dead-lettered), never reaching the watermark. */
+  maxFutureSkew: number;
   /** Milliseconds; absent: an idle partition holds the watermark back until it has records again. */
   idleTimeout?: number;
   /** The record's event time in epoch ms; throws an Error whose message is the record's dead-letter reason. */

@@ -1,5 +1,8 @@
 // The job's source (spec.sources[0]) and its event time, compiled and checked.
-import { showValue } from '../error-message.js';
+import { messageOf, showValue } from '../error-message.js';
+import { formatDuration } from '../time/duration.js';
+import { DATE_RANGE_MS, formatIsoTime, parseIsoDateTime } from '../time/iso8601.js';
+import type { Clock } from '../time/watermark.js';
 import { type GeneratorOptions, type WorkloadName, resolveOptions } from '../connectors/generator/options.js';
 import type { EventTime, EventTimeFormat, JobSource } from './job.js';
 import type { Problems } from './problems.js';
@@ -59,7 +62,11 @@ function compileGenerator(problems: Problems, path: string, name: string, body: 
   return { name, kind: 'generator', options };
 }
 
-export function compileEventTime(problems: Problems, path: string, spec: unknown): EventTime | undefined {
+/** How far past the wall clock an event time may be when the spec does not say: one hour. */
+export const DEFAULT_MAX_FUTURE_SKEW = 3_600_000;
+
+/** `clock` is the wall clock the event times are checked against; tests pass their own. */
+export function compileEventTime(problems: Problems, path: string, spec: unknown, clock: Clock = Date.now): EventTime | undefined {
   if (spec === undefined || spec === null) return undefined;
   if (!isObject(spec)) {
     problems.add(path, 'must be an object such as { field: timestamp, maxOutOfOrderness: 30s }');
@@ -76,37 +83,71 @@ export function compileEventTime(problems: Problems, path: string, spec: unknown
     return undefined;
   }
   const maxOutOfOrderness = duration(problems, `${path}.maxOutOfOrderness`, spec.maxOutOfOrderness, 0);
+  const maxFutureSkew = duration(problems, `${path}.maxFutureSkew`, spec.maxFutureSkew, DEFAULT_MAX_FUTURE_SKEW);
   const idleTimeout = spec.idleTimeout === undefined ? undefined : positiveDuration(problems, `${path}.idleTimeout`, spec.idleTimeout);
-  if (maxOutOfOrderness === undefined) return undefined;
-  const eventTime: EventTime = { field, format, maxOutOfOrderness, extract: extractor(field, format) };
+  if (maxOutOfOrderness === undefined || maxFutureSkew === undefined) return undefined;
+  const read = READERS[format](field);
+  const eventTime: EventTime = { field, format, maxOutOfOrderness, maxFutureSkew, extract: boundedByClock(path, read, maxFutureSkew, clock) };
   if (idleTimeout !== undefined) eventTime.idleTimeout = idleTimeout;
   return eventTime;
 }
 
-/** Reads the event time in epoch ms; what it throws is the record's dead-letter reason. */
-function extractor(field: string, format: EventTimeFormat): (record: Record<string, unknown>) => number {
+/** Reads a record's event time in epoch ms; what it throws is the record's dead-letter reason. */
+type EventTimeReader = (record: Record<string, unknown>) => number;
+
+function notAnEventTime(field: string, value: unknown, expected: string): Error {
+  return new Error(`the event time field ${field} is ${value === undefined ? 'missing' : showValue(value)}, not ${expected}`);
+}
+
+/** An epoch number is taken only if it is a time a Date can hold; the rest (1e300, a seconds field given millis twice over) is refused. */
+function epochReader(field: string, msPerUnit: number, unit: string): EventTimeReader {
   const read = fieldReader(field);
-  const missing = (value: unknown, expected: string): Error =>
-    new Error(`the event time field ${field} is ${value === undefined ? 'missing' : showValue(value)}, not ${expected}`);
-  switch (format) {
-    case 'iso8601':
-      return (record) => {
-        const value = read(record);
-        const ms = typeof value === 'string' ? Date.parse(value) : Number.NaN;
-        if (!Number.isFinite(ms)) throw missing(value, 'an ISO-8601 time such as 2025-12-05T10:23:15Z');
-        return ms;
-      };
-    case 'epoch-millis':
-      return (record) => {
-        const value = read(record);
-        if (typeof value !== 'number' || !Number.isFinite(value)) throw missing(value, 'a number of epoch milliseconds');
-        return Math.floor(value);
-      };
-    case 'epoch-seconds':
-      return (record) => {
-        const value = read(record);
-        if (typeof value !== 'number' || !Number.isFinite(value)) throw missing(value, 'a number of epoch seconds');
-        return Math.floor(value * 1000);
-      };
-  }
+  const limit = DATE_RANGE_MS / msPerUnit;
+  return (record) => {
+    const value = read(record);
+    if (typeof value !== 'number' || !(value >= -limit && value <= limit)) {
+      throw notAnEventTime(field, value, `a number of epoch ${unit} within ±${limit} (the range of a date)`);
+    }
+    return Math.floor(value * msPerUnit);
+  };
+}
+
+const READERS: Record<EventTimeFormat, (field: string) => EventTimeReader> = {
+  iso8601: (field) => {
+    const read = fieldReader(field);
+    return (record) => {
+      const value = read(record);
+      if (typeof value !== 'string') throw notAnEventTime(field, value, `an ISO-8601 time such as 2025-12-05T10:23:15Z`);
+      try {
+        return parseIsoDateTime(value);
+      } catch (error) {
+        throw notAnEventTime(field, value, `an ISO-8601 time: ${messageOf(error)}`);
+      }
+    };
+  },
+  'epoch-millis': (field) => epochReader(field, 1, 'milliseconds'),
+  'epoch-seconds': (field) => epochReader(field, 1000, 'seconds'),
+};
+
+/**
+ * Refuses event times more than `maxFutureSkew` past the wall clock, before they can reach the
+ * watermark: one such record would otherwise move its partition's watermark so far ahead that every
+ * later record is late. The clock is read only when a time passes the horizon last computed: the
+ * wall clock only moves on, so a time below an old horizon is below the current one too.
+ */
+function boundedByClock(path: string, read: EventTimeReader, maxFutureSkew: number, clock: Clock): EventTimeReader {
+  let horizon = Number.NEGATIVE_INFINITY;
+  return (record) => {
+    const time = read(record);
+    if (time > horizon) {
+      const now = clock();
+      horizon = now + maxFutureSkew;
+      if (time > horizon) {
+        throw new Error(
+          `the event time ${formatIsoTime(time)} is more than ${path}.maxFutureSkew (${formatDuration(maxFutureSkew)}) past the wall clock (${formatIsoTime(now)}); fix the clock of the record's producer, or raise maxFutureSkew if such times are expected`,
+        );
+      }
+    }
+    return time;
+  };
 }

@@ -1,4 +1,5 @@
 // The run's counts as people see them: a live progress line (rewritten on a terminal, every few seconds otherwise) and the summary.
+import { formatIsoTime } from '../time/iso8601.js';
 import { WATERMARK_END, WATERMARK_START } from '../time/watermark.js';
 
 export interface RunCounts {
@@ -20,7 +21,7 @@ const number = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 function watermarkText(watermark: number): string {
   if (watermark === WATERMARK_START) return 'none yet';
   if (watermark === WATERMARK_END) return 'end of input';
-  return new Date(watermark).toISOString().replace('T', ' ').replace('.000Z', 'Z');
+  return formatIsoTime(watermark).replace('T', ' ').replace('.000Z', 'Z');
 }
 
 /** Events a second over the last second or so, not since the start: what a live line should show. */

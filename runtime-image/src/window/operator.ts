@@ -5,6 +5,7 @@ import type { KeySelector, KeyValue } from '../dataflow/keys.js';
 import type { Operator, OperatorContext, StreamRecord } from '../dataflow/operator.js';
 import { messageOf } from '../error-message.js';
 import type { Json, KeyedState, StateCodec } from '../state/keyed.js';
+import { formatIsoTime } from '../time/iso8601.js';
 import { WATERMARK_START } from '../time/watermark.js';
 import { type TimeWindow, type WindowAssigner, maxTimestamp, mergeWindows, sameWindow } from './assigners.js';
 import { TimerQueue } from './timers.js';
@@ -68,10 +69,6 @@ function isKeyValue(json: Json): json is KeyValue {
 
 function unreadable(json: Json): Error {
   return new TypeError(`window state ${JSON.stringify(json).slice(0, 200)} is not one this version wrote; restore a snapshot of the same job`);
-}
-
-function isoTime(ms: number): string {
-  return new Date(ms).toISOString();
 }
 
 export class WindowOperator implements Operator {
@@ -236,8 +233,8 @@ export class WindowOperator implements Operator {
     this.#key.fields.forEach((field, i) => {
       value[field] = key[i];
     });
-    value.window_start = isoTime(window.start);
-    value.window_end = isoTime(window.end);
+    value.window_start = formatIsoTime(window.start);
+    value.window_end = formatIsoTime(window.end);
     this.#aggregates.forEach((aggregate, i) => {
       value[aggregate.name] = accumulators[i]!.result();
     });
