@@ -159,7 +159,11 @@ export function toJson(value: unknown, source: string): unknown {
 function objectToJson(value: object | null, source: string): unknown {
   if (value === null) return null;
   if (Array.isArray(value)) return value.map((element) => toJson(element, source));
-  if (value instanceof Date) return value.toISOString();
+  if (value instanceof Date) {
+    // cel-js lets timestamp arithmetic leave the Date range; such a Date holds NaN and toISOString would throw a bare RangeError.
+    if (Number.isNaN(value.getTime())) throw new CelEvaluationError(`${JSON.stringify(source)} gave a timestamp beyond the range of dates (±8.64e15 ms, about 275,000 years, from 1970), which has no ISO-8601 form`);
+    return value.toISOString();
+  }
   if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
   if (value instanceof Map) {
     const object: Record<string, unknown> = {};
