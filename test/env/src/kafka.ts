@@ -1,12 +1,12 @@
 // Apache Kafka in KRaft mode, one combined broker+controller node on loopback, run from the jars that install/kafka.sh fetched.
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
-import { daemonPid, portFrom, startDaemon, stopDaemon, tcpOpen, waitForDaemon, type EnvPaths, pinnedVersion } from './proc.js';
+import { daemonPid, freeLoopbackPort, portFrom, startDaemon, stopDaemon, tcpOpen, waitFor, waitForDaemon, type EnvPaths, pinnedVersion } from './proc.js';
 import type { KafkaEndpoint, Service } from './service.js';
 
 const installScript = fileURLToPath(new URL('../install/kafka.sh', import.meta.url));
@@ -42,11 +42,11 @@ function layout(paths: EnvPaths): KafkaLayout {
   };
 }
 
-function endpoint(kafka: KafkaLayout): KafkaEndpoint {
+function endpoint(kafka: Pick<KafkaLayout, 'port'>): KafkaEndpoint {
   return { brokers: [`127.0.0.1:${kafka.port}`] };
 }
 
-function serverProperties(kafka: KafkaLayout): string {
+function serverProperties(kafka: Pick<KafkaLayout, 'port' | 'controllerPort' | 'data'>): string {
   const controller = `127.0.0.1:${kafka.controllerPort}`;
   const settings: Record<string, string | number | boolean> = {
     'process.roles': 'broker,controller',
@@ -88,7 +88,7 @@ function java(): string {
   return process.env.JAVA_HOME === undefined ? 'java' : join(process.env.JAVA_HOME, 'bin', 'java');
 }
 
-function jvmArgs(kafka: KafkaLayout): string[] {
+function jvmArgs(kafka: Pick<KafkaLayout, 'lib' | 'log4j'>): string[] {
   return ['-Xms256m', '-Xmx768m', '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-XX:+ExitOnOutOfMemoryError', '-Djava.awt.headless=true', `-Dlog4j2.configurationFile=${kafka.log4j}`, '-cp', join(kafka.lib, '*')];
 }
 
@@ -101,7 +101,7 @@ function clusterId(): string {
 }
 
 /** Formats the log dir for a single-voter quorum, once; a dir formatted for another controller address or version is started afresh. */
-async function formatStorage(kafka: KafkaLayout): Promise<void> {
+async function formatStorage(kafka: Pick<KafkaLayout, 'lib' | 'log4j' | 'data' | 'controllerPort' | 'properties'>): Promise<void> {
   const stamp = join(kafka.data, '.sluice-format');
   const wanted = `kafka ${kafkaVersion()} controller 127.0.0.1:${kafka.controllerPort}\n`;
   if (existsSync(join(kafka.data, 'meta.properties')) && existsSync(stamp) && readFileSync(stamp, 'utf8') === wanted) return;
@@ -117,7 +117,7 @@ async function formatStorage(kafka: KafkaLayout): Promise<void> {
 }
 
 /** True when a Kafka broker answers a metadata request on the port. */
-async function answers(kafka: KafkaLayout): Promise<boolean> {
+async function answers(kafka: Pick<KafkaLayout, 'port'>): Promise<boolean> {
   if (!(await tcpOpen('127.0.0.1', kafka.port))) return false;
   const admin = new Kafka({ brokers: endpoint(kafka).brokers, logLevel: logLevel.NOTHING, connectionTimeout: 1000, requestTimeout: 3000, retry: { retries: 0 } }).admin();
   try {
@@ -135,7 +135,7 @@ async function answers(kafka: KafkaLayout): Promise<boolean> {
  * True when the group and transaction coordinators answer: on a new cluster their internal topics are created and
  * loaded on first use, and a test's first consumer or transaction would otherwise meet "the coordinator is loading".
  */
-async function coordinatorsReady(kafka: KafkaLayout): Promise<boolean> {
+async function coordinatorsReady(kafka: Pick<KafkaLayout, 'port'>): Promise<boolean> {
   // A few quick retries inside: right after the broker starts, kafkajs's first FindCoordinator finds no coordinator yet.
   const client = new Kafka({ brokers: endpoint(kafka).brokers, logLevel: logLevel.NOTHING, connectionTimeout: 1000, requestTimeout: 5000, retry: { retries: 5, initialRetryTime: 100 } });
   const admin = client.admin();
@@ -176,3 +176,44 @@ export const kafka: Service<KafkaEndpoint> = {
     rmSync(join(paths.run, 'kafka', 'data'), { recursive: true, force: true });
   },
 };
+
+export interface PrivateKafka {
+  endpoint: KafkaEndpoint;
+  /** Kills the broker with SIGKILL, as a crash: nothing is flushed or handed over. */
+  kill(): Promise<void>;
+  /** Starts it again over the same log dir and ports; resolves once its coordinators answer. */
+  start(): Promise<void>;
+}
+
+/**
+ * A Kafka broker of one test's own on free ports over `dir`, for a test that kills the broker to see what a job does
+ * (killing the shared one would fail the tests running beside it). Stop it with `kill` in afterAll.
+ */
+export async function startPrivateKafka(paths: EnvPaths, dir: string): Promise<PrivateKafka> {
+  const shared = layout(paths);
+  const [port, controllerPort] = [await freeLoopbackPort(), await freeLoopbackPort()];
+  const own = { lib: shared.lib, log4j: shared.log4j, data: join(dir, 'data'), properties: join(dir, 'server.properties'), port, controllerPort };
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(own.properties, serverProperties(own));
+  await formatStorage(own);
+  let child: ChildProcess | undefined;
+  const start = async (): Promise<void> => {
+    const log = openSync(join(dir, 'kafka.log'), 'a');
+    const started = spawn(java(), [...jvmArgs(own), 'kafka.Kafka', own.properties], { stdio: ['ignore', log, log] });
+    closeSync(log);
+    started.once('error', () => undefined);
+    child = started;
+    await waitFor(`private Kafka broker on 127.0.0.1:${port}`, () => answers(own), { timeoutMs: 90_000 });
+    await waitFor(`the private broker's group and transaction coordinators`, () => coordinatorsReady(own), { timeoutMs: 60_000 });
+  };
+  const kill = async (): Promise<void> => {
+    const running = child;
+    child = undefined;
+    if (running === undefined || running.exitCode !== null) return;
+    const exited = new Promise((resolve) => running.once('exit', resolve));
+    running.kill('SIGKILL');
+    await exited;
+  };
+  await start();
+  return { endpoint: endpoint(own), kill, start };
+}

@@ -1,7 +1,7 @@
 // Local daemons for the test environment: start detached, record the pid, wait for health, stop.
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
+import { createConnection, createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -172,4 +172,16 @@ export function pinnedVersion(installScript: string, variable: string): string {
   const version = new RegExp(`^${variable}=(\\S+)$`, 'm').exec(readFileSync(installScript, 'utf8'))?.[1];
   if (version === undefined) throw new Error(`no ${variable}= line in ${installScript}`);
   return version;
+}
+
+/** A loopback port free right now, for a server of one test's own. */
+export function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
 }

@@ -1,11 +1,10 @@
 // An S3-compatible server on loopback: versitygw's posix backend over a folder, built by install/s3.sh.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
-import { daemonPid, portFrom, startDaemon, stopDaemon, tcpOpen, waitFor, waitForDaemon, type EnvPaths, pinnedVersion } from './proc.js';
+import { daemonPid, freeLoopbackPort, portFrom, startDaemon, stopDaemon, tcpOpen, waitFor, waitForDaemon, type EnvPaths, pinnedVersion } from './proc.js';
 import type { S3Endpoint, Service } from './service.js';
 
 const installScript = fileURLToPath(new URL('../install/s3.sh', import.meta.url));
@@ -100,17 +99,6 @@ export async function startPrivateS3(paths: EnvPaths, dir: string): Promise<Priv
   };
   await start();
   return { endpoint, stop, start };
-}
-
-function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export const s3: Service<S3Endpoint> = {
