@@ -20,6 +20,20 @@ export interface PartitionStatus {
   watermark: number | null | 'Infinity';
 }
 
+/**
+ * How the pod's periodic checkpoints go (ISO-8601 times). A checkpoint is taken at a commit point and
+ * uploaded beside processing, so a stuck one shows here, and in sluice_checkpoint_in_progress_seconds, while
+ * commits go on.
+ */
+export interface CheckpointStatus {
+  /** When the last checkpoint completed; null before the first. */
+  lastCompletedAt: string | null;
+  /** When the running checkpoint began; null when none runs. */
+  inProgressSince: string | null;
+  /** Why the last checkpoint failed; null once one completes after it. */
+  lastError: string | null;
+}
+
 /** GET /status */
 export interface RuntimeStatus {
   job: string;
@@ -31,6 +45,7 @@ export interface RuntimeStatus {
   recordsOut: number;
   /** The last savepoint this pod wrote, if any. */
   lastSavepoint: string | null;
+  checkpoint: CheckpointStatus;
 }
 
 /** POST /savepoints body: one id and writer count agreed by the controller, so the pods of a job write one savepoint together. */
@@ -68,9 +83,16 @@ export interface ControlError {
 
 const watermark = { oneOf: [{ type: 'number' }, { type: 'null' }, { const: 'Infinity' }] } as const;
 
+export const checkpointStatusSchema = {
+  type: 'object',
+  required: ['lastCompletedAt', 'inProgressSince', 'lastError'],
+  additionalProperties: false,
+  properties: { lastCompletedAt: { type: ['string', 'null'] }, inProgressSince: { type: ['string', 'null'] }, lastError: { type: ['string', 'null'] } },
+} as const;
+
 export const runtimeStatusSchema = {
   type: 'object',
-  required: ['job', 'ordinal', 'parallelism', 'phase', 'partitions', 'recordsIn', 'recordsOut', 'lastSavepoint'],
+  required: ['job', 'ordinal', 'parallelism', 'phase', 'partitions', 'recordsIn', 'recordsOut', 'lastSavepoint', 'checkpoint'],
   additionalProperties: false,
   properties: {
     job: { type: 'string' },
@@ -89,6 +111,7 @@ export const runtimeStatusSchema = {
     recordsIn: { type: 'integer', minimum: 0 },
     recordsOut: { type: 'integer', minimum: 0 },
     lastSavepoint: { type: ['string', 'null'] },
+    checkpoint: checkpointStatusSchema,
   },
 } as const;
 

@@ -6,12 +6,20 @@ export interface RuntimeMetrics {
   registry: Registry;
   events: ExactlyOnceEvents;
   checkpoint(durationSeconds: number, bytes: number): void;
+  /** A periodic checkpoint failed (the job goes on; the next one is tried at the next interval). */
+  checkpointFailed(): void;
 }
 
 /** What the gauges read at each scrape: every owned partition's consumer lag and watermark. */
 export type PartitionSample = () => readonly { partition: number; lag: number | undefined; watermark: number }[];
 
-export function createMetrics(job: string, sample: PartitionSample): RuntimeMetrics {
+/** What the checkpoint gauges read at each scrape: when the running checkpoint began and when the last one completed, epoch ms. */
+export type CheckpointSample = () => { inProgressSince: number | null; lastCompletedAt: number | null };
+
+/** A process that takes no periodic checkpoints. */
+const NO_CHECKPOINTS: CheckpointSample = () => ({ inProgressSince: null, lastCompletedAt: null });
+
+export function createMetrics(job: string, sample: PartitionSample, checkpoints: CheckpointSample = NO_CHECKPOINTS): RuntimeMetrics {
   const registry = new Registry();
   registry.setDefaultLabels({ job });
   const recordsIn = new Counter({ name: 'sluice_records_in_total', help: 'Records read by an operator', labelNames: ['operator', 'partition'], registers: [registry] });
@@ -46,6 +54,26 @@ export function createMetrics(job: string, sample: PartitionSample): RuntimeMetr
   const commits = new Histogram({ name: 'sluice_commit_duration_seconds', help: 'Duration of one exactly-once transaction', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5], registers: [registry] });
   const checkpointDuration = new Histogram({ name: 'sluice_checkpoint_duration_seconds', help: 'Duration of a checkpoint or savepoint', buckets: [0.1, 0.5, 1, 5, 15, 60, 300], registers: [registry] });
   const checkpointBytes = new Gauge({ name: 'sluice_checkpoint_size_bytes', help: 'Size of the last checkpoint or savepoint', registers: [registry] });
+  const checkpointFailures = new Counter({ name: 'sluice_checkpoint_failures_total', help: 'Periodic checkpoints that failed (S3 unreachable, timed out, refused)', registers: [registry] });
+  // A stuck checkpoint shows as this gauge growing while commits go on: alert on it exceeding a few checkpoint intervals.
+  new Gauge({
+    name: 'sluice_checkpoint_in_progress_seconds',
+    help: 'How long the running periodic checkpoint has been going; 0 when none runs',
+    registers: [registry],
+    collect() {
+      const { inProgressSince } = checkpoints();
+      this.set(inProgressSince === null ? 0 : (Date.now() - inProgressSince) / 1000);
+    },
+  });
+  new Gauge({
+    name: 'sluice_checkpoint_last_completed_timestamp_seconds',
+    help: 'When the last periodic checkpoint completed, Unix seconds; absent until one has',
+    registers: [registry],
+    collect() {
+      const { lastCompletedAt } = checkpoints();
+      if (lastCompletedAt !== null) this.set(lastCompletedAt / 1000);
+    },
+  });
   const events: ExactlyOnceEvents = {
     recordsIn: (partition, count) => {
       recordsIn.inc({ operator: 'source', partition }, count);
@@ -72,5 +100,6 @@ export function createMetrics(job: string, sample: PartitionSample): RuntimeMetr
       checkpointDuration.observe(seconds);
       checkpointBytes.set(bytes);
     },
+    checkpointFailed: () => checkpointFailures.inc(),
   };
 }

@@ -1,7 +1,7 @@
 // One runtime pod: the job's exactly-once task set with its store, sinks and metrics, and what the control API asks of it.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import type { PartitionStatus, RuntimeStatus, SavepointRequest, SavepointResponse, StopRequest, StopResponse } from '@sluice/crds';
+import type { CheckpointStatus, PartitionStatus, RuntimeStatus, SavepointRequest, SavepointResponse, StopRequest, StopResponse } from '@sluice/crds';
 import type { CompiledJob } from '../compiler/job.js';
 import type { Sink } from '../connectors/sink.js';
 import { ExactlyOnceTaskSet, type CommitReport } from '../kafka/exactly-once.js';
@@ -10,9 +10,9 @@ import { TransactionOutbox } from '../kafka/sink.js';
 import { openSnapshotStorage } from '../snapshot/open-storage.js';
 import { applyRetention } from '../snapshot/retention.js';
 import type { SnapshotStorage } from '../snapshot/storage.js';
-import { writeSnapshot, type WrittenSnapshot } from '../snapshot/writer.js';
+import { writeSnapshot, type TaskPosition, type WrittenSnapshot } from '../snapshot/writer.js';
 import { RocksDbStore } from '../state/rocksdb-store.js';
-import type { StateStore } from '../state/store.js';
+import type { StateStore, StoreCheckpoint } from '../state/store.js';
 import { join } from 'node:path';
 import { ConfigError, type RuntimeConfig } from './config.js';
 import { readJobFile } from './job-file.js';
@@ -42,6 +42,12 @@ export interface RuntimeHooks {
 /** Checkpoints kept per partition; older ones are deleted after each new one. */
 const CHECKPOINTS_KEPT = 3;
 
+/** What a snapshot takes at the commit point: the state as of that commit and where each task stood. */
+interface PinnedState {
+  checkpoint: StoreCheckpoint;
+  tasks: TaskPosition[];
+}
+
 export class Runtime {
   readonly metrics: RuntimeMetrics;
   readonly taskSet: ExactlyOnceTaskSet;
@@ -60,6 +66,12 @@ export class Runtime {
   #checkpointTimer: NodeJS.Timeout | undefined;
   /** The checkpoint being taken, if any: the next one waits for it, and close waits for it. */
   #checkpointing: Promise<void> | undefined;
+  /** How the periodic checkpoints go, epoch ms: /status, /readyz and the metrics report it. */
+  readonly #checkpointProgress: { lastCompletedAt: number | null; inProgressSince: number | null; lastError: string | null } = {
+    lastCompletedAt: null,
+    inProgressSince: null,
+    lastError: null,
+  };
   #recordsIn = 0;
   #recordsOut = 0;
 
@@ -71,7 +83,11 @@ export class Runtime {
     private readonly client: KafkajsClient,
     hooks: RuntimeHooks,
   ) {
-    this.metrics = createMetrics(job.name, () => this.taskSet.positions().map(({ partition, watermark }) => ({ partition, lag: this.taskSet.lag.get(partition), watermark })));
+    this.metrics = createMetrics(
+      job.name,
+      () => this.taskSet.positions().map(({ partition, watermark }) => ({ partition, lag: this.taskSet.lag.get(partition), watermark })),
+      () => this.#checkpointProgress,
+    );
     const outbox = new TransactionOutbox();
     const counted = this.metrics.events;
     this.#hooks = hooks;
@@ -137,44 +153,71 @@ export class Runtime {
     }, interval);
   }
 
+  /** A failed checkpoint is reported and counted; the job goes on (its changelog alone can restore it) and the next interval tries again. */
   async #checkpoint(): Promise<void> {
+    const progress = this.#checkpointProgress;
     const started = Date.now();
+    progress.inProgressSince = started;
     try {
       const written = await this.#snapshot('checkpoint');
       await applyRetention(this.#checkpoints!, { kind: 'checkpoint', job: this.job.name, count: CHECKPOINTS_KEPT });
+      progress.lastCompletedAt = Date.now();
+      progress.lastError = null;
       this.#hooks.onCheckpoint?.({ location: written.location, seconds: (Date.now() - started) / 1000 });
     } catch (error) {
+      progress.lastError = (error as Error).message;
+      this.metrics.checkpointFailed();
       this.#hooks.onCheckpoint?.({ error: error as Error });
+    } finally {
+      progress.inProgressSince = null;
     }
   }
 
-  /** This pod's part of a snapshot, taken between two transactions with the changelog position it includes. */
+  /**
+   * This pod's part of a snapshot of one commit point. Only the state is pinned there; the upload runs beside
+   * processing, so a slow or hung S3 delays this snapshot (and the next checkpoint, which waits for it), never a commit.
+   */
   async #snapshot(kind: 'checkpoint' | 'savepoint', shared?: { id: string; writers: number; ordinal: number }): Promise<WrittenSnapshot> {
     const storage = (kind === 'checkpoint' ? this.#checkpoints : this.#savepoints)!;
     const started = Date.now();
-    const written = await this.taskSet.atCommitPoint(async () => {
-      const checkpoint = this.store.checkpoint(this.taskSet.partitions);
-      let changelog: Map<number, number | null>;
-      try {
-        changelog = await this.taskSet.changelogPositions();
-      } catch (error) {
-        checkpoint.release();
-        throw error;
-      }
-      return writeSnapshot({
-        storage,
-        kind,
-        job: this.job.name,
-        specHash: this.specHash,
-        parallelism: this.config.parallelism,
-        checkpoint,
-        tasks: this.taskSet.positions().map(({ partition, offset, watermark }) => ({ partition, sourceOffset: offset, changelogOffset: changelog.get(partition) ?? null, watermark })),
-        ...(shared === undefined ? {} : { shared }),
-      });
+    const pinned = await this.taskSet.atCommitPoint(() => this.#pin());
+    const written = await writeSnapshot({
+      storage,
+      kind,
+      job: this.job.name,
+      specHash: this.specHash,
+      parallelism: this.config.parallelism,
+      ...pinned,
+      ...(shared === undefined ? {} : { shared }),
     });
     const bytes = written.manifest?.partitions.reduce((sum, p) => sum + p.bytes, 0) ?? 0;
     this.metrics.checkpoint((Date.now() - started) / 1000, bytes);
     return written;
+  }
+
+  /**
+   * At a commit point, what must be taken there: the store's point-in-time view of the owned partitions (RocksDB
+   * iterators over one implicit snapshot, opened in one synchronous step, no copy), the changelog's end offsets
+   * that view corresponds to (the next transaction waits for this), and the tasks' positions. The view is read
+   * afterwards while the job goes on writing, and released by writeSnapshot.
+   */
+  async #pin(): Promise<PinnedState> {
+    const checkpoint = this.store.checkpoint(this.taskSet.partitions);
+    try {
+      const changelog = await this.taskSet.changelogPositions();
+      const tasks = this.taskSet.positions().map(({ partition, offset, watermark }) => ({ partition, sourceOffset: offset, changelogOffset: changelog.get(partition) ?? null, watermark }));
+      return { checkpoint, tasks };
+    } catch (error) {
+      checkpoint.release();
+      throw error;
+    }
+  }
+
+  /** How the periodic checkpoints go, as /status and /readyz report it. */
+  checkpointStatus(): CheckpointStatus {
+    const { lastCompletedAt, inProgressSince, lastError } = this.#checkpointProgress;
+    const iso = (at: number | null): string | null => (at === null ? null : new Date(at).toISOString());
+    return { lastCompletedAt: iso(lastCompletedAt), inProgressSince: iso(inProgressSince), lastError };
   }
 
   status(): RuntimeStatus {
@@ -195,6 +238,7 @@ export class Runtime {
       recordsIn: this.#recordsIn,
       recordsOut: this.#recordsOut,
       lastSavepoint: this.lastSavepoint,
+      checkpoint: this.checkpointStatus(),
     };
   }
 
@@ -278,11 +322,14 @@ export class Runtime {
     }
   }
 
-  /** Stops the checkpoints and the task set, which commits what it processed. */
+  /**
+   * Stops the checkpoints and the task set, which commits what it processed, then waits for a checkpoint still
+   * uploading (its pinned view reads the store, which closes next; S3's timeouts bound the wait).
+   */
   async #stopProcessing(): Promise<void> {
     clearInterval(this.#checkpointTimer);
-    await this.#checkpointing;
     await this.taskSet.stop();
+    await this.#checkpointing;
   }
 
   /** Commits what was processed and closes everything; status answers on. Closing again waits for the same close. */

@@ -1,15 +1,16 @@
-import type { RuntimeStatus, SavepointRequest, StopRequest } from '@sluice/crds';
+import type { CheckpointStatus, RuntimeStatus, SavepointRequest, StopRequest } from '@sluice/crds';
 import { Registry } from 'prom-client';
 import { buildServer, type ControlTarget } from './server.js';
 
 /** A control target that records what it was asked; the end-to-end test drives a real runtime. */
 class TestingControlTarget implements ControlTarget {
   ready = false;
+  checkpoint: CheckpointStatus = { lastCompletedAt: null, inProgressSince: null, lastError: null };
   readonly savepoints: SavepointRequest[] = [];
   readonly stops: StopRequest[] = [];
 
   status(): RuntimeStatus {
-    return { job: 'fraud', ordinal: 0, parallelism: 1, phase: 'running', partitions: [{ partition: 0, offset: 5, lag: 0, watermark: 'Infinity' }], recordsIn: 5, recordsOut: 1, lastSavepoint: null };
+    return { job: 'fraud', ordinal: 0, parallelism: 1, phase: 'running', partitions: [{ partition: 0, offset: 5, lag: 0, watermark: 'Infinity' }], recordsIn: 5, recordsOut: 1, lastSavepoint: null, checkpoint: this.checkpoint };
   }
 
   savepoint(request: SavepointRequest) {
@@ -37,6 +38,17 @@ describe('the runtime pod’s HTTP surface', () => {
     expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(503);
     target.ready = true;
     expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
+  });
+
+  it('stays ready through a stuck checkpoint and says since when it runs, in /readyz and /status', async () => {
+    const target = new TestingControlTarget();
+    target.ready = true;
+    target.checkpoint = { lastCompletedAt: '2026-12-07T10:00:00.000Z', inProgressSince: '2026-12-07T10:00:05.000Z', lastError: 'uploading s3://b/k at http://s3:9000 timed out 3 times' };
+    const app = buildServer({ target, registry: new Registry(), controlToken: 's3cret' });
+    const ready = await app.inject({ method: 'GET', url: '/readyz' });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toEqual({ ready: true, checkpoint: target.checkpoint });
+    expect((await app.inject({ method: 'GET', url: '/status', headers: auth })).json()).toMatchObject({ checkpoint: target.checkpoint });
   });
 
   it('refuses control requests without the token, and all of them when no token is configured', async () => {

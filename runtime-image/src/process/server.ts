@@ -42,7 +42,12 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   });
 
   app.get('/healthz', () => ({ ok: true }));
-  app.get('/readyz', (_request, reply) => (target.ready ? { ready: true } : reply.code(503).send({ ready: false })));
+  // Readiness is about processing: a stuck or failing checkpoint is reported in the body (and /status, and the
+  // metrics) but keeps the pod ready, as Flink keeps a job running through failed checkpoints; the changelog restores without one.
+  app.get('/readyz', (_request, reply) => {
+    const { checkpoint } = target.status();
+    return target.ready ? { ready: true, checkpoint } : reply.code(503).send({ ready: false, checkpoint });
+  });
   app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
 
   const authorize = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {

@@ -23,7 +23,27 @@ export interface S3Settings {
   /** Address buckets as endpoint/bucket, which most S3-compatible servers need. */
   forcePathStyle?: boolean;
   credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** How long an S3 request may wait, and how often it is tried; S3_TIMEOUTS where absent. */
+  timeouts?: Partial<S3Timeouts>;
 }
+
+/**
+ * Bounds on every S3 request, so a hung server fails a snapshot instead of holding it for ever. A frozen server
+ * (a stopped process, a black-holed route) still accepts TCP connections and then says nothing: the idle bound is
+ * what ends such a request, the total bound ends one that trickles.
+ */
+export interface S3Timeouts {
+  /** Until the TCP connection is open. */
+  connectMs: number;
+  /** Without a byte sent or received on the connection. */
+  idleMs: number;
+  /** For the whole request, body included: generous, since a part is up to 16 MiB. */
+  requestMs: number;
+  /** Tries of one request, the first included, with the SDK's jittered backoff in between. */
+  attempts: number;
+}
+
+export const S3_TIMEOUTS: S3Timeouts = { connectMs: 5_000, idleMs: 30_000, requestMs: 300_000, attempts: 3 };
 
 /** Parts of a multipart upload: S3's minimum is 5 MiB; larger parts mean fewer requests for big state files. */
 const PART_BYTES = 16 * 1024 * 1024;
@@ -35,17 +55,25 @@ export class S3SnapshotStorage implements SnapshotStorage {
   readonly #client: S3Client;
   readonly #bucket: string;
   readonly #prefix: string;
+  readonly #endpoint: string;
+  readonly #timeouts: S3Timeouts;
 
   constructor(bucket: string, prefix: string, settings: S3Settings = {}) {
     this.#bucket = bucket;
     this.#prefix = prefix;
     this.location = formatLocation({ scheme: 's3', bucket, prefix });
+    this.#endpoint = settings.endpoint ?? 'AWS S3';
+    this.#timeouts = { ...S3_TIMEOUTS, ...settings.timeouts };
+    const { connectMs, idleMs, requestMs, attempts } = this.#timeouts;
     this.#client = new S3Client({
       ...(settings.endpoint === undefined ? {} : { endpoint: settings.endpoint }),
       region: settings.region ?? process.env.AWS_REGION ?? 'us-east-1',
       forcePathStyle: settings.forcePathStyle ?? false,
       // A copy: the SDK marks the credentials object it is given.
       ...(settings.credentials === undefined ? {} : { credentials: { ...settings.credentials } }),
+      // Without these the SDK waits for an answer for ever; the SDK retries a timed-out request like a throttled one.
+      requestHandler: { connectionTimeout: connectMs, socketTimeout: idleMs, requestTimeout: requestMs, throwOnRequestTimeout: true },
+      maxAttempts: attempts,
     });
   }
 
@@ -62,7 +90,15 @@ export class S3SnapshotStorage implements SnapshotStorage {
 
   #failure(action: string, path: string, err: unknown): SnapshotError {
     const message = err instanceof Error ? err.message : String(err);
-    return new SnapshotError('SLUICE_E_SNAPSHOT_S3', `${action} s3://${this.#bucket}/${this.#key(path)} failed: ${message}; check the bucket exists and the credentials may read and write it`, { cause: err });
+    if (isTimeout(err)) {
+      const { connectMs, idleMs, attempts } = this.#timeouts;
+      return new SnapshotError(
+        'SLUICE_E_SNAPSHOT_S3_TIMEOUT',
+        `${action} s3://${this.#bucket}/${this.#key(path)} at ${this.#endpoint} timed out ${attempts} times (no connection within ${connectMs} ms or no answer within ${idleMs} ms: ${message}); check that the S3 server answers and the network path to it is open`,
+        { cause: err },
+      );
+    }
+    return new SnapshotError('SLUICE_E_SNAPSHOT_S3', `${action} s3://${this.#bucket}/${this.#key(path)} at ${this.#endpoint} failed: ${message}; check the bucket exists and the credentials may read and write it`, { cause: err });
   }
 
   async write(path: string, body: Buffer): Promise<void> {
@@ -159,4 +195,10 @@ export class S3SnapshotStorage implements SnapshotStorage {
   close(): void {
     this.#client.destroy();
   }
+}
+
+/** A request that got no answer in time: the handler's connect, idle or total bound ran out. */
+function isTimeout(err: unknown): boolean {
+  const { name, code } = err as { name?: string; code?: string };
+  return name === 'TimeoutError' || code === 'ETIMEDOUT';
 }

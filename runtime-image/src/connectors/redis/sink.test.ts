@@ -126,7 +126,7 @@ test('bad options are refused with what to write', () => {
 test('a failed commit keeps its results, and the next commit writes them', async () => {
   // Not yet connected and without an offline queue, the client fails the first commit at once (and starts connecting).
   const client = new Redis(url(), { lazyConnect: true, enableOfflineQueue: false });
-  const sink = new RedisSink({ client, key: `${prefix}:{customer_id}`, valueField: 'txn_count' });
+  const sink = new RedisSink({ client, key: `${prefix}:{customer_id}`, valueField: 'txn_count', timeouts: { attempts: 1 } });
   sink.write(result('C1', 1));
   await expect(sink.commit()).rejects.toThrow('the results are kept for the next commit');
   if (client.status !== 'ready') await new Promise((resolve) => client.once('ready', resolve));
@@ -139,6 +139,6 @@ test('a failed commit keeps its results, and the next commit writes them', async
 test('a commit to an unreachable Redis fails with its address, and close lets go of it', async () => {
   const sink = new RedisSink({ url: 'redis://127.0.0.1:1', key: `${prefix}:{customer_id}` });
   sink.write(result('C1', 1));
-  await expect(sink.commit()).rejects.toThrow('redis sink: writing to 127.0.0.1:1 failed (connect ECONNREFUSED 127.0.0.1:1)');
+  await expect(sink.commit()).rejects.toThrow('redis sink: writing to 127.0.0.1:1 failed 3 times (connect ECONNREFUSED 127.0.0.1:1); check that Redis at 127.0.0.1:1 is up and reachable');
   await expect(sink.close()).rejects.toThrow('127.0.0.1:1');
 });

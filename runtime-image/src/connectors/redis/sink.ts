@@ -25,7 +25,27 @@ export interface RedisSinkOptions {
   ttlMs?: number;
   /** Keys per round trip (a pipeline, or a MULTI for hashes). Default 1000. */
   batchSize?: number;
+  /** How long a connection and a command may take, and how often a commit is tried; REDIS_TIMEOUTS where absent. */
+  timeouts?: Partial<RedisTimeouts>;
 }
+
+/**
+ * Bounds on every Redis call. A frozen Redis (a stopped process, a black-holed route) keeps the TCP connection open
+ * and never answers: without a command timeout a commit, and with it the job, would wait for ever.
+ */
+export interface RedisTimeouts {
+  /** Until the TCP connection is open. */
+  connectMs: number;
+  /** Until Redis answers a command (each command of a pipeline alike). */
+  commandMs: number;
+  /** Tries of one commit, the first included, with a jittered backoff in between; then the commit fails. */
+  attempts: number;
+}
+
+export const REDIS_TIMEOUTS: RedisTimeouts = { connectMs: 5_000, commandMs: 5_000, attempts: 3 };
+
+/** The first retry waits about this long, each next one twice as long. */
+const RETRY_BACKOFF_MS = 200;
 
 /**
  * Idempotent by construction: a key holds the latest value written for it, and a replay after a crash writes
@@ -39,6 +59,7 @@ export class RedisSink implements Sink {
   private readonly ttlMs: number | undefined;
   private readonly batchSize: number;
   private readonly hash: boolean;
+  private readonly timeouts: RedisTimeouts;
   /** Per key, the latest value: a string to SET, or a hash's field–value pairs to HSET. */
   private pending = new Map<string, string | string[]>();
   private connectionError: Error | undefined;
@@ -52,11 +73,20 @@ export class RedisSink implements Sink {
     if (this.hash && options.valueField !== undefined) throw new Error('redis sink: a hash stores every field of the result; leave out valueField, or use dataType string');
     if (!options.client && !options.url) throw new Error('redis sink needs a url such as redis://127.0.0.1:6379 (or a client)');
     this.owned = !options.client;
+    this.timeouts = { ...REDIS_TIMEOUTS, ...options.timeouts };
+    const { connectMs, commandMs } = this.timeouts;
     // A commit fails within about a second when Redis is unreachable, rather than ioredis's default of several;
     // and closing an unreachable client does not hold the process for ioredis's default 2 s.
     this.client =
       options.client ??
-      new Redis(options.url!, { lazyConnect: true, maxRetriesPerRequest: 3, retryStrategy: (times) => Math.min(times * 100, 500), disconnectTimeout: 200 });
+      new Redis(options.url!, {
+        lazyConnect: true,
+        maxRetriesPerRequest: 3,
+        retryStrategy: (times) => Math.min(times * 100, 500),
+        disconnectTimeout: 200,
+        connectTimeout: connectMs,
+        commandTimeout: commandMs,
+      });
     // Connection errors are reported by the commit that they fail, with the cause; not as unhandled error events.
     if (this.owned) this.client.on('error', (error: Error) => (this.connectionError = error));
     this.valueField = options.valueField;
@@ -73,11 +103,32 @@ export class RedisSink implements Sink {
     return undefined;
   }
 
-  /** Sends the buffered writes, `batchSize` keys per round trip; resolves once Redis has acknowledged every one. */
+  /**
+   * Sends the buffered writes, `batchSize` keys per round trip; resolves once Redis has acknowledged every one.
+   * A failed try is repeated (the writes are idempotent) up to `attempts` times; then the commit fails and the
+   * writes stay buffered for the next one.
+   */
   async commit(): Promise<void> {
     if (this.pending.size === 0) return;
     const entries = [...this.pending];
     this.pending = new Map();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.send(entries);
+        return;
+      } catch (error) {
+        if (attempt < this.timeouts.attempts) {
+          await sleep(RETRY_BACKOFF_MS * 2 ** (attempt - 1) * (0.5 + Math.random()));
+          continue;
+        }
+        // Put back what may not have been written, so the next commit retries it; newer values written meanwhile win.
+        for (const [key, value] of entries) if (!this.pending.has(key)) this.pending.set(key, value);
+        throw this.failure(error as Error, attempt);
+      }
+    }
+  }
+
+  private async send(entries: readonly (readonly [string, string | string[]])[]): Promise<void> {
     const pipelines: Promise<void>[] = [];
     for (let i = 0; i < entries.length; i += this.batchSize) {
       const pipeline = this.hash ? this.client.multi() : this.client.pipeline();
@@ -93,13 +144,18 @@ export class RedisSink implements Sink {
     }
     const results = await Promise.allSettled(pipelines);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) {
-      // Put back what may not have been written, so the next commit retries it; newer values written meanwhile win.
-      for (const [key, value] of entries) if (!this.pending.has(key)) this.pending.set(key, value);
-      const { host, port } = this.client.options;
-      const cause = this.client.status === 'ready' || !this.connectionError ? (failed.reason as Error).message : this.connectionError.message;
-      throw new Error(`redis sink: writing to ${host ?? '?'}:${port ?? '?'} failed (${cause}); the results are kept for the next commit`);
-    }
+    if (failed) throw failed.reason;
+  }
+
+  private failure(error: Error, attempts: number): Error {
+    const { host, port } = this.client.options;
+    const where = `${host ?? '?'}:${port ?? '?'}`;
+    const cause = this.client.status === 'ready' || !this.connectionError ? error.message : this.connectionError.message;
+    const tries = attempts === 1 ? '' : ` ${attempts} times`;
+    const hint = /timed out/.test(cause)
+      ? `Redis took longer than ${this.timeouts.commandMs} ms to answer: check that Redis at ${where} is up and not overloaded`
+      : `check that Redis at ${where} is up and reachable`;
+    return new Error(`redis sink: writing to ${where} failed${tries} (${cause}); ${hint}; the results are kept for the next commit`);
   }
 
   async close(): Promise<void> {
@@ -151,4 +207,8 @@ function check(results: [Error | null, unknown][] | null, failure?: Error): void
   if (results === null) throw new Error('the pipeline was discarded');
   const error = results.find(([e]) => e !== null)?.[0];
   if (error) throw new Error(`a write failed: ${error.message}`);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
