@@ -1,16 +1,22 @@
 // The REST surface: Confluent Schema Registry's routes, content types and error bodies on fastify.
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
-import { RegistryError, schemaNotFound } from '../errors.js';
+import { badRequest, RegistryError, requestTooLarge, schemaNotFound } from '../errors.js';
 import { schemaTypes, type SchemaVersion } from '../model.js';
 import { SchemaRegistry, type SchemaRequest } from '../registry.js';
+import { maxNestingDepth, nestsDeeperThan } from '../schema/depth.js';
 import type { Store } from '../store/store.js';
 
 export const contentType = 'application/vnd.schemaregistry.v1+json';
+
+/** 1 MiB, fastify's default and about what one record of a Kafka-stored log may hold (the broker's default `max.message.bytes`). */
+export const defaultMaxRequestBytes = 1024 * 1024;
 
 export interface RegistryOptions {
   store: Store;
   /** fastify's logger option; off by default so tests stay quiet. */
   logger?: FastifyServerOptions['logger'];
+  /** The largest request body, in bytes, the registry reads; a larger one is refused with 413. */
+  maxRequestBytes?: number;
 }
 
 type Query = Record<string, string | undefined>;
@@ -22,18 +28,23 @@ const flag = (query: Query, name: string) => query[name] === 'true';
 
 /** A fastify app serving the registry; the store opens when the app gets ready and closes with it. */
 export function createRegistry(options: RegistryOptions): FastifyInstance {
-  const app = Fastify({ logger: options.logger ?? false });
+  const maxRequestBytes = options.maxRequestBytes ?? defaultMaxRequestBytes;
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit: maxRequestBytes });
   const registry = new SchemaRegistry(options.store);
   app.decorate('registry', registry);
   app.addHook('onReady', () => registry.open());
   app.addHook('onClose', () => registry.close());
 
-  // Clients send Confluent's media types, plain JSON, or nothing useful; all of them carry JSON.
-  app.addContentTypeParser(
-    [contentType, 'application/vnd.schemaregistry+json', 'application/octet-stream', 'text/plain', '*'],
-    { parseAs: 'string' },
-    app.getDefaultJsonParser('ignore', 'ignore'),
-  );
+  // Clients send Confluent's media types, plain JSON, or nothing useful; all of them carry JSON. Confluent's Java client
+  // sends its content type on every request, a bodyless DELETE too, so an empty body is no body rather than bad JSON.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body: string, done) => {
+    try {
+      done(null, parseBody(body));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
   app.addHook('onRequest', (_request, reply, done) => {
     void reply.type(contentType);
     done();
@@ -45,6 +56,7 @@ export function createRegistry(options: RegistryOptions): FastifyInstance {
   });
   app.setErrorHandler((error: Error & { statusCode?: number }, _request, reply) => {
     if (error instanceof RegistryError) return reply.status(error.status).send(error.toBody());
+    if ((error as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE') return reply.status(413).send(requestTooLarge(maxRequestBytes).toBody());
     const status = error.statusCode ?? 500;
     if (status >= 500) app.log.error({ err: error }, 'request failed');
     return reply.status(status).send({ error_code: status >= 500 ? 50001 : status, message: status >= 500 ? `Error in the backend data store: ${error.message}` : error.message });
@@ -133,6 +145,20 @@ export function createRegistry(options: RegistryOptions): FastifyInstance {
   app.delete<{ Params: SubjectParams }>('/mode/:subject', async (request) => ({ mode: await registry.deleteMode(request.params.subject) }));
 
   return app;
+}
+
+/** A request body's JSON; undefined when there is none. Refused before any handler recurses into it when it nests too deep. */
+function parseBody(text: string): unknown {
+  if (text.trim() === '') return undefined;
+  let body: unknown;
+  try {
+    body = JSON.parse(text) as unknown;
+  } catch (error) {
+    throw badRequest(`The request body is not valid JSON: ${(error as Error).message}`);
+  }
+  // The registry's own bodies nest three levels ({"references": [{…}]}); a schema travels as a string inside.
+  if (nestsDeeperThan(body, maxNestingDepth)) throw badRequest(`The request body nests more than ${maxNestingDepth} levels of JSON arrays and objects; send the schema as a string in "schema"`);
+  return body;
 }
 
 /** A version as Confluent answers it: no `deleted`, no schemaType for Avro, no empty references. */

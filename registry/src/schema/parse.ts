@@ -2,7 +2,9 @@
 import avro from 'avsc';
 import { invalidSchema } from '../errors.js';
 import { avroCanonical } from './avro-canonical.js';
+import { maxNestingDepth, nestsDeeperThan } from './depth.js';
 import { jsonSchemaProblems } from './json-meta.js';
+import { unresolvedRef } from './json-refs.js';
 import type { SchemaReference, SchemaType } from '../model.js';
 
 /** A schema ready to compare: Avro as an avsc Type; JSON Schema as its document plus the documents it references by name. */
@@ -39,15 +41,23 @@ export function parseSchema(schemaType: SchemaType, text: string, references: Sc
   const problems = jsonSchemaProblems(document);
   if (problems) throw invalidSchema(`of type JSON, details: ${problems}`);
   const referenced = new Map(dependencies.map((d) => [d.name, parseJson('JSON', d.schema.schema)]));
+  const unresolved = unresolvedRef(document, referenced);
+  if (unresolved) throw invalidSchema(`of type JSON, details: ${unresolved}`);
   return { schemaType, canonical, json: document, referenced };
 }
 
+/** The schema's JSON, refused before any recursive code sees it when it nests deeper than the parsers may recurse. */
 function parseJson(schemaType: SchemaType, text: string): unknown {
+  let document: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    document = JSON.parse(text) as unknown;
   } catch (error) {
     throw invalidSchema(`of type ${schemaType}, details: the schema is not valid JSON (${(error as Error).message})`);
   }
+  if (nestsDeeperThan(document, maxNestingDepth)) {
+    throw invalidSchema(`of type ${schemaType}, details: the schema nests more than ${maxNestingDepth} levels of JSON arrays and objects, the most this registry accepts; flatten it, e.g. with named types or $ref definitions`);
+  }
+  return document;
 }
 
 /** The references' schemas, each after the schemas it depends on, so named types exist before they are used. */
