@@ -146,6 +146,14 @@ describe('validateManifest', () => {
     ]);
   });
 
+  it.each([
+    ['cel-filter-nested-all.yaml', 'spec.pipeline[0].filter: Too long: may not be more than 2048 bytes'],
+    ['cel-map-nested-map.yaml', 'spec.pipeline[0].map.fields.combinations: Too long: may not be more than 2048 bytes'],
+  ])('refuses the costly CEL of issue 9 in test/e2e/invalid/%s by its length, as the API server does', (file, error) => {
+    const manifest = parse(readFileSync(fileURLToPath(new URL(`../../test/e2e/invalid/${file}`, import.meta.url)), 'utf8')) as StreamJob;
+    expect(lines(validateManifest(manifest).errors)[0]).toBe(error);
+  });
+
   it('evaluates transition rules only when it is given the object as stored', () => {
     const fewer = changed(topic, (m) => (m.spec.partitions = 3));
     expect(validateManifest(fewer).errors).toEqual([]);

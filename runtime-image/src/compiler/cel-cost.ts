@@ -147,8 +147,12 @@ export class CelBudgetExceeded extends Error {
 export class CelBudget {
   spent = 0;
   exceeded = false;
+  /** Built once: a record over budget may throw it thousands of times while quantifiers absorb it, and a stack trace each time would cost more than the work refused. */
+  readonly #refusal: CelBudgetExceeded;
 
-  constructor(readonly limit: number = CEL_LIMITS.maxCost) {}
+  constructor(readonly limit: number = CEL_LIMITS.maxCost) {
+    this.#refusal = new CelBudgetExceeded(limit);
+  }
 
   reset(): void {
     this.spent = 0;
@@ -159,7 +163,7 @@ export class CelBudget {
     this.spent += units;
     if (this.spent > this.limit) {
       this.exceeded = true;
-      throw new CelBudgetExceeded(this.limit);
+      throw this.#refusal;
     }
   }
 }
