@@ -185,6 +185,10 @@ export interface EventTime {
    */
   maxOutOfOrderness?: string;
   /**
+   * How far past the wall clock an event time may be; 1h when absent. A record beyond it goes to the dead letters with the reason and never moves the watermark, so one bad clock or typo cannot make every later record late.
+   */
+  maxFutureSkew?: string;
+  /**
    * After this long without records, a partition stops holding the watermark back. Without it, an idle partition holds it back until records arrive.
    */
   idleTimeout?: string;
