@@ -9,6 +9,16 @@ function log(event: string, fields: Record<string, unknown> = {}): void {
   process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), event, ...fields })}\n`);
 }
 
+/** A failure as log fields: the message, and the code and the record's coordinates where the error carries them. */
+function failure(error: unknown): Record<string, unknown> {
+  const fields: Record<string, unknown> = { error: error instanceof Error ? error.message : String(error) };
+  for (const name of ['code', 'topic', 'partition', 'offset'] as const) {
+    const value = (error as Partial<Record<typeof name, unknown>> | null)?.[name];
+    if (value !== undefined) fields[name] = value;
+  }
+  return fields;
+}
+
 /** Resolves with the first SIGTERM or SIGINT: how the kubelet ends a pod (and a developer ends a local run). */
 function signalled(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
@@ -45,7 +55,8 @@ async function main(): Promise<number> {
   try {
     await runtime.taskSet.done;
   } catch (error) {
-    log('failed', { error: (error as Error).message });
+    // /healthz answers 503 from here on; the exit makes the kubelet restart the pod, which resumes from the last commit.
+    log('failed', failure(error));
     await server.close();
     return 1;
   }
@@ -63,8 +74,8 @@ async function main(): Promise<number> {
 
 main().then(
   (code) => process.exit(code),
-  (error: Error) => {
-    log('failed', { error: error.message });
+  (error: unknown) => {
+    log('failed', failure(error));
     process.exit(1);
   },
 );

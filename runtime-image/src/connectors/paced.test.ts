@@ -31,7 +31,7 @@ test('rate 0 leaves the source as it is; a negative rate is refused', () => {
 
 test('split keeps offsets, positions and rejected inputs of each piece', () => {
   const record = (offset: number) => ({ value: { offset }, partition: 2, offset });
-  const reject = (offset: number) => ({ partition: 2, offset, reason: 'bad', raw: 'x' });
+  const reject = (offset: number) => ({ partition: 2, offset, reason: 'bad', raw: Buffer.from('x') });
   const batch: SourceBatch = { partition: 2, records: [10, 11, 13, 14, 15].map(record), rejected: [12, 16].map(reject), next: 18 };
   expect(split(batch, 2)).toEqual([
     { partition: 2, records: [record(10), record(11)], rejected: [], next: 12 },

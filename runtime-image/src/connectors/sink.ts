@@ -14,3 +14,19 @@ export interface Sink {
   /** Commits what is buffered and releases the target. */
   close(): Promise<void>;
 }
+
+/** A dead letter's reason is at most this many UTF-8 bytes: a reason quoting a huge value must not make a huge dead letter. */
+export const MAX_REASON_BYTES = 1024;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** The reason cut to MAX_REASON_BYTES (never inside a character), saying that it was cut. */
+export function boundedReason(reason: string): string {
+  if (reason.length <= MAX_REASON_BYTES / 3) return reason;
+  if (Buffer.byteLength(reason) <= MAX_REASON_BYTES) return reason;
+  const cut = ` … (reason cut at ${MAX_REASON_BYTES} bytes)`;
+  const room = new Uint8Array(MAX_REASON_BYTES - Buffer.byteLength(cut));
+  const { written } = encoder.encodeInto(reason, room);
+  return `${decoder.decode(room.subarray(0, written))}${cut}`;
+}

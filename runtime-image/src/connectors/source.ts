@@ -1,20 +1,70 @@
 // The source contract every connector implements: batches of decoded records per partition, resumable by offset.
 
+/**
+ * Input nested deeper than this (objects and arrays inside each other) is rejected as it is decoded: deeper
+ * values would overflow the stack of every recursive step after it (CEL, JSON.stringify, state codecs).
+ */
+export const MAX_NESTING_DEPTH = 64;
+
+/** Message headers as bytes; a name that occurs more than once holds its values in order. */
+export type RawHeaders = Readonly<Record<string, Buffer | readonly Buffer[]>>;
+
+/** A message's bytes exactly as they arrived: what its dead letter carries, so the dead letter is the input itself. */
+export interface ArrivedMessage {
+  key: Buffer | null;
+  value: Buffer | null;
+  rawHeaders: RawHeaders;
+  /** The message's own timestamp, epoch ms. */
+  timestamp: number;
+}
+
 /** One decoded input record, as read: the engine derives its event time and key from `value`. */
 export interface SourceRecord {
   value: Record<string, unknown>;
   partition: number;
   offset: number;
+  /** The message as it arrived, where the input has messages (Kafka). */
+  arrived?: ArrivedMessage;
 }
 
 /** An input that could not be decoded: a dead-letter candidate, reported instead of thrown so the job goes on. */
 export interface Rejected {
   partition: number;
   offset: number;
-  /** What is wrong and where, for a person reading the dead-letter output. */
+  /** What is wrong and where, for a person reading the dead-letter output (bounded: it quotes at most a prefix of the input). */
   reason: string;
-  /** The input as read. */
-  raw: string;
+  /** The input's bytes as read (a message's value, a file's line). */
+  raw: Buffer;
+  /** The whole message as it arrived, where the input has messages (Kafka). */
+  arrived?: ArrivedMessage;
+}
+
+const OPEN_BRACE = 0x7b;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACE = 0x7d;
+const CLOSE_BRACKET = 0x5d;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/**
+ * True when the JSON text in `bytes` nests objects and arrays more than `limit` deep. A scan of the bytes, so
+ * it runs before the parse and costs no allocation; text shorter than 2 × (limit + 1) bytes cannot nest deeper.
+ */
+export function nestedDeeperThan(bytes: Uint8Array, limit = MAX_NESTING_DEPTH): boolean {
+  const length = bytes.length;
+  if (length < 2 * (limit + 1)) return false;
+  let depth = 0;
+  for (let i = 0; i < length; i++) {
+    const byte = bytes[i];
+    if (byte === QUOTE) {
+      for (i++; i < length && bytes[i] !== QUOTE; i++) if (bytes[i] === BACKSLASH) i++;
+    } else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) {
+      if (++depth > limit) return true;
+    } else if (byte === CLOSE_BRACE || byte === CLOSE_BRACKET) {
+      depth--;
+    }
+  }
+  return false;
 }
 
 /** Consecutive input of one partition, in offset order. */

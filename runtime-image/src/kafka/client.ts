@@ -1,4 +1,7 @@
 // What the engine needs from a Kafka client — topics, offsets, static-partition fetching, transactions — so a faster client can replace kafkajs.
+import type { RawHeaders } from '../connectors/source.js';
+
+export type { RawHeaders };
 
 /** A message as fetched: the raw bytes, with where it came from. */
 export interface FetchedMessage {
@@ -7,10 +10,16 @@ export interface FetchedMessage {
   offset: number;
   key: Buffer | null;
   value: Buffer | null;
+  /** Each header's last value as UTF-8 text, for reading markers; `rawHeaders` holds them as they arrived. */
   headers: Readonly<Record<string, string>>;
+  /** The headers' bytes as they arrived (a repeated name holds its values in order): what a dead letter of this message carries. */
+  rawHeaders: RawHeaders;
   /** The message's timestamp (create or log-append time), epoch ms. */
   timestamp: number;
 }
+
+/** Headers of an outgoing message: text or bytes, a list for a name that occurs more than once. */
+export type OutgoingHeaders = Record<string, string | Buffer | readonly (string | Buffer)[]>;
 
 /** Consecutive committed messages of one partition. */
 export interface FetchedBatch {
@@ -30,7 +39,7 @@ export interface OutgoingMessage {
   key: string | Buffer | null;
   /** null is a tombstone (a deleted state entry in a compacted changelog). */
   value: string | Buffer | null;
-  headers?: Record<string, string>;
+  headers?: OutgoingHeaders;
 }
 
 export interface TopicRequest {
@@ -104,5 +113,10 @@ export interface KafkaClient {
    */
   transactionalProducer(transactionalId: string): Promise<TransactionalProducer>;
   producer(): Promise<PlainProducer>;
+  /**
+   * The largest record batch the broker takes for the topic, in bytes: its `max.message.bytes`, and no more than
+   * the broker's `message.max.bytes`. Read from the broker once per topic; produce requests are split below it.
+   */
+  maxMessageBytes(topic: string): Promise<number>;
   close(): Promise<void>;
 }

@@ -1,7 +1,8 @@
 // The exactly-once task set of one pod: restore from the changelogs, then per commit interval one transaction with outputs, changelog records and offsets.
 import type { CompiledJob } from '../compiler/job.js';
-import type { Sink } from '../connectors/sink.js';
-import type { SourceBatch } from '../connectors/source.js';
+import { boundedReason, type Sink } from '../connectors/sink.js';
+import type { ArrivedMessage, SourceBatch } from '../connectors/source.js';
+import { messageOf } from '../error-message.js';
 import type { StreamRecord } from '../dataflow/operator.js';
 import { Task } from '../dataflow/task.js';
 import { CacheBudget } from '../state/cache-budget.js';
@@ -16,7 +17,8 @@ import { TaskState } from '../state/task-state.js';
 import { WATERMARK_END, WATERMARK_START } from '../time/watermark.js';
 import { changelogMessages, changelogTopics, restoreChangelogs } from './changelog.js';
 import type { CommittedOffset, KafkaClient, OutgoingMessage, TopicRequest, TransactionalProducer } from './client.js';
-import { deadLetterMessage } from './records.js';
+import { deadLetterMessage, type DeadLetterContent } from './records.js';
+import { fitsAlone, messageBytes } from './message-size.js';
 import type { TransactionOutbox } from './sink.js';
 import { KafkaSource } from './source.js';
 import { OperatorCounts, type OperatorCount } from './operator-counts.js';
@@ -103,6 +105,48 @@ function decodeWatermark(metadata: string | null): number {
   return typeof watermark === 'number' ? watermark : Number(watermark);
 }
 
+/**
+ * A record the task set could not process (not a bad record, which is dead-lettered: an error of the engine or
+ * of the job's code). The task set fails with it, so nothing after its last commit is committed, and the pod
+ * exits: the restart resumes from that commit.
+ */
+export class RecordProcessingError extends Error {
+  readonly code = 'SLUICE_E_RECORD_PROCESSING';
+
+  constructor(
+    job: string,
+    readonly topic: string,
+    readonly partition: number,
+    readonly offset: number,
+    cause: unknown,
+  ) {
+    super(
+      boundedReason(
+        `job ${job} failed processing ${topic} partition ${partition} offset ${offset}: ${messageOf(cause)}. ` +
+          'The pod exits and restarts from its last commit; if the same offset fails again, report this message with the record at that offset',
+      ),
+      { cause },
+    );
+  }
+}
+
+/**
+ * A changelog record over the changelog topic's limit: state cannot be dead-lettered (the restore would lose it),
+ * so the task set fails with this and says what to raise.
+ */
+export class StateTooLargeError extends Error {
+  readonly code = 'SLUICE_E_STATE_TOO_LARGE';
+
+  constructor(topic: string, key: string, bytes: number, limit: number) {
+    super(
+      boundedReason(
+        `the state of key ${JSON.stringify(key.length <= 64 ? key : `${key.slice(0, 64)}…`)} in changelog ${topic} takes ${bytes} bytes, over the topic's ` +
+          `max.message.bytes of ${limit}: raise max.message.bytes of ${topic} (and message.max.bytes of the brokers), or keep less state per key (a shorter window, fewer distinct values)`,
+      ),
+    );
+  }
+}
+
 interface TaskSlot {
   partition: number;
   task: Task;
@@ -111,6 +155,8 @@ interface TaskSlot {
   position: number;
   /** The offset of the record being processed, for dead letters. */
   current: number;
+  /** The record being processed as it arrived: its dead letter (a bad event time, a failed filter) is that message. */
+  arrived: ArrivedMessage | undefined;
   counts: OperatorCounts;
 }
 
@@ -150,6 +196,8 @@ export class ExactlyOnceTaskSet {
   readonly #source: KafkaSource;
   #resultTimes: number[] = [];
   #producer: TransactionalProducer | undefined;
+  /** Per topic written, its limit per record batch (max.message.bytes), read at the start. */
+  #maxMessageBytes = new Map<string, number>();
   #commits: Promise<void> = Promise.resolve();
   /** Commits started and not yet settled. */
   #inFlight = 0;
@@ -200,7 +248,10 @@ export class ExactlyOnceTaskSet {
     const count = (await this.#source.partitions()).length;
     this.partitions = ownedPartitions(count, ordinal, parallelism);
     const statefulIds = job.dataflow.nodes.filter((node) => STATEFUL_KINDS.has(node.kind)).map((node) => node.id);
-    await client.ensureTopics([...changelogTopics(this.applicationId, statefulIds, count), ...this.#outputTopics(count)]);
+    const written = [...changelogTopics(this.applicationId, statefulIds, count), ...this.#outputTopics(count)];
+    await client.ensureTopics(written);
+    this.#maxMessageBytes = new Map(await Promise.all(written.map(async ({ topic }) => [topic, await client.maxMessageBytes(topic)] as const)));
+    this.#options.outbox.limitTo(this.#maxMessageBytes);
     this.#producer = await client.transactionalProducer(this.transactionalId);
     this.phase = 'restoring';
     const committed = await client.committedOffsets(this.groupId, topic);
@@ -226,7 +277,7 @@ export class ExactlyOnceTaskSet {
     const latest = job.source.kind === 'kafka' && job.source.startingOffsets === 'latest' ? await client.endOffsets(topic) : undefined;
     for (const partition of this.partitions) {
       const state = new TaskState({ store, partition, cache, ttl: jobStateTtl(job) });
-      const slot: TaskSlot = { partition, state, position: 0, current: -1, counts: new OperatorCounts(), task: undefined as unknown as Task };
+      const slot: TaskSlot = { partition, state, position: 0, current: -1, arrived: undefined, counts: new OperatorCounts(), task: undefined as unknown as Task };
       slot.task = new Task(slot.counts.wrap(job.dataflow), { state: operatorStates(job.dataflow, state), outputs: this.#outputs(slot) });
       const offset = committed.get(partition);
       const savepoint = startedOver.get(partition);
@@ -366,23 +417,30 @@ export class ExactlyOnceTaskSet {
   #process(batch: SourceBatch): void {
     const slot = this.#tasks.get(batch.partition)!;
     const { job, events } = this.#options;
-    const dlq = job.deadLetter?.topic;
     const topic = this.#source.topic;
-    for (const rejected of batch.rejected) {
-      events?.deadLettered?.(batch.partition);
-      if (dlq !== undefined) this.#options.outbox.add(deadLetterMessage(dlq, rejected.reason, rejected.raw, { topic, partition: batch.partition, offset: rejected.offset }));
-    }
-    const eventTime = job.eventTime;
-    for (const record of batch.records) {
-      slot.current = record.offset;
-      let timestamp: number;
-      try {
-        timestamp = eventTime === undefined ? Date.now() : eventTime.extract(record.value);
-      } catch (error) {
-        this.#deadLetter(slot, (error as Error).message, { value: record.value, timestamp: Number.NaN });
-        continue;
+    try {
+      for (const rejected of batch.rejected) {
+        slot.current = rejected.offset;
+        slot.arrived = rejected.arrived;
+        this.#deadLetter(slot, rejected.reason, { key: rejected.arrived?.key ?? null, value: rejected.raw, headers: rejected.arrived?.rawHeaders });
       }
-      slot.task.processRecord(record.value, timestamp);
+      const eventTime = job.eventTime;
+      for (const record of batch.records) {
+        slot.current = record.offset;
+        slot.arrived = record.arrived;
+        let timestamp: number;
+        try {
+          timestamp = eventTime === undefined ? Date.now() : eventTime.extract(record.value);
+        } catch (error) {
+          this.#deadLetter(slot, messageOf(error), this.#asArrived(slot, { value: record.value, timestamp: Number.NaN }));
+          continue;
+        }
+        slot.task.processRecord(record.value, timestamp);
+      }
+    } catch (error) {
+      throw new RecordProcessingError(job.name, topic, batch.partition, slot.current, error);
+    } finally {
+      slot.arrived = undefined;
     }
     events?.recordsIn?.(batch.partition, batch.records.length + batch.rejected.length);
     slot.position = batch.next;
@@ -397,23 +455,34 @@ export class ExactlyOnceTaskSet {
         this.#resultTimes.push(record.timestamp);
         for (const sink of sinks) {
           const failed = sink.write(record);
-          if (failed !== undefined) this.#deadLetter(slot, failed.reason, failed.record);
+          // A result is not an input: its dead letter is the result as JSON, with the coordinates of the input that fired it.
+          if (failed !== undefined) this.#deadLetter(slot, failed.reason, asJson(failed.record));
         }
       },
       late: (record) => {
         events?.late?.(slot.partition);
         const topic = job.lateOutput?.topic;
-        if (topic !== undefined) outbox.add({ topic, key: record.key ?? null, value: JSON.stringify(record.value) });
+        if (topic === undefined) return;
+        const refused = outbox.add({ topic, key: record.key ?? null, value: JSON.stringify(record.value) });
+        if (refused !== undefined) this.#deadLetter(slot, `late output ${topic}: ${refused}`, this.#asArrived(slot, record));
       },
-      deadLetter: ({ reason, record }) => this.#deadLetter(slot, reason, record),
+      // Operators dead-letter the record being processed (a filter or key that failed on it): its dead letter is that input.
+      deadLetter: ({ reason, record }) => this.#deadLetter(slot, reason, this.#asArrived(slot, record)),
     };
   }
 
-  #deadLetter(slot: TaskSlot, reason: string, record: StreamRecord): void {
+  /** The input being processed as it arrived, where there is one; else the record as JSON. */
+  #asArrived(slot: TaskSlot, record: StreamRecord): DeadLetterContent {
+    const arrived = slot.arrived;
+    return arrived === undefined ? asJson(record) : { key: arrived.key, value: arrived.value, headers: arrived.rawHeaders };
+  }
+
+  #deadLetter(slot: TaskSlot, reason: string, content: DeadLetterContent): void {
     this.#options.events?.deadLettered?.(slot.partition);
     const topic = this.#options.job.deadLetter?.topic;
     if (topic === undefined) return;
-    this.#options.outbox.add(deadLetterMessage(topic, reason, JSON.stringify(record.value), { topic: this.#source.topic, partition: slot.partition, offset: slot.current }));
+    const origin = { topic: this.#source.topic, partition: slot.partition, offset: slot.current, ...(slot.arrived === undefined ? {} : { timestamp: slot.arrived.timestamp }) };
+    this.#options.outbox.add(deadLetterMessage(topic, reason, content, origin, this.#maxMessageBytes.get(topic)));
   }
 
   async #commitNow(): Promise<void> {
@@ -433,6 +502,7 @@ export class ExactlyOnceTaskSet {
       const changes = slot.state.flush();
       if (changes.length > 0) messages.push(...changelogMessages(this.applicationId, slot.partition, changes));
     }
+    this.#requireFit(messages, outputs);
     const offsets = [...this.#dirty].map((partition) => {
       const slot = this.#tasks.get(partition)!;
       return { topic: this.#source.topic, partition, offset: slot.position, metadata: encodeOffsetMetadata(slot.task.watermark, this.#startMark) };
@@ -449,6 +519,15 @@ export class ExactlyOnceTaskSet {
     this.#options.events?.committed?.({ durationMs: Date.now() - started, messages: outputs, changelogRecords: messages.length - outputs, resultEventTimes });
   }
 
+  /** Fails when a changelog record (from `first` on) is over its topic's limit: outputs were fitted as they were added. */
+  #requireFit(messages: readonly OutgoingMessage[], first: number): void {
+    for (let i = first; i < messages.length; i++) {
+      const message = messages[i]!;
+      const limit = this.#maxMessageBytes.get(message.topic);
+      if (limit !== undefined && !fitsAlone(message, limit)) throw new StateTooLargeError(message.topic, String(message.key), messageBytes(message), limit);
+    }
+  }
+
   #outputTopics(partitions: number): TopicRequest[] {
     const { job } = this.#options;
     // Side outputs are the job's own; sink topics are the user's (Topic resources), but a local run creates them when missing.
@@ -462,5 +541,14 @@ export class ExactlyOnceTaskSet {
     clearInterval(this.#timer);
     void this.#source.close();
     this.#fail(error);
+  }
+}
+
+/** A result or record as a dead letter's value: its JSON, or why it has none. */
+function asJson(record: StreamRecord): DeadLetterContent {
+  try {
+    return { key: record.key ?? null, value: JSON.stringify(record.value) };
+  } catch (error) {
+    return { key: record.key ?? null, value: `the record could not be written as JSON: ${messageOf(error)}` };
   }
 }

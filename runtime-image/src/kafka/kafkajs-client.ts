@@ -1,12 +1,17 @@
 // The KafkaClient on kafkajs: admin calls, static-partition fetches in a private group, and one transaction per commit.
 import { randomBytes } from 'node:crypto';
-import { Kafka, logLevel, type Admin, type IHeaders, type KafkaMessage, type Message, type Producer, type ProducerBatch } from 'kafkajs';
-import type { CommittedOffset, Fetch, FetchOptions, FetchedMessage, KafkaClient, OutgoingMessage, PlainProducer, TopicRequest, TransactionContents, TransactionalProducer } from './client.js';
+import { ConfigResourceTypes, Kafka, logLevel, type Admin, type IHeaders, type KafkaMessage, type Message, type Producer, type ProducerBatch } from 'kafkajs';
+import type { CommittedOffset, Fetch, FetchOptions, FetchedMessage, KafkaClient, OutgoingMessage, PlainProducer, RawHeaders, TopicRequest, TransactionContents, TransactionalProducer } from './client.js';
+import { murmur2, partitionOf } from '../connectors/partitioner.js';
+import { BATCH_OVERHEAD_BYTES, DEFAULT_MAX_MESSAGE_BYTES, messageBytes } from './message-size.js';
 import { retried } from './retry.js';
 import { staticAssigner } from './static-assignment.js';
 
 /** Messages per partition (or per topic, for messages the partitioner places) in one produce request. */
 const SEND_CHUNK = 1000;
+
+/** Bytes of messages in one produce request, well below the broker's socket.request.max.bytes (100 MiB by default). */
+const REQUEST_BYTES = 32 << 20;
 
 export interface KafkajsClientOptions {
   brokers: readonly string[];
@@ -40,54 +45,139 @@ function fetched(topic: string, partition: number, message: KafkaMessage): Fetch
     key: message.key,
     value: message.value,
     headers: headersOf(message.headers),
+    // kafkajs decodes header values as Buffers (a list for a repeated name): kept as they are.
+    rawHeaders: (message.headers ?? NO_HEADERS) as RawHeaders,
     timestamp: Number(message.timestamp),
   };
 }
 
 /** Groups messages by topic for one produce request per broker. */
-function topicMessages(messages: readonly OutgoingMessage[]): { topic: string; messages: Message[] }[] {
+function topicMessages(messages: readonly PlacedMessage[]): { topic: string; messages: Message[] }[] {
   const byTopic = new Map<string, Message[]>();
   for (const { topic, partition, key, value, headers } of messages) {
     let list = byTopic.get(topic);
     if (list === undefined) byTopic.set(topic, (list = []));
-    list.push(partition === undefined ? { key, value, headers } : { key, value, headers, partition });
+    list.push({ key, value, headers: headers as IHeaders | undefined, partition });
   }
   return [...byTopic].map(([topic, list]) => ({ topic, messages: list }));
 }
 
+/** A message whose partition is decided. */
+type PlacedMessage = OutgoingMessage & { partition: number };
+
+/** One partition's messages of a send, in order, with what is left of them. */
+interface PartitionQueue {
+  topic: string;
+  partition: number;
+  messages: PlacedMessage[];
+  /** Bytes a record batch of this topic may hold (its limit less the batch's own bytes). */
+  room: number;
+  next: number;
+}
+
+/** What sending needs to know of each topic: its limit per record batch and its partition count. */
+interface TopicFacts {
+  maxMessageBytes(topic: string): Promise<number>;
+  partitionCount(topic: string): Promise<number>;
+}
+
+/** Places every message without a partition as Kafka's default partitioner would: murmur2 of the key, round robin without one. */
+async function placed(messages: readonly OutgoingMessage[], facts: TopicFacts, roundRobin: Map<string, number>): Promise<PlacedMessage[]> {
+  const counts = new Map<string, number>();
+  for (const { topic, partition } of messages) if (partition === undefined && !counts.has(topic)) counts.set(topic, await facts.partitionCount(topic));
+  if (counts.size === 0) return messages as PlacedMessage[];
+  return messages.map((message) => {
+    if (message.partition !== undefined) return message as PlacedMessage;
+    const count = counts.get(message.topic)!;
+    if (count === 0) throw new Error(`the Kafka topic ${message.topic} does not exist: create it (a Topic resource) before the job writes to it`);
+    const { key } = message;
+    let partition: number;
+    if (key === null) {
+      partition = roundRobin.get(message.topic) ?? 0;
+      roundRobin.set(message.topic, (partition + 1) % count);
+    } else {
+      partition = typeof key === 'string' ? partitionOf(key, count) : (murmur2(key) & 0x7fffffff) % count;
+    }
+    return { ...message, partition };
+  });
+}
+
 /**
- * kafkajs groups a request's messages by partition in time quadratic in their number per partition,
- * and each request of a transaction waits for the previous one's answer (an event-loop turn behind
- * the processing each time). So a request carries up to SEND_CHUNK messages of every partition:
- * the k-th request the k-th slice of each, which keeps every partition's order and makes as few
- * requests as the fullest partition needs (in the same transaction, where there is one).
+ * Sends the messages in as few produce requests as their sizes allow. The broker takes a partition's part of a
+ * request as one record batch, refused whole when it is over the topic's max.message.bytes; and kafkajs groups a
+ * request's messages by partition in time quadratic in their number. So the k-th request carries the k-th slice
+ * of every partition: at most SEND_CHUNK messages and the topic's limit in bytes each, REQUEST_BYTES in all. That
+ * keeps every partition's order; in a transaction, every request is part of it.
  */
-async function sendInChunks(messages: readonly OutgoingMessage[], send: (batch: ProducerBatch) => Promise<unknown>): Promise<void> {
-  const byTopic = new Map<string, Map<number | undefined, OutgoingMessage[]>>();
-  let longest = 0;
-  for (const message of messages) {
-    let partitions = byTopic.get(message.topic);
-    if (partitions === undefined) byTopic.set(message.topic, (partitions = new Map<number | undefined, OutgoingMessage[]>()));
-    let list = partitions.get(message.partition);
-    if (list === undefined) partitions.set(message.partition, (list = []));
-    list.push(message);
-    if (list.length > longest) longest = list.length;
+async function sendInChunks(messages: readonly OutgoingMessage[], facts: TopicFacts, roundRobin: Map<string, number>, send: (batch: ProducerBatch) => Promise<unknown>): Promise<void> {
+  const byPartition = new Map<string, PartitionQueue>();
+  const rooms = new Map<string, number>();
+  for (const message of await placed(messages, facts, roundRobin)) {
+    const where = `${message.topic}\u0000${message.partition}`;
+    let queue = byPartition.get(where);
+    if (queue === undefined) {
+      let room = rooms.get(message.topic);
+      if (room === undefined) rooms.set(message.topic, (room = (await facts.maxMessageBytes(message.topic)) - BATCH_OVERHEAD_BYTES));
+      byPartition.set(where, (queue = { topic: message.topic, partition: message.partition, messages: [], room, next: 0 }));
+    }
+    queue.messages.push(message);
   }
-  for (let start = 0; start < longest; start += SEND_CHUNK) {
-    const chunk: OutgoingMessage[] = [];
-    for (const partitions of byTopic.values()) {
-      for (const list of partitions.values()) {
-        for (let i = start; i < list.length && i < start + SEND_CHUNK; i++) chunk.push(list[i]!);
+  let open = [...byPartition.values()];
+  while (open.length > 0) {
+    const request: PlacedMessage[] = [];
+    let requestBytes = 0;
+    for (const queue of open) {
+      let batchBytes = 0;
+      for (let taken = 0; taken < SEND_CHUNK && queue.next < queue.messages.length; taken++) {
+        const message = queue.messages[queue.next]!;
+        const bytes = messageBytes(message);
+        if (taken === 0 && bytes > queue.room) throw tooLarge(queue, bytes);
+        if (batchBytes + bytes > queue.room || (request.length > 0 && requestBytes + bytes > REQUEST_BYTES)) break;
+        request.push(message);
+        batchBytes += bytes;
+        requestBytes += bytes;
+        queue.next += 1;
       }
     }
-    await send({ topicMessages: topicMessages(chunk) });
+    await send({ topicMessages: topicMessages(request) });
+    open = open.filter((queue) => queue.next < queue.messages.length);
   }
+}
+
+/** The value `read` gives for `key`, read once; a failed read is forgotten, so the next call reads again. */
+function cached<T>(cache: Map<string, Promise<T>>, key: string, read: () => Promise<T>): Promise<T> {
+  let value = cache.get(key);
+  if (value === undefined) {
+    value = read();
+    cache.set(key, value);
+    value.catch(() => cache.delete(key));
+  }
+  return value;
+}
+
+function tooLarge(queue: PartitionQueue, bytes: number): Error {
+  return new Error(
+    `a message of ${bytes} bytes for topic ${queue.topic} partition ${queue.partition} does not fit a record batch of the topic ` +
+      `(max.message.bytes ${queue.room + BATCH_OVERHEAD_BYTES}): raise the topic's max.message.bytes, or make the message smaller`,
+  );
 }
 
 export class KafkajsClient implements KafkaClient {
   readonly #kafka: Kafka;
   readonly #transactionTimeoutMs: number;
   #admin: Promise<Admin> | undefined;
+  /** Per topic, its limit per record batch, read once. */
+  readonly #maxMessageBytes = new Map<string, Promise<number>>();
+  /** The broker's message.max.bytes, read once. */
+  #brokerMaxMessageBytes: Promise<number> | undefined;
+  /** Per topic written to, its partition count, read once (as a producer's metadata would be). */
+  readonly #partitionCounts = new Map<string, Promise<number>>();
+  /** Per topic, the partition the next message without a key goes to. */
+  readonly #roundRobin = new Map<string, number>();
+  readonly #facts: TopicFacts = {
+    maxMessageBytes: (topic) => this.maxMessageBytes(topic),
+    partitionCount: (topic) => cached(this.#partitionCounts, topic, () => this.partitionCount(topic)),
+  };
 
   constructor(options: KafkajsClientOptions) {
     this.#kafka = new Kafka({
@@ -138,6 +228,30 @@ export class KafkajsClient implements KafkaClient {
     if (!existing.includes(topic)) return 0;
     const { topics } = await retried(() => admin.fetchTopicMetadata({ topics: [topic] }));
     return topics[0]?.partitions.length ?? 0;
+  }
+
+  maxMessageBytes(topic: string): Promise<number> {
+    return cached(this.#maxMessageBytes, topic, () => this.#readMaxMessageBytes(topic));
+  }
+
+  /** The topic's max.message.bytes, capped by the broker's message.max.bytes; Kafka's default where the broker will not say (no DescribeConfigs right). */
+  async #readMaxMessageBytes(topic: string): Promise<number> {
+    const admin = await this.#adminClient();
+    const configValue = async (type: ConfigResourceTypes, name: string, config: string): Promise<number> => {
+      try {
+        const { resources } = await retried(() => admin.describeConfigs({ includeSynonyms: false, resources: [{ type, name, configNames: [config] }] }));
+        const value = Number(resources[0]?.configEntries.find((entry) => entry.configName === config)?.configValue);
+        return Number.isSafeInteger(value) && value > 0 ? value : DEFAULT_MAX_MESSAGE_BYTES;
+      } catch {
+        return DEFAULT_MAX_MESSAGE_BYTES;
+      }
+    };
+    this.#brokerMaxMessageBytes ??= (async () => {
+      const { brokers } = await retried(() => admin.describeCluster());
+      return brokers.length === 0 ? DEFAULT_MAX_MESSAGE_BYTES : configValue(ConfigResourceTypes.BROKER, String(brokers[0]!.nodeId), 'message.max.bytes');
+    })();
+    const [broker, ofTopic] = await Promise.all([this.#brokerMaxMessageBytes, configValue(ConfigResourceTypes.TOPIC, topic, 'max.message.bytes')]);
+    return Math.min(broker, ofTopic);
   }
 
   async endOffsets(topic: string): Promise<Map<number, number>> {
@@ -241,14 +355,14 @@ export class KafkajsClient implements KafkaClient {
     // The first transaction sends InitProducerId for the id: the broker bumps its epoch, aborts what a previous instance
     // left open and fences it. Done now, so the changelog's end offsets read afterwards include no open transaction.
     await retried(async () => (await producer.transaction()).abort());
-    return new KafkajsTransactionalProducer(transactionalId, producer);
+    return new KafkajsTransactionalProducer(transactionalId, producer, this.#facts, this.#roundRobin);
   }
 
   async producer(): Promise<PlainProducer> {
     const producer = this.#kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     return {
-      send: (messages) => sendInChunks(messages, (batch) => producer.sendBatch(batch)),
+      send: (messages) => sendInChunks(messages, this.#facts, this.#roundRobin, (batch) => producer.sendBatch(batch)),
       close: () => producer.disconnect(),
     };
   }
@@ -264,12 +378,14 @@ class KafkajsTransactionalProducer implements TransactionalProducer {
   constructor(
     readonly transactionalId: string,
     private readonly producer: Producer,
+    private readonly facts: TopicFacts,
+    private readonly roundRobin: Map<string, number>,
   ) {}
 
   async commit({ messages, groupId, offsets }: TransactionContents): Promise<void> {
     const transaction = await this.producer.transaction();
     try {
-      await sendInChunks(messages, (batch) => transaction.sendBatch(batch));
+      await sendInChunks(messages, this.facts, this.roundRobin, (batch) => transaction.sendBatch(batch));
       if (offsets.length > 0) {
         const byTopic = new Map<string, { partition: number; offset: string; metadata: string }[]>();
         for (const { topic, partition, offset, metadata } of offsets) {

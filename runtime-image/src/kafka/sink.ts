@@ -2,10 +2,18 @@
 import type { DeadLetter, Sink, SinkRecord } from '../connectors/sink.js';
 import { parseKeyTemplate, type KeyTemplate } from '../connectors/key-template.js';
 import type { OutgoingMessage, PlainProducer } from './client.js';
+import { BATCH_OVERHEAD_BYTES, messageBytes } from './message-size.js';
+
+/**
+ * A message key longer than this (UTF-8 bytes) is refused: the result is dead-lettered before it is partitioned.
+ * Keys are hashed and compared whole on every message and every compaction; a key this long is a bad record.
+ */
+export const MAX_KEY_BYTES = 16 * 1024;
 
 /** Where produced messages wait until they are made durable. */
 export interface Outbox {
-  add(message: OutgoingMessage): void;
+  /** Takes the message, or says why it cannot be sent (it would not fit its topic's record batch on its own). */
+  add(message: OutgoingMessage): string | undefined;
   /** Makes what was added durable; a transactional outbox's transaction does that, so there it resolves at once. */
   flush(): Promise<void>;
 }
@@ -34,9 +42,13 @@ export class KafkaSink implements Sink {
       const rendered = this.#key.render(record.value);
       if (!rendered.ok) return { reason: `Kafka sink ${this.topic}: ${rendered.reason}`, record };
       key = rendered.key;
+      // Checked by length first: a key of n characters takes at most 3n bytes.
+      if (key.length * 3 > MAX_KEY_BYTES && Buffer.byteLength(key) > MAX_KEY_BYTES) {
+        return { reason: `Kafka sink ${this.topic}: the key is ${Buffer.byteLength(key)} bytes, over the ${MAX_KEY_BYTES} bytes a key may take (it starts ${JSON.stringify(key.slice(0, 32))})`, record };
+      }
     }
-    this.#outbox.add({ topic: this.topic, key, value: JSON.stringify(record.value) });
-    return undefined;
+    const refused = this.#outbox.add({ topic: this.topic, key, value: JSON.stringify(record.value) });
+    return refused === undefined ? undefined : { reason: `Kafka sink ${this.topic}: ${refused}`, record };
   }
 
   commit(): Promise<void> {
@@ -48,14 +60,32 @@ export class KafkaSink implements Sink {
   }
 }
 
+/** Why a message cannot be sent, when it would not fit a record batch of its topic on its own; checked where the topic's limit is known. */
+function refusal(message: OutgoingMessage, limits: ReadonlyMap<string, number>): string | undefined {
+  const limit = limits.get(message.topic);
+  if (limit === undefined) return undefined;
+  // Most messages are far below the limit: a character takes at most 3 bytes, so their lengths settle it without encoding.
+  if (message.headers === undefined && typeof message.value === 'string' && (typeof message.key === 'string' || message.key === null)) {
+    if ((message.value.length + (message.key?.length ?? 0)) * 3 + 64 <= limit - BATCH_OVERHEAD_BYTES) return undefined;
+  }
+  const bytes = messageBytes(message);
+  if (bytes <= limit - BATCH_OVERHEAD_BYTES) return undefined;
+  return `the message takes ${bytes} bytes, over the ${limit} bytes (max.message.bytes) a record batch of topic ${message.topic} may take`;
+}
+
 /** An outbox for use without exactly-once: a plain (idempotent) producer sends on each flush. */
 export class ProducerOutbox implements Outbox {
   #pending: OutgoingMessage[] = [];
 
-  constructor(private readonly producer: PlainProducer) {}
+  constructor(
+    private readonly producer: PlainProducer,
+    private readonly limits: ReadonlyMap<string, number> = new Map(),
+  ) {}
 
-  add(message: OutgoingMessage): void {
-    this.#pending.push(message);
+  add(message: OutgoingMessage): string | undefined {
+    const refused = refusal(message, this.limits);
+    if (refused === undefined) this.#pending.push(message);
+    return refused;
   }
 
   async flush(): Promise<void> {
@@ -68,9 +98,17 @@ export class ProducerOutbox implements Outbox {
 /** The exactly-once outbox: the engine takes its messages into the commit interval's transaction. */
 export class TransactionOutbox implements Outbox {
   #pending: OutgoingMessage[] = [];
+  #limits: ReadonlyMap<string, number> = new Map();
 
-  add(message: OutgoingMessage): void {
-    this.#pending.push(message);
+  /** The topics' limits per record batch (max.message.bytes): a message over its topic's is refused by `add`. */
+  limitTo(limits: ReadonlyMap<string, number>): void {
+    this.#limits = limits;
+  }
+
+  add(message: OutgoingMessage): string | undefined {
+    const refused = refusal(message, this.#limits);
+    if (refused === undefined) this.#pending.push(message);
+    return refused;
   }
 
   /** Everything added since the last call, for the next transaction. */

@@ -49,6 +49,9 @@ export class KafkaSource implements Source {
     const from = options.from ?? {};
     const open = new Set(partitions);
     const queue: Queued[] = [];
+    // The batch handed to the caller: released after it was processed, or in `finally` when processing threw.
+    let handedOut: Queued | undefined;
+    let reading = true;
     let failure: Error | undefined;
     const wake = (): void => {
       const waiting = this.#wake;
@@ -61,11 +64,14 @@ export class KafkaSource implements Source {
       start: (_topic, partition) => from[partition] ?? 0,
       readCommitted: true,
       maxBytesPerPartition: this.#options.maxBytesPerPartition,
+      // Once reading has ended nobody takes batches: one fetched meanwhile is let go at once, or the fetch's stop would wait on it for ever.
       onBatch: (fetched) =>
-        new Promise<void>((release) => {
-          queue.push({ batch: this.#decode(fetched, open), release });
-          wake();
-        }),
+        reading
+          ? new Promise<void>((release) => {
+              queue.push({ batch: this.#decode(fetched, open), release });
+              wake();
+            })
+          : Promise.resolve(),
       onError: (error) => {
         failure = error;
         wake();
@@ -79,10 +85,14 @@ export class KafkaSource implements Source {
           await new Promise<void>((resolve) => (this.#wake = resolve));
           continue;
         }
+        handedOut = next;
         if (next.batch.records.length > 0 || next.batch.rejected.length > 0 || this.bounded) yield next.batch;
+        handedOut = undefined;
         next.release();
       }
     } finally {
+      reading = false;
+      handedOut?.release();
       for (const { release } of queue.splice(0)) release();
       await fetch.stop();
     }

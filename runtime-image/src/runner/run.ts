@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CompiledJob } from '../compiler/job.js';
 import type { Positions, Source, SourceBatch } from '../connectors/source.js';
-import type { Sink, SinkRecord } from '../connectors/sink.js';
+import { isUtf8 } from 'node:buffer';
+import { boundedReason, type Sink, type SinkRecord } from '../connectors/sink.js';
 import type { StreamRecord } from '../dataflow/operator.js';
 import { Task } from '../dataflow/task.js';
 import { messageOf } from '../error-message.js';
@@ -70,7 +71,10 @@ export async function runJob(options: RunOptions): Promise<RunSummary> {
   };
   const deadLetter = (reason: string, line: Record<string, unknown>): void => {
     counts.deadLettered += 1;
-    options.deadLetters?.write({ value: { reason, ...line }, timestamp: Date.now() });
+    const bounded = boundedReason(reason);
+    const refused = options.deadLetters?.write({ value: { reason: bounded, ...line }, timestamp: Date.now() });
+    // A record the output cannot hold (not JSON-writable) is still written: its reason, and why the record is not there.
+    if (refused !== undefined) options.deadLetters?.write({ value: { reason: boundedReason(`${bounded}; the record is left out: ${refused.reason}`) }, timestamp: Date.now() });
   };
   const outputs = {
     result: (record: StreamRecord) => {
@@ -173,8 +177,13 @@ function processBatch(
 
   function reject(input: SourceBatch['rejected'][number]): void {
     counts.recordsIn += 1;
-    deadLetter(input.reason, { raw: input.raw });
+    deadLetter(input.reason, rawLine(input.raw));
   }
+}
+
+/** The input's bytes in a dead-letter line: as text where they are UTF-8, else in base64, so they are kept byte for byte. */
+function rawLine(raw: Buffer): { raw: string } | { rawBase64: string } {
+  return isUtf8(raw) ? { raw: raw.toString('utf8') } : { rawBase64: raw.toString('base64') };
 }
 
 function allSinks(options: RunOptions): Sink[] {

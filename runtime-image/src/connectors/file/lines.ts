@@ -4,7 +4,8 @@ import { createReadStream } from 'node:fs';
 export interface Line {
   /** 0-based line index. */
   index: number;
-  text: string;
+  /** The line's bytes as they are in the file (without its "\n", and "\r" of a "\r\n" ending). */
+  bytes: Buffer;
 }
 
 const NEWLINE = 0x0a;
@@ -21,15 +22,15 @@ export async function* readLines(path: string, from = 0): AsyncGenerator<Line> {
     const data = carry ? Buffer.concat([carry, chunk]) : chunk;
     let start = 0;
     for (let end = data.indexOf(NEWLINE, start); end >= 0; end = data.indexOf(NEWLINE, start)) {
-      if (index >= from) yield { index, text: decode(data, start, end) };
+      if (index >= from) yield { index, bytes: lineBytes(data, start, end) };
       index += 1;
       start = end + 1;
     }
     carry = start < data.length ? data.subarray(start) : undefined;
   }
-  if (carry && index >= from) yield { index, text: decode(carry, 0, carry.length) };
+  if (carry && index >= from) yield { index, bytes: lineBytes(carry, 0, carry.length) };
 }
 
-function decode(data: Buffer, start: number, end: number): string {
-  return data.toString('utf8', start, end > start && data[end - 1] === RETURN ? end - 1 : end);
+function lineBytes(data: Buffer, start: number, end: number): Buffer {
+  return data.subarray(start, end > start && data[end - 1] === RETURN ? end - 1 : end);
 }

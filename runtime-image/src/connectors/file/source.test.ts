@@ -45,7 +45,7 @@ test('a malformed line is a rejection with its line number and text, and reading
     [0, { a: 1 }],
     [5, { a: 6 }],
   ]);
-  expect(batch!.rejected.map((r) => [r.offset, r.raw])).toEqual([
+  expect(batch!.rejected.map((r) => [r.offset, r.raw.toString()])).toEqual([
     [1, '{"a":'],
     [2, '[1,2]'],
     [3, '42'],

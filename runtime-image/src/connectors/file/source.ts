@@ -1,5 +1,6 @@
 // The JSON-lines file source: one partition, line order, offset = 0-based line index; a bad line is rejected, not thrown.
-import type { ReadOptions, Rejected, Source, SourceBatch, SourceRecord } from '../source.js';
+import { boundedReason } from '../sink.js';
+import { MAX_NESTING_DEPTH, nestedDeeperThan, type ReadOptions, type Rejected, type Source, type SourceBatch, type SourceRecord } from '../source.js';
 import { readLines, type Line } from './lines.js';
 
 export interface JsonLinesSourceOptions {
@@ -29,13 +30,13 @@ export class JsonLinesSource implements Source {
     let records: SourceRecord[] = [];
     let rejected: Rejected[] = [];
     let next = options.from?.[0] ?? 0;
-    for await (const { index, text } of this.lines(next)) {
+    for await (const { index, bytes } of this.lines(next)) {
       if (this.closed) return;
       next = index + 1;
-      if (text.trim() === '') continue;
-      const parsed = parse(text);
+      const parsed = parse(bytes);
+      if (parsed === undefined) continue;
       if ('value' in parsed) records.push({ value: parsed.value, partition: 0, offset: index });
-      else rejected.push({ partition: 0, offset: index, reason: `${this.path} line ${index + 1}: ${parsed.reason}`, raw: text });
+      else rejected.push({ partition: 0, offset: index, reason: boundedReason(`${this.path} line ${index + 1}: ${parsed.reason}`), raw: bytes });
       if (records.length + rejected.length >= this.batchSize) {
         yield { partition: 0, records, rejected, next };
         records = [];
@@ -60,7 +61,11 @@ export class JsonLinesSource implements Source {
   }
 }
 
-function parse(text: string): { value: Record<string, unknown> } | { reason: string } {
+/** The line's JSON object, or why it is not one; undefined for a blank line. */
+function parse(bytes: Buffer): { value: Record<string, unknown> } | { reason: string } | undefined {
+  const text = bytes.toString('utf8');
+  if (text.trim() === '') return undefined;
+  if (nestedDeeperThan(bytes)) return { reason: `objects and arrays nested more than ${MAX_NESTING_DEPTH} levels deep; Sluice reads at most ${MAX_NESTING_DEPTH}` };
   let value: unknown;
   try {
     value = JSON.parse(text);
