@@ -5,12 +5,13 @@ import { buildServer, type ControlTarget } from './server.js';
 /** A control target that records what it was asked; the end-to-end test drives a real runtime. */
 class TestingControlTarget implements ControlTarget {
   ready = false;
+  phase: RuntimeStatus['phase'] = 'running';
   checkpoint: CheckpointStatus = { lastCompletedAt: null, inProgressSince: null, lastError: null };
   readonly savepoints: SavepointRequest[] = [];
   readonly stops: StopRequest[] = [];
 
   status(): RuntimeStatus {
-    return { job: 'fraud', ordinal: 0, parallelism: 1, phase: 'running', partitions: [{ partition: 0, offset: 5, lag: 0, watermark: 'Infinity' }], recordsIn: 5, recordsOut: 1, lastSavepoint: null, checkpoint: this.checkpoint };
+    return { job: 'fraud', ordinal: 0, parallelism: 1, phase: this.phase, partitions: [{ partition: 0, offset: 5, lag: 0, watermark: 'Infinity' }], recordsIn: 5, recordsOut: 1, lastSavepoint: null, checkpoint: this.checkpoint };
   }
 
   savepoint(request: SavepointRequest) {
@@ -38,6 +39,16 @@ describe('the runtime pod’s HTTP surface', () => {
     expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(503);
     target.ready = true;
     expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
+  });
+
+  it('answers /healthz with 503 once the task set failed, so the kubelet restarts the pod', async () => {
+    const target = new TestingControlTarget();
+    const app = buildServer({ target, registry: new Registry(), controlToken: 's3cret' });
+    expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+    target.phase = 'failed';
+    const failed = await app.inject({ method: 'GET', url: '/healthz' });
+    expect(failed.statusCode).toBe(503);
+    expect(failed.json()).toEqual({ ok: false, phase: 'failed' });
   });
 
   it('stays ready through a stuck checkpoint and says since when it runs, in /readyz and /status', async () => {

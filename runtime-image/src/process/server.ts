@@ -41,7 +41,8 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     void reply.code(status).send(errorBody(code, error.message));
   });
 
-  app.get('/healthz', () => ({ ok: true }));
+  // Liveness: a task set that failed has stopped processing for good, so the kubelet should restart the pod (it resumes from its last commit).
+  app.get('/healthz', (_request, reply) => (target.status().phase === 'failed' ? reply.code(503).send({ ok: false, phase: 'failed' }) : { ok: true }));
   // Readiness is about processing: a stuck or failing checkpoint is reported in the body (and /status, and the
   // metrics) but keeps the pod ready, as Flink keeps a job running through failed checkpoints; the changelog restores without one.
   app.get('/readyz', (_request, reply) => {
