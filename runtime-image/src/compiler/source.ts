@@ -99,7 +99,7 @@ function notAnEventTime(field: string, value: unknown, expected: string): Error 
   return new Error(`the event time field ${field} is ${value === undefined ? 'missing' : showValue(value)}, not ${expected}`);
 }
 
-/** An epoch number is taken only if it is a time a Date can hold; the rest (1e300, a seconds field given millis twice over) is refused. */
+/** An epoch number is taken only within the range of a date (±8.64e15 ms): past it, no window bound or result timestamp could be written. */
 function epochReader(field: string, msPerUnit: number, unit: string): EventTimeReader {
   const read = fieldReader(field);
   const limit = DATE_RANGE_MS / msPerUnit;
