@@ -35,6 +35,13 @@ describe('the runtime’s settings from its environment', () => {
     expect(() => readConfig({ ...base, SLUICE_S3_ENDPOINT: 'minio:9000' }, 'job-0')).toThrow(/SLUICE_S3_ENDPOINT=minio:9000 is not an http/);
     expect(() => readConfig({ ...base, SLUICE_SAVEPOINT_LOCATION: 's3://Bad_Bucket/x' }, 'job-0')).toThrow(/^SLUICE_SAVEPOINT_LOCATION: .*is not an S3 location/);
     expect(() => readConfig({ ...base, SLUICE_SNAPSHOT_LOCATION: 'gs://bucket' }, 'job-0')).toThrow(/^SLUICE_SNAPSHOT_LOCATION: /);
+    expect(() => readConfig({ ...base, SLUICE_S3_TIMEOUT: 'soon' }, 'job-0')).toThrow(/SLUICE_S3_TIMEOUT=soon is not a positive duration/);
+  });
+
+  it('bounds S3 requests by SLUICE_S3_TIMEOUT, the connection by at most 5 s', () => {
+    expect(readConfig({ ...base, SLUICE_S3_TIMEOUT: '2s' }, 'job-0').s3).toEqual({ timeouts: { idleMs: 2_000, connectMs: 2_000 } });
+    expect(readConfig({ ...base, SLUICE_S3_TIMEOUT: '1m' }, 'job-0').s3).toEqual({ timeouts: { idleMs: 60_000, connectMs: 5_000 } });
+    expect(readConfig(base, 'job-0').s3.timeouts).toBeUndefined();
   });
 
   it('starts from a savepoint or with empty state, not both', () => {

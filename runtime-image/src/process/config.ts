@@ -1,7 +1,7 @@
 // The runtime process's settings, from its environment (the StatefulSet's pod spec), checked with messages that name the variable.
 import { hostname } from 'node:os';
 import { parseLocation } from '../snapshot/location.js';
-import type { S3Settings } from '../snapshot/s3-storage.js';
+import { S3_TIMEOUTS, type S3Settings } from '../snapshot/s3-storage.js';
 import { toMillis } from '../time/duration.js';
 
 export interface RuntimeConfig {
@@ -110,11 +110,25 @@ function s3Settings(env: Env): S3Settings {
     throw new ConfigError(`SLUICE_S3_FORCE_PATH_STYLE=${pathStyle} is neither true nor false`);
   }
   const region = optional(env, 'SLUICE_S3_REGION');
+  const timeout = s3Timeout(optional(env, 'SLUICE_S3_TIMEOUT'));
   return {
     ...(endpoint === undefined ? {} : { endpoint }),
     ...(region === undefined ? {} : { region }),
     ...(pathStyle === undefined ? {} : { forcePathStyle: pathStyle === 'true' }),
+    ...(timeout === undefined ? {} : { timeouts: { idleMs: timeout, connectMs: Math.min(timeout, S3_TIMEOUTS.connectMs) } }),
   };
+}
+
+/** SLUICE_S3_TIMEOUT: how long an S3 request may go without an answer before it is tried again (3 tries in all). */
+function s3Timeout(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  try {
+    const ms = toMillis(value);
+    if (ms > 0) return ms;
+  } catch {
+    // Reported below with the variable's name.
+  }
+  throw new ConfigError(`SLUICE_S3_TIMEOUT=${value} is not a positive duration such as 10s`);
 }
 
 /** The offset metadata that records the marker has room for a few hundred bytes (Kafka's offset.metadata.max.bytes is 4096). */

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { readEndpoints } from '../../../../test/env/src/endpoints.js';
+import { startPrivateRedis } from '../../../../test/faults/stuck-harness.js';
 import type { SinkRecord } from '../sink.js';
 import { RedisSink } from './sink.js';
 
@@ -141,4 +142,27 @@ test('a commit to an unreachable Redis fails with its address, and close lets go
   sink.write(result('C1', 1));
   await expect(sink.commit()).rejects.toThrow('redis sink: writing to 127.0.0.1:1 failed 3 times (connect ECONNREFUSED 127.0.0.1:1); check that Redis at 127.0.0.1:1 is up and reachable');
   await expect(sink.close()).rejects.toThrow('127.0.0.1:1');
+});
+
+test('a commit to a frozen Redis times out naming its address, and once Redis answers the next commit writes the results', async () => {
+  // A Redis of this test's own: SIGSTOP keeps its connections open and answers nothing, as a hung host does.
+  const frozen = await startPrivateRedis();
+  const address = frozen.url.replace('redis://', '');
+  const sink = new RedisSink({ url: frozen.url, key: `${prefix}:{customer_id}`, valueField: 'txn_count', timeouts: { commandMs: 200, attempts: 2 } });
+  const reader = new Redis(frozen.url);
+  try {
+    sink.write(result('C1', 1));
+    await sink.commit();
+    frozen.freeze();
+    sink.write(result('C1', 2));
+    await expect(sink.commit()).rejects.toThrow(`redis sink: writing to ${address} failed 2 times (a write failed: Command timed out); Redis took longer than 200 ms to answer: check that Redis at ${address} is up`);
+    frozen.thaw();
+    await sink.commit();
+    expect(await reader.get(`${prefix}:C1`)).toBe('2');
+  } finally {
+    frozen.thaw();
+    await sink.close();
+    reader.disconnect();
+    await frozen.stop();
+  }
 });
