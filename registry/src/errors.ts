@@ -40,6 +40,12 @@ export const incompatibleSchema = (subject: string, reasons: string[]) =>
   );
 
 export const invalidSchema = (detail: string) => new RegistryError(422, 42201, `Invalid schema ${detail}`);
+export const comparisonTooLarge = (oldVersion: number, limit: string) =>
+  new RegistryError(
+    422,
+    42201,
+    `Invalid schema: checking its compatibility with version ${oldVersion} ${limit}, past this registry's limit; use fewer levels of named types or $ref definitions, or set the subject's compatibility to NONE`,
+  );
 export const invalidVersion = (version: string) =>
   new RegistryError(
     422,

@@ -1,5 +1,6 @@
 // Avro schema resolution (the spec's reader/writer rules) as a list of incompatibilities, each naming where it is.
 import type avro from 'avsc';
+import { ComparisonBudget, CompatiblePairs } from './bounds.js';
 
 /** Which of the two schemas reads: for BACKWARD the new one, for FORWARD the old one. */
 export interface Roles {
@@ -24,19 +25,39 @@ const promotions: Record<string, string[]> = {
 const difference = (errorType: string, description: string, additionalInfo?: string) =>
   `{errorType:'${errorType}', description:'${description}'${additionalInfo === undefined ? '' : `, additionalInfo:'${additionalInfo}'`}}`;
 
-/** Everything that stops `reader` from reading data written with `writer`; empty when it can. */
-export function avroIncompatibilities(reader: avro.Type, writer: avro.Type, roles: Roles): string[] {
-  return new AvroResolution(roles).check(reader, writer, '', '');
+/**
+ * Everything that stops `reader` from reading data written with `writer`; empty when it can.
+ * Throws ComparisonTooLarge when the comparison goes past the budget's depth or steps.
+ */
+export function avroIncompatibilities(reader: avro.Type, writer: avro.Type, roles: Roles, budget = new ComparisonBudget()): string[] {
+  return new AvroResolution(roles, budget).check(reader, writer, '', '');
 }
 
 class AvroResolution {
   /** Pairs of named types already being compared, so recursive records terminate. */
   private readonly inProgress = new Set<string>();
+  /** Named types are shared: a record used by many fields is compared once per reader and writer pair. */
+  private readonly compatible = new CompatiblePairs<avro.Type, avro.Type>();
+  private depth = 0;
 
-  constructor(private readonly roles: Roles) {}
+  constructor(
+    private readonly roles: Roles,
+    private readonly budget: ComparisonBudget,
+  ) {}
 
   /** `field` is the dotted name of the field being compared (`customer.address.city`), empty at the top. */
   check(reader: avro.Type, writer: avro.Type, path: string, field: string): string[] {
+    this.budget.spend(this.depth + 1);
+    if (this.compatible.has(reader, writer)) return [];
+    this.depth++;
+    try {
+      return this.compatible.remember(reader, writer, () => this.resolve(reader, writer, path, field));
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private resolve(reader: avro.Type, writer: avro.Type, path: string, field: string): string[] {
     const readerKind = kindOf(reader);
     const writerKind = kindOf(writer);
     if (writerKind === 'union') return this.checkWriterUnion(reader, writer as avro.types.UnwrappedUnionType, path, field);
@@ -115,14 +136,18 @@ class AvroResolution {
 
   private checkRecord(reader: avro.types.RecordType, writer: avro.types.RecordType, path: string, field: string): string[] {
     const pair = `${reader.name ?? ''}\u0000${writer.name ?? ''}`;
-    if (this.inProgress.has(pair)) return [];
+    if (this.inProgress.has(pair)) {
+      this.compatible.assume();
+      return [];
+    }
     const mismatch = this.nameMismatch(reader, writer, path, field);
     if (mismatch.length > 0) return mismatch;
     this.inProgress.add(pair);
     try {
+      const writerFields = new Map(writer.fields.map((w) => [w.name, w]));
       return reader.fields.flatMap((readerField, index) => {
         const name = field ? `${field}.${readerField.name}` : readerField.name;
-        const written = writer.fields.find((w) => w.name === readerField.name) ?? writer.fields.find((w) => readerField.aliases.includes(w.name));
+        const written = writerFields.get(readerField.name) ?? writer.fields.find((w) => readerField.aliases.includes(w.name));
         if (written) return this.check(readerField.type, written.type, `${path}/fields/${index}/type`, name);
         if (readerField.defaultValue() !== undefined) return [];
         return [

@@ -1,7 +1,9 @@
 // Compatibility levels: which earlier versions a new schema is compared with, and in which reading direction.
+import { comparisonTooLarge } from '../errors.js';
 import type { CompatibilityLevel } from '../model.js';
 import type { ParsedSchema } from '../schema/parse.js';
 import { avroIncompatibilities, type Roles } from './avro.js';
+import { ComparisonTooLarge } from './bounds.js';
 import { jsonIncompatibilities } from './json.js';
 
 /** An earlier version of the subject, parsed. */
@@ -33,11 +35,20 @@ export function compatibilityReasons(level: CompatibilityLevel, candidate: Parse
   const compared = transitive ? earlier : earlier.slice(-1);
   const reasons: string[] = [];
   for (const old of compared.slice().reverse()) {
-    const found = directions.flatMap((roles) => incompatibilities(roles.reader === 'new' ? candidate : old.schema, roles.reader === 'new' ? old.schema : candidate, roles));
+    const found = directions.flatMap((roles) => boundedIncompatibilities(roles.reader === 'new' ? candidate : old.schema, roles.reader === 'new' ? old.schema : candidate, roles, old.version));
     if (found.length === 0) continue;
     reasons.push(...found, `{oldSchemaVersion: ${old.version}}`, `{oldSchema: '${old.schema.canonical}'}`, `{compatibility: '${level}'}`);
   }
   return reasons;
+}
+
+function boundedIncompatibilities(reader: ParsedSchema, writer: ParsedSchema, roles: Roles, oldVersion: number): string[] {
+  try {
+    return incompatibilities(reader, writer, roles);
+  } catch (error) {
+    if (error instanceof ComparisonTooLarge) throw comparisonTooLarge(oldVersion, error.limit);
+    throw error;
+  }
 }
 
 function incompatibilities(reader: ParsedSchema, writer: ParsedSchema, roles: Roles): string[] {

@@ -1,5 +1,6 @@
 // JSON Schema compatibility in Confluent's terms (open and closed content models): can every document the writer allows pass the reader?
 import type { Roles } from './avro.js';
+import { ComparisonBudget, CompatiblePairs, PairSet } from './bounds.js';
 
 type Schema = Record<string, unknown>;
 
@@ -11,25 +12,49 @@ interface Side {
 const difference = (errorType: string, path: string, description: string) =>
   `{errorType:'${errorType}', description:'${description}', additionalInfo:'${path}'}`;
 
-/** Everything that lets a document valid under `writer` fail `reader`; empty when none does. */
-export function jsonIncompatibilities(reader: Side, writer: Side, roles: Roles): string[] {
-  return new JsonSchemaDiff(reader, writer, roles).compare(reader.root, writer.root, '#', 0);
+/**
+ * Everything that lets a document valid under `writer` fail `reader`; empty when none does.
+ * Throws ComparisonTooLarge when the comparison goes past the budget's depth or steps.
+ */
+export function jsonIncompatibilities(reader: Side, writer: Side, roles: Roles, budget = new ComparisonBudget()): string[] {
+  return new JsonSchemaDiff(reader, writer, roles, budget).compare(reader.root, writer.root, '#', 0);
 }
 
-/** Deep enough for any real schema; a recursive $ref stops here instead of looping. */
-const maxDepth = 32;
+/** A `$ref` to a `$ref` is followed this many times; a cycle of bare `$ref`s resolves to what it reached by then. */
+const maxRefHops = 32;
 
 class JsonSchemaDiff {
+  /** Pairs of subschemas being compared: a recursive `$ref` that comes back to one is taken as compatible, as Avro does with recursive records. */
+  private readonly inProgress = new PairSet<object, object>();
+  /** A definition used by many properties is compared once per reader and writer pair. */
+  private readonly compatible = new CompatiblePairs<object, object>();
+
   constructor(
     private readonly reader: Side,
     private readonly writer: Side,
     private readonly roles: Roles,
+    private readonly budget: ComparisonBudget,
   ) {}
 
   compare(readerNode: unknown, writerNode: unknown, path: string, depth: number): string[] {
-    if (depth > maxDepth) return [];
-    const reader = this.resolve(this.reader, readerNode, depth);
-    const writer = this.resolve(this.writer, writerNode, depth);
+    this.budget.spend(depth);
+    const reader = this.resolve(this.reader, readerNode);
+    const writer = this.resolve(this.writer, writerNode);
+    if (typeof reader !== 'object' || reader === null || typeof writer !== 'object' || writer === null) return this.compareSchemas(reader, writer, path, depth);
+    if (this.inProgress.has(reader, writer)) {
+      this.compatible.assume();
+      return [];
+    }
+    if (this.compatible.has(reader, writer)) return [];
+    this.inProgress.add(reader, writer);
+    try {
+      return this.compatible.remember(reader, writer, () => this.compareSchemas(reader, writer, path, depth));
+    } finally {
+      this.inProgress.delete(reader, writer);
+    }
+  }
+
+  private compareSchemas(reader: unknown, writer: unknown, path: string, depth: number): string[] {
     if (reader === true || isEmpty(reader)) return [];
     if (reader === false) return writer === false ? [] : [difference('TYPE_NARROWED', path, `The ${this.roles.reader} schema at '${path}' accepts nothing`)];
     if (writer === false) return [];
@@ -48,15 +73,15 @@ class JsonSchemaDiff {
   }
 
   /** Follows `$ref` within the document (`#/...`) or into a referenced schema by its reference name. */
-  private resolve(side: Side, node: unknown, depth: number): unknown {
+  private resolve(side: Side, node: unknown): unknown {
     let current = node;
-    for (let hops = 0; hops < maxDepth && isObject(current) && typeof current.$ref === 'string'; hops++) {
+    for (let hops = 0; hops < maxRefHops && isObject(current) && typeof current.$ref === 'string'; hops++) {
       const [documentName, pointer = ''] = current.$ref.split('#');
       const document = documentName ? side.referenced.get(documentName) : side.root;
       if (document === undefined) return true;
       current = pointerGet(document, pointer);
     }
-    return depth > maxDepth ? true : current;
+    return current;
   }
 
   private compareCombined(reader: Schema, writer: Schema, path: string, depth: number): string[] | undefined {
@@ -166,7 +191,7 @@ class JsonSchemaDiff {
           found.push(difference('REQUIRED_ATTRIBUTE_ADDED', propertyPath, `The property '${name}' is required in the ${this.roles.reader} schema but optional in the ${this.roles.writer} schema`));
         }
       } else if (writerOpen) {
-        if (!isEmpty(this.resolve(this.reader, readerProperty, depth)) || readerRequired.has(name)) {
+        if (!isEmpty(this.resolve(this.reader, readerProperty)) || readerRequired.has(name)) {
           found.push(difference('PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL', propertyPath, `The property '${name}' is new in the ${this.roles.reader} schema, but the ${this.roles.writer} schema's open content model may already hold '${name}' with any value`));
         }
       } else if (readerRequired.has(name)) {
