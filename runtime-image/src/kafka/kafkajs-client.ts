@@ -1,11 +1,14 @@
 // The KafkaClient on kafkajs: admin calls, static-partition fetches in a private group, and one transaction per commit.
 import { randomBytes } from 'node:crypto';
-import { ConfigResourceTypes, Kafka, logLevel, type Admin, type IHeaders, type KafkaMessage, type Message, type Producer, type ProducerBatch } from 'kafkajs';
+import kafkajs, { Kafka, logLevel, type Admin, type ConfigResourceTypes as ConfigResourceType, type IHeaders, type KafkaMessage, type Message, type Producer, type ProducerBatch } from 'kafkajs';
 import type { CommittedOffset, Fetch, FetchOptions, FetchedMessage, KafkaClient, OutgoingMessage, PlainProducer, RawHeaders, TopicRequest, TransactionContents, TransactionalProducer } from './client.js';
 import { murmur2, partitionOf } from '../connectors/partitioner.js';
 import { BATCH_OVERHEAD_BYTES, DEFAULT_MAX_MESSAGE_BYTES, messageBytes } from './message-size.js';
 import { retried } from './retry.js';
 import { staticAssigner } from './static-assignment.js';
+
+// kafkajs is CommonJS: Node's ESM loader exposes only some of its exports by name (not ConfigResourceTypes), so it is read off the default export.
+const { ConfigResourceTypes } = kafkajs;
 
 /** Messages per partition (or per topic, for messages the partitioner places) in one produce request. */
 const SEND_CHUNK = 1000;
@@ -237,7 +240,7 @@ export class KafkajsClient implements KafkaClient {
   /** The topic's max.message.bytes, capped by the broker's message.max.bytes; Kafka's default where the broker will not say (no DescribeConfigs right). */
   async #readMaxMessageBytes(topic: string): Promise<number> {
     const admin = await this.#adminClient();
-    const configValue = async (type: ConfigResourceTypes, name: string, config: string): Promise<number> => {
+    const configValue = async (type: ConfigResourceType, name: string, config: string): Promise<number> => {
       try {
         const { resources } = await retried(() => admin.describeConfigs({ includeSynonyms: false, resources: [{ type, name, configNames: [config] }] }));
         const value = Number(resources[0]?.configEntries.find((entry) => entry.configName === config)?.configValue);

@@ -2,7 +2,7 @@
 import type { DeadLetter, Sink, SinkRecord } from '../connectors/sink.js';
 import { parseKeyTemplate, type KeyTemplate } from '../connectors/key-template.js';
 import type { OutgoingMessage, PlainProducer } from './client.js';
-import { BATCH_OVERHEAD_BYTES, messageBytes } from './message-size.js';
+import { fitsAlone, messageBytes } from './message-size.js';
 
 /**
  * A message key longer than this (UTF-8 bytes) is refused: the result is dead-lettered before it is partitioned.
@@ -63,14 +63,8 @@ export class KafkaSink implements Sink {
 /** Why a message cannot be sent, when it would not fit a record batch of its topic on its own; checked where the topic's limit is known. */
 function refusal(message: OutgoingMessage, limits: ReadonlyMap<string, number>): string | undefined {
   const limit = limits.get(message.topic);
-  if (limit === undefined) return undefined;
-  // Most messages are far below the limit: a character takes at most 3 bytes, so their lengths settle it without encoding.
-  if (message.headers === undefined && typeof message.value === 'string' && (typeof message.key === 'string' || message.key === null)) {
-    if ((message.value.length + (message.key?.length ?? 0)) * 3 + 64 <= limit - BATCH_OVERHEAD_BYTES) return undefined;
-  }
-  const bytes = messageBytes(message);
-  if (bytes <= limit - BATCH_OVERHEAD_BYTES) return undefined;
-  return `the message takes ${bytes} bytes, over the ${limit} bytes (max.message.bytes) a record batch of topic ${message.topic} may take`;
+  if (limit === undefined || fitsAlone(message, limit)) return undefined;
+  return `the message takes ${messageBytes(message)} bytes, over the ${limit} bytes (max.message.bytes) a record batch of topic ${message.topic} may take`;
 }
 
 /** An outbox for use without exactly-once: a plain (idempotent) producer sends on each flush. */
