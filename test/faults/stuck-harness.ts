@@ -1,7 +1,9 @@
-// Hung dependencies for the stuck-dependency tests: a Redis of the test's own, and freezing a server (SIGSTOP) the way a hung host or a stalled disk does.
+// Hung dependencies for the stuck-dependency tests: a Redis of the test's own, freezing a server (SIGSTOP) the way a hung host does, and input that keeps coming meanwhile.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
+import { END_OF_INPUT_HEADER } from '@sluice/runtime';
+import { kafka } from '../e2e/kafka/harness.js';
 
 /** A server process the test can freeze: it keeps its connections open and answers nothing until thawed. */
 export interface Freezable {
@@ -95,4 +97,41 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
       await exited;
     },
   };
+}
+
+/** Transactions per batch of input. */
+const BATCH = 200;
+const CUSTOMERS = 40;
+const EPOCH = Date.parse('2025-12-05T00:00:00Z');
+
+/**
+ * Produces transactions `from` … `from + 200` (one a second of event time, customer `c<i mod 40>`, amount i,
+ * round-robin over the partitions) and returns where the next batch starts: input a test feeds while a dependency hangs.
+ */
+export async function produceBatch(brokers: string[], topic: string, partitions: number, from: number): Promise<number> {
+  const producer = kafka(brokers).producer();
+  await producer.connect();
+  try {
+    await producer.send({
+      topic,
+      messages: Array.from({ length: BATCH }, (_, k) => {
+        const i = from + k;
+        return { partition: i % partitions, key: `c${i % CUSTOMERS}`, value: JSON.stringify({ customer_id: `c${i % CUSTOMERS}`, amount: i, timestamp: new Date(EPOCH + i * 1000).toISOString() }) };
+      }),
+    });
+  } finally {
+    await producer.disconnect();
+  }
+  return from + BATCH;
+}
+
+/** The end-of-input marker in every partition: a runtime with SLUICE_END_MARKERS then finishes. */
+export async function produceEndOfInput(brokers: string[], topic: string, partitions: number): Promise<void> {
+  const producer = kafka(brokers).producer();
+  await producer.connect();
+  try {
+    await producer.send({ topic, messages: Array.from({ length: partitions }, (_, partition) => ({ partition, value: null, headers: { [END_OF_INPUT_HEADER]: 'true' } })) });
+  } finally {
+    await producer.disconnect();
+  }
 }
