@@ -3,7 +3,7 @@ import { RegistryError } from '../errors.js';
 import type { SchemaType } from '../model.js';
 import { parseSchema } from '../schema/parse.js';
 import { maxComparisonDepth, maxComparisonSteps } from './bounds.js';
-import { compatibilityReasons } from './check.js';
+import { compatibilityReasons, maxReasonsListed } from './check.js';
 
 const parse = (schemaType: SchemaType, schema: unknown) => parseSchema(schemaType, JSON.stringify(schema), [], () => undefined);
 const backward = (schemaType: SchemaType, old: unknown, next: unknown) =>
@@ -74,6 +74,12 @@ describe('Avro compatibility bounds', () => {
     expect(backward('AVRO', avroChain(40, 2, 'string'), avroChain(40, 2, 'string'))).toEqual([]);
     const found = backward('AVRO', avroChain(3, 2, 'string'), avroChain(3, 2, 'int'));
     expect(found.filter((reason) => reason.includes("'TYPE_MISMATCH'"))).toHaveLength(1 + 2 + 4 + 8);
+  });
+
+  it(`lists ${maxReasonsListed} reasons per earlier version and counts the rest`, () => {
+    const found = backward('AVRO', avroChain(8, 2, 'string'), avroChain(8, 2, 'int'));
+    expect(found.filter((reason) => reason.includes("'TYPE_MISMATCH'"))).toHaveLength(maxReasonsListed);
+    expect(found).toContain(`{errorType:'MORE_INCOMPATIBILITIES', description:'${2 ** 9 - 1 - maxReasonsListed} more incompatibilities of the same schemas are not listed'}`);
   });
 
   it(`refuses with 42201 a comparison that would take more than ${maxComparisonSteps} steps`, () => {

@@ -12,6 +12,9 @@ export interface EarlierVersion {
   schema: ParsedSchema;
 }
 
+/** Reasons listed per earlier version; the rest are counted, so a change to a type used everywhere answers in kilobytes. */
+export const maxReasonsListed = 100;
+
 const backward: Roles = { reader: 'new', writer: 'old' };
 const forward: Roles = { reader: 'old', writer: 'new' };
 
@@ -37,9 +40,15 @@ export function compatibilityReasons(level: CompatibilityLevel, candidate: Parse
   for (const old of compared.slice().reverse()) {
     const found = directions.flatMap((roles) => boundedIncompatibilities(roles.reader === 'new' ? candidate : old.schema, roles.reader === 'new' ? old.schema : candidate, roles, old.version));
     if (found.length === 0) continue;
-    reasons.push(...found, `{oldSchemaVersion: ${old.version}}`, `{oldSchema: '${old.schema.canonical}'}`, `{compatibility: '${level}'}`);
+    reasons.push(...listed(found), `{oldSchemaVersion: ${old.version}}`, `{oldSchema: '${old.schema.canonical}'}`, `{compatibility: '${level}'}`);
   }
   return reasons;
+}
+
+function listed(found: string[]): string[] {
+  if (found.length <= maxReasonsListed) return found;
+  const more = found.length - maxReasonsListed;
+  return [...found.slice(0, maxReasonsListed), `{errorType:'MORE_INCOMPATIBILITIES', description:'${more} more incompatibilities of the same schemas are not listed'}`];
 }
 
 function boundedIncompatibilities(reader: ParsedSchema, writer: ParsedSchema, roles: Roles, oldVersion: number): string[] {
