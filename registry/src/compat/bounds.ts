@@ -1,5 +1,5 @@
 // What keeps one compatibility comparison finite and small: pairs already compared, and a budget of depth and steps.
-import { maxNestingDepth } from '../schema/depth.js';
+import { maxNestingDepth } from '../schema/limits.js';
 
 /**
  * How deep one comparison may recurse. Named Avro types and JSON Schema `$ref`s can chain types far deeper than the

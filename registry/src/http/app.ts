@@ -3,7 +3,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOpt
 import { badRequest, RegistryError, requestTooLarge, schemaNotFound } from '../errors.js';
 import { schemaTypes, type SchemaVersion } from '../model.js';
 import { SchemaRegistry, type SchemaRequest } from '../registry.js';
-import { maxNestingDepth, nestsDeeperThan } from '../schema/depth.js';
+import { maxNestingDepth, nestsDeeperThan } from '../schema/limits.js';
 import type { Store } from '../store/store.js';
 
 export const contentType = 'application/vnd.schemaregistry.v1+json';

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { maxNestingDepth } from '../schema/depth.js';
+import { maxAvroNamedTypes, maxNestingDepth } from '../schema/limits.js';
 import { FileStore } from '../store/file.js';
 import { contentType, createRegistry, defaultMaxRequestBytes } from './app.js';
 
@@ -82,6 +82,21 @@ describe('schemas nested past the limit', () => {
     };
     expect((await register('chain-value', chain('string'))).body).toEqual({ id: 1 });
     expect(await register('chain-value', chain('int'))).toMatchObject({ status: 422, body: { error_code: 42201, message: expect.stringContaining('types deep') as string } });
+  });
+});
+
+describe('schemas too large to compile', () => {
+  const records = (count: number, first = 0) =>
+    Array.from({ length: count }, (_, i) => `{"name":"f${first + i}","type":{"type":"record","name":"R${first + i}","fields":[]}}`).join(',');
+
+  it(`takes ${maxAvroNamedTypes} named Avro types and refuses one more, counting the references' types`, async () => {
+    expect((await register('wide-value', `{"type":"record","name":"Top","fields":[${records(maxAvroNamedTypes - 1)}]}`)).body).toEqual({ id: 1 });
+    const refused = await register('wider-value', `{"type":"record","name":"Top","fields":[${records(maxAvroNamedTypes)}]}`);
+    expect(refused).toMatchObject({ status: 422, body: { error_code: 42201, message: expect.stringContaining(`define ${maxAvroNamedTypes + 1} named types`) as string } });
+    expect((await register('part', `{"type":"record","name":"Part","fields":[${records(maxAvroNamedTypes / 2 - 1)}]}`)).body).toEqual({ id: 2 });
+    const whole = `{"type":"record","name":"Whole","fields":[{"name":"part","type":"Part"},${records(maxAvroNamedTypes / 2, maxAvroNamedTypes)}]}`;
+    const referencing = await register('whole-value', whole, ',"references":[{"name":"Part","subject":"part","version":1}]');
+    expect(referencing).toMatchObject({ status: 422, body: { error_code: 42201, message: expect.stringContaining(`define ${maxAvroNamedTypes + 1} named types`) as string } });
   });
 });
 

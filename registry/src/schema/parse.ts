@@ -2,7 +2,7 @@
 import avro from 'avsc';
 import { invalidSchema } from '../errors.js';
 import { avroCanonical } from './avro-canonical.js';
-import { maxNestingDepth, nestsDeeperThan } from './depth.js';
+import { avroNamedTypes, maxAvroNamedTypes, maxNestingDepth, nestsDeeperThan } from './limits.js';
 import { jsonSchemaProblems } from './json-meta.js';
 import { unresolvedRef } from './json-refs.js';
 import type { SchemaReference, SchemaType } from '../model.js';
@@ -27,9 +27,14 @@ export function parseSchema(schemaType: SchemaType, text: string, references: Sc
   const dependencies = collectReferences(references, resolve, new Set());
   const canonical = JSON.stringify(schemaType === 'AVRO' ? avroCanonical(document as Parameters<typeof avroCanonical>[0]) : document);
   if (schemaType === 'AVRO') {
+    const referenced = dependencies.map((d) => parseJson('AVRO', d.schema.schema));
+    const named = avroNamedTypes([document, ...referenced]);
+    if (named > maxAvroNamedTypes) {
+      throw invalidSchema(`of type AVRO, details: the schema and its references define ${named} named types (records, enums, fixed), more than the ${maxAvroNamedTypes} this registry accepts`);
+    }
     const registry: Record<string, avro.Type> = {};
     try {
-      for (const dependency of dependencies) avro.Type.forSchema(parseJson('AVRO', dependency.schema.schema) as avro.Schema, { registry });
+      for (const dependency of referenced) avro.Type.forSchema(dependency as avro.Schema, { registry });
       return { schemaType, canonical, avro: avro.Type.forSchema(document as avro.Schema, { registry }) };
     } catch (error) {
       throw invalidSchema(`of type AVRO, details: ${(error as Error).message}`);
