@@ -160,12 +160,25 @@ describe('JSON Schema $refs', () => {
     const unknown = await register('customer-value', JSON.stringify({ type: 'object', properties: { home: { $ref: 'home.json' } } }), asJson + references);
     expect(unknown).toMatchObject({ status: 422, body: { error_code: 42201, message: expect.stringContaining("$ref 'home.json'") as string } });
     const lacking = await register('customer-value', JSON.stringify({ type: 'object', properties: { zip: { $ref: 'address.json#/definitions/postcode' } } }), asJson + references);
-    expect(lacking.body).toMatchObject({ error_code: 42201, message: expect.stringContaining("the referenced schema 'address.json' has no '#/definitions/postcode'") as string });
+    expect(lacking.body).toMatchObject({ error_code: 42201, message: expect.stringContaining("'address.json' has no '#/definitions/postcode'") as string });
     const resolving = JSON.stringify({
       type: 'object',
       definitions: { tag: { $anchor: 'tag', type: 'string' } },
       properties: { home: { $ref: 'address.json' }, zip: { $ref: 'address.json#/definitions/zip' }, tag: { $ref: '#tag' }, self: { $ref: '#' }, enumOf: { enum: [{ $ref: 'data, not a ref' }] } },
     });
     expect((await register('customer-value', resolving, asJson + references)).body).toEqual({ id: 2 });
+  });
+
+  it('resolves a $ref inside a subschema with its own $id against that subschema, and a $ref to it by its $id', async () => {
+    const bundled = JSON.stringify({
+      $id: 'https://example.com/order.json',
+      type: 'object',
+      properties: { line: { $ref: 'line.json' }, price: { $ref: 'https://example.com/line.json#/definitions/price' } },
+      definitions: { line: { $id: 'line.json', type: 'object', properties: { price: { $ref: '#/definitions/price' } }, definitions: { price: { type: 'number' } } } },
+    });
+    expect((await register('order-value', bundled, asJson)).body).toEqual({ id: 1 });
+    const misplaced = JSON.parse(bundled) as { properties: Record<string, unknown> };
+    misplaced.properties.total = { $ref: '#/definitions/price' };
+    expect((await register('order-value', JSON.stringify(misplaced), asJson)).body).toMatchObject({ error_code: 42201, message: expect.stringContaining("at '#/properties/total'") as string });
   });
 });

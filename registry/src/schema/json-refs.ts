@@ -3,10 +3,18 @@
 /** Keywords whose values are data, not schemas: a `$ref` inside them is a value like any other. */
 const dataKeywords = new Set(['enum', 'const', 'default', 'examples']);
 
+/** A schema resource: the root, or a subschema with an `$id` of its own, which `#…` refs inside it are relative to. */
+interface Resource {
+  node: unknown;
+  /** Its absolute URI when its `$id` gives one; refs inside resolve against it. */
+  base: string | undefined;
+}
+
 interface FoundRef {
   ref: string;
   /** Where the `$ref` is, as a JSON pointer from the schema's root. */
   at: string;
+  within: Resource;
 }
 
 /**
@@ -14,57 +22,61 @@ interface FoundRef {
  * `referenced` holds the schemas the request's references bring in, by reference name.
  */
 export function unresolvedRef(document: unknown, referenced: Map<string, unknown>): string | undefined {
-  const base = rootId(document);
-  const ids = embeddedIds(document, base);
-  for (const { ref, at } of refsOf(document)) {
+  const { root, refs, resources } = walk(document);
+  for (const { ref, at, within } of refs) {
     const hash = ref.indexOf('#');
     const resource = hash < 0 ? ref : ref.slice(0, hash);
     const fragment = hash < 0 ? '' : ref.slice(hash + 1);
-    const target = resource === '' ? document : referencedSchema(resource, referenced, base);
+    const target = resource === '' ? within.node : findResource(resource, within.base, resources, referenced, root.base);
     if (target === undefined) {
-      if (ids.has(resolve(resource, base)) || isMetaschema(resource)) continue;
+      if (isMetaschema(resource)) continue;
       return `$ref '${ref}' at '${at}' names '${resource}', which is neither a reference of this schema nor an $id inside it; add it to 'references' (name, subject, version)`;
     }
     if (fragment === '' || fragmentExists(target, fragment)) continue;
-    return `$ref '${ref}' at '${at}' points at nothing: ${resource === '' ? 'this schema' : `the referenced schema '${resource}'`} has no '#${fragment}'`;
+    return `$ref '${ref}' at '${at}' points at nothing: ${resource === '' ? 'this schema' : `'${resource}'`} has no '#${fragment}'`;
   }
   return undefined;
 }
 
-/** Every `$ref` string in schema positions, found without recursion. */
-function refsOf(document: unknown): FoundRef[] {
-  const found: FoundRef[] = [];
-  const pending: Array<{ node: unknown; at: string }> = [{ node: document, at: '#' }];
+/** Every `$ref` in schema positions with the resource it sits in, and every resource by its absolute URI; no recursion. */
+function walk(document: unknown): { root: Resource; refs: FoundRef[]; resources: Map<string, Resource> } {
+  const refs: FoundRef[] = [];
+  const resources = new Map<string, Resource>();
+  const root: Resource = { node: document, base: ownId(document, undefined) };
+  resources.set(root.base ?? '', root);
+  const pending: Array<{ node: unknown; at: string; within: Resource }> = [{ node: document, at: '#', within: root }];
   for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
     const { node, at } = next;
     if (typeof node !== 'object' || node === null) continue;
     const isArray = Array.isArray(node);
+    let within = next.within;
+    const id = isArray || node === document ? undefined : ownId(node, within.base);
+    if (id !== undefined) {
+      within = { node, base: id };
+      resources.set(id, within);
+    }
     for (const [key, value] of Object.entries(node)) {
-      if (!isArray && key === '$ref' && typeof value === 'string') found.push({ ref: value, at });
-      else if (isArray || !dataKeywords.has(key)) pending.push({ node: value, at: `${at}/${escapePointer(key)}` });
+      if (!isArray && key === '$ref' && typeof value === 'string') refs.push({ ref: value, at, within });
+      else if (isArray || !dataKeywords.has(key)) pending.push({ node: value, at: `${at}/${escapePointer(key)}`, within });
     }
   }
-  return found.reverse();
+  return { root, refs: refs.reverse(), resources };
 }
 
-/** The `$id`s of subschemas (schema resources embedded in this one), resolved against the root's `$id`. */
-function embeddedIds(document: unknown, base: string | undefined): Set<string> {
-  const ids = new Set<string>();
-  const pending: unknown[] = [document];
-  for (let node = pending.pop(); node !== undefined; node = pending.pop()) {
-    if (typeof node !== 'object' || node === null) continue;
-    const id = (node as { $id?: unknown }).$id;
-    if (typeof id === 'string' && !Array.isArray(node)) ids.add(resolve(id.split('#')[0] ?? '', base));
-    for (const [key, value] of Object.entries(node)) if (Array.isArray(node) || !dataKeywords.has(key)) pending.push(value);
-  }
-  return ids;
+/** The `$id` of a schema object as an absolute URI (or as written when it makes none); undefined for none or an anchor-only `#name`. */
+function ownId(node: unknown, base: string | undefined): string | undefined {
+  const id = typeof node === 'object' && node !== null ? (node as { $id?: unknown }).$id : undefined;
+  if (typeof id !== 'string' || id.startsWith('#')) return undefined;
+  return resolve(id.split('#')[0] ?? '', base);
 }
 
-/** A referenced schema by its reference name, as written or as both resolve against the root's `$id`. */
-function referencedSchema(resource: string, referenced: Map<string, unknown>, base: string | undefined): unknown {
-  if (referenced.has(resource)) return referenced.get(resource);
+/** The schema a ref's URI part names: a resource inside this schema by `$id`, or a referenced schema by its reference name. */
+function findResource(resource: string, base: string | undefined, resources: Map<string, Resource>, referenced: Map<string, unknown>, rootBase: string | undefined): unknown {
   const wanted = resolve(resource, base);
-  for (const [name, schema] of referenced) if (resolve(name, base) === wanted) return schema;
+  const embedded = resources.get(wanted);
+  if (embedded) return embedded.node;
+  if (referenced.has(resource)) return referenced.get(resource);
+  for (const [name, schema] of referenced) if (resolve(name, rootBase) === wanted) return schema;
   return undefined;
 }
 
@@ -89,11 +101,6 @@ function declaresAnchor(document: unknown, anchor: string): boolean {
     pending.push(...(Object.values(node) as unknown[]));
   }
   return false;
-}
-
-function rootId(document: unknown): string | undefined {
-  const id = typeof document === 'object' && document !== null ? (document as { $id?: unknown }).$id : undefined;
-  return typeof id === 'string' ? id : undefined;
 }
 
 /** `reference` as an absolute URI against `base` when both make one, otherwise as written. */
