@@ -540,6 +540,8 @@ export class ExactlyOnceTaskSet {
     this.phase = 'failed';
     clearInterval(this.#timer);
     void this.#source.close();
+    // A transaction in flight settles (it carries only what was processed before the failure); then the producer is let go.
+    void this.#commits.then(() => this.#producer?.close()).catch(() => undefined);
     this.#fail(error);
   }
 }
