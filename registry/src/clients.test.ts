@@ -119,4 +119,15 @@ describe('@confluentinc/schemaregistry', () => {
     expect(await client.testSubjectCompatibility(subject, { schemaType: 'AVRO', schema: JSON.stringify(paymentWithoutDefault) })).toBe(true);
     expect(await client.getAllVersions(subject)).toEqual([1]);
   });
+
+  it('deletes a version and a subject, soft then permanently, though it sends its content type on every DELETE', async () => {
+    const client = new SchemaRegistryClient({ baseURLs: [url] });
+    const subject = unique('payments-value');
+    await client.register(subject, { schemaType: 'AVRO', schema: JSON.stringify(payment) });
+    await client.register(subject, { schemaType: 'AVRO', schema: JSON.stringify(paymentWithCurrency) });
+    expect(await client.deleteSubjectVersion(subject, 2)).toBe(2);
+    expect(await client.deleteSubject(subject)).toEqual([1]);
+    expect(await client.deleteSubject(subject, true)).toEqual([1, 2]);
+    expect(await client.getAllSubjects()).not.toContain(subject);
+  });
 });
