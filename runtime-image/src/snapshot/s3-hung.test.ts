@@ -22,7 +22,7 @@ beforeAll(async () => {
   client.destroy();
   const { endpoint, region, forcePathStyle, accessKeyId, secretAccessKey } = s3.endpoint;
   storage = openSnapshotStorage('s3://snapshots/hung', {
-    s3: { endpoint, region, forcePathStyle, credentials: { accessKeyId, secretAccessKey }, timeouts: { connectMs: 300, idleMs: 300, attempts: 2 } },
+    s3: { endpoint, region, forcePathStyle, credentials: { accessKeyId, secretAccessKey }, timeouts: { connectMs: 1_000, idleMs: 1_000, attempts: 2 } },
   });
 });
 
