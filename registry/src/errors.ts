@@ -68,7 +68,7 @@ export const invalidSubject = (subject: string) =>
   new RegistryError(422, 42208, `The specified subject '${subject}' is not a valid subject: it must be non-empty and hold no control characters.`);
 export const badRequest = (message: string) => new RegistryError(400, 400, message);
 export const requestTooLarge = (limit: number) =>
-  new RegistryError(413, 413, `The request body is larger than ${limit} bytes, the most this registry reads; a schema this large cannot be stored either`);
+  new RegistryError(413, 413, `The request body is larger than ${limit} bytes, the most this registry reads; a schema and its request must fit in it`);
 export const unprocessable = (message: string) => new RegistryError(422, 422, message);
 export const storeError = (message: string) => new RegistryError(500, 50001, `Error in the backend data store: ${message}`);
 export const operationTimeout = (message: string) => new RegistryError(500, 50002, message);

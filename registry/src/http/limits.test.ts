@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { maxAvroNamedTypes, maxNestingDepth } from '../schema/limits.js';
+import { maxAvroNamedTypes, maxNestingDepth, maxReferenceDepth } from '../schema/limits.js';
 import { FileStore } from '../store/file.js';
 import { contentType, createRegistry, defaultMaxRequestBytes } from './app.js';
 
@@ -97,6 +97,16 @@ describe('schemas too large to compile', () => {
     const whole = `{"type":"record","name":"Whole","fields":[{"name":"part","type":"Part"},${records(maxAvroNamedTypes / 2, maxAvroNamedTypes)}]}`;
     const referencing = await register('whole-value', whole, ',"references":[{"name":"Part","subject":"part","version":1}]');
     expect(referencing).toMatchObject({ status: 422, body: { error_code: 42201, message: expect.stringContaining(`define ${maxAvroNamedTypes + 1} named types`) as string } });
+  });
+});
+
+describe('references', () => {
+  it(`follows references ${maxReferenceDepth} deep and refuses a schema whose references chain deeper, naming the limit`, async () => {
+    const link = (level: number) => `,"schemaType":"JSON","references":[{"name":"level${level}.json","subject":"level${level}","version":1}]`;
+    expect((await register('level0', '{"type":"string"}', asJson)).body).toEqual({ id: 1 });
+    for (let level = 1; level <= maxReferenceDepth; level++) expect((await register(`level${level}`, `{"$ref":"level${level - 1}.json"}`, link(level - 1))).status).toBe(200);
+    const refused = await register('too-deep', `{"$ref":"level${maxReferenceDepth}.json"}`, link(maxReferenceDepth));
+    expect(refused).toMatchObject({ status: 422, body: { error_code: 42201, message: expect.stringContaining(`references chain more than ${maxReferenceDepth} deep`) as string } });
   });
 });
 

@@ -13,6 +13,12 @@ export const maxNestingDepth = 128;
  */
 export const maxAvroNamedTypes = 1000;
 
+/**
+ * How deep references may chain (a schema referencing one that references another…): each registration adds at most
+ * one level, and real schemas use a few; resolving them recurses per level.
+ */
+export const maxReferenceDepth = 32;
+
 const namedKinds = new Set(['record', 'error', 'enum', 'fixed']);
 
 /** True when `value` nests more than `limit` levels of arrays and objects (a scalar is level 0, `[]` is level 1). */

@@ -2,7 +2,7 @@
 import avro from 'avsc';
 import { invalidSchema } from '../errors.js';
 import { avroCanonical } from './avro-canonical.js';
-import { avroNamedTypes, maxAvroNamedTypes, maxNestingDepth, nestsDeeperThan } from './limits.js';
+import { avroNamedTypes, maxAvroNamedTypes, maxNestingDepth, maxReferenceDepth, nestsDeeperThan } from './limits.js';
 import { jsonSchemaProblems } from './json-meta.js';
 import { unresolvedRef } from './json-refs.js';
 import type { SchemaReference, SchemaType } from '../model.js';
@@ -70,9 +70,13 @@ function collectReferences(
   references: SchemaReference[],
   resolve: ReferenceResolver,
   seen: Set<string>,
+  depth = 1,
 ): Array<{ name: string; schema: ReferencedSchema }> {
   const ordered: Array<{ name: string; schema: ReferencedSchema }> = [];
   for (const reference of references) {
+    if (depth > maxReferenceDepth) {
+      throw invalidSchema(`: references chain more than ${maxReferenceDepth} deep (down to '${reference.name}' in subject '${reference.subject}'), the most this registry follows; reference the schemas you use directly`);
+    }
     const key = `${reference.subject}\u0000${reference.version}`;
     if (seen.has(key)) continue;
     seen.add(key);
@@ -80,7 +84,7 @@ function collectReferences(
     if (!schema) {
       throw invalidSchema(`: reference '${reference.name}' points to subject '${reference.subject}' version ${reference.version}, which does not exist; register it first`);
     }
-    ordered.push(...collectReferences(schema.references, resolve, seen), { name: reference.name, schema });
+    ordered.push(...collectReferences(schema.references, resolve, seen, depth + 1), { name: reference.name, schema });
   }
   return ordered;
 }
