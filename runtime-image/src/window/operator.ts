@@ -10,6 +10,9 @@ import { WATERMARK_START } from '../time/watermark.js';
 import { type TimeWindow, type WindowAssigner, maxTimestamp, mergeWindows, sameWindow } from './assigners.js';
 import { TimerQueue } from './timers.js';
 
+/** A window's key (its keyBy values as JSON) longer than this, in UTF-8 bytes, is refused: the record is dead-lettered. */
+export const MAX_STATE_KEY_BYTES = 16 * 1024;
+
 export interface WindowOperatorOptions {
   assigner: WindowAssigner;
   /** Milliseconds after a window fired during which late records still update (and re-fire) it. */
@@ -108,6 +111,11 @@ export class WindowOperator implements Operator {
       return;
     }
     const keyId = JSON.stringify(key);
+    // A key is held in every state entry and changelog record of its windows: one huge key must not make state that cannot be written.
+    if (keyId.length * 3 > MAX_STATE_KEY_BYTES && Buffer.byteLength(keyId) > MAX_STATE_KEY_BYTES) {
+      this.#context.deadLetter(`${this.id}: the key takes ${Buffer.byteLength(keyId)} bytes, over the ${MAX_STATE_KEY_BYTES} bytes a window key may take`, record);
+      return;
+    }
     const added = this.#assigner.merging
       ? this.#addToSession(keyId, key, inputs, record.timestamp)
       : this.#addToWindows(keyId, key, inputs, record.timestamp);
