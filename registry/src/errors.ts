@@ -69,6 +69,12 @@ export const invalidSubject = (subject: string) =>
 export const badRequest = (message: string) => new RegistryError(400, 400, message);
 export const requestTooLarge = (limit: number) =>
   new RegistryError(413, 413, `The request body is larger than ${limit} bytes, the most this registry reads; a schema and its request must fit in it`);
+export const recordTooLarge = (topic: string, bytes: number) =>
+  new RegistryError(
+    413,
+    413,
+    `The schema's record in the log (${bytes} bytes) is larger than Kafka accepts on topic '${topic}'; raise the topic's max.message.bytes (and the broker's message.max.bytes) or register a smaller schema`,
+  );
 export const unprocessable = (message: string) => new RegistryError(422, 422, message);
 export const storeError = (message: string) => new RegistryError(500, 50001, `Error in the backend data store: ${message}`);
 export const operationTimeout = (message: string) => new RegistryError(500, 50002, message);

@@ -110,4 +110,14 @@ describe('the Kafka store', () => {
     expect((await call(restarted, 'GET', '/config/payments-value')).body).toEqual({ compatibilityLevel: 'FULL' });
     expect(await register(restarted, 'next-value', schemaWith('other'))).toEqual({ id: 3 });
   });
+
+  it('refuses with 413 a schema that fits the request but not the broker, naming the topic, and registers the next one', async () => {
+    const topic = `_schemas-${randomUUID()}`;
+    const a = await replica(topic);
+    // Within the 1 MiB request limit; its log record, with the subject, id and version around it, is over the broker's default 1 MiB.
+    const large = JSON.stringify({ type: 'record', name: 'Large', doc: 'x'.repeat(1024 * 1024 - 120), fields: [] });
+    const refused = await call(a, 'POST', '/subjects/large-value/versions', { schema: large });
+    expect(refused).toMatchObject({ status: 413, body: { error_code: 413, message: expect.stringContaining(`larger than Kafka accepts on topic '${topic}'`) as string } });
+    expect(await register(a, 'payments-value', schemaWith('id'))).toEqual({ id: 1 });
+  });
 });

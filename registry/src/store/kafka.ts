@@ -1,7 +1,7 @@
 // The replicated store: the log as a compacted Kafka topic (`_schemas`), read to its end on open and after every write.
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type Producer } from 'kafkajs';
-import { operationTimeout } from '../errors.js';
+import { operationTimeout, recordTooLarge } from '../errors.js';
 import type { LogRecord } from '../model.js';
 import type { ApplyRecord, Store } from './store.js';
 
@@ -110,10 +110,11 @@ export class KafkaStore implements Store {
 
   async append(records: LogRecord[]): Promise<boolean[]> {
     if (!this.producer) throw new Error('the Kafka store is not open: call open() first');
-    const [metadata] = await this.producer.send({
-      topic: this.topic,
-      acks: -1,
-      messages: records.map((record) => ({ partition: 0, key: JSON.stringify(record.key), value: record.value === null ? null : JSON.stringify(record.value) })),
+    const messages = records.map((record) => ({ partition: 0, key: JSON.stringify(record.key), value: record.value === null ? null : JSON.stringify(record.value) }));
+    const [metadata] = await this.producer.send({ topic: this.topic, acks: -1, messages }).catch((error: unknown) => {
+      // Retrying cannot help a record the broker finds too large, and Confluent's clients retry a 500.
+      if ((error as { type?: string }).type === 'MESSAGE_TOO_LARGE') throw recordTooLarge(this.topic, Math.max(...messages.map((m) => Buffer.byteLength(m.key) + Buffer.byteLength(m.value ?? ''))));
+      throw error;
     });
     const base = Number(metadata?.baseOffset ?? metadata?.offset);
     const offsets = records.map((_, index) => base + index);
