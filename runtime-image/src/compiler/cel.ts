@@ -58,7 +58,7 @@ function environment(): Environment {
 
 /** cel-js's message without its source excerpt, with the column it points at: one line, as field errors are. */
 function describe(error: unknown): string {
-  if ((error as { code?: unknown }).code === 'limit_exceeded') return nestingLimit();
+  if ((error as { code?: unknown }).code === 'limit_exceeded' && messageOf(error).includes('maxDepth')) return nestingLimit();
   const summary = messageOf(error).split('\n')[0]!.trim();
   const start = (error as { range?: { start?: unknown } }).range?.start;
   return typeof start === 'number' ? `${summary} (column ${start + 1})` : summary;
