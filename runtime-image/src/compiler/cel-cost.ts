@@ -154,6 +154,11 @@ export class CelBudget {
     this.#refusal = new CelBudgetExceeded(limit);
   }
 
+  /** Why a record over budget fails, for its dead-letter reason. */
+  get reason(): string {
+    return this.#refusal.message;
+  }
+
   reset(): void {
     this.spent = 0;
     this.exceeded = false;

@@ -87,7 +87,7 @@ describe('CEL limits', () => {
 
   it('allows the length the StreamJob CRD allows its expression fields', () => {
     const streamJob = crdManifests().find((crd) => crd.spec.names.kind === 'StreamJob')!;
-    const step = streamJob.spec.versions[0]!.schema!.openAPIV3Schema!.properties!.spec!.properties!.pipeline!.items as { properties: Record<string, { maxLength?: number }> };
+    const step = streamJob.spec.versions[0]!.schema.openAPIV3Schema.properties!.spec!.properties!.pipeline!.items as { properties: Record<string, { maxLength?: number }> };
     expect(step.properties.filter!.maxLength).toBe(CEL_LIMITS.maxLength);
   });
 
@@ -137,6 +137,9 @@ describe('CEL limits', () => {
   it('fails a record that exceeds the budget even where || or a quantifier would absorb the error', () => {
     const absorbed = compileCel('items.all(a, items.all(b, a >= 0)) || true');
     expect(() => absorbed.evaluate({ items: numbers(2_000) })).toThrow(overBudget);
+    // A later failure of the same record does not hide that it went over budget.
+    const thenMissing = compileCel('(items.all(a, items.all(b, a >= 0)) || true) && missing > 1');
+    expect(() => thenMissing.evaluate({ items: numbers(2_000) })).toThrow(overBudget);
   });
 
   it.each([

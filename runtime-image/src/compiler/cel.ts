@@ -160,10 +160,10 @@ export function compileCel(source: string): CelExpression {
       try {
         result = program(bind(record));
       } catch (error) {
-        throw failed(evaluationReason(error));
+        throw failed(budget.exceeded ? budget.reason : evaluationReason(error));
       }
       // An exceeded budget may have been absorbed by ||, && or a quantifier that another operand decided.
-      if (budget.exceeded) throw failed(new CelBudgetExceeded(budget.limit).message);
+      if (budget.exceeded) throw failed(budget.reason);
       try {
         return toJson(result, source, budget);
       } catch (error) {
