@@ -131,7 +131,10 @@ function recordBinder(names: ReadonlySet<string>): (record: Record<string, unkno
   };
 }
 
-/** Parses and type-checks `source`; throws CelCompileError with cel-js's message (it points at the column). */
+/**
+ * Parses and type-checks `source` and holds it to CEL_LIMITS (length, nesting, estimated cost); throws CelCompileError
+ * with cel-js's message (it points at the column) or the limit passed. Its evaluations are metered against the cost limit.
+ */
 export function compileCel(source: string): CelExpression {
   if (typeof source !== 'string' || source.trim() === '') throw new CelCompileError('is empty; write a CEL expression such as amount > 100.0');
   const length = tooLong(source);
