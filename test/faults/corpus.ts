@@ -69,9 +69,9 @@ export function faultCorpus(): FaultRecord[] {
     });
 }
 
-/** True when the record can be a line of a JSON-lines file: valid UTF-8 text without a line break. */
+/** True when the record can be a line of a JSON-lines file: valid UTF-8 text without a line break (a blank line is no record there). */
 export function fitsOnALine(record: FaultRecord): boolean {
   if (record.value === null) return false;
   const text = record.value.toString('utf8');
-  return Buffer.from(text, 'utf8').equals(record.value) && !/[\r\n]/.test(text);
+  return Buffer.from(text, 'utf8').equals(record.value) && !/[\r\n]/.test(text) && text.trim() !== '';
 }
