@@ -60,13 +60,15 @@ describe('random kill -9 of the runtime and of the broker', () => {
   }
 
   /** The broker killed under a running runtime, then started again: the runtime fails loudly or carries on, and never hangs. */
-  async function killTheBroker(jobEnv: Record<string, string>): Promise<{ runtime: RuntimeProcess; backAt: number }> {
+  async function killTheBroker(jobEnv: Record<string, string>): Promise<{ runtime: RuntimeProcess; killedAt: number; exitedAt: Promise<number> }> {
     const runtime = startRuntime(jobEnv);
+    const exitedAt = runtime.exited.then(() => Date.now());
     await within(120_000, 'the runtime committing before the broker is killed', runtime.waitForEvents('committed', 1 + Math.floor(random() * 3)));
     await broker.kill();
+    const killedAt = Date.now();
     await new Promise((resolve) => setTimeout(resolve, 1000 + random() * 4000));
     await broker.start();
-    return { runtime, backAt: Date.now() };
+    return { runtime, killedAt, exitedAt };
   }
 
   it('gives the same read_committed output as an uninterrupted run', async () => {
@@ -78,7 +80,7 @@ describe('random kill -9 of the runtime and of the broker', () => {
     const clean = jobTopics(input, uniqueName('clean'));
     await within(300_000, 'the uninterrupted run', startRuntime(env(writeFraudJob(clean))).exitsWith(0));
     const expected = multiset(await readCommitted(brokers, clean.output));
-    expect(expected.length).toBeGreaterThan(1000);
+    expect(expected.length).toBeGreaterThan(500);
 
     const crashed = jobTopics(input, uniqueName('crashed'));
     const jobEnv = env(writeFraudJob(crashed));
@@ -86,14 +88,14 @@ describe('random kill -9 of the runtime and of the broker', () => {
     const brokerKillAt = Math.floor(random() * RUNTIME_KILLS);
     for (let kill = 0; kill < RUNTIME_KILLS; kill++) {
       if (kill === brokerKillAt) {
-        const { runtime: survivor, backAt } = await killTheBroker(jobEnv);
+        const { runtime: survivor, killedAt, exitedAt } = await killTheBroker(jobEnv);
         // It either fails (and the pod restarts) or commits again once the broker is back; either within bounds.
         const outcome = await within(
           180_000,
           'the runtime either failing or committing again after the broker came back',
           Promise.race([survivor.exited.then((code) => `exited ${code}`), survivor.waitForEvents('committed', survivor.events.filter((e) => e.event === 'committed').length + 2).then(() => 'committed')]),
         );
-        recoveries.push(Date.now() - backAt);
+        recoveries.push((survivor.child.exitCode === null ? Date.now() : await exitedAt) - killedAt);
         process.stderr.write(`broker kill -9: the runtime ${outcome}\n`);
         survivor.child.kill('SIGKILL');
         await survivor.exited;
@@ -103,6 +105,6 @@ describe('random kill -9 of the runtime and of the broker', () => {
     const last = startRuntime(jobEnv);
     await within(300_000, 'the last run reaching the end of the input', last.exitsWith(0));
     expect(multiset(await readCommitted(brokers, crashed.output))).toEqual(expected);
-    process.stderr.write(`kill loop: ${RUNTIME_KILLS} runtime kills and 1 broker kill, after the broker was back, the runtime had failed or committed again in ${recoveries.map((ms) => `${(ms / 1000).toFixed(1)} s`).join(', ')}\n`);
+    process.stderr.write(`kill loop: ${RUNTIME_KILLS} runtime kills and 1 broker kill, the runtime failed or committed again ${recoveries.map((ms) => `${(ms / 1000).toFixed(1)} s`).join(', ')} after the broker died\n`);
   }, 1_200_000);
 });
