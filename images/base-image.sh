@@ -14,10 +14,12 @@ CACHE=${SLUICE_CACHE:-$HOME/.cache/sluice}/images
 # What the image is made of: a base committed from other inputs is made again.
 STAMP="debootstrap $SUITE minbase ca-certificates tini; node $NODE_VERSION; npm $NPM_VERSION"
 
-log() { echo "base-image: $*"; }
+# The image's name is the only line on stdout (images/build.sh builds FROM it); progress goes to stderr.
+log() { echo "base-image: $*" >&2; }
 
 if [[ $(buildah inspect --type image --format '{{index .ImageAnnotations "dev.sluice.base"}}' "$BASE_IMAGE" 2>/dev/null) == "$STAMP" ]]; then
   log "$BASE_IMAGE already built ($STAMP)"
+  echo "$BASE_IMAGE"
   exit 0
 fi
 
@@ -74,3 +76,4 @@ buildah config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbi
   --annotation dev.sluice.base="$STAMP" --cmd '["node"]' --workingdir / "$container"
 buildah commit -q "$container" "$BASE_IMAGE" >/dev/null
 log "$BASE_IMAGE committed in $(($(date +%s) - committing)) s ($(($(date +%s) - started)) s in all)"
+echo "$BASE_IMAGE"
