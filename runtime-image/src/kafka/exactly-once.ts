@@ -204,6 +204,10 @@ export class ExactlyOnceTaskSet {
   #lastCommit = 0;
   #timer: NodeJS.Timeout | undefined;
   #stopping = false;
+  /** Set while a commit point's action runs: processing waits for it (see atCommitPoint). */
+  #paused: Promise<void> | undefined;
+  /** Commit points run one after the other. */
+  #commitPoints: Promise<void> = Promise.resolve();
   #finish!: () => void;
   #fail!: (error: Error) => void;
 
@@ -363,11 +367,30 @@ export class ExactlyOnceTaskSet {
     await this.done.catch(() => undefined);
   }
 
-  /** Runs `action` between two transactions, with every processed record committed: the point a savepoint is taken at. */
-  async atCommitPoint<T>(action: () => Promise<T>): Promise<T> {
-    await this.commit();
-    const result = this.#commits.then(action);
-    this.#commits = result.then(
+  /**
+   * Runs `action` between two transactions, with every processed record committed: the point a snapshot is taken at.
+   * Processing waits from the commit until the action is done, so the action sees the state, offsets and watermarks
+   * of exactly that commit (the loop otherwise goes on processing while a transaction is in flight, and a snapshot
+   * would pair offsets read after the commit with state flushed at it). Keep the action short.
+   */
+  atCommitPoint<T>(action: () => Promise<T>): Promise<T> {
+    const result = this.#commitPoints.then(async () => {
+      let resume!: () => void;
+      this.#paused = new Promise<void>((resolve) => (resume = resolve));
+      try {
+        await this.commit();
+        const acted = this.#commits.then(action);
+        this.#commits = acted.then(
+          () => undefined,
+          () => undefined,
+        );
+        return await acted;
+      } finally {
+        this.#paused = undefined;
+        resume();
+      }
+    });
+    this.#commitPoints = result.then(
       () => undefined,
       () => undefined,
     );
@@ -381,6 +404,7 @@ export class ExactlyOnceTaskSet {
     if (active.length > 0 || this.#options.endMarkers !== true) {
       const from = Object.fromEntries(active.map((p) => [p, this.#tasks.get(p)!.position]));
       for await (const batch of this.#source.read({ partitions: active, from })) {
+        if (this.#paused !== undefined) await this.#paused;
         this.#process(batch);
         if (Date.now() - this.#lastCommit >= this.#options.job.commitInterval) await this.#commitBehind();
       }
