@@ -59,8 +59,8 @@ FROM ${BASE} AS image
 # locally made base image already has it.
 RUN command -v tini >/dev/null || { apt-get update && apt-get install -y --no-install-recommends tini && rm -rf /var/lib/apt/lists/*; }
 # 65532: the user the chart's podSecurityContext runs as (runAsUser), so files and the pod agree.
-RUN groupadd --system --gid 65532 sluice && \
-    useradd --system --uid 65532 --gid 65532 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin sluice && \
+RUN groupadd --gid 65532 sluice && \
+    useradd --uid 65532 --gid 65532 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin sluice && \
     mkdir -p /var/lib/sluice/state && chown -R 65532:65532 /var/lib/sluice
 # With a read-only root filesystem, RocksDB state (SLUICE_STATE_DIR) and temporary files (TMPDIR) go to volumes
 # mounted at these paths: an emptyDir in a pod, --tmpfs /tmp and -v for docker run.
@@ -82,7 +82,7 @@ LABEL org.opencontainers.image.vendor="Sluice" \
       org.opencontainers.image.base.name="node:24-bookworm-slim"
 USER 65532:65532
 
-# ---- The schema registry: sluice-registry --host 0.0.0.0 --port 8081 --store kafka:HOST:PORT
+# ---- The schema registry. The chart passes --store=kafka:…; without arguments it keeps schemas in a folder of a volume.
 FROM image AS registry
 COPY --from=dependencies /registry-node_modules/ node_modules/
 COPY --from=build /src/registry/package.json registry/
@@ -91,7 +91,7 @@ LABEL org.opencontainers.image.title="sluice-registry" \
       org.opencontainers.image.description="Sluice's Confluent Schema Registry-compatible REST service"
 EXPOSE 8081
 ENTRYPOINT ["tini", "--", "node", "/app/registry/dist/main.js"]
-CMD ["--host", "0.0.0.0", "--port", "8081"]
+CMD ["--host=0.0.0.0", "--port=8081", "--store=file:/var/lib/sluice/schemas"]
 
 # ---- The operator: sluice-controller, and streamctl for kubectl exec.
 FROM image AS controller
