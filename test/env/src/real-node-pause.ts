@@ -1,4 +1,4 @@
-// The real node's pod sandbox image, built here because no registry is reachable: a static C "pause" binary in an OCI archive.
+// Tiny images for the real node, built here because no registry is reachable: one static C binary FROM scratch in an OCI archive (the pod sandbox's "pause").
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -34,27 +34,34 @@ function run(command: string, args: string[], what: string): void {
   }
 }
 
-/**
- * Writes an OCI image archive holding only `/pause` (FROM scratch, user 65535) into `dir` and returns its path; the archive is
- * reused while the C source is unchanged. Needs gcc and the static glibc (Debian's build-essential).
- */
+/** The pod sandbox image's OCI archive in `dir`, built once. */
 export function buildPauseArchive(dir: string): string {
-  const sourceDigest = sha256(Buffer.from(pauseSource)).slice('sha256:'.length, 'sha256:'.length + 12);
-  const archive = join(dir, `pause-${sourceDigest}.oci.tar`);
+  return buildStaticImageArchive(dir, pauseImage, pauseSource);
+}
+
+/**
+ * Compiles `source` into a static `/<program>` (named after the image's last path part) and writes an OCI image archive holding only it
+ * (FROM scratch, entrypoint that binary, user 65535) into `dir`; returns its path. The archive is reused while the source is unchanged.
+ * Needs gcc and the static glibc (Debian's build-essential).
+ */
+export function buildStaticImageArchive(dir: string, image: string, source: string): string {
+  const program = image.split(':')[0]!.split('/').pop()!;
+  const sourceDigest = sha256(Buffer.from(source)).slice('sha256:'.length, 'sha256:'.length + 12);
+  const archive = join(dir, `${program}-${sourceDigest}.oci.tar`);
   if (existsSync(archive)) return archive;
-  const work = join(dir, `pause-${sourceDigest}.work`);
+  const work = join(dir, `${program}-${sourceDigest}.work`);
   rmSync(work, { recursive: true, force: true });
   mkdirSync(join(work, 'rootfs'), { recursive: true });
-  writeFileSync(join(work, 'pause.c'), pauseSource);
-  run('gcc', ['-static', '-Os', '-s', '-o', join(work, 'rootfs', 'pause'), join(work, 'pause.c')], 'compiling the pause binary (apt-get install build-essential)');
+  writeFileSync(join(work, `${program}.c`), source);
+  run('gcc', ['-static', '-Os', '-s', '-o', join(work, 'rootfs', program), join(work, `${program}.c`)], `compiling ${program} (apt-get install build-essential)`);
   // Fixed owner and time, so the same binary always gives the same layer digest.
-  run('tar', ['--create', '--file', join(work, 'layer.tar'), '--owner=0', '--group=0', '--numeric-owner', '--mtime=@0', '-C', join(work, 'rootfs'), 'pause'], 'packing the pause layer');
+  run('tar', ['--create', '--file', join(work, 'layer.tar'), '--owner=0', '--group=0', '--numeric-owner', '--mtime=@0', '-C', join(work, 'rootfs'), program], `packing the ${program} layer`);
   const layer = readFileSync(join(work, 'layer.tar'));
   const config = Buffer.from(
     JSON.stringify({
       architecture: 'amd64',
       os: 'linux',
-      config: { Entrypoint: ['/pause'], User: '65535:65535' },
+      config: { Entrypoint: [`/${program}`], User: '65535:65535' },
       rootfs: { type: 'layers', diff_ids: [sha256(layer)] },
     }),
   );
@@ -74,7 +81,7 @@ export function buildPauseArchive(dir: string): string {
         digest: sha256(manifest),
         size: manifest.length,
         // containerd names the imported image after io.containerd.image.name.
-        annotations: { 'io.containerd.image.name': pauseImage, 'org.opencontainers.image.ref.name': pauseImage.split(':')[1] },
+        annotations: { 'io.containerd.image.name': image, 'org.opencontainers.image.ref.name': image.split(':')[1] },
       },
     ],
   };
@@ -83,7 +90,7 @@ export function buildPauseArchive(dir: string): string {
   for (const blob of [layer, config, manifest]) writeFileSync(join(layout, 'blobs', 'sha256', sha256(blob).slice('sha256:'.length)), blob);
   writeFileSync(join(layout, 'index.json'), JSON.stringify(index));
   writeFileSync(join(layout, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-  run('tar', ['--create', '--file', `${archive}.tmp`, '--owner=0', '--group=0', '--numeric-owner', '-C', layout, 'oci-layout', 'index.json', 'blobs'], 'packing the pause image archive');
+  run('tar', ['--create', '--file', `${archive}.tmp`, '--owner=0', '--group=0', '--numeric-owner', '-C', layout, 'oci-layout', 'index.json', 'blobs'], `packing the ${image} archive`);
   renameSync(`${archive}.tmp`, archive);
   rmSync(work, { recursive: true, force: true });
   return archive;

@@ -4,7 +4,7 @@ import { accessSync, constants, existsSync, mkdirSync, readFileSync, readdirSync
 import { get as httpsGet } from 'node:https';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ApiException, CoreV1Api, DiscoveryV1Api, KubeConfig } from '@kubernetes/client-node';
+import { ApiException, CoreV1Api, DiscoveryV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { daemonPid, pinnedVersion, startDaemon, stopDaemon, tcpOpen, waitFor, waitForDaemon, type EnvPaths } from './proc.js';
 import { buildPauseArchive, pauseImage } from './real-node-pause.js';
 import type { Endpoints } from './service.js';
@@ -184,17 +184,21 @@ async function startContainerd(paths: EnvPaths, real: Layout): Promise<void> {
   const answers = (): Promise<boolean> => Promise.resolve(command('ctr', ['--address', containerdSocket, 'version'], { allowFailure: true }).includes('Server:'));
   if (await answers()) return;
   const config = writeContainerdConfig(real, writeCniConfig(real));
-  if (daemonPid(paths, 'containerd') === undefined) startDaemon(paths, 'containerd', 'containerd', ['--config', config]);
-  await waitForDaemon(paths, 'containerd', `containerd on ${containerdSocket}`, answers, 30_000);
+  if (daemonPid(paths, 'real-node-containerd') === undefined) startDaemon(paths, 'real-node-containerd', 'containerd', ['--config', config]);
+  await waitForDaemon(paths, 'real-node-containerd', `containerd on ${containerdSocket}`, answers, 30_000);
+}
+
+const ctr = ['--address', containerdSocket, '--namespace', 'k8s.io'];
+
+/** Imports an OCI archive into the real node's containerd, where Pods with `imagePullPolicy: Never` find it; pinned, so never collected. */
+export function importImageArchive(image: string, archive: string): void {
+  command('ctr', [...ctr, 'images', 'import', archive]);
+  command('ctr', [...ctr, 'images', 'label', image, 'io.cri-containerd.pinned=pinned']);
 }
 
 function importPauseImage(paths: EnvPaths): void {
-  const ctr = ['--address', containerdSocket, '--namespace', 'k8s.io'];
   if (command('ctr', [...ctr, 'images', 'ls', '-q']).split('\n').includes(pauseImage)) return;
-  const archive = buildPauseArchive(join(paths.cache, 'real-node'));
-  command('ctr', [...ctr, 'images', 'import', archive]);
-  // A pinned image is never garbage-collected by the kubelet.
-  command('ctr', [...ctr, 'images', 'label', pauseImage, 'io.cri-containerd.pinned=pinned']);
+  importImageArchive(pauseImage, buildPauseArchive(join(paths.cache, 'real-node')));
 }
 
 /** One profile under its own name: the process kubelets bind the default scheduler's pods, so this scheduler takes only pods that ask for it. */
@@ -303,6 +307,19 @@ async function nodeReady(real: Layout): Promise<boolean> {
   return found.status?.conditions?.some((condition) => condition.type === 'Ready' && condition.status === 'True') === true;
 }
 
+/**
+ * The kubelet registers its Node with the not-ready taint, and the node lifecycle controller takes it off once the Node is Ready; the test
+ * controller-manager does not run that controller (the process kubelets' Nodes need none), so this does its one step.
+ */
+async function untaintReadyNode(real: Layout): Promise<void> {
+  const { core } = kubeClients(real);
+  const found = await core.readNode({ name: node });
+  const taints = found.spec?.taints ?? [];
+  const kept = taints.filter((taint) => taint.key !== 'node.kubernetes.io/not-ready');
+  if (kept.length === taints.length) return;
+  await core.patchNode({ name: node, body: { spec: { taints: kept } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+}
+
 async function kubeProxyHealthy(port: number): Promise<boolean> {
   const response = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined);
   return response?.ok === true;
@@ -326,8 +343,8 @@ export async function startRealNode(paths: EnvPaths, endpoints: Endpoints): Prom
   }
   await publishApiserver(real, portOf(endpoints.kube.server));
 
-  if (daemonPid(paths, 'kube-scheduler') === undefined) {
-    startDaemon(paths, 'kube-scheduler', join(real.bin, 'kube-scheduler'), [
+  if (daemonPid(paths, 'real-node-kube-scheduler') === undefined) {
+    startDaemon(paths, 'real-node-kube-scheduler', join(real.bin, 'kube-scheduler'), [
       `--config=${writeSchedulerConfig(real)}`,
       `--authentication-kubeconfig=${real.kubeconfig}`,
       `--authorization-kubeconfig=${real.kubeconfig}`,
@@ -336,8 +353,8 @@ export async function startRealNode(paths: EnvPaths, endpoints: Endpoints): Prom
       `--cert-dir=${join(real.dir, 'kube-scheduler')}`,
     ]);
   }
-  if (daemonPid(paths, 'kube-proxy') === undefined) {
-    startDaemon(paths, 'kube-proxy', join(real.bin, 'kube-proxy'), [
+  if (daemonPid(paths, 'real-node-kube-proxy') === undefined) {
+    startDaemon(paths, 'real-node-kube-proxy', join(real.bin, 'kube-proxy'), [
       `--kubeconfig=${real.kubeconfig}`,
       `--hostname-override=${node}`,
       '--proxy-mode=iptables',
@@ -353,8 +370,8 @@ export async function startRealNode(paths: EnvPaths, endpoints: Endpoints): Prom
       '--conntrack-tcp-timeout-close-wait=0',
     ]);
   }
-  if (daemonPid(paths, 'kubelet') === undefined) {
-    startDaemon(paths, 'kubelet', join(real.bin, 'kubelet'), [
+  if (daemonPid(paths, 'real-node-kubelet') === undefined) {
+    startDaemon(paths, 'real-node-kubelet', join(real.bin, 'kubelet'), [
       `--config=${writeKubeletConfig(real)}`,
       `--kubeconfig=${real.kubeconfig}`,
       `--hostname-override=${node}`,
@@ -364,9 +381,10 @@ export async function startRealNode(paths: EnvPaths, endpoints: Endpoints): Prom
       `--cert-dir=${join(real.kubeletRoot, 'pki')}`,
     ]);
   }
-  await waitForDaemon(paths, 'kube-scheduler', `kube-scheduler on 127.0.0.1:${schedulerPort}`, () => schedulerHealthy(schedulerPort), 60_000);
-  await waitForDaemon(paths, 'kube-proxy', `kube-proxy health on 127.0.0.1:${kubeProxyHealthPort}`, () => kubeProxyHealthy(kubeProxyHealthPort), 60_000);
-  await waitForDaemon(paths, 'kubelet', `Node ${node} Ready`, () => nodeReady(real), 90_000);
+  await waitForDaemon(paths, 'real-node-kube-scheduler', `kube-scheduler on 127.0.0.1:${schedulerPort}`, () => schedulerHealthy(schedulerPort), 60_000);
+  await waitForDaemon(paths, 'real-node-kube-proxy', `kube-proxy health on 127.0.0.1:${kubeProxyHealthPort}`, () => kubeProxyHealthy(kubeProxyHealthPort), 60_000);
+  await waitForDaemon(paths, 'real-node-kubelet', `Node ${node} Ready`, () => nodeReady(real), 90_000);
+  await untaintReadyNode(real);
   await waitForDaemon(paths, 'real-node-forward', `the forwarder on ${hostAddress}`, () => tcpOpen(hostAddress, forwarded[0]!), 10_000);
 
   const realNode: RealNode = { node, schedulerName, nodeLabel, hostAddress, containerdSocket };
@@ -458,15 +476,15 @@ export async function stopRealNode(paths: EnvPaths): Promise<void> {
   const real = layout(paths);
   if (!existsSync(real.dir)) return;
   const apiserverUp = existsSync(real.kubeconfig) && (await kubeClients(real).core.getAPIResources().then(() => true, () => false));
-  if (apiserverUp && daemonPid(paths, 'kubelet') !== undefined) await deletePodsOnNode(real);
-  for (const name of ['kubelet', 'kube-proxy', 'kube-scheduler', 'real-node-forward']) await stopDaemon(paths, name);
+  if (apiserverUp && daemonPid(paths, 'real-node-kubelet') !== undefined) await deletePodsOnNode(real);
+  for (const name of ['real-node-kubelet', 'real-node-kube-proxy', 'real-node-kube-scheduler', 'real-node-forward']) await stopDaemon(paths, name);
   if (isExecutable(join(real.bin, 'kube-proxy'))) command(join(real.bin, 'kube-proxy'), ['--cleanup'], { allowFailure: true });
   removeKubeChains();
   // Sandboxes left by a kubelet that died first: removing them through CRI makes CNI release their addresses and veths.
-  if (daemonPid(paths, 'containerd') !== undefined && isExecutable(join(real.bin, 'crictl'))) {
+  if (daemonPid(paths, 'real-node-containerd') !== undefined && isExecutable(join(real.bin, 'crictl'))) {
     command(join(real.bin, 'crictl'), ['--runtime-endpoint', `unix://${containerdSocket}`, 'rmp', '--force', '--all'], { allowFailure: true });
   }
-  await stopDaemon(paths, 'containerd');
+  await stopDaemon(paths, 'real-node-containerd');
   if (existsSync(real.sysctlBackup)) {
     command('sysctl', ['-q', '-p', real.sysctlBackup], { allowFailure: true });
     rmSync(real.sysctlBackup);
