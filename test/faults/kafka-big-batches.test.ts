@@ -40,8 +40,8 @@ async function produce(topic: string, values: readonly (string | Buffer)[]): Pro
   }
 }
 
-function runtimeEnv(jobFile: string): Record<string, string> {
-  return { SLUICE_JOB_FILE: jobFile, SLUICE_KAFKA_BROKERS: brokers.join(','), SLUICE_STATE_DIR: scratchDir('state'), SLUICE_END_MARKERS: 'true' };
+function runtimeEnv(jobFile: string, bounded = true): Record<string, string> {
+  return { SLUICE_JOB_FILE: jobFile, SLUICE_KAFKA_BROKERS: brokers.join(','), SLUICE_STATE_DIR: scratchDir('state'), SLUICE_END_MARKERS: String(bounded) };
 }
 
 describe('big commits on Kafka', () => {
@@ -66,6 +66,29 @@ describe('big commits on Kafka', () => {
     const results = await readCommitted(brokers, output);
     expect(results.length).toBe(20_000);
     expect(new Set(results.map((m) => (JSON.parse(m.value!.toString()) as { i: number }).i)).size).toBe(20_000);
+  }, 180_000);
+
+  it('commits the changelog of count_distinct over 20 keys × 1,000 values of 80 bytes: state records split below 1 MiB per batch', async () => {
+    const name = uniqueName('big-changelog');
+    const input = `${name}-in`;
+    await createTopic(input);
+    const values = Array.from({ length: 20_000 }, (_, i) => JSON.stringify({ ...validTransaction(i, 20), merchant: `m${String(Math.floor(i / 20)).padStart(79, '0')}` }));
+    await produce(input, values);
+    // One commit after all input is read, windows still open: it carries every key's whole state (20 × ~80 KB).
+    const job = writeJob(name, {
+      sources: [{ name: 'transactions', kafka: { topic: input }, format: 'json', eventTime: { field: 'timestamp', format: 'iso8601', maxOutOfOrderness: '30s' } }],
+      pipeline: [{ keyBy: { field: 'customer_id' } }, { window: { type: 'tumbling', size: '1d' }, aggregate: [{ name: 'merchants', fn: 'count_distinct', field: 'merchant' }] }],
+      sinks: [{ name: 'out', kafka: { topic: `${name}-out`, key: '{customer_id}' } }],
+      delivery: { commitInterval: '10s' },
+    });
+    const runtime = startRuntime(runtimeEnv(job, false));
+    await within(60_000, 'the first commit', runtime.waitForEvents('committed', 1));
+    runtime.child.kill('SIGTERM');
+    await runtime.exitsWith(0);
+    const changelog = await readCommitted(brokers, `${name}-window-1-changelog`);
+    const latest = new Map(changelog.map((m) => [m.key!.toString(), m.value?.length ?? 0]));
+    expect(latest.size).toBe(20);
+    expect([...latest.values()].reduce((a, b) => a + b, 0)).toBeGreaterThan(1 << 20);
   }, 180_000);
 
   it('writes six 600 KB dead letters of one commit as they arrived, and cuts one too big for the dead-letter topic, saying so', async () => {
