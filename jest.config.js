@@ -19,7 +19,8 @@ export default {
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testMatch: ['<rootDir>/**/*.test.ts'],
-  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  // The real-node suite needs root and `npm run env:up -- --real-node`; SLUICE_REAL_NODE=1 runs it (see docs/runtime.md).
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', ...(process.env.SLUICE_REAL_NODE === '1' ? [] : ['<rootDir>/test/real-node/'])],
   globalSetup: '<rootDir>/test/env/src/jest-global-setup.mjs',
   globalTeardown: '<rootDir>/test/env/src/jest-global-teardown.mjs',
   testTimeout: 60_000,
