@@ -44,8 +44,10 @@ if [[ -n ${NODE_EXTRA_CA_CERTS:-} && -f $NODE_EXTRA_CA_CERTS ]]; then
   build_args+=(-v "$NODE_EXTRA_CA_CERTS:/run/sluice-build-ca.crt:ro" --build-arg NODE_EXTRA_CA_CERTS=/run/sluice-build-ca.crt)
 fi
 
-containerd_up=false
-if command -v ctr >/dev/null && ctr --address "$CONTAINERD_ADDRESS" version >/dev/null 2>&1; then containerd_up=true; fi
+# The test node's containerd comes and goes with env:up/env:down: asked before each import.
+containerd_up() { command -v ctr >/dev/null && ctr --address "$CONTAINERD_ADDRESS" version >/dev/null 2>&1; }
+imported=0
+import_failed=()
 
 mkdir -p "$ARCHIVES"
 for target in "${TARGETS[@]}"; do
@@ -59,11 +61,18 @@ for target in "${TARGETS[@]}"; do
   rm -f "$archive"
   buildah push -q "$published" "oci-archive:$archive:$published"
   log "$local_name and $published built in $(($(date +%s) - t0)) s; OCI archive $archive"
-  if $containerd_up; then
-    ctr --address "$CONTAINERD_ADDRESS" -n k8s.io images import "$archive" >/dev/null
-    ctr --address "$CONTAINERD_ADDRESS" -n k8s.io images tag --force "$published" "$local_name" >/dev/null
+  containerd_up || continue
+  if ctr --address "$CONTAINERD_ADDRESS" -n k8s.io images import "$archive" >/dev/null &&
+    ctr --address "$CONTAINERD_ADDRESS" -n k8s.io images tag --force "$published" "$local_name" >/dev/null; then
     log "imported into containerd (k8s.io) as $published and $local_name"
+    imported=$((imported + 1))
+  else
+    import_failed+=("$archive")
   fi
 done
-$containerd_up || log "no containerd answers on $CONTAINERD_ADDRESS: import later with ctr -n k8s.io images import $ARCHIVES/<archive>.tar"
 log "done in $(($(date +%s) - started)) s"
+if ((${#import_failed[@]})); then
+  echo "images: containerd on $CONTAINERD_ADDRESS stopped answering during the import: import again with ctr -n k8s.io images import ${import_failed[*]}" >&2
+  exit 1
+fi
+((imported == ${#TARGETS[@]})) || log "not all imported (no containerd answered on $CONTAINERD_ADDRESS): import with ctr -n k8s.io images import $ARCHIVES/<image>.tar"
