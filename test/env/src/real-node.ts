@@ -456,7 +456,8 @@ function removeKubeChains(): void {
 function unmountKubelet(real: Layout): void {
   const targets = command('findmnt', ['-rn', '-o', 'TARGET'], { allowFailure: true })
     .split('\n')
-    .filter((target) => target.startsWith(`${real.kubeletRoot}/`) || target.startsWith('/run/netns/cni-'))
+    // The kubelet bind-mounts its root directory onto itself (for mount propagation), and its volumes below it.
+    .filter((target) => target === real.kubeletRoot || target.startsWith(`${real.kubeletRoot}/`) || target.startsWith('/run/netns/cni-'))
     .sort()
     .reverse();
   for (const target of targets) command('umount', [target], { allowFailure: true });
