@@ -70,13 +70,11 @@ COPY --from=build /src/package.json ./
 COPY --from=build /src/crds/package.json crds/
 COPY --from=build /src/crds/manifests/ crds/manifests/
 COPY --from=build /src/crds/dist/ crds/dist/
+# The commit and the build time (org.opencontainers.image.revision, .created) change at every build: they come as
+# --label from the build command, so they do not invalidate the cached layers.
 ARG VERSION=0.1.0
-ARG REVISION=
-ARG CREATED=
 LABEL org.opencontainers.image.vendor="Sluice" \
       org.opencontainers.image.version="${VERSION}" \
-      org.opencontainers.image.revision="${REVISION}" \
-      org.opencontainers.image.created="${CREATED}" \
       org.opencontainers.image.source="https://github.com/sluice/sluice" \
       org.opencontainers.image.documentation="https://github.com/sluice/sluice/blob/main/docs/deploy.md" \
       org.opencontainers.image.base.name="node:24-bookworm-slim"
