@@ -181,7 +181,7 @@ state = "/run/containerd"
 }
 
 async function startContainerd(paths: EnvPaths, real: Layout): Promise<void> {
-  const answers = (): Promise<boolean> => Promise.resolve(command('ctr', ['--address', containerdSocket, 'version'], { allowFailure: true }).includes('Server:'));
+  const answers = (): Promise<boolean> => Promise.resolve(existsSync(containerdSocket) && command('ctr', ['--address', containerdSocket, '--connect-timeout', '1s', 'version'], { allowFailure: true }).includes('Server:'));
   if (await answers()) return;
   const config = writeContainerdConfig(real, writeCniConfig(real));
   if (daemonPid(paths, 'real-node-containerd') === undefined) startDaemon(paths, 'real-node-containerd', 'containerd', ['--config', config]);
@@ -326,7 +326,9 @@ async function kubeProxyHealthy(port: number): Promise<boolean> {
 }
 
 /** Starts the real node on the running test servers (reusing what already runs) and writes `<run>/real-node/node.json`. */
-export async function startRealNode(paths: EnvPaths, endpoints: Endpoints): Promise<RealNode> {
+export async function startRealNode(paths: EnvPaths, endpoints: Endpoints, progress: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): Promise<RealNode> {
+  const started = Date.now();
+  const step = (what: string): void => progress(`real node: ${what} after ${((Date.now() - started) / 1000).toFixed(1)}s`);
   const real = layout(paths);
   checkInstalled(real);
   mkdirSync(real.dir, { recursive: true });
@@ -336,6 +338,7 @@ export async function startRealNode(paths: EnvPaths, endpoints: Endpoints): Prom
   command('sysctl', ['-qw', 'net.bridge.bridge-nf-call-iptables=1']);
   await startContainerd(paths, real);
   importPauseImage(paths);
+  step('containerd ready with the pause image');
 
   const forwarded = [portOf(endpoints.kube.server), portOf(endpoints.s3.endpoint), portOf(endpoints.redis.url), portOf(endpoints.postgres.url)];
   if (daemonPid(paths, 'real-node-forward') === undefined) {
@@ -382,9 +385,12 @@ export async function startRealNode(paths: EnvPaths, endpoints: Endpoints): Prom
     ]);
   }
   await waitForDaemon(paths, 'real-node-kube-scheduler', `kube-scheduler on 127.0.0.1:${schedulerPort}`, () => schedulerHealthy(schedulerPort), 60_000);
+  step('kube-scheduler healthy');
   await waitForDaemon(paths, 'real-node-kube-proxy', `kube-proxy health on 127.0.0.1:${kubeProxyHealthPort}`, () => kubeProxyHealthy(kubeProxyHealthPort), 60_000);
+  step('kube-proxy healthy');
   await waitForDaemon(paths, 'real-node-kubelet', `Node ${node} Ready`, () => nodeReady(real), 90_000);
   await untaintReadyNode(real);
+  step(`Node ${node} Ready`);
   await waitForDaemon(paths, 'real-node-forward', `the forwarder on ${hostAddress}`, () => tcpOpen(hostAddress, forwarded[0]!), 10_000);
 
   const realNode: RealNode = { node, schedulerName, nodeLabel, hostAddress, containerdSocket };
