@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { CoreV1Api, KubeConfig, type V1Pod, type V1PodSpec } from '@kubernetes/client-node';
 import { readEndpoints } from '../env/src/endpoints.js';
 import { eventually } from '../env/src/eventually.js';
+import { registerNode } from '../env/src/process-kubelet/node.js';
 import { envPaths } from '../env/src/proc.js';
 import { buildStaticImageArchive, pauseImage } from '../env/src/real-node-pause.js';
 import { importImageArchive, readRealNode } from '../env/src/real-node.js';
@@ -68,12 +69,20 @@ function port(url: string): string {
   return new URL(url).port;
 }
 
+/** A process kubelet's Node, Ready and schedulable: the real scheduler must never use it. */
+const processNode = `process-kubelet-${namespace}`;
+let stopProcessNode: () => void;
+
 beforeAll(async () => {
   await core.createNamespace({ body: { metadata: { name: namespace } } });
+  // Registered first, so the scheduler has seen it long before the last test asks for it.
+  stopProcessNode = await registerNode(kubeconfig, processNode, () => undefined);
   importImageArchive(connectImage, buildStaticImageArchive(join(envPaths().cache, 'real-node'), connectImage, connectSource));
 });
 
 afterAll(async () => {
+  stopProcessNode();
+  await core.deleteNode({ name: processNode });
   await core.deleteNamespace({ name: namespace });
 });
 
@@ -99,4 +108,20 @@ it('reaches the apiserver through the kubernetes Service, and S3, Redis and Post
   const report = pod.status?.containerStatuses?.[0]?.state?.terminated?.message ?? '';
   expect(report.trim().split('\n')).toEqual(targets.map((target) => `reached ${target}`));
   expect(pod.status?.phase).toBe('Succeeded');
+});
+
+it("never places a Pod on a process kubelet's Node, even one that the Pod names and whose taints it tolerates", async () => {
+  await createPod('elsewhere', {
+    nodeSelector: { 'kubernetes.io/hostname': processNode },
+    // Process kubelets' Nodes keep the not-ready taint the apiserver gives new Nodes; a Pod tolerating everything gets past that.
+    tolerations: [{ operator: 'Exists' }],
+    containers: [{ name: 'pause', image: pauseImage, imagePullPolicy: 'Never' }],
+  });
+  const refusal = await eventually('the real scheduler to say why it cannot place pod elsewhere', async () => {
+    const events = await core.listNamespacedEvent({ namespace, fieldSelector: 'involvedObject.name=elsewhere,reason=FailedScheduling' });
+    return events.items[0]?.message;
+  });
+  // The process kubelet's Node (registered before the first test) is refused for the affinity the real scheduler adds to every Pod.
+  expect(refusal).toMatch(/^0\/\d+ nodes are available: .*\b[1-9]\d* node\(s\) didn't match scheduler-enforced node affinity/);
+  expect((await core.readNamespacedPod({ namespace, name: 'elsewhere' })).spec?.nodeName).toBeUndefined();
 });
