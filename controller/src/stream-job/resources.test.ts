@@ -48,6 +48,10 @@ describe('the runtime StatefulSet', () => {
     expect(container.resources).toEqual({ limits: { cpu: '2', memory: '1Gi' } });
   });
 
+  it("puts the tail of a failed runtime's log into its termination message, for the StreamJob's status", () => {
+    expect(container.terminationMessagePolicy).toBe('FallbackToLogsOnError');
+  });
+
   it('mounts the ConfigMap of this spec and marks the template with the spec hash, so a new spec is a new revision', () => {
     expect(set.spec!.template.spec!.volumes).toContainEqual({ name: 'job', configMap: { name: 'fraud-job-abc123' } });
     expect(set.spec!.template.metadata!.annotations).toMatchObject({ 'sluice.dev/spec-hash': 'abc123', 'sluice.dev/generation': '3' });

@@ -173,6 +173,8 @@ export function statefulSet(job: StreamJob, deployment: Deployment, defaults: Ru
               env: runtimeEnv(job, deployment, defaults),
               readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 2 },
               livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 10, failureThreshold: 6 },
+              // A runtime that fails logs one `failed` line and exits 1: the kubelet copies the log's tail into lastState.terminated.message, where the controller reads it.
+              terminationMessagePolicy: 'FallbackToLogsOnError',
               ...(spec.resources === undefined ? {} : { resources: resourceRequirements(spec.resources) }),
               volumeMounts: [
                 { name: 'job', mountPath: jobFileDir, readOnly: true },

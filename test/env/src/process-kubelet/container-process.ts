@@ -1,6 +1,6 @@
 // One run of a container: a local process in its own process group, its output appended to the container's log file.
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export interface Exit {
@@ -22,6 +22,8 @@ export interface RunningProcess {
   pid: number;
   startedAt: Date;
   exited: Promise<Exit>;
+  /** Where this run's output begins in the container's log file (the log holds every run). */
+  logStart: number;
 }
 
 const signalNumbers: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGABRT: 6, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGTERM: 15 };
@@ -32,6 +34,7 @@ export function launch(spec: LaunchSpec): RunningProcess {
   mkdirSync(spec.cwd, { recursive: true });
   const log = openSync(spec.log, 'a');
   writeSync(log, `--- ${new Date().toISOString()} process kubelet: ${[spec.command, ...spec.args].join(' ')}\n`);
+  const logStart = fstatSync(log).size;
   const child = spawn(spec.command, spec.args, { cwd: spec.cwd, env: spec.env, detached: true, stdio: ['ignore', log, log] });
   closeSync(log);
   const startedAt = new Date();
@@ -47,7 +50,7 @@ export function launch(spec: LaunchSpec): RunningProcess {
   });
   // The kubelet keeps no event-loop reference to its processes: a test that ends without stop() still exits.
   child.unref();
-  return { pid: child.pid ?? -1, startedAt, exited };
+  return { pid: child.pid ?? -1, startedAt, exited, logStart };
 }
 
 /** Signals the process's whole group; a group that is already gone is no error. */

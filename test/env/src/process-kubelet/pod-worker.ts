@@ -9,6 +9,7 @@ import { leasePodIP, type PodIP } from './pod-ips.js';
 import { containerPort, declaredPorts, portsAnnotation, tcpPorts, withPodAddress } from './ports.js';
 import { probeOnce } from './probe.js';
 import { Conditions, podPhase, podStatus, type ContainerView } from './pod-status.js';
+import { terminationMessage } from './termination-message.js';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
@@ -87,6 +88,11 @@ export class PodWorker {
 
   private get podDir(): string {
     return join(this.options.workDir, this.namespace, this.name);
+  }
+
+  /** The container's output, every run appended (a run's start is its process's logStart). */
+  private logOf(container: Container): string {
+    return join(this.podDir, `${container.name}.log`);
   }
 
   /** Leases the Pod's IP, annotates the Pod with its ports, and starts every container. */
@@ -198,7 +204,7 @@ export class PodWorker {
       const workingDir = container.spec.workingDir === undefined ? undefined : rewritePath(container.spec.workingDir, mounts);
       const cwd = image.cwd ?? (workingDir !== undefined && workingDir !== container.spec.workingDir ? workingDir : this.podDir);
       const [command = '', ...imageArgs] = image.command;
-      spec = { command, args: [...imageArgs, ...args], env, cwd, log: join(this.podDir, `${container.name}.log`) };
+      spec = { command, args: [...imageArgs, ...args], env, cwd, log: this.logOf(container) };
     } catch (error) {
       if (this.finishing || isGone(error)) return;
       const reason = error instanceof ContainerConfigError ? error.reason : 'CreateContainerError';
@@ -227,8 +233,10 @@ export class PodWorker {
     signalGroup(process.pid, 'SIGKILL');
     container.process = undefined;
     container.ready = false;
+    const message = terminationMessage(container.spec, exit.exitCode, this.logOf(container), process.logStart);
     const terminated: V1ContainerStateTerminated = {
       exitCode: exit.exitCode,
+      ...(message === undefined ? {} : { message }),
       ...(exit.signal === undefined ? {} : { signal: exit.exitCode - 128 }),
       reason: exit.exitCode === 0 ? 'Completed' : 'Error',
       startedAt: process.startedAt,
