@@ -60,6 +60,8 @@ interface Layout {
   bin: string;
   kubeconfig: string;
   sysctlBackup: string;
+  /** Present from the first change to the host until stop has put everything back. */
+  hostChanged: string;
   nodeFile: string;
   kubeletRoot: string;
 }
@@ -71,6 +73,7 @@ function layout(paths: EnvPaths): Layout {
     bin: join(paths.cache, 'kube', pinnedVersion(kubeInstallScript, 'KUBE_VERSION'), 'bin'),
     kubeconfig: join(paths.run, 'kube', 'admin.kubeconfig'),
     sysctlBackup: join(dir, 'sysctl.orig'),
+    hostChanged: join(dir, 'host-changed'),
     nodeFile: join(dir, 'node.json'),
     kubeletRoot: join(dir, 'kubelet'),
   };
@@ -332,6 +335,7 @@ export async function startRealNode(paths: EnvPaths, endpoints: Endpoints, progr
   const real = layout(paths);
   checkInstalled(real);
   mkdirSync(real.dir, { recursive: true });
+  writeFileSync(real.hostChanged, '');
   saveSysctls(real);
   createBridge();
   // Bridged pod traffic must pass iptables so kube-proxy's Service rules apply to it.
@@ -478,10 +482,10 @@ function removeKubepodsCgroups(): void {
   }
 }
 
-/** Stops the real node and puts back what it changed on the host; a no-op when it never ran. Keeps containerd's images. */
+/** Stops the real node and puts back what it changed on the host; a no-op when it is not running. Keeps containerd's images. */
 export async function stopRealNode(paths: EnvPaths): Promise<void> {
   const real = layout(paths);
-  if (!existsSync(real.dir)) return;
+  if (!existsSync(real.hostChanged)) return;
   const apiserverUp = existsSync(real.kubeconfig) && (await kubeClients(real).core.getAPIResources().then(() => true, () => false));
   if (apiserverUp && daemonPid(paths, 'real-node-kubelet') !== undefined) await deletePodsOnNode(real);
   for (const name of ['real-node-kubelet', 'real-node-kube-proxy', 'real-node-kube-scheduler', 'real-node-forward']) await stopDaemon(paths, name);
@@ -502,4 +506,5 @@ export async function stopRealNode(paths: EnvPaths): Promise<void> {
   removeKubepodsCgroups();
   if (apiserverUp) await forgetNode(real);
   rmSync(real.nodeFile, { force: true });
+  rmSync(real.hostChanged);
 }
