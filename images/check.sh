@@ -102,6 +102,17 @@ set_args controller "${controller_entrypoint[@]}" --version
 run controller
 [[ $status == 0 && $(cat "$WORK/controller.out") == "$VERSION" ]] && pass "controller: its entrypoint with --version prints $VERSION" ||
   fail "controller: entrypoint --version: exit $status, output: $(cat "$WORK/controller.out")"
+# The engine end to end on the image's Node: the README's example over its sample, RocksDB state in TMPDIR.
+node -e 'const fs = require("node:fs"); const [file, examples] = process.argv.slice(1); const config = JSON.parse(fs.readFileSync(file, "utf8"));
+  config.mounts.push({ destination: "/examples", type: "bind", source: examples, options: ["rbind", "ro"] }); fs.writeFileSync(file, JSON.stringify(config, null, 2));' \
+  "$WORK/controller/config.json" "$ROOT/examples/fraud-velocity"
+set_args controller streamctl run /examples/job.yaml --input /examples/sample.jsonl
+run controller
+if [[ $status == 0 ]] && grep '^{' "$WORK/controller.out" | diff -q - "$ROOT/examples/fraud-velocity/expected.jsonl" >/dev/null; then
+  pass "controller: streamctl run of examples/fraud-velocity gives expected.jsonl: $(grep 'records in' "$WORK/controller.out")"
+else
+  fail "controller: streamctl run of examples/fraud-velocity: exit $status, output: $(cat "$WORK/controller.out")"
+fi
 set_args controller tini -- node -e "require('@nxtedition/rocksdb'); console.log(process.getuid())"
 run controller
 [[ $status == 0 && $(cat "$WORK/controller.out") == 65532 ]] && pass "controller: RocksDB loads, uid 65532" ||
