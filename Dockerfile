@@ -58,6 +58,9 @@ FROM ${BASE} AS image
 # tini forwards SIGTERM to Node (so a pod stops with a final commit) and reaps zombies. Debian's package; the
 # locally made base image already has it.
 RUN command -v tini >/dev/null || { apt-get update && apt-get install -y --no-install-recommends tini && rm -rf /var/lib/apt/lists/*; }
+# The images run node only: npm, corepack and yarn (and the advisories an image scan finds in their dependencies) go.
+RUN rm -rf /usr/local/lib/node_modules /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack \
+      /usr/local/bin/yarn /usr/local/bin/yarnpkg /opt/yarn-*
 # 65532: the user the chart's podSecurityContext runs as (runAsUser), so files and the pod agree.
 RUN groupadd --gid 65532 sluice && \
     useradd --uid 65532 --gid 65532 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin sluice && \

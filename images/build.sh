@@ -37,7 +37,7 @@ fi
 
 build_args=(--build-arg "BASE=$BASE" --build-arg "VERSION=$VERSION"
   --label "org.opencontainers.image.revision=$(git -C "$ROOT" rev-parse HEAD 2>/dev/null || true)"
-  --label "org.opencontainers.image.created=$(date -u +%Y-%m-%dT%H:%M:%SZ)")
+  --label "org.opencontainers.image.created=$(date -u +%Y-%m-%dT%H:%M:%SZ)" --label "org.opencontainers.image.base.name=$BASE")
 # Where the egress re-signs TLS, npm ci inside the build trusts the host's CA bundle: mounted for the RUN steps
 # only, never copied into an image.
 if [[ -n ${NODE_EXTRA_CA_CERTS:-} && -f $NODE_EXTRA_CA_CERTS ]]; then
