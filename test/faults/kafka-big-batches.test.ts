@@ -91,6 +91,30 @@ describe('big commits on Kafka', () => {
     expect([...latest.values()].reduce((a, b) => a + b, 0)).toBeGreaterThan(1 << 20);
   }, 180_000);
 
+  it('stops with a failure naming the operator, the key and the limit when one key’s state is over its changelog’s limit', async () => {
+    const name = uniqueName('huge-state');
+    const input = `${name}-in`;
+    await createTopic(input);
+    // One key, 9,900 distinct values of 120 bytes (count_distinct is exact up to 10,000): its state alone is over 1 MiB.
+    const values = Array.from({ length: 9_900 }, (_, i) => JSON.stringify({ ...validTransaction(i, 1), merchant: `m${String(i).padStart(119, '0')}` }));
+    await produce(input, values);
+    const job = writeJob(name, {
+      sources: [{ name: 'transactions', kafka: { topic: input }, format: 'json', eventTime: { field: 'timestamp', format: 'iso8601', maxOutOfOrderness: '30s' } }],
+      pipeline: [{ keyBy: { field: 'customer_id' } }, { window: { type: 'tumbling', size: '1d' }, aggregate: [{ name: 'merchants', fn: 'count_distinct', field: 'merchant' }] }],
+      sinks: [{ name: 'out', kafka: { topic: `${name}-out`, key: '{customer_id}' } }],
+      delivery: { commitInterval: '10s' },
+    });
+    const runtime = startRuntime(runtimeEnv(job, false));
+    await within(60_000, 'the pod failing', runtime.exited).catch((error: Error) => {
+      runtime.child.kill('SIGKILL');
+      throw new Error(`${error.message}; events:\n${runtime.events.map((event) => JSON.stringify(event)).join('\n')}`);
+    });
+    await runtime.exitsWith(1);
+    const failed = runtime.events.find((event) => event.event === 'failed')!;
+    expect(failed.code).toBe('SLUICE_E_STATE_TOO_LARGE');
+    expect(failed.error).toMatch(/^operator window-1: the state of key .*c0.* takes \d+ bytes, over the 1048588 bytes \(max\.message\.bytes\) of its changelog .*-window-1-changelog; state cannot be dead-lettered/);
+  }, 180_000);
+
   it('writes six 600 KB dead letters of one commit as they arrived, and cuts one too big for the dead-letter topic, saying so', async () => {
     const name = uniqueName('big-dlq');
     const input = `${name}-in`;

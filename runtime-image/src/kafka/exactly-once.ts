@@ -137,11 +137,17 @@ export class RecordProcessingError extends Error {
 export class StateTooLargeError extends Error {
   readonly code = 'SLUICE_E_STATE_TOO_LARGE';
 
-  constructor(topic: string, key: string, bytes: number, limit: number) {
+  constructor(
+    readonly operator: string,
+    topic: string,
+    key: string,
+    bytes: number,
+    limit: number,
+  ) {
     super(
       boundedReason(
-        `the state of key ${JSON.stringify(key.length <= 64 ? key : `${key.slice(0, 64)}…`)} in changelog ${topic} takes ${bytes} bytes, over the topic's ` +
-          `max.message.bytes of ${limit}: raise max.message.bytes of ${topic} (and message.max.bytes of the brokers), or keep less state per key (a shorter window, fewer distinct values)`,
+        `operator ${operator}: the state of key ${JSON.stringify(key.length <= 64 ? key : `${key.slice(0, 64)}…`)} takes ${bytes} bytes, over the ${limit} bytes (max.message.bytes) of its changelog ${topic}; ` +
+          `state cannot be dead-lettered, so the job stops here: raise max.message.bytes of ${topic} (and message.max.bytes of the brokers), or keep less state per key (a shorter window, fewer distinct values)`,
       ),
     );
   }
@@ -548,7 +554,10 @@ export class ExactlyOnceTaskSet {
     for (let i = first; i < messages.length; i++) {
       const message = messages[i]!;
       const limit = this.#maxMessageBytes.get(message.topic);
-      if (limit !== undefined && !fitsAlone(message, limit)) throw new StateTooLargeError(message.topic, String(message.key), messageBytes(message), limit);
+      if (limit !== undefined && !fitsAlone(message, limit)) {
+        const operator = message.topic.slice(this.applicationId.length + 1, -'-changelog'.length);
+        throw new StateTooLargeError(operator, message.topic, String(message.key), messageBytes(message), limit);
+      }
     }
   }
 
