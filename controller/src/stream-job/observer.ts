@@ -3,6 +3,7 @@ import type { V1Pod, V1StatefulSet } from '@kubernetes/client-node';
 import type { RuntimeStatus, StreamJob } from '@sluice/crds';
 import { ordinalOf, type JobObjects } from './job-objects.js';
 import { generationAnnotation, restartNonceAnnotation, restoreFromAnnotation, specHashAnnotation } from './resources.js';
+import { podFailuresOf, type PodFailures } from './pod-failures.js';
 import type { RuntimeControl } from './runtime-control.js';
 
 /** How the controller reaches a pod's control API; in a cluster, its IP and the runtime's port. */
@@ -30,6 +31,8 @@ export interface ObservedPod {
   address: string | undefined;
   /** What the runtime answered on GET /status, when it answered. */
   runtime: RuntimeStatus | undefined;
+  /** What its kubelet says of the runtime container: restarts, why it waits, how it last failed. */
+  failures: PodFailures;
 }
 
 export interface Observation {
@@ -76,6 +79,7 @@ export async function observe(job: StreamJob, deps: { objects: JobObjects; contr
         terminating,
         address,
         runtime,
+        failures: podFailuresOf(pod),
       };
     }),
   );

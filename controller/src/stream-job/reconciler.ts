@@ -12,6 +12,7 @@ import { TerminalError, done, type ObjectKey, type Reconciler, type Result } fro
 import { patchStatusIfChanged } from '../machinery/status.js';
 import type { JobObjects } from './job-objects.js';
 import { deploymentReady, observe, type Observation, type ObservedPod, type PodAddress } from './observer.js';
+import { RuntimeHealthReason, runtimeHealth } from './pod-failures.js';
 import { changelogTopicResources, selectorOf, type Deployment } from './resources.js';
 import type { RuntimeControl } from './runtime-control.js';
 import { retain } from './savepoint-retention.js';
@@ -34,6 +35,7 @@ export const StreamJobReason = {
   SavepointFailed: 'SavepointFailed',
   RollingBack: 'RollingBack',
   RolledBack: 'RolledBack',
+  ...RuntimeHealthReason,
 } as const;
 
 export interface StreamJobReconcilerDeps {
@@ -121,7 +123,7 @@ export class StreamJobReconciler implements Reconciler {
     if (job === undefined || job.metadata.deletionTimestamp !== undefined) return done;
     const token = await this.deps.objects.controlToken(job);
     const observation = await observe(job, { objects: this.deps.objects, control: this.deps.control, podAddress: this.deps.podAddress, token });
-    const context: Context = { job, token, observation };
+    const context: Context = { job: await this.noteRuntimeHealth(job, observation), token, observation };
     if (job.status?.upgrade !== undefined) return this.continueUpgrade(context, job.status.upgrade);
     if (job.status?.pendingSavepoint !== undefined) return this.continueSavepoint(context, job.status.pendingSavepoint);
 
@@ -137,6 +139,25 @@ export class StreamJobReconciler implements Reconciler {
     const reason = this.changeOf(context);
     if (reason !== undefined) return this.beginUpgrade(context, reason);
     return this.steady(context);
+  }
+
+  /**
+   * Writes RuntimeHealthy from what the kubelets say of the runtime pods, whatever else the job is doing (an upgrade's
+   * readiness timeout still decides on pod readiness alone); one Warning Event per new failure. Returns the job as
+   * stored, so this reconcile's later writes keep the condition.
+   */
+  private async noteRuntimeHealth(job: StreamJob, observation: Observation): Promise<StreamJob> {
+    const pods = observation.pods.filter((pod) => !pod.terminating);
+    const previous = findCondition(job.status?.conditions, 'RuntimeHealthy');
+    const { condition, newFailures } = runtimeHealth(pods, previous, this.deps.clock.now());
+    if (condition === undefined) return job;
+    // Only the condition: observedGeneration says the spec was acted on, which the rest of this reconcile does.
+    const observedGeneration = job.status?.observedGeneration ?? generationOf(job);
+    const conditions = setCondition(job.status?.conditions, { ...condition, observedGeneration }, this.deps.clock.now());
+    if (!(await patchStatusIfChanged(this.deps.jobs, job, { conditions }))) return job;
+    for (const failure of newFailures) this.event(job, 'Warning', RuntimeHealthReason.RuntimeFailing, failure);
+    if (condition.status === 'True' && previous?.status === 'False') this.event(job, 'Normal', RuntimeHealthReason.RuntimeRecovered, condition.message);
+    return (await this.deps.jobs.get(keyOf(job))) ?? job;
   }
 
   // ——— first deployment and the steady state ———
