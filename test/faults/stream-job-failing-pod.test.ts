@@ -60,12 +60,25 @@ describe('a StreamJob whose Redis hangs', () => {
     );
     const failed = condition(failing, 'RuntimeHealthy')!;
     expect(failed.reason).toBe('RuntimeFailing');
-    expect(failed.message).toMatch(new RegExp(`^pod ${name}-0 last exited 1 at \\S+Z, restarted \\d+ times?( \\(\\w+\\))?: redis sink: writing to ${address.replace(/\./g, '\\.')} failed`));
+    expect(failed.message).toMatch(new RegExp(`^pod ${name}-0 last exited 1 at \\S+Z(, restarted \\d+ times?)?( \\(\\w+\\))?: redis sink: writing to ${address.replace(/\./g, '\\.')} failed`));
     expect(failed.message).toContain(`check that Redis at ${address} is up`);
     const warnings = async (): Promise<string[]> =>
       (await core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${name}` })).items.filter((event) => event.reason === 'RuntimeFailing' && event.type === 'Warning').map((event) => event.message ?? '');
     await eventually('the RuntimeFailing Event', async () => ((await warnings()).length > 0 ? true : undefined), 10_000, 250);
     expect((await warnings())[0]).toContain(`redis sink: writing to ${address} failed`);
+
+    // Still frozen: the restarted runtime fails again, a second failure with an Event of its own.
+    const firstExit = /last exited 1 at (\S+Z)/.exec(failed.message)?.[1];
+    await eventually(
+      'a second failure in RuntimeHealthy',
+      async () => {
+        const message = condition(await readJob(namespace, name), 'RuntimeHealthy')?.message ?? '';
+        return /restarted [1-9]/.test(message) && !message.includes(`at ${firstExit}`) ? true : undefined;
+      },
+      120_000,
+      500,
+    );
+    await eventually('a Warning Event for each of the two failures', async () => ((await warnings()).length >= 2 ? true : undefined), 10_000, 250);
 
     redis.thaw();
     const recovered = await eventually(
@@ -81,6 +94,7 @@ describe('a StreamJob whose Redis hangs', () => {
     // Each Event is one failure: as many as the distinct exits, never one per reconcile.
     const exits = (await warnings()).map((message) => /last exited 1 at (\S+Z)/.exec(message)?.[1]);
     expect(new Set(exits).size).toBe(exits.length);
+    expect(exits.length).toBeGreaterThanOrEqual(2);
     expect(exits.length).toBeLessThan(10);
 
     await feed.stopSteady();

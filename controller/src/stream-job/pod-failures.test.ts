@@ -102,6 +102,10 @@ describe('the RuntimeHealthy condition', () => {
     expect(health.newFailures).toEqual([health.condition!.message]);
   });
 
+  it('leaves out the restart count before the first restart, as the kubelet counts a restart when the container starts again', () => {
+    expect(runtimeHealth([runtimePod(crashLooping('fraud-0', 0))], undefined, at(1)).condition?.message).toMatch(/^pod fraud-0 last exited 1 at 2026-12-07T11:02:55Z \(CrashLoopBackOff\): redis sink/);
+  });
+
   it('reports a failure once: the same exit seen again, or after the restart count moved on, is not new', () => {
     const first = runtimeHealth([runtimePod(crashLooping('fraud-0', 3))], undefined, at(1));
     const previous = { ...first.condition!, lastTransitionTime: '2026-12-07T11:02:56Z' };

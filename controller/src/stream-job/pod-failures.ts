@@ -105,9 +105,11 @@ export interface RuntimePod {
 /** "pod fraud-0 last exited 1 at 2026-12-07T11:02:55Z, restarted 3 times (CrashLoopBackOff): redis sink: … [SLUICE_E_…]" */
 export function describeFailure(pod: RuntimePod): string {
   const { restartCount, waitingReason, lastFailure } = pod.failures;
-  const restarts = `restarted ${restartCount} ${restartCount === 1 ? 'time' : 'times'}${waitingReason === undefined ? '' : ` (${waitingReason})`}`;
+  // The kubelet counts a restart when the container starts again, so right after the first exit there is none yet.
+  const restarts = restartCount === 0 ? '' : `, restarted ${restartCount} ${restartCount === 1 ? 'time' : 'times'}`;
+  const waiting = waitingReason === undefined ? '' : ` (${waitingReason})`;
   const why = lastFailure!.error ?? lastFailure!.reason ?? 'no message';
-  return `${failureKey(pod)}, ${restarts}: ${why}${lastFailure!.code === undefined ? '' : ` [${lastFailure!.code}]`}`;
+  return `${failureKey(pod)}${restarts}${waiting}: ${why}${lastFailure!.code === undefined ? '' : ` [${lastFailure!.code}]`}`;
 }
 
 export const RuntimeHealthReason = { RuntimeFailing: 'RuntimeFailing', RuntimeRecovered: 'RuntimeRecovered' } as const;

@@ -742,5 +742,5 @@ function isoOrNull(epochMs: number | undefined): string | null {
 function notReadyPods(observation: Observation): string[] {
   return observation.pods
     .filter((pod) => !(pod.current && pod.ready && pod.runtime?.phase === 'running'))
-    .map((pod) => `${pod.name} (${pod.terminating ? 'terminating' : !pod.current ? 'old template' : pod.runtime === undefined ? 'not answering' : pod.runtime.phase})`);
+    .map((pod) => `${pod.name} (${pod.terminating ? 'terminating' : !pod.current ? 'old template' : pod.runtime === undefined ? (pod.failures.waitingReason ?? 'not answering') : pod.runtime.phase})`);
 }
