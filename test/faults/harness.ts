@@ -1,9 +1,6 @@
 // Shared by the fault suite: the job it runs, the valid input the corpus is mixed into, and how a run's memory is watched.
 import { readFileSync } from 'node:fs';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { stringify } from 'yaml';
-import { scratchDir } from '../e2e/kafka/harness.js';
+import { fraudJobSpec, type FraudJobTopics } from '../e2e/kafka/harness.js';
 
 /** Where valid event time starts; every valid record is half a second after the one before. */
 export const VALID_START = Date.parse('2025-12-05T00:00:00Z');
@@ -13,39 +10,9 @@ export function validTransaction(i: number, customers: number): Record<string, u
   return { customer_id: `c${i % customers}`, amount: (i % 97) + 1, timestamp: new Date(VALID_START + i * 500).toISOString() };
 }
 
-export interface FaultJobTopics {
-  name: string;
-  input: string;
-  output: string;
-  late: string;
-  deadLetter: string;
-}
-
 /** The fraud-velocity job with a CEL filter in front (so every record also meets CEL), on Kafka topics. */
-export function faultJobSpec(topics: Omit<FaultJobTopics, 'name'>): Record<string, unknown> {
-  return {
-    sources: [{ name: 'transactions', kafka: { topic: topics.input }, format: 'json', eventTime: { field: 'timestamp', format: 'iso8601', maxOutOfOrderness: '30s' } }],
-    pipeline: [
-      { filter: 'amount > 0.0' },
-      { keyBy: { field: 'customer_id' } },
-      {
-        window: { type: 'tumbling', size: '5m', allowedLateness: '1m' },
-        aggregate: [
-          { name: 'txn_count', fn: 'count' },
-          { name: 'txn_sum', fn: 'sum', field: 'amount' },
-        ],
-      },
-    ],
-    sinks: [{ name: 'features-topic', kafka: { topic: topics.output, key: '{customer_id}' } }],
-    lateOutput: { topic: topics.late },
-    deadLetter: { topic: topics.deadLetter },
-  };
-}
-
-export function writeJob(name: string, spec: Record<string, unknown>): string {
-  const file = join(scratchDir('job'), 'job.yaml');
-  writeFileSync(file, stringify({ apiVersion: 'sluice.dev/v1alpha1', kind: 'StreamJob', metadata: { name }, spec }));
-  return file;
+export function faultJobSpec(topics: Omit<FraudJobTopics, 'name'>): Record<string, unknown> {
+  return fraudJobSpec(topics, [{ filter: 'amount > 0.0' }]);
 }
 
 /** The resident set of a process now, in bytes (0 once it is gone). */

@@ -1,8 +1,8 @@
 // Commits bigger than a record batch on the real Kafka: produce requests are split below each topic's max.message.bytes, and a dead letter too big for its topic is cut to fit.
 import { DEAD_LETTER_HEADERS, END_OF_INPUT_HEADER } from '@sluice/runtime';
 import { readEndpoints } from '../env/src/endpoints.js';
-import { kafka, readCommitted, removeScratchDirs, scratchDir, startRuntime, uniqueName } from '../e2e/kafka/harness.js';
-import { validTransaction, within, writeJob } from './harness.js';
+import { kafka, readCommitted, removeScratchDirs, scratchDir, startRuntime, uniqueName, writeJobFile } from '../e2e/kafka/harness.js';
+import { validTransaction, within } from './harness.js';
 
 const brokers = readEndpoints().kafka.brokers;
 
@@ -55,7 +55,7 @@ describe('big commits on Kafka', () => {
     const padding = 'x'.repeat(1400);
     const values = Array.from({ length: 20_000 }, (_, i) => JSON.stringify({ ...validTransaction(i, 20), i, padding }));
     await produce(input, values);
-    const job = writeJob(name, {
+    const job = writeJobFile(name, {
       sources: [{ name: 'transactions', kafka: { topic: input }, format: 'json' }],
       pipeline: [{ filter: 'amount > 0.0' }],
       sinks: [{ name: 'out', kafka: { topic: output } }],
@@ -75,7 +75,7 @@ describe('big commits on Kafka', () => {
     const values = Array.from({ length: 20_000 }, (_, i) => JSON.stringify({ ...validTransaction(i, 20), merchant: `m${String(Math.floor(i / 20)).padStart(79, '0')}` }));
     await produce(input, values);
     // One commit after all input is read, windows still open: it carries every key's whole state (20 × ~80 KB).
-    const job = writeJob(name, {
+    const job = writeJobFile(name, {
       sources: [{ name: 'transactions', kafka: { topic: input }, format: 'json', eventTime: { field: 'timestamp', format: 'iso8601', maxOutOfOrderness: '30s' } }],
       pipeline: [{ keyBy: { field: 'customer_id' } }, { window: { type: 'tumbling', size: '1d' }, aggregate: [{ name: 'merchants', fn: 'count_distinct', field: 'merchant' }] }],
       sinks: [{ name: 'out', kafka: { topic: `${name}-out`, key: '{customer_id}' } }],
@@ -98,7 +98,7 @@ describe('big commits on Kafka', () => {
     // One key, 9,900 distinct values of 120 bytes (count_distinct is exact up to 10,000): its state alone is over 1 MiB.
     const values = Array.from({ length: 9_900 }, (_, i) => JSON.stringify({ ...validTransaction(i, 1), merchant: `m${String(i).padStart(119, '0')}` }));
     await produce(input, values);
-    const job = writeJob(name, {
+    const job = writeJobFile(name, {
       sources: [{ name: 'transactions', kafka: { topic: input }, format: 'json', eventTime: { field: 'timestamp', format: 'iso8601', maxOutOfOrderness: '30s' } }],
       pipeline: [{ keyBy: { field: 'customer_id' } }, { window: { type: 'tumbling', size: '1d' }, aggregate: [{ name: 'merchants', fn: 'count_distinct', field: 'merchant' }] }],
       sinks: [{ name: 'out', kafka: { topic: `${name}-out`, key: '{customer_id}' } }],
@@ -125,7 +125,7 @@ describe('big commits on Kafka', () => {
     const huge = Buffer.alloc(2_000_000, 0x7a);
     const valid = Array.from({ length: 100 }, (_, i) => JSON.stringify(validTransaction(i, 5)));
     await produce(input, [...valid.slice(0, 50), ...big, huge, ...valid.slice(50)]);
-    const job = writeJob(name, {
+    const job = writeJobFile(name, {
       sources: [{ name: 'transactions', kafka: { topic: input }, format: 'json' }],
       pipeline: [{ filter: 'amount > 0.0' }],
       sinks: [{ name: 'out', kafka: { topic: `${name}-out` } }],

@@ -3,8 +3,8 @@ import { DEAD_LETTER_HEADERS, END_OF_INPUT_HEADER, type FetchedMessage } from '@
 import type { IHeaders } from 'kafkajs';
 import { MAX_REASON_BYTES } from '../../runtime-image/src/connectors/sink.js';
 import { readEndpoints } from '../env/src/endpoints.js';
-import { kafka, readCommitted, removeScratchDirs, scratchDir, startRuntime, uniqueName } from '../e2e/kafka/harness.js';
-import { faultJobSpec, validTransaction, within, writeJob } from './harness.js';
+import { kafka, readCommitted, removeScratchDirs, scratchDir, startRuntime, uniqueName, writeJobFile } from '../e2e/kafka/harness.js';
+import { faultJobSpec, validTransaction, within } from './harness.js';
 
 const brokers = readEndpoints().kafka.brokers;
 
@@ -43,7 +43,7 @@ async function runFaultJob(name: string, input: string, pipeline?: unknown[]): P
   const topics = { input, output: `${name}-out`, late: `${name}-late`, deadLetter: `${name}-dead-letter` };
   const spec = faultJobSpec(topics);
   if (pipeline !== undefined) spec.pipeline = pipeline;
-  const runtime = startRuntime({ SLUICE_JOB_FILE: writeJob(name, spec), SLUICE_KAFKA_BROKERS: brokers.join(','), SLUICE_STATE_DIR: scratchDir('state'), SLUICE_END_MARKERS: 'true' });
+  const runtime = startRuntime({ SLUICE_JOB_FILE: writeJobFile(name, spec), SLUICE_KAFKA_BROKERS: brokers.join(','), SLUICE_STATE_DIR: scratchDir('state'), SLUICE_END_MARKERS: 'true' });
   await within(50_000, `job ${name} finishing`, runtime.exitsWith(0));
   return { letters: await readCommitted(brokers, topics.deadLetter), results: await readCommitted(brokers, topics.output) };
 }

@@ -1,9 +1,9 @@
 // The fault corpus through the runtime on the real Kafka: every bad record is dead-lettered as it arrived or processed; the job neither hangs nor crashes, and valid results are untouched.
 import { DEAD_LETTER_HEADERS, END_OF_INPUT_HEADER, type FetchedMessage } from '@sluice/runtime';
 import { readEndpoints } from '../env/src/endpoints.js';
-import { kafka, readCommitted, removeScratchDirs, scratchDir, startRuntime, uniqueName } from '../e2e/kafka/harness.js';
+import { kafka, readCommitted, removeScratchDirs, scratchDir, startRuntime, uniqueName, type FraudJobTopics, writeJobFile } from '../e2e/kafka/harness.js';
 import { faultCorpus, type FaultRecord } from './corpus.js';
-import { faultJobSpec, latestValidResults, validTransaction, watchMemory, within, writeJob, type FaultJobTopics } from './harness.js';
+import { faultJobSpec, latestValidResults, validTransaction, watchMemory, within } from './harness.js';
 
 const brokers = readEndpoints().kafka.brokers;
 const PARTITIONS = 2;
@@ -76,14 +76,14 @@ async function produceValidOnly(topic: string): Promise<void> {
   }
 }
 
-function topicsOf(input: string, name: string): FaultJobTopics {
+function topicsOf(input: string, name: string): FraudJobTopics {
   return { name, input, output: `${name}-features`, late: `${name}-late`, deadLetter: `${name}-dead-letter` };
 }
 
 /** Runs the fault job over `input` to the end of the input; fails if it hangs or exits non-zero. Returns the largest RSS seen. */
-async function runToEnd(topics: FaultJobTopics): Promise<number> {
+async function runToEnd(topics: FraudJobTopics): Promise<number> {
   const runtime = startRuntime({
-    SLUICE_JOB_FILE: writeJob(topics.name, faultJobSpec(topics)),
+    SLUICE_JOB_FILE: writeJobFile(topics.name, faultJobSpec(topics)),
     SLUICE_KAFKA_BROKERS: brokers.join(','),
     SLUICE_STATE_DIR: scratchDir('state'),
     SLUICE_END_MARKERS: 'true',
@@ -108,7 +108,7 @@ describe('the fault corpus through the runtime on Kafka', () => {
   const corpus = faultCorpus();
   let placed: Placed[] = [];
   let letters: FetchedMessage[] = [];
-  let faulty: FaultJobTopics;
+  let faulty: FraudJobTopics;
   let maxRss = 0;
   let cleanResults: string[] = [];
 

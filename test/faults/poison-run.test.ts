@@ -3,9 +3,9 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { removeScratchDirs, scratchDir } from '../e2e/kafka/harness.js';
+import { removeScratchDirs, scratchDir, writeJobFile } from '../e2e/kafka/harness.js';
 import { faultCorpus, fitsOnALine } from './corpus.js';
-import { faultJobSpec, latestValidResults, validTransaction, watchMemory, within, writeJob } from './harness.js';
+import { faultJobSpec, latestValidResults, validTransaction, watchMemory, within } from './harness.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const VALID = 4000;
@@ -60,7 +60,7 @@ describe('the fault corpus through streamctl run', () => {
       if (i >= FIRST_POISON_AT && (i - FIRST_POISON_AT) % every === 0 && next < corpus.length) lines.push(corpus[next++]!.value!.toString('utf8'));
     }
     expect(next).toBe(corpus.length);
-    const job = writeJob('faults-run', faultJobSpec({ input: 'unused', output: 'unused', late: 'unused', deadLetter: 'unused' }));
+    const job = writeJobFile('faults-run', faultJobSpec({ input: 'unused', output: 'unused', late: 'unused', deadLetter: 'unused' }));
     const run = async (name: string, content: string[]): Promise<RunResult> => {
       const input = join(dir, `${name}.jsonl`);
       writeFileSync(input, `${content.join('\n')}\n`);

@@ -1,9 +1,8 @@
-// Hung dependencies for the stuck-dependency tests: a Redis of the test's own, freezing a server (SIGSTOP) the way a hung host does, and input that keeps coming meanwhile.
-import { spawn, type ChildProcess } from 'node:child_process';
+// Hung dependencies for the stuck-dependency tests: freezing a server (SIGSTOP) the way a hung host does, and input that keeps coming meanwhile.
 import { readdirSync, readFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
 import { END_OF_INPUT_HEADER } from '@sluice/runtime';
 import { kafka } from '../e2e/kafka/harness.js';
+import { startPrivateRedis as startRedis, type PrivateRedis as Redis } from '../env/src/redis.js';
 
 /** A server process the test can freeze: it keeps its connections open and answers nothing until thawed. */
 export interface Freezable {
@@ -35,68 +34,12 @@ export function pidOf(parts: readonly string[]): number {
   throw new Error(`no process runs with ${parts.join(' ')} on its command line`);
 }
 
-function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+export type PrivateRedis = Redis & Freezable;
 
-/** True when Redis on the port answers PING (raw RESP, so no client library retries hide a failure). */
-function answersPing(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
-    let reply = '';
-    const finish = (ok: boolean): void => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1000, () => finish(false));
-    socket.once('error', () => finish(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (chunk) => {
-      reply += chunk.toString('latin1');
-      if (reply.includes('\r\n')) finish(reply.startsWith('+PONG'));
-    });
-  });
-}
-
-export interface PrivateRedis extends Freezable {
-  url: string;
-  stop(): Promise<void>;
-}
-
-/**
- * A redis-server of one test's own on a free port, in memory only (as test/env starts the shared one): freezing the
- * shared one would stall the tests running beside this one.
- */
+/** A Redis of the test's own (test/env's startPrivateRedis) that the test can freeze. */
 export async function startPrivateRedis(): Promise<PrivateRedis> {
-  const port = await freeLoopbackPort();
-  const child: ChildProcess = spawn('redis-server', ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--logfile', ''], {
-    stdio: 'ignore',
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.once('error', () => undefined);
-  for (let tries = 0; !(await answersPing(port)); tries++) {
-    if (tries >= 100 || child.exitCode !== null) throw new Error(`the private redis-server on 127.0.0.1:${port} did not answer PING`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  const { freeze, thaw } = freezable(child.pid!);
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    freeze,
-    thaw,
-    stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      // SIGKILL ends a frozen process too.
-      child.kill('SIGKILL');
-      await exited;
-    },
-  };
+  const redis = await startRedis();
+  return { ...redis, ...freezable(redis.pid) };
 }
 
 /** Transactions per batch of input. */

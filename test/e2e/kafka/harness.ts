@@ -95,32 +95,40 @@ export interface FraudJobTopics {
   deadLetter: string;
 }
 
-/** The fraud-velocity example job (examples/fraud-velocity/job.yaml) on the given topics, with the Kafka sink only. */
-export function writeFraudJob(topics: FraudJobTopics): string {
-  const manifest = {
-    apiVersion: 'sluice.dev/v1alpha1',
-    kind: 'StreamJob',
-    metadata: { name: topics.name },
-    spec: {
-      sources: [{ name: 'transactions', kafka: { topic: topics.input }, format: 'json', eventTime: { field: 'timestamp', format: 'iso8601', maxOutOfOrderness: '30s' } }],
-      pipeline: [
-        { keyBy: { field: 'customer_id' } },
-        {
-          window: { type: 'tumbling', size: '5m', allowedLateness: '1m' },
-          aggregate: [
-            { name: 'txn_count', fn: 'count' },
-            { name: 'txn_sum', fn: 'sum', field: 'amount' },
-          ],
-        },
-      ],
-      sinks: [{ name: 'features-topic', kafka: { topic: topics.output, key: '{customer_id}' } }],
-      lateOutput: { topic: topics.late },
-      deadLetter: { topic: topics.deadLetter },
-    },
+/**
+ * The spec of the fraud-velocity example job (examples/fraud-velocity/job.yaml) on the given topics, with the Kafka sink
+ * only; `before` are pipeline steps put in front of its keyBy (a filter, say).
+ */
+export function fraudJobSpec(topics: Omit<FraudJobTopics, 'name'>, before: readonly Record<string, unknown>[] = []): Record<string, unknown> {
+  return {
+    sources: [{ name: 'transactions', kafka: { topic: topics.input }, format: 'json', eventTime: { field: 'timestamp', format: 'iso8601', maxOutOfOrderness: '30s' } }],
+    pipeline: [
+      ...before,
+      { keyBy: { field: 'customer_id' } },
+      {
+        window: { type: 'tumbling', size: '5m', allowedLateness: '1m' },
+        aggregate: [
+          { name: 'txn_count', fn: 'count' },
+          { name: 'txn_sum', fn: 'sum', field: 'amount' },
+        ],
+      },
+    ],
+    sinks: [{ name: 'features-topic', kafka: { topic: topics.output, key: '{customer_id}' } }],
+    lateOutput: { topic: topics.late },
+    deadLetter: { topic: topics.deadLetter },
   };
+}
+
+/** A StreamJob manifest of `name` with `spec`, written to a scratch folder; returns its path (SLUICE_JOB_FILE). */
+export function writeJobFile(name: string, spec: Record<string, unknown>): string {
   const file = join(scratchDir('job'), 'job.yaml');
-  writeFileSync(file, stringify(manifest));
+  writeFileSync(file, stringify({ apiVersion: 'sluice.dev/v1alpha1', kind: 'StreamJob', metadata: { name }, spec }));
   return file;
+}
+
+/** The fraud-velocity example job on the given topics, with the Kafka sink only, written to a scratch folder. */
+export function writeFraudJob(topics: FraudJobTopics): string {
+  return writeJobFile(topics.name, fraudJobSpec(topics));
 }
 
 export interface RuntimeProcess {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
-import { daemonPid, freeLoopbackPort, portFrom, startDaemon, stopDaemon, tcpOpen, waitFor, waitForDaemon, type EnvPaths, pinnedVersion } from './proc.js';
+import { daemonPid, freeLoopbackPort, killAndWait, portFrom, startDaemon, stopDaemon, tcpOpen, waitFor, waitForDaemon, type EnvPaths, pinnedVersion } from './proc.js';
 import type { KafkaEndpoint, Service } from './service.js';
 
 const installScript = fileURLToPath(new URL('../install/kafka.sh', import.meta.url));
@@ -209,10 +209,7 @@ export async function startPrivateKafka(paths: EnvPaths, dir: string): Promise<P
   const kill = async (): Promise<void> => {
     const running = child;
     child = undefined;
-    if (running === undefined || running.exitCode !== null) return;
-    const exited = new Promise((resolve) => running.once('exit', resolve));
-    running.kill('SIGKILL');
-    await exited;
+    await killAndWait(running);
   };
   await start();
   return { endpoint: endpoint(own), kill, start };

@@ -1,14 +1,15 @@
 // Redis on loopback, in memory only: Debian's redis-server, configured entirely on its command line.
+import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
-import { daemonPid, portFrom, startDaemon, stopDaemon, tcpOpen, waitForDaemon, type EnvPaths } from './proc.js';
+import { daemonPid, freeLoopbackPort, killAndWait, portFrom, startDaemon, stopDaemon, tcpOpen, waitFor, waitForDaemon, type EnvPaths } from './proc.js';
 import type { RedisEndpoint, Service } from './service.js';
 
 const name = 'redis';
 
 /** True when a Redis server on the port answers PING (a raw RESP exchange: no client library retries to switch off). */
-function answersPing(port: number): Promise<boolean> {
+export function answersPing(port: number, timeoutMs = 2000): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ host: '127.0.0.1', port });
     let reply = '';
@@ -16,7 +17,7 @@ function answersPing(port: number): Promise<boolean> {
       socket.destroy();
       resolve(ok);
     };
-    socket.setTimeout(2000, () => finish(false));
+    socket.setTimeout(timeoutMs, () => finish(false));
     socket.once('error', () => finish(false));
     socket.once('connect', () => socket.write('PING\r\n'));
     socket.on('data', (chunk) => {
@@ -47,3 +48,23 @@ export const redis: Service<RedisEndpoint> = {
     await stopDaemon(paths, name);
   },
 };
+
+export interface PrivateRedis {
+  url: string;
+  /** The server's pid, to freeze it (SIGSTOP) the way a hung host does. */
+  pid: number;
+  /** SIGKILL (which ends a frozen process too), then waits for the exit. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A redis-server of one test's own on a free port, in memory only like the shared one, for a test that freezes or
+ * stops Redis to see what a job does (freezing the shared one would stall the tests running beside it).
+ */
+export async function startPrivateRedis(): Promise<PrivateRedis> {
+  const port = await freeLoopbackPort();
+  const child = spawn('redis-server', ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--logfile', ''], { stdio: 'ignore' });
+  child.once('error', () => undefined);
+  await waitFor(`private redis-server on 127.0.0.1:${port}`, async () => child.exitCode === null && (await answersPing(port, 1000)), { timeoutMs: 10_000 });
+  return { url: `redis://127.0.0.1:${port}`, pid: child.pid!, stop: () => killAndWait(child) };
+}
