@@ -71,7 +71,7 @@ describe('specs the controller refuses or rolls back', () => {
         const current = await readJob(namespace, name);
         return condition(current, 'Upgrade')?.reason === 'RolledBack' && current.status?.upgrade === undefined ? current : undefined;
       },
-      120_000,
+      240_000,
       250,
     );
     expect(job.status?.phase).toBe('Running');
@@ -95,5 +95,5 @@ describe('specs the controller refuses or rolls back', () => {
     await feed.flush();
     const results = await allResults(feed, topics.output);
     expect(described(results)).toEqual(feed.expected());
-  }, 400_000);
+  }, 700_000);
 });

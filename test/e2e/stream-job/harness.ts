@@ -172,7 +172,7 @@ export async function deleteJob(namespace: string, name: string): Promise<void> 
 }
 
 /** Waits until the job's status says `phase` for at least generation `generation`, with no upgrade in flight. */
-export function waitForPhase(namespace: string, name: string, phase: NonNullable<NonNullable<StreamJob['status']>['phase']>, generation = 1, timeoutMs = 120_000): Promise<StreamJob> {
+export function waitForPhase(namespace: string, name: string, phase: NonNullable<NonNullable<StreamJob['status']>['phase']>, generation = 1, timeoutMs = 240_000): Promise<StreamJob> {
   return eventually(
     `StreamJob ${name} ${phase} at generation ${generation}`,
     async () => {

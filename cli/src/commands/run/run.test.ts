@@ -107,7 +107,8 @@ describe('savepoints in streamctl run', () => {
     expect(whole).toHaveLength(41);
     // Each task emits in its own order; how the two tasks' results interleave depends on where the batches fell.
     expect(resumed.sort()).toEqual(whole.sort());
-  });
+    // Three runs of 600 000 events: a few seconds on a quiet machine, minutes on a loaded one.
+  }, 300_000);
 });
 
 describe('the streamctl run command', () => {
