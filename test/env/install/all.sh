@@ -3,7 +3,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 started=$(date +%s)
-for step in packages kafka s3 kube helm; do
+for step in packages kafka s3 kube helm lua; do
   step_started=$(date +%s)
   bash "$here/$step.sh"
   echo "[env:install] $step ok ($(( $(date +%s) - step_started ))s)"

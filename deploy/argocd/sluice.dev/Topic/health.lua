@@ -1,0 +1,41 @@
+-- Argo CD health of a Sluice Topic, from its Ready and Paused conditions.
+-- Argo CD runs scripts from argocd-cm with only the base and table libraries: no string.*, so plain comparisons only.
+local hs = {}
+
+local function condition(conditionType)
+  if obj.status == nil or obj.status.conditions == nil then
+    return nil
+  end
+  for _, candidate in ipairs(obj.status.conditions) do
+    if candidate.type == conditionType then
+      return candidate
+    end
+  end
+  return nil
+end
+
+-- Reasons the controller retries by itself; every other Ready=False reason is a refusal that waits for a spec change.
+local retrying = { Creating = true, KafkaError = true }
+
+local paused = condition("Paused")
+if paused ~= nil and paused.status == "True" then
+  hs.status = "Suspended"
+  hs.message = paused.message
+  return hs
+end
+local ready = condition("Ready")
+local generation = obj.metadata.generation
+if ready == nil or (obj.status.observedGeneration ~= nil and generation ~= nil and obj.status.observedGeneration < generation) then
+  hs.status = "Progressing"
+  hs.message = "waiting for the Sluice controller to act on the Topic"
+  return hs
+end
+if ready.status == "True" then
+  hs.status = "Healthy"
+elseif retrying[ready.reason] then
+  hs.status = "Progressing"
+else
+  hs.status = "Degraded"
+end
+hs.message = ready.message
+return hs
