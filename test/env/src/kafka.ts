@@ -21,7 +21,12 @@ interface KafkaLayout {
   properties: string;
   port: number;
   controllerPort: number;
+  /** The shared broker's listener for pods on the real node: on loopback, advertised as the bridge address the node forwards to it. */
+  bridgePort?: number;
 }
+
+/** Where pods on the real node (test/env/src/real-node.ts) reach the shared broker: its forwarder listens there. */
+export const kafkaBridgeAddress = '10.88.0.1';
 
 function kafkaVersion(): string {
   return pinnedVersion(installScript, 'KAFKA_VERSION');
@@ -39,6 +44,7 @@ function layout(paths: EnvPaths): KafkaLayout {
     properties: join(dir, 'server.properties'),
     port: portFrom('SLUICE_KAFKA_PORT', 19092),
     controllerPort: portFrom('SLUICE_KAFKA_CONTROLLER_PORT', 19093),
+    bridgePort: portFrom('SLUICE_KAFKA_BRIDGE_PORT', 19094),
   };
 }
 
@@ -46,17 +52,19 @@ function endpoint(kafka: Pick<KafkaLayout, 'port'>): KafkaEndpoint {
   return { brokers: [`127.0.0.1:${kafka.port}`] };
 }
 
-function serverProperties(kafka: Pick<KafkaLayout, 'port' | 'controllerPort' | 'data'>): string {
+function serverProperties(kafka: Pick<KafkaLayout, 'port' | 'controllerPort' | 'data' | 'bridgePort'>): string {
   const controller = `127.0.0.1:${kafka.controllerPort}`;
+  // A client is told the addresses of the listener it connected to: loopback clients keep 127.0.0.1, pods get the bridge address.
+  const bridge = kafka.bridgePort === undefined ? undefined : { listener: `BRIDGE://127.0.0.1:${kafka.bridgePort}`, advertised: `BRIDGE://${kafkaBridgeAddress}:${kafka.bridgePort}` };
   const settings: Record<string, string | number | boolean> = {
     'process.roles': 'broker,controller',
     'node.id': 1,
     'controller.quorum.bootstrap.servers': controller,
-    listeners: `PLAINTEXT://127.0.0.1:${kafka.port},CONTROLLER://${controller}`,
-    'advertised.listeners': `PLAINTEXT://127.0.0.1:${kafka.port},CONTROLLER://${controller}`,
+    listeners: [`PLAINTEXT://127.0.0.1:${kafka.port}`, `CONTROLLER://${controller}`, ...(bridge === undefined ? [] : [bridge.listener])].join(','),
+    'advertised.listeners': [`PLAINTEXT://127.0.0.1:${kafka.port}`, `CONTROLLER://${controller}`, ...(bridge === undefined ? [] : [bridge.advertised])].join(','),
     'inter.broker.listener.name': 'PLAINTEXT',
     'controller.listener.names': 'CONTROLLER',
-    'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    'listener.security.protocol.map': `CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT${bridge === undefined ? '' : ',BRIDGE:PLAINTEXT'}`,
     'log.dirs': kafka.data,
     // Tests and the Topic controller create every topic they use; auto-creation would hide a missing create.
     'auto.create.topics.enable': false,
@@ -151,6 +159,11 @@ async function coordinatorsReady(kafka: Pick<KafkaLayout, 'port'>): Promise<bool
   } finally {
     await Promise.all([admin.disconnect(), producer.disconnect()]).catch(() => undefined);
   }
+}
+
+/** The loopback port of the shared broker's listener for pods; the real node forwards the bridge address's same port to it. */
+export function kafkaBridgePort(paths: EnvPaths): number {
+  return layout(paths).bridgePort!;
 }
 
 export const kafka: Service<KafkaEndpoint> = {

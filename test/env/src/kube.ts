@@ -139,6 +139,12 @@ const apiserver: Component = {
     `--service-account-issuer=${endpoint(kube).server}/`,
     `--service-account-key-file=${kube.certs.saPub}`,
     `--service-account-signing-key-file=${kube.certs.saKey}`,
+    // The real node (real-node.ts): its Node name has no DNS entry, so logs, exec and port-forward go to its InternalIP.
+    '--kubelet-preferred-address-types=InternalIP',
+    // The real node's MutatingAdmissionPolicy gives the pods of its namespaces its scheduler and their ServiceAccount token (the
+    // ServiceAccount admission plugin stays off for the process kubelets); without a policy these change nothing.
+    '--feature-gates=MutatingAdmissionPolicy=true',
+    '--runtime-config=admissionregistration.k8s.io/v1beta1=true',
   ],
   timeoutMs: 90_000,
 };

@@ -5,6 +5,7 @@ import { get as httpsGet } from 'node:https';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApiException, CoreV1Api, DiscoveryV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { kafkaBridgeAddress, kafkaBridgePort } from './kafka.js';
 import { daemonPid, pinnedVersion, startDaemon, stopDaemon, tcpOpen, waitFor, waitForDaemon, type EnvPaths } from './proc.js';
 import { buildPauseArchive, pauseImage } from './real-node-pause.js';
 import type { Endpoints } from './service.js';
@@ -25,6 +26,14 @@ export interface RealNode {
   hostAddress: string;
   /** The containerd socket, for `ctr -n k8s.io images import` of locally built images. */
   containerdSocket: string;
+  /** The shared Kafka broker as pods reach it: its BRIDGE listener, which advertises this address (forwarded like the others). */
+  kafkaBootstrap: string;
+  /**
+   * Every Pod created in a namespace with this label gets, from the node's MutatingAdmissionPolicy, what a cloud cluster would give
+   * it: this node's scheduler, its ServiceAccount's token (ServiceAccount admission is off on the test apiserver) and the test S3's
+   * endpoint and credentials as AWS_* variables (as a pod identity would).
+   */
+  namespaceLabel: { key: string; value: string };
 }
 
 const node = 'sluice-real-node';
@@ -40,6 +49,8 @@ const kubeProxyMetricsPort = 26249;
 const kubeletHealthPort = 26248;
 const kubeletPort = 10250;
 const endpointSliceName = 'kubernetes-sluice-real-node';
+const admissionPolicyName = 'sluice-real-node';
+const namespaceLabel = { key: 'sluice.dev/real-node', value: 'true' };
 
 /**
  * Host-wide sysctls the kubelet (protectKernelDefaults: false) or this node sets; their old values are saved at the first start and put back
@@ -328,6 +339,85 @@ async function kubeProxyHealthy(port: number): Promise<boolean> {
   return response?.ok === true;
 }
 
+function kubectl(real: Layout, args: string[], input?: string): string {
+  try {
+    return execFileSync(join(real.bin, 'kubectl'), [`--kubeconfig=${real.kubeconfig}`, ...args], { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'] });
+  } catch (error) {
+    throw new Error(`kubectl ${args.join(' ')} failed: ${((error as { stderr?: string }).stderr ?? String(error)).trim()}`);
+  }
+}
+
+/** A CEL string literal. */
+function cel(text: string): string {
+  return JSON.stringify(text);
+}
+
+/**
+ * The MutatingAdmissionPolicy for the pods of namespaces labelled `namespaceLabel`: what a cloud cluster gives a pod that a user's
+ * manifests (the chart, a StreamJob) leave to the cluster. Mirrors the ServiceAccount admission plugin's kube-api-access volume.
+ */
+function admissionPolicy(s3: Endpoints['s3']): string {
+  const s3Endpoint = `http://${hostAddress}:${portOf(s3.endpoint)}`;
+  const env = { AWS_ENDPOINT_URL_S3: s3Endpoint, AWS_REGION: s3.region, AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey };
+  const envList = Object.entries(env).map(([name, value]) => `Object.spec.containers.env{name: ${cel(name)}, value: ${cel(value)}}`).join(', ');
+  const tokenPath = '/var/run/secrets/kubernetes.io/serviceaccount';
+  const sources = 'Object.spec.volumes.projected.sources';
+  const tokenVolume = `Object.spec.volumes{name: "kube-api-access", projected: Object.spec.volumes.projected{defaultMode: 420, sources: [
+          ${sources}{serviceAccountToken: ${sources}.serviceAccountToken{path: "token", expirationSeconds: 3607}},
+          ${sources}{configMap: ${sources}.configMap{name: "kube-root-ca.crt", items: [${sources}.configMap.items{key: "ca.crt", path: "ca.crt"}]}},
+          ${sources}{downwardAPI: ${sources}.downwardAPI{items: [${sources}.downwardAPI.items{path: "namespace", fieldRef: ${sources}.downwardAPI.items.fieldRef{apiVersion: "v1", fieldPath: "metadata.namespace"}}]}}
+        ]}}`;
+  const wantsToken =
+    "has(object.spec.serviceAccountName) && object.spec.serviceAccountName != '' && !(has(object.spec.automountServiceAccountToken) && !object.spec.automountServiceAccountToken) && !(has(object.spec.volumes) && object.spec.volumes.exists(v, v.name == 'kube-api-access'))";
+  return `apiVersion: admissionregistration.k8s.io/v1beta1
+kind: MutatingAdmissionPolicy
+metadata:
+  name: ${admissionPolicyName}
+spec:
+  matchConstraints:
+    resourceRules:
+    - apiGroups: [""]
+      apiVersions: [v1]
+      operations: [CREATE]
+      resources: [pods]
+  failurePolicy: Fail
+  reinvocationPolicy: Never
+  mutations:
+  - patchType: ApplyConfiguration
+    applyConfiguration:
+      expression: >
+        Object{spec: Object.spec{
+          schedulerName: object.spec.schedulerName == "default-scheduler" ? ${cel(schedulerName)} : object.spec.schedulerName,
+          containers: object.spec.containers.map(c, Object.spec.containers{name: c.name, env: [${envList}]})
+        }}
+  - patchType: ApplyConfiguration
+    applyConfiguration:
+      expression: >
+        ${wantsToken} ? Object{spec: Object.spec{
+          containers: object.spec.containers.map(c, Object.spec.containers{name: c.name, volumeMounts: [
+            Object.spec.containers.volumeMounts{name: "kube-api-access", mountPath: "${tokenPath}", readOnly: true}]})
+        }} : Object{}
+  # The volume's lists are atomic, which an apply configuration may not set: a JSON patch adds it.
+  - patchType: JSONPatch
+    jsonPatch:
+      expression: >
+        !(${wantsToken}) ? [] : has(object.spec.volumes)
+          ? [JSONPatch{op: "add", path: "/spec/volumes/-", value: ${tokenVolume}}]
+          : [JSONPatch{op: "add", path: "/spec/volumes", value: [${tokenVolume}]}]
+---
+apiVersion: admissionregistration.k8s.io/v1beta1
+kind: MutatingAdmissionPolicyBinding
+metadata:
+  name: ${admissionPolicyName}
+spec:
+  policyName: ${admissionPolicyName}
+  matchResources:
+    namespaceSelector:
+      matchLabels:
+        ${namespaceLabel.key}: "${namespaceLabel.value}"
+`;
+}
+
 /** Starts the real node on the running test servers (reusing what already runs) and writes `<run>/real-node/node.json`. */
 export async function startRealNode(paths: EnvPaths, endpoints: Endpoints, progress: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): Promise<RealNode> {
   const started = Date.now();
@@ -344,11 +434,16 @@ export async function startRealNode(paths: EnvPaths, endpoints: Endpoints, progr
   importPauseImage(paths);
   step('containerd ready with the pause image');
 
-  const forwarded = [portOf(endpoints.kube.server), portOf(endpoints.s3.endpoint), portOf(endpoints.redis.url), portOf(endpoints.postgres.url)];
+  const kafkaPort = kafkaBridgePort(paths);
+  if (!(await tcpOpen('127.0.0.1', kafkaPort))) {
+    throw new Error(`the shared Kafka broker has no listener for pods on 127.0.0.1:${kafkaPort} (it was started before it had one): restart it with \`kill $(cat ${join(paths.run, 'kafka.pid')})\` and \`npm run env:up\` (its data is kept)`);
+  }
+  const forwarded = [portOf(endpoints.kube.server), portOf(endpoints.s3.endpoint), portOf(endpoints.redis.url), portOf(endpoints.postgres.url), kafkaPort];
   if (daemonPid(paths, 'real-node-forward') === undefined) {
     startDaemon(paths, 'real-node-forward', process.execPath, [forwardScript, hostAddress, ...forwarded.map(String)]);
   }
   await publishApiserver(real, portOf(endpoints.kube.server));
+  kubectl(real, ['apply', '-f', '-'], admissionPolicy(endpoints.s3));
 
   if (daemonPid(paths, 'real-node-kube-scheduler') === undefined) {
     startDaemon(paths, 'real-node-kube-scheduler', join(real.bin, 'kube-scheduler'), [
@@ -397,7 +492,7 @@ export async function startRealNode(paths: EnvPaths, endpoints: Endpoints, progr
   step(`Node ${node} Ready`);
   await waitForDaemon(paths, 'real-node-forward', `the forwarder on ${hostAddress}`, () => tcpOpen(hostAddress, forwarded[0]!), 10_000);
 
-  const realNode: RealNode = { node, schedulerName, nodeLabel, hostAddress, containerdSocket };
+  const realNode: RealNode = { node, schedulerName, nodeLabel, hostAddress, containerdSocket, kafkaBootstrap: `${kafkaBridgeAddress}:${kafkaPort}`, namespaceLabel };
   writeFileSync(real.nodeFile, `${JSON.stringify(realNode, null, 2)}\n`);
   return realNode;
 }
@@ -440,6 +535,13 @@ async function deletePodsOnNode(real: Layout): Promise<void> {
 async function forgetNode(real: Layout): Promise<void> {
   const { core, discovery } = kubeClients(real);
   await core.deleteNode({ name: node }).catch(() => undefined);
+  for (const kind of ['mutatingadmissionpolicybinding', 'mutatingadmissionpolicy']) {
+    try {
+      kubectl(real, ['delete', '--ignore-not-found', kind, admissionPolicyName]);
+    } catch {
+      // An apiserver without the policy API has none to delete.
+    }
+  }
   await discovery.deleteNamespacedEndpointSlice({ namespace: 'default', name: endpointSliceName }).catch(() => undefined);
 }
 
