@@ -83,8 +83,15 @@ describe('specs the controller refuses or rolls back', () => {
     const pods = await jobPods(namespace, name);
     expect(pods.map((pod) => pod.spec?.containers[0]?.image)).toEqual(['ghcr.io/sluice/sluice-runtime:0.1.0', 'ghcr.io/sluice/sluice-runtime:0.1.0']);
 
+    // A rolled-back generation is not tried again: the job stays on the stable spec.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    job = await readJob(namespace, name);
+    expect(job.status?.upgrade).toBeUndefined();
+    expect(job.status?.deployedGeneration).toBe(reverted);
+
     // A rescale while the rolled-back spec is still applied rescales the stable spec; the bad one is not tried again.
-    const rescaled = await patchSpec(namespace, name, { parallelism: 3 });
+    // (readinessTimeout back to 5m: three pods restoring a savepoint on a loaded machine take more than 10 s.)
+    const rescaled = await patchSpec(namespace, name, { parallelism: 3, readinessTimeout: '5m' });
     job = await waitForPhase(namespace, name, 'Running', rescaled);
     expect(job.status?.rolledBackSpecHash).toBeDefined();
     const rescaledPods = await jobPods(namespace, name);

@@ -18,7 +18,7 @@ import type { RuntimeControl } from './runtime-control.js';
 import { retain } from './savepoint-retention.js';
 import type { JobSavepointStorage } from './savepoint-storage.js';
 import { autoscalerSettings, recommend, type AutoscalerSettings, type Sample } from './autoscaler.js';
-import { desiredParallelism, desiredReplicas, jobManifest, readinessTimeoutMs, savepointIntervalMs, specHash, upgradeModeOf, withRuntimeOf } from './spec.js';
+import { desiredParallelism, desiredReplicas, heldBackAfterRollback, jobManifest, readinessTimeoutMs, savepointIntervalMs, specHash, upgradeModeOf, withRuntimeOf } from './spec.js';
 
 /** The reasons of the StreamJob's conditions and Events, for programs that read them. */
 export const StreamJobReason = {
@@ -330,6 +330,8 @@ export class StreamJobReconciler implements Reconciler {
   /** Why the deployed job must change, or undefined when it runs what the spec says. */
   private changeOf({ job, observation }: Context): Upgrade['reason'] | undefined {
     const deployed = observation.deployed!;
+    // A rolled-back generation is not tried again: the stable spec runs until the spec changes.
+    if (job.status?.rolledBackGeneration === generationOf(job)) return undefined;
     // A runtime spec that was rolled back is not tried again until it changes (effectiveSpec holds it back).
     const spec = this.effectiveSpec(job);
     const replicas = desiredReplicas(spec);
@@ -559,7 +561,7 @@ export class StreamJobReconciler implements Reconciler {
     if (elapsed > readinessTimeoutMs(job.spec) && upgrade.reason !== 'Suspend' && lastStable !== undefined) {
       const message = `generation ${upgrade.targetGeneration} was not ready within ${job.spec.readinessTimeout ?? '5m'} (${notReadyPods(observation).join(', ') || 'pods missing'}): rolling back to generation ${job.status?.lastStableGeneration ?? '?'}${upgrade.savepoint === undefined ? '' : ` from savepoint ${upgrade.savepoint}`}`;
       const next: Upgrade = { ...upgrade, state: 'RollingBack' };
-      await this.write(job, { upgrade: next, phase: 'RollingBack', rolledBackGeneration: upgrade.targetGeneration, rolledBackSpecHash: target.hash }, [
+      await this.write(job, { upgrade: next, phase: 'RollingBack', rolledBackGeneration: upgrade.targetGeneration, rolledBackSpecHash: heldBackAfterRollback(job.spec, target.hash, job.status?.rolledBackSpecHash) ?? null }, [
         { type: 'Upgrade', status: 'False', reason: StreamJobReason.RollingBack, message },
         { type: 'Progressing', status: 'True', reason: StreamJobReason.RollingBack, message },
       ]);

@@ -1,6 +1,6 @@
 // What counts as a change the runtime pods must be redeployed for, and the lifecycle settings read from a spec.
 import type { StreamJobSpec } from '@sluice/crds';
-import { desiredReplicas, readinessTimeoutMs, savepointIntervalMs, specHash, withRuntimeOf } from './spec.js';
+import { desiredReplicas, heldBackAfterRollback, readinessTimeoutMs, savepointIntervalMs, specHash, withRuntimeOf } from './spec.js';
 
 const base: StreamJobSpec = {
   sources: [{ name: 'transactions', kafka: { topic: 'transactions' } }],
@@ -52,5 +52,13 @@ describe('a spec held back after a rollback', () => {
     expect(specHash(held)).toBe(specHash({ ...base, savepoints: { location: 's3://b/sp' } }));
     expect(held).toMatchObject({ parallelism: 3, suspend: true, restartNonce: 'again', savepoints: { interval: '1h', location: 's3://b/sp' } });
     expect(held.image).toBeUndefined();
+  });
+
+  it('holds back the spec of the job when it failed, and keeps holding it back when a rescale of the stable spec fails', () => {
+    const broken = { ...base, image: 'ghcr.io/sluice/broken:1', parallelism: 3 } as StreamJobSpec;
+    expect(heldBackAfterRollback(broken, specHash(broken), undefined)).toBe(specHash(broken));
+    // The rescale ran the stable runtime spec (held = base's runtime) and was rolled back: the broken spec stays held back.
+    expect(heldBackAfterRollback(broken, specHash(base), specHash(broken))).toBe(specHash(broken));
+    expect(heldBackAfterRollback(base, specHash(broken), undefined)).toBeUndefined();
   });
 });

@@ -29,6 +29,15 @@ export function withRuntimeOf(spec: StreamJobSpec, runtimeFrom: StreamJobSpec): 
   return { ...runtimeSpec(runtimeFrom), ...controller, ...(savepoints === undefined ? {} : { savepoints }) } as unknown as StreamJobSpec;
 }
 
+/**
+ * The runtime spec to hold back once an upgrade to `failedHash` is rolled back: the job's own when it is the one that
+ * failed; when the stable runtime spec failed instead (a rescale or restart of a job whose own spec is already held
+ * back), what was held back stays held back — holding back the stable spec would retry the failed one.
+ */
+export function heldBackAfterRollback(spec: StreamJobSpec, failedHash: string, heldBack: string | undefined): string | undefined {
+  return failedHash === specHash(spec) ? failedHash : heldBack;
+}
+
 /** A short, stable hash of the runtime spec: equal specs hash equal whatever their key order. */
 export function specHash(spec: StreamJobSpec): string {
   return createHash('sha256').update(canonicalJson(runtimeSpec(spec))).digest('hex').slice(0, 10);
