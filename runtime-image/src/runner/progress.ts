@@ -18,7 +18,8 @@ export interface RunSummary extends RunCounts {
 
 const number = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 
-function watermarkText(watermark: number): string {
+/** The watermark as people read it: a UTC time, or what it means before the first record and after the last. */
+export function watermarkText(watermark: number): string {
   if (watermark === WATERMARK_START) return 'none yet';
   if (watermark === WATERMARK_END) return 'end of input';
   return formatIsoTime(watermark).replace('T', ' ').replace('.000Z', 'Z');
@@ -52,7 +53,7 @@ export class ProgressReporter {
   #drawn = false;
 
   constructor(
-    private readonly err: NodeJS.WriteStream,
+    private readonly err: NodeJS.WritableStream & { isTTY?: boolean },
     private readonly everyMs = 5_000,
   ) {}
 

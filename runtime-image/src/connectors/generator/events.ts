@@ -16,9 +16,9 @@ export class Events {
   private readonly rate: number;
 
   constructor(private readonly o: ResolvedOptions) {
-    this.workload = WORKLOADS[o.workload].create(o.seed, o.keys);
-    this.time = new Prng(o.seed, 'time');
     this.rate = o.rate > 0 ? o.rate : UNPACED_RATE;
+    this.workload = WORKLOADS[o.workload].create(o.seed, o.keys, this.rate);
+    this.time = new Prng(o.seed, 'time');
   }
 
   next(): Record<string, unknown> {

@@ -1,4 +1,4 @@
-// The `transactions` workload: card payments of `keys` customers at a fixed set of merchants, with occasional fraud bursts.
+// The `transactions` workload: card payments of `keys` customers at a fixed set of merchants, with occasional fraud bursts and a few planted fraudsters.
 import { Prng, Weighted } from './prng.js';
 import type { Workload, WorkloadSpec } from './workload.js';
 
@@ -53,6 +53,30 @@ const MERCHANTS = 5000;
 const BURST_START = 0.0004;
 const BURST_SHARE = 0.25;
 const RISKY = new Set(['electronics', 'online_services', 'gambling', 'jewelry']);
+/**
+ * Planted fraudsters: this many customers, chosen by the seed, who now and then pay at FRAUD_VELOCITY times an ordinary
+ * customer's pace for a minute or two, so that their 5-minute counts stand out in any window that holds a burst.
+ */
+const FRAUDSTERS = 3;
+const FRAUD_VELOCITY = 40;
+/** At most this share of all events belongs to one bursting fraudster, so that a run with few keys stays mostly ordinary. */
+const MAX_FRAUD_SHARE = 0.02;
+
+/** A planted fraudster's schedule in event time: a burst of `burstSeconds` every `periodSeconds`, shifted by `offsetSeconds`. */
+export interface PlantedFraudster {
+  customerId: string;
+  periodSeconds: number;
+  burstSeconds: number;
+  offsetSeconds: number;
+}
+
+interface Fraudster extends PlantedFraudster {
+  customer: number;
+  /** The burst whose country and test payments `tests` and `country` hold. */
+  burst: number;
+  tests: number;
+  country: Country;
+}
 
 interface Merchant {
   id: string;
@@ -75,8 +99,18 @@ class Transactions implements Workload {
   private readonly byCountry = new Map<string, Merchant[]>();
   private readonly risky = new Map<string, Merchant[]>();
   private readonly bursts: Burst[] = [];
+  private readonly fraudsters: Fraudster[];
+  /** The planted fraudsters bursting now, and the event index at which that set may change. */
+  private bursting: Fraudster[] = [];
+  private recheckAt = 0;
+  private index = 0;
+  private readonly fraudShare: number;
 
-  constructor(seed: number | string, private readonly keys: number) {
+  constructor(
+    seed: number | string,
+    private readonly keys: number,
+    private readonly rate: number,
+  ) {
     const profiles = new Prng(seed, 'transactions/profiles');
     this.homes = Array.from({ length: keys }, () => COUNTRIES.pick(profiles));
     this.merchants = Array.from({ length: MERCHANTS }, (_, i) => ({ id: `M${i + 1}`, country: COUNTRIES.pick(profiles), category: CATEGORIES.pick(profiles) }));
@@ -85,10 +119,15 @@ class Transactions implements Workload {
       if (RISKY.has(m.category.name)) push(this.risky, m.country.code, m);
     }
     this.rng = new Prng(seed, 'transactions/events');
+    this.fraudsters = plantFraudsters(seed, keys).map((planted) => ({ ...planted, customer: Number(planted.customerId.slice(1)) - 1, burst: -1, tests: 0, country: this.homes[0]! }));
+    this.fraudShare = Math.min(MAX_FRAUD_SHARE, FRAUD_VELOCITY / keys);
   }
 
   next(): Record<string, unknown> {
     const rng = this.rng;
+    const index = this.index++;
+    if (index >= this.recheckAt) this.schedule(index);
+    if (this.bursting.length > 0 && rng.chance(this.fraudShare * this.bursting.length)) return this.planted(this.bursting[rng.int(this.bursting.length)]!);
     if (rng.chance(BURST_START)) {
       const customer = rng.int(this.keys);
       const home = this.homes[customer]!;
@@ -103,6 +142,44 @@ class Transactions implements Workload {
     const cat = merchant.category;
     const channel = cat.channels.pick(rng);
     return this.event(rng, customer, merchant, cat.median * Math.exp(cat.sigma * rng.normal()), channel);
+  }
+
+  /** Which planted fraudsters burst at event `index`, and the next index at which one starts or stops. */
+  private schedule(index: number): void {
+    const seconds = index / this.rate;
+    let untilChange = Number.POSITIVE_INFINITY;
+    this.bursting = [];
+    for (const fraudster of this.fraudsters) {
+      const shifted = seconds + fraudster.offsetSeconds;
+      const phase = shifted % fraudster.periodSeconds;
+      if (phase < fraudster.burstSeconds) {
+        this.bursting.push(fraudster);
+        untilChange = Math.min(untilChange, fraudster.burstSeconds - phase);
+        const burst = Math.floor(shifted / fraudster.periodSeconds);
+        if (burst !== fraudster.burst) this.startBurst(fraudster, burst);
+      } else {
+        untilChange = Math.min(untilChange, fraudster.periodSeconds - phase);
+      }
+    }
+    this.recheckAt = index + Math.max(1, Math.ceil(untilChange * this.rate));
+  }
+
+  private startBurst(fraudster: Fraudster, burst: number): void {
+    const home = this.homes[fraudster.customer]!;
+    const abroad = COUNTRY_WEIGHTS.map(([c]) => c).filter((c) => c.code !== home.code && this.risky.has(c.code));
+    fraudster.burst = burst;
+    fraudster.tests = this.rng.between(2, 4);
+    fraudster.country = this.rng.pick(abroad);
+  }
+
+  /** A planted fraudster's payment: card tests of a few dollars abroad first, then large ones at risky merchants. */
+  private planted(fraudster: Fraudster): Record<string, unknown> {
+    const rng = this.rng;
+    const merchant = rng.pick(this.risky.get(fraudster.country.code)!);
+    const testing = fraudster.tests > 0;
+    if (testing) fraudster.tests -= 1;
+    const nzd = testing ? 1 + rng.next() * 4 : 300 + rng.next() * 2700;
+    return this.event(rng, fraudster.customer, merchant, nzd, rng.chance(0.7) ? 'online' : 'mobile');
   }
 
   private fraud(): Record<string, unknown> {
@@ -143,7 +220,21 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   else map.set(key, [value]);
 }
 
+/**
+ * The seed's planted fraudsters: FRAUDSTERS distinct customers (all of them when there are fewer keys), each bursting
+ * for 60–120 s of event time every 5–10 minutes, the first burst starting within the first period.
+ */
+export function plantFraudsters(seed: number | string, keys: number): PlantedFraudster[] {
+  const rng = new Prng(seed, 'transactions/fraudsters');
+  const customers = new Set<number>();
+  while (customers.size < Math.min(FRAUDSTERS, keys)) customers.add(rng.int(keys));
+  return [...customers].map((customer) => {
+    const periodSeconds = rng.between(300, 600);
+    return { customerId: `C${customer + 1}`, periodSeconds, burstSeconds: rng.between(60, 120), offsetSeconds: rng.int(periodSeconds) };
+  });
+}
+
 export const transactions: WorkloadSpec = {
   keyFields: ['customer_id', 'merchant_id'],
-  create: (seed, keys) => new Transactions(seed, keys),
+  create: (seed, keys, rate) => new Transactions(seed, keys, rate),
 };

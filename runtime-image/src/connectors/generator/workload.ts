@@ -8,6 +8,6 @@ export interface Workload {
 export interface WorkloadSpec {
   /** Fields that may partition the stream (each value of one stays on one partition); the first is the default. */
   readonly keyFields: readonly [string, ...string[]];
-  /** A fresh sequence: the same seed and key count always give the same events. */
-  create(seed: number | string, keys: number): Workload;
+  /** A fresh sequence: the same seed, key count and rate (events a second of event time) always give the same events. */
+  create(seed: number | string, keys: number, rate: number): Workload;
 }

@@ -2,6 +2,7 @@
 import type { SourceRecord } from '../source.js';
 import type { GeneratorOptions } from './options.js';
 import { GeneratorSource } from './source.js';
+import { plantFraudsters } from './transactions.js';
 
 async function values(options: GeneratorOptions): Promise<Record<string, unknown>[]> {
   const out: SourceRecord['value'][] = [];
@@ -50,6 +51,38 @@ test('transactions: some customers make bursts of payments abroad, far above eve
     expect(Math.max(...[...countries.values()].map((l) => l.length))).toBeGreaterThanOrEqual(6);
     expect(list.some((e) => (e.amount as number) < 5 * 90)).toBe(true);
   }
+});
+
+test('transactions: the seed plants three fraudsters whose 5-minute counts stand out; nobody else comes near', async () => {
+  // 2 000 customers at 200 events/s: an ordinary customer pays about 30 times in 5 minutes of event time.
+  const minutes = 30;
+  const events = await values({ workload: 'transactions', seed: 7, rate: 200, keys: 2000, count: 200 * 60 * minutes });
+  const planted = plantFraudsters(7, 2000).map((fraudster) => fraudster.customerId);
+  expect(new Set(planted).size).toBe(3);
+  const windows = groupBy(events, (e) => String(Math.floor(Date.parse(e.timestamp as string) / 300_000)));
+  const stoodOut = new Set<string>();
+  for (const window of windows.values()) {
+    const counts = [...groupBy(window, (e) => e.customer_id as string)].map(([customer, list]) => ({ customer, count: list.length }));
+    const median = counts.map((c) => c.count).sort((a, b) => a - b)[Math.floor(counts.length / 2)]!;
+    for (const { customer, count } of counts.filter((c) => c.count >= 5 * median)) {
+      expect(planted).toContain(customer);
+      stoodOut.add(customer);
+    }
+  }
+  // Each bursts for 60–120 s every 5–10 minutes, so within 30 minutes every one of them stands out at least once.
+  expect([...stoodOut].sort()).toEqual([...planted].sort());
+});
+
+test('transactions: the planted fraudsters and their schedule follow from the seed alone', () => {
+  expect(plantFraudsters(1, 10_000)).toEqual(plantFraudsters(1, 10_000));
+  expect(plantFraudsters(2, 10_000)).not.toEqual(plantFraudsters(1, 10_000));
+  for (const fraudster of plantFraudsters(1, 10_000)) {
+    expect(fraudster.burstSeconds).toBeGreaterThanOrEqual(60);
+    expect(fraudster.burstSeconds).toBeLessThanOrEqual(120);
+    expect(fraudster.periodSeconds).toBeGreaterThanOrEqual(300);
+    expect(fraudster.periodSeconds).toBeLessThanOrEqual(600);
+  }
+  expect(plantFraudsters(1, 2).map((fraudster) => fraudster.customerId).sort()).toEqual(['C1', 'C2']);
 });
 
 test('clickstream: sessions belong to one user and follow a shop’s flow', async () => {
