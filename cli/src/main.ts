@@ -1,32 +1,89 @@
 #!/usr/bin/env node
-// `streamctl`: the Sluice command line; each command lives in its own folder under commands/.
-import yargs from 'yargs';
+// `streamctl` (and `kubectl sluice`): the Sluice command line. Only each command's command line is imported here; its
+// work, and the Kubernetes client or the runtime it needs, load when it runs, so --help starts as fast as yargs does.
+import { basename } from 'node:path';
+import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { resumeCommand } from './commands/resume/index.js';
-import { runCommand } from './commands/run/index.js';
-import { savepointCommand } from './commands/savepoint/index.js';
-import { savepointsCommand } from './commands/savepoints/index.js';
-import { scaleCommand } from './commands/scale/index.js';
-import { statusCommand } from './commands/status/index.js';
-import { suspendCommand } from './commands/suspend/index.js';
-import { validateCommand } from './commands/validate/index.js';
+import { completionCommand } from './commands/completion/command.js';
+import { describeCommand } from './commands/describe/command.js';
+import { getCommand } from './commands/get/command.js';
+import { logsCommand } from './commands/logs/command.js';
+import { resumeCommand } from './commands/resume/command.js';
+import { runCommand } from './commands/run-command.js';
+import { savepointCommand } from './commands/savepoint/command.js';
+import { savepointsCommand } from './commands/savepoints/command.js';
+import { scaleCommand } from './commands/scale/command.js';
+import { statusCommand } from './commands/status/command.js';
+import { suspendCommand } from './commands/suspend/command.js';
+import { validateCommand } from './commands/validate/command.js';
 
-await yargs(hideBin(process.argv))
-  .scriptName('streamctl')
-  .usage('$0 <command> [options]\n\nRun, validate and operate Sluice stream jobs.')
-  .command(runCommand)
-  .command(validateCommand)
-  .command(statusCommand)
-  .command(savepointCommand)
-  .command(savepointsCommand)
-  .command(suspendCommand)
-  .command(resumeCommand)
-  .command(scaleCommand)
+/** kubectl runs a plugin named kubectl-sluice for `kubectl sluice …`; its usage lines should say what the user typed. */
+const scriptName = basename(process.argv[1] ?? '').startsWith('kubectl-sluice') ? 'kubectl sluice' : 'streamctl';
+
+const commands: CommandModule<object, never>[] = [
+  runCommand,
+  validateCommand,
+  getCommand,
+  describeCommand,
+  statusCommand,
+  logsCommand,
+  savepointCommand,
+  savepointsCommand,
+  suspendCommand,
+  resumeCommand,
+  scaleCommand,
+  completionCommand,
+] as unknown as CommandModule<object, never>[];
+
+/** Exit code of a command line yargs cannot parse, as kubectl and most CLIs use: 1 stays "the command found a problem". */
+const usageExitCode = 2;
+
+const nameOf = (command: CommandModule<object, never>): string => String(command.command).split(' ')[0]!;
+
+/** The command the user typed, if any: the first word that names one. */
+function typedCommand(args: string[]): CommandModule<object, never> | undefined {
+  const first = args.find((arg) => !arg.startsWith('-'));
+  return commands.find((command) => nameOf(command) === first);
+}
+
+/**
+ * A usage error as one line of what is wrong and one line of usage that fixes it — never the whole help, which buries
+ * the error. yargs' "Not enough non-option arguments" is said in the command's own words.
+ */
+function usageError(message: string, args: string[]): string {
+  const command = typedCommand(args);
+  if (command === undefined) {
+    const first = args.find((arg) => !arg.startsWith('-'));
+    // recommendCommands' message is only the suggestion; say what was not understood first.
+    const said = message.startsWith('Did you mean') && first !== undefined ? `unknown command "${first}"; ${message.replace('Did', 'did')}` : message;
+    return `${scriptName}: ${said}\nusage: ${scriptName} <command> [options]; ${scriptName} --help lists the commands\n`;
+  }
+  const name = nameOf(command);
+  const wanted = String(command.command).split(' ').slice(1).join(' ');
+  const said = message.startsWith('Not enough non-option arguments') ? `needs ${wanted}` : message;
+  return `${scriptName} ${name}: ${said}\nusage: ${scriptName} ${String(command.command)} [options]; see ${scriptName} ${name} --help\n`;
+}
+
+const args = hideBin(process.argv);
+let parser = yargs(args)
+  .scriptName(scriptName)
+  .usage(`$0 <command> [options]\n\nRun, validate and operate Sluice stream jobs.`);
+for (const command of commands) parser = parser.command(command);
+await parser
   .example('$0 run examples/fraud-velocity/job.yaml --input examples/fraud-velocity/sample.jsonl', 'run a job on this machine over a file')
-  .example('$0 validate examples/fraud-velocity/job.yaml', 'check a manifest the way the API server will')
+  .example('$0 validate examples/', 'check every manifest under a folder the way the API server will')
+  .example('$0 get -A', 'every StreamJob in the cluster, as kubectl get streamjobs -A')
   .example('$0 status fraud-velocity -n fraud', 'what the controller reports about a job in the cluster')
   .example('$0 savepoint fraud-velocity --wait', 'take a savepoint and print its location')
-  .demandCommand(1, 'name a command; see streamctl --help')
+  .epilogue('Exit codes: 0 done (for validate: every manifest valid), 1 a problem the command found (invalid manifests, a missing job, a refusal), 2 a command line that does not parse.')
+  .demandCommand(1, 'name a command')
+  .recommendCommands()
   .strict()
   .help()
+  .fail((message: string | null, error: Error | undefined) => {
+    // A message is a usage error; an error without one was thrown by a command: a bug, shown with its stack.
+    if (message === null || message === undefined) throw error ?? new Error('yargs failed without a message');
+    process.stderr.write(usageError(message, args));
+    process.exit(usageExitCode);
+  })
   .parseAsync();

@@ -1,17 +1,13 @@
 // Reaching the cluster as kubectl does: the kubeconfig (--kubeconfig, else KUBECONFIG, else ~/.kube/config), its current
-// context's namespace unless -n names one, and API errors turned into sentences that say what to do.
+// context (or --context) and that context's namespace unless -n names one, and API errors turned into sentences that say
+// what to do.
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { ApiException, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { group, version } from '@sluice/crds';
-import type { Argv } from 'yargs';
 import { CommandError } from './io.js';
-
-export interface ClusterArgs {
-  kubeconfig?: string;
-  namespace?: string;
-}
+import type { ClusterArgs } from './options.js';
 
 export interface Cluster {
   kubeconfig: KubeConfig;
@@ -20,12 +16,6 @@ export interface Cluster {
   /** The API server's URL, for messages. */
   server: string;
   objects: CustomObjectsApi;
-}
-
-export function clusterOptions<T>(yargs: Argv<T>) {
-  return yargs
-    .option('kubeconfig', { type: 'string', describe: 'the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)' })
-    .option('namespace', { alias: 'n', type: 'string', describe: "the job's namespace (default: the kubeconfig context's, else default)" });
 }
 
 /** The files kubectl would read: --kubeconfig, else every file in KUBECONFIG (the first one's context wins), else ~/.kube/config. */
@@ -62,9 +52,20 @@ function loadKubeconfig(file: string | undefined, env: NodeJS.ProcessEnv, home: 
   return kubeconfig;
 }
 
+function useContext(kubeconfig: KubeConfig, name: string): void {
+  if (kubeconfig.getContextObject(name) === null) {
+    const known = kubeconfig.getContexts().map((context) => context.name);
+    throw new CommandError(
+      `--context ${name} is not in the kubeconfig (it has ${known.length === 0 ? 'no contexts' : known.join(', ')}); kubectl config get-contexts lists them`,
+    );
+  }
+  kubeconfig.setCurrentContext(name);
+}
+
 /** The kubeconfig and namespace the flags name. `env` and `home` are parameters so tests need not change the process's. */
 export function connect(args: ClusterArgs, env: NodeJS.ProcessEnv = process.env, home: string = homedir()): Cluster {
   const kubeconfig = loadKubeconfig(args.kubeconfig, env, home);
+  if (args.context !== undefined) useContext(kubeconfig, args.context);
   const context = kubeconfig.getContextObject(kubeconfig.getCurrentContext());
   const server = kubeconfig.getCurrentCluster()?.server;
   if (server === undefined) {
@@ -123,5 +124,25 @@ export function explainApiError(error: unknown, cluster: Cluster, notFound: (sta
       `the API server at ${cluster.server} did not accept the kubeconfig's credentials: ${status.message}; log in again or pick another context`,
     );
   if (status.code === 403) return new CommandError(`not allowed: ${status.message}; ask for RBAC access to streamjobs in namespace "${cluster.namespace}"`);
+  const causes = onePerField(status);
+  if (status.code === 422 && causes.length > 0) {
+    return new CommandError(`the API server refused the change:\n${causes.map(({ field, message }) => `  ${field}: ${message}`).join('\n')}`);
+  }
   return new CommandError(`the API server refused: ${status.message}`);
+}
+
+/**
+ * A refusal's causes, the first one of each field: the API server words one mistake several ways (the schema's
+ * message, then a CEL rule on the same field), and the user needs it once.
+ */
+export function onePerField(status: ApiStatus): { field: string; message: string }[] {
+  const seen = new Set<string>();
+  const causes: { field: string; message: string }[] = [];
+  for (const cause of status.details?.causes ?? []) {
+    const field = cause.field ?? '';
+    if (seen.has(field)) continue;
+    seen.add(field);
+    causes.push({ field, message: cause.message ?? cause.reason ?? '' });
+  }
+  return causes;
 }

@@ -1,6 +1,6 @@
 // A manifest judged by the real API server without storing it: a server-side dry-run create (or replace, if it exists).
 import { apiVersion, crdManifests, group, version, type FieldError, type Kind } from '@sluice/crds';
-import { apiStatus, explainApiError, type ApiStatus, type Cluster } from './cluster.js';
+import { apiStatus, explainApiError, onePerField, type ApiStatus, type Cluster } from './cluster.js';
 
 interface Manifest {
   apiVersion?: unknown;
@@ -19,9 +19,9 @@ export function judgedByServer(manifest: unknown): boolean {
 /** The field errors of a refusal: the causes of a 422, or the unknown fields strict decoding names in a 400. */
 function fieldErrors(status: ApiStatus): FieldError[] | undefined {
   if (status.code === 422) {
-    const causes = status.details?.causes ?? [];
+    const causes = onePerField(status);
     if (causes.length === 0) return [{ path: '', message: status.message }];
-    return causes.map((cause) => ({ path: cause.field ?? '', message: cause.message ?? cause.reason ?? '' }));
+    return causes.map(({ field, message }) => ({ path: field, message }));
   }
   if (status.code === 400) {
     const unknown = [...status.message.matchAll(/unknown field "([^"]+)"/g)].map(([, path]) => ({ path: path!, message: `unknown field "${path}"` }));

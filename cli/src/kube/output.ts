@@ -1,21 +1,6 @@
 // Printing for people and programs: -o table (aligned columns, label: value lines) or the object as JSON or YAML.
-import type { Argv } from 'yargs';
 import { stringify } from 'yaml';
-
-export const outputFormats = ['table', 'json', 'yaml'] as const;
-export type OutputFormat = (typeof outputFormats)[number];
-
-/** Typed as the union, not the literal, so yargs gives `output` the union type. */
-const tableFirst: OutputFormat = outputFormats[0];
-
-export function outputOption<T>(yargs: Argv<T>) {
-  return yargs.option('output', {
-    alias: 'o',
-    choices: outputFormats,
-    default: tableFirst,
-    describe: 'table for people; json or yaml print the object itself, for scripts',
-  });
-}
+import type { OutputFormat } from './options.js';
 
 /** `value` as JSON or YAML, ending in a newline. */
 export function formatObject(value: unknown, format: Exclude<OutputFormat, 'table'>): string {

@@ -1,21 +1,11 @@
 // Changing a job's spec and waiting for the controller to carry it out: suspend, resume and scale share this.
 import type { Condition, StreamJob } from '@sluice/crds';
-import type { ClusterArgs } from './cluster.js';
 import { connect } from './cluster.js';
 import { CommandError, type CommandIo } from './io.js';
-import { formatObject, type OutputFormat } from './output.js';
+import type { JobArgs, WaitArgs } from './options.js';
+import { formatObject } from './output.js';
 import { StreamJobs } from './streamjobs.js';
 import { timeoutMs, waitFor } from './wait.js';
-
-export interface JobArgs extends ClusterArgs {
-  job: string;
-  output: OutputFormat;
-}
-
-export interface WaitArgs {
-  wait: boolean;
-  timeout: string;
-}
 
 export function condition(job: StreamJob, type: string): Condition | undefined {
   return job.status?.conditions?.find((candidate) => candidate.type === type);

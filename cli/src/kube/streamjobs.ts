@@ -1,4 +1,4 @@
-// StreamJob objects through the API server: read one, merge-patch its spec, set its parallelism through the scale subresource.
+// StreamJob objects through the API server: list them, read one, merge-patch its spec, set its parallelism through the scale subresource.
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { group, version, type StreamJob } from '@sluice/crds';
 import { explainApiError, type Cluster } from './cluster.js';
@@ -22,6 +22,22 @@ export class StreamJobs {
       this.cluster,
       () => `streamjob "${name}" not found in namespace "${namespace}": list jobs with kubectl get streamjobs -n ${namespace}`,
     );
+  }
+
+  /** The jobs of the namespace, or of every namespace, sorted as kubectl get sorts them: by namespace, then name. */
+  async list(allNamespaces = false): Promise<StreamJob[]> {
+    const { namespace } = this.cluster;
+    try {
+      const list = (
+        allNamespaces
+          ? await this.cluster.objects.listClusterCustomObject({ group, version, plural })
+          : await this.cluster.objects.listNamespacedCustomObject({ group, version, plural, namespace })
+      ) as { items: StreamJob[] };
+      const key = (job: StreamJob) => `${job.metadata.namespace ?? ''}/${job.metadata.name ?? ''}`;
+      return list.items.sort((a, b) => key(a).localeCompare(key(b)));
+    } catch (error) {
+      throw explainApiError(error, this.cluster, () => `namespace "${namespace}" does not exist: kubectl get namespaces lists them`);
+    }
   }
 
   async read(name: string): Promise<StreamJob> {

@@ -1,13 +1,6 @@
 // Waiting for the controller: poll the job until a check passes, with progress on stderr and a --timeout that says what it waited for.
 import { parseDuration } from '@sluice/runtime';
-import type { Argv } from 'yargs';
 import { CommandError, type Writer } from './io.js';
-
-export function waitOptions<T>(yargs: Argv<T>, waitsFor: string) {
-  return yargs
-    .option('wait', { type: 'boolean', default: false, describe: `wait until ${waitsFor}` })
-    .option('timeout', { type: 'string', default: '5m', describe: 'give up waiting after this long (e.g. 90s, 10m); exit 1' });
-}
 
 /** --timeout in milliseconds, or an error naming the flag. */
 export function timeoutMs(text: string): number {

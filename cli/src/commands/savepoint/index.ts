@@ -1,23 +1,13 @@
 // `streamctl savepoint <job> [--wait]`: ask the controller for a savepoint through spec.savepointTrigger, and wait for its answer.
 import { randomBytes } from 'node:crypto';
 import type { StreamJob } from '@sluice/crds';
-import type { CommandModule } from 'yargs';
-import {
-  CommandError,
-  condition,
-  connect,
-  formatObject,
-  guarded,
-  jobOptions,
-  processIo,
-  StreamJobs,
-  timeoutMs,
-  waitFor,
-  waitOptions,
-  type CommandIo,
-  type JobArgs,
-  type WaitArgs,
-} from '../../kube/index.js';
+import { connect } from '../../kube/cluster.js';
+import { CommandError, guarded, type CommandIo } from '../../kube/io.js';
+import type { JobArgs, WaitArgs } from '../../kube/options.js';
+import { formatObject } from '../../kube/output.js';
+import { condition } from '../../kube/rollout.js';
+import { StreamJobs } from '../../kube/streamjobs.js';
+import { timeoutMs, waitFor } from '../../kube/wait.js';
 
 export type SavepointArgs = JobArgs & WaitArgs;
 
@@ -97,15 +87,3 @@ export function savepoint(args: SavepointArgs, io: CommandIo): Promise<number> {
     return 0;
   });
 }
-
-export const savepointCommand: CommandModule<object, SavepointArgs> = {
-  command: 'savepoint <job>',
-  describe: 'take a savepoint of a running StreamJob (sets spec.savepointTrigger to a new value)',
-  builder: (yargs) =>
-    waitOptions(jobOptions(yargs), 'the savepoint is durable and print its location')
-      .example('$0 savepoint fraud-velocity --wait', 'take a savepoint and print where it is')
-      .example('$0 savepoint fraud-velocity -n fraud --wait --timeout 10m -o json', 'the savepoint record as JSON, waiting up to 10 minutes'),
-  handler: async (args) => {
-    process.exitCode = await savepoint(args, processIo);
-  },
-};

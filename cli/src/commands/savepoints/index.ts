@@ -1,7 +1,10 @@
 // `streamctl savepoints <job>`: the savepoints the controller keeps for a job (status.savepoints), newest first.
 import type { Savepoint } from '@sluice/crds';
-import type { CommandModule } from 'yargs';
-import { age, connect, formatObject, formatTable, guarded, jobOptions, processIo, StreamJobs, type CommandIo, type JobArgs } from '../../kube/index.js';
+import { connect } from '../../kube/cluster.js';
+import { guarded, type CommandIo } from '../../kube/io.js';
+import type { JobArgs } from '../../kube/options.js';
+import { age, formatObject, formatTable } from '../../kube/output.js';
+import { StreamJobs } from '../../kube/streamjobs.js';
 
 const newestFirst = (a: Savepoint, b: Savepoint): number => Date.parse(b.timestamp) - Date.parse(a.timestamp);
 
@@ -29,15 +32,3 @@ export function savepoints(args: JobArgs, io: CommandIo): Promise<number> {
     return 0;
   });
 }
-
-export const savepointsCommand: CommandModule<object, JobArgs> = {
-  command: 'savepoints <job>',
-  describe: "list a StreamJob's savepoints kept by retention, newest first: location, time, trigger, parallelism, generation",
-  builder: (yargs) =>
-    jobOptions(yargs)
-      .example('$0 savepoints fraud-velocity -n fraud', 'the kept savepoints as a table')
-      .example('$0 savepoints fraud-velocity -o json | jq -r ".[0].location"', "the newest savepoint's location"),
-  handler: async (args) => {
-    process.exitCode = await savepoints(args, processIo);
-  },
-};

@@ -1,6 +1,7 @@
 // `streamctl scale <job> <N> [--wait]`: set a StreamJob's parallelism through its scale subresource, as kubectl scale does.
-import type { CommandModule } from 'yargs';
-import { changeSpec, CommandError, guarded, jobOptions, processIo, waitOptions, type CommandIo, type JobArgs, type WaitArgs } from '../../kube/index.js';
+import { CommandError, guarded, type CommandIo } from '../../kube/io.js';
+import type { JobArgs, WaitArgs } from '../../kube/options.js';
+import { changeSpec } from '../../kube/rollout.js';
 
 export interface ScaleArgs extends JobArgs, WaitArgs {
   /** As typed: a string, so "2.5" and "-1" are refused here with a sentence rather than coerced by the parser. */
@@ -37,15 +38,3 @@ export function scale(args: ScaleArgs, io: CommandIo): Promise<number> {
     );
   });
 }
-
-export const scaleCommand: CommandModule<object, ScaleArgs> = {
-  command: 'scale <job> <parallelism>',
-  describe: "change a StreamJob's parallelism (its runtime pods); the controller rescales it through a savepoint",
-  builder: (yargs) =>
-    waitOptions(jobOptions(yargs), 'the job runs with the new parallelism')
-      .positional('parallelism', { type: 'string', demandOption: true, describe: 'the number of pods, 1 or more' })
-      .example('$0 scale fraud-velocity 4 --wait', 'rescale to 4 pods and wait until they run'),
-  handler: async (args) => {
-    process.exitCode = await scale(args, processIo);
-  },
-};

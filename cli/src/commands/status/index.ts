@@ -1,20 +1,10 @@
 // `streamctl status <job>`: what the controller reports about a StreamJob — phase, pods, lag, savepoints, upgrade, conditions.
 import type { StreamJob } from '@sluice/crds';
-import type { CommandModule } from 'yargs';
-import {
-  age,
-  connect,
-  formatFields,
-  formatObject,
-  formatTable,
-  guarded,
-  jobOptions,
-  processIo,
-  StreamJobs,
-  timeAndAge,
-  type CommandIo,
-  type JobArgs,
-} from '../../kube/index.js';
+import { connect } from '../../kube/cluster.js';
+import { guarded, type CommandIo } from '../../kube/io.js';
+import type { JobArgs } from '../../kube/options.js';
+import { age, formatFields, formatObject, formatTable, timeAndAge } from '../../kube/output.js';
+import { StreamJobs } from '../../kube/streamjobs.js';
 
 const none = '-';
 
@@ -88,15 +78,3 @@ export function status(args: JobArgs, io: CommandIo): Promise<number> {
     return 0;
   });
 }
-
-export const statusCommand: CommandModule<object, JobArgs> = {
-  command: 'status <job>',
-  describe: "show a StreamJob's phase, parallelism, lag, watermark, savepoints, upgrade in progress and conditions",
-  builder: (yargs) =>
-    jobOptions(yargs)
-      .example('$0 status fraud-velocity -n fraud', 'the job in namespace fraud, for people')
-      .example('$0 status fraud-velocity -o json | jq .lastSavepoint.location', 'its status object, for scripts'),
-  handler: async (args) => {
-    process.exitCode = await status(args, processIo);
-  },
-};

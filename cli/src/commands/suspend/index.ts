@@ -1,6 +1,7 @@
 // `streamctl suspend <job> [--wait]`: spec.suspend true — the controller takes a savepoint and scales the job to zero pods.
-import type { CommandModule } from 'yargs';
-import { changeSpec, guarded, jobOptions, processIo, waitOptions, type CommandIo, type JobArgs, type WaitArgs } from '../../kube/index.js';
+import { guarded, type CommandIo } from '../../kube/io.js';
+import type { JobArgs, WaitArgs } from '../../kube/options.js';
+import { changeSpec } from '../../kube/rollout.js';
 
 export type SuspendArgs = JobArgs & WaitArgs;
 
@@ -18,13 +19,3 @@ export function suspend(args: SuspendArgs, io: CommandIo): Promise<number> {
     ),
   );
 }
-
-export const suspendCommand: CommandModule<object, SuspendArgs> = {
-  command: 'suspend <job>',
-  describe: 'stop a StreamJob with a savepoint and scale it to zero pods (sets spec.suspend: true); resume carries on from that savepoint',
-  builder: (yargs) =>
-    waitOptions(jobOptions(yargs), 'the job is Suspended').example('$0 suspend fraud-velocity --wait', 'suspend the job and wait until its pods are gone'),
-  handler: async (args) => {
-    process.exitCode = await suspend(args, processIo);
-  },
-};

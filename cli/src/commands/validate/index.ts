@@ -1,61 +1,64 @@
-// `streamctl validate <file…>`: the API server's schema and CEL rules, then the job compiler, checked locally, every
-// error naming its field; with --server, also the real API server's verdict on a dry-run create.
-import { readFileSync } from 'node:fs';
-import { type FieldError, validateManifest } from '@sluice/crds';
+// `streamctl validate <file|folder|-…>`: the API server's schema and CEL rules, then the job compiler, checked locally on
+// every Sluice manifest in the files, folders or stdin, every error naming its field; other kinds are skipped and listed.
+// With --server, also the real API server's verdict on a dry-run create (server.ts, loaded only then).
+import { basename } from 'node:path';
+import { type FieldError, group, validateManifest } from '@sluice/crds';
 import { compileJob } from '@sluice/runtime';
-import type { CommandModule } from 'yargs';
 import { parseAllDocuments } from 'yaml';
-import { clusterOptions, connect, guarded, judgedByServer, processIo, serverProblems, type ClusterArgs, type CommandIo } from '../../kube/index.js';
+import { guarded, type CommandIo } from '../../kube/io.js';
+import type { ClusterArgs } from '../../kube/options.js';
+import { readInputs, type Input } from './inputs.js';
 
 export interface ValidateArgs extends ClusterArgs {
   files: string[];
   server?: boolean;
 }
 
-interface Document {
+/** One YAML document of an input. */
+export interface Document {
   /** `file`, or `file#n` in a file of several documents. */
   where: string;
   manifest?: unknown;
   yamlErrors: string[];
 }
 
-function documentsOf(file: string): Document[] {
-  const documents = parseAllDocuments(readFileSync(file, 'utf8'));
-  return documents.map((document, index) => {
-    const where = documents.length > 1 ? `${file}#${index + 1}` : file;
-    if (document.errors.length > 0) return { where, yamlErrors: document.errors.map((error) => error.message) };
-    const manifest: unknown = document.toJS();
-    return { where, yamlErrors: [], ...(manifest === null || manifest === undefined ? {} : { manifest }) };
-  });
+/** A problem of one manifest, on one field. */
+export interface Problem {
+  where: string;
+  /** `Kind/name`. */
+  name: string;
+  path: string;
+  message: string;
 }
 
-/** Every problem in the files, one line each, as `file[#doc] kind/name: path: message`. */
-export function validateFiles(files: string[]): string[] {
-  const problems: string[] = [];
-  for (const { where, manifest, yamlErrors } of files.flatMap(documentsOf)) {
-    problems.push(...yamlErrors.map((message) => `${where}: not valid YAML: ${message}`));
-    if (manifest === undefined) continue;
-    const name = describe(manifest);
-    for (const error of checkManifest(manifest)) problems.push(`${where} ${name}: ${error.path}: ${error.message}`);
-  }
-  return problems;
+export const formatProblem = ({ where, name, path, message }: Problem): string => `${where} ${name}: ${path}: ${message}`;
+
+const sluiceKinds = new Set(['StreamJob', 'Topic', 'SchemaSubject']);
+
+/** A `kind: List` (kubectl get -o yaml prints one) stands for its items. */
+function itemsOf(manifest: unknown): unknown[] {
+  const { kind, items } = (manifest ?? {}) as { kind?: unknown; items?: unknown };
+  return kind === 'List' && Array.isArray(items) ? items : [manifest];
+}
+
+export function documentsOf({ name, text }: Input): Document[] {
+  const documents = parseAllDocuments(text).flatMap((document) => {
+    if (document.errors.length > 0) return [{ yamlErrors: document.errors.map((error) => error.message) }];
+    const manifest: unknown = document.toJS();
+    // An empty document (a trailing `---`, a file of comments) is nothing, as for kubectl apply.
+    return manifest === null || manifest === undefined ? [] : itemsOf(manifest).map((item) => ({ yamlErrors: [], manifest: item }));
+  });
+  return documents.map((document, index) => ({ ...document, where: documents.length > 1 ? `${name}#${index + 1}` : name }));
 }
 
 /**
- * The API server's verdict on every Sluice manifest in the files, as `file[#doc] kind/name (API server): path: message`,
- * leaving out what the local checks already said in the same words.
+ * True for the manifests Sluice judges: its API group, or a Sluice kind with no apiVersion at all (a mistake worth
+ * naming). Anything else — a ConfigMap, a Deployment, another operator's Topic — belongs to someone else.
  */
-export async function validateFilesOnServer(files: string[], args: ClusterArgs, local: string[]): Promise<string[]> {
-  const cluster = connect(args);
-  const problems: string[] = [];
-  for (const { where, manifest } of files.flatMap(documentsOf)) {
-    if (manifest === undefined || !judgedByServer(manifest)) continue;
-    const name = describe(manifest);
-    for (const error of await serverProblems(cluster, manifest)) {
-      if (!local.includes(`${where} ${name}: ${error.path}: ${error.message}`)) problems.push(`${where} ${name} (API server): ${error.path}: ${error.message}`);
-    }
-  }
-  return problems;
+export function isSluiceManifest(manifest: unknown): boolean {
+  const { apiVersion, kind } = (manifest ?? {}) as { apiVersion?: unknown; kind?: unknown };
+  if (typeof apiVersion === 'string') return apiVersion.startsWith(`${group}/`);
+  return typeof kind !== 'string' || sluiceKinds.has(kind);
 }
 
 /**
@@ -72,39 +75,73 @@ export function checkManifest(manifest: unknown): FieldError[] {
   return [...errors, ...compiled.problems.filter((problem) => !faulted(problem.path))];
 }
 
-function describe(manifest: unknown): string {
+export function describeManifest(manifest: unknown): string {
   const { kind, metadata } = manifest as { kind?: unknown; metadata?: { name?: unknown } };
   return `${typeof kind === 'string' ? kind : '?'}/${typeof metadata?.name === 'string' ? metadata.name : '?'}`;
 }
 
+export interface Verdict {
+  /** The Sluice manifests judged, by document. */
+  checked: Document[];
+  /** Text problems: YAML errors and inputs that hold nothing. */
+  problems: string[];
+  /** Field problems of the Sluice manifests. */
+  fieldProblems: Problem[];
+  /** How many documents of each other kind were passed over: ConfigMap → 1. */
+  skippedKinds: Map<string, number>;
+}
+
+/** Every problem of the inputs, and what was skipped. */
+export function judge(inputs: Input[]): Verdict {
+  const verdict: Verdict = { checked: [], problems: [], fieldProblems: [], skippedKinds: new Map() };
+  for (const input of inputs) {
+    const documents = documentsOf(input);
+    if (documents.length === 0) verdict.problems.push(`${input.name}: holds no manifests (it is empty or all comments)`);
+    for (const document of documents) {
+      verdict.problems.push(...document.yamlErrors.map((message) => `${document.where}: not valid YAML: ${message}`));
+      if (document.manifest === undefined) continue;
+      if (!isSluiceManifest(document.manifest)) {
+        const { kind } = document.manifest as { kind?: unknown };
+        const name = typeof kind === 'string' ? kind : 'document without a kind';
+        verdict.skippedKinds.set(name, (verdict.skippedKinds.get(name) ?? 0) + 1);
+        continue;
+      }
+      verdict.checked.push(document);
+      const name = describeManifest(document.manifest);
+      for (const error of checkManifest(document.manifest)) verdict.fieldProblems.push({ where: document.where, name, ...error });
+    }
+  }
+  return verdict;
+}
+
+/** Every problem in the files, one line each, as `file[#doc] kind/name: path: message`. */
+export function validateFiles(files: string[]): string[] {
+  const verdict = judge(readInputs(files).inputs);
+  return [...verdict.problems, ...verdict.fieldProblems.map(formatProblem)];
+}
+
+/** `; skipped 1 ConfigMap, 2 Deployments, 3 files that are not YAML (README.md, sample.jsonl)`; empty when none were. */
+function skippedText(kinds: Map<string, number>, files: string[]): string {
+  const parts = [...kinds].map(([kind, count]) => `${count} ${kind}${count > 1 ? 's' : ''}`);
+  const names = [...new Set(files.map((file) => basename(file)))].join(', ');
+  if (files.length > 0) parts.push(`${files.length} file${files.length > 1 ? 's' : ''} that ${files.length > 1 ? 'are' : 'is'} not YAML (${names})`);
+  return parts.length === 0 ? '' : `; skipped ${parts.join(', ')}`;
+}
+
 export function validate(args: ValidateArgs, io: CommandIo): Promise<number> {
   return guarded('validate', io, async () => {
-    const local = validateFiles(args.files);
-    const problems = args.server === true ? [...local, ...(await validateFilesOnServer(args.files, args, local))] : local;
+    const { inputs, skippedFiles } = readInputs(args.files);
+    const verdict = judge(inputs);
+    const local = verdict.fieldProblems;
+    const server = args.server === true ? await (await import('./server.js')).serverVerdict(verdict.checked, args, local) : [];
+    const problems = [...verdict.problems, ...local.map(formatProblem), ...server];
+    const skipped = skippedText(verdict.skippedKinds, skippedFiles);
     for (const problem of problems) io.stderr.write(`${problem}\n`);
     if (problems.length > 0) {
-      io.stderr.write(`${problems.length} problem(s) found; fix the fields named above and run streamctl validate again\n`);
+      io.stderr.write(`${problems.length} problem(s) found${skipped}; fix the fields named above and run streamctl validate again\n`);
       return 1;
     }
-    io.stdout.write(`${args.files.length} file(s) valid${args.server === true ? '; the API server agrees' : ''}\n`);
+    io.stdout.write(`${inputs.length} file(s) valid${skipped}${args.server === true ? '; the API server agrees' : ''}\n`);
     return 0;
   });
 }
-
-export const validateCommand: CommandModule<object, ValidateArgs> = {
-  command: 'validate <files..>',
-  describe: 'check StreamJob, Topic and SchemaSubject manifests against the CRD schemas and their CEL rules, and compile StreamJobs as the runtime will',
-  builder: (yargs) =>
-    clusterOptions(yargs)
-      .positional('files', { type: 'string', array: true, demandOption: true, describe: 'YAML files, several documents each allowed' })
-      .option('server', {
-        type: 'boolean',
-        default: false,
-        describe: "also send each manifest to the cluster's API server as a dry-run create (nothing is stored), so its installed CRDs judge it",
-      })
-      .example('$0 validate examples/fraud-velocity/*.yaml', 'validate a job with its topics and schema, offline')
-      .example('$0 validate job.yaml --server -n fraud', 'also ask the API server, as kubectl apply --dry-run=server would'),
-  handler: async (args) => {
-    process.exitCode = await validate(args, processIo);
-  },
-};

@@ -1,0 +1,105 @@
+// `streamctl describe <job>`: one StreamJob as kubectl describe shows an object — what the spec asks for, what status
+// reports (streamctl status's fields and conditions), the job's recent Events, its pods and its savepoints.
+import { CoreV1Api, type CoreV1Event, type V1Pod } from '@kubernetes/client-node';
+import type { PipelineStep, Sink, Source, StreamJob } from '@sluice/crds';
+import { connect, explainApiError, type Cluster } from '../../kube/cluster.js';
+import { guarded, type CommandIo } from '../../kube/io.js';
+import type { ClusterArgs } from '../../kube/options.js';
+import { age, formatFields, formatTable } from '../../kube/output.js';
+import { StreamJobs } from '../../kube/streamjobs.js';
+import { formatSavepoints } from '../savepoints/index.js';
+import { formatStatus } from '../status/index.js';
+
+/** The label the controller puts on a job's pods (controller/src/stream-job/resources.ts). */
+export const jobLabel = 'sluice.dev/job';
+/** kubectl describe shows the last events; older ones are a kubectl get events away. */
+const recentEvents = 10;
+
+function source(source: Source): string {
+  const from = source.kafka !== undefined ? `kafka topic ${source.kafka.topic}` : source.generator !== undefined ? `generator ${source.generator.workload}` : source.file !== undefined ? `file ${source.file.path}` : 'no connector';
+  return `${source.name}: ${from}${source.eventTime === undefined ? '' : `, event time from ${source.eventTime.field}`}`;
+}
+
+function sink(sink: Sink): string {
+  const kind = (['kafka', 'redis', 'postgres', 's3', 'file', 'stdout'] as const).find((candidate) => sink[candidate] !== undefined) ?? 'no connector';
+  const target = sink.kafka?.topic ?? sink.redis?.key ?? sink.postgres?.table ?? sink.s3?.bucket ?? sink.file?.path ?? '';
+  return `${sink.name}: ${kind}${target === '' ? '' : ` ${target}`}`;
+}
+
+function step(step: PipelineStep): string {
+  const kind = Object.keys(step).find((key) => key !== 'id' && key !== 'aggregate') ?? '?';
+  if (step.window !== undefined) return `window ${step.window.type} ${step.window.size}${step.aggregate === undefined ? '' : ` (${step.aggregate.map((aggregate) => aggregate.name).join(', ')})`}`;
+  if (step.keyBy !== undefined) return `keyBy ${step.keyBy.field ?? step.keyBy.expression ?? ''}`.trimEnd();
+  return kind;
+}
+
+/** What the spec asks for, one line a field. */
+export function formatSpec(job: StreamJob): string {
+  const spec = job.spec;
+  return formatFields([
+    ['Sources', spec.sources.map(source).join('\n')],
+    ['Pipeline', (spec.pipeline ?? []).map(step).join(' → ') || 'none (records pass through)'],
+    ['Sinks', spec.sinks.map(sink).join('\n')],
+    ['Parallelism', `${spec.parallelism ?? 1}${spec.autoscaler === undefined ? '' : ', autoscaled'}${spec.suspend === true ? ', suspended' : ''}`],
+    ['Upgrade mode', spec.upgradeMode ?? 'savepoint'],
+    ['Image', spec.image ?? "the controller's default"],
+  ]);
+}
+
+export function formatEvents(events: CoreV1Event[], now: Date = new Date()): string {
+  if (events.length === 0) return 'Events: none\n';
+  const when = (event: CoreV1Event) => event.lastTimestamp ?? event.eventTime ?? event.firstTimestamp ?? event.metadata.creationTimestamp;
+  const newest = [...events].sort((a, b) => new Date(when(a) ?? 0).getTime() - new Date(when(b) ?? 0).getTime()).slice(-recentEvents);
+  const rows = newest.map((event) => [event.type ?? '', event.reason ?? '', `${age(when(event), now)}${(event.count ?? 1) > 1 ? ` (x${event.count})` : ''}`, event.message ?? '']);
+  return `Events:\n${formatTable(['TYPE', 'REASON', 'AGE', 'MESSAGE'], rows)}`;
+}
+
+export function formatPods(pods: V1Pod[], now: Date = new Date()): string {
+  if (pods.length === 0) return 'Pods: none\n';
+  const rows = pods.map((pod) => {
+    const statuses = pod.status?.containerStatuses ?? [];
+    const ready = `${statuses.filter((status) => status.ready).length}/${pod.spec?.containers.length ?? statuses.length}`;
+    const waiting = statuses.map((status) => status.state?.waiting?.reason).find((reason) => reason !== undefined);
+    const restarts = statuses.reduce((sum, status) => sum + status.restartCount, 0);
+    return [pod.metadata?.name ?? '', ready, waiting ?? pod.status?.phase ?? '', String(restarts), age(pod.metadata?.creationTimestamp, now), pod.spec?.nodeName ?? '-'];
+  });
+  return `Pods:\n${formatTable(['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE', 'NODE'], rows)}`;
+}
+
+async function eventsOf(cluster: Cluster, core: CoreV1Api, job: StreamJob): Promise<CoreV1Event[]> {
+  const fieldSelector = `involvedObject.kind=StreamJob,involvedObject.name=${job.metadata.name}`;
+  try {
+    return (await core.listNamespacedEvent({ namespace: cluster.namespace, fieldSelector })).items;
+  } catch (error) {
+    throw explainApiError(error, cluster, () => `cannot list events in namespace "${cluster.namespace}"`);
+  }
+}
+
+export async function podsOf(cluster: Cluster, core: CoreV1Api, name: string): Promise<V1Pod[]> {
+  try {
+    const pods = (await core.listNamespacedPod({ namespace: cluster.namespace, labelSelector: `${jobLabel}=${name}` })).items;
+    return pods.sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? '', undefined, { numeric: true }));
+  } catch (error) {
+    throw explainApiError(error, cluster, () => `cannot list pods in namespace "${cluster.namespace}"`);
+  }
+}
+
+export function describe(args: ClusterArgs & { job: string }, io: CommandIo): Promise<number> {
+  return guarded('describe', io, async () => {
+    const cluster = connect(args);
+    const job = await new StreamJobs(cluster).read(args.job);
+    const core = cluster.kubeconfig.makeApiClient(CoreV1Api);
+    const [events, pods] = await Promise.all([eventsOf(cluster, core, job), podsOf(cluster, core, args.job)]);
+    const savepoints = job.status?.savepoints ?? [];
+    io.stdout.write(
+      [
+        formatSpec(job),
+        formatStatus(job),
+        formatPods(pods),
+        savepoints.length === 0 ? 'Savepoints: none yet\n' : `Savepoints:\n${formatSavepoints(savepoints)}`,
+        formatEvents(events),
+      ].join('\n'),
+    );
+    return 0;
+  });
+}

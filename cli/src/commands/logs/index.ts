@@ -1,0 +1,62 @@
+// `streamctl logs <job> [-f]`: the logs of all of a StreamJob's pods, each line prefixed `[pod]`, as `kubectl logs -l
+// sluice.dev/job=<job> --prefix` would print them, but with every pod (kubectl follows at most 5).
+import { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { CoreV1Api, Log, type V1Pod } from '@kubernetes/client-node';
+import { connect, explainApiError } from '../../kube/cluster.js';
+import { CommandError, guarded, type CommandIo, type Writer } from '../../kube/io.js';
+import type { ClusterArgs } from '../../kube/options.js';
+import { StreamJobs } from '../../kube/streamjobs.js';
+import { podsOf } from '../describe/index.js';
+
+export interface LogsArgs extends ClusterArgs {
+  job: string;
+  follow: boolean;
+  tail?: number;
+  previous: boolean;
+}
+
+/** A stream that writes whole lines to `out`, each after `prefix`; a last line without a newline is written at the end. */
+export function prefixedLines(prefix: string, out: Writer): Writable {
+  let partial = '';
+  return new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      const lines = (partial + chunk.toString('utf8')).split('\n');
+      partial = lines.pop()!;
+      if (lines.length > 0) out.write(lines.map((line) => `${prefix}${line}\n`).join(''));
+      done();
+    },
+    final(done) {
+      if (partial !== '') out.write(`${prefix}${partial}\n`);
+      done();
+    },
+  });
+}
+
+export function logs(args: LogsArgs, io: CommandIo): Promise<number> {
+  return guarded('logs', io, async () => {
+    const cluster = connect(args);
+    // Read first, so a job that does not exist is named as such rather than as a job without pods.
+    const job = await new StreamJobs(cluster).read(args.job);
+    const pods = await podsOf(cluster, cluster.kubeconfig.makeApiClient(CoreV1Api), args.job);
+    if (pods.length === 0) {
+      const why = job.spec.suspend === true ? 'it is suspended' : `its phase is ${job.status?.phase ?? 'not reported yet'}`;
+      throw new CommandError(`streamjob "${args.job}" has no pods (${why}); streamctl describe ${args.job} says why`);
+    }
+    const reader = new Log(cluster.kubeconfig);
+    const options = { follow: args.follow, previous: args.previous, ...(args.tail === undefined ? {} : { tailLines: args.tail }) };
+    const width = Math.max(...pods.map((pod) => (pod.metadata?.name ?? '').length));
+    const follow = async (pod: V1Pod): Promise<void> => {
+      const name = pod.metadata?.name ?? '';
+      const lines = prefixedLines(`[${name}] `.padEnd(width + 3), io.stdout);
+      try {
+        await reader.log(cluster.namespace, name, pod.spec?.containers[0]?.name ?? '', lines, options);
+      } catch (error) {
+        throw explainApiError(error, cluster, () => `pod ${name} is gone; run streamctl logs ${args.job} again`);
+      }
+      await finished(lines);
+    };
+    await Promise.all(pods.map(follow));
+    return 0;
+  });
+}
