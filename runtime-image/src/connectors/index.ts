@@ -6,6 +6,7 @@ export * from './partitioner.js';
 export * from './key-template.js';
 export * from './generator/options.js';
 export * from './generator/source.js';
+export { plantFraudsters, type PlantedFraudster } from './generator/transactions.js';
 export * from './file/source.js';
 export * from './file/sink.js';
 export * from './redis/sink.js';

@@ -6,16 +6,19 @@ import {
   formatProblem,
   localRunOptions,
   parseDuration,
+  plantFraudsters,
   progressLine,
   ProgressReporter,
   RateMeter,
   runJob,
   specHash,
+  type RunOptions,
   summaryLine,
   type LocalRunFlags,
 } from '@sluice/runtime';
 import type { Argv, CommandModule } from 'yargs';
 import { parseAllDocuments } from 'yaml';
+import { KeptDeadLetters, summaryLines, topColumnsOf, TopView, WindowLeaders } from './top-view.js';
 
 interface RunArgs {
   job: string;
@@ -36,6 +39,7 @@ interface RunArgs {
   duration?: string;
   redis?: string;
   compact?: boolean;
+  top?: number;
 }
 
 /** The one StreamJob in the file (other documents, such as its Topics, are passed over). */
@@ -91,12 +95,49 @@ function flagsOf(args: RunArgs): LocalRunFlags {
   return flags;
 }
 
-export async function run(args: RunArgs): Promise<number> {
+/** The answer key of the demo: whom the transactions generator planted as fraudsters, with these flags. */
+function plantedLine(args: RunArgs): string {
+  const seed = args.seed ?? 1;
+  const keys = args.keys ?? 10_000;
+  const fraudsters = plantFraudsters(seed, keys).map((fraudster) => `${fraudster.customerId} (${fraudster.burstSeconds} s bursts every ${fraudster.periodSeconds} s)`);
+  return `planted by the generator (seed ${seed}, ${keys} customers): ${fraudsters.join(', ')}`;
+}
+
+/** What --top changes: the results feed the table instead of stdout, dead letters are kept for the summary. */
+interface TopRun {
+  leaders: WindowLeaders;
+  deadLetters: KeptDeadLetters | undefined;
+  view: TopView;
+}
+
+function topRun(args: RunArgs, spec: unknown, deadLetterFile: string | undefined, options: RunOptions, out: NodeJS.WritableStream & { isTTY?: boolean }): TopRun | undefined {
+  if (args.top === undefined) return undefined;
+  if (!Number.isInteger(args.top) || args.top < 1) throw new Error(`--top ${String(args.top)} is not a number of rows; use a whole number such as 10`);
+  const columns = topColumnsOf(spec);
+  if (columns === undefined) throw new Error('--top ranks the keys of a window by its count: the job needs a keyBy step and a window with aggregates');
+  const leaders = new WindowLeaders(columns);
+  // The table takes stdout's place; a --output file still gets every result.
+  const [first, ...others] = options.results;
+  options.results = args.output === undefined || args.output === '-' ? [leaders, ...others] : [first!, ...others, leaders];
+  // Without a file, dead letters would be printed over the table: the summary lists the first reasons instead.
+  const deadLetters = (args['dead-letter-output'] ?? deadLetterFile) === undefined ? new KeptDeadLetters() : undefined;
+  if (deadLetters !== undefined) options.deadLetters = deadLetters;
+  return { leaders, deadLetters, view: new TopView(out, leaders, args.top) };
+}
+
+/** Where a run writes: results or the --top view on stdout; notes, progress and the summary on stderr. */
+export interface RunIo {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+export async function run(args: RunArgs, io: RunIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  const err = io.stderr;
   const manifest = readJob(args.job);
   const problems = problemsOf(args.job, manifest);
   if (problems.length > 0) {
-    for (const problem of problems) process.stderr.write(`${problem}\n`);
-    process.stderr.write(`${problems.length} problem(s) found; fix the fields named above and run again\n`);
+    for (const problem of problems) err.write(`${problem}\n`);
+    err.write(`${problems.length} problem(s) found; fix the fields named above and run again\n`);
     return 1;
   }
   const { manifest: stored } = validateManifest(manifest);
@@ -104,8 +145,9 @@ export async function run(args: RunArgs): Promise<number> {
   if (!compiled.ok) return 1;
   const job = compiled.job;
   const stopAfter = durationFlag('duration', args.duration);
-  const options = localRunOptions(job, specHash((stored as { spec: unknown }).spec), flagsOf(args), (line) => process.stderr.write(`note: ${line}\n`));
-  const progress = new ProgressReporter(process.stderr);
+  const options = localRunOptions(job, specHash((stored as { spec: unknown }).spec), flagsOf(args), (line) => err.write(`note: ${line}\n`));
+  const top = topRun(args, (stored as { spec: unknown }).spec, job.deadLetter?.file, options, io.stdout);
+  const progress = new ProgressReporter(err);
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
   process.once('SIGINT', onSignal);
@@ -114,11 +156,22 @@ export async function run(args: RunArgs): Promise<number> {
   options.signal = stop.signal;
   options.beforeCommit = () => progress.clear();
   const meter = new RateMeter();
-  options.onCommit = (counts, seconds, watermark) => progress.show(progressLine(job.name, counts, meter.rate(counts.recordsIn, seconds), watermark));
+  let last = { job: job.name, counts: { recordsIn: 0, resultsOut: 0, late: 0, deadLettered: 0 }, eventsPerSecond: 0, watermark: Number.NEGATIVE_INFINITY };
+  options.onCommit = (counts, seconds, watermark) => {
+    last = { job: job.name, counts: { ...counts }, eventsPerSecond: meter.rate(counts.recordsIn, seconds), watermark };
+    if (top === undefined) progress.show(progressLine(job.name, counts, last.eventsPerSecond, watermark));
+    else top.view.show(last);
+  };
   try {
     const summary = await runJob(options);
     progress.clear();
-    process.stderr.write(`${summaryLine(job.name, summary)}\n`);
+    if (top !== undefined) top.view.show(last, true);
+    err.write(`${summaryLine(job.name, summary)}\n`);
+    if (top !== undefined) {
+      const deadLetters = { count: summary.deadLettered, reasons: top.deadLetters?.reasons ?? [] };
+      for (const line of summaryLines(top.leaders, deadLetters)) err.write(`${line}\n`);
+      if (args.generator === 'transactions' && job.source.kind !== 'generator') err.write(`${plantedLine(args)}\n`);
+    }
     return 0;
   } finally {
     clearTimeout(timer);
@@ -150,8 +203,10 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('duration', { type: 'string', describe: 'stop cleanly after this long (e.g. 30s), as Ctrl-C does' })
       .option('redis', { type: 'string', describe: 'redis:// URL for the job Redis sinks (skipped without it)' })
       .option('compact', { type: 'boolean', describe: 'results on stdout as short field=value lines instead of JSON' })
+      .option('top', { type: 'number', describe: 'show the top N keys of the newest closed window instead of the results (a live table on a terminal, a line every 5 s otherwise); Ctrl-C prints the keys that stood out' })
       .example('$0 run examples/fraud-velocity/job.yaml --input examples/fraud-velocity/sample.jsonl', 'replay a file; results as JSON lines on stdout')
-      .example('$0 run examples/fraud-velocity/job.yaml --generator --rate 2000 --since 10m --compact', 'generated transactions until Ctrl-C'),
+      .example('$0 run examples/fraud-velocity/job.yaml --generator --rate 2000 --since 10m --compact', 'generated transactions until Ctrl-C')
+      .example('$0 run examples/fraud-velocity/job.yaml --generator --rate 2000 --keys 10000 --since 20m --top 10', 'the demo: the top customers of each closed window, live'),
   handler: async (args) => {
     try {
       process.exitCode = await run(args);
