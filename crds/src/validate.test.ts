@@ -131,6 +131,24 @@ describe('validateManifest', () => {
     expect(lines(validateManifest(job((s) => (s.sources = nineSources))).errors)[0]).toBe('spec.sources: Too many: 9: must have at most 8 items');
   });
 
+  it('takes a podTemplate in a Pod\'s shape (Kubernetes types kept as written) and a state volumeClaimTemplate', () => {
+    const bank = job((s) => {
+      s.podTemplate = {
+        spec: {
+          securityContext: { runAsUser: 1000 },
+          tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'streaming', effect: 'NoSchedule' }],
+          volumes: [{ name: 'ca', secret: { secretName: 'bank-ca' } }],
+          containers: [{ name: 'runtime', env: [{ name: 'REGION', valueFrom: { configMapKeyRef: { name: 'site', key: 'region' } } }], volumeMounts: [{ name: 'ca', mountPath: '/etc/bank-ca' }] }],
+        },
+      };
+      s.state = { volumeClaimTemplate: { spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '20Gi' } } } } };
+    });
+    const { errors, manifest } = validateManifest(bank);
+    expect(errors).toEqual([]);
+    expect((manifest as StreamJob).spec.podTemplate).toEqual(bank.spec.podTemplate);
+    expect((manifest as StreamJob).spec.state?.volumeClaimTemplate).toEqual(bank.spec.state?.volumeClaimTemplate);
+  });
+
   it('refuses a repeated name in a list keyed by name', () => {
     expect(lines(validateManifest(job((s) => s.sinks.push({ name: 'feature-store', stdout: {} }))).errors)).toEqual([
       'spec.sinks[2]: Duplicate value: {"name":"feature-store"}',
@@ -420,6 +438,18 @@ const ruleCases: RuleCase[] = [
     old: changed(topic, (m) => (m.spec.replicas = 1)),
     path: 'spec.replicas',
     message: 'Invalid value: 3: spec.replicas cannot change after creation',
+  },
+  {
+    name: "a podTemplate volume named job, Sluice's own",
+    manifest: job((s) => (s.podTemplate = { spec: { volumes: [{ name: 'job', emptyDir: {} }] } })),
+    path: 'spec.podTemplate.spec.volumes',
+    message: "the volume name job is Sluice's own (the job's ConfigMap): give the volume another name",
+  },
+  {
+    name: 'a SLUICE_ variable in the runtime container of a podTemplate',
+    manifest: job((s) => (s.podTemplate = { spec: { containers: [{ name: 'runtime', env: [{ name: 'SLUICE_KAFKA_BROKERS', value: 'kafka:9092' }] }] } })),
+    path: 'spec.podTemplate.spec.containers[0].env',
+    message: 'environment variables starting with SLUICE_ are set by Sluice from the job',
   },
   {
     name: 'a SchemaSubject with both an inline schema and a ConfigMap',

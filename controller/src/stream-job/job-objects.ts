@@ -4,7 +4,7 @@ import { AppsV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions
 import { group, version, type StreamJob, type StreamJobSpec, type Topic } from '@sluice/crds';
 import { parse } from 'yaml';
 import { isConflict, isNotFound } from '../machinery/kube-errors.js';
-import { configMapName, controlSecret, controlSecretName, headlessService, jobConfigMap, jobLabel, selectorOf, statefulSet, type Deployment, type RuntimeDefaults } from './resources.js';
+import { configMapName, controlSecret, controlSecretName, headlessService, jobConfigMap, jobLabel, selectorOf, statefulSet, volumeClaimAnnotation, type Deployment, type RuntimeDefaults } from './resources.js';
 
 const fieldManager = 'sluice-controller';
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -96,6 +96,12 @@ export class JobObjects {
     const desired = statefulSet(job, deployment, this.defaults);
     const existing = await this.statefulSet(job);
     if (existing === undefined) {
+      await this.#apps.createNamespacedStatefulSet({ namespace, body: desired, fieldManager });
+      return;
+    }
+    // volumeClaimTemplates are immutable: the StatefulSet is deleted leaving its pods (the upgrade replaces them) and made again.
+    if (existing.metadata?.annotations?.[volumeClaimAnnotation] !== desired.metadata?.annotations?.[volumeClaimAnnotation]) {
+      await orUndefined(this.#apps.deleteNamespacedStatefulSet({ namespace, name: job.metadata.name!, body: { propagationPolicy: 'Orphan', preconditions: { uid: existing.metadata!.uid! } } }));
       await this.#apps.createNamespacedStatefulSet({ namespace, body: desired, fieldManager });
       return;
     }

@@ -1,8 +1,9 @@
 // The Kubernetes objects a StreamJob owns, built from its spec: control Secret, job ConfigMap, headless Service, StatefulSet, changelog Topics.
-import type { V1ConfigMap, V1EnvVar, V1OwnerReference, V1ResourceRequirements, V1Secret, V1Service, V1StatefulSet } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1Container, V1EnvVar, V1OwnerReference, V1ResourceRequirements, V1Secret, V1Service, V1StatefulSet } from '@kubernetes/client-node';
 import type { StreamJob, StreamJobSpec, Topic } from '@sluice/crds';
 import { changelogTopics } from '@sluice/runtime';
 import { stringify } from 'yaml';
+import { runtimeContainerName, runtimePodSpec, stateVolume, stateVolumes, tmpVolume } from './pod-template.js';
 import { checkpointLocation, jobManifest, savepointLocation } from './spec.js';
 
 export const jobLabel = 'sluice.dev/job';
@@ -10,9 +11,13 @@ export const specHashAnnotation = 'sluice.dev/spec-hash';
 export const generationAnnotation = 'sluice.dev/generation';
 export const restartNonceAnnotation = 'sluice.dev/restart-nonce';
 export const restoreFromAnnotation = 'sluice.dev/restore-from';
+/** The StatefulSet's volumeClaimTemplates as Sluice wrote them: they cannot change in place, so a change recreates the StatefulSet. */
+export const volumeClaimAnnotation = 'sluice.dev/volume-claim-templates';
 export const runtimePort = 8080;
 const jobFileDir = '/etc/sluice/job';
 const stateDir = '/var/lib/sluice/state';
+// The root filesystem is read-only: snapshots are staged in TMPDIR, an emptyDir.
+const tmpDir = '/tmp';
 
 /** What the controller was started with: defaults for what a job's spec leaves out. */
 export interface RuntimeDefaults {
@@ -117,6 +122,7 @@ function runtimeEnv(job: StreamJob, deployment: Deployment, defaults: RuntimeDef
     { name: 'SLUICE_STATE_DIR', value: stateDir },
     { name: 'SLUICE_HTTP_PORT', value: String(runtimePort) },
     { name: 'SLUICE_HTTP_HOST', value: '0.0.0.0' },
+    { name: 'TMPDIR', value: tmpDir },
     { name: 'SLUICE_CONTROL_TOKEN', valueFrom: { secretKeyRef: { name: controlSecretName(job), key: 'token' } } },
     ...value('SLUICE_SNAPSHOT_LOCATION', checkpoints),
     ...value('SLUICE_SAVEPOINT_LOCATION', savepoints),
@@ -149,10 +155,11 @@ export function statefulSet(job: StreamJob, deployment: Deployment, defaults: Ru
     ...(deployment.restoreFrom === undefined ? {} : { [restoreFromAnnotation]: deployment.restoreFrom }),
   };
   const labels = podLabels(job);
+  const { volumes, claims } = stateVolumes(spec.state?.volumeClaimTemplate);
   return {
     apiVersion: 'apps/v1',
     kind: 'StatefulSet',
-    metadata: metadata(job, job.metadata.name!, { annotations }),
+    metadata: metadata(job, job.metadata.name!, { annotations: { ...annotations, ...(claims.length === 0 ? {} : { [volumeClaimAnnotation]: JSON.stringify(claims) }) } }),
     spec: {
       replicas: deployment.replicas,
       serviceName: job.metadata.name!,
@@ -162,33 +169,41 @@ export function statefulSet(job: StreamJob, deployment: Deployment, defaults: Ru
       template: {
         metadata: { labels: { ...spec.podTemplate?.metadata?.labels, ...labels }, annotations: { ...spec.podTemplate?.metadata?.annotations, ...annotations } },
         spec: {
-          ...(spec.serviceAccountName === undefined ? {} : { serviceAccountName: spec.serviceAccountName }),
           terminationGracePeriodSeconds: 60,
-          containers: [
+          ...runtimePodSpec(
             {
-              name: 'runtime',
-              image: spec.image ?? defaults.image,
-              ...(spec.imagePullPolicy === undefined ? {} : { imagePullPolicy: spec.imagePullPolicy }),
-              ports: [{ name: 'http', containerPort: runtimePort }],
-              env: runtimeEnv(job, deployment, defaults),
-              readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 2 },
-              livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 10, failureThreshold: 6 },
-              // A runtime that fails logs one `failed` line and exits 1: the kubelet copies the log's tail into lastState.terminated.message, where the controller reads it.
-              terminationMessagePolicy: 'FallbackToLogsOnError',
+              runtime: runtimeContainer(job, deployment, defaults),
+              volumes: [{ name: 'job', configMap: { name: configMapName(job, deployment.hash) } }, ...volumes],
+              ...(spec.serviceAccountName === undefined ? {} : { serviceAccountName: spec.serviceAccountName }),
               ...(spec.resources === undefined ? {} : { resources: resourceRequirements(spec.resources) }),
-              volumeMounts: [
-                { name: 'job', mountPath: jobFileDir, readOnly: true },
-                { name: 'state', mountPath: stateDir },
-              ],
             },
-          ],
-          volumes: [
-            { name: 'job', configMap: { name: configMapName(job, deployment.hash) } },
-            { name: 'state', emptyDir: {} },
-          ],
+            spec.podTemplate?.spec,
+          ),
         },
       },
+      ...(claims.length === 0 ? {} : { volumeClaimTemplates: claims }),
     },
+  };
+}
+
+/** Sluice's runtime container, before the podTemplate's runtime container is merged into it. */
+function runtimeContainer(job: StreamJob, deployment: Deployment, defaults: RuntimeDefaults): V1Container {
+  const { spec } = deployment;
+  return {
+    name: runtimeContainerName,
+    image: spec.image ?? defaults.image,
+    ...(spec.imagePullPolicy === undefined ? {} : { imagePullPolicy: spec.imagePullPolicy }),
+    ports: [{ name: 'http', containerPort: runtimePort }],
+    env: runtimeEnv(job, deployment, defaults),
+    readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 2 },
+    livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 10, failureThreshold: 6 },
+    // A runtime that fails logs one `failed` line and exits 1: the kubelet copies the log's tail into lastState.terminated.message, where the controller reads it.
+    terminationMessagePolicy: 'FallbackToLogsOnError',
+    volumeMounts: [
+      { name: 'job', mountPath: jobFileDir, readOnly: true },
+      { name: stateVolume, mountPath: stateDir },
+      { name: tmpVolume, mountPath: tmpDir },
+    ],
   };
 }
 

@@ -620,6 +620,26 @@ export interface StateSettings {
    * How many keys the write-back cache holds in memory per pod.
    */
   cacheSize?: number;
+  volumeClaimTemplate?: VolumeClaimTemplate;
+}
+/**
+ * Keep each pod's RocksDB state on a PersistentVolumeClaim made from this template (the StatefulSet's volumeClaimTemplate named state) instead of an emptyDir, for state larger than the node's ephemeral storage or on a storage class of your choice. A pod still rebuilds its partitions from the snapshot and changelog on start. A change replaces the StatefulSet.
+ */
+export interface VolumeClaimTemplate {
+  metadata?: {
+    labels?: {
+      [k: string]: string;
+    };
+    annotations?: {
+      [k: string]: string;
+    };
+  };
+  /**
+   * A PersistentVolumeClaim's spec (accessModes, storageClassName, resources.requests.storage).
+   */
+  spec: {
+    [k: string]: unknown;
+  };
 }
 /**
  * Periodic snapshots of the state that a crashed or upgraded job restores from.
@@ -722,7 +742,7 @@ export interface ResourceRequirements {
   }[];
 }
 /**
- * What Sluice adds to each runtime pod.
+ * What Sluice adds to each runtime pod, in a Pod's own shape (as the Flink operator's podTemplate): merged over Sluice's restricted defaults, the user's value wins field by field.
  */
 export interface PodTemplate {
   metadata?: {
@@ -733,6 +753,104 @@ export interface PodTemplate {
       [k: string]: string;
     };
   };
+  spec?: PodTemplateSpec;
+}
+/**
+ * Pod spec fields merged into each runtime pod. Values are Kubernetes' own types (a Pod's affinity, a Toleration, a Volume...); the API server checks them when it takes the StatefulSet.
+ */
+export interface PodTemplateSpec {
+  /**
+   * The pod's securityContext, merged over Sluice's (runAsNonRoot, runAsUser and runAsGroup 65532, fsGroup 65532, seccompProfile RuntimeDefault) field by field.
+   */
+  securityContext?: {
+    [k: string]: unknown;
+  };
+  /**
+   * Run the pods only on nodes with these labels.
+   */
+  nodeSelector?: {
+    [k: string]: string;
+  };
+  /**
+   * Taints the pods tolerate, as a Pod's tolerations.
+   */
+  tolerations?: {
+    [k: string]: unknown;
+  }[];
+  /**
+   * Node, pod and anti-pod affinity, as a Pod's affinity.
+   */
+  affinity?: {
+    [k: string]: unknown;
+  };
+  /**
+   * How the pods spread over zones or nodes, as a Pod's topologySpreadConstraints; select the job's pods with the label sluice.dev/job.
+   */
+  topologySpreadConstraints?: {
+    [k: string]: unknown;
+  }[];
+  /**
+   * The pods' PriorityClass.
+   */
+  priorityClassName?: string;
+  /**
+   * The pods' service account; spec.serviceAccountName wins when both are set.
+   */
+  serviceAccountName?: string;
+  /**
+   * Secrets holding the credentials to pull the runtime image (and sidecars' images).
+   */
+  imagePullSecrets?: {
+    name: string;
+  }[];
+  /**
+   * Volumes added to each pod, as a Pod's volumes. A volume named state or tmp replaces Sluice's emptyDir of that name; the name job is Sluice's (the job's ConfigMap).
+   */
+  volumes?: {
+    name: string;
+    [k: string]: unknown;
+  }[];
+  /**
+   * The container named runtime is merged into Sluice's runtime container (env, envFrom, volumeMounts, resources, securityContext); any other is added to the pod as it is (a sidecar).
+   */
+  containers?: PodTemplateContainer[];
+}
+export interface PodTemplateContainer {
+  name: string;
+  /**
+   * Environment variables, as a container's env (value, or valueFrom a Secret or ConfigMap key); names starting with SLUICE_ are Sluice's.
+   */
+  env?: {
+    name: string;
+    [k: string]: unknown;
+  }[];
+  /**
+   * Whole Secrets or ConfigMaps as environment variables, as a container's envFrom.
+   */
+  envFrom?: {
+    [k: string]: unknown;
+  }[];
+  /**
+   * Where the container mounts the pod's volumes, as a container's volumeMounts.
+   */
+  volumeMounts?: {
+    name: string;
+    mountPath: string;
+    [k: string]: unknown;
+  }[];
+  /**
+   * The container's resources; spec.resources wins for the runtime container.
+   */
+  resources?: {
+    [k: string]: unknown;
+  };
+  /**
+   * The container's securityContext, merged over Sluice's (allowPrivilegeEscalation false, readOnlyRootFilesystem true, capabilities drop ALL) field by field.
+   */
+  securityContext?: {
+    [k: string]: unknown;
+  };
+  [k: string]: unknown;
 }
 
 /**
