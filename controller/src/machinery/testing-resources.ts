@@ -7,6 +7,8 @@ export class TestingResources<T extends CustomResource> implements ResourceClien
   private version = 0;
   /** Every write, in order, for tests that check what was written when. */
   readonly writes: { kind: 'finalizers' | 'status'; object: T }[] = [];
+  /** Called with each status patch before it is stored; a test throws from it to crash the controller at that write. */
+  beforeStatusPatch: ((status: object) => void) | undefined;
 
   /** Stores a new object as `kubectl apply` would: generation 1, a uid, a creation time. */
   apply(object: T): T {
@@ -53,6 +55,11 @@ export class TestingResources<T extends CustomResource> implements ResourceClien
   patchStatus(key: ObjectKey, status: object): Promise<T> {
     const stored = this.objects.get(keyOf(key));
     if (stored === undefined) return Promise.reject(new Error(`${keyOf(key)} not found`));
+    try {
+      this.beforeStatusPatch?.(status);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
     stored.status = mergePatch(stored.status ?? {}, status) as T['status'];
     stored.metadata = { ...stored.metadata, resourceVersion: String(++this.version) };
     this.writes.push({ kind: 'status', object: structuredClone(stored) });

@@ -1,7 +1,8 @@
 // The observer: what a StreamJob's world looks like now — the deployed spec, its pods, and what each runtime pod reports. It decides nothing.
 import type { V1Pod, V1StatefulSet } from '@kubernetes/client-node';
 import type { RuntimeStatus, StreamJob } from '@sluice/crds';
-import { ordinalOf, type JobObjects } from './job-objects.js';
+import { ordinalOf } from './job-objects.js';
+import type { OwnedObjects } from './owned-objects.js';
 import { generationAnnotation, restartNonceAnnotation, restoreFromAnnotation, specHashAnnotation } from './resources.js';
 import { podFailuresOf, type PodFailures } from './pod-failures.js';
 import type { RuntimeControl } from './runtime-control.js';
@@ -61,7 +62,7 @@ function isReady(pod: V1Pod): boolean {
   return pod.status?.conditions?.some((condition) => condition.type === 'Ready' && condition.status === 'True') === true;
 }
 
-export async function observe(job: StreamJob, deps: { objects: JobObjects; control: RuntimeControl; podAddress: PodAddress; token: string }): Promise<Observation> {
+export async function observe(job: StreamJob, deps: { objects: OwnedObjects; control: RuntimeControl; podAddress: PodAddress; token: string }): Promise<Observation> {
   const statefulSet = await deps.objects.statefulSet(job);
   const deployed = statefulSet === undefined ? undefined : deployedSpec(statefulSet);
   const pods = statefulSet === undefined ? [] : await deps.objects.pods(job);

@@ -10,7 +10,7 @@ import type { ControllerMetrics } from '../machinery/metrics.js';
 import { KeyBackoff } from '../machinery/backoff.js';
 import { TerminalError, done, type ObjectKey, type Reconciler, type Result } from '../machinery/reconciler.js';
 import { patchStatusIfChanged } from '../machinery/status.js';
-import type { JobObjects } from './job-objects.js';
+import type { OwnedObjects } from './owned-objects.js';
 import { deploymentReady, observe, type Observation, type ObservedPod, type PodAddress } from './observer.js';
 import { RuntimeHealthReason, runtimeHealth } from './pod-failures.js';
 import { changelogTopicResources, selectorOf, type Deployment } from './resources.js';
@@ -40,7 +40,7 @@ export const StreamJobReason = {
 
 export interface StreamJobReconcilerDeps {
   jobs: ResourceClient<StreamJob>;
-  objects: JobObjects;
+  objects: OwnedObjects;
   control: RuntimeControl;
   podAddress: PodAddress;
   /** Partition counts of Kafka topics, for the changelogs (as many partitions as the source). */
