@@ -434,4 +434,45 @@ describe('StreamJobReconciler', () => {
       expect(condition(await world.read(), 'Savepoint')?.message).toMatch(/Sluice tries again in 1\ds$/);
     });
   });
+  describe('the autoscaler loop', () => {
+    /** Each pod reads two partitions with a backlog and works through 10 000 records a second of it. */
+    async function behind(mode: 'apply' | 'recommend') {
+      const world = setup({ ...fraudSpec(), autoscaler: { mode, max: 4, catchUpTime: '10s', targetUtilization: 0.5, stabilizationWindow: '4s' } });
+      await world.settle();
+      for (const [, runtime] of world.control.runtimes()) runtime.lags = [100_000, 100_000];
+      const work = (): void => {
+        for (const [, runtime] of world.control.runtimes()) {
+          runtime.recordsIn += 20_000;
+          runtime.lags = runtime.lags.map((lag) => Math.max(0, lag - 10_000));
+        }
+      };
+      return { world, work };
+    }
+
+    it('in mode recommend writes the parallelism that drains the lag within catchUpTime, bounded by the partitions, and changes nothing', async () => {
+      const { world, work } = await behind('recommend');
+      for (let count = 0; count < 6; count++) {
+        await world.step();
+        work();
+      }
+      const job = await world.read();
+      expect(job.status?.autoscaler).toMatchObject({ recommendedParallelism: 4, processingRate: 10_000 });
+      expect(job.status?.autoscaler?.reason).toMatch(/one pod processes 10000\/s and is planned at 50%: 4 pods \(\d+ wanted, bounded to 1\.\.4, the source partitions\)/);
+      expect(world.cluster.changes.filter((change) => change.startsWith('scale'))).toEqual([]);
+    });
+
+    it('in mode apply rescales through the scale subresource once the recommendation held for stabilizationWindow', async () => {
+      const { world, work } = await behind('apply');
+      for (let count = 0; count < 20 && !world.cluster.changes.includes('scale 4'); count++) {
+        await world.step();
+        work();
+      }
+      let job = await world.read();
+      expect(job.spec.parallelism).toBe(4);
+      expect(job.status?.autoscaler?.lastScaleTime).toBeDefined();
+      expect(world.events.at(-1)).toBe('Normal Autoscaled');
+      job = await world.settle();
+      expect(job.status).toMatchObject({ parallelism: 4, lastSavepoint: { trigger: 'rescale', parallelism: 2 } });
+    });
+  });
 });
