@@ -5,11 +5,20 @@
 #   bash images/build.sh                 # all three
 #   bash images/build.sh runtime         # one (runtime, controller or registry)
 # Environment: SLUICE_CACHE (base image and archives, default ~/.cache/sluice), BASE (a base image instead of the
-# local one), CONTAINERD_ADDRESS (default /run/containerd/containerd.sock).
+# local one), CONTAINERD_ADDRESS (default /run/containerd/containerd.sock), SLUICE_IMAGES_REVISION (build that commit,
+# for example HEAD, from `git archive` instead of the working tree: a tree with edits in progress may not build).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-VERSION=$(node -p "require('$ROOT/package.json').version")
+SOURCE=$ROOT
+REVISION=$(git -C "$ROOT" rev-parse HEAD 2>/dev/null || true)
+if [[ -n ${SLUICE_IMAGES_REVISION:-} ]]; then
+  REVISION=$(git -C "$ROOT" rev-parse --verify "$SLUICE_IMAGES_REVISION^{commit}")
+  SOURCE=$(mktemp -d)
+  trap 'rm -rf "$SOURCE"' EXIT
+  git -C "$ROOT" archive "$REVISION" | tar -x -C "$SOURCE"
+fi
+VERSION=$(node -p "require('$SOURCE/package.json').version")
 CACHE=${SLUICE_CACHE:-$HOME/.cache/sluice}/images
 ARCHIVES=$CACHE/archives
 CONTAINERD_ADDRESS=${CONTAINERD_ADDRESS:-/run/containerd/containerd.sock}
@@ -36,7 +45,7 @@ if [[ -z ${BASE:-} ]]; then
 fi
 
 build_args=(--build-arg "BASE=$BASE" --build-arg "VERSION=$VERSION"
-  --label "org.opencontainers.image.revision=$(git -C "$ROOT" rev-parse HEAD 2>/dev/null || true)"
+  --label "org.opencontainers.image.revision=$REVISION"
   --label "org.opencontainers.image.created=$(date -u +%Y-%m-%dT%H:%M:%SZ)" --label "org.opencontainers.image.base.name=$BASE")
 # Where the egress re-signs TLS, npm ci inside the build trusts the host's CA bundle: mounted for the RUN steps
 # only, never copied into an image.
@@ -56,7 +65,7 @@ for target in "${TARGETS[@]}"; do
   t0=$(date +%s)
   # --layers: the stages the three targets share (dependencies, build) are built once and reused by the next run.
   buildah bud --isolation chroot --layers --quiet "${build_args[@]}" --target "$target" \
-    -t "$local_name" -t "$published" -f "$ROOT/Dockerfile" "$ROOT" >/dev/null
+    -t "$local_name" -t "$published" -f "$SOURCE/Dockerfile" "$SOURCE" >/dev/null
   archive=$ARCHIVES/sluice-$target-$VERSION.tar
   rm -f "$archive"
   buildah push -q "$published" "oci-archive:$archive:$published"

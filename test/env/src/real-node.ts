@@ -509,6 +509,12 @@ function schedulerHealthy(port: number): Promise<boolean> {
   });
 }
 
+/** The kubectl and crictl built beside the kubelet, for tests that drive the real node as a user would. */
+export function realNodeTools(paths: EnvPaths): { kubectl: string; crictl: string } {
+  const real = layout(paths);
+  return { kubectl: join(real.bin, 'kubectl'), crictl: join(real.bin, 'crictl') };
+}
+
 /** The real node's description, when env:up --real-node has started it. */
 export function readRealNode(paths: EnvPaths): RealNode {
   const file = layout(paths).nodeFile;
