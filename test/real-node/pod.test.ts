@@ -94,7 +94,7 @@ it('runs a Pod that asks for the real node as a container on it, with an address
   expect(pod.status?.podIP).toMatch(/^10\.88\./);
 });
 
-it('reaches the apiserver through the kubernetes Service, and S3, Redis and PostgreSQL on the host bridge address', async () => {
+it('reaches the apiserver through the kubernetes Service, and S3, Redis, PostgreSQL and Kafka on the host bridge address', async () => {
   const kubernetes = await core.readNamespacedService({ namespace: 'default', name: 'kubernetes' });
   const targets = [
     `${kubernetes.spec!.clusterIP!}:443`,
@@ -102,6 +102,7 @@ it('reaches the apiserver through the kubernetes Service, and S3, Redis and Post
     `${realNode.hostAddress}:${port(endpoints.s3.endpoint)}`,
     `${realNode.hostAddress}:${port(endpoints.redis.url)}`,
     `${realNode.hostAddress}:${port(endpoints.postgres.url)}`,
+    realNode.kafkaBootstrap,
   ];
   await createPod('connect', { containers: [{ name: 'connect', image: connectImage, imagePullPolicy: 'Never', args: targets }] });
   const pod = await phaseOf('connect', ['Succeeded', 'Failed']);
