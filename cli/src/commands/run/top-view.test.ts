@@ -42,9 +42,9 @@ test('the table ranks the newest window by count and marks a count 5× the media
   expect(lines[1]).toBe('window 2026-12-07 10:00–10:05 (newest of 1 closed) · 11 customer_id values · median txn_count 12');
   expect(lines.slice(2)).toEqual([
     '#  customer_id  txn_count  txn_sum  × median',
-    '1  C99                 90      900  7.5  ◀ suspicious',
-    '2  C4                  14      140  1.2',
-    '3  C9                  14      140  1.2',
+    '1  C99                 90   900.00  7.5  ◀ suspicious',
+    '2  C4                  14   140.00  1.2',
+    '3  C9                  14   140.00  1.2',
   ]);
 });
 

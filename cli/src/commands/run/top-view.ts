@@ -169,14 +169,15 @@ export function frame(leaders: WindowLeaders, progress: Progress, rows: number):
     const count = row[rankBy] as number;
     const times = newest.median > 0 ? count / newest.median : 0;
     const flag = times >= SUSPICIOUS_TIMES_MEDIAN ? '  ◀ suspicious' : '';
-    return [String(i + 1), String(row[key]), ...aggregates.map((name) => shown(row[name])), `${times.toFixed(1)}${flag}`];
+    return [String(i + 1), String(row[key]), ...aggregates.map((name) => shown(row[name], name !== rankBy)), `${times.toFixed(1)}${flag}`];
   });
   lines.push(...table([header, ...body]));
   return lines;
 }
 
-function shown(value: unknown): string {
-  if (typeof value === 'number') return Number.isInteger(value) ? whole.format(value) : cents.format(value);
+/** A cell: the ranking count whole, other numbers (sums, averages) with cents so a column's decimal points line up. */
+function shown(value: unknown, withCents = false): string {
+  if (typeof value === 'number') return withCents ? cents.format(value) : whole.format(value);
   return typeof value === 'string' ? value : JSON.stringify(value) ?? '';
 }
 
