@@ -1,16 +1,21 @@
 // The SchemaSubject reconciler: registers a subject's schema in a Confluent-compatible registry after testing its compatibility (Confluent for Kubernetes' Schema resource is the model).
-import type { Condition, SchemaSubject, SchemaSubjectStatus } from '@sluice/crds';
+import type { SchemaSubject, SchemaSubjectStatus } from '@sluice/crds';
 import type { Logger } from 'pino';
 import type { Clock } from '../machinery/clock.js';
-import { findCondition, setCondition, type NewCondition } from '../machinery/conditions.js';
+import { findCondition } from '../machinery/conditions.js';
 import type { ResourceClient } from '../machinery/custom-resources.js';
 import type { EventRecorder, EventType } from '../machinery/events.js';
 import { ensureFinalizer, hasFinalizer, isBeingDeleted, removeFinalizer } from '../machinery/finalizers.js';
-import { TerminalError, done, type ObjectKey, type Reconciler, type Result } from '../machinery/reconciler.js';
-import { patchStatusIfChanged } from '../machinery/status.js';
+import { done, type ObjectKey, type Reconciler, type Result, type TerminalError } from '../machinery/reconciler.js';
+import { StatusReporter, type FailureReasons, type StatedCondition, type StatusFields } from '../machinery/status-reporter.js';
 import { RegistryError, RegistryErrorCode, isCode, type SchemaInput, type SchemaRegistryApi } from '../registry-client.js';
 
 export const schemaSubjectFinalizer = 'sluice.dev/schemasubject';
+
+/** The condition types a SchemaSubject's status holds. */
+export const SchemaSubjectCondition = {
+  Ready: 'Ready',
+} as const;
 
 export const SchemaSubjectReason = {
   Registered: 'Registered',
@@ -43,7 +48,11 @@ export interface SchemaSubjectReconcilerDeps {
 export class SchemaSubjectReconciler implements Reconciler {
   readonly kind = 'SchemaSubject';
 
-  constructor(private readonly deps: SchemaSubjectReconcilerDeps) {}
+  readonly #report: StatusReporter<SchemaSubject>;
+
+  constructor(private readonly deps: SchemaSubjectReconcilerDeps) {
+    this.#report = new StatusReporter('SchemaSubject', { resources: deps.subjects, events: deps.events, clock: deps.clock, log: deps.log });
+  }
 
   async reconcile(key: ObjectKey): Promise<Result> {
     const resource = await this.deps.subjects.get(key);
@@ -58,13 +67,7 @@ export class SchemaSubjectReconciler implements Reconciler {
       if (isBeingDeleted(resource)) return await this.finalize(resource, registry);
       return await this.converge(resource, registry);
     } catch (error) {
-      if (error instanceof TerminalError) throw error;
-      if (error instanceof RegistryError && error.clientError) {
-        const reason = (error.errorCode === undefined ? undefined : reasonOfCode.get(error.errorCode)) ?? SchemaSubjectReason.RegistryRejected;
-        throw await this.refuse(resource, reason, `the registry refused: ${error.message}; fix the spec`);
-      }
-      await this.writeStatus(resource, {}, { type: 'Ready', status: 'False', reason: SchemaSubjectReason.RegistryUnavailable, message: `${(error as Error).message}; retrying` }).catch(() => undefined);
-      throw error;
+      return this.#report.failed(resource, error, failureReasons);
     }
   }
 
@@ -94,12 +97,12 @@ export class SchemaSubjectReconciler implements Reconciler {
       if (registered === undefined) throw new Error(`the registry gave ${subject} schema id ${id} but does not find it in the subject; retrying`);
       this.event(held, 'Normal', 'Registered', `registered ${subject} version ${registered.version} (schema id ${id})`);
     }
-    const wasReady = findCondition(resource.status?.conditions, 'Ready')?.status === 'True';
+    const wasReady = findCondition(resource.status?.conditions, SchemaSubjectCondition.Ready)?.status === 'True';
     const message = `${subject} version ${registered.version} holds the schema (id ${registered.id})`;
     await this.writeStatus(
       held,
       { subject, id: registered.id, version: registered.version, schemaType: resource.spec.schemaType ?? 'AVRO', registryUrl: registry.url },
-      { type: 'Ready', status: 'True', reason: SchemaSubjectReason.Registered, message },
+      { type: SchemaSubjectCondition.Ready, status: 'True', reason: SchemaSubjectReason.Registered, message },
     );
     if (!wasReady) this.event(held, 'Normal', 'Ready', message);
     return done;
@@ -141,23 +144,28 @@ export class SchemaSubjectReconciler implements Reconciler {
     return done;
   }
 
-  private async refuse(resource: SchemaSubject, reason: string, message: string): Promise<TerminalError> {
-    const changed = await this.writeStatus(resource, {}, { type: 'Ready', status: 'False', reason, message });
-    if (changed) this.event(resource, 'Warning', reason, message);
-    return new TerminalError(reason, message);
+  private refuse(resource: SchemaSubject, reason: string, message: string): Promise<TerminalError> {
+    return this.#report.refuse(resource, reason, message);
   }
 
-  private async writeStatus(resource: SchemaSubject, fields: Omit<SchemaSubjectStatus, 'conditions' | 'observedGeneration'>, condition: Omit<NewCondition, 'observedGeneration'>): Promise<boolean> {
-    const generation = resource.metadata.generation;
-    const conditions: Condition[] = setCondition(resource.status?.conditions, { ...condition, observedGeneration: generation }, this.deps.clock.now());
-    return patchStatusIfChanged(this.deps.subjects, resource, { ...fields, conditions, observedGeneration: generation });
+  private writeStatus(resource: SchemaSubject, fields: StatusFields<SchemaSubjectStatus>, condition: StatedCondition): Promise<boolean> {
+    return this.#report.write(resource, fields, [condition]);
   }
 
   private event(resource: SchemaSubject, type: EventType, reason: string, message: string): void {
-    this.deps.log.info({ kind: 'SchemaSubject', namespace: resource.metadata.namespace, name: resource.metadata.name, reason }, message);
-    this.deps.events.record(resource, type, reason, message);
+    this.#report.event(resource, type, reason, message);
   }
 }
+
+/** A refusal is what the registry answers with a client error (the request is wrong); anything else is retried. */
+const failureReasons: FailureReasons = {
+  refusal(error) {
+    if (!(error instanceof RegistryError) || !error.clientError) return undefined;
+    const reason = (error.errorCode === undefined ? undefined : reasonOfCode.get(error.errorCode)) ?? SchemaSubjectReason.RegistryRejected;
+    return { reason, message: `the registry refused: ${error.message}; fix the spec` };
+  },
+  retried: SchemaSubjectReason.RegistryUnavailable,
+};
 
 /** Soft-deletes the subject; one already soft-deleted or never registered is fine. */
 async function softDelete(registry: SchemaRegistryApi, subject: string): Promise<void> {

@@ -1,13 +1,13 @@
 // The Topic reconciler: makes a Kafka topic match its Topic resource (Strimzi's topic operator is the model).
-import type { Condition, Topic, TopicStatus } from '@sluice/crds';
+import type { Topic, TopicStatus } from '@sluice/crds';
 import type { Logger } from 'pino';
 import type { Clock } from '../machinery/clock.js';
-import { findCondition, removeCondition, setCondition, type NewCondition } from '../machinery/conditions.js';
+import { findCondition } from '../machinery/conditions.js';
 import { keyOfObject, type ResourceClient } from '../machinery/custom-resources.js';
 import type { EventRecorder, EventType } from '../machinery/events.js';
 import { ensureFinalizer, hasFinalizer, isBeingDeleted, removeFinalizer } from '../machinery/finalizers.js';
-import { TerminalError, done, type ObjectKey, type Reconciler, type Result } from '../machinery/reconciler.js';
-import { patchStatusIfChanged } from '../machinery/status.js';
+import { done, type ObjectKey, type Reconciler, type Result, type TerminalError } from '../machinery/reconciler.js';
+import { StatusReporter, type FailureReasons, type StatedCondition, type StatusFields } from '../machinery/status-reporter.js';
 import { describeDiff, diffConfig, isEmpty } from './config-diff.js';
 import type { KafkaTopicState, TopicAdmin } from './kafka-topics.js';
 
@@ -24,6 +24,12 @@ export const TopicReason = {
   KafkaRejected: 'KafkaRejected',
   KafkaError: 'KafkaError',
   ReconciliationPaused: 'ReconciliationPaused',
+} as const;
+
+/** The condition types a Topic's status holds. */
+export const TopicCondition = {
+  Ready: 'Ready',
+  Paused: 'Paused',
 } as const;
 
 /** kafkajs error types that retrying the same request cannot fix. */
@@ -62,7 +68,11 @@ export function owningTopic(claimants: readonly Topic[]): Topic | undefined {
 export class TopicReconciler implements Reconciler {
   readonly kind = 'Topic';
 
-  constructor(private readonly deps: TopicReconcilerDeps) {}
+  readonly #report: StatusReporter<Topic>;
+
+  constructor(private readonly deps: TopicReconcilerDeps) {
+    this.#report = new StatusReporter('Topic', { resources: deps.topics, events: deps.events, clock: deps.clock, log: deps.log, clearedByOthers: [TopicCondition.Paused] });
+  }
 
   async reconcile(key: ObjectKey): Promise<Result> {
     const topic = await this.deps.topics.get(key);
@@ -72,13 +82,7 @@ export class TopicReconciler implements Reconciler {
       if (isPaused(topic)) return await this.pause(topic);
       return await this.converge(topic);
     } catch (error) {
-      if (error instanceof TerminalError) throw error;
-      const reason = kafkaErrorType(error);
-      if (reason !== undefined && rejectedByKafka.has(reason)) {
-        throw await this.refuse(topic, TopicReason.KafkaRejected, `Kafka refused the change (${reason}): ${(error as Error).message}; fix the spec`);
-      }
-      await this.writeStatus(topic, {}, { type: 'Ready', status: 'False', reason: TopicReason.KafkaError, message: `${(error as Error).message}; retrying` }).catch(() => undefined);
-      throw error;
+      return this.#report.failed(topic, error, failureReasons);
     }
   }
 
@@ -122,14 +126,14 @@ export class TopicReconciler implements Reconciler {
     }
     const after = await this.deps.admin.describe(name);
     if (after === undefined) {
-      await this.writeStatus(held, {}, { type: 'Ready', status: 'False', reason: TopicReason.Creating, message: `waiting for Kafka to show topic ${name}` });
+      await this.writeStatus(held, {}, { type: TopicCondition.Ready, status: 'False', reason: TopicReason.Creating, message: `waiting for Kafka to show topic ${name}` });
       return { requeueAfterMs: 100 };
     }
-    const wasReady = findCondition(topic.status?.conditions, 'Ready')?.status === 'True';
+    const wasReady = findCondition(topic.status?.conditions, TopicCondition.Ready)?.status === 'True';
     await this.writeStatus(
       held,
       { topicName: name, topicId: after.id, partitions: after.partitions, replicas: after.replicas },
-      { type: 'Ready', status: 'True', reason: TopicReason.Ready, message: `Kafka topic ${name} matches the spec` },
+      { type: TopicCondition.Ready, status: 'True', reason: TopicReason.Ready, message: `Kafka topic ${name} matches the spec` },
     );
     if (!wasReady) this.event(topic, 'Normal', 'Ready', `Kafka topic ${name} matches the spec`);
     return done;
@@ -137,7 +141,7 @@ export class TopicReconciler implements Reconciler {
 
   private async pause(topic: Topic): Promise<Result> {
     const changed = await this.writeStatus(topic, {}, {
-      type: 'Paused',
+      type: TopicCondition.Paused,
       status: 'True',
       reason: TopicReason.ReconciliationPaused,
       message: `the ${pausedAnnotation} annotation is "true": Kafka is not changed until it is removed`,
@@ -162,26 +166,17 @@ export class TopicReconciler implements Reconciler {
     return done;
   }
 
-  /** Writes the refusal into the Ready condition (an event when it is new) and returns the error to throw. */
-  private async refuse(topic: Topic, reason: string, message: string, fields: Omit<TopicStatus, 'conditions' | 'observedGeneration'> = {}): Promise<TerminalError> {
-    const changed = await this.writeStatus(topic, fields, { type: 'Ready', status: 'False', reason, message });
-    if (changed) this.event(topic, 'Warning', reason, message);
-    return new TerminalError(reason, message);
+  private refuse(topic: Topic, reason: string, message: string, fields: StatusFields<TopicStatus> = {}): Promise<TerminalError> {
+    return this.#report.refuse(topic, reason, message, fields);
   }
 
-  private async writeStatus(topic: Topic, fields: Omit<TopicStatus, 'conditions' | 'observedGeneration'>, condition: Omit<NewCondition, 'observedGeneration'>): Promise<boolean> {
-    const generation = topic.metadata.generation;
-    let conditions: Condition[] = setCondition(topic.status?.conditions, { ...condition, observedGeneration: generation }, this.deps.clock.now());
-    if (condition.type !== 'Paused') conditions = removeCondition(conditions, 'Paused');
-    const status: TopicStatus = { ...fields, conditions };
+  private writeStatus(topic: Topic, fields: StatusFields<TopicStatus>, condition: StatedCondition): Promise<boolean> {
     // A paused Topic has not acted on its latest generation, so it does not claim to have observed it.
-    if (condition.type !== 'Paused') status.observedGeneration = generation;
-    return patchStatusIfChanged(this.deps.topics, topic, status);
+    return this.#report.write(topic, fields, [condition], { observed: condition.type !== TopicCondition.Paused });
   }
 
   private event(topic: Topic, type: EventType, reason: string, message: string): void {
-    this.deps.log.info({ kind: 'Topic', namespace: topic.metadata.namespace, name: topic.metadata.name, reason }, message);
-    this.deps.events.record(topic, type, reason, message);
+    this.#report.event(topic, type, reason, message);
   }
 }
 
@@ -202,6 +197,16 @@ function refusalOf(topic: Topic, state: KafkaTopicState): { reason: string; mess
   }
   return undefined;
 }
+
+/** A refusal is an error Kafka gives to a request it will never take; anything else is retried. */
+const failureReasons: FailureReasons = {
+  refusal(error) {
+    const reason = kafkaErrorType(error);
+    if (reason === undefined || !rejectedByKafka.has(reason)) return undefined;
+    return { reason: TopicReason.KafkaRejected, message: `Kafka refused the change (${reason}): ${error instanceof Error ? error.message : String(error)}; fix the spec` };
+  },
+  retried: TopicReason.KafkaError,
+};
 
 function kafkaErrorType(error: unknown): string | undefined {
   const type = (error as { type?: unknown } | null)?.type;
