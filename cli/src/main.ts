@@ -16,6 +16,7 @@ import { scaleCommand } from './commands/scale/command.js';
 import { statusCommand } from './commands/status/command.js';
 import { suspendCommand } from './commands/suspend/command.js';
 import { validateCommand } from './commands/validate/command.js';
+import { stdinArgument } from './commands/validate/inputs.js';
 
 /** kubectl runs a plugin named kubectl-sluice for `kubectl sluice …`; its usage lines should say what the user typed. */
 const scriptName = basename(process.argv[1] ?? '').startsWith('kubectl-sluice') ? 'kubectl sluice' : 'streamctl';
@@ -64,7 +65,7 @@ function usageError(message: string, args: string[]): string {
   return `${scriptName} ${name}: ${said}\nusage: ${scriptName} ${String(command.command)} [options]; see ${scriptName} ${name} --help\n`;
 }
 
-const args = hideBin(process.argv);
+const args = hideBin(process.argv).map((arg) => (arg === '-' ? stdinArgument : arg));
 let parser = yargs(args)
   .scriptName(scriptName)
   .usage(`$0 <command> [options]\n\nRun, validate and operate Sluice stream jobs.`);

@@ -33,6 +33,18 @@ export function prefixedLines(prefix: string, out: Writer): Writable {
   });
 }
 
+/** True when the pod's first container has run (or, for --previous, has a run before this one): it has logs. */
+function startedContainer(pod: V1Pod, previous: boolean): boolean {
+  const status = pod.status?.containerStatuses?.[0];
+  if (status === undefined) return false;
+  return previous ? status.lastState?.terminated !== undefined : status.state?.running !== undefined || status.state?.terminated !== undefined;
+}
+
+function podState(pod: V1Pod): string {
+  const waiting = pod.status?.containerStatuses?.[0]?.state?.waiting?.reason;
+  return [pod.status?.phase ?? 'Pending', waiting].filter(Boolean).join(', ');
+}
+
 export function logs(args: LogsArgs, io: CommandIo): Promise<number> {
   return guarded('logs', io, async () => {
     const cluster = connect(args);
@@ -42,6 +54,10 @@ export function logs(args: LogsArgs, io: CommandIo): Promise<number> {
     if (pods.length === 0) {
       const why = job.spec.suspend === true ? 'it is suspended' : `its phase is ${job.status?.phase ?? 'not reported yet'}`;
       throw new CommandError(`streamjob "${args.job}" has no pods (${why}); streamctl describe ${args.job} says why`);
+    }
+    const started = pods.filter((pod) => startedContainer(pod, args.previous));
+    for (const pod of pods.filter((candidate) => !started.includes(candidate))) {
+      io.stderr.write(`${pod.metadata?.name}: no logs yet (${podState(pod)}); streamctl describe ${args.job} shows why\n`);
     }
     const reader = new Log(cluster.kubeconfig);
     const options = { follow: args.follow, previous: args.previous, ...(args.tail === undefined ? {} : { tailLines: args.tail }) };
@@ -56,7 +72,7 @@ export function logs(args: LogsArgs, io: CommandIo): Promise<number> {
       }
       await finished(lines);
     };
-    await Promise.all(pods.map(follow));
+    await Promise.all(started.map(follow));
     return 0;
   });
 }

@@ -16,6 +16,12 @@ export interface Inputs {
   skippedFiles: string[];
 }
 
+/**
+ * What `-` reaches the command as: yargs drops a lone `-` from positional arguments, so main.ts passes this path, which
+ * names stdin on Linux and macOS anyway.
+ */
+export const stdinArgument = '/dev/stdin';
+
 const isYaml = (file: string): boolean => /\.ya?ml$/i.test(file);
 
 /**
@@ -48,7 +54,7 @@ export function readInputs(paths: string[], stdin: () => string = () => readFile
   const inputs: Input[] = [];
   const skippedFiles: string[] = [];
   for (const path of paths) {
-    if (path === '-') {
+    if (path === '-' || path === stdinArgument) {
       inputs.push({ name: '<stdin>', text: stdin() });
     } else if (kindOf(path) === 'folder') {
       const files = yamlFilesUnder(path);
