@@ -50,7 +50,11 @@ export class StatusReporter<T extends ConditionedResource> {
   ) {}
 
   /** Merge-patches status fields and conditions, with the object's generation as observedGeneration; true when anything changed. */
-  async write(object: T, fields: StatusFields<NonNullable<T['status']>>, conditions: readonly StatedCondition[], options: WriteOptions = {}): Promise<boolean> {
+  write(object: T, fields: StatusFields<NonNullable<T['status']>>, conditions: readonly StatedCondition[], options: WriteOptions = {}): Promise<boolean> {
+    return this.#write(object, fields, conditions, options);
+  }
+
+  async #write(object: T, fields: object, conditions: readonly StatedCondition[], options: WriteOptions = {}): Promise<boolean> {
     const generation = this.deps.generationOf?.(object) ?? object.metadata.generation;
     let list: Condition[] | undefined = object.status?.conditions;
     for (const condition of conditions) list = setCondition(list, { ...condition, observedGeneration: generation }, this.deps.clock.now());
@@ -68,8 +72,8 @@ export class StatusReporter<T extends ConditionedResource> {
   }
 
   /** Writes the refusal into Ready (with `fields`), a Warning Event when it is new; the TerminalError to throw. */
-  async refuse(object: T, reason: string, message: string, fields: StatusFields<NonNullable<T['status']>> = {}): Promise<TerminalError> {
-    const changed = await this.write(object, fields, [{ type: 'Ready', status: 'False', reason, message }]);
+  async refuse(object: T, reason: string, message: string, fields?: StatusFields<NonNullable<T['status']>>): Promise<TerminalError> {
+    const changed = await this.#write(object, fields ?? {}, [{ type: 'Ready', status: 'False', reason, message }]);
     if (changed) this.event(object, 'Warning', reason, message);
     return new TerminalError(reason, message);
   }
@@ -82,7 +86,7 @@ export class StatusReporter<T extends ConditionedResource> {
     if (error instanceof TerminalError) throw error;
     const refusal = reasons.refusal(error);
     if (refusal !== undefined) throw await this.refuse(object, refusal.reason, refusal.message);
-    await this.write(object, {}, [{ type: 'Ready', status: 'False', reason: reasons.retried, message: `${error instanceof Error ? error.message : String(error)}; retrying` }]).catch(() => undefined);
+    await this.#write(object, {}, [{ type: 'Ready', status: 'False', reason: reasons.retried, message: `${error instanceof Error ? error.message : String(error)}; retrying` }]).catch(() => undefined);
     throw error;
   }
 }
