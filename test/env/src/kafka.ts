@@ -192,30 +192,101 @@ export const kafka: Service<KafkaEndpoint> = {
 
 export interface PrivateKafka {
   endpoint: KafkaEndpoint;
-  /** Kills the broker with SIGKILL, as a crash: nothing is flushed or handed over. */
+  /** Kills the broker with SIGKILL, as a crash: nothing is flushed or handed over. Its controller keeps running. */
   kill(): Promise<void>;
-  /** Starts it again over the same log dir and ports; resolves once its coordinators answer. */
+  /** Starts the broker again over the same log dir and ports; resolves once its coordinators answer. */
   start(): Promise<void>;
+  /** Kills the broker and its controller; for afterAll. */
+  stop(): Promise<void>;
+  /**
+   * Lines of the broker's log where its transaction coordinator skipped a transaction's markers for partitions it
+   * took for deleted: each leaves that transaction half committed. None is expected.
+   */
+  skippedMarkers(): string[];
 }
 
 /**
- * A Kafka broker of one test's own on free ports over `dir`, for a test that kills the broker to see what a job does
- * (killing the shared one would fail the tests running beside it). Stop it with `kill` in afterAll.
+ * How long the private controller waits for a broker's heartbeat before it fences the broker (Kafka's default). A
+ * killed broker is started again only after this, so it comes back to a controller that has fenced it.
+ */
+const BROKER_SESSION_TIMEOUT_MS = 9000;
+
+/** `settings` of a server.properties text replaced (undefined: removed). */
+function withSettings(text: string, settings: Record<string, string | number | undefined>): string {
+  let out = text;
+  for (const [key, value] of Object.entries(settings)) {
+    const line = new RegExp(`^${key.replaceAll('.', '\\.')}=.*\n`, 'm');
+    const replacement = value === undefined ? '' : `${key}=${value}\n`;
+    out = line.test(out) ? out.replace(line, replacement) : out + replacement;
+  }
+  return out;
+}
+
+/** Formats one node's log dir of a private cluster: every node of a cluster shares its id; only the controller forms the quorum. */
+async function formatPrivateNode(kafka: Pick<KafkaLayout, 'lib' | 'log4j' | 'properties'>, cluster: string, quorum: '--standalone' | '--no-initial-controllers'): Promise<void> {
+  try {
+    await promisify(execFile)(java(), [...jvmArgs(kafka), 'kafka.tools.StorageTool', 'format', quorum, '-t', cluster, '-c', kafka.properties], { maxBuffer: 1 << 20 });
+  } catch (error) {
+    const output = error as { stdout?: string; stderr?: string; message: string };
+    throw new Error(`formatting the private Kafka node of ${kafka.properties} failed: ${output.stderr || output.stdout || output.message}`);
+  }
+}
+
+/**
+ * A Kafka cluster of one test's own on free ports over `dir`, for a test that kills the broker to see what a job does
+ * (killing the shared one would fail the tests running beside it). The controller runs in a process of its own, as in
+ * production, and `kill` kills only the broker. Not one combined broker+controller node: after a kill -9 such a node
+ * restarts with its own old registration live for the session timeout, and its transaction coordinator, loading a
+ * transaction the kill caught between PrepareCommit and CompleteCommit, finds no leader for the transaction's
+ * partitions when that registration is fenced and skips their markers as if the partitions were deleted ("Couldn't
+ * find leader endpoint … can be skipped"). The offsets of a committed transaction then stay pending for ever while its
+ * changelog records are committed, or its records hang open until a later commit commits them: Kafka's own atomicity
+ * is broken, and no client can make up for it. Stop the cluster with `stop` in afterAll.
  */
 export async function startPrivateKafka(paths: EnvPaths, dir: string): Promise<PrivateKafka> {
   const shared = layout(paths);
   const [port, controllerPort] = [await freeLoopbackPort(), await freeLoopbackPort()];
+  const controllerAddress = `127.0.0.1:${controllerPort}`;
   const own = { lib: shared.lib, log4j: shared.log4j, data: join(dir, 'data'), properties: join(dir, 'server.properties'), port, controllerPort };
+  const controller = { ...own, data: join(dir, 'controller'), properties: join(dir, 'controller.properties') };
   mkdirSync(dir, { recursive: true });
-  writeFileSync(own.properties, serverProperties(own));
-  await formatStorage(own);
-  let child: ChildProcess | undefined;
-  const start = async (): Promise<void> => {
-    const log = openSync(join(dir, 'kafka.log'), 'a');
-    const started = spawn(java(), [...jvmArgs(own), 'kafka.Kafka', own.properties], { stdio: ['ignore', log, log] });
-    closeSync(log);
+  const combined = serverProperties(own);
+  writeFileSync(
+    controller.properties,
+    withSettings(combined, {
+      'process.roles': 'controller',
+      listeners: `CONTROLLER://${controllerAddress}`,
+      'advertised.listeners': `CONTROLLER://${controllerAddress}`,
+      'inter.broker.listener.name': undefined,
+      'log.dirs': controller.data,
+      'broker.session.timeout.ms': BROKER_SESSION_TIMEOUT_MS,
+    }),
+  );
+  writeFileSync(
+    own.properties,
+    withSettings(combined, { 'process.roles': 'broker', 'node.id': 2, listeners: `PLAINTEXT://127.0.0.1:${port}`, 'advertised.listeners': `PLAINTEXT://127.0.0.1:${port}` }),
+  );
+  const cluster = clusterId();
+  await formatPrivateNode(controller, cluster, '--standalone');
+  await formatPrivateNode(own, cluster, '--no-initial-controllers');
+  const spawnNode = (log: string, heap: string, properties: string): ChildProcess => {
+    const fd = openSync(join(dir, log), 'a');
+    const args = jvmArgs(own).map((arg) => (arg.startsWith('-Xmx') ? `-Xmx${heap}` : arg.startsWith('-Xms') ? '-Xms64m' : arg));
+    const started = spawn(java(), [...args, 'kafka.Kafka', properties], { stdio: ['ignore', fd, fd] });
+    closeSync(fd);
     started.once('error', () => undefined);
-    child = started;
+    return started;
+  };
+  const controllerProcess = spawnNode('controller.log', '256m', controller.properties);
+  let child: ChildProcess | undefined;
+  let killedAt = 0;
+  const start = async (): Promise<void> => {
+    // Back only once the controller has fenced the killed broker: it then registers afresh, and leads its partitions
+    // (and so runs its coordinators) only after the controller unfenced it.
+    // (The controller checks sessions every few hundred ms; 3 s more leaves room for a loaded machine.)
+    const fencing = killedAt + BROKER_SESSION_TIMEOUT_MS + 3000 - Date.now();
+    if (fencing > 0) await new Promise((resolve) => setTimeout(resolve, fencing));
+    child = spawnNode('kafka.log', '768m', own.properties);
     await waitFor(`private Kafka broker on 127.0.0.1:${port}`, () => answers(own), { timeoutMs: 90_000 });
     await waitFor(`the private broker's group and transaction coordinators`, () => coordinatorsReady(own), { timeoutMs: 60_000 });
   };
@@ -223,7 +294,23 @@ export async function startPrivateKafka(paths: EnvPaths, dir: string): Promise<P
     const running = child;
     child = undefined;
     await killAndWait(running);
+    killedAt = Date.now();
   };
-  await start();
-  return { endpoint: endpoint(own), kill, start };
+  const stop = async (): Promise<void> => {
+    await kill();
+    await killAndWait(controllerProcess);
+  };
+  try {
+    await start();
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  const skippedMarkers = (): string[] =>
+    ['kafka.log', 'controller.log']
+      .map((log) => join(dir, log))
+      .filter((log) => existsSync(log))
+      .flatMap((log) => readFileSync(log, 'utf8').split('\n'))
+      .filter((line) => line.includes("Couldn't find leader endpoint for partitions"));
+  return { endpoint: endpoint(own), kill, start, stop, skippedMarkers };
 }
