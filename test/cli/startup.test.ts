@@ -1,0 +1,72 @@
+// What streamctl loads to start: --help only yargs and the command lines, validate no Kubernetes client, a cluster
+// command not the runtime. Checked by recording every module Node resolves (a resolve hook), not by the clock;
+// bench/src/cli-startup.ts measures the time.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildCli, root } from './cli.js';
+
+let scratch: string;
+
+beforeAll(() => {
+  buildCli();
+  scratch = mkdtempSync(join(tmpdir(), 'streamctl-startup-'));
+  // Resolve hooks run on their own thread; each resolved URL is appended to the file the environment names.
+  writeFileSync(
+    join(scratch, 'hooks.mjs'),
+    `import { appendFileSync } from 'node:fs';
+export async function resolve(specifier, context, next) {
+  const resolved = await next(specifier, context);
+  appendFileSync(process.env.STREAMCTL_MODULES, resolved.url + '\\n');
+  return resolved;
+}
+`,
+  );
+  writeFileSync(join(scratch, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(`file://${join(scratch, 'hooks.mjs')}`)});\n`);
+  writeFileSync(
+    join(scratch, 'kubeconfig'),
+    "apiVersion: v1\nkind: Config\nclusters: [{name: none, cluster: {server: 'https://127.0.0.1:1'}}]\nusers: [{name: me, user: {token: t}}]\ncontexts: [{name: none, context: {cluster: none, user: me}}]\ncurrent-context: none\n",
+  );
+});
+
+afterAll(() => {
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+/** The modules `streamctl ...args` loaded, as resolved URLs. */
+function modulesLoadedBy(...args: string[]): string[] {
+  const record = join(scratch, `${args.join('-').replace(/\W+/g, '_')}.txt`);
+  writeFileSync(record, '');
+  const cli = join(process.env.STREAMCTL_ROOT ?? root, 'cli/bin/streamctl.js');
+  spawnSync(process.execPath, ['--import', join(scratch, 'register.mjs'), cli, ...args], {
+    cwd: root,
+    env: { ...process.env, STREAMCTL_MODULES: record },
+    encoding: 'utf8',
+  });
+  return readFileSync(record, 'utf8').split('\n').filter(Boolean);
+}
+
+const kubernetesClient = (url: string) => url.includes('/@kubernetes/client-node/');
+const runtime = (url: string) => url.includes('/runtime-image/');
+const crds = (url: string) => url.includes('/crds/dist/');
+
+describe('streamctl start-up', () => {
+  it('--help loads neither the Kubernetes client, nor the runtime, nor the CRD schemas', () => {
+    const loaded = modulesLoadedBy('--help');
+    expect(loaded.some((url) => url.includes('/cli/dist/main.js'))).toBe(true);
+    expect(loaded.filter((url) => kubernetesClient(url) || runtime(url) || crds(url))).toEqual([]);
+  });
+
+  it('validate loads the job compiler but no Kubernetes client', () => {
+    const loaded = modulesLoadedBy('validate', 'examples/fraud-velocity/job.yaml');
+    expect(loaded.some(runtime)).toBe(true);
+    expect(loaded.filter(kubernetesClient)).toEqual([]);
+  });
+
+  it('a cluster command loads the Kubernetes client but not the runtime', () => {
+    const loaded = modulesLoadedBy('status', 'fraud-velocity', '--kubeconfig', join(scratch, 'kubeconfig'));
+    expect(loaded.some(kubernetesClient)).toBe(true);
+    expect(loaded.filter(runtime)).toEqual([]);
+  });
+});
