@@ -439,11 +439,18 @@ export async function startRealNode(paths: EnvPaths, endpoints: Endpoints, progr
     throw new Error(`the shared Kafka broker has no listener for pods on 127.0.0.1:${kafkaPort} (it was started before it had one): restart it with \`kill $(cat ${join(paths.run, 'kafka.pid')})\` and \`npm run env:up\` (its data is kept)`);
   }
   const forwarded = [portOf(endpoints.kube.server), portOf(endpoints.s3.endpoint), portOf(endpoints.redis.url), portOf(endpoints.postgres.url), kafkaPort];
+  // A forwarder started before Kafka was in the list is replaced.
+  if (daemonPid(paths, 'real-node-forward') !== undefined && !(await tcpOpen(hostAddress, kafkaPort))) await stopDaemon(paths, 'real-node-forward');
   if (daemonPid(paths, 'real-node-forward') === undefined) {
     startDaemon(paths, 'real-node-forward', process.execPath, [forwardScript, hostAddress, ...forwarded.map(String)]);
   }
   await publishApiserver(real, portOf(endpoints.kube.server));
-  kubectl(real, ['apply', '-f', '-'], admissionPolicy(endpoints.s3));
+  try {
+    kubectl(real, ['apply', '-f', '-'], admissionPolicy(endpoints.s3));
+  } catch (error) {
+    if (!/no matches for kind/.test(String(error))) throw error;
+    throw new Error(`the apiserver serves no MutatingAdmissionPolicy (it was started before test/env/src/kube.ts enabled it): restart it with \`kill $(cat ${join(paths.run, 'kube-apiserver.pid')})\` and \`npm run env:up\` (etcd keeps the cluster's objects)`);
+  }
 
   if (daemonPid(paths, 'real-node-kube-scheduler') === undefined) {
     startDaemon(paths, 'real-node-kube-scheduler', join(real.bin, 'kube-scheduler'), [
