@@ -43,14 +43,15 @@ export interface FailureReasons {
   retried: string;
 }
 
-export class StatusReporter<T extends ConditionedResource> {
+/** `S` is the status as the reconciler types it, when it reads the generated type more precisely (a StreamJob's lastStableSpec is a spec). */
+export class StatusReporter<T extends ConditionedResource, S extends object = NonNullable<T['status']>> {
   constructor(
     readonly kind: string,
     private readonly deps: StatusReporterDeps<T>,
   ) {}
 
   /** Merge-patches status fields and conditions, with the object's generation as observedGeneration; true when anything changed. */
-  write(object: T, fields: StatusFields<NonNullable<T['status']>>, conditions: readonly StatedCondition[], options: WriteOptions = {}): Promise<boolean> {
+  write(object: T, fields: StatusFields<S>, conditions: readonly StatedCondition[], options: WriteOptions = {}): Promise<boolean> {
     return this.#write(object, fields, conditions, options);
   }
 
@@ -72,7 +73,7 @@ export class StatusReporter<T extends ConditionedResource> {
   }
 
   /** Writes the refusal into Ready (with `fields`), a Warning Event when it is new; the TerminalError to throw. */
-  async refuse(object: T, reason: string, message: string, fields?: StatusFields<NonNullable<T['status']>>): Promise<TerminalError> {
+  async refuse(object: T, reason: string, message: string, fields?: StatusFields<S>): Promise<TerminalError> {
     const changed = await this.#write(object, fields ?? {}, [{ type: 'Ready', status: 'False', reason, message }]);
     if (changed) this.event(object, 'Warning', reason, message);
     return new TerminalError(reason, message);
