@@ -78,7 +78,7 @@ beforeAll(async () => {
 
   const serviceAccount = rbac.find((object) => object.kind === 'ServiceAccount')!.metadata!.name!;
   const { status } = await core.createNamespacedServiceAccountToken({ name: serviceAccount, namespace: releaseNamespace, body: { spec: { audiences: [], expirationSeconds: 3600 } } });
-  asController = kubeconfigWithToken(status!.token);
+  asController = kubeconfigWithToken(status!.token!);
   // The authorizer learns new bindings from a watch: wait until the identity may do what the controller does first.
   const custom = asController.makeApiClient(CustomObjectsApi);
   const leases = asController.makeApiClient(CoordinationV1Api);
@@ -119,7 +119,8 @@ describe('the sluice Helm chart', () => {
 
   it('renders the controller with its arguments from values, and the registry and ServiceMonitor only when enabled', async () => {
     const plain = await render('sluice', 'sluice-system', { 'kafka.bootstrap': 'kafka:9092' });
-    expect(plain.map((object) => object.kind).sort()).toEqual(['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'Role', 'RoleBinding', 'Service', 'ServiceAccount']);
+    // Three ClusterRoles: the controller's, and the two aggregated into the built-in view and edit roles.
+    expect(plain.map((object) => object.kind).sort()).toEqual(['ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'Deployment', 'Role', 'RoleBinding', 'Service', 'ServiceAccount']);
 
     const full = await render('sluice', 'sluice-system', {
       'kafka.bootstrap': 'kafka-0:9092\\,kafka-1:9092',
