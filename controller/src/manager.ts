@@ -10,6 +10,7 @@ import { systemClock, type Clock } from './machinery/clock.js';
 import { Controller } from './machinery/controller.js';
 import { CustomResources, keyOfObject } from './machinery/custom-resources.js';
 import { KubeEventRecorder } from './machinery/events.js';
+import { GenerationChanged } from './machinery/generation-changed.js';
 import { startHttpServer } from './machinery/http-server.js';
 import { ResourceInformer, type Namespaces } from './machinery/informer.js';
 import { LeaderElector, type LeaderElectionOptions } from './machinery/leader-election.js';
@@ -201,13 +202,10 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
       jobLog,
     );
     // Only a new generation (or a job added or deleted) is news: the reconciler drives itself through its requeues, and a
-    // status it wrote must not bring it back at once (controller-runtime's GenerationChangedPredicate).
-    const seenGenerations = new Map<string, number | undefined>();
-    jobInformer.onChange((job) => {
-      const uid = job.metadata.uid ?? '';
-      if (seenGenerations.has(uid) && seenGenerations.get(uid) === job.metadata.generation && job.metadata.deletionTimestamp === undefined) return;
-      seenGenerations.set(uid, job.metadata.generation);
-      jobController.enqueue(keyOf(keyOfObject(job)));
+    // status it wrote must not bring it back at once.
+    const jobGenerations = new GenerationChanged();
+    jobInformer.onChange((job, event) => {
+      if (jobGenerations.admits(job, event)) jobController.enqueue(keyOf(keyOfObject(job)));
     });
     jobController.resyncFrom(() => jobInformer.list().map((job) => keyOf(keyOfObject(job))));
 

@@ -2,6 +2,7 @@
 import { makeInformer, type Informer, type KubeConfig, type KubernetesObject, type ObjectCache } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
+import type { WatchEvent } from './generation-changed.js';
 
 export type Namespaces = { all: true } | { all: false; names: string[] };
 
@@ -20,7 +21,7 @@ export interface InformerSource<T> {
 /** The objects of one kind in the watched namespaces, kept current by list + watch. */
 export class ResourceInformer<T extends object> {
   private readonly informers: (Informer<KubernetesObject> & ObjectCache<KubernetesObject>)[];
-  private readonly listeners: ((object: T) => void)[] = [];
+  private readonly listeners: ((object: T, event: WatchEvent) => void)[] = [];
   private stopped = false;
   private readonly cancelRestarts = new Set<() => void>();
 
@@ -40,8 +41,8 @@ export class ResourceInformer<T extends object> {
     for (const informer of this.informers) this.wire(informer);
   }
 
-  /** Called for every add, update and delete. */
-  onChange(listener: (object: T) => void): void {
+  /** Called for every add, update and delete, with which it was. */
+  onChange(listener: (object: T, event: WatchEvent) => void): void {
     this.listeners.push(listener);
   }
 
@@ -61,12 +62,14 @@ export class ResourceInformer<T extends object> {
   }
 
   private wire(informer: Informer<KubernetesObject>): void {
-    const notify = (object: KubernetesObject): void => {
-      for (const listener of this.listeners) listener(object as T);
-    };
-    informer.on('add', notify);
-    informer.on('update', notify);
-    informer.on('delete', notify);
+    const notify =
+      (event: WatchEvent) =>
+      (object: KubernetesObject): void => {
+        for (const listener of this.listeners) listener(object as T, event);
+      };
+    informer.on('add', notify('add'));
+    informer.on('update', notify('update'));
+    informer.on('delete', notify('delete'));
     // client-node's informer stops on an error (an expired watch, the API server restarting): list and watch again.
     informer.on('error', (error: unknown) => {
       if (this.stopped) return;

@@ -18,6 +18,12 @@ export class AutoscalerLoop {
 
   constructor(private readonly deps: PartDeps) {}
 
+  /** Drops the samples of a job that is gone. */
+  forget(uid: string): void {
+    this.#samples.delete(uid);
+    this.#recommended.delete(uid);
+  }
+
   /**
    * Samples the running job and writes the autoscaler's recommendation to status; in mode apply, once a different
    * parallelism has been recommended for stabilizationWindow (and, going down, scaleDownDelay has passed since the last

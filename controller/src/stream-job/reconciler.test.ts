@@ -49,6 +49,7 @@ function setup(spec: StreamJobSpec = fraudSpec()) {
     log: pino({ level: 'silent' }),
   };
   let reconciler = new StreamJobReconciler(deps);
+  const inMemory = (): number => reconciler.jobsInMemory;
   jobs.apply({ apiVersion: 'sluice.dev/v1alpha1', kind: 'StreamJob', metadata: { ...key }, spec });
 
   const read = async (): Promise<StreamJob> => (await jobs.get(key))!;
@@ -77,6 +78,7 @@ function setup(spec: StreamJobSpec = fraudSpec()) {
     deletedSavepoints,
     partitions,
     read,
+    inMemory,
     step,
     until,
     /** Runs until nothing is in motion: no upgrade, the pods running (or suspended). */
@@ -120,6 +122,15 @@ describe('StreamJobReconciler', () => {
       const writes = world.jobs.writes.length;
       for (let count = 0; count < 5; count++) await world.step();
       expect(world.jobs.writes.length).toBe(writes);
+    });
+
+    it('forgets a deleted job: nothing of it stays in memory', async () => {
+      const world = setup({ ...fraudSpec(), savepoints: { interval: '1m' } });
+      await world.settle();
+      expect(world.inMemory()).toBe(1);
+      world.jobs.delete(key);
+      expect(await world.step()).toEqual({});
+      expect(world.inMemory()).toBe(0);
     });
 
     it('waits for its source topic before deploying, and says so', async () => {

@@ -2,7 +2,7 @@
 import type { StreamJob } from '@sluice/crds';
 import { formatProblem, statefulOperatorIds } from '@sluice/runtime';
 import { findCondition, hasCondition, setCondition } from '../machinery/conditions.js';
-import { done, type ObjectKey, type Reconciler, type Result } from '../machinery/reconciler.js';
+import { done, keyOf, type ObjectKey, type Reconciler, type Result } from '../machinery/reconciler.js';
 import { patchStatusIfChanged } from '../machinery/status.js';
 import type { StatedCondition } from '../machinery/status-reporter.js';
 import { TopicCondition } from '../topic/reconciler.js';
@@ -26,6 +26,8 @@ export class StreamJobReconciler implements Reconciler {
   readonly #savepoints: Savepoints;
   readonly #upgrades: Upgrades;
   readonly #autoscaler: AutoscalerLoop;
+  /** The uid of each job the parts hold memory for (savepoint backoff, autoscaler samples), by key: a job gone is forgotten. */
+  readonly #uids = new Map<string, string>();
 
   constructor(deps: StreamJobReconcilerDeps) {
     this.#deps = { ...deps, status: new JobStatusWriter({ resources: deps.jobs, events: deps.events, clock: deps.clock, log: deps.log }) };
@@ -37,6 +39,7 @@ export class StreamJobReconciler implements Reconciler {
   async reconcile(key: ObjectKey): Promise<Result> {
     const deps = this.#deps;
     const job = await deps.jobs.get(key);
+    this.remember(key, job);
     // Owned objects go with the job (ownerReferences); savepoints stay in their storage for a later job to start from.
     if (job === undefined || job.metadata.deletionTimestamp !== undefined) return done;
     const token = await deps.objects.controlToken(job);
@@ -57,6 +60,24 @@ export class StreamJobReconciler implements Reconciler {
     const reason = this.#upgrades.changeOf(context);
     if (reason !== undefined) return this.#upgrades.begin(context, reason);
     return this.steady(context);
+  }
+
+  /** How many jobs the reconciler holds in-memory state for. */
+  get jobsInMemory(): number {
+    return this.#uids.size;
+  }
+
+  /** Keeps the uid of a job that exists; forgets what the parts hold for one that is gone (or was replaced under its name). */
+  private remember(key: ObjectKey, job: StreamJob | undefined): void {
+    const name = keyOf(key);
+    const previous = this.#uids.get(name);
+    const current = job?.metadata.deletionTimestamp === undefined ? job?.metadata.uid : undefined;
+    if (previous !== undefined && previous !== current) {
+      this.#savepoints.forget(previous);
+      this.#autoscaler.forget(previous);
+    }
+    if (current === undefined) this.#uids.delete(name);
+    else this.#uids.set(name, current);
   }
 
   /**

@@ -44,6 +44,12 @@ export class Savepoints {
     this.count(job, trigger, 'taken');
   }
 
+  /** Drops what it holds for a job that is gone. */
+  forget(uid: string): void {
+    this.#backoff.forget(uid);
+    this.#retryAt.delete(uid);
+  }
+
   private count(job: StreamJob, trigger: string, result: 'taken' | 'failed'): void {
     this.deps.metrics?.savepoints.inc({ namespace: job.metadata.namespace, job: job.metadata.name, trigger, result });
   }
