@@ -72,6 +72,17 @@ test('on a terminal the table is redrawn in place, at most every 250 ms', () => 
   expect(screen.text).toContain('C99');
 });
 
+test('on a narrow terminal each line is cut to its width, so a redraw backs up over exactly the rows it drew', () => {
+  const screen = Object.assign(new Screen(true), { columns: 40 });
+  const leaders = new WindowLeaders(columns);
+  windowWithOneFraudster(leaders);
+  new TopView(screen, leaders, 3, () => 0).show(progress);
+  const rows = screen.text.split('\n').slice(0, -1).map((row) => row.replace('\x1b[K', ''));
+  expect(rows).toHaveLength(6);
+  for (const row of rows) expect(row.length).toBeLessThan(40);
+  expect(rows[0]).toBe('fraud-velocity · 2,000 events/s · 123,4');
+});
+
 test('when stdout is not a terminal: a plain line every 5 s, no escape codes', () => {
   let now = 0;
   const log = new Screen(false);
