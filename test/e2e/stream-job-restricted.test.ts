@@ -14,7 +14,8 @@ beforeAll(async () => {
 });
 
 describe('a StreamJob in a namespace enforcing the restricted Pod Security profile', () => {
-  it('is a namespace that refuses a pod without the restricted securityContext', async () => {
+  it("runs the job's pods there, with the podTemplate's tolerations, env and volumes, and they produce results", async () => {
+    // The namespace does enforce the profile: a pod without the restricted securityContext is refused.
     const bare: V1Pod = { metadata: { name: 'bare' }, spec: { containers: [{ name: 'main', image: 'ghcr.io/sluice/sluice-runtime:0.1.0' }] } };
     const refusal = await core.createNamespacedPod({ namespace: setup.world.namespace, body: bare, dryRun: 'All' }).then(
       () => undefined,
@@ -26,9 +27,7 @@ describe('a StreamJob in a namespace enforcing the restricted Pod Security profi
     const message = typeof body === 'string' ? body : JSON.stringify(body);
     expect(message).toContain('violates PodSecurity');
     expect(message).toContain('restricted:latest');
-  });
 
-  it("runs the job's pods there, with the podTemplate's tolerations, env and volumes, and they produce results", async () => {
     const { world, feed, name, topics } = setup;
     const { namespace } = world;
     const job = fraudJob(name, topics, world);
