@@ -63,15 +63,17 @@ export function isSluiceManifest(manifest: unknown): boolean {
 
 /**
  * The API server's verdict, then, for a StreamJob, the job compiler's on the manifest as the API server would store it
- * (defaults filled in): what the engine cannot run although the schema allows it. On a field the schema faulted, the
- * compiler's line follows the API server's, as it says the fix; problems beneath that field are left to the next run.
+ * (defaults filled in): what the engine cannot run although the schema allows it. A field the API server refused is
+ * reported once, in its words (as kubectl apply will say it); the compiler's problems on it and beneath it wait for
+ * the next run.
  */
 export function checkManifest(manifest: unknown): FieldError[] {
   const { errors, manifest: stored } = validateManifest(manifest);
   if ((manifest as { kind?: unknown }).kind !== 'StreamJob') return errors;
   const compiled = compileJob(stored);
   if (compiled.ok) return errors;
-  const faulted = (path: string) => errors.some((error) => path.startsWith(`${error.path}.`) || path.startsWith(`${error.path}[`));
+  const faulted = (path: string) =>
+    errors.some((error) => path === error.path || path.startsWith(`${error.path}.`) || path.startsWith(`${error.path}[`));
   return [...errors, ...compiled.problems.filter((problem) => !faulted(problem.path))];
 }
 
