@@ -64,7 +64,7 @@ test('transactions: the seed plants three fraudsters whose 5-minute counts stand
   for (const window of windows.values()) {
     const counts = [...groupBy(window, (e) => e.customer_id as string)].map(([customer, list]) => ({ customer, count: list.length }));
     const median = counts.map((c) => c.count).sort((a, b) => a - b)[Math.floor(counts.length / 2)]!;
-    for (const { customer, count } of counts.filter((c) => c.count >= 5 * median)) {
+    for (const { customer } of counts.filter((c) => c.count >= 5 * median)) {
       expect(planted).toContain(customer);
       stoodOut.add(customer);
     }
