@@ -76,6 +76,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await feed.close();
   redis.disconnect();
+  // The job and its Topics first, while the controller still runs to take their finalizers off; the namespace would hang otherwise.
+  await kubectl('delete', '--wait', '--timeout=120s', '--ignore-not-found', 'streamjobs.sluice.dev,topics.sluice.dev', '--all').catch(() => undefined);
   await helm(['uninstall', release, '--namespace', namespace, '--kubeconfig', endpoints.kube.kubeconfig, '--wait']).catch(() => undefined);
   await core.deleteNamespace({ name: namespace }).catch(() => undefined);
   await eventually(`namespace ${namespace} gone`, async () => ((await core.listNamespace()).items.some((found) => found.metadata?.name === namespace) ? undefined : true), 120_000, 500).catch(() => undefined);
