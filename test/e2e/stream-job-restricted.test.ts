@@ -65,5 +65,5 @@ describe('a StreamJob in a namespace enforcing the restricted Pod Security profi
       expect(runtime.volumeMounts).toContainEqual({ name: 'scratch', mountPath: '/var/scratch' });
     }
     await eventually('the first results, read from Kafka', async () => ((await readResults(topics.output)).length > 0 ? true : undefined), 120_000, 500);
-  });
+  }, 420_000);
 });
