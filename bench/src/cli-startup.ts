@@ -26,6 +26,8 @@ current-context: none
 
 const cases: [name: string, args: string[]][] = [
   ['node -e 0', ['-e', '0']],
+  // The floor for --help: streamctl's command line is yargs.
+  ["node: import('yargs')", ['--input-type=module', '-e', "await import('yargs')"]],
   ['streamctl --help', [main, '--help']],
   ['streamctl validate --help', [main, 'validate', '--help']],
   ['streamctl validate examples/fraud-velocity/job.yaml', [main, 'validate', 'examples/fraud-velocity/job.yaml']],

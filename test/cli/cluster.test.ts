@@ -163,7 +163,7 @@ describe('a refusal of the API server', () => {
     const code = await scale({ kubeconfig: kubeconfigFile, namespace, job: fresh.metadata.name!, parallelism: '5000', output: 'table', wait: false, timeout: '1m' }, out.io);
     expect(code).toBe(1);
     expect(out.stderr()).toBe(
-      'streamctl scale: the API server refused the change:\n  spec.parallelism: Invalid value: 5000: spec.parallelism in body should be less than or equal to 1024\n',
+      'streamctl scale: the API server refused: spec.parallelism: Invalid value: 5000: spec.parallelism in body should be less than or equal to 1024\n',
     );
   });
 });

@@ -126,7 +126,8 @@ export function explainApiError(error: unknown, cluster: Cluster, notFound: (sta
   if (status.code === 403) return new CommandError(`not allowed: ${status.message}; ask for RBAC access to streamjobs in namespace "${cluster.namespace}"`);
   const causes = onePerField(status);
   if (status.code === 422 && causes.length > 0) {
-    return new CommandError(`the API server refused the change:\n${causes.map(({ field, message }) => `  ${field}: ${message}`).join('\n')}`);
+    // Field by field, each once, rather than the API server's message, which prefixes them all with the object's name.
+    return new CommandError(`the API server refused: ${causes.map(({ field, message }) => `${field}: ${message}`).join('; ')}`);
   }
   return new CommandError(`the API server refused: ${status.message}`);
 }

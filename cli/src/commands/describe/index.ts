@@ -15,22 +15,47 @@ export const jobLabel = 'sluice.dev/job';
 /** kubectl describe shows the last events; older ones are a kubectl get events away. */
 const recentEvents = 10;
 
+/** Each connector's kind and what it reads or writes, in a table so a new connector is one line. */
+const sourceConnectors: [kind: string, target: (source: Source) => string | undefined][] = [
+  ['kafka topic', (source) => source.kafka?.topic],
+  ['generator', (source) => source.generator?.workload],
+  ['file', (source) => source.file?.path],
+];
+
+const sinkConnectors: [kind: string, target: (sink: Sink) => string | undefined][] = [
+  ['kafka', (sink) => sink.kafka?.topic],
+  ['redis', (sink) => sink.redis?.key],
+  ['postgres', (sink) => sink.postgres?.table],
+  ['s3', (sink) => sink.s3?.bucket],
+  ['file', (sink) => sink.file?.path],
+  ['stdout', (sink) => (sink.stdout === undefined ? undefined : '')],
+];
+
+function connector<T>(connectors: [string, (value: T) => string | undefined][], value: T): string {
+  for (const [kind, target] of connectors) {
+    const found = target(value);
+    if (found !== undefined) return found === '' ? kind : `${kind} ${found}`;
+  }
+  return 'no connector';
+}
+
 function source(source: Source): string {
-  const from = source.kafka !== undefined ? `kafka topic ${source.kafka.topic}` : source.generator !== undefined ? `generator ${source.generator.workload}` : source.file !== undefined ? `file ${source.file.path}` : 'no connector';
-  return `${source.name}: ${from}${source.eventTime === undefined ? '' : `, event time from ${source.eventTime.field}`}`;
+  const eventTime = source.eventTime === undefined ? '' : `, event time from ${source.eventTime.field}`;
+  return `${source.name}: ${connector(sourceConnectors, source)}${eventTime}`;
 }
 
 function sink(sink: Sink): string {
-  const kind = (['kafka', 'redis', 'postgres', 's3', 'file', 'stdout'] as const).find((candidate) => sink[candidate] !== undefined) ?? 'no connector';
-  const target = sink.kafka?.topic ?? sink.redis?.key ?? sink.postgres?.table ?? sink.s3?.bucket ?? sink.file?.path ?? '';
-  return `${sink.name}: ${kind}${target === '' ? '' : ` ${target}`}`;
+  return `${sink.name}: ${connector(sinkConnectors, sink)}`;
 }
 
+/** A pipeline step in a few words: its operator, with the key or the window and its aggregates. */
 function step(step: PipelineStep): string {
-  const kind = Object.keys(step).find((key) => key !== 'id' && key !== 'aggregate') ?? '?';
-  if (step.window !== undefined) return `window ${step.window.type} ${step.window.size}${step.aggregate === undefined ? '' : ` (${step.aggregate.map((aggregate) => aggregate.name).join(', ')})`}`;
+  if (step.window !== undefined) {
+    const aggregates = step.aggregate === undefined ? '' : ` (${step.aggregate.map((aggregate) => aggregate.name).join(', ')})`;
+    return `window ${step.window.type} ${step.window.size ?? ''}`.trimEnd() + aggregates;
+  }
   if (step.keyBy !== undefined) return `keyBy ${step.keyBy.field ?? step.keyBy.expression ?? ''}`.trimEnd();
-  return kind;
+  return Object.keys(step).find((key) => key !== 'id') ?? '?';
 }
 
 /** What the spec asks for, one line a field. */
@@ -90,7 +115,7 @@ export function describe(args: ClusterArgs & { job: string }, io: CommandIo): Pr
     const job = await new StreamJobs(cluster).read(args.job);
     const core = cluster.kubeconfig.makeApiClient(CoreV1Api);
     const [events, pods] = await Promise.all([eventsOf(cluster, core, job), podsOf(cluster, core, args.job)]);
-    const savepoints = job.status?.savepoints ?? [];
+    const savepoints = [...(job.status?.savepoints ?? [])].sort((a, b) => Date.parse(b.timestamp) - Date.parse(a.timestamp));
     io.stdout.write(
       [
         formatSpec(job),
