@@ -83,6 +83,14 @@ test('on a narrow terminal each line is cut to its width, so a redraw backs up o
   expect(rows[0]).toBe('fraud-velocity · 2,000 events/s · 123,4');
 });
 
+test('a terminal that reports no width (0 columns, as some pseudo-terminals do) gets whole lines', () => {
+  const screen = Object.assign(new Screen(true), { columns: 0 });
+  const leaders = new WindowLeaders(columns);
+  windowWithOneFraudster(leaders);
+  new TopView(screen, leaders, 3, () => 0).show(progress);
+  expect(screen.text).toBe(`${frame(leaders, progress, 3).join('\x1b[K\n')}\x1b[K\n`);
+});
+
 test('when stdout is not a terminal: a plain line every 5 s, no escape codes', () => {
   let now = 0;
   const log = new Screen(false);

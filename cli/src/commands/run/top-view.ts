@@ -251,7 +251,7 @@ export class TopView {
     }
     // A line wider than the terminal wraps onto two rows, and moving back by lines would then leave rows behind.
     const width = this.out.columns;
-    const lines = frame(this.leaders, progress, this.rows).map((line) => (width !== undefined && line.length >= width ? line.slice(0, width - 1) : line));
+    const lines = frame(this.leaders, progress, this.rows).map((line) => (width !== undefined && width > 0 && line.length >= width ? line.slice(0, width - 1) : line));
     // Up to the first line of the previous frame, clear to the end of the screen, draw the new one.
     const back = this.#drawnLines > 0 ? `\x1b[${this.#drawnLines}F\x1b[J` : '';
     this.out.write(`${back}${lines.map((line) => `${line}\x1b[K`).join('\n')}\n`);
