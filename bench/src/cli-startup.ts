@@ -1,5 +1,6 @@
-// `npx tsx bench/src/cli-startup.ts [--runs N]`: streamctl's start-up, the built CLI spawned N times per command, median
-// seconds beside `node -e 0` measured in the same run (the ratio holds on a loaded machine, the seconds do not).
+// `npx tsx bench/src/cli-startup.ts [--runs N] [--before OTHER/cli/dist/main.js]`: streamctl's start-up, the built CLI
+// spawned N times per command, median seconds beside `node -e 0` measured in the same run (the ratio holds on a loaded
+// machine, the seconds do not); --before also runs another build (a checkout of an older commit) interleaved with it.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,6 +9,8 @@ import { repoRoot } from './runtime-process.js';
 
 const runsFlag = process.argv.indexOf('--runs');
 const runs = runsFlag === -1 ? 9 : Number(process.argv[runsFlag + 1]);
+const beforeFlag = process.argv.indexOf('--before');
+const before = beforeFlag === -1 ? undefined : process.argv[beforeFlag + 1];
 const main = join(repoRoot, 'cli', 'dist', 'main.js');
 
 /** A kubeconfig naming a server nothing listens on: `status` gets as far as its first request and fails fast. */
@@ -24,14 +27,20 @@ current-context: none
 `,
 );
 
+/** The streamctl cases for one build. */
+const streamctlCases = (build: string, label: string): [name: string, args: string[]][] => [
+  [`${label} --help`, [build, '--help']],
+  [`${label} validate --help`, [build, 'validate', '--help']],
+  [`${label} validate examples/fraud-velocity/job.yaml`, [build, 'validate', 'examples/fraud-velocity/job.yaml']],
+  [`${label} status x (no server)`, [build, 'status', 'x', '--kubeconfig', kubeconfig]],
+];
+
 const cases: [name: string, args: string[]][] = [
   ['node -e 0', ['-e', '0']],
   // The floor for --help: streamctl's command line is yargs.
   ["node: import('yargs')", ['--input-type=module', '-e', "await import('yargs')"]],
-  ['streamctl --help', [main, '--help']],
-  ['streamctl validate --help', [main, 'validate', '--help']],
-  ['streamctl validate examples/fraud-velocity/job.yaml', [main, 'validate', 'examples/fraud-velocity/job.yaml']],
-  ['streamctl status x (no server)', [main, 'status', 'x', '--kubeconfig', kubeconfig]],
+  ...streamctlCases(main, 'streamctl'),
+  ...(before === undefined ? [] : streamctlCases(before, 'before:')),
 ];
 
 function seconds(args: string[]): number {
