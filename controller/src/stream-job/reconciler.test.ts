@@ -236,6 +236,18 @@ describe('StreamJobReconciler', () => {
       expect(job.status?.lastSavepoint).toBeUndefined();
       expect(world.lastDeploy()).toBe(`deploy ${specHash(job.spec)} g2 x2`);
     });
+    it('in upgradeMode stateless starts the new pods with empty state, once, under the upgrade savepoint id', async () => {
+      const world = setup({ ...fraudSpec(), upgradeMode: 'stateless' });
+      await world.settle();
+      await world.apply({ image: 'ghcr.io/sluice/sluice-runtime:0.2.0' });
+      const job = await world.settle();
+      expect(world.control.requests.every((request) => request.endsWith('savepoint=false'))).toBe(true);
+      const env = (await world.cluster.statefulSet())!.spec!.template.spec!.containers[0]!.env ?? [];
+      expect(env.find((variable) => variable.name === 'SLUICE_DISCARD_STATE')?.value).toMatch(/^upgrade-g2-/);
+      expect(env.find((variable) => variable.name === 'SLUICE_RESTORE_FROM')).toBeUndefined();
+      expect(job.status?.lastSavepoint).toBeUndefined();
+      expect(world.events).toContain('Normal Stopped');
+    });
   });
 
   describe('failures', () => {
@@ -405,6 +417,26 @@ describe('StreamJobReconciler', () => {
       expect(job.status).toMatchObject({ savepointTriggerNonce: 'before-migration', lastSavepoint: { trigger: 'manual', triggerNonce: 'before-migration', parallelism: 2 } });
       expect(job.status?.pendingSavepoint).toBeUndefined();
       expect(world.events.at(-1)).toBe('Normal SavepointTaken');
+    });
+
+    it('after a restart with a savepoint pending (asked of the pods, not yet recorded) asks again under the same id and records it', async () => {
+      const world = setup();
+      await world.settle();
+      await world.apply({ savepointTrigger: 'before-migration' });
+      world.jobs.beforeStatusPatch = (status) => {
+        if ('lastSavepoint' in status) throw new Error('the controller crashed');
+      };
+      await expect(world.step()).rejects.toThrow('the controller crashed');
+      world.jobs.beforeStatusPatch = undefined;
+      const pending = (await world.read()).status?.pendingSavepoint;
+      expect(pending).toMatchObject({ trigger: 'manual', triggerNonce: 'before-migration' });
+
+      world.clock.advance(60_000);
+      world.restartController();
+      const job = await world.until('savepoint', (current) => condition(current, 'Savepoint')?.status === 'True');
+      expect(world.control.requests.map((request) => request.split(' ')[2])).toEqual([pending!.id, pending!.id, pending!.id, pending!.id]);
+      expect(job.status?.lastSavepoint?.location).toBe(`s3://savepoints/job/${pending!.id}`);
+      expect(job.status?.pendingSavepoint).toBeUndefined();
     });
 
     it('reports a failed manual savepoint and does not retry it; the job goes on running', async () => {
