@@ -1,5 +1,6 @@
+import { crdManifest } from '@sluice/crds';
 import type { Json } from '../state/keyed.js';
-import { type Aggregate, type AggregateSpec, AggregateInputError, AggregateSpecError, compileAggregates } from './aggregates.js';
+import { AGGREGATE_FUNCTIONS, type Aggregate, type AggregateSpec, AggregateInputError, AggregateSpecError, compileAggregates } from './aggregates.js';
 
 type Row = [record: Record<string, unknown>, timestamp: number];
 
@@ -139,5 +140,13 @@ describe('aggregates', () => {
     [{ name: 'p', fn: 'percentile', field: 'v', q: 0.5 }, { values: ['1'] }],
   ])('refuses to restore %j from %j', (spec, json) => {
     expect(() => compile(spec).restore(json)).toThrow('is not one this version wrote; restore from a snapshot of the same job');
+  });
+});
+
+describe('the aggregate functions', () => {
+  it('are the ones the StreamJob CRD allows, no more and no fewer', () => {
+    const schema = crdManifest('StreamJob').spec.versions[0]!.schema.openAPIV3Schema;
+    const fn = schema.properties!['spec']!.properties!['pipeline']!.items!.properties!['aggregate']!.items!.properties!['fn']!;
+    expect([...AGGREGATE_FUNCTIONS].sort()).toEqual([...(fn.enum as string[])].sort());
   });
 });

@@ -1,4 +1,5 @@
 // The aggregates a window computes, as users name them ({ name, fn, field | value, q }), compiled through one table of functions.
+import type { Aggregate as AggregateManifest } from '@sluice/crds';
 import { messageOf, showValue } from '../error-message.js';
 import type { Json } from '../state/keyed.js';
 import type { Accumulator, AggregateKind } from './accumulator.js';
@@ -7,7 +8,8 @@ import { first, last } from './first-last.js';
 import { avg, count, max, min, sum } from './numeric.js';
 import { percentile } from './percentile.js';
 
-export type AggregateFn = 'count' | 'sum' | 'min' | 'max' | 'avg' | 'first' | 'last' | 'count_distinct' | 'percentile';
+/** The aggregate functions, as the StreamJob CRD's generated types name them (FUNCTIONS below must cover each). */
+export type AggregateFn = AggregateManifest['fn'];
 
 export interface AggregateSpec<T = Record<string, unknown>> {
   /** The name of the result field: `txn_count`. */

@@ -5,11 +5,11 @@ import { applyStateChanges } from '../state/task-state.js';
 import type { FetchedBatch, KafkaClient, OutgoingMessage, TopicRequest } from './client.js';
 
 /** Operator kinds that keep keyed state, and so a changelog. */
-const statefulKinds = new Set(['window']);
+const STATEFUL_KINDS: ReadonlySet<string> = new Set(['window']);
 
 /** The ids of a dataflow's stateful operators: one changelog topic each. */
 export function statefulOperatorIds(dataflow: { readonly nodes: readonly { readonly id: string; readonly kind: string }[] }): string[] {
-  return dataflow.nodes.filter((node) => statefulKinds.has(node.kind)).map((node) => node.id);
+  return dataflow.nodes.filter((node) => STATEFUL_KINDS.has(node.kind)).map((node) => node.id);
 }
 
 export function changelogTopic(job: string, operatorId: string): string {

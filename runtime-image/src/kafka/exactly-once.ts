@@ -15,7 +15,7 @@ import type { StateStore } from '../state/store.js';
 import { jobStateTtl, operatorStates } from '../state/job-state.js';
 import { TaskState } from '../state/task-state.js';
 import { WATERMARK_END, WATERMARK_START } from '../time/watermark.js';
-import { changelogMessages, changelogTopics, restoreChangelogs } from './changelog.js';
+import { changelogMessages, changelogTopics, restoreChangelogs, statefulOperatorIds } from './changelog.js';
 import type { CommittedOffset, KafkaClient, OutgoingMessage, TopicRequest, TransactionalProducer } from './client.js';
 import { deadLetterMessage, type DeadLetterContent } from './records.js';
 import { fitsAlone, messageBytes } from './message-size.js';
@@ -28,9 +28,6 @@ import { carriesMark, fromSavepoint, withEmptyState, type StartMark, type StartO
 
 /** How many commit intervals the loop processes ahead of a transaction in flight before it waits for it. */
 const RUN_AHEAD_INTERVALS = 10;
-
-/** Operator kinds that keep keyed state, and so have a changelog. */
-const STATEFUL_KINDS = new Set(['window']);
 
 export interface CommitReport {
   durationMs: number;
@@ -257,7 +254,7 @@ export class ExactlyOnceTaskSet {
     const topic = this.#source.topic;
     const count = (await this.#source.partitions()).length;
     this.partitions = ownedPartitions(count, ordinal, parallelism);
-    const statefulIds = job.dataflow.nodes.filter((node) => STATEFUL_KINDS.has(node.kind)).map((node) => node.id);
+    const statefulIds = statefulOperatorIds(job.dataflow);
     const written = [...changelogTopics(this.applicationId, statefulIds, count), ...this.#outputTopics(count)];
     await client.ensureTopics(written);
     this.#maxMessageBytes = new Map(await Promise.all(written.map(async ({ topic }) => [topic, await client.maxMessageBytes(topic)] as const)));
