@@ -12,3 +12,4 @@ export type { CustomResourceDefinition, JSONSchemaProps, Kind, PrinterColumn, Va
 export { formatFieldError, type FieldError } from './field-error.js';
 export { validateManifest, type ValidateOptions, type ValidationResult } from './validate.js';
 export * from './control-api.js';
+export * from './runtime-env.js';

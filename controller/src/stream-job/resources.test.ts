@@ -1,5 +1,5 @@
 // The runtime StatefulSet a job deploys: how its pods learn their ordinal, the job, the token, S3 and where to restore from.
-import type { StreamJob } from '@sluice/crds';
+import { RUNTIME_ENV, type StreamJob } from '@sluice/crds';
 import { changelogTopicResources, statefulSet, type Deployment } from './resources.js';
 
 const job = {
@@ -46,6 +46,14 @@ describe('the runtime StatefulSet', () => {
     });
     expect(env.AWS_ACCESS_KEY_ID).toEqual({ secretKeyRef: { name: 's3', key: 'accessKeyId' } });
     expect(container.resources).toEqual({ limits: { cpu: '2', memory: '1Gi' } });
+  });
+
+  it('sets only variables of the environment contract the runtime reads, and each of them', () => {
+    // The settings the job above leaves out: a stateless upgrade's marker (instead of a savepoint) and an S3 region.
+    const other: Deployment = { ...deployment, spec: { ...job.spec, connections: { s3: { region: 'eu-west-1' } } }, restoreFrom: undefined, discardState: '3' };
+    const stateless = statefulSet(job, other, defaults).spec!.template.spec!.containers[0]!;
+    const names = [...container.env!, ...stateless.env!].map((variable) => variable.name).filter((name) => name.startsWith('SLUICE_'));
+    expect([...new Set(names)].sort()).toEqual(Object.values(RUNTIME_ENV).sort());
   });
 
   it("puts the tail of a failed runtime's log into its termination message, for the StreamJob's status", () => {

@@ -1,6 +1,6 @@
 // The Kubernetes objects a StreamJob owns, built from its spec: control Secret, job ConfigMap, headless Service, StatefulSet, changelog Topics.
 import type { V1ConfigMap, V1Container, V1EnvVar, V1OwnerReference, V1ResourceRequirements, V1Secret, V1Service, V1StatefulSet } from '@kubernetes/client-node';
-import type { StreamJob, StreamJobSpec, Topic } from '@sluice/crds';
+import { RUNTIME_ENV, type RuntimeEnvName, type StreamJob, type StreamJobSpec, type Topic } from '@sluice/crds';
 import { changelogTopics } from '@sluice/runtime';
 import { stringify } from 'yaml';
 import { runtimeContainerName, runtimePodSpec, stateVolume, stateVolumes, tmpVolume } from './pod-template.js';
@@ -101,7 +101,7 @@ export function headlessService(job: StreamJob): V1Service {
   };
 }
 
-function value(name: string, text: string | undefined): V1EnvVar[] {
+function value(name: RuntimeEnvName, text: string | undefined): V1EnvVar[] {
   return text === undefined || text === '' ? [] : [{ name, value: text }];
 }
 
@@ -114,31 +114,31 @@ function runtimeEnv(job: StreamJob, deployment: Deployment, defaults: RuntimeDef
   const checkpoints = checkpointLocation(spec, fallback);
   const savepoints = savepointLocation(spec, fallback);
   return [
-    { name: 'SLUICE_JOB_FILE', value: `${jobFileDir}/job.yaml` },
-    { name: 'SLUICE_APPLICATION_ID', value: applicationId(job) },
-    { name: 'SLUICE_KAFKA_BROKERS', value: brokers },
-    { name: 'SLUICE_POD_ORDINAL', valueFrom: { fieldRef: { fieldPath: "metadata.labels['apps.kubernetes.io/pod-index']" } } },
-    { name: 'SLUICE_PARALLELISM', value: String(Math.max(1, deployment.replicas)) },
-    { name: 'SLUICE_STATE_DIR', value: stateDir },
-    { name: 'SLUICE_HTTP_PORT', value: String(runtimePort) },
-    { name: 'SLUICE_HTTP_HOST', value: '0.0.0.0' },
+    { name: RUNTIME_ENV.jobFile, value: `${jobFileDir}/job.yaml` },
+    { name: RUNTIME_ENV.applicationId, value: applicationId(job) },
+    { name: RUNTIME_ENV.kafkaBrokers, value: brokers },
+    { name: RUNTIME_ENV.podOrdinal, valueFrom: { fieldRef: { fieldPath: "metadata.labels['apps.kubernetes.io/pod-index']" } } },
+    { name: RUNTIME_ENV.parallelism, value: String(Math.max(1, deployment.replicas)) },
+    { name: RUNTIME_ENV.stateDir, value: stateDir },
+    { name: RUNTIME_ENV.httpPort, value: String(runtimePort) },
+    { name: RUNTIME_ENV.httpHost, value: '0.0.0.0' },
     { name: 'TMPDIR', value: tmpDir },
-    { name: 'SLUICE_CONTROL_TOKEN', valueFrom: { secretKeyRef: { name: controlSecretName(job), key: 'token' } } },
-    ...value('SLUICE_SNAPSHOT_LOCATION', checkpoints),
-    ...value('SLUICE_SAVEPOINT_LOCATION', savepoints),
-    ...value('SLUICE_CHECKPOINT_INTERVAL', checkpoints === undefined ? undefined : spec.checkpoints?.interval),
-    ...value('SLUICE_REDIS_URL', spec.connections?.redis?.url ?? defaults.redisUrl),
-    ...value('SLUICE_S3_ENDPOINT', s3?.endpoint),
-    ...value('SLUICE_S3_REGION', s3?.region),
-    ...value('SLUICE_S3_FORCE_PATH_STYLE', s3?.forcePathStyle === undefined ? undefined : String(s3.forcePathStyle)),
+    { name: RUNTIME_ENV.controlToken, valueFrom: { secretKeyRef: { name: controlSecretName(job), key: 'token' } } },
+    ...value(RUNTIME_ENV.snapshotLocation, checkpoints),
+    ...value(RUNTIME_ENV.savepointLocation, savepoints),
+    ...value(RUNTIME_ENV.checkpointInterval, checkpoints === undefined ? undefined : spec.checkpoints?.interval),
+    ...value(RUNTIME_ENV.redisUrl, spec.connections?.redis?.url ?? defaults.redisUrl),
+    ...value(RUNTIME_ENV.s3Endpoint, s3?.endpoint),
+    ...value(RUNTIME_ENV.s3Region, s3?.region),
+    ...value(RUNTIME_ENV.s3ForcePathStyle, s3?.forcePathStyle === undefined ? undefined : String(s3.forcePathStyle)),
     ...(s3?.credentialsSecretRef === undefined
       ? []
       : [
           { name: 'AWS_ACCESS_KEY_ID', valueFrom: { secretKeyRef: { name: s3.credentialsSecretRef.name, key: 'accessKeyId' } } },
           { name: 'AWS_SECRET_ACCESS_KEY', valueFrom: { secretKeyRef: { name: s3.credentialsSecretRef.name, key: 'secretAccessKey' } } },
         ]),
-    ...value('SLUICE_RESTORE_FROM', deployment.restoreFrom),
-    ...value('SLUICE_DISCARD_STATE', deployment.discardState),
+    ...value(RUNTIME_ENV.restoreFrom, deployment.restoreFrom),
+    ...value(RUNTIME_ENV.discardState, deployment.discardState),
   ];
 }
 

@@ -1,4 +1,5 @@
 // The exactly-once task set of one pod: restore from the changelogs, then per commit interval one transaction with outputs, changelog records and offsets.
+import { RUNTIME_ENV } from '@sluice/crds';
 import type { CompiledJob } from '../compiler/job.js';
 import { boundedReason, type Sink } from '../connectors/sink.js';
 import type { ArrivedMessage, SourceBatch } from '../connectors/source.js';
@@ -348,7 +349,7 @@ export class ExactlyOnceTaskSet {
     const savepoint = await requireSnapshot(restoreFrom, { job: job.name }, s3 === undefined ? {} : { s3 });
     if (savepoint.manifest.job !== job.name) {
       savepoint.storage.close();
-      throw new Error(`SLUICE_RESTORE_FROM=${restoreFrom} is snapshot ${savepoint.manifest.id} of job ${savepoint.manifest.job}, not of ${job.name}: give a snapshot this job took`);
+      throw new Error(`${RUNTIME_ENV.restoreFrom}=${restoreFrom} is snapshot ${savepoint.manifest.id} of job ${savepoint.manifest.job}, not of ${job.name}: give a snapshot this job took`);
     }
     return savepoint;
   }

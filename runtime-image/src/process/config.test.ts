@@ -1,3 +1,4 @@
+import { RUNTIME_ENV } from '@sluice/crds';
 import { ConfigError, readConfig } from './config.js';
 
 const base = { SLUICE_JOB_FILE: '/etc/sluice/job.yaml', SLUICE_KAFKA_BROKERS: 'kafka-0:9092, kafka-1:9092' };
@@ -55,5 +56,34 @@ describe('the runtime’s settings from its environment', () => {
     expect(readConfig({ ...base, SLUICE_APPLICATION_ID: 'payments.fraud-velocity' }, 'job-0').applicationId).toBe('payments.fraud-velocity');
     expect(readConfig(base, 'job-0').applicationId).toBeUndefined();
     expect(() => readConfig({ ...base, SLUICE_APPLICATION_ID: 'payments/fraud' }, 'job-0')).toThrow(/SLUICE_APPLICATION_ID=payments\/fraud may hold only/);
+  });
+});
+
+describe('the environment contract with the controller', () => {
+  /** A valid value for each variable, other than what the baseline below gives or defaults to. */
+  const samples: Record<keyof typeof RUNTIME_ENV, string> = {
+    jobFile: '/etc/sluice/job/job.yaml',
+    applicationId: 'payments.fraud',
+    kafkaBrokers: 'kafka:9092',
+    podOrdinal: '2',
+    parallelism: '3',
+    stateDir: '/var/lib/sluice/other',
+    httpPort: '9090',
+    httpHost: '0.0.0.0',
+    controlToken: 'token',
+    snapshotLocation: 's3://state/fraud',
+    savepointLocation: 's3://state/fraud-savepoints',
+    checkpointInterval: '1m',
+    redisUrl: 'redis://redis:6379',
+    s3Endpoint: 'http://minio:9000',
+    s3Region: 'eu-west-1',
+    s3ForcePathStyle: 'true',
+    restoreFrom: 's3://state/fraud/savepoints/sp-1',
+    discardState: '3',
+  };
+  const baseline = { ...base, SLUICE_PARALLELISM: '4' };
+
+  it.each(Object.entries(RUNTIME_ENV).map(([key, name]) => [name, key as keyof typeof RUNTIME_ENV] as const))('reads %s, which the controller sets on runtime pods', (name, key) => {
+    expect(readConfig({ ...baseline, [name]: samples[key] }, 'fraud-0')).not.toEqual(readConfig(baseline, 'fraud-0'));
   });
 });

@@ -1,5 +1,6 @@
 // The runtime process's settings, from its environment (the StatefulSet's pod spec), checked with messages that name the variable.
 import { hostname } from 'node:os';
+import { RUNTIME_ENV } from '@sluice/crds';
 import { parseLocation } from '../snapshot/location.js';
 import { S3_TIMEOUTS, type S3Settings } from '../snapshot/s3-storage.js';
 import { toMillis } from '../time/duration.js';
@@ -56,10 +57,10 @@ function whole(name: string, value: string, min: number): number {
 
 /** SLUICE_POD_ORDINAL, or the suffix a StatefulSet gives its pods' hostnames (`fraud-velocity-2` → 2). */
 function ordinalOf(env: Env, host: string): number {
-  const explicit = env.SLUICE_POD_ORDINAL;
-  if (explicit !== undefined && explicit !== '') return whole('SLUICE_POD_ORDINAL', explicit, 0);
+  const explicit = env[RUNTIME_ENV.podOrdinal];
+  if (explicit !== undefined && explicit !== '') return whole(RUNTIME_ENV.podOrdinal, explicit, 0);
   const suffix = /-(\d+)$/.exec(host)?.[1];
-  if (suffix === undefined) throw new ConfigError(`SLUICE_POD_ORDINAL is not set and the hostname ${host} has no StatefulSet ordinal suffix (-0, -1, …): set SLUICE_POD_ORDINAL`);
+  if (suffix === undefined) throw new ConfigError(`${RUNTIME_ENV.podOrdinal} is not set and the hostname ${host} has no StatefulSet ordinal suffix (-0, -1, …): set ${RUNTIME_ENV.podOrdinal}`);
   return Number(suffix);
 }
 
@@ -71,7 +72,7 @@ function checkpointInterval(value: string | undefined): number | undefined {
   } catch {
     // Reported below with the variable's name.
   }
-  throw new ConfigError(`SLUICE_CHECKPOINT_INTERVAL=${value} is not a positive duration such as 30s or 5m`);
+  throw new ConfigError(`${RUNTIME_ENV.checkpointInterval}=${value} is not a positive duration such as 30s or 5m`);
 }
 
 /** Unset and empty are the same: a pod spec writes `value: ""` for an absent setting. */
@@ -82,9 +83,9 @@ function optional(env: Env, name: string): string | undefined {
 
 /** Kafka names topics and groups with letters, digits, '.', '_' and '-'; the id goes into both. */
 function applicationId(env: Env): string | undefined {
-  const value = optional(env, 'SLUICE_APPLICATION_ID');
+  const value = optional(env, RUNTIME_ENV.applicationId);
   if (value !== undefined && !/^[A-Za-z0-9._-]{1,200}$/.test(value)) {
-    throw new ConfigError(`SLUICE_APPLICATION_ID=${value} may hold only letters, digits, '.', '_' and '-' (at most 200): it names Kafka topics and groups`);
+    throw new ConfigError(`${RUNTIME_ENV.applicationId}=${value} may hold only letters, digits, '.', '_' and '-' (at most 200): it names Kafka topics and groups`);
   }
   return value;
 }
@@ -101,15 +102,15 @@ function location(env: Env, name: string): string | undefined {
 }
 
 function s3Settings(env: Env): S3Settings {
-  const endpoint = optional(env, 'SLUICE_S3_ENDPOINT');
+  const endpoint = optional(env, RUNTIME_ENV.s3Endpoint);
   if (endpoint !== undefined && !/^https?:\/\/[^/]/.test(endpoint)) {
-    throw new ConfigError(`SLUICE_S3_ENDPOINT=${endpoint} is not an http:// or https:// URL: set it to the S3 server's address, or leave it unset for AWS`);
+    throw new ConfigError(`${RUNTIME_ENV.s3Endpoint}=${endpoint} is not an http:// or https:// URL: set it to the S3 server's address, or leave it unset for AWS`);
   }
-  const pathStyle = optional(env, 'SLUICE_S3_FORCE_PATH_STYLE');
+  const pathStyle = optional(env, RUNTIME_ENV.s3ForcePathStyle);
   if (pathStyle !== undefined && pathStyle !== 'true' && pathStyle !== 'false') {
-    throw new ConfigError(`SLUICE_S3_FORCE_PATH_STYLE=${pathStyle} is neither true nor false`);
+    throw new ConfigError(`${RUNTIME_ENV.s3ForcePathStyle}=${pathStyle} is neither true nor false`);
   }
-  const region = optional(env, 'SLUICE_S3_REGION');
+  const region = optional(env, RUNTIME_ENV.s3Region);
   const timeout = s3Timeout(optional(env, 'SLUICE_S3_TIMEOUT'));
   return {
     ...(endpoint === undefined ? {} : { endpoint }),
@@ -135,42 +136,42 @@ function s3Timeout(value: string | undefined): number | undefined {
 const MARKER_MAX_LENGTH = 200;
 
 function startingPoint(env: Env): { restoreFrom: string | undefined; discardState: string | undefined } {
-  const restoreFrom = location(env, 'SLUICE_RESTORE_FROM');
-  const discardState = optional(env, 'SLUICE_DISCARD_STATE');
+  const restoreFrom = location(env, RUNTIME_ENV.restoreFrom);
+  const discardState = optional(env, RUNTIME_ENV.discardState);
   if (restoreFrom !== undefined && discardState !== undefined) {
-    throw new ConfigError('SLUICE_RESTORE_FROM and SLUICE_DISCARD_STATE are both set: a pod starts either from a savepoint or with empty state, set one of them');
+    throw new ConfigError(`${RUNTIME_ENV.restoreFrom} and ${RUNTIME_ENV.discardState} are both set: a pod starts either from a savepoint or with empty state, set one of them`);
   }
   if (discardState !== undefined && discardState.length > MARKER_MAX_LENGTH) {
-    throw new ConfigError(`SLUICE_DISCARD_STATE is ${discardState.length} characters long: give a marker of at most ${MARKER_MAX_LENGTH} (such as the upgrade's generation)`);
+    throw new ConfigError(`${RUNTIME_ENV.discardState} is ${discardState.length} characters long: give a marker of at most ${MARKER_MAX_LENGTH} (such as the upgrade's generation)`);
   }
   return { restoreFrom, discardState };
 }
 
 export function readConfig(env: Env = process.env, host: string = hostname()): RuntimeConfig {
-  const parallelism = whole('SLUICE_PARALLELISM', env.SLUICE_PARALLELISM ?? '1', 1);
+  const parallelism = whole(RUNTIME_ENV.parallelism, env[RUNTIME_ENV.parallelism] ?? '1', 1);
   const ordinal = ordinalOf(env, host);
-  if (ordinal >= parallelism) throw new ConfigError(`the pod ordinal ${ordinal} is not below SLUICE_PARALLELISM=${parallelism}: every pod of a job must be given the job's parallelism`);
-  const snapshotLocation = location(env, 'SLUICE_SNAPSHOT_LOCATION');
+  if (ordinal >= parallelism) throw new ConfigError(`the pod ordinal ${ordinal} is not below ${RUNTIME_ENV.parallelism}=${parallelism}: every pod of a job must be given the job's parallelism`);
+  const snapshotLocation = location(env, RUNTIME_ENV.snapshotLocation);
   return {
-    jobFile: required(env, 'SLUICE_JOB_FILE', 'the path of the StreamJob manifest (YAML or JSON) to run'),
-    brokers: required(env, 'SLUICE_KAFKA_BROKERS', 'the Kafka bootstrap servers, comma-separated (host:port,host:port)')
+    jobFile: required(env, RUNTIME_ENV.jobFile, 'the path of the StreamJob manifest (YAML or JSON) to run'),
+    brokers: required(env, RUNTIME_ENV.kafkaBrokers, 'the Kafka bootstrap servers, comma-separated (host:port,host:port)')
       .split(',')
       .map((broker) => broker.trim())
       .filter((broker) => broker !== ''),
     ordinal,
     parallelism,
-    stateDir: env.SLUICE_STATE_DIR ?? '/var/lib/sluice/state',
-    httpPort: whole('SLUICE_HTTP_PORT', env.SLUICE_HTTP_PORT ?? '8080', 0),
-    httpHost: env.SLUICE_HTTP_HOST === undefined || env.SLUICE_HTTP_HOST === '' ? '127.0.0.1' : env.SLUICE_HTTP_HOST,
-    controlToken: env.SLUICE_CONTROL_TOKEN === '' ? undefined : env.SLUICE_CONTROL_TOKEN,
-    redisUrl: env.SLUICE_REDIS_URL === '' ? undefined : env.SLUICE_REDIS_URL,
+    stateDir: env[RUNTIME_ENV.stateDir] ?? '/var/lib/sluice/state',
+    httpPort: whole(RUNTIME_ENV.httpPort, env[RUNTIME_ENV.httpPort] ?? '8080', 0),
+    httpHost: optional(env, RUNTIME_ENV.httpHost) ?? '127.0.0.1',
+    controlToken: optional(env, RUNTIME_ENV.controlToken),
+    redisUrl: optional(env, RUNTIME_ENV.redisUrl),
     snapshotLocation,
-    savepointLocation: location(env, 'SLUICE_SAVEPOINT_LOCATION') ?? snapshotLocation,
+    savepointLocation: location(env, RUNTIME_ENV.savepointLocation) ?? snapshotLocation,
     s3: s3Settings(env),
     ...startingPoint(env),
     applicationId: applicationId(env),
     endMarkers: env.SLUICE_END_MARKERS === 'true',
-    checkpointIntervalMs: checkpointInterval(env.SLUICE_CHECKPOINT_INTERVAL),
+    checkpointIntervalMs: checkpointInterval(env[RUNTIME_ENV.checkpointInterval]),
     maxBytesPerPartition: env.SLUICE_MAX_BYTES_PER_PARTITION ? whole('SLUICE_MAX_BYTES_PER_PARTITION', env.SLUICE_MAX_BYTES_PER_PARTITION, 1024) : undefined,
   };
 }

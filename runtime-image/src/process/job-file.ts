@@ -1,8 +1,10 @@
 // Reads the job the runtime runs: a StreamJob manifest (YAML or JSON, as the controller's ConfigMap holds it), compiled or refused with every problem.
 import { readFile } from 'node:fs/promises';
+import { RUNTIME_ENV } from '@sluice/crds';
 import { parse } from 'yaml';
 import { compileJobOrThrow } from '../compiler/compile.js';
 import type { CompiledJob } from '../compiler/job.js';
+import { messageOf } from '../error-message.js';
 import { ConfigError } from './config.js';
 
 export async function readJobFile(path: string): Promise<CompiledJob> {
@@ -10,7 +12,7 @@ export async function readJobFile(path: string): Promise<CompiledJob> {
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new ConfigError(`cannot read the job file ${path} (SLUICE_JOB_FILE): ${(error as Error).message}`);
+    throw new ConfigError(`cannot read the job file ${path} (${RUNTIME_ENV.jobFile}): ${messageOf(error)}`);
   }
   return compileJobOrThrow(parse(text));
 }

@@ -1,4 +1,5 @@
 // The job's sinks for the runtime process: Kafka sinks into the transaction's outbox, Redis sinks written idempotently before each commit.
+import { RUNTIME_ENV } from '@sluice/crds';
 import type { JobSink } from '../compiler/job.js';
 import type { Sink } from '../connectors/sink.js';
 import { KafkaSink, type TransactionOutbox } from '../kafka/sink.js';
@@ -11,7 +12,7 @@ export function openSinks(sinks: readonly JobSink[], outbox: TransactionOutbox, 
       case 'kafka':
         return new KafkaSink({ topic: sink.topic, key: sink.key, outbox });
       case 'redis':
-        if (redisUrl === undefined) throw new ConfigError(`sink ${sink.name} writes to Redis but SLUICE_REDIS_URL is not set: set it to the feature store's redis:// URL`);
+        if (redisUrl === undefined) throw new ConfigError(`sink ${sink.name} writes to Redis but ${RUNTIME_ENV.redisUrl} is not set: set it to the feature store's redis:// URL`);
         return redisSink(sink, redisUrl);
       case 'file':
       case 'stdout':
