@@ -1,16 +1,14 @@
-// One jest run for the whole monorepo: TypeScript through swc as native ESM, the real servers from test/env.
+// One jest run for the whole monorepo: TypeScript through swc as native ESM; the `servers` project's tests get the real
+// servers from test/env, the `unit` project's tests (their imports never reach test/env) run without any.
+import { classifyTests, workspaces } from './test/classify-tests.mjs';
+
 const swc = ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'es6' } }];
+const rootDir = import.meta.dirname;
+const { unit } = classifyTests(rootDir);
+const escape = (path) => path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-const workspaces = {
-  '@sluice/crds': 'crds',
-  '@sluice/runtime': 'runtime-image',
-  '@sluice/controller': 'controller',
-  '@sluice/cli': 'cli',
-  '@sluice/registry': 'registry',
-};
-
-/** @type {import('jest').Config} */
-export default {
+const shared = {
+  rootDir,
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': swc },
@@ -19,10 +17,29 @@ export default {
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testMatch: ['<rootDir>/**/*.test.ts'],
-  // The real-node suite needs root and `npm run env:up -- --real-node`; SLUICE_REAL_NODE=1 runs it (see docs/runtime.md).
-  testPathIgnorePatterns: ['/node_modules/', '/dist/', ...(process.env.SLUICE_REAL_NODE === '1' ? [] : ['<rootDir>/test/real-node/'])],
-  globalSetup: '<rootDir>/test/env/src/jest-global-setup.mjs',
-  globalTeardown: '<rootDir>/test/env/src/jest-global-teardown.mjs',
+};
+// The real-node suite needs root and `npm run env:up -- --real-node`; SLUICE_REAL_NODE=1 runs it (see docs/runtime.md).
+const ignored = ['/node_modules/', '/dist/', ...(process.env.SLUICE_REAL_NODE === '1' ? [] : ['<rootDir>/test/real-node/'])];
+
+/** @type {import('jest').Config} */
+export default {
+  projects: [
+    {
+      ...shared,
+      displayName: 'unit',
+      // Exactly the unit files; a connection to a server's port fails the test at once (see the environment).
+      testEnvironment: '<rootDir>/test/env/src/unit-environment.mjs',
+      testPathIgnorePatterns: ignored,
+      testMatch: unit,
+    },
+    {
+      ...shared,
+      displayName: 'servers',
+      testPathIgnorePatterns: [...ignored, ...unit.map((file) => `^${escape(file)}$`)],
+      globalSetup: '<rootDir>/test/env/src/jest-global-setup.mjs',
+      globalTeardown: '<rootDir>/test/env/src/jest-global-teardown.mjs',
+    },
+  ],
   testTimeout: 60_000,
   maxWorkers: 2,
 };
