@@ -2,6 +2,7 @@
  * @sluice/runtime — the Sluice stream processing engine: event time, windows, aggregates, keyed
  * state and the DataStream API the job YAML compiles onto. One line per module.
  */
+export { messageOf } from './error-message.js';
 export * from './time/duration.js';
 export * from './time/watermark.js';
 export * from './window/assigners.js';

@@ -1,6 +1,7 @@
 // The client of the runtime pods' control API (schemas in @sluice/crds): status, savepoint, stop-with-savepoint.
 import type { ControlError, RuntimeStatus, SavepointResponse, StopResponse } from '@sluice/crds';
 import { controlApi } from '@sluice/crds';
+import { messageOf } from '@sluice/runtime';
 
 /** What the reconciler asks of one runtime pod; the end-to-end tests use the real pods, a unit test may pass its own. */
 export interface RuntimeControl {
@@ -59,7 +60,7 @@ export class HttpRuntimeControl implements RuntimeControl {
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
-      const cause = (error as { cause?: { message?: string } }).cause?.message ?? (error as Error).message;
+      const cause = (error as { cause?: { message?: string } }).cause?.message ?? messageOf(error);
       throw new RuntimeControlError('SLUICE_E_UNREACHABLE', `${method} ${address}${path} failed: ${cause}`);
     }
     const text = await response.text();

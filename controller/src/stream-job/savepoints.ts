@@ -1,5 +1,6 @@
 // A running StreamJob's savepoints: on request (spec.savepointTrigger), on a period (spec.savepoints.interval), their retention, and the backoff after a failed one.
 import type { PendingSavepoint, Savepoint, StreamJob, Upgrade } from '@sluice/crds';
+import { messageOf } from '@sluice/runtime';
 import { KeyBackoff } from '../machinery/backoff.js';
 import { findCondition } from '../machinery/conditions.js';
 import { done, type Result } from '../machinery/reconciler.js';
@@ -102,7 +103,7 @@ export class Savepoints {
         return this.deps.control.savepoint(pod.address, token, id);
       }),
     );
-    const failures = answers.flatMap((answer, index) => (answer.status === 'rejected' ? [`${pods[index]!.name}: ${(answer.reason as Error).message}`] : []));
+    const failures = answers.flatMap((answer, index) => (answer.status === 'rejected' ? [`${pods[index]!.name}: ${messageOf(answer.reason)}`] : []));
     const answered = pending.triggerNonce === undefined ? {} : { savepointTriggerNonce: pending.triggerNonce };
     if (failures.length > 0 || pods.length === 0) {
       const retryInMs = pending.trigger === 'manual' ? this.failedOnRequest(job) : this.failed(job, pending.trigger);

@@ -1,6 +1,6 @@
 // The upgrade state machine: Savepointing (stop the pods with a savepoint) → Deploying (the new spec from it) → Verifying (readiness) → done, or RollingBack to the last stable spec. Each state is in status before its action, so a restarted controller resumes.
 import type { Savepoint, StreamJob, StreamJobSpec, Upgrade } from '@sluice/crds';
-import { formatProblem } from '@sluice/runtime';
+import { formatProblem, messageOf } from '@sluice/runtime';
 import type { StatedCondition } from '../machinery/status-reporter.js';
 import type { Result } from '../machinery/reconciler.js';
 import { compileSpec, effectiveSpec, livePods, notReadyPods, observeEveryMs, pollMs, type JobContext, type PartDeps } from './job-context.js';
@@ -113,7 +113,7 @@ export class Upgrades {
     const withSavepoint = upgrade.mode === 'savepoint';
     const id = upgrade.savepointId!;
     const answers = await Promise.allSettled(pods.map((pod) => this.stopPod(pod, token, withSavepoint, id)));
-    const failures = answers.flatMap((answer, index) => (answer.status === 'rejected' ? [`${pods[index]!.name}: ${(answer.reason as Error).message}`] : []));
+    const failures = answers.flatMap((answer, index) => (answer.status === 'rejected' ? [`${pods[index]!.name}: ${messageOf(answer.reason)}`] : []));
     if (withSavepoint && (failures.length > 0 || pods.length === 0)) {
       return this.savepointFailedInUpgrade(context, upgrade, failures.length > 0 ? failures.join('; ') : 'no runtime pod to take it');
     }

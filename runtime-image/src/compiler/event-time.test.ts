@@ -1,3 +1,4 @@
+import { messageOf } from '../error-message.js';
 import { compileCel, CelEvaluationError } from './cel.js';
 import type { EventTime } from './job.js';
 import { Problems } from './problems.js';
@@ -23,7 +24,7 @@ function reasonOf(extract: () => number): string {
   try {
     extract();
   } catch (error) {
-    return (error as Error).message;
+    return messageOf(error);
   }
   throw new Error('the record was accepted');
 }

@@ -1,4 +1,5 @@
 // Key templates such as `fraud_features:{customer_id}:txn_count_5m`: literal text with fields of a result substituted.
+import { messageOf } from '../error-message.js';
 
 /** A template that cannot be parsed; the message shows where and how to fix it. */
 export class KeyTemplateError extends Error {
@@ -79,7 +80,7 @@ function placeholder(template: string, field: string, at: number, options: KeyTe
   try {
     return { field, expression: options.expression(field) };
   } catch (error) {
-    throw new KeyTemplateError(`key template "${template}": {${field}} at position ${at} ${(error as Error).message}`);
+    throw new KeyTemplateError(`key template "${template}": {${field}} at position ${at} ${messageOf(error)}`);
   }
 }
 
@@ -96,7 +97,7 @@ function render(template: string, parts: readonly Part[], value: Record<string, 
       try {
         found = part.expression.evaluate(value);
       } catch (error) {
-        return { ok: false, reason: `key template "${template}": {${part.field}} failed: ${(error as Error).message}` };
+        return { ok: false, reason: `key template "${template}": {${part.field}} failed: ${messageOf(error)}` };
       }
     }
     if (typeof found === 'string') key += found;

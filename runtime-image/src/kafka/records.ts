@@ -1,4 +1,5 @@
 // Kafka messages ↔ engine records: JSON decoding of input, and dead letters — the input as it arrived, with the reason and origin in headers.
+import { messageOf } from '../error-message.js';
 import { boundedReason } from '../connectors/sink.js';
 import { MAX_NESTING_DEPTH, nestedDeeperThan, type RawHeaders, type Rejected, type SourceRecord } from '../connectors/source.js';
 import type { FetchedMessage, OutgoingHeaders, OutgoingMessage } from './client.js';
@@ -42,7 +43,7 @@ export function decodeJson(message: FetchedMessage): Decoded {
   try {
     parsed = JSON.parse(value.toString('utf8'));
   } catch (error) {
-    return reject(`the value is not JSON (${(error as Error).message})`);
+    return reject(`the value is not JSON (${messageOf(error)})`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     return reject(`the value is ${Array.isArray(parsed) ? 'an array' : parsed === null ? 'null' : `a ${typeof parsed}`}, not a JSON object`);

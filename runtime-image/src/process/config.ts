@@ -1,6 +1,7 @@
 // The runtime process's settings, from its environment (the StatefulSet's pod spec), checked with messages that name the variable.
 import { hostname } from 'node:os';
 import { RUNTIME_ENV } from '@sluice/crds';
+import { messageOf } from '../error-message.js';
 import { parseLocation } from '../snapshot/location.js';
 import { S3_TIMEOUTS, type S3Settings } from '../snapshot/s3-storage.js';
 import { toMillis } from '../time/duration.js';
@@ -96,7 +97,7 @@ function location(env: Env, name: string): string | undefined {
   try {
     parseLocation(value);
   } catch (error) {
-    throw new ConfigError(`${name}: ${(error as Error).message}`);
+    throw new ConfigError(`${name}: ${messageOf(error)}`);
   }
   return value;
 }

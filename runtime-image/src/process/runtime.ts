@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { CheckpointStatus, PartitionStatus, RuntimeStatus, SavepointRequest, SavepointResponse, StopRequest, StopResponse } from '@sluice/crds';
+import { messageOf } from '../error-message.js';
 import type { CompiledJob } from '../compiler/job.js';
 import type { Sink } from '../connectors/sink.js';
 import { ExactlyOnceTaskSet, type CommitReport } from '../kafka/exactly-once.js';
@@ -165,7 +166,7 @@ export class Runtime {
       progress.lastError = null;
       this.#hooks.onCheckpoint?.({ location: written.location, seconds: (Date.now() - started) / 1000 });
     } catch (error) {
-      progress.lastError = (error as Error).message;
+      progress.lastError = messageOf(error);
       this.metrics.checkpointFailed();
       this.#hooks.onCheckpoint?.({ error: error as Error });
     } finally {
@@ -316,7 +317,7 @@ export class Runtime {
     } catch (error) {
       throw new ControlError(
         'SLUICE_E_SAVEPOINT_STORAGE',
-        `the savepoint location ${storage.location} cannot be reached (${(error as Error).message}); the job goes on running: make it reachable (endpoint, bucket, credentials) and stop again`,
+        `the savepoint location ${storage.location} cannot be reached (${messageOf(error)}); the job goes on running: make it reachable (endpoint, bucket, credentials) and stop again`,
         503,
       );
     }

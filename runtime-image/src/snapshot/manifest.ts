@@ -1,5 +1,6 @@
 // The manifest of a snapshot (manifest.json, written last) and of each writer's part, with their JSON checks.
 import { randomBytes } from 'node:crypto';
+import { messageOf } from '../error-message.js';
 import { SnapshotError } from './errors.js';
 
 export type SnapshotKind = 'checkpoint' | 'savepoint';
@@ -139,7 +140,7 @@ function parseJson(bytes: Buffer, where: string): Record<string, unknown> {
   try {
     value = JSON.parse(bytes.toString('utf8'));
   } catch (err) {
-    throw new SnapshotError('SLUICE_E_SNAPSHOT_MANIFEST', `${where} is not JSON (${(err as Error).message}); the snapshot is damaged`, { cause: err });
+    throw new SnapshotError('SLUICE_E_SNAPSHOT_MANIFEST', `${where} is not JSON (${messageOf(err)}); the snapshot is damaged`, { cause: err });
   }
   return new Checker(where).object(value, 'the document');
 }

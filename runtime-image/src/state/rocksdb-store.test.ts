@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { messageOf } from '../error-message.js';
 import { RocksDbStore } from './rocksdb-store.js';
 import type { StateStore } from './store.js';
 
@@ -99,7 +100,7 @@ describe('RocksDbStore', () => {
       (err: unknown) => err,
     );
     expect(refusal).toMatchObject({ code: 'SLUICE_E_STATE_LOCKED' });
-    expect((refusal as Error).message).toMatch(/--state-dir/);
+    expect(messageOf(refusal)).toMatch(/--state-dir/);
   });
 
   it('refuses operator ids that would break the key layout', () => {

@@ -1,5 +1,6 @@
 // The state store on RocksDB (@nxtedition/rocksdb): namespaces as key prefixes, synchronous reads and batch writes.
 import { mkdirSync } from 'node:fs';
+import { messageOf } from '../error-message.js';
 import { rocksDbBinding, type BatchHandle, type DbHandle, type IteratorHandle, type RocksDbBinding } from './rocksdb-binding.js';
 import {
   StateStoreError,
@@ -222,7 +223,7 @@ export class RocksDbStore implements StateStore {
         locked ? 'SLUICE_E_STATE_LOCKED' : 'SLUICE_E_STATE_OPEN',
         locked
           ? `the state folder ${dir} is in use by another process: stop it, or give this one its own --state-dir`
-          : `cannot open the RocksDB state in ${dir}: ${(err as Error).message}; if the folder is damaged, delete it (the state is restored from the latest snapshot)`,
+          : `cannot open the RocksDB state in ${dir}: ${messageOf(err)}; if the folder is damaged, delete it (the state is restored from the latest snapshot)`,
         { cause: err },
       );
     }

@@ -1,3 +1,4 @@
+import { messageOf } from '../error-message.js';
 import { DATE_RANGE_MS, IsoDateTimeError, formatIsoTime, parseIsoDateTime } from './iso8601.js';
 
 const ms = (utc: string): number => Date.parse(utc);
@@ -89,8 +90,8 @@ describe('parseIsoDateTime refuses what is not an RFC 3339 date-time, and says w
     }
     expect(thrown).toBeInstanceOf(IsoDateTimeError);
     expect((thrown as IsoDateTimeError).code).toBe('SLUICE_E_EVENT_TIME');
-    expect((thrown as Error).message).toMatch(why);
-    expect((thrown as Error).message).toMatch(/; write an RFC 3339 date-time with its offset, such as 2025-12-05T10:23:15Z/);
+    expect(messageOf(thrown)).toMatch(why);
+    expect(messageOf(thrown)).toMatch(/; write an RFC 3339 date-time with its offset, such as 2025-12-05T10:23:15Z/);
   });
 
   it('does not read past a tenth digit of a megabyte-long fraction', () => {

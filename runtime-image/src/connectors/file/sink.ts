@@ -1,6 +1,7 @@
 // The JSON-lines sink: one line per result (its value), written on commit, to a file or, for "-", to stdout.
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
+import { messageOf } from '../../error-message.js';
 import type { DeadLetter, Sink, SinkRecord } from '../sink.js';
 
 export interface JsonLinesSinkOptions {
@@ -33,7 +34,7 @@ export class JsonLinesSink implements Sink {
     try {
       line = `${JSON.stringify(record.value)}\n`;
     } catch (error) {
-      return { reason: `cannot write the result as JSON: ${(error as Error).message}`, record };
+      return { reason: `cannot write the result as JSON: ${messageOf(error)}`, record };
     }
     this.lines.push(line);
     this.bytes += line.length;

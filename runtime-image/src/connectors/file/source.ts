@@ -1,4 +1,5 @@
 // The JSON-lines file source: one partition, line order, offset = 0-based line index; a bad line is rejected, not thrown.
+import { messageOf } from '../../error-message.js';
 import { boundedReason } from '../sink.js';
 import { MAX_NESTING_DEPTH, nestedDeeperThan, type ReadOptions, type Rejected, type Source, type SourceBatch, type SourceRecord } from '../source.js';
 import { readLines, type Line } from './lines.js';
@@ -70,7 +71,7 @@ function parse(bytes: Buffer): { value: Record<string, unknown> } | { reason: st
   try {
     value = JSON.parse(text);
   } catch (error) {
-    return { reason: `not valid JSON (${(error as Error).message}); each line must hold one JSON object` };
+    return { reason: `not valid JSON (${messageOf(error)}); each line must hold one JSON object` };
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { reason: `a JSON ${value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value}, not an object; each line must hold one JSON object` };

@@ -1,5 +1,6 @@
 // The Redis feature-store sink: each result SET (or HSET) under a key from a template, with a TTL, pipelined once per commit.
 import { Redis } from 'ioredis';
+import { messageOf } from '../../error-message.js';
 import { parseKeyTemplate, type KeyTemplate } from '../key-template.js';
 import type { DeadLetter, Sink, SinkRecord } from '../sink.js';
 
@@ -198,7 +199,7 @@ function json(value: unknown): string | { reason: string } {
   try {
     return JSON.stringify(value);
   } catch (error) {
-    return { reason: `redis sink cannot write the value as JSON: ${(error as Error).message}` };
+    return { reason: `redis sink cannot write the value as JSON: ${messageOf(error)}` };
   }
 }
 
