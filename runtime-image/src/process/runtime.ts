@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { CheckpointStatus, PartitionStatus, RuntimeStatus, SavepointRequest, SavepointResponse, StopRequest, StopResponse } from '@sluice/crds';
+import { RUNTIME_ENV } from '@sluice/crds';
 import { messageOf } from '../error-message.js';
 import type { CompiledJob } from '../compiler/job.js';
 import type { Sink } from '../connectors/sink.js';
@@ -252,7 +253,7 @@ export class Runtime {
 
   #requireSavepointLocation(): void {
     if (this.#savepoints === undefined) {
-      throw new ControlError('SLUICE_E_NO_SNAPSHOT_LOCATION', 'this pod has neither SLUICE_SAVEPOINT_LOCATION nor SLUICE_SNAPSHOT_LOCATION: set spec.savepoints.location or spec.checkpoints.location on the job', 409);
+      throw new ControlError('SLUICE_E_NO_SNAPSHOT_LOCATION', `this pod has neither ${RUNTIME_ENV.savepointLocation} nor ${RUNTIME_ENV.snapshotLocation}: set spec.savepoints.location or spec.checkpoints.location on the job`, 409);
     }
   }
 

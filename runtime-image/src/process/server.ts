@@ -1,6 +1,6 @@
 // The pod's HTTP surface (fastify): health, readiness, Prometheus metrics and the token-protected control API.
 import { timingSafeEqual } from 'node:crypto';
-import { controlApi, controlErrorSchema, runtimeStatusSchema, savepointRequestSchema, savepointResponseSchema, stopQuerySchema, stopResponseSchema } from '@sluice/crds';
+import { RUNTIME_ENV, controlApi, controlErrorSchema, runtimeStatusSchema, savepointRequestSchema, savepointResponseSchema, stopQuerySchema, stopResponseSchema } from '@sluice/crds';
 import type { ControlError as ControlErrorBody, RuntimeStatus, SavepointRequest, SavepointResponse, StopRequest, StopResponse } from '@sluice/crds';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
@@ -53,7 +53,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
 
   const authorize = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     if (controlToken === undefined) {
-      await reply.code(503).send(errorBody('SLUICE_E_CONTROL_DISABLED', 'the control API is disabled: set SLUICE_CONTROL_TOKEN on the pod (the job’s control Secret)'));
+      await reply.code(503).send(errorBody('SLUICE_E_CONTROL_DISABLED', `the control API is disabled: set ${RUNTIME_ENV.controlToken} on the pod (the job’s control Secret)`));
     } else if (!tokenMatches(request.headers.authorization, controlToken)) {
       await reply.code(401).send(errorBody('SLUICE_E_UNAUTHORIZED', 'send the job’s control token as Authorization: Bearer <token>'));
     }
