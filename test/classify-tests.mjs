@@ -14,7 +14,7 @@ export const workspaces = {
 const skippedFolders = new Set(['node_modules', 'dist', '.git']);
 // Static, side-effect and dynamic imports, and re-exports.
 const importPattern = /(?:\bfrom\s*|\bimport\s*\(?\s*)['"]([^'"]+)['"]/g;
-// A file naming test/env in a string (a spawned `tsx test/env/src/cli.ts`, a path built to a fixture) uses it too.
+// A file naming test/env in a string literal (a spawned env cli, a path built to one of its files) uses it too.
 const mentionsTestEnv = /['"`][^'"`\n]*\btest\/env\//;
 
 function testFiles(dir, found = []) {

@@ -56,7 +56,7 @@ export default class UnitEnvironment extends TestEnvironment {
       if (!ports.has(port) || !loopback.has(host)) return connect.apply(this, args);
       const error = Object.assign(
         new Error(
-          `a unit test connected to ${ports.get(port)} (${host ?? 'localhost'}:${port}): unit tests (npm run test:unit) run without ` +
+          `a unit test tried to connect to ${ports.get(port)} (${host ?? 'localhost'}:${port}): unit tests (npm run test:unit) run without ` +
             'the servers. If this test needs them, import what it uses from test/env so test/classify-tests.mjs classes it as a server test',
         ),
         { code: 'ECONNREFUSED' },
