@@ -123,9 +123,19 @@ test('the summary names every key that stood out in any window, most extreme fir
   await leaders.close();
   expect(summaryLines(leaders, { count: 3, reasons: deadLetters.reasons })).toEqual([
     'windows: 5 closed, the first at 2026-12-07T10:00:00.000Z',
-    'suspicious customer_ids (a 5-minute txn_count at least 5× the window\'s median):',
+    'suspicious customer_ids (a 5-minute txn_count at least 5× the window\'s median and at least 20):',
     '  C77: 120 in 2026-12-07 10:15–10:20 (10.0× the median 12); stood out in 1 window',
     '  C99: 90 in 2026-12-07 10:00–10:05 (7.5× the median 12); stood out in 1 window',
     'dead letters: 3; the first reasons: amount is not a number | no timestamp',
   ]);
+});
+
+test('a window the run covers for only seconds (median 1) flags nobody by chance: a key stands out at 5× the median and 20', async () => {
+  const leaders = new WindowLeaders(columns);
+  for (let i = 0; i < 50; i++) leaders.write(result(`C${i}`, 1));
+  leaders.write(result('C98', 6));
+  leaders.write(result('C99', 19));
+  await leaders.close();
+  expect(leaders.suspects()).toEqual([]);
+  expect(frame(leaders, progress, 2).join('\n')).not.toContain('suspicious');
 });

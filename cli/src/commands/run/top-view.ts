@@ -11,6 +11,16 @@ export interface TopColumns {
 
 /** A key is suspicious when its count in a window is at least this many times the window's median. */
 export const SUSPICIOUS_TIMES_MEDIAN = 5;
+/**
+ * …and at least this count: a window the stream covers for only a few seconds (the first and the last of a run) has a
+ * median of 1 or 2, where 5× the median is chance — with 2,000 customers some always reach it.
+ */
+export const SUSPICIOUS_MIN_COUNT = 20;
+
+/** Whether `count` stands out in a window whose median is `middle`. */
+export function standsOut(count: number, middle: number): boolean {
+  return middle > 0 && count >= SUSPICIOUS_TIMES_MEDIAN * middle && count >= SUSPICIOUS_MIN_COUNT;
+}
 /** Closed windows kept for the table; older ones leave only their suspicious keys behind. */
 const WINDOWS_KEPT = 3;
 
@@ -116,7 +126,7 @@ export class WindowLeaders implements Sink {
     const middle = median([...window.rows.values()].map((row) => this.#count(row)));
     for (const [key, row] of window.rows) {
       const count = this.#count(row);
-      if (middle <= 0 || count < SUSPICIOUS_TIMES_MEDIAN * middle) continue;
+      if (!standsOut(count, middle)) continue;
       const known = this.#suspects.get(key);
       if (known !== undefined && known.count / known.median >= count / middle) known.windows += 1;
       else this.#suspects.set(key, { key, count, median: middle, window: span(window), windows: (known?.windows ?? 0) + 1 });
@@ -168,7 +178,7 @@ export function frame(leaders: WindowLeaders, progress: Progress, rows: number):
   const body = newest.top.map((row, i) => {
     const count = row[rankBy] as number;
     const times = newest.median > 0 ? count / newest.median : 0;
-    const flag = times >= SUSPICIOUS_TIMES_MEDIAN ? '  ◀ suspicious' : '';
+    const flag = standsOut(count, newest.median) ? '  ◀ suspicious' : '';
     return [String(i + 1), String(row[key]), ...aggregates.map((name) => shown(row[name], name !== rankBy)), `${times.toFixed(1)}${flag}`];
   });
   lines.push(...table([header, ...body]));
@@ -207,9 +217,9 @@ export function summaryLines(leaders: WindowLeaders, deadLetters: { count: numbe
   const { key, rankBy } = leaders.columns;
   const lines = [`windows: ${whole.format(leaders.closedWindows)} closed${leaders.firstWindow === undefined ? '' : `, the first at ${leaders.firstWindow}`}`];
   const suspects = leaders.suspects();
-  if (suspects.length === 0) lines.push(`suspicious ${key}s: none (no ${rankBy} reached ${SUSPICIOUS_TIMES_MEDIAN}× its window's median)`);
+  if (suspects.length === 0) lines.push(`suspicious ${key}s: none (no ${rankBy} reached ${SUSPICIOUS_TIMES_MEDIAN}× its window's median and ${SUSPICIOUS_MIN_COUNT})`);
   else {
-    lines.push(`suspicious ${key}s (a 5-minute ${rankBy} at least ${SUSPICIOUS_TIMES_MEDIAN}× the window's median):`);
+    lines.push(`suspicious ${key}s (a 5-minute ${rankBy} at least ${SUSPICIOUS_TIMES_MEDIAN}× the window's median and at least ${SUSPICIOUS_MIN_COUNT}):`);
     for (const suspect of suspects.slice(0, 10)) {
       const times = (suspect.count / suspect.median).toFixed(1);
       lines.push(`  ${suspect.key}: ${whole.format(suspect.count)} in ${suspect.window} (${times}× the median ${number.format(suspect.median)}); stood out in ${suspect.windows} window${suspect.windows === 1 ? '' : 's'}`);
