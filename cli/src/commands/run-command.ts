@@ -1,6 +1,6 @@
 // `streamctl run`, loaded only when it runs: its module (commands/run/index.ts) imports the whole runtime, which --help
-// and the other commands must not wait for. The description is repeated here so the command list needs no import;
-// main.test.ts checks it against the module's.
+// and the other commands must not wait for. The description lives here, so the command list needs no import; the
+// module takes it from here.
 import type { Argv, CommandModule } from 'yargs';
 
 const load = async (): Promise<CommandModule> => (await import('./run/index.js')).runCommand as unknown as CommandModule;

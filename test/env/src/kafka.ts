@@ -52,7 +52,8 @@ function endpoint(kafka: Pick<KafkaLayout, 'port'>): KafkaEndpoint {
   return { brokers: [`127.0.0.1:${kafka.port}`] };
 }
 
-function serverProperties(kafka: Pick<KafkaLayout, 'port' | 'controllerPort' | 'data' | 'bridgePort'>): string {
+/** server.properties of one node; `overrides` replace settings (undefined: left out), as a private cluster's nodes need. */
+function serverProperties(kafka: Pick<KafkaLayout, 'port' | 'controllerPort' | 'data' | 'bridgePort'>, overrides: Record<string, string | number | undefined> = {}): string {
   const controller = `127.0.0.1:${kafka.controllerPort}`;
   // A client is told the addresses of the listener it connected to: loopback clients keep 127.0.0.1, pods get the bridge address.
   const bridge = kafka.bridgePort === undefined ? undefined : { listener: `BRIDGE://127.0.0.1:${kafka.bridgePort}`, advertised: `BRIDGE://${kafkaBridgeAddress}:${kafka.bridgePort}` };
@@ -89,7 +90,8 @@ function serverProperties(kafka: Pick<KafkaLayout, 'port' | 'controllerPort' | '
     'log.cleaner.threads': 1,
     'log.cleaner.dedupe.buffer.size': 16 * 1024 * 1024,
   };
-  return `# Written by test/env/src/kafka.ts on every start.\n${Object.entries(settings).map(([key, value]) => `${key}=${value}`).join('\n')}\n`;
+  const lines = Object.entries({ ...settings, ...overrides }).filter(([, value]) => value !== undefined);
+  return `# Written by test/env/src/kafka.ts on every start.\n${lines.map(([key, value]) => `${key}=${value}`).join('\n')}\n`;
 }
 
 function java(): string {
@@ -211,17 +213,6 @@ export interface PrivateKafka {
  */
 const BROKER_SESSION_TIMEOUT_MS = 9000;
 
-/** `settings` of a server.properties text replaced (undefined: removed). */
-function withSettings(text: string, settings: Record<string, string | number | undefined>): string {
-  let out = text;
-  for (const [key, value] of Object.entries(settings)) {
-    const line = new RegExp(`^${key.replaceAll('.', '\\.')}=.*\n`, 'm');
-    const replacement = value === undefined ? '' : `${key}=${value}\n`;
-    out = line.test(out) ? out.replace(line, replacement) : out + replacement;
-  }
-  return out;
-}
-
 /** Formats one node's log dir of a private cluster: every node of a cluster shares its id; only the controller forms the quorum. */
 async function formatPrivateNode(kafka: Pick<KafkaLayout, 'lib' | 'log4j' | 'properties'>, cluster: string, quorum: '--standalone' | '--no-initial-controllers'): Promise<void> {
   try {
@@ -250,10 +241,9 @@ export async function startPrivateKafka(paths: EnvPaths, dir: string): Promise<P
   const own = { lib: shared.lib, log4j: shared.log4j, data: join(dir, 'data'), properties: join(dir, 'server.properties'), port, controllerPort };
   const controller = { ...own, data: join(dir, 'controller'), properties: join(dir, 'controller.properties') };
   mkdirSync(dir, { recursive: true });
-  const combined = serverProperties(own);
   writeFileSync(
     controller.properties,
-    withSettings(combined, {
+    serverProperties(own, {
       'process.roles': 'controller',
       listeners: `CONTROLLER://${controllerAddress}`,
       'advertised.listeners': `CONTROLLER://${controllerAddress}`,
@@ -264,7 +254,7 @@ export async function startPrivateKafka(paths: EnvPaths, dir: string): Promise<P
   );
   writeFileSync(
     own.properties,
-    withSettings(combined, { 'process.roles': 'broker', 'node.id': 2, listeners: `PLAINTEXT://127.0.0.1:${port}`, 'advertised.listeners': `PLAINTEXT://127.0.0.1:${port}` }),
+    serverProperties(own, { 'process.roles': 'broker', 'node.id': 2, listeners: `PLAINTEXT://127.0.0.1:${port}`, 'advertised.listeners': `PLAINTEXT://127.0.0.1:${port}` }),
   );
   const cluster = clusterId();
   await formatPrivateNode(controller, cluster, '--standalone');

@@ -18,6 +18,7 @@ import {
 } from '@sluice/runtime';
 import type { Argv, CommandModule } from 'yargs';
 import { parseAllDocuments } from 'yaml';
+import { runDescription } from '../run-command.js';
 import { KeptDeadLetters, summaryLines, topColumnsOf, TopView, WindowLeaders } from './top-view.js';
 
 interface RunArgs {
@@ -182,7 +183,7 @@ export async function run(args: RunArgs, io: RunIo = { stdout: process.stdout, s
 
 export const runCommand: CommandModule<object, RunArgs> = {
   command: 'run <job>',
-  describe: 'run a StreamJob on this machine: a JSON-lines file or the generator instead of Kafka, results to stdout or a file',
+  describe: runDescription,
   builder: (yargs: Argv) =>
     yargs
       .positional('job', { type: 'string', demandOption: true, describe: 'the StreamJob manifest' })
