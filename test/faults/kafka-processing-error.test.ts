@@ -51,7 +51,13 @@ async function produce(topic: string): Promise<void> {
 
 describe('a processing error on Kafka', () => {
   const dirs: string[] = [];
-  afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+  // Each store is closed once its task set ends; its folder goes only after that (RocksDB still writing to a removed
+  // folder fails whichever test file this worker runs next).
+  const closing: Promise<unknown>[] = [];
+  afterAll(async () => {
+    await Promise.allSettled(closing);
+    dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true }));
+  });
 
   async function run(name: string, input: string, sink: TestingSink): Promise<ExactlyOnceTaskSet> {
     const job = compileJobOrThrow({
@@ -66,7 +72,7 @@ describe('a processing error on Kafka', () => {
     const client = new KafkajsClient({ brokers });
     const taskSet = new ExactlyOnceTaskSet({ job, client, store, ordinal: 0, parallelism: 1, sinks: [sink], outbox: new TransactionOutbox(), endMarkers: true, maxBytesPerPartition: 4096 });
     await taskSet.start();
-    void taskSet.done.catch(() => undefined).finally(() => void client.close().then(() => store.close()));
+    closing.push(taskSet.done.catch(() => undefined).finally(() => client.close().then(() => store.close())));
     return taskSet;
   }
 
