@@ -99,14 +99,14 @@ describe('the job compiler', () => {
       ],
     ],
     [
-      'a join step',
-      (spec) => pipeline(spec).push({ join: { with: 'customers', type: 'table', leftKey: 'customer_id' } }),
-      ['spec.pipeline[2].join: a join arrives in a later release of Sluice; the engine runs filter, map, flatMap, keyBy and window steps today'],
+      'a join step whose table is not a source of the job',
+      (spec) => pipeline(spec).unshift({ join: { with: 'customers', type: 'table', leftKey: 'customer_id' } }),
+      ['spec.pipeline[0].join.with: "customers" is not one of the job\'s other sources (spec.sources after the first); the job has no other source: add the table to spec.sources'],
     ],
     [
-      'a pattern step',
-      (spec) => pipeline(spec).push({ pattern: { steps: [], within: '10m' } }),
-      ['spec.pipeline[2].pattern: a CEP pattern arrives in a later release of Sluice; the engine runs filter, map, flatMap, keyBy and window steps today'],
+      'a pattern step without a keyBy before it',
+      (spec) => pipeline(spec).push({ pattern: { steps: [{ name: 'big', condition: 'txn_sum > 1000.0' }], within: '10m' } }),
+      ["spec.pipeline[2].pattern: needs a keyBy step before it, for example { keyBy: { field: ip } }: a pattern matches each key's records"],
     ],
     [
       'a dedupe step',

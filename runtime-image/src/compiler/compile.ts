@@ -1,7 +1,9 @@
 // The job compiler: a StreamJob manifest (or its spec) → a CompiledJob, or every problem found, each naming its field and the fix.
 import type { Dataflow } from '../dataflow/datastream.js';
 import type { CompiledJob, EventTime, JobSink, JobSource } from './job.js';
+import type { JoinSources } from './join.js';
 import { compilePipeline } from './pipeline.js';
+import { planRepartition } from '../repartition/plan.js';
 import { JobSpecError, type JobProblem, Problems } from './problems.js';
 import { compileSideOutput, compileSinks } from './sinks.js';
 import { compileEventTime, compileSource } from './source.js';
@@ -24,8 +26,11 @@ export function compileJobSpec(spec: unknown, name: string): CompileResult {
     problems.add('spec', 'is required: the sources, pipeline and sinks of the job');
     return { ok: false, problems: problems.list };
   }
-  const { source, eventTime } = compileSources(problems, spec.sources);
-  const dataflow = compilePipeline(problems, spec.pipeline, eventTime?.maxOutOfOrderness ?? 0);
+  const { source, eventTime, others } = compileSources(problems, spec.sources);
+  const joins: JoinSources = { others, tables: [] };
+  const dataflow = compilePipeline(problems, spec.pipeline, eventTime?.maxOutOfOrderness ?? 0, joins);
+  // After other problems are fixed: a join step with a mistake would read as not reading its table.
+  if (problems.list.length === 0) requireJoined(problems, spec.sources, joins);
   const sinks = compileSinks(problems, spec.sinks);
   const lateOutput = compileSideOutput(problems, 'spec.lateOutput', spec.lateOutput);
   const deadLetter = compileSideOutput(problems, 'spec.deadLetter', spec.deadLetter);
@@ -33,11 +38,14 @@ export function compileJobSpec(spec: unknown, name: string): CompileResult {
   const commitInterval = duration(problems, 'spec.delivery.commitInterval', delivery.commitInterval, 100);
   const stateTtl = isObject(spec.state) ? positiveDuration(problems, 'spec.state.ttl', spec.state.ttl) : undefined;
   if (isObject(spec.checkpoints)) duration(problems, 'spec.checkpoints.interval', spec.checkpoints.interval);
+  const repartition = problems.list.length === 0 && source !== undefined && dataflow !== undefined ? planRepartition(problems, spec.pipeline, source, dataflow) : undefined;
   if (problems.list.length > 0 || source === undefined || dataflow === undefined || commitInterval === undefined) {
     return { ok: false, problems: problems.list };
   }
   const job = assemble(name, source, eventTime, dataflow, sinks, lateOutput, deadLetter, commitInterval);
+  job.tables = joins.tables;
   if (stateTtl !== undefined) job.stateTtl = stateTtl;
+  if (repartition !== undefined) job.repartition = repartition;
   return { ok: true, job };
 }
 
@@ -58,29 +66,60 @@ function assemble(
   deadLetter: CompiledJob['deadLetter'],
   commitInterval: number,
 ): CompiledJob {
-  const job: CompiledJob = { name, source, dataflow, sinks, commitInterval };
+  const job: CompiledJob = { name, source, tables: [], dataflow, sinks, commitInterval };
   if (eventTime !== undefined) job.eventTime = eventTime;
   if (lateOutput !== undefined) job.lateOutput = lateOutput;
   if (deadLetter !== undefined) job.deadLetter = deadLetter;
   return job;
 }
 
-/** The pipeline reads the first source; the others only feed join steps, which the engine does not run yet. */
-function compileSources(problems: Problems, list: unknown): { source?: JobSource; eventTime?: EventTime } {
+interface CompiledSources {
+  source?: JobSource;
+  eventTime?: EventTime;
+  /** The sources after the first, by name: the tables join steps read. */
+  others: Map<string, JobSource>;
+}
+
+/** The pipeline reads the first source; the others feed join steps. */
+function compileSources(problems: Problems, list: unknown): CompiledSources {
+  const others = new Map<string, JobSource>();
   if (!Array.isArray(list) || list.length === 0) {
     problems.add('spec.sources', 'name at least one source, for example { name: transactions, kafka: { topic: transactions } }');
-    return {};
+    return { others };
   }
-  const [first] = list as unknown[];
-  if (list.length > 1) problems.notYet('spec.sources[1]', 'a second source (the other side of a join)', 'keep one source for now');
+  const [first, ...rest] = list as unknown[];
+  const names = new Set<string>();
+  rest.forEach((spec, i) => {
+    const path = `spec.sources[${i + 1}]`;
+    if (!isObject(spec)) return problems.add(path, 'must be an object with a name and one of kafka or file');
+    const source = compileSource(problems, path, spec);
+    if (source !== undefined) others.set(source.name, source);
+  });
+  for (const [i, spec] of (list as unknown[]).entries()) {
+    const name = isObject(spec) ? spec.name : undefined;
+    if (typeof name !== 'string') continue;
+    if (names.has(name)) problems.add(`spec.sources[${i}].name`, `${JSON.stringify(name)} names an earlier source too; give each source its own name`);
+    names.add(name);
+  }
   if (!isObject(first)) {
     problems.add('spec.sources[0]', 'must be an object with a name and one of kafka, generator or file');
-    return {};
+    return { others };
   }
   const source = compileSource(problems, 'spec.sources[0]', first);
   const eventTime = compileEventTime(problems, 'spec.sources[0].eventTime', first.eventTime);
-  const result: { source?: JobSource; eventTime?: EventTime } = {};
+  const result: CompiledSources = { others };
   if (source !== undefined) result.source = source;
   if (eventTime !== undefined) result.eventTime = eventTime;
   return result;
+}
+
+/** A source no join step reads would be ignored without a word: refused instead. */
+function requireJoined(problems: Problems, list: unknown, joins: JoinSources): void {
+  if (!Array.isArray(list)) return;
+  (list as unknown[]).forEach((spec, i) => {
+    if (i === 0 || !isObject(spec) || typeof spec.name !== 'string' || !joins.others.has(spec.name)) return;
+    if (!joins.tables.some((table) => table.source.name === spec.name)) {
+      problems.add(`spec.sources[${i}]`, `${spec.name} is read by no join step; join with it ({ join: { with: ${spec.name}, type: table, leftKey: ... } }) or remove it`);
+    }
+  });
 }

@@ -2,6 +2,7 @@
 import type { Dataflow } from '../dataflow/datastream.js';
 import type { GeneratorOptions } from '../connectors/generator/options.js';
 import type { KeyTemplate } from '../connectors/key-template.js';
+import type { RepartitionPlan } from '../repartition/plan.js';
 import type { CelExpression } from './cel.js';
 
 export type EventTimeFormat = 'iso8601' | 'epoch-millis' | 'epoch-seconds';
@@ -21,7 +22,14 @@ export interface EventTime {
 }
 
 export type JobSource =
-  | { name: string; kind: 'kafka'; topic: string; startingOffsets: 'earliest' | 'latest' }
+  | {
+      name: string;
+      kind: 'kafka';
+      topic: string;
+      startingOffsets: 'earliest' | 'latest';
+      /** The field or CEL expression the topic's producers key it by (kafka.keyedBy): a keyBy on it needs no repartition stage. */
+      keyedBy?: string;
+    }
   | { name: string; kind: 'generator'; options: GeneratorOptions }
   | { name: string; kind: 'file'; path: string };
 
@@ -46,10 +54,22 @@ export interface SideOutput {
   file?: string;
 }
 
+/** A source a join step reads as a table (the latest row per key), beside the stream. */
+export interface JobTable {
+  source: JobSource;
+  /** The join step's operator id, which holds the table in its keyed state. */
+  joinId: string;
+  /** Every task holds the whole table; otherwise task p holds table partition p (co-partitioned). */
+  broadcast: boolean;
+}
+
 export interface CompiledJob {
   /** metadata.name. */
   name: string;
+  /** The stream the pipeline reads: spec.sources[0]. */
   source: JobSource;
+  /** The sources join steps read as tables, in spec.sources order; empty for a job without joins. */
+  tables: JobTable[];
   eventTime?: EventTime;
   dataflow: Dataflow;
   sinks: JobSink[];
@@ -57,6 +77,8 @@ export interface CompiledJob {
   deadLetter?: SideOutput;
   /** Milliseconds between commits (default 100 ms). */
   commitInterval: number;
+  /** Set when the keyBy is not the source's partitioning: the job runs in two stages with a repartition between them. */
+  repartition?: RepartitionPlan;
   /** spec.state.ttl in milliseconds: keyed state untouched this long is dropped (windows excepted); absent, kept. */
   stateTtl?: number;
 }

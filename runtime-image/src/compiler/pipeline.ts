@@ -5,6 +5,8 @@ import { type Dataflow, DataStream, type KeyedStream } from '../dataflow/datastr
 import { showValue } from '../error-message.js';
 import { session, sliding, tumbling, type WindowAssigner } from '../window/assigners.js';
 import { type CelExpression, compileCel } from './cel.js';
+import { compileJoin, type JoinSources, NO_JOIN_SOURCES } from './join.js';
+import { compilePattern } from './pattern.js';
 import type { Problems } from './problems.js';
 import { duration, fieldReader, isObject, positiveDuration, setKeys, type Spec } from './values.js';
 
@@ -15,8 +17,6 @@ const OPERATORS = ['filter', 'map', 'flatMap', 'keyBy', 'window', 'join', 'patte
 type OperatorName = (typeof OPERATORS)[number];
 
 const LATER: Partial<Record<OperatorName, string>> = {
-  join: 'a join',
-  pattern: 'a CEP pattern',
   dedupe: 'dedupe',
 };
 
@@ -41,7 +41,7 @@ function isRecord(value: unknown): value is Row {
   return isObject(value);
 }
 
-export function compilePipeline(problems: Problems, steps: unknown, maxOutOfOrderness: number): Dataflow | undefined {
+export function compilePipeline(problems: Problems, steps: unknown, maxOutOfOrderness: number, sources: JoinSources = NO_JOIN_SOURCES): Dataflow | undefined {
   let stage: Stage | undefined = { stream: DataStream.fromSource<Row>({ maxOutOfOrderness }) };
   const list = steps === undefined || steps === null ? [] : steps;
   if (!Array.isArray(list)) {
@@ -50,7 +50,7 @@ export function compilePipeline(problems: Problems, steps: unknown, maxOutOfOrde
   }
   for (const [index, step] of (list as unknown[]).entries()) {
     const path = `spec.pipeline[${index}]`;
-    if (isObject(step)) stage = compileStep(problems, path, step, index, stage);
+    if (isObject(step)) stage = compileStep(problems, path, step, index, stage, sources);
     else {
       problems.add(path, 'must be an object with one operator, for example { filter: amount > 100.0 }');
       stage = undefined;
@@ -65,7 +65,7 @@ export function compilePipeline(problems: Problems, steps: unknown, maxOutOfOrde
 }
 
 /** One step; a failed step leaves the stage undefined so later steps are still checked but nothing is built. */
-function compileStep(problems: Problems, path: string, step: Spec, index: number, stage: Stage | undefined): Stage | undefined {
+function compileStep(problems: Problems, path: string, step: Spec, index: number, stage: Stage | undefined, sources: JoinSources): Stage | undefined {
   const operators = setKeys(step, OPERATORS) as OperatorName[];
   const hasAggregate = step.aggregate !== undefined;
   if (hasAggregate && !operators.includes('window')) {
@@ -86,9 +86,14 @@ function compileStep(problems: Problems, path: string, step: Spec, index: number
   const idPath = step.id === undefined ? `${path}.${operator}` : `${path}.id`;
   if (operator === 'keyBy') return compileKeyBy(problems, `${path}.keyBy`, step.keyBy, stage);
   if (operator === 'window') return compileWindow(problems, path, step, id, stage);
+  if (operator === 'pattern') return compilePatternStep(problems, path, step, id, stage);
   if (stage !== undefined && 'keyed' in stage) {
     problems.add(stage.keyPath, `must be followed by a window step, not ${operator}: keyBy groups the stream for the window after it`);
     return undefined;
+  }
+  if (operator === 'join') {
+    const joined = compileJoin(problems, `${path}.join`, step.join, id, stage?.stream, sources);
+    return joined === undefined ? undefined : { stream: joined };
   }
   const body = step[operator];
   const built = operator === 'filter' ? filter(problems, `${path}.filter`, body) : operator === 'map' ? map(problems, `${path}.map`, body) : flatMap(problems, `${path}.flatMap`, body);
@@ -229,6 +234,17 @@ function compileWindow(problems: Problems, path: string, step: Spec, id: string,
   if (stage === undefined || assigner === undefined || allowedLateness === undefined || aggregates === undefined) return undefined;
   const keyed = stage.keyed;
   return problems.attempt(`${path}.aggregate`, () => ({ stream: keyed.window(assigner, { id, allowedLateness }).aggregate(aggregates) }));
+}
+
+/** A pattern matches per key: like a window, it needs the keyBy before it. */
+function compilePatternStep(problems: Problems, path: string, step: Spec, id: string, stage: Stage | undefined): Stage | undefined {
+  const keyed = stage !== undefined && 'keyed' in stage ? stage.keyed : undefined;
+  const stream = compilePattern(problems, `${path}.pattern`, step.pattern, id, keyed);
+  if (stage !== undefined && !('keyed' in stage)) {
+    problems.add(`${path}.pattern`, 'needs a keyBy step before it, for example { keyBy: { field: ip } }: a pattern matches each key\'s records');
+    return undefined;
+  }
+  return stream === undefined ? undefined : { stream };
 }
 
 function compileAssigner(problems: Problems, path: string, window: unknown): WindowAssigner | undefined {

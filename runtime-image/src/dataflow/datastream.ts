@@ -1,4 +1,5 @@
 // The typed DataStream API (filter, map, flatMap, keyBy, window, aggregate) and the dataflow graph it builds; the YAML compiles onto it.
+import { SluiceError } from '@sluice/crds';
 import { type AggregateSpec, compileAggregates } from '../aggregate/aggregates.js';
 import { type DurationLike, toMillis } from '../time/duration.js';
 import type { WindowAssigner } from '../window/assigners.js';
@@ -6,8 +7,10 @@ import { WINDOW_FIELDS, WindowOperator } from '../window/operator.js';
 import { type KeySelector, keyByFields, keyByFunction } from './keys.js';
 import type { Operator, OperatorContext } from './operator.js';
 import { filterOperator, flatMapOperator, mapOperator } from './transforms.js';
+import { PatternOperator, type PatternOperatorOptions } from '../pattern/operator.js';
+import { type TableJoinOptions, tableJoinOperator } from '../join/table-join.js';
 
-export type OperatorKind = 'filter' | 'map' | 'flatMap' | 'window';
+export type OperatorKind = 'filter' | 'map' | 'flatMap' | 'window' | 'join' | 'pattern';
 
 /** One operator of the graph; a task creates its own instance of each. */
 export interface OperatorNode {
@@ -27,8 +30,8 @@ export interface Dataflow {
 }
 
 /** A graph that cannot be built; the message names the step and says what to change. */
-export class DataflowError extends Error {
-  readonly code = 'SLUICE_E_DATAFLOW';
+export class DataflowError extends SluiceError {
+  override readonly code = 'SLUICE_E_DATAFLOW';
 }
 
 export interface SourceOptions {
@@ -84,6 +87,11 @@ export class DataStream<T extends Row> {
     return new KeyedStream<T>(this.then.bind(this), keyByFields(typeof by === 'string' ? [by] : by));
   }
 
+  /** Each record with the latest row of a table (another source) under its join key, in the field `into`; see docs/engine.md, "Joins". */
+  joinTable(table: TableJoinOptions, options: StepOptions = {}): DataStream<Row> {
+    return this.then<Row>('join', options, tableJoinOperator(table));
+  }
+
   build(): Dataflow {
     return { maxOutOfOrderness: this.maxOutOfOrderness, nodes: this.nodes };
   }
@@ -108,6 +116,12 @@ export class KeyedStream<T extends Row> {
   /** Event-time windows per key: tumbling('5m'), sliding('10m', '1m') or session('30m'). */
   window(assigner: WindowAssigner, options: WindowOptions = {}): WindowedStream<T> {
     return new WindowedStream<T>(this.then, this.key, assigner, options);
+  }
+
+  /** One result per match of the pattern per key, in event-time order; see docs/engine.md, "Patterns (CEP)". */
+  pattern(pattern: Omit<PatternOperatorOptions, 'key'>, options: StepOptions = {}): DataStream<Row> {
+    const { key } = this;
+    return this.then('pattern', options, (context) => new PatternOperator({ ...pattern, key }, context));
   }
 }
 

@@ -5,12 +5,15 @@ import type { StateTtl } from './cached-keyed-state.js';
 import type { KeyedStateFactory } from './keyed.js';
 import type { TaskState } from './task-state.js';
 
+/** A join's table is the latest row of each key for as long as the table holds it (a tombstone deletes it), and its read position lives beside it: a TTL would drop rows still valid. */
+const TABLE_HOLDING = ['join'];
+
 /**
  * Operator kinds whose state ends with its time, as the CRD's spec.state.ttl says: a window's once the watermark
  * passes end − 1 + allowedLateness, a dedupe's or pattern's when its interval has passed. A TTL there could drop a
  * window that is still open but quiet.
  */
-const SELF_CLEANING: ReadonlySet<string> = new Set(['window', 'dedupe', 'pattern']);
+const SELF_CLEANING: ReadonlySet<string> = new Set(['window', 'dedupe', 'pattern', ...TABLE_HOLDING]);
 
 /** The job's TTL for TaskState, in processing time as Flink's state TTL counts it; undefined when spec.state.ttl is not set. */
 export function jobStateTtl(job: Pick<CompiledJob, 'stateTtl'>): StateTtl | undefined {
