@@ -36,7 +36,7 @@ export function compileSource(problems: Problems, path: string, spec: Spec): Job
         problems.add(`${path}.kafka.topic`, 'name the Kafka topic to read, for example transactions');
         return undefined;
       }
-      return { name, kind, topic: body.topic, startingOffsets: body.startingOffsets === 'latest' ? 'latest' : 'earliest' };
+      return kafkaSource(problems, `${path}.kafka`, name, body, body.topic);
     case 'file':
       if (typeof body.path !== 'string' || body.path === '') {
         problems.add(`${path}.file.path`, 'name the JSON-lines file to read');
@@ -46,6 +46,15 @@ export function compileSource(problems: Problems, path: string, spec: Spec): Job
     case 'generator':
       return compileGenerator(problems, `${path}.generator`, name, body);
   }
+}
+
+function kafkaSource(problems: Problems, path: string, name: string, body: Spec, topic: string): JobSource {
+  const source: JobSource = { name, kind: 'kafka', topic, startingOffsets: body.startingOffsets === 'latest' ? 'latest' : 'earliest' };
+  if (body.keyedBy === undefined) return source;
+  if (typeof body.keyedBy !== 'string' || body.keyedBy.trim() === '') {
+    problems.add(`${path}.keyedBy`, `${showValue(body.keyedBy)} is not a key; write the field (customer_id) or CEL expression the topic's producers key it by, as the keyBy step writes it`);
+  } else source.keyedBy = body.keyedBy;
+  return source;
 }
 
 function compileGenerator(problems: Problems, path: string, name: string, body: Spec): JobSource | undefined {

@@ -16,6 +16,7 @@ import { writeSnapshot } from '../snapshot/writer.js';
 import { CacheBudget } from '../state/cache-budget.js';
 import { RocksDbStore } from '../state/rocksdb-store.js';
 import { jobStateTtl, operatorStates } from '../state/job-state.js';
+import { repartitionStages, type RunnerStages, type SourceTask } from '../repartition/local.js';
 import { TaskState } from '../state/task-state.js';
 import type { RunCounts, RunSummary } from './progress.js';
 
@@ -49,7 +50,7 @@ export interface RunOptions {
 }
 
 interface RunningTask {
-  task: Task;
+  task: SourceTask;
   state: TaskState;
   /** The source offset to resume this partition from. */
   next: number;
@@ -87,9 +88,10 @@ export async function runJob(options: RunOptions): Promise<RunSummary> {
     },
     deadLetter: ({ reason, record }: { reason: string; record: StreamRecord }) => deadLetter(reason, { record: record.value }),
   };
+  let stages: RunnerStages | undefined;
   const open = (partition: number, watermark?: number, next = 0): RunningTask => {
     const state = new TaskState({ store, partition, cache, ttl: jobStateTtl(job) });
-    const task = new Task(job.dataflow, { state: operatorStates(job.dataflow, state), outputs });
+    const task = stages?.open(partition, state) ?? new Task(job.dataflow, { state: operatorStates(job.dataflow, state), outputs });
     if (watermark !== undefined) task.restore(watermark);
     const running = { task, state, next };
     tasks.set(partition, running);
@@ -97,10 +99,13 @@ export async function runJob(options: RunOptions): Promise<RunSummary> {
   };
 
   try {
+    stages = await repartitionStages(options, (partition) => new TaskState({ store, partition, cache, ttl: jobStateTtl(job) }), outputs);
     const from = await restore(options, store, open);
+    stages?.started(from, tasks, open);
     let lastCommit = performance.now();
     const commit = async (): Promise<void> => {
       for (const { state } of tasks.values()) state.flush();
+      stages?.flush();
       options.beforeCommit?.();
       await Promise.all(allSinks(options).map((sink) => sink.commit()));
       lastCommit = performance.now();
