@@ -92,6 +92,10 @@ export interface KafkaSource {
    * Where a job with no checkpoint or savepoint starts reading: the earliest record kept, or only records that arrive from now on.
    */
   startingOffsets?: 'earliest' | 'latest';
+  /**
+   * The field (customer_id) or CEL expression the topic's producers key its messages by, as a keyBy step would write it. A keyBy on the same key (whitespace aside) reads the topic's partitions as they are; any other keyBy, or any keyBy when this is not set, goes through an internal repartition topic, so a key's records always meet in one task.
+   */
+  keyedBy?: string;
 }
 /**
  * Generate one of the built-in workloads, deterministic by seed: for demos, tests and benchmarks.
