@@ -94,6 +94,20 @@ const cases: Case[] = [
     remaining: 0,
   },
   {
+    name: 'next after a loop: the loop waits through x, but b must follow its last record directly, so a x b does not match and a x a b does',
+    stages: [stage('a', 'a', { orMore: true }), stage('b', 'b', { contiguity: 'next' })],
+    within: 100,
+    steps: [r(1, 'a'), r(2, 'x'), r(3, 'b'), r(4, 'a'), r(5, 'b'), end],
+    expected: [matched('k1', 1, 5, { a: 2, b: 1 })],
+  },
+  {
+    name: 'skip-past-last-event also drops the runs the match did not complete: f3’s run started before s4, so f3 f5 s6 is no match',
+    stages: failuresThenSuccess({ times: 2 }),
+    within: 100,
+    steps: [r(1, 'f'), r(2, 'f'), r(3, 'f'), r(4, 's'), r(5, 'f'), r(6, 's'), end],
+    expected: [matched('k1', 1, 4, { f: 2, s: 1 })],
+  },
+  {
     name: 'times(3) is relaxed within the stage: f x f f s is a match of three failures',
     stages: failuresThenSuccess({ times: 3 }),
     within: 100,
