@@ -91,6 +91,11 @@ export class TableJoinOperator implements Operator {
     return typeof stored === 'number' ? stored : 0;
   }
 
+  /** The table's input is read up to `next` in `partition` (past lines that were no message, say): later reads start there. */
+  reached(partition: number, next: number): void {
+    if (next > this.position(partition)) this.#state.put(positionKey(partition), next);
+  }
+
   /**
    * Applies one table message, unless this task applied it already (a restored task's state holds its
    * position). Returns why a message cannot be applied (no key), for its dead letter; it is skipped.

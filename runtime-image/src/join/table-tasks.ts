@@ -68,6 +68,11 @@ export class TableJoinTasks {
     return rejected === undefined ? { tasks } : { tasks, rejected };
   }
 
+  /** The table's partition is read up to `next`: what was not a message before it (a bad line) is not read again. */
+  reached(table: string, partition: number, next: number): void {
+    for (const join of this.#readers(table, partition)) join.reached(partition, next);
+  }
+
   #readers(table: string, partition: number): TableJoinOperator[] {
     const readers: TableJoinOperator[] = [];
     for (const [task, joins] of this.#joins) {

@@ -1,6 +1,6 @@
 // A local run's setup from streamctl run's flags: the input that replaces Kafka, the outputs, and notes on what is skipped.
 import { createHash } from 'node:crypto';
-import type { CompiledJob } from '../compiler/job.js';
+import type { CompiledJob, JobSource } from '../compiler/job.js';
 import { JsonLinesSource } from '../connectors/file/source.js';
 import { JsonLinesSink } from '../connectors/file/sink.js';
 import { GeneratorSource } from '../connectors/generator/source.js';
@@ -13,8 +13,11 @@ import { redisSink } from './redis.js';
 import type { RunOptions } from './run.js';
 
 export interface LocalRunFlags {
-  /** A JSON-lines file to read instead of the job's source. */
-  input?: string;
+  /**
+   * JSON-lines files to read instead of the job's sources: `NAME=FILE` per source (by spec.sources[].name), or a bare
+   * `FILE` for the stream (spec.sources[0]).
+   */
+  input?: string | readonly string[];
   /** Generate this workload instead of reading the job's source; "" infers it from the source's topic. */
   generator?: string;
   /** Generator overrides: events a second (0 = as fast as possible), distinct keys, seed, total. */
@@ -45,7 +48,9 @@ export function specHash(spec: unknown): string {
 
 /** Builds the run; `note` receives one line for each part of the job that runs differently on a laptop. */
 export function localRunOptions(job: CompiledJob, hash: string, flags: LocalRunFlags, note: (line: string) => void): RunOptions {
-  const options: RunOptions = { job, specHash: hash, source: localSource(job, flags), results: resultSinks(job, flags, note), parallelism: flags.parallelism ?? 1 };
+  const files = inputFiles(job, flags.input);
+  const options: RunOptions = { job, specHash: hash, source: localSource(job, flags, files.get(job.source.name)), results: resultSinks(job, flags, note), parallelism: flags.parallelism ?? 1 };
+  if (job.tables.length > 0) options.tables = new Map(job.tables.map(({ source }) => [source.name, tableInput(source, files.get(source.name))]));
   const late = flags.lateOutput ?? job.lateOutput?.file;
   if (late !== undefined) options.late = jsonLinesOutput(late);
   else if (job.lateOutput?.topic !== undefined) note(`late records (spec.lateOutput topic ${job.lateOutput.topic}) are counted; pass --late-output FILE to keep them`);
@@ -58,13 +63,40 @@ export function localRunOptions(job: CompiledJob, hash: string, flags: LocalRunF
   return options;
 }
 
-function localSource(job: CompiledJob, flags: LocalRunFlags): Source {
+/** A source name as the CRD spells it: what may stand before the = of --input NAME=FILE. */
+const SOURCE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** --input's files by source name: `NAME=FILE`, or a bare `FILE` for the stream. */
+function inputFiles(job: CompiledJob, input: string | readonly string[] | undefined): Map<string, string> {
+  const names = [job.source.name, ...job.tables.map((table) => table.source.name)];
+  const files = new Map<string, string>();
+  for (const flag of input === undefined ? [] : typeof input === 'string' ? [input] : input) {
+    const at = flag.indexOf('=');
+    const prefix = at > 0 ? flag.slice(0, at) : undefined;
+    const named = prefix !== undefined && SOURCE_NAME.test(prefix);
+    const name = named ? prefix : job.source.name;
+    if (!names.includes(name)) throw new Error(`--input ${flag}: the job has no source ${name}; its sources are ${names.join(', ')} (--input NAME=FILE)`);
+    if (files.has(name)) throw new Error(`--input ${flag}: source ${name} has a file already (${files.get(name)}); give one --input per source`);
+    files.set(name, named ? flag.slice(at + 1) : flag);
+  }
+  return files;
+}
+
+/** A table's input: its --input file, or the file the source names; a Kafka table needs a file in streamctl run. */
+function tableInput(source: JobSource, file: string | undefined): Source {
+  if (file !== undefined) return new JsonLinesSource(file);
+  if (source.kind === 'file') return new JsonLinesSource(source.path);
+  const topic = source.kind === 'kafka' ? `the Kafka topic ${source.topic}` : 'a generator';
+  throw new Error(`the table ${source.name} reads ${topic}; streamctl run reads --input ${source.name}=FILE.jsonl in its place (one {"key": ..., "value": {...}} a line)`);
+}
+
+function localSource(job: CompiledJob, flags: LocalRunFlags, input: string | undefined): Source {
   const source = job.source;
   const partitions = flags.parallelism ?? 1;
-  if (flags.input !== undefined) {
+  if (input !== undefined) {
     if (flags.generator !== undefined) throw new Error('give --input or --generator, not both');
     if (partitions !== 1) throw new Error(`--parallelism ${partitions}: a JSON-lines input is one partition, so it runs as one task; leave --parallelism out`);
-    return new JsonLinesSource(flags.input);
+    return new JsonLinesSource(input);
   }
   if (flags.generator !== undefined || source.kind === 'generator') {
     const options: GeneratorOptions = source.kind === 'generator' ? { ...source.options } : { workload: workloadFor(job, flags.generator ?? '') };

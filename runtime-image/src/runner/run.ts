@@ -3,13 +3,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CompiledJob } from '../compiler/job.js';
+import type { CompiledJob, JobTable } from '../compiler/job.js';
 import type { Positions, Source, SourceBatch } from '../connectors/source.js';
 import { isUtf8 } from 'node:buffer';
 import { boundedReason, type Sink, type SinkRecord } from '../connectors/sink.js';
 import type { StreamRecord } from '../dataflow/operator.js';
 import { Task } from '../dataflow/task.js';
 import { messageOf } from '../error-message.js';
+import { tableChangeOfLine } from '../join/table-lines.js';
+import { JsonLinesSource } from '../connectors/file/source.js';
+import { TableJoinTasks } from '../join/table-tasks.js';
 import { openSnapshotStorage } from '../snapshot/open-storage.js';
 import { requireSnapshot, restorePartition } from '../snapshot/reader.js';
 import { writeSnapshot } from '../snapshot/writer.js';
@@ -25,6 +28,8 @@ export interface RunOptions {
   /** Identifies the spec in snapshots: a restore of another spec's savepoint is allowed but recorded. */
   specHash: string;
   source: Source;
+  /** The inputs of the job's tables (join steps), by source name: each is read to its end before the stream starts. */
+  tables?: ReadonlyMap<string, Source>;
   /** Every result goes to each of these, in emission order. */
   results: readonly Sink[];
   /** Records too late for every window (their values). */
@@ -89,9 +94,10 @@ export async function runJob(options: RunOptions): Promise<RunSummary> {
     deadLetter: ({ reason, record }: { reason: string; record: StreamRecord }) => deadLetter(reason, { record: record.value }),
   };
   let stages: RunnerStages | undefined;
+  const tables = new TableJoinTasks();
   const open = (partition: number, watermark?: number, next = 0): RunningTask => {
     const state = new TaskState({ store, partition, cache, ttl: jobStateTtl(job) });
-    const task = stages?.open(partition, state) ?? new Task(job.dataflow, { state: operatorStates(job.dataflow, state), outputs });
+    const task = stages?.open(partition, state) ?? new Task(tables.wrap(job.dataflow, partition), { state: operatorStates(job.dataflow, state), outputs });
     if (watermark !== undefined) task.restore(watermark);
     const running = { task, state, next };
     tasks.set(partition, running);
@@ -100,8 +106,17 @@ export async function runJob(options: RunOptions): Promise<RunSummary> {
 
   try {
     stages = await repartitionStages(options, (partition) => new TaskState({ store, partition, cache, ttl: jobStateTtl(job) }), outputs);
+    if (stages !== undefined && job.tables.length > 0) {
+      throw new Error(`job ${job.name} joins a table and repartitions its stream (${job.repartition!.path}); streamctl run runs such a job on one partition: read one --input file, or leave --parallelism out`);
+    }
     const from = await restore(options, store, open);
     stages?.started(from, tasks, open);
+    if (job.tables.length > 0) {
+      // Every task exists before the tables are read, so each gets its share of them.
+      const partitions = await source.partitions();
+      for (const partition of partitions) if (!tasks.has(partition)) open(partition);
+      for (const table of job.tables) await readTable(table, partitions.length, options, tables, deadLetter);
+    }
     let lastCommit = performance.now();
     const commit = async (): Promise<void> => {
       for (const { state } of tasks.values()) state.flush();
@@ -132,6 +147,34 @@ export async function runJob(options: RunOptions): Promise<RunSummary> {
     await Promise.allSettled(allSinks(options).map((sink) => sink.close()));
     await store.close();
     if (temporary !== undefined) rmSync(temporary, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Reads a table's input from where the tasks' state says they stopped to its end, into the tasks' join state. A
+ * co-partitioned table's partition p goes to task p, so the partition counts must be equal; a broadcast one goes to all.
+ */
+async function readTable(table: JobTable, streamPartitions: number, options: RunOptions, tables: TableJoinTasks, deadLetter: (reason: string, line: Record<string, unknown>) => void): Promise<void> {
+  const name = table.source.name;
+  const input = options.tables?.get(name);
+  if (input === undefined) throw new Error(`the join ${table.joinId} reads the table ${name}, and the run has no input for it`);
+  const partitions = await input.partitions();
+  if (!table.broadcast && partitions.length !== streamPartitions) {
+    throw new Error(
+      `the join ${table.joinId} reads the table ${name} co-partitioned with the stream, but the table has ${partitions.length} partition(s) and the stream ${streamPartitions}: ` +
+        'task p holds table partition p, so give both the same partition count, or set broadcast: true on the join for a table every task holds whole',
+    );
+  }
+  const where = input instanceof JsonLinesSource ? input.path : name;
+  const read = tables.partitionsRead(name, partitions);
+  for await (const batch of input.read({ partitions: read, from: tables.positions(name, read) })) {
+    for (const record of batch.records) {
+      const change = tableChangeOfLine(record, where);
+      const refused = 'reason' in change ? change.reason : tables.apply(name, change).rejected?.reason;
+      if (refused !== undefined) deadLetter(refused, { record: record.value });
+    }
+    for (const rejected of batch.rejected) deadLetter(rejected.reason, rawLine(rejected.raw));
+    tables.reached(name, batch.partition, batch.next);
   }
 }
 

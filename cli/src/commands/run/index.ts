@@ -23,7 +23,8 @@ import { KeptDeadLetters, summaryLines, topColumnsOf, TopView, WindowLeaders } f
 
 interface RunArgs {
   job: string;
-  input?: string;
+  /** Repeated --input gives a list. */
+  input?: string | string[];
   output?: string;
   'late-output'?: string;
   'dead-letter-output'?: string;
@@ -187,7 +188,10 @@ export const runCommand: CommandModule<object, RunArgs> = {
   builder: (yargs: Argv) =>
     yargs
       .positional('job', { type: 'string', demandOption: true, describe: 'the StreamJob manifest' })
-      .option('input', { type: 'string', describe: 'read this JSON-lines file instead of the job source (one partition, line order)' })
+      .option('input', {
+        type: 'string',
+        describe: 'read JSON-lines files instead of the job sources: NAME=FILE per source (tables are read whole before the stream), or FILE for the first; one partition each, line order',
+      })
       .option('output', { type: 'string', describe: 'write every result as a JSON line to this file, or - for stdout (the default)' })
       .option('late-output', { type: 'string', describe: 'write records too late for every window here (default: spec.lateOutput.file, else counted)' })
       .option('dead-letter-output', { type: 'string', describe: 'write dead letters {reason, record|raw} here (default: spec.deadLetter.file, else the first 10 reasons on stderr)' })
@@ -206,6 +210,10 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('compact', { type: 'boolean', describe: 'results on stdout as short field=value lines instead of JSON' })
       .option('top', { type: 'number', describe: 'show the top N keys of the newest closed window instead of the results (a live table on a terminal, a line every 5 s otherwise); Ctrl-C prints the keys that stood out' })
       .example('$0 run examples/fraud-velocity/job.yaml --input examples/fraud-velocity/sample.jsonl', 'replay a file; results as JSON lines on stdout')
+      .example(
+        '$0 run examples/transaction-enrichment/job.yaml --input transactions=examples/transaction-enrichment/sample.jsonl --input customers=examples/transaction-enrichment/customers.jsonl --input merchants=examples/transaction-enrichment/merchants.jsonl',
+        'a job with joins: one file per source',
+      )
       .example('$0 run examples/fraud-velocity/job.yaml --generator --rate 2000 --since 10m --compact', 'generated transactions until Ctrl-C')
       .example('$0 run examples/fraud-velocity/job.yaml --generator --rate 2000 --keys 10000 --since 20m --top 10', 'the demo: the top customers of each closed window, live'),
   handler: async (args) => {

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseAllDocuments } from 'yaml';
 import { run } from './index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../../..');
@@ -26,11 +27,19 @@ afterAll(() => {
   for (const dir of scratches) rmSync(dir, { recursive: true, force: true });
 });
 
+/** The example's inputs: sample.jsonl for its stream, and <name>.jsonl for each further source (the tables it joins). */
+function inputsOf(example: string): string[] {
+  const dir = join(root, 'examples', example);
+  const job = parseAllDocuments(readFileSync(join(dir, 'job.yaml'), 'utf8'))[0]!.toJS() as { spec: { sources: { name: string }[] } };
+  const [stream, ...tables] = job.spec.sources;
+  return [`${stream!.name}=${join(dir, 'sample.jsonl')}`, ...tables.map(({ name }) => `${name}=${join(dir, `${name}.jsonl`)}`)];
+}
+
 async function runExample(example: string, dir: string, name = 'out.jsonl'): Promise<string> {
   const output = join(dir, name);
   const code = await run({
     job: join(root, 'examples', example, 'job.yaml'),
-    input: join(root, 'examples', example, 'sample.jsonl'),
+    input: inputsOf(example),
     output,
     'late-output': join(dir, `late-${name}`),
     'state-dir': join(dir, `state-${name}`),
@@ -90,6 +99,52 @@ describe('streamctl run on the examples', () => {
     await expect(run({ job: join(root, 'examples/fraud-velocity/job.yaml') })).rejects.toThrow(
       'spec.sources[0] reads the Kafka topic transactions; streamctl run reads --input FILE.jsonl or --generator transactions in its place',
     );
+  });
+});
+
+describe('streamctl run with several inputs (a job with joins)', () => {
+  const example = (file: string) => join(root, 'examples/transaction-enrichment', file);
+  const job = example('job.yaml');
+
+  it('names the sources when --input names one the job does not have, or a table has no input', async () => {
+    await expect(run({ job, input: [`transactions=${example('sample.jsonl')}`, `accounts=${example('customers.jsonl')}`] })).rejects.toThrow(
+      `--input accounts=${example('customers.jsonl')}: the job has no source accounts; its sources are transactions, customers, merchants (--input NAME=FILE)`,
+    );
+    await expect(run({ job, input: example('sample.jsonl') })).rejects.toThrow(
+      'the table customers reads the Kafka topic customers; streamctl run reads --input customers=FILE.jsonl in its place (one {"key": ..., "value": {...}} a line)',
+    );
+  });
+
+  it('refuses a co-partitioned table whose partition count is not the stream\'s', async () => {
+    const dir = scratch();
+    const joinOnly = join(dir, 'job.yaml');
+    // The example without its keyBy and window: generated transactions in 2 partitions, the customers file in 1.
+    writeFileSync(joinOnly, readFileSync(job, 'utf8').replace(/ {4}- keyBy:[\s\S]*?  sinks:/, '  sinks:'));
+    const input = [`customers=${example('customers.jsonl')}`, `merchants=${example('merchants.jsonl')}`];
+    await expect(run({ job: joinOnly, input, generator: 'transactions', count: 10, rate: 0, parallelism: 2, output: join(dir, 'out.jsonl') })).rejects.toThrow(
+      'the join with-customer reads the table customers co-partitioned with the stream, but the table has 1 partition(s) and the stream 2: task p holds table partition p, so give both the same partition count, or set broadcast: true on the join for a table every task holds whole',
+    );
+  });
+
+  it('dead-letters table lines that are not {key, value} messages, and keeps the table position in a savepoint', async () => {
+    const dir = scratch();
+    const customers = join(dir, 'customers.jsonl');
+    writeFileSync(customers, `${readFileSync(example('customers.jsonl'), 'utf8')}{"customer_id":"C9","tier":"gold"}\n`);
+    const input = [`transactions=${example('sample.jsonl')}`, `customers=${customers}`, `merchants=${example('merchants.jsonl')}`];
+    const first = { job, input, output: join(dir, 'first.jsonl'), 'dead-letter-output': join(dir, 'dead.jsonl'), 'state-dir': join(dir, 'state-1'), 'savepoint-dir': join(dir, 'savepoints') };
+    expect(await run(first)).toBe(0);
+    expect(lines(join(dir, 'first.jsonl'))).toEqual(lines(example('expected.jsonl')));
+    expect(lines(join(dir, 'dead.jsonl'))).toEqual([
+      {
+        reason: `${customers} line 7: has no key field; a table line is {"key": "C1", "value": {...}}, or {"key": "C1", "value": null} to delete C1`,
+        record: { customer_id: 'C9', tier: 'gold' },
+      },
+    ]);
+    // Restored, the tables are read from where the savepoint's state says they stopped: the bad line is not read again.
+    const again = { ...first, output: join(dir, 'again.jsonl'), 'dead-letter-output': join(dir, 'dead-again.jsonl'), 'state-dir': join(dir, 'state-2'), restore: join(dir, 'savepoints') };
+    delete (again as { 'savepoint-dir'?: string })['savepoint-dir'];
+    expect(await run(again)).toBe(0);
+    expect(existsSync(join(dir, 'dead-again.jsonl')) ? lines(join(dir, 'dead-again.jsonl')) : []).toEqual([]);
   });
 });
 
