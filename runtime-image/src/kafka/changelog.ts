@@ -5,7 +5,7 @@ import { applyStateChanges } from '../state/task-state.js';
 import type { FetchedBatch, KafkaClient, OutgoingMessage, TopicRequest } from './client.js';
 
 /** Operator kinds that keep keyed state, and so a changelog. */
-const STATEFUL_KINDS: ReadonlySet<string> = new Set(['window', 'join']);
+const STATEFUL_KINDS: ReadonlySet<string> = new Set(['window', 'join', 'pattern']);
 
 /** The ids of a dataflow's stateful operators: one changelog topic each. */
 export function statefulOperatorIds(dataflow: { readonly nodes: readonly { readonly id: string; readonly kind: string }[] }): string[] {
