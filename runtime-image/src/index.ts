@@ -40,4 +40,5 @@ export * from './kafka/sink.js';
 export * from './kafka/changelog.js';
 export * from './kafka/exactly-once.js';
 export * from './runner/index.js';
+export * from './repartition/index.js';
 export * from './connectors/index.js';

@@ -76,7 +76,7 @@ describe('big commits on Kafka', () => {
     await produce(input, values);
     // One commit after all input is read, windows still open: it carries every key's whole state (20 × ~80 KB).
     const job = writeJobFile(name, {
-      sources: [{ name: 'transactions', kafka: { topic: input }, format: 'json', eventTime: { field: 'timestamp', format: 'iso8601', maxOutOfOrderness: '30s' } }],
+      sources: [{ name: 'transactions', kafka: { topic: input, keyedBy: 'customer_id' }, format: 'json', eventTime: { field: 'timestamp', format: 'iso8601', maxOutOfOrderness: '30s' } }],
       pipeline: [{ keyBy: { field: 'customer_id' } }, { window: { type: 'tumbling', size: '1d' }, aggregate: [{ name: 'merchants', fn: 'count_distinct', field: 'merchant' }] }],
       sinks: [{ name: 'out', kafka: { topic: `${name}-out`, key: '{customer_id}' } }],
       delivery: { commitInterval: '10s' },
@@ -99,7 +99,7 @@ describe('big commits on Kafka', () => {
     const values = Array.from({ length: 9_900 }, (_, i) => JSON.stringify({ ...validTransaction(i, 1), merchant: `m${String(i).padStart(119, '0')}` }));
     await produce(input, values);
     const job = writeJobFile(name, {
-      sources: [{ name: 'transactions', kafka: { topic: input }, format: 'json', eventTime: { field: 'timestamp', format: 'iso8601', maxOutOfOrderness: '30s' } }],
+      sources: [{ name: 'transactions', kafka: { topic: input, keyedBy: 'customer_id' }, format: 'json', eventTime: { field: 'timestamp', format: 'iso8601', maxOutOfOrderness: '30s' } }],
       pipeline: [{ keyBy: { field: 'customer_id' } }, { window: { type: 'tumbling', size: '1d' }, aggregate: [{ name: 'merchants', fn: 'count_distinct', field: 'merchant' }] }],
       sinks: [{ name: 'out', kafka: { topic: `${name}-out`, key: '{customer_id}' } }],
       delivery: { commitInterval: '10s' },

@@ -16,7 +16,7 @@ const stableImage = 'ghcr.io/sluice/sluice-runtime:0.1.0';
 
 function fraudSpec(): StreamJobSpec {
   return {
-    sources: [{ name: 'transactions', kafka: { topic: 'transactions' }, format: 'json', eventTime: { field: 'timestamp', format: 'iso8601', maxOutOfOrderness: '30s' } }],
+    sources: [{ name: 'transactions', kafka: { topic: 'transactions', keyedBy: 'customer_id' }, format: 'json', eventTime: { field: 'timestamp', format: 'iso8601', maxOutOfOrderness: '30s' } }],
     pipeline: [
       { keyBy: { field: 'customer_id' } },
       { id: 'velocity', window: { type: 'tumbling', size: '5m' }, aggregate: [{ name: 'txn_count', fn: 'count' }] },
@@ -152,6 +152,19 @@ describe('StreamJobReconciler', () => {
       expect(job.status?.phase).toBe('Failed');
       expect(condition(job, 'Ready')).toMatchObject({ status: 'False', reason: 'InvalidSpec' });
       expect(condition(job, 'Ready')?.message).toMatch(/spec\.pipeline\[0\]\.filter/);
+      expect(world.cluster.changes).toEqual([]);
+    });
+
+    it('refuses a job whose keyBy is not how its topic is keyed, naming the keyBy, the source and the fix, rather than count each partition apart', async () => {
+      const spec = fraudSpec();
+      spec.sources[0]!.kafka = { topic: 'transactions', keyedBy: 'account_id' };
+      const world = setup(spec);
+      await expect(world.step()).rejects.toBeInstanceOf(TerminalError);
+      const job = await world.read();
+      expect(condition(job, 'Ready')).toMatchObject({ status: 'False', reason: 'InvalidSpec' });
+      const message = condition(job, 'Ready')?.message;
+      expect(message).toMatch(/spec\.pipeline\[0\]\.keyBy: keys by customer_id, but source transactions \(Kafka topic transactions\) is keyed by account_id/);
+      expect(message).toMatch(/set spec\.sources\[0\]\.kafka\.keyedBy: "customer_id"; otherwise produce the topic keyed by customer_id/);
       expect(world.cluster.changes).toEqual([]);
     });
 

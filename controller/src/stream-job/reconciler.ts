@@ -1,6 +1,6 @@
 // The StreamJob reconciler: observes the job, then deploys it, keeps it running, or hands it to its parts — upgrades (upgrade.ts), savepoints (savepoints.ts) and the autoscaler loop (autoscaler-loop.ts).
 import type { StreamJob } from '@sluice/crds';
-import { formatProblem, statefulOperatorIds } from '@sluice/runtime';
+import { formatProblem, repartitionRefusal, statefulOperatorIds } from '@sluice/runtime';
 import { findCondition, hasCondition, setCondition } from '../machinery/conditions.js';
 import { done, keyOf, type ObjectKey, type Reconciler, type Result } from '../machinery/reconciler.js';
 import { patchStatusIfChanged } from '../machinery/status.js';
@@ -53,6 +53,8 @@ export class StreamJobReconciler implements Reconciler {
     if (compiled.job.source.kind !== 'kafka') {
       return this.refuseSpec(context, `spec.sources[0]: a ${compiled.job.source.kind} source runs only on one machine; runtime pods read Kafka: use streamctl run for this job, or read a kafka source`);
     }
+    const repartition = repartitionRefusal(compiled.job);
+    if (repartition !== undefined) return this.refuseSpec(context, repartition);
     await deps.objects.ensureService(job);
     const waiting = await this.ensureChangelogs(context, compiled.job.source.topic, statefulOperatorIds(compiled.job.dataflow));
     if (waiting !== undefined) return waiting;

@@ -26,6 +26,7 @@ import { OperatorCounts, type OperatorCount } from './operator-counts.js';
 import { changelogPositions, restoreSnapshotBase, snapshotChangelog } from './snapshot-base.js';
 import { ownedPartitions } from './static-assignment.js';
 import { carriesMark, fromSavepoint, withEmptyState, type StartMark, type StartOver } from './savepoint-restore.js';
+import { requireNoRepartition } from '../repartition/kafka.js';
 
 /** How many commit intervals the loop processes ahead of a transaction in flight before it waits for it. */
 const RUN_AHEAD_INTERVALS = 10;
@@ -217,6 +218,7 @@ export class ExactlyOnceTaskSet {
 
   constructor(options: ExactlyOnceOptions) {
     if (options.job.source.kind !== 'kafka') throw new Error(`job ${options.job.name} reads a ${options.job.source.kind} source; the exactly-once task set reads Kafka`);
+    requireNoRepartition(options.job);
     this.#options = options;
     this.applicationId = options.applicationId ?? options.job.name;
     this.groupId = `sluice-${this.applicationId}`;

@@ -40,15 +40,17 @@ function normalizeKey(text: string): string {
   return text.trim().replace(/\s+/g, ' ').replace(/ ?([^\w\s]) ?/g, '$1');
 }
 
-/** How the source is partitioned, where that is known: undefined for a source whose partitioning nothing declares. */
-function sourcePartitioning(source: JobSource): string | 'one partition' | undefined {
+/** How the source is partitioned: one partition (every key in one task), or by a key where something declares it. */
+type Partitioning = { onePartition: true } | { onePartition: false; key: string | undefined };
+
+function sourcePartitioning(source: JobSource): Partitioning {
   switch (source.kind) {
     case 'kafka':
-      return source.keyedBy;
+      return { onePartition: false, key: source.keyedBy };
     case 'generator':
-      return resolveOptions(source.options).keyField;
+      return { onePartition: false, key: resolveOptions(source.options).keyField };
     case 'file':
-      return 'one partition';
+      return { onePartition: true };
   }
 }
 
@@ -96,18 +98,19 @@ function keyText(value: unknown): string {
  */
 export function planRepartition(problems: Problems, steps: unknown, source: JobSource, dataflow: Dataflow): RepartitionPlan | undefined {
   if (!Array.isArray(steps)) return undefined;
+  const list = steps as unknown[];
   const partitioning = sourcePartitioning(source);
-  if (partitioning === 'one partition') return undefined;
-  let current = partitioning;
+  if (partitioning.onePartition) return undefined;
+  let current = partitioning.key;
   let plan: RepartitionPlan | undefined;
-  for (const keyBy of problems.attempt('spec.pipeline', () => keyBySteps(steps)) ?? []) {
+  for (const keyBy of problems.attempt('spec.pipeline', () => keyBySteps(list)) ?? []) {
     if (current !== undefined && sameKey(current, keyBy.key)) continue;
     const path = `spec.pipeline[${keyBy.index}].keyBy`;
     if (plan !== undefined) {
       problems.notYet(path, `a second repartition (by ${keyBy.key}, after the one by ${plan.key})`, `key this step by ${plan.key} as well, or split the job in two`);
       return undefined;
     }
-    const next = steps[keyBy.index + 1];
+    const next = list[keyBy.index + 1];
     const splitAt = isObject(next) ? dataflow.nodes.findIndex((node) => node.id === stepNodeId(next, keyBy.index + 1)) : -1;
     if (splitAt < 0) {
       problems.add(path, 'must be followed by the step it keys (a window); the repartition stage feeds that step');
@@ -130,7 +133,7 @@ export function planRepartition(problems: Problems, steps: unknown, source: JobS
         return partitionOf(keyText(key), partitions);
       },
     };
-    if (partitioning !== undefined) plan.sourceKeyedBy = partitioning;
+    if (partitioning.key !== undefined) plan.sourceKeyedBy = partitioning.key;
     current = keyBy.key;
   }
   return plan;

@@ -101,7 +101,7 @@ export interface FraudJobTopics {
  */
 export function fraudJobSpec(topics: Omit<FraudJobTopics, 'name'>, before: readonly Record<string, unknown>[] = []): Record<string, unknown> {
   return {
-    sources: [{ name: 'transactions', kafka: { topic: topics.input }, format: 'json', eventTime: { field: 'timestamp', format: 'iso8601', maxOutOfOrderness: '30s' } }],
+    sources: [{ name: 'transactions', kafka: { topic: topics.input, keyedBy: 'customer_id' }, format: 'json', eventTime: { field: 'timestamp', format: 'iso8601', maxOutOfOrderness: '30s' } }],
     pipeline: [
       ...before,
       { keyBy: { field: 'customer_id' } },

@@ -125,7 +125,7 @@ export function fraudJob(name: string, topics: FraudTopics, world: { bucket: str
     kind: 'StreamJob',
     metadata: { name },
     spec: {
-      sources: [{ name: 'transactions', kafka: { topic: topics.input }, format: 'json', eventTime: { field: 'timestamp', format: 'iso8601', maxOutOfOrderness: '30s' } }],
+      sources: [{ name: 'transactions', kafka: { topic: topics.input, keyedBy: 'customer_id' }, format: 'json', eventTime: { field: 'timestamp', format: 'iso8601', maxOutOfOrderness: '30s' } }],
       pipeline: [
         { keyBy: { field: 'customer_id' } },
         {
