@@ -119,7 +119,7 @@ describe('streamctl run with several inputs (a job with joins)', () => {
     const dir = scratch();
     const joinOnly = join(dir, 'job.yaml');
     // The example without its keyBy and window: generated transactions in 2 partitions, the customers file in 1.
-    writeFileSync(joinOnly, readFileSync(job, 'utf8').replace(/ {4}- keyBy:[\s\S]*?  sinks:/, '  sinks:'));
+    writeFileSync(joinOnly, readFileSync(job, 'utf8').replace(/ {4}- keyBy:[\s\S]*? {2}sinks:/, '  sinks:'));
     const input = [`customers=${example('customers.jsonl')}`, `merchants=${example('merchants.jsonl')}`];
     await expect(run({ job: joinOnly, input, generator: 'transactions', count: 10, rate: 0, parallelism: 2, output: join(dir, 'out.jsonl') })).rejects.toThrow(
       'the join with-customer reads the table customers co-partitioned with the stream, but the table has 1 partition(s) and the stream 2: task p holds table partition p, so give both the same partition count, or set broadcast: true on the join for a table every task holds whole',
