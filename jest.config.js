@@ -14,6 +14,8 @@ const shared = {
   transform: { '^.+\\.ts$': swc },
   moduleNameMapper: {
     ...Object.fromEntries(Object.entries(workspaces).map(([name, dir]) => [`^${name}$`, `<rootDir>/${dir}/src/index.ts`])),
+    // The one subpath export: SluiceError without the CRD schemas (streamctl --help and the registry load no more).
+    '^@sluice/crds/errors$': '<rootDir>/crds/src/errors.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testMatch: ['<rootDir>/**/*.test.ts'],

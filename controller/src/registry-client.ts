@@ -1,4 +1,5 @@
 // A small typed client of Confluent Schema Registry's REST API, enough for the SchemaSubject reconciler, with Confluent's error codes.
+import { SluiceError } from '@sluice/crds/errors';
 export const contentType = 'application/vnd.schemaregistry.v1+json';
 
 /** Confluent's error codes (the `error_code` of an error body). */
@@ -52,14 +53,17 @@ export interface CompatibilityResult {
   messages: string[];
 }
 
-export class RegistryError extends Error {
+/** An error answer of the schema registry, as its client sees it (the registry's own is RegistryHttpError). */
+export class RegistryError extends SluiceError {
+  override readonly code = 'SLUICE_E_REGISTRY';
+
   constructor(
     readonly status: number,
     readonly errorCode: number | undefined,
     message: string,
   ) {
-    super(message);
-    this.name = 'RegistryError';
+    // A 5xx answer is the registry's own trouble (its store, a timeout); the same request may succeed later.
+    super(message, { retriable: status >= 500 });
   }
 
   /** A 4xx answer: the request itself is at fault and repeating it gives the same answer. */

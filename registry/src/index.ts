@@ -1,7 +1,7 @@
 /** @sluice/registry: a Confluent Schema Registry-compatible REST service (fastify) with a file or Kafka store. */
 export { createRegistry, contentType, type RegistryOptions } from './http/app.js';
 export { SchemaRegistry, type CompatibilityResult, type SchemaRequest } from './registry.js';
-export { RegistryError } from './errors.js';
+export { RegistryHttpError } from './errors.js';
 export { FileStore } from './store/file.js';
 export { KafkaStore, type KafkaStoreOptions } from './store/kafka.js';
 export { storeFromSpec } from './store/open.js';

@@ -1,4 +1,5 @@
 // Where a command writes: stdout and stderr passed in, so tests run a command in-process and read what it wrote.
+import { SluiceError } from '@sluice/crds/errors';
 export interface Writer {
   write(text: string): unknown;
   /** True on a terminal, where progress rewrites one line instead of printing many. */
@@ -13,8 +14,8 @@ export interface CommandIo {
 export const processIo: CommandIo = { stdout: process.stdout, stderr: process.stderr };
 
 /** A problem the user can fix: the command prints its message alone (no stack) and exits 1. */
-export class CommandError extends Error {
-  override name = 'CommandError';
+export class CommandError extends SluiceError {
+  override readonly code = 'SLUICE_E_COMMAND';
 }
 
 /**

@@ -1,4 +1,5 @@
 // The reconcile contract, written on the interface as controller-runtime writes it.
+import { SluiceError } from '@sluice/crds/errors';
 /** Which object to reconcile: the work queue's key is `namespace/name`. */
 export interface ObjectKey {
   namespace: string;
@@ -27,13 +28,14 @@ export const done: Result = {};
  * A failure that retrying cannot fix (an invalid spec, a refused change): the key is not requeued; the reconciler has
  * written a condition that says why, and a change to the resource (or the periodic resync) brings it back.
  */
-export class TerminalError extends Error {
+export class TerminalError extends SluiceError {
+  override readonly code = 'SLUICE_E_TERMINAL';
+
   constructor(
     readonly reason: string,
     message: string,
   ) {
     super(message);
-    this.name = 'TerminalError';
   }
 }
 

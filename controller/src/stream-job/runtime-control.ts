@@ -1,6 +1,7 @@
 // The client of the runtime pods' control API (schemas in @sluice/crds): status, savepoint, stop-with-savepoint.
 import type { ControlError, RuntimeStatus, SavepointResponse, StopResponse } from '@sluice/crds';
 import { controlApi } from '@sluice/crds';
+import { SluiceError } from '@sluice/crds/errors';
 import { messageOf } from '@sluice/runtime';
 
 /** What the reconciler asks of one runtime pod; the end-to-end tests use the real pods, a unit test may pass its own. */
@@ -11,13 +12,13 @@ export interface RuntimeControl {
 }
 
 /** A control request that failed: the pod's error code and message when it answered, else why it could not be reached. */
-export class RuntimeControlError extends Error {
+export class RuntimeControlError extends SluiceError {
   constructor(
-    readonly code: string,
+    override readonly code: string,
     message: string,
   ) {
-    super(message);
-    this.name = 'RuntimeControlError';
+    // A pod not answering yet, or not running its job yet, may answer the same request later.
+    super(message, { retriable: code === 'SLUICE_E_UNREACHABLE' || code === 'SLUICE_E_NOT_RUNNING' });
   }
 }
 

@@ -1,5 +1,5 @@
 // Compatibility checks stay finite and small: recursive types end, shared types are compared once, and chains too deep or too costly are refused with 42201.
-import { RegistryError } from '../errors.js';
+import { RegistryHttpError } from '../errors.js';
 import type { SchemaType } from '../model.js';
 import { parseSchema } from '../schema/parse.js';
 import { maxComparisonDepth, maxComparisonSteps } from './bounds.js';
@@ -31,11 +31,11 @@ function jsonChain(length: number, width: number, leaf: string) {
   return { definitions, $ref: `#/definitions/d${length}` };
 }
 
-function refusal(compare: () => unknown): RegistryError {
+function refusal(compare: () => unknown): RegistryHttpError {
   try {
     compare();
   } catch (error) {
-    if (error instanceof RegistryError) return error;
+    if (error instanceof RegistryHttpError) return error;
     throw error;
   }
   throw new Error('the comparison was not refused');

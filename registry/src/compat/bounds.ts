@@ -1,4 +1,5 @@
 // What keeps one compatibility comparison finite and small: pairs already compared, and a budget of depth and steps.
+import { SluiceError } from '@sluice/crds/errors';
 
 /**
  * How deep one comparison may recurse. Named Avro types and JSON Schema `$ref`s can chain types far deeper than the
@@ -9,10 +10,11 @@ export const maxComparisonDepth = 256;
 export const maxComparisonSteps = 50_000;
 
 /** A comparison that went past `maxComparisonDepth` or `maxComparisonSteps`; `limit` says which, in words. */
-export class ComparisonTooLarge extends Error {
+export class ComparisonTooLarge extends SluiceError {
+  override readonly code = 'SLUICE_E_SCHEMA_COMPARISON_TOO_LARGE';
+
   constructor(readonly limit: string) {
     super(`comparing the schemas ${limit}`);
-    this.name = 'ComparisonTooLarge';
   }
 }
 

@@ -1,6 +1,6 @@
 // The REST surface: Confluent Schema Registry's routes, content types and error bodies on fastify.
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
-import { badRequest, RegistryError, requestTooLarge, schemaNotFound } from '../errors.js';
+import { badRequest, RegistryHttpError, requestTooLarge, schemaNotFound } from '../errors.js';
 import { schemaTypes, type SchemaVersion } from '../model.js';
 import { SchemaRegistry, type SchemaRequest } from '../registry.js';
 import { maxNestingDepth, nestsDeeperThan } from '../schema/limits.js';
@@ -55,7 +55,7 @@ export function createRegistry(options: RegistryOptions): FastifyInstance {
     done(null, payload);
   });
   app.setErrorHandler((error: Error & { statusCode?: number }, _request, reply) => {
-    if (error instanceof RegistryError) return reply.status(error.status).send(error.toBody());
+    if (error instanceof RegistryHttpError) return reply.status(error.status).send(error.toBody());
     if ((error as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE') return reply.status(413).send(requestTooLarge(maxRequestBytes).toBody());
     const status = error.statusCode ?? 500;
     if (status >= 500) app.log.error({ err: error }, 'request failed');

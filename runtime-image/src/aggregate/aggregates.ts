@@ -1,4 +1,5 @@
 // The aggregates a window computes, as users name them ({ name, fn, field | value, q }), compiled through one table of functions.
+import { SluiceError } from '@sluice/crds/errors';
 import type { Aggregate as AggregateManifest } from '@sluice/crds';
 import { messageOf, showValue } from '../error-message.js';
 import type { Json } from '../state/keyed.js';
@@ -33,13 +34,13 @@ export interface Aggregate {
 }
 
 /** A spec that cannot be compiled; the message names the aggregate and says what to change. */
-export class AggregateSpecError extends Error {
-  readonly code = 'SLUICE_E_AGGREGATE';
+export class AggregateSpecError extends SluiceError {
+  override readonly code = 'SLUICE_E_AGGREGATE';
 }
 
 /** A record whose value cannot be aggregated; the message (a dead letter's reason) names the aggregate and the value. */
-export class AggregateInputError extends Error {
-  readonly code = 'SLUICE_E_AGGREGATE_INPUT';
+export class AggregateInputError extends SluiceError {
+  override readonly code = 'SLUICE_E_AGGREGATE_INPUT';
 }
 
 interface AggregateFunction {

@@ -1,5 +1,6 @@
 // What a CEL expression may cost: the limits, the worst-case estimate made from the parsed expression before any record is seen, and the budget metered per record as it runs.
 import type { ASTNode } from '@marcbachmann/cel-js';
+import { SluiceError } from '@sluice/crds/errors';
 
 /**
  * One expression's limits. A unit of cost is about one operator evaluated: each element a comprehension visits costs
@@ -130,7 +131,9 @@ function estimateMethod([name, receiver, args]: [string, ASTNode, ASTNode[]], sc
 }
 
 /** Thrown inside cel-js when a record's evaluation runs out of budget; the expression turns it into its dead-letter reason. */
-export class CelBudgetExceeded extends Error {
+export class CelBudgetExceeded extends SluiceError {
+  override readonly code = 'SLUICE_E_CEL_BUDGET';
+
   constructor(limit: number) {
     super(
       `the record needs more than ${formatCount(limit)} units of CEL work (its lists are longer, or its values larger, than one record may make this expression handle); ` +

@@ -1,16 +1,17 @@
 // CEL expressions over records (@marcbachmann/cel-js): parsed and checked once per job, evaluated per record with the record's fields as variables.
+import { SluiceError } from '@sluice/crds/errors';
 import { Environment } from '@marcbachmann/cel-js';
 import { messageOf, showValue } from '../error-message.js';
 import { CEL_LIMITS, CelBudget, CelBudgetExceeded, estimateCost, formatCount, meterEvaluation } from './cel-cost.js';
 
 /** An expression that does not parse or check; the message says where and what is wrong, without the field path (the compiler adds it). */
-export class CelCompileError extends Error {
-  readonly code = 'SLUICE_E_CEL';
+export class CelCompileError extends SluiceError {
+  override readonly code = 'SLUICE_E_CEL';
 }
 
 /** An expression that failed on one record (a missing field, no such overload); the message becomes that record's dead-letter reason. */
-export class CelEvaluationError extends Error {
-  readonly code = 'SLUICE_E_CEL_EVAL';
+export class CelEvaluationError extends SluiceError {
+  override readonly code = 'SLUICE_E_CEL_EVAL';
 }
 
 /** A compiled expression: call it with a record, get a plain JSON-safe value back. */

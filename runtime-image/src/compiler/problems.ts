@@ -1,4 +1,5 @@
 // The job compiler's findings: every problem with the field path it belongs to, collected rather than thrown one at a time.
+import { SluiceError } from '@sluice/crds/errors';
 import { messageOf } from '../error-message.js';
 
 /** One problem in a job spec: `spec.pipeline[2].window.size` and what to do about it. */
@@ -8,8 +9,8 @@ export interface JobProblem {
 }
 
 /** Thrown by compileJobOrThrow: every problem of the spec, one per line. */
-export class JobSpecError extends Error {
-  readonly code = 'SLUICE_E_JOB_SPEC';
+export class JobSpecError extends SluiceError {
+  override readonly code = 'SLUICE_E_JOB_SPEC';
   constructor(readonly problems: readonly JobProblem[]) {
     super(problems.map(formatProblem).join('\n'));
   }

@@ -1,9 +1,10 @@
 // Key templates such as `fraud_features:{customer_id}:txn_count_5m`: literal text with fields of a result substituted.
+import { SluiceError } from '@sluice/crds/errors';
 import { messageOf } from '../error-message.js';
 
 /** A template that cannot be parsed; the message shows where and how to fix it. */
-export class KeyTemplateError extends Error {
-  override readonly name = 'KeyTemplateError';
+export class KeyTemplateError extends SluiceError {
+  override readonly code = 'SLUICE_E_KEY_TEMPLATE';
 }
 
 export type KeyResult = { ok: true; key: string } | { ok: false; reason: string };

@@ -1,5 +1,5 @@
 // The typed DataStream API (filter, map, flatMap, keyBy, window, aggregate) and the dataflow graph it builds; the YAML compiles onto it.
-import { SluiceError } from '@sluice/crds';
+import { SluiceError } from '@sluice/crds/errors';
 import { type AggregateSpec, compileAggregates } from '../aggregate/aggregates.js';
 import { type DurationLike, toMillis } from '../time/duration.js';
 import type { WindowAssigner } from '../window/assigners.js';

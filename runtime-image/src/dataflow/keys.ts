@@ -1,4 +1,5 @@
 // Key selectors for keyBy: one or more fields, or a function with a name; the names become the result's key fields.
+import { SluiceError } from '@sluice/crds/errors';
 import { showValue } from '../error-message.js';
 
 export type KeyValue = string | number | boolean;
@@ -11,8 +12,8 @@ export interface KeySelector {
 }
 
 /** Thrown for a record whose key cannot be read; the message becomes its dead letter's reason. */
-export class KeyError extends Error {
-  readonly code = 'SLUICE_E_KEY';
+export class KeyError extends SluiceError {
+  override readonly code = 'SLUICE_E_KEY';
 }
 
 function checked(field: string, value: unknown): KeyValue {

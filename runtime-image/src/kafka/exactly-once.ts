@@ -1,5 +1,6 @@
 // The exactly-once task set of one pod: restore from the changelogs, then per commit interval one transaction with outputs, changelog records and offsets.
 import { RUNTIME_ENV } from '@sluice/crds';
+import { SluiceError } from '@sluice/crds/errors';
 import type { CompiledJob } from '../compiler/job.js';
 import { boundedReason, type Sink } from '../connectors/sink.js';
 import type { ArrivedMessage, SourceBatch } from '../connectors/source.js';
@@ -109,8 +110,8 @@ function decodeWatermark(metadata: string | null): number {
  * of the job's code). The task set fails with it, so nothing after its last commit is committed, and the pod
  * exits: the restart resumes from that commit.
  */
-export class RecordProcessingError extends Error {
-  readonly code = 'SLUICE_E_RECORD_PROCESSING';
+export class RecordProcessingError extends SluiceError {
+  override readonly code = 'SLUICE_E_RECORD_PROCESSING';
 
   constructor(
     job: string,
@@ -133,8 +134,8 @@ export class RecordProcessingError extends Error {
  * A changelog record over the changelog topic's limit: state cannot be dead-lettered (the restore would lose it),
  * so the task set fails with this and says what to raise.
  */
-export class StateTooLargeError extends Error {
-  readonly code = 'SLUICE_E_STATE_TOO_LARGE';
+export class StateTooLargeError extends SluiceError {
+  override readonly code = 'SLUICE_E_STATE_TOO_LARGE';
 
   constructor(
     readonly operator: string,

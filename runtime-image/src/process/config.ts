@@ -1,6 +1,7 @@
 // The runtime process's settings, from its environment (the StatefulSet's pod spec), checked with messages that name the variable.
 import { hostname } from 'node:os';
 import { RUNTIME_ENV } from '@sluice/crds';
+import { SluiceError } from '@sluice/crds/errors';
 import { messageOf } from '../error-message.js';
 import { parseLocation } from '../snapshot/location.js';
 import { S3_TIMEOUTS, type S3Settings } from '../snapshot/s3-storage.js';
@@ -38,8 +39,8 @@ export interface RuntimeConfig {
   maxBytesPerPartition: number | undefined;
 }
 
-export class ConfigError extends Error {
-  readonly code = 'SLUICE_E_CONFIG';
+export class ConfigError extends SluiceError {
+  override readonly code = 'SLUICE_E_CONFIG';
 }
 
 type Env = Readonly<Record<string, string | undefined>>;

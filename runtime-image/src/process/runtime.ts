@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { CheckpointStatus, PartitionStatus, RuntimeStatus, SavepointRequest, SavepointResponse, StopRequest, StopResponse } from '@sluice/crds';
 import { RUNTIME_ENV } from '@sluice/crds';
+import { SluiceError } from '@sluice/crds/errors';
 import { messageOf } from '../error-message.js';
 import type { CompiledJob } from '../compiler/job.js';
 import type { Sink } from '../connectors/sink.js';
@@ -22,13 +23,16 @@ import { createMetrics, type RuntimeMetrics } from './metrics.js';
 import { openSinks } from './sinks.js';
 
 /** A control request the pod cannot serve now; the code and message go back to the caller. */
-export class ControlError extends Error {
+/** The control API's refusals that the same request can get past later: once the job runs, once the storage answers. */
+const RETRIABLE_CONTROL = new Set(['SLUICE_E_NOT_RUNNING', 'SLUICE_E_SAVEPOINT_STORAGE']);
+
+export class ControlError extends SluiceError {
   constructor(
-    readonly code: string,
+    override readonly code: string,
     message: string,
     readonly status: number,
   ) {
-    super(message);
+    super(message, { retriable: RETRIABLE_CONTROL.has(code) });
   }
 }
 

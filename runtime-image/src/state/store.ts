@@ -1,4 +1,5 @@
 // The state store contract: bytes under (operator, partition) namespaces, written in batches, read synchronously.
+import { SluiceError } from '@sluice/crds/errors';
 
 /**
  * Whose state: one operator's, within one task (source partition). A partition moves between pods
@@ -73,11 +74,13 @@ export interface StateStore {
 }
 
 /** Thrown for a misuse of the store or a failure of the database underneath, with what to do about it. */
-export class StateStoreError extends Error {
-  readonly code: string;
-
-  constructor(code: string, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.code = code;
+export class StateStoreError extends SluiceError {
+  constructor(
+    override readonly code: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    // A folder locked by another process (the pod before this one, still closing) is let go of: opening it again can succeed.
+    super(message, { ...options, retriable: code === 'SLUICE_E_STATE_LOCKED' });
   }
 }

@@ -1,11 +1,12 @@
 // Durations as users write them in jobs (250ms, 30s, 5m, 1h, 1d, 1h30m) and their values in milliseconds.
+import { SluiceError } from '@sluice/crds/errors';
 
 /** A duration as the TypeScript API takes it: a string such as `5m`, or a number of milliseconds. */
 export type DurationLike = string | number;
 
 /** Thrown when a value is not a duration; the job compiler prefixes the field path. */
-export class DurationError extends Error {
-  readonly code = 'SLUICE_E_DURATION';
+export class DurationError extends SluiceError {
+  override readonly code = 'SLUICE_E_DURATION';
 }
 
 const UNITS: readonly (readonly [unit: string, ms: number])[] = [

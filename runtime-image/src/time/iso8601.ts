@@ -1,4 +1,5 @@
 // ISO-8601 event times: a strict RFC 3339 reader (an explicit offset, never local time) and a writer that never throws.
+import { SluiceError } from '@sluice/crds/errors';
 
 /** The largest distance from the epoch a JavaScript Date can hold, in ms (±100,000,000 days): toISOString throws past it. */
 export const DATE_RANGE_MS = 8.64e15;
@@ -9,8 +10,8 @@ const MAX_FRACTION_DIGITS = 9;
 const EXAMPLE = 'such as 2025-12-05T10:23:15Z or 2025-12-05T11:23:15.250+01:00';
 
 /** Thrown by parseIsoDateTime; the message says what is wrong with the text, not the text itself. */
-export class IsoDateTimeError extends Error {
-  readonly code = 'SLUICE_E_EVENT_TIME';
+export class IsoDateTimeError extends SluiceError {
+  override readonly code = 'SLUICE_E_EVENT_TIME';
 }
 
 /**

@@ -1,4 +1,5 @@
 // The generator's options, their defaults, and the checks that say which option is wrong and what to write instead.
+import { SluiceError } from '@sluice/crds/errors';
 import { clickstream } from './clickstream.js';
 import { logins } from './logins.js';
 import { transactions } from './transactions.js';
@@ -53,8 +54,8 @@ export interface ResolvedOptions {
   batchSize: number;
 }
 
-export class GeneratorOptionsError extends Error {
-  override readonly name = 'GeneratorOptionsError';
+export class GeneratorOptionsError extends SluiceError {
+  override readonly code = 'SLUICE_E_GENERATOR_OPTIONS';
 }
 
 /** Fills in defaults and checks every option; `now` is read once, here, for `start: 'now'`. */
