@@ -254,6 +254,22 @@ describe('the pattern operator', () => {
     }
   });
 
+  it('dead-letters the last record of a match its select fails on, with the reason, and goes on', () => {
+    const user = compileCel('s[0].u');
+    const testCase: Case = {
+      name: 'a select over a field one success lacks',
+      stages: [stage('f', 'f'), stage('s', 's')],
+      within: 100,
+      select: (match) => ({ user: user.evaluate(match) }),
+      steps: [r(1, 'f'), r(2, 's'), r(3, 'f'), r(4, 's', 'k1', 'U4'), end],
+      expected: [],
+    };
+    expect(run(testCase, testCase.steps).events).toEqual([
+      { deadLetter: expect.stringMatching(/^pattern-2: select failed on the match ending at 1970-01-01T00:00:00\.002Z: .*\bu\b/) as unknown },
+      { result: { user: 'U4' }, timestamp: 4 },
+    ]);
+  });
+
   it('dead-letters a record whose condition is not true or false, naming the stage, and goes on', () => {
     const testCase: Case = {
       name: 'a condition that returns a string',
