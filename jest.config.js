@@ -16,6 +16,8 @@ const shared = {
     ...Object.fromEntries(Object.entries(workspaces).map(([name, dir]) => [`^${name}$`, `<rootDir>/${dir}/src/index.ts`])),
     // The one subpath export: SluiceError without the CRD schemas (streamctl --help and the registry load no more).
     '^@sluice/crds/errors$': '<rootDir>/crds/src/errors.ts',
+    // Any other subpath export (`@sluice/runtime/compiler`) is the index.ts of the folder of that name.
+    ...Object.fromEntries(Object.entries(workspaces).map(([name, dir]) => [`^${name}/([a-z-]+)$`, `<rootDir>/${dir}/src/$1/index.ts`])),
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testMatch: ['<rootDir>/**/*.test.ts'],

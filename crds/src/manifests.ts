@@ -1,7 +1,9 @@
 // The three CRDs as shipped in crds/manifests, parsed once, for installers, the validator and the type generator.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
+import { precompiled } from './precompiled.js';
 
 export const group = 'sluice.dev';
 export const version = 'v1alpha1';
@@ -88,17 +90,31 @@ export interface CustomResourceDefinition {
   };
 }
 
-const parsed = new Map<Kind, CustomResourceDefinition>();
+/** A CRD file's text as JSON. The manifests reuse schema fragments through YAML anchors and merge keys; the JSON round trip unshares them. */
+export function parseCrd(text: string): CustomResourceDefinition {
+  return JSON.parse(JSON.stringify(parse(text, { merge: true, maxAliasCount: -1 }))) as CustomResourceDefinition;
+}
+
+/** A kind's CRD, with its schema's validator when the build compiled one from the manifest as it is now. */
+interface Loaded {
+  crd: CustomResourceDefinition;
+  validate?: ValidateFunction;
+}
+
+const loaded = new Map<Kind, Loaded>();
+
+function loadedCrd(kind: Kind): Loaded {
+  let entry = loaded.get(kind);
+  if (entry === undefined) {
+    const text = readFileSync(`${manifestsDir}${crdFiles[kind]}`, 'utf8');
+    entry = precompiled(kind, text) ?? { crd: parseCrd(text) };
+    loaded.set(kind, entry);
+  }
+  return entry;
+}
 
 function load(kind: Kind): CustomResourceDefinition {
-  let crd = parsed.get(kind);
-  if (crd === undefined) {
-    const text = readFileSync(`${manifestsDir}${crdFiles[kind]}`, 'utf8');
-    // The manifests reuse schema fragments through YAML anchors and merge keys; the JSON round trip unshares them.
-    crd = JSON.parse(JSON.stringify(parse(text, { merge: true, maxAliasCount: -1 }))) as CustomResourceDefinition;
-    parsed.set(kind, crd);
-  }
-  return crd;
+  return loadedCrd(kind).crd;
 }
 
 /** A fresh copy of one kind's CRD, safe to change. */
@@ -111,10 +127,15 @@ export function crdManifests(): CustomResourceDefinition[] {
   return kinds.map(crdManifest);
 }
 
-function served(kind: Kind): CustomResourceDefinition['spec']['versions'][number] {
-  const served = load(kind).spec.versions.find((v) => v.name === version);
-  if (served === undefined) throw new Error(`${crdFiles[kind]} serves no version ${version}`);
+/** The version of a CRD that Sluice serves (`file` names it in the error of a CRD without one). */
+export function servedVersion(crd: CustomResourceDefinition, file: string): CustomResourceDefinition['spec']['versions'][number] {
+  const served = crd.spec.versions.find((v) => v.name === version);
+  if (served === undefined) throw new Error(`${file} serves no version ${version}`);
   return served;
+}
+
+function served(kind: Kind): CustomResourceDefinition['spec']['versions'][number] {
+  return servedVersion(load(kind), crdFiles[kind]);
 }
 
 /** The served version's openAPIV3Schema of a kind, shared and not to be changed. */
@@ -125,4 +146,9 @@ export function openAPISchema(kind: Kind): JSONSchemaProps {
 /** Where the scale subresource of a kind reads its desired replicas (`.spec.parallelism`), if it has one. */
 export function specReplicasPath(kind: Kind): string | undefined {
   return served(kind).subresources?.scale?.specReplicasPath;
+}
+
+/** The ajv validator of a kind's served schema that the build compiled (precompile.ts), if it matches the manifest now. */
+export function precompiledValidator(kind: Kind): ValidateFunction | undefined {
+  return loadedCrd(kind).validate;
 }

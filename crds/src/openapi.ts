@@ -1,6 +1,8 @@
 // The OpenAPI v3 part of a CRD schema, checked with ajv, its errors worded as kube-openapi and the API server word them.
-import { Ajv, type AnySchemaObject, type ErrorObject, type ValidateFunction } from 'ajv';
-import addFormats from 'ajv-formats';
+import { createRequire } from 'node:module';
+import type * as ajvModule from 'ajv';
+import type { Ajv, AnySchemaObject, ErrorObject, ValidateFunction } from 'ajv';
+import type addFormatsModule from 'ajv-formats';
 import { childPath, fieldError, type FieldError } from './field-error.js';
 import type { JSONSchemaProps } from './manifests.js';
 import { isObject } from './structural.js';
@@ -29,11 +31,24 @@ export function toAjvSchema(schema: JSONSchemaProps): AnySchemaObject {
   return out;
 }
 
-const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, useDefaults: false });
-addFormats.default(ajv, [...checkedFormats] as 'date-time'[]);
+// ajv's compiler loads only when a schema is compiled here: the build compiles the CRDs' schemas ahead (precompile.ts),
+// and a command that validates with those should not wait for it. ajv is CommonJS, so require keeps this synchronous.
+const require = createRequire(import.meta.url);
+
+/** The ajv that checks CRD schemas; `source` keeps each compiled function's code, for ajv's standalone output. */
+export function schemaCompiler(options: { source?: boolean } = {}): Ajv {
+  const { Ajv } = require('ajv') as typeof ajvModule;
+  const addFormats = require('ajv-formats') as typeof addFormatsModule;
+  const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, useDefaults: false, code: { source: options.source === true } });
+  addFormats.default(ajv, [...checkedFormats] as 'date-time'[]);
+  return ajv;
+}
+
+let compiler: Ajv | undefined;
 
 export function compileSchema(schema: JSONSchemaProps): ValidateFunction {
-  return ajv.compile(toAjvSchema(schema));
+  compiler ??= schemaCompiler();
+  return compiler.compile(toAjvSchema(schema));
 }
 
 /** The field path of a JSON pointer into `data`: `/spec/pipeline/2/window` → `spec.pipeline[2].window`. */

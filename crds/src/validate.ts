@@ -4,7 +4,7 @@ import { checkRules } from './cel-rules.js';
 import { applyDefaults } from './defaulting.js';
 import { fieldError, type FieldError } from './field-error.js';
 import { checkListTypes } from './list-types.js';
-import { apiVersion, kinds, openAPISchema, specReplicasPath, type JSONSchemaProps, type Kind } from './manifests.js';
+import { apiVersion, kinds, openAPISchema, precompiledValidator, specReplicasPath, type JSONSchemaProps, type Kind } from './manifests.js';
 import { checkMetadata } from './metadata.js';
 import { checkSchema, compileSchema } from './openapi.js';
 import { pruneUnknownFields } from './pruning.js';
@@ -29,7 +29,7 @@ function validatorFor(kind: Kind): { schema: JSONSchemaProps; validate: Validate
   let validator = validators.get(kind);
   if (validator === undefined) {
     const schema = openAPISchema(kind);
-    validator = { schema, validate: compileSchema(schema) };
+    validator = { schema, validate: precompiledValidator(kind) ?? compileSchema(schema) };
     validators.set(kind, validator);
   }
   return validator;

@@ -18,6 +18,9 @@ export interface Ran {
 export function buildCli(): void {
   const built = spawnSync(process.execPath, [`${root}/node_modules/typescript/bin/tsc`, '-b', `${cliRoot}/cli/tsconfig.build.json`], { cwd: cliRoot, encoding: 'utf8' });
   if (built.status !== 0) throw new Error(`the CLI does not build:\n${built.stdout}${built.stderr}`);
+  // As npm run build does after tsc: the CRD validators compiled ahead, which validate loads instead of compiling them.
+  const precompiled = spawnSync(process.execPath, [`${cliRoot}/crds/dist/precompile.js`], { cwd: cliRoot, encoding: 'utf8' });
+  if (precompiled.status !== 0) throw new Error(`the CRD validators do not precompile:\n${precompiled.stdout}${precompiled.stderr}`);
 }
 
 /** `streamctl ...args`, with `input` on stdin (an empty stdin when not given, as in a script). */

@@ -12,18 +12,21 @@ let scratch: string;
 beforeAll(() => {
   buildCli();
   scratch = mkdtempSync(join(tmpdir(), 'streamctl-startup-'));
-  // Resolve hooks run on their own thread; each resolved URL is appended to the file the environment names.
+  // A synchronous resolve hook (module.registerHooks) sees import and require alike; each resolved URL is appended to
+  // the file the environment names.
   writeFileSync(
-    join(scratch, 'hooks.mjs'),
+    join(scratch, 'register.mjs'),
     `import { appendFileSync } from 'node:fs';
-export async function resolve(specifier, context, next) {
-  const resolved = await next(specifier, context);
-  appendFileSync(process.env.STREAMCTL_MODULES, resolved.url + '\\n');
-  return resolved;
-}
+import { registerHooks } from 'node:module';
+registerHooks({
+  resolve(specifier, context, next) {
+    const resolved = next(specifier, context);
+    appendFileSync(process.env.STREAMCTL_MODULES, resolved.url + '\\n');
+    return resolved;
+  },
+});
 `,
   );
-  writeFileSync(join(scratch, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(`file://${join(scratch, 'hooks.mjs')}`)});\n`);
   writeFileSync(
     join(scratch, 'kubeconfig'),
     "apiVersion: v1\nkind: Config\nclusters: [{name: none, cluster: {server: 'https://127.0.0.1:1'}}]\nusers: [{name: me, user: {token: t}}]\ncontexts: [{name: none, context: {cluster: none, user: me}}]\ncurrent-context: none\n",
@@ -51,6 +54,8 @@ const kubernetesClient = (url: string) => url.includes('/@kubernetes/client-node
 const runtime = (url: string) => url.includes('/runtime-image/');
 // The CRDs' modules but the error base (@sluice/crds/errors: one class, no imports), which every command's errors extend.
 const crds = (url: string) => url.includes('/crds/dist/') && !url.endsWith('/crds/dist/errors.js');
+const schemaCompiler = (url: string) => url.includes('/ajv/dist/compile/') || url.endsWith('/ajv/dist/ajv.js');
+const runtimeClients = (url: string) => ['/kafkajs/', '/@aws-sdk/', '/ioredis/'].some((client) => url.includes(client));
 
 describe('streamctl start-up', () => {
   it('--help loads neither the Kubernetes client, nor the runtime, nor the CRD schemas', () => {
@@ -63,6 +68,12 @@ describe('streamctl start-up', () => {
     const loaded = modulesLoadedBy('validate', 'examples/fraud-velocity/job.yaml');
     expect(loaded.some(runtime)).toBe(true);
     expect(loaded.filter(kubernetesClient)).toEqual([]);
+  });
+
+  it("validate uses the build's precompiled CRD validators, and loads neither ajv's compiler nor the runtime's Kafka, S3 or Redis clients", () => {
+    const loaded = modulesLoadedBy('validate', 'examples/fraud-velocity/job.yaml');
+    expect(loaded.filter((url) => url.includes('/crds/dist/precompiled/')).map((url) => url.replace(/.*\//, ''))).toEqual(['streamjob.cjs']);
+    expect(loaded.filter((url) => schemaCompiler(url) || runtimeClients(url))).toEqual([]);
   });
 
   it('a cluster command loads the Kubernetes client but not the runtime', () => {

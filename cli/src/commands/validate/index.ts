@@ -3,7 +3,7 @@
 // With --server, also the real API server's verdict on a dry-run create (server.ts, loaded only then).
 import { basename } from 'node:path';
 import { type FieldError, group, validateManifest } from '@sluice/crds';
-import { compileJob } from '@sluice/runtime';
+import { compileJob } from '@sluice/runtime/compiler';
 import { parseAllDocuments } from 'yaml';
 import { guarded, type CommandIo } from '../../kube/io.js';
 import type { ClusterArgs } from '../../kube/options.js';
