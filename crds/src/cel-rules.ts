@@ -1,5 +1,6 @@
 // The CRDs' x-kubernetes-validations: each CEL rule evaluated where the API server evaluates it, with self (and oldSelf) bound the same way.
 import { Environment, type ParseResult } from '@marcbachmann/cel-js';
+import { messageOf } from './errors.js';
 import { childPath, fieldError, omitted, type FieldError } from './field-error.js';
 import type { JSONSchemaProps, ValidationRule } from './manifests.js';
 import { isObject, propertySchema } from './structural.js';
@@ -67,7 +68,7 @@ const celGoWording: [RegExp, (match: RegExpMatchArray) => string][] = [
 ];
 
 function evaluationError(error: unknown): string {
-  const line = (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+  const line = messageOf(error).split('\n')[0] ?? '';
   for (const [pattern, wording] of celGoWording) {
     const match = line.match(pattern);
     if (match !== null) return wording(match);

@@ -28,3 +28,8 @@ export abstract class SluiceError extends Error {
     this.retriable = options?.retriable ?? false;
   }
 }
+
+/** The message of anything thrown: user code and libraries may throw values that are not Errors. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -2,6 +2,7 @@
 // `sluice-registry`: serve the Confluent-compatible schema registry from a file or Kafka store.
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { messageOf } from '@sluice/crds/errors';
 import { createRegistry } from './http/app.js';
 import { storeFromSpec } from './store/open.js';
 
@@ -29,6 +30,6 @@ try {
   await app.listen({ port: argv.port, host: argv.host });
 } catch (error) {
   // A registry that cannot start says why in one line (a held folder, an unreachable Kafka, a bad --store), not a stack.
-  process.stderr.write(`sluice-registry: ${(error as Error).message}\n`);
+  process.stderr.write(`sluice-registry: ${messageOf(error)}\n`);
   process.exit(1);
 }

@@ -1,9 +1,5 @@
 // How thrown errors and offending values appear in messages (dead-letter reasons, wrapped errors).
-
-/** The message of anything thrown: user code may throw values that are not Errors. */
-export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
+export { messageOf } from '@sluice/crds/errors';
 
 /** A value as a message quotes it: its JSON, or its type where JSON has none. */
 export function showValue(value: unknown): string {

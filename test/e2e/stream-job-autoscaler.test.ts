@@ -1,4 +1,5 @@
 // The autoscaler on a real job: a backlog one pod cannot drain within catchUpTime makes it measure the pod, recommend more and rescale through a savepoint (spec.parallelism set through the scale subresource) — and no result is lost or repeated.
+import { messageOf } from '@sluice/crds/errors';
 import { eventually } from '../env/src/eventually.js';
 import { allResults, condition, core, createJob, described, fraudJob, jobPods, jobTest, readJob, waitForPhase } from './stream-job/harness.js';
 
@@ -23,7 +24,7 @@ describe('the StreamJob autoscaler', () => {
       120_000,
       250,
     ).catch(async (error: unknown) => {
-      throw new Error(`${(error as Error).message}; the autoscaler's status: ${JSON.stringify((await readJob(namespace, name)).status?.autoscaler)}`);
+      throw new Error(`${messageOf(error)}; the autoscaler's status: ${JSON.stringify((await readJob(namespace, name)).status?.autoscaler)}`);
     });
     expect(scaled.status?.autoscaler?.recommendedParallelism).toBe(2);
     expect(scaled.status?.autoscaler?.processingRate).toBeGreaterThan(0);

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { END_OF_INPUT_HEADER, ExactlyOnceTaskSet, KafkajsClient, RecordProcessingError, RocksDbStore, TransactionOutbox, compileJobOrThrow, type Sink, type SinkRecord } from '@sluice/runtime';
+import { messageOf } from '@sluice/crds/errors';
 import { readEndpoints } from '../env/src/endpoints.js';
 import { kafka, uniqueName } from '../e2e/kafka/harness.js';
 import { within } from './harness.js';
@@ -85,7 +86,7 @@ describe('a processing error on Kafka', () => {
     const error = await within(30_000, 'the task set failing', failing.done.then(() => undefined, (failure: unknown) => failure));
     expect(error).toBeInstanceOf(RecordProcessingError);
     expect(error).toMatchObject({ topic: input, partition: 0, offset: FAILING, code: 'SLUICE_E_RECORD_PROCESSING' });
-    expect((error as Error).message).toMatch(new RegExp(`failed processing ${input} partition 0 offset ${FAILING}: the testing sink fails on record ${FAILING}`));
+    expect(messageOf(error)).toMatch(new RegExp(`failed processing ${input} partition 0 offset ${FAILING}: the testing sink fails on record ${FAILING}`));
     expect(failing.phase).toBe('failed');
     // A transaction started before the failure may still be committing: the restart's position is where it leaves off.
     await failing.commit().catch(() => undefined);

@@ -6,6 +6,7 @@ import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { ApiException, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { group, version } from '@sluice/crds';
+import { messageOf } from '@sluice/crds/errors';
 import { CommandError } from './io.js';
 import type { ClusterArgs } from './options.js';
 
@@ -107,9 +108,8 @@ export function explainApiError(error: unknown, cluster: Cluster, notFound: (sta
   const status = apiStatus(error);
   if (status === undefined) {
     if (error instanceof CommandError) return error;
-    const cause = error instanceof Error ? error.message : String(error);
     return new CommandError(
-      `cannot reach the API server at ${cluster.server}: ${cause}; check --kubeconfig and the current context (kubectl config current-context)`,
+      `cannot reach the API server at ${cluster.server}: ${messageOf(error)}; check --kubeconfig and the current context (kubectl config current-context)`,
     );
   }
   if (status.code === 404 && status.details?.name === undefined) {

@@ -1,5 +1,6 @@
 // Where a command writes: stdout and stderr passed in, so tests run a command in-process and read what it wrote.
-import { SluiceError } from '@sluice/crds/errors';
+import { messageOf, SluiceError } from '@sluice/crds/errors';
+
 export interface Writer {
   write(text: string): unknown;
   /** True on a terminal, where progress rewrites one line instead of printing many. */
@@ -26,7 +27,7 @@ export async function guarded(command: string, io: CommandIo, body: () => Promis
   try {
     return await body();
   } catch (error) {
-    io.stderr.write(`streamctl ${command}: ${error instanceof Error ? error.message : String(error)}\n`);
+    io.stderr.write(`streamctl ${command}: ${messageOf(error)}\n`);
     return 1;
   }
 }

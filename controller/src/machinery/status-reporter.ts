@@ -1,6 +1,7 @@
 // What every reconciler says back on its object: status fields and conditions (written only when they change), Events, refusals (terminal), and failures that are retried.
 import type { Condition } from '@sluice/crds';
 import type { Logger } from 'pino';
+import { messageOf } from '@sluice/crds/errors';
 import type { Clock } from './clock.js';
 import { removeCondition, setCondition, type NewCondition } from './conditions.js';
 import type { CustomResource, ResourceClient } from './custom-resources.js';
@@ -87,7 +88,7 @@ export class StatusReporter<T extends ConditionedResource, S extends object = No
     if (error instanceof TerminalError) throw error;
     const refusal = reasons.refusal(error);
     if (refusal !== undefined) throw await this.refuse(object, refusal.reason, refusal.message);
-    await this.#write(object, {}, [{ type: 'Ready', status: 'False', reason: reasons.retried, message: `${error instanceof Error ? error.message : String(error)}; retrying` }]).catch(() => undefined);
+    await this.#write(object, {}, [{ type: 'Ready', status: 'False', reason: reasons.retried, message: `${messageOf(error)}; retrying` }]).catch(() => undefined);
     throw error;
   }
 }

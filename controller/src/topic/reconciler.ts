@@ -1,6 +1,7 @@
 // The Topic reconciler: makes a Kafka topic match its Topic resource (Strimzi's topic operator is the model).
 import type { Topic, TopicStatus } from '@sluice/crds';
 import type { Logger } from 'pino';
+import { messageOf } from '@sluice/crds/errors';
 import type { Clock } from '../machinery/clock.js';
 import { findCondition } from '../machinery/conditions.js';
 import { keyOfObject, type ResourceClient } from '../machinery/custom-resources.js';
@@ -203,7 +204,7 @@ const failureReasons: FailureReasons = {
   refusal(error) {
     const reason = kafkaErrorType(error);
     if (reason === undefined || !rejectedByKafka.has(reason)) return undefined;
-    return { reason: TopicReason.KafkaRejected, message: `Kafka refused the change (${reason}): ${error instanceof Error ? error.message : String(error)}; fix the spec` };
+    return { reason: TopicReason.KafkaRejected, message: `Kafka refused the change (${reason}): ${messageOf(error)}; fix the spec` };
   },
   retried: TopicReason.KafkaError,
 };

@@ -1,5 +1,6 @@
 // The REST surface: Confluent Schema Registry's routes, content types and error bodies on fastify.
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
+import { messageOf } from '@sluice/crds/errors';
 import { badRequest, RegistryHttpError, requestTooLarge, schemaNotFound } from '../errors.js';
 import { schemaTypes, type SchemaVersion } from '../model.js';
 import { SchemaRegistry, type SchemaRequest } from '../registry.js';
@@ -154,7 +155,7 @@ function parseBody(text: string): unknown {
   try {
     body = JSON.parse(text) as unknown;
   } catch (error) {
-    throw badRequest(`The request body is not valid JSON: ${(error as Error).message}`);
+    throw badRequest(`The request body is not valid JSON: ${messageOf(error)}`);
   }
   // The registry's own bodies nest three levels ({"references": [{…}]}); a schema travels as a string inside.
   if (nestsDeeperThan(body, maxNestingDepth)) throw badRequest(`The request body nests more than ${maxNestingDepth} levels of JSON arrays and objects; send the schema as a string in "schema"`);

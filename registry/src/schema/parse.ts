@@ -1,5 +1,6 @@
 // Parsing a submitted schema of each type into its canonical text and the form the compatibility checks read.
 import avro from 'avsc';
+import { messageOf } from '@sluice/crds/errors';
 import { invalidSchema } from '../errors.js';
 import { avroCanonical } from './avro-canonical.js';
 import { avroNamedTypes, maxAvroNamedTypes, maxNestingDepth, maxReferenceDepth, nestsDeeperThan } from './limits.js';
@@ -37,7 +38,7 @@ export function parseSchema(schemaType: SchemaType, text: string, references: Sc
       for (const dependency of referenced) avro.Type.forSchema(dependency as avro.Schema, { registry });
       return { schemaType, canonical, avro: avro.Type.forSchema(document as avro.Schema, { registry }) };
     } catch (error) {
-      throw invalidSchema(`of type AVRO, details: ${(error as Error).message}`);
+      throw invalidSchema(`of type AVRO, details: ${messageOf(error)}`);
     }
   }
   if (typeof document !== 'object' && typeof document !== 'boolean') {
@@ -57,7 +58,7 @@ function parseJson(schemaType: SchemaType, text: string): unknown {
   try {
     document = JSON.parse(text) as unknown;
   } catch (error) {
-    throw invalidSchema(`of type ${schemaType}, details: the schema is not valid JSON (${(error as Error).message})`);
+    throw invalidSchema(`of type ${schemaType}, details: the schema is not valid JSON (${messageOf(error)})`);
   }
   if (nestsDeeperThan(document, maxNestingDepth)) {
     throw invalidSchema(`of type ${schemaType}, details: the schema nests more than ${maxNestingDepth} levels of JSON arrays and objects, the most this registry accepts; flatten it, e.g. with named types or $ref definitions`);

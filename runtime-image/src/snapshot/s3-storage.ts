@@ -12,6 +12,7 @@ import {
   type ListObjectsV2CommandOutput,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { messageOf } from '../error-message.js';
 import { SnapshotError } from './errors.js';
 import { formatLocation } from './location.js';
 import type { SnapshotStorage, StoredObject } from './storage.js';
@@ -89,7 +90,7 @@ export class S3SnapshotStorage implements SnapshotStorage {
   }
 
   #failure(action: string, path: string, err: unknown): SnapshotError {
-    const message = err instanceof Error ? err.message : String(err);
+    const message = messageOf(err);
     if (isTimeout(err)) {
       const { connectMs, idleMs, attempts } = this.#timeouts;
       return new SnapshotError(

@@ -18,6 +18,7 @@ import {
 } from '@sluice/runtime';
 import type { Argv, CommandModule } from 'yargs';
 import { parseAllDocuments } from 'yaml';
+import { messageOf } from '@sluice/crds/errors';
 import { runDescription } from '../run-command.js';
 import { KeptDeadLetters, summaryLines, topColumnsOf, TopView, WindowLeaders } from './top-view.js';
 
@@ -220,7 +221,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     try {
       process.exitCode = await run(args);
     } catch (error) {
-      process.stderr.write(`streamctl run: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.stderr.write(`streamctl run: ${messageOf(error)}\n`);
       process.exitCode = 1;
     }
   },
