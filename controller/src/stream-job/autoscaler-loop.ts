@@ -1,4 +1,5 @@
-// The autoscaler loop beside its arithmetic (autoscaler.ts): samples a running job, writes the recommendation to status and, in mode apply, rescales through the scale subresource.
+// The autoscaler loop beside its arithmetic (autoscaler.ts): samples a running job, writes the recommendation and its samples to status and, in mode apply, rescales through the scale subresource.
+import type { AutoscalerStatus } from '@sluice/crds';
 import type { Result } from '../machinery/reconciler.js';
 import { recommend, type AutoscalerSettings, type Sample } from './autoscaler.js';
 import { livePods, pollMs, type JobContext, type PartDeps } from './job-context.js';
@@ -8,21 +9,20 @@ import { desiredParallelism } from './spec.js';
 /** How often an autoscaled job is sampled (records consumed, lag), and how far back its samples reach. */
 export const autoscaleEveryMs = 2_000;
 const autoscaleWindowMs = 30_000;
+/** The most samples status keeps (the CRD's maxItems): a window of looks every autoscaleEveryMs, and no more when watch events bring the job back more often. */
+export const maxSamples = 16;
 /** The least span of samples a recommendation is made from. */
 const autoscaleMinSpanMs = 1_500;
 
+type StoredSample = NonNullable<AutoscalerStatus['samples']>[number];
+
+/**
+ * Holds no memory of its own: the samples and since when the recommendation stands live in status.autoscaler, which
+ * is written at each evaluation anyway, so a new leader (or a restarted controller) continues the same decision instead
+ * of measuring and waiting out stabilizationWindow again. A ConfigMap would cost a second write per look and its own RBAC.
+ */
 export class AutoscalerLoop {
-  /** Per autoscaled job (uid): its recent samples, and the recommendation that differs from its parallelism with since when. */
-  readonly #samples = new Map<string, Sample[]>();
-  readonly #recommended = new Map<string, { parallelism: number; since: number }>();
-
   constructor(private readonly deps: PartDeps) {}
-
-  /** Drops the samples of a job that is gone. */
-  forget(uid: string): void {
-    this.#samples.delete(uid);
-    this.#recommended.delete(uid);
-  }
 
   /**
    * Samples the running job and writes the autoscaler's recommendation to status; in mode apply, once a different
@@ -31,49 +31,55 @@ export class AutoscalerLoop {
    * when it rescaled.
    */
   async autoscale({ job, observation }: JobContext, settings: AutoscalerSettings): Promise<Result | undefined> {
-    const uid = job.metadata.uid!;
     const pods = livePods(observation);
     const statuses = pods.map((pod) => pod.runtime);
     if (statuses.some((runtime) => runtime === undefined) || observation.lag === undefined) return undefined;
     const now = this.deps.clock.now().getTime();
+    const status = statusOf(job).autoscaler ?? {};
     const sample: Sample = { at: now, consumed: statuses.reduce((sum, runtime) => sum + runtime!.recordsIn, 0), lag: observation.lag, pods: pods.length };
-    const previous = this.#samples.get(uid) ?? [];
+    const previous = (status.samples ?? []).map(fromStatus);
     // A restarted or rescaled pod counts from zero again: measure anew.
     const comparable = previous.length > 0 && previous.at(-1)!.consumed <= sample.consumed && previous.at(-1)!.pods === sample.pods;
-    const samples = [...(comparable ? previous : []), sample].filter((kept) => now - kept.at <= autoscaleWindowMs);
-    this.#samples.set(uid, samples);
-    if (samples.length < 2 || now - samples[0]!.at < autoscaleMinSpanMs) return undefined;
+    const samples = [...(comparable ? previous : []), sample].filter((kept) => now - kept.at <= autoscaleWindowMs).slice(-maxSamples);
+    // A measurement begun anew holds no recommendation yet: stabilizationWindow counts from now at the earliest.
+    const held = comparable ? status.recommendedSince : new Date(now).toISOString();
+    if (samples.length < 2 || now - samples[0]!.at < autoscaleMinSpanMs) {
+      await this.deps.status.write(job, { autoscaler: { ...status, ...(held === undefined ? {} : { recommendedSince: held }), samples: samples.map(toStatus) } }, []);
+      return undefined;
+    }
 
-    const status = statusOf(job).autoscaler ?? {};
     const current = desiredParallelism(job.spec);
     const partitions = statuses.reduce((sum, runtime) => sum + runtime!.partitions.length, 0);
     const recommendation = recommend(settings, samples, current, partitions, status.processingRate);
-    const evaluated = {
+    const since = status.recommendedParallelism === recommendation.parallelism && held !== undefined ? Date.parse(held) : now;
+    const evaluated: AutoscalerStatus = {
       ...status,
       recommendedParallelism: recommendation.parallelism,
+      recommendedSince: new Date(since).toISOString(),
       ...(recommendation.processingRate === undefined ? {} : { processingRate: Math.round(recommendation.processingRate) }),
       lastEvaluationTime: new Date(now).toISOString(),
       reason: recommendation.reason,
+      samples: samples.map(toStatus),
     };
-    if (settings.mode !== 'apply' || recommendation.parallelism === current) {
-      this.#recommended.delete(uid);
-      await this.deps.status.write(job, { autoscaler: evaluated }, []);
-      return undefined;
-    }
-    const held = this.#recommended.get(uid);
-    if (held?.parallelism !== recommendation.parallelism) this.#recommended.set(uid, { parallelism: recommendation.parallelism, since: now });
     const lastScale = status.lastScaleTime === undefined ? undefined : Date.parse(status.lastScaleTime);
-    const stable = now - this.#recommended.get(uid)!.since >= settings.stabilizationMs;
+    const stable = now - since >= settings.stabilizationMs;
     const downTooSoon = recommendation.parallelism < current && lastScale !== undefined && now - lastScale < settings.scaleDownDelayMs;
-    if (!stable || downTooSoon) {
+    if (settings.mode !== 'apply' || recommendation.parallelism === current || !stable || downTooSoon) {
       await this.deps.status.write(job, { autoscaler: evaluated }, []);
       return undefined;
     }
     await this.deps.objects.scale(job, recommendation.parallelism);
-    this.#samples.delete(uid);
-    this.#recommended.delete(uid);
-    await this.deps.status.write(job, { autoscaler: { ...evaluated, lastScaleTime: new Date(now).toISOString() } }, []);
+    // The pods restart from a savepoint and count from zero: the next recommendation is measured anew.
+    await this.deps.status.write(job, { autoscaler: { ...evaluated, samples: [], lastScaleTime: new Date(now).toISOString() } }, []);
     this.deps.status.event(job, 'Normal', StreamJobEventReason.Autoscaled, `parallelism ${current} → ${recommendation.parallelism}: ${recommendation.reason}`);
     return { requeueAfterMs: pollMs };
   }
+}
+
+function fromStatus(stored: StoredSample): Sample {
+  return { at: Date.parse(stored.at), consumed: stored.consumed, lag: stored.lag, pods: stored.pods };
+}
+
+function toStatus(sample: Sample): StoredSample {
+  return { at: new Date(sample.at).toISOString(), consumed: sample.consumed, lag: sample.lag, pods: sample.pods };
 }

@@ -80,6 +80,8 @@ function setup(spec: StreamJobSpec = fraudSpec()) {
     read,
     inMemory,
     step,
+    /** One reconcile and nothing else, as a watch event brings (the cluster and the clock stay). */
+    reconcile: () => reconciler.reconcile(key),
     until,
     /** Runs until nothing is in motion: no upgrade, the pods running (or suspended). */
     settle: (steps?: number) => until('settled', settled, steps),
@@ -529,6 +531,38 @@ describe('StreamJobReconciler', () => {
       expect(world.events.at(-1)).toBe('Normal Autoscaled');
       job = await world.settle();
       expect(job.status).toMatchObject({ parallelism: 4, lastSavepoint: { trigger: 'rescale', parallelism: 2 } });
+    });
+
+    it('keeps its samples and since when its recommendation stands in status, so a new leader rescales when the old one would have', async () => {
+      /** When the job was rescaled to 4, with a new controller taking over after `restartAfter` looks (or none). */
+      const rescaledAt = async (restartAfter: number | undefined): Promise<string | undefined> => {
+        const { world, work } = await behind('apply');
+        for (let count = 0; count < 20 && !world.cluster.changes.includes('scale 4'); count++) {
+          if (count === restartAfter) {
+            const held = (await world.read()).status?.autoscaler;
+            expect(held?.samples?.length).toBeGreaterThanOrEqual(2);
+            expect(held?.recommendedParallelism).toBe(4);
+            expect(held?.recommendedSince).toBeDefined();
+            world.restartController();
+          }
+          await world.step();
+          work();
+        }
+        return (await world.read()).status?.autoscaler?.lastScaleTime;
+      };
+      const uninterrupted = await rescaledAt(undefined);
+      expect(uninterrupted).toBeDefined();
+      expect(await rescaledAt(3)).toBe(uninterrupted);
+    });
+
+    it('keeps at most 16 samples in status however often the job is looked at', async () => {
+      const { world, work } = await behind('recommend');
+      for (let count = 0; count < 40; count++) {
+        await world.reconcile();
+        world.clock.advance(500);
+        work();
+      }
+      expect((await world.read()).status?.autoscaler?.samples).toHaveLength(16);
     });
   });
 });

@@ -26,7 +26,7 @@ export class StreamJobReconciler implements Reconciler {
   readonly #savepoints: Savepoints;
   readonly #upgrades: Upgrades;
   readonly #autoscaler: AutoscalerLoop;
-  /** The uid of each job the parts hold memory for (savepoint backoff, autoscaler samples), by key: a job gone is forgotten. */
+  /** The uid of each job the parts hold memory for (the periodic savepoints' backoff), by key: a job gone is forgotten. */
   readonly #uids = new Map<string, string>();
 
   constructor(deps: StreamJobReconcilerDeps) {
@@ -76,7 +76,6 @@ export class StreamJobReconciler implements Reconciler {
     const current = job?.metadata.deletionTimestamp === undefined ? job?.metadata.uid : undefined;
     if (previous !== undefined && previous !== current) {
       this.#savepoints.forget(previous);
-      this.#autoscaler.forget(previous);
     }
     if (current === undefined) this.#uids.delete(name);
     else this.#uids.set(name, current);
@@ -152,17 +151,19 @@ export class StreamJobReconciler implements Reconciler {
     if (runsSpec && findCondition(status.conditions, StreamJobCondition.Upgrade)?.reason === StreamJobReason.InvalidSpec) {
       conditions.push({ type: StreamJobCondition.Upgrade, status: 'True', reason: StreamJobReason.Running, message: `the spec applied is the one running (generation ${deployed.generation})` });
     }
-    await writer.write(job, { ...fields, ...stable, phase: suspended ? 'Suspended' : 'Running', deployedGeneration: deployed.generation }, conditions);
+    const changed = await writer.write(job, { ...fields, ...stable, phase: suspended ? 'Suspended' : 'Running', deployedGeneration: deployed.generation }, conditions);
     if (!wasRunning) writer.event(job, 'Normal', suspended ? StreamJobReason.Suspended : StreamJobReason.Running, message);
+    // The parts below write status too: they start from what was just written, not from the status this reconcile read.
+    const current: JobContext = changed ? { ...context, job: await writer.reread(job) } : context;
 
-    const requested = await this.#savepoints.onRequest(context, suspended);
+    const requested = await this.#savepoints.onRequest(current, suspended);
     if (requested !== undefined) return requested;
     const autoscaler = suspended ? undefined : autoscalerSettings(job.spec);
-    const rescaled = autoscaler === undefined ? undefined : await this.#autoscaler.autoscale(context, autoscaler);
+    const rescaled = autoscaler === undefined ? undefined : await this.#autoscaler.autoscale(current, autoscaler);
     if (rescaled !== undefined) return rescaled;
     const lookAgainMs = autoscaler === undefined ? observeEveryMs : autoscaleEveryMs;
     if (suspended) return { requeueAfterMs: lookAgainMs };
-    return this.#savepoints.onPeriod(context, lookAgainMs);
+    return this.#savepoints.onPeriod(current, lookAgainMs);
   }
 
   /** A spec that does not compile: refused with a condition; a job already deployed keeps running what it runs. */

@@ -1006,4 +1006,26 @@ export interface AutoscalerStatus {
    * Why it recommends what it does, in words.
    */
   reason?: string;
+  /**
+   * Since when it has recommended recommendedParallelism, measuring without a break (a restarted or rescaled pod begins a new measurement); in mode apply a different parallelism is applied once it held for stabilizationWindow.
+   */
+  recommendedSince?: string;
+  /**
+   * The looks at the running job the next recommendation is made from (the last 30 s, at most 16), kept here so that a new leader continues the same decision.
+   */
+  samples?: {
+    at: string;
+    /**
+     * Records the job's pods had consumed, summed.
+     */
+    consumed: number;
+    /**
+     * The job's consumer lag, in records.
+     */
+    lag: number;
+    /**
+     * How many pods answered.
+     */
+    pods: number;
+  }[];
 }
