@@ -21,6 +21,7 @@ import { RegistryClient } from './registry-client.js';
 import { SchemaSubjectReconciler } from './schema-subject/reconciler.js';
 import { JobObjects } from './stream-job/job-objects.js';
 import { podIpAddress, type PodAddress } from './stream-job/observer.js';
+import { watchOwnedObjects } from './stream-job/owned-watches.js';
 import { StreamJobReconciler } from './stream-job/reconciler.js';
 import { runtimePort } from './stream-job/resources.js';
 import { HttpRuntimeControl } from './stream-job/runtime-control.js';
@@ -208,8 +209,11 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
       if (jobGenerations.admits(job, event)) jobController.enqueue(keyOf(keyOfObject(job)));
     });
     jobController.resyncFrom(() => jobInformer.list().map((job) => keyOf(keyOfObject(job))));
+    // What a job owns changing (a pod ready or failing, the StatefulSet caught up) brings the job back at once: its
+    // requeues are a safety net, not how it notices.
+    const ownedInformers = watchOwnedObjects(options.kubeconfig, informer, (key) => jobController.enqueue(key));
 
-    await Promise.all([topicInformer.start(), subjectInformer.start(), configMapInformer.start(), jobInformer.start()]);
+    await Promise.all([topicInformer.start(), subjectInformer.start(), configMapInformer.start(), jobInformer.start(), ...ownedInformers.map((owned) => owned.start())]);
     for (const controller of [topicController, subjectController, jobController]) {
       controller.start();
       stops.push(() => controller.stop());

@@ -15,6 +15,8 @@ export interface ObjectList<T> {
 export interface InformerSource<T> {
   /** The watch path for one namespace, or for all when undefined. */
   path(namespace?: string): string;
+  /** Lists only the objects with these labels (and the watch sees only them); `list` must apply the same selector. */
+  labelSelector?: string;
   list(namespace?: string): Promise<ObjectList<T>>;
 }
 
@@ -36,7 +38,7 @@ export class ResourceInformer<T extends object> {
     const scopes = namespaces.all ? [undefined] : namespaces.names;
     // client-node types metadata with Dates where the wire has strings; the objects themselves are the API server's JSON.
     this.informers = scopes.map((namespace) =>
-      makeInformer<KubernetesObject>(kubeconfig, source.path(namespace), () => source.list(namespace)),
+      makeInformer<KubernetesObject>(kubeconfig, source.path(namespace), () => source.list(namespace), source.labelSelector),
     );
     for (const informer of this.informers) this.wire(informer);
   }
