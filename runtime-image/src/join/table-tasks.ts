@@ -68,9 +68,17 @@ export class TableJoinTasks {
     return rejected === undefined ? { tasks } : { tasks, rejected };
   }
 
-  /** The table's partition is read up to `next`: what was not a message before it (a bad line) is not read again. */
-  reached(table: string, partition: number, next: number): void {
-    for (const join of this.#readers(table, partition)) join.reached(partition, next);
+  /** The table's partition is read up to `next`: what was not a message before it (a bad line) is not read again. Returns the tasks that hold it. */
+  reached(table: string, partition: number, next: number): number[] {
+    const tasks: number[] = [];
+    for (const [task, joins] of this.#joins) {
+      for (const join of joins) {
+        if (join.table !== table || (!join.broadcast && task !== partition)) continue;
+        join.reached(partition, next);
+        if (!tasks.includes(task)) tasks.push(task);
+      }
+    }
+    return tasks;
   }
 
   #readers(table: string, partition: number): TableJoinOperator[] {

@@ -18,7 +18,9 @@ import { jobStateTtl, operatorStates } from '../state/job-state.js';
 import { TaskState } from '../state/task-state.js';
 import { WATERMARK_END, WATERMARK_START } from '../time/watermark.js';
 import { changelogMessages, changelogTopics, restoreChangelogs, statefulOperatorIds } from './changelog.js';
-import type { CommittedOffset, KafkaClient, OutgoingMessage, TopicRequest, TransactionalProducer } from './client.js';
+import { TableJoinTasks } from '../join/table-tasks.js';
+import { KafkaTableReader } from './table-reader.js';
+import type { CommittedOffset, FetchedMessage, KafkaClient, OutgoingMessage, TopicRequest, TransactionalProducer } from './client.js';
 import { deadLetterMessage, type DeadLetterContent } from './records.js';
 import { fitsAlone, messageBytes } from './message-size.js';
 import type { TransactionOutbox } from './sink.js';
@@ -200,6 +202,9 @@ export class ExactlyOnceTaskSet {
   readonly #tasks = new Map<number, TaskSlot>();
   readonly #dirty = new Set<number>();
   readonly #source: KafkaSource;
+  /** The join operators of the tasks, which the table readers feed. */
+  readonly #tables = new TableJoinTasks();
+  readonly #tableReaders: KafkaTableReader[] = [];
   #resultTimes: number[] = [];
   #producer: TransactionalProducer | undefined;
   /** Per topic written, its limit per record batch (max.message.bytes), read at the start. */
@@ -289,7 +294,7 @@ export class ExactlyOnceTaskSet {
     for (const partition of this.partitions) {
       const state = new TaskState({ store, partition, cache, ttl: jobStateTtl(job) });
       const slot: TaskSlot = { partition, state, position: 0, current: -1, arrived: undefined, counts: new OperatorCounts(), task: undefined as unknown as Task };
-      slot.task = new Task(slot.counts.wrap(job.dataflow), { state: operatorStates(job.dataflow, state), outputs: this.#outputs(slot) });
+      slot.task = new Task(slot.counts.wrap(this.#tables.wrap(job.dataflow, partition)), { state: operatorStates(job.dataflow, state), outputs: this.#outputs(slot) });
       const offset = committed.get(partition);
       const savepoint = startedOver.get(partition);
       // The first transaction commits the start's mark, and a snapshot's offsets over the newer ones in Kafka.
@@ -305,6 +310,7 @@ export class ExactlyOnceTaskSet {
       }
       this.#tasks.set(partition, slot);
     }
+    await this.#startTables(count);
     this.phase = 'running';
     this.#lastCommit = Date.now();
     this.#timer = setInterval(() => {
@@ -423,10 +429,48 @@ export class ExactlyOnceTaskSet {
         this.#dirty.add(partition);
       }
     }
+    await this.#stopTables();
     clearInterval(this.#timer);
     await this.commit();
     await this.#producer?.close();
     this.phase = 'finished';
+  }
+
+  /**
+   * Reads each table the job joins, from the positions the tasks' restored state holds, to the end it has now, before
+   * the stream's first record; then keeps reading its changes beside the stream. A table's rows and positions are the
+   * join's keyed state, so they are committed with the stream's offsets, in the same transaction.
+   */
+  async #startTables(streamPartitions: number): Promise<void> {
+    const { client, job } = this.#options;
+    for (const table of job.tables) {
+      const reader = new KafkaTableReader({
+        client,
+        table,
+        streamPartitions,
+        tasks: this.#tables,
+        beforeBatch: () => this.#paused,
+        applied: (tasks, rejected) => {
+          for (const task of tasks) this.#dirty.add(task);
+          for (const { reason, message } of rejected) this.#tableDeadLetter(reason, message);
+        },
+        onError: (error) => this.#failWith(error),
+      });
+      this.#tableReaders.push(reader);
+      await reader.start();
+    }
+  }
+
+  async #stopTables(): Promise<void> {
+    await Promise.all(this.#tableReaders.splice(0).map((reader) => reader.stop()));
+  }
+
+  /** A table message that is no row (not a JSON object, no key): dead-lettered with its own coordinates, and passed over. */
+  #tableDeadLetter(reason: string, message: FetchedMessage): void {
+    const topic = this.#options.job.deadLetter?.topic;
+    if (topic === undefined) return;
+    const origin = { topic: message.topic, partition: message.partition, offset: message.offset, timestamp: message.timestamp };
+    this.#options.outbox.add(deadLetterMessage(topic, reason, { key: message.key, value: message.value, headers: message.rawHeaders }, origin, this.#maxMessageBytes.get(topic)));
   }
 
   /**
@@ -574,6 +618,7 @@ export class ExactlyOnceTaskSet {
     this.phase = 'failed';
     clearInterval(this.#timer);
     void this.#source.close();
+    void this.#stopTables().catch(() => undefined);
     // A transaction in flight settles (it carries only what was processed before the failure); then the producer is let go.
     void this.#commits.then(() => this.#producer?.close()).catch(() => undefined);
     this.#fail(error);
