@@ -1,4 +1,4 @@
-// A stream–table join job on the real Kafka: a savepoint at parallelism 1 restored on 3 pods, with table updates between, gives the same results as one pod that only restarted.
+// A stream–table join job on the real Kafka: a savepoint at parallelism 1 restored on 3 pods, with table updates between, gives the same results as one pod that only restarted; mis-partitioned tables are refused at start.
 import type { RuntimeStatus, StopResponse } from '@sluice/crds';
 import { readEndpoints } from '../env/src/endpoints.js';
 import { eventually } from '../env/src/eventually.js';
@@ -114,7 +114,7 @@ async function readAllOfA(env: Record<string, string>, endOfA: ReadonlyMap<numbe
   return stopped;
 }
 
-describe('a join job on Kafka, rescaled through a savepoint', () => {
+describe('a join job on Kafka', () => {
   afterAll(removeScratchDirs);
 
   it('restores a savepoint taken at parallelism 1 on 3 pods: table updates made meanwhile are applied once, and the results equal those of a pod that only restarted', async () => {
@@ -158,4 +158,17 @@ describe('a join job on Kafka, rescaled through a savepoint', () => {
     // The merchants without a row drop about half the transactions (inner join).
     expect(sum('txn_count', '2025-12-05T00:00', '2025-12-05T01')).toBeLessThan(inputA.count + inputB.count);
   }, 300_000);
+
+  it('refuses at start a co-partitioned table whose partition count is not the stream\'s, with both counts and the fix', async () => {
+    const topics = { input: uniqueName('txn'), customers: uniqueName('customers'), merchants: uniqueName('merchants') };
+    await createTopics(brokers, [topics.input], PARTITIONS);
+    await createTopics(brokers, [topics.customers, topics.merchants], 2);
+    const job = joinJob(uniqueName('join-refused'), topics);
+    const runtime = startRuntime({ SLUICE_JOB_FILE: job.file, SLUICE_KAFKA_BROKERS: brokers.join(','), SLUICE_STATE_DIR: scratchDir('state'), SLUICE_END_MARKERS: 'true' });
+    await runtime.exitsWith(1);
+    expect(runtime.events.find((event) => event.event === 'failed')?.error).toContain(
+      `the join with-customer reads the table ${topics.customers} co-partitioned with the stream, but it has 2 partition(s) and the stream 3: ` +
+        'task p holds table partition p, so give both topics the same partition count (and key both by the join key), or set broadcast: true on the join for a table every task holds whole',
+    );
+  }, 60_000);
 });
