@@ -1,11 +1,13 @@
 // The runtime process's settings, from its environment (the StatefulSet's pod spec), checked with messages that name the variable.
 import { hostname } from 'node:os';
+import type { Level } from 'pino';
 import { RUNTIME_ENV } from '@sluice/crds';
 import { SluiceError } from '@sluice/crds/errors';
 import { messageOf } from '../error-message.js';
 import { parseLocation } from '../snapshot/location.js';
 import { S3_TIMEOUTS, type S3Settings } from '../snapshot/s3-storage.js';
 import { toMillis } from '../time/duration.js';
+import { LOG_LEVELS } from './log.js';
 
 export interface RuntimeConfig {
   jobFile: string;
@@ -132,6 +134,15 @@ function s3Timeout(value: string | undefined): number | undefined {
     // Reported below with the variable's name.
   }
   throw new ConfigError(`SLUICE_S3_TIMEOUT=${value} is not a positive duration such as 10s`);
+}
+
+/** SLUICE_LOG_LEVEL: how much the pod logs; info unless set, warn keeps only what went wrong. */
+export function readLogLevel(env: Env = process.env): Level {
+  const value = optional(env, 'SLUICE_LOG_LEVEL');
+  if (value === undefined) return 'info';
+  const level = LOG_LEVELS.find((known) => known === value);
+  if (level === undefined) throw new ConfigError(`SLUICE_LOG_LEVEL=${value} is not a log level: set it to one of ${LOG_LEVELS.join(', ')}`);
+  return level;
 }
 
 /** The offset metadata that records the marker has room for a few hundred bytes (Kafka's offset.metadata.max.bytes is 4096). */

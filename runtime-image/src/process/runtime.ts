@@ -40,7 +40,7 @@ export interface RuntimeHooks {
   /** After each transaction: the process logs it. */
   onCommit?: (report: CommitReport) => void;
   /** After each periodic checkpoint, or its failure (the job goes on: the changelog alone can restore it). */
-  onCheckpoint?: (result: { location: string; seconds: number } | { error: Error }) => void;
+  onCheckpoint?: (result: { location: string; seconds: number } | { error: unknown }) => void;
   /** On restore: a partition's latest checkpoint could not be read, so its whole changelog is replayed instead. */
   onSnapshotUnreadable?: (partition: number, error: Error) => void;
 }
@@ -173,7 +173,7 @@ export class Runtime {
     } catch (error) {
       progress.lastError = messageOf(error);
       this.metrics.checkpointFailed();
-      this.#hooks.onCheckpoint?.({ error: error as Error });
+      this.#hooks.onCheckpoint?.({ error });
     } finally {
       progress.inProgressSince = null;
     }

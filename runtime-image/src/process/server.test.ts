@@ -1,5 +1,7 @@
 import type { CheckpointStatus, RuntimeStatus, SavepointRequest, StopRequest } from '@sluice/crds';
+import { Writable } from 'node:stream';
 import { Registry } from 'prom-client';
+import { createRuntimeLog } from './log.js';
 import { buildServer, type ControlTarget } from './server.js';
 
 /** A control target that records what it was asked; the end-to-end test drives a real runtime. */
@@ -102,5 +104,20 @@ describe('the runtime pod’s HTTP surface', () => {
     const conflicting = await app.inject({ method: 'POST', url: '/stop', headers: auth });
     expect(conflicting.statusCode).toBe(409);
     expect(conflicting.json()).toEqual({ code: 'SLUICE_E_STOPPED', message: 'stopped already' });
+  });
+
+  it('writes fastify’s own lines to the pod’s log at warn, not a line per probe or scrape', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(...chunk.toString('utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>));
+        done();
+      },
+    });
+    const log = createRuntimeLog({ destination }).child({ job: 'fraud' });
+    const app = buildServer({ target: new TestingControlTarget(), registry: new Registry(), controlToken: 's3cret', log });
+    await app.inject({ method: 'GET', url: '/healthz' });
+    app.log.warn('a route took too long');
+    expect(lines.map(({ level, job, component, msg, event }) => ({ level, job, component, event: event ?? msg }))).toEqual([{ level: 'warn', job: 'fraud', component: 'http', event: 'a route took too long' }]);
   });
 });

@@ -2,7 +2,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import { RUNTIME_ENV, controlApi, controlErrorSchema, runtimeStatusSchema, savepointRequestSchema, savepointResponseSchema, stopQuerySchema, stopResponseSchema } from '@sluice/crds';
 import type { ControlError as ControlErrorBody, RuntimeStatus, SavepointRequest, SavepointResponse, StopRequest, StopResponse } from '@sluice/crds';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 
 /** What the control API acts on: the runtime, or a stand-in where a test needs one. */
@@ -19,6 +20,8 @@ export interface ServerOptions {
   registry: Registry;
   /** The bearer token of the control API; without one it answers 503. */
   controlToken: string | undefined;
+  /** The pod's log: fastify's own lines (at warn and above) go to it; none without. */
+  log?: Logger;
 }
 
 function tokenMatches(header: string | undefined, token: string): boolean {
@@ -29,9 +32,14 @@ function tokenMatches(header: string | undefined, token: string): boolean {
 
 const errorBody = (code: string, message: string): ControlErrorBody => ({ code, message });
 
+/** fastify's lines at warn or above (a request per probe and scrape at info would drown the job's events), or the pod's level if higher. */
+function httpLog(log: Logger): FastifyBaseLogger {
+  return log.child({ component: 'http' }, { level: log.levelVal > log.levels.values.warn! ? log.level : 'warn' });
+}
+
 export function buildServer(options: ServerOptions): FastifyInstance {
   const { target, registry, controlToken } = options;
-  const app = Fastify({ logger: false });
+  const app = Fastify(options.log === undefined ? { logger: false } : { loggerInstance: httpLog(options.log) });
   const errors = { 400: controlErrorSchema, 401: controlErrorSchema, 409: controlErrorSchema, 500: controlErrorSchema, 503: controlErrorSchema };
 
   app.setErrorHandler((error: Error & { statusCode?: number; status?: number; code?: string; validation?: unknown }, _request, reply) => {
