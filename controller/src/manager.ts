@@ -21,7 +21,7 @@ import { RegistryClient } from './registry-client.js';
 import { SchemaSubjectReconciler } from './schema-subject/reconciler.js';
 import { JobObjects } from './stream-job/job-objects.js';
 import { podIpAddress, type PodAddress } from './stream-job/observer.js';
-import { watchOwnedObjects } from './stream-job/owned-watches.js';
+import { jobKeyOfOwned, watchOwnedObjects } from './stream-job/owned-watches.js';
 import { StreamJobReconciler } from './stream-job/reconciler.js';
 import { runtimePort } from './stream-job/resources.js';
 import { HttpRuntimeControl } from './stream-job/runtime-control.js';
@@ -212,6 +212,11 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
     // What a job owns changing (a pod ready or failing, the StatefulSet caught up) brings the job back at once: its
     // requeues are a safety net, not how it notices.
     const ownedInformers = watchOwnedObjects(options.kubeconfig, informer, (key) => jobController.enqueue(key));
+    topicInformer.onChange((topic) => {
+      // A changelog Topic turning Ready lets its job deploy.
+      const key = jobKeyOfOwned(topic);
+      if (key !== undefined) jobController.enqueue(key);
+    });
 
     await Promise.all([topicInformer.start(), subjectInformer.start(), configMapInformer.start(), jobInformer.start(), ...ownedInformers.map((owned) => owned.start())]);
     for (const controller of [topicController, subjectController, jobController]) {

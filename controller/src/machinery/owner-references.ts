@@ -1,5 +1,4 @@
 // controller-runtime's EnqueueRequestForOwner (OnlyControllerOwner): the work-queue key of the object that controls an owned one, so a change to what a reconciler made requeues the object it made it for.
-import type { V1ObjectMeta } from '@kubernetes/client-node';
 import { keyOf } from './reconciler.js';
 
 /** The kind of owner a controller reconciles, as an ownerReference names it. */
@@ -9,11 +8,19 @@ export interface OwnerKind {
   kind: string;
 }
 
+/** What of an object's metadata says who owns it; client-node's objects and the generated Sluice kinds both have it. */
+export interface Owned {
+  metadata?: {
+    namespace?: string;
+    ownerReferences?: readonly { apiVersion: string; kind: string; name: string; controller?: boolean }[];
+  };
+}
+
 /**
  * The key (`namespace/name`) of the object's controller — the ownerReference with `controller: true` — when it is of
  * `owner`'s kind; undefined for an object something else controls, or nothing. Owners live in the owned object's namespace.
  */
-export function controllerOwnerKey(object: { metadata?: V1ObjectMeta }, owner: OwnerKind): string | undefined {
+export function controllerOwnerKey(object: Owned, owner: OwnerKind): string | undefined {
   const namespace = object.metadata?.namespace;
   const controller = object.metadata?.ownerReferences?.find((reference) => reference.controller === true);
   if (namespace === undefined || controller === undefined) return undefined;

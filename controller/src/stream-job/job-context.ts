@@ -44,8 +44,14 @@ export interface JobContext {
 
 /** How often a running job's lag and watermark are read into status. */
 export const observeEveryMs = 10_000;
-/** How often a job in motion (deploying, upgrading) is looked at. */
+/** How soon a job comes back after a step of its own that the next step follows (a state written, a rescale asked for). */
 export const pollMs = 500;
+/**
+ * How long a job waiting on Kubernetes (its StatefulSet caught up, its pods ready, replaced or gone, its changelog
+ * Topics Ready) waits before looking again on its own. A change to any of those requeues the job at once
+ * (owned-watches.ts, and the Topic informer), so this only covers a watch event missed.
+ */
+export const ownedChangeSafetyNetMs = 30_000;
 
 /**
  * The spec the job is to run: its own, or — while its runtime part is the one an upgrade rolled back — the last stable

@@ -2,7 +2,7 @@
 import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Pod, type V1StatefulSet } from '@kubernetes/client-node';
 import { group } from '@sluice/crds';
 import type { InformerSource, ResourceInformer } from '../machinery/informer.js';
-import { controllerOwnerKey } from '../machinery/owner-references.js';
+import { controllerOwnerKey, type Owned } from '../machinery/owner-references.js';
 import { keyOf } from '../machinery/reconciler.js';
 import { jobLabel } from './resources.js';
 
@@ -12,9 +12,9 @@ const labelSelector = jobLabel;
 /** Makes (and, in the manager, starts and stops with the rest) one informer. */
 export type InformerFactory = <T extends object>(source: InformerSource<T>, kind: string) => ResourceInformer<T>;
 
-/** The job a StatefulSet belongs to: its controller, when that is a StreamJob. */
-export function jobKeyOfStatefulSet(statefulSet: V1StatefulSet): string | undefined {
-  return controllerOwnerKey(statefulSet, { group, kind: 'StreamJob' });
+/** The job an object it made belongs to (its StatefulSet, a changelog Topic): its controller, when that is a StreamJob. */
+export function jobKeyOfOwned(object: Owned): string | undefined {
+  return controllerOwnerKey(object, { group, kind: 'StreamJob' });
 }
 
 /**
@@ -52,7 +52,7 @@ export function watchOwnedObjects(kubeconfig: KubeConfig, informer: InformerFact
     'Pod',
   );
   statefulSets.onChange((statefulSet) => {
-    const key = jobKeyOfStatefulSet(statefulSet);
+    const key = jobKeyOfOwned(statefulSet);
     if (key !== undefined) enqueue(key);
   });
   pods.onChange((pod) => {

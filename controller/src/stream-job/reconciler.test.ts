@@ -126,6 +126,17 @@ describe('StreamJobReconciler', () => {
       expect(world.jobs.writes.length).toBe(writes);
     });
 
+    it('while its pods start, leaves noticing to the watches of its StatefulSet and pods: it looks again on its own only after 30 s', async () => {
+      const world = setup();
+      const deployed = await world.reconcile();
+      expect(world.cluster.changes).toHaveLength(1);
+      expect(deployed).toEqual({ requeueAfterMs: 30_000 });
+      // The StatefulSet and the pods changed: the watch events bring the job back, not a poll.
+      world.cluster.tick(world.clock.now());
+      expect(await world.reconcile()).toEqual({ requeueAfterMs: 10_000 });
+      expect((await world.read()).status?.phase).toBe('Running');
+    });
+
     it('forgets a deleted job: nothing of it stays in memory', async () => {
       const world = setup({ ...fraudSpec(), savepoints: { interval: '1m' } });
       await world.settle();

@@ -8,7 +8,7 @@ import type { StatedCondition } from '../machinery/status-reporter.js';
 import { TopicCondition } from '../topic/reconciler.js';
 import { autoscalerSettings } from './autoscaler.js';
 import { AutoscalerLoop, autoscaleEveryMs } from './autoscaler-loop.js';
-import { compileSpec, effectiveSpec, livePods, notReadyPods, observeEveryMs, pollMs, type JobContext, type PartDeps, type StreamJobReconcilerDeps } from './job-context.js';
+import { compileSpec, effectiveSpec, livePods, notReadyPods, observeEveryMs, ownedChangeSafetyNetMs, type JobContext, type PartDeps, type StreamJobReconcilerDeps } from './job-context.js';
 import { JobStatusWriter, StreamJobCondition, StreamJobReason, generationOf, statusOf, type JobStatusFields } from './job-status.js';
 import { deploymentReady, observe, type Observation } from './observer.js';
 import { RuntimeHealthReason, runtimeHealth } from './pod-failures.js';
@@ -119,7 +119,7 @@ export class StreamJobReconciler implements Reconciler {
       [{ type: StreamJobCondition.Ready, status: 'False', reason: StreamJobReason.Deploying, message }],
     );
     this.#deps.status.event(job, 'Normal', StreamJobReason.Deploying, message);
-    return { requeueAfterMs: pollMs };
+    return { requeueAfterMs: ownedChangeSafetyNetMs };
   }
 
   /** The job runs what its spec says: status follows the pods; then a savepoint asked for, the autoscaler, a periodic savepoint. */
@@ -137,7 +137,7 @@ export class StreamJobReconciler implements Reconciler {
       await writer.write(job, { ...fields, phase: everRan ? 'Running' : deployed.replicas === 0 ? 'Suspended' : 'Deploying' }, [
         { type: StreamJobCondition.Ready, status: 'False', reason: everRan ? StreamJobReason.PodsNotReady : StreamJobReason.Deploying, message },
       ]);
-      return { requeueAfterMs: pollMs * 2 };
+      return { requeueAfterMs: ownedChangeSafetyNetMs };
     }
     const suspended = deployed.replicas === 0;
     const message = suspended ? `suspended; resuming restores ${status.lastSavepoint?.location ?? 'the last committed state'}` : `${deployed.replicas} runtime pods run generation ${deployed.generation}`;
@@ -198,7 +198,7 @@ export class StreamJobReconciler implements Reconciler {
     if (job.status?.phase === undefined || job.status.phase === 'Deploying') {
       await status.write(job, { phase: 'Deploying' }, [{ type: StreamJobCondition.Ready, status: 'False', reason: StreamJobReason.WaitingForChangelogTopics, message }]);
     }
-    return { requeueAfterMs: pollMs };
+    return { requeueAfterMs: ownedChangeSafetyNetMs };
   }
 }
 

@@ -3,7 +3,7 @@ import type { Savepoint, StreamJob, StreamJobSpec, Upgrade } from '@sluice/crds'
 import { formatProblem, messageOf } from '@sluice/runtime';
 import type { StatedCondition } from '../machinery/status-reporter.js';
 import type { Result } from '../machinery/reconciler.js';
-import { compileSpec, effectiveSpec, livePods, notReadyPods, observeEveryMs, pollMs, type JobContext, type PartDeps } from './job-context.js';
+import { compileSpec, effectiveSpec, livePods, notReadyPods, observeEveryMs, ownedChangeSafetyNetMs, pollMs, type JobContext, type PartDeps } from './job-context.js';
 import { StreamJobCondition, StreamJobEventReason, StreamJobReason, generationOf, statusOf, type JobStatusFields } from './job-status.js';
 import { deploymentReady, type ObservedPod } from './observer.js';
 import type { Deployment } from './resources.js';
@@ -74,7 +74,7 @@ export class Upgrades {
       if (base.mode === 'savepoint' && (notRunning.length > 0 || observation.pods.length === 0)) {
         const waitingFor = `waiting for ${notRunning.map((pod) => pod.name).join(', ') || 'the pods'} to run before stopping the job with a savepoint for generation ${base.targetGeneration} (${reason}); a job that cannot run upgrades from its last commit with spec.upgradeMode: last-state`;
         await this.deps.status.write(job, {}, [{ type: StreamJobCondition.Progressing, status: 'True', reason: StreamJobReason.Upgrading, message: waitingFor }]);
-        return { requeueAfterMs: pollMs * 2 };
+        return { requeueAfterMs: ownedChangeSafetyNetMs };
       }
       upgrade = base;
       message =
@@ -189,7 +189,7 @@ export class Upgrades {
       if (await this.deps.status.write(job, {}, [{ type: StreamJobCondition.Upgrade, status: 'False', reason: StreamJobReason.InvalidSpec, message }])) this.deps.status.event(job, 'Warning', StreamJobReason.InvalidSpec, message);
       return this.awaitReadiness(context, upgrade, deployment);
     }
-    if (!(await this.rollOut(context, deployment))) return { requeueAfterMs: pollMs };
+    if (!(await this.rollOut(context, deployment))) return { requeueAfterMs: ownedChangeSafetyNetMs };
     const next: Upgrade = { ...upgrade, state: 'Verifying', targetGeneration: deployment.generation };
     await this.deps.status.write(context.job, { upgrade: next, deployedGeneration: deployment.generation }, [
       { type: StreamJobCondition.Progressing, status: 'True', reason: StreamJobReason.Upgrading, message: `starting generation ${deployment.generation} on ${deployment.replicas} pods` },
@@ -260,7 +260,9 @@ export class Upgrades {
       return { requeueAfterMs: pollMs };
     }
     await this.deps.status.write(job, {}, [{ type: StreamJobCondition.Progressing, status: 'True', reason: StreamJobReason.Upgrading, message: `starting generation ${target.generation}: waiting for ${notReadyPods(observation).join(', ') || 'the pods'}` }]);
-    return { requeueAfterMs: pollMs };
+    // A pod turning ready brings the job back at once; the deadline does not announce itself.
+    const untilDeadlineMs = readinessTimeoutMs(job.spec) - elapsed + 1;
+    return { requeueAfterMs: untilDeadlineMs > 0 ? Math.min(ownedChangeSafetyNetMs, untilDeadlineMs) : ownedChangeSafetyNetMs };
   }
 
   /** The pods of `spec` are all ready: the upgrade is over, and `spec` is the new stable one. */
@@ -302,7 +304,7 @@ export class Upgrades {
     const generation = job.status?.lastStableGeneration ?? generationOf(job);
     const deployment: Deployment = { spec, hash: specHash(spec), generation, replicas: desiredReplicas(spec) };
     if (upgrade.savepoint !== undefined) deployment.restoreFrom = upgrade.savepoint;
-    if (!(await this.rollOut(context, deployment)) || !deploymentReady(observation)) return { requeueAfterMs: pollMs };
+    if (!(await this.rollOut(context, deployment)) || !deploymentReady(observation)) return { requeueAfterMs: ownedChangeSafetyNetMs };
     const message = `generation ${upgrade.targetGeneration} was not ready in time and was rolled back: generation ${generation} runs again${upgrade.savepoint === undefined ? '' : ` from savepoint ${upgrade.savepoint}`}. Fix the spec and apply it again`;
     await this.deps.status.write(job, { upgrade: null, phase: 'Running', deployedGeneration: generation, parallelism: deployment.replicas }, [
       { type: StreamJobCondition.Ready, status: 'True', reason: StreamJobReason.Running, message: `${deployment.replicas} runtime pods run generation ${generation}` },
