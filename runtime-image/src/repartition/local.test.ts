@@ -7,6 +7,8 @@ import { GeneratorSource } from '../connectors/generator/source.js';
 import type { Sink, SinkRecord } from '../connectors/sink.js';
 import type { ReadOptions, Source, SourceBatch } from '../connectors/source.js';
 import { runJob } from '../runner/run.js';
+import { type KeyedStateFactory, MemoryKeyedState } from '../state/keyed.js';
+import { LocalRepartition } from './local.js';
 
 type Row = Record<string, unknown>;
 
@@ -138,6 +140,33 @@ describe('a job whose source is not keyed by its keyBy, in one process', () => {
     await expect(runJob({ job, specHash: 'test', source: new BatchesSource(3, byAccount), results: [], stateDir: join(dir, 'third'), restore: stopped.savepoint! })).rejects.toThrow(
       /the snapshot holds source partitions 0, 1 but the input has 0, 1, 2; .* pass --parallelism 2/,
     );
+  });
+
+  it('lets a source partition without records for idleTimeout stop holding stage 2 back, and only then', () => {
+    const plan = velocityJob({ kafka: { topic: 'transactions' } }).repartition!;
+    const memory: KeyedStateFactory = <V>() => new MemoryKeyedState<V>([]);
+    const fired = (idleTimeout: number | undefined): Row[] => {
+      let now = 0;
+      const results: Row[] = [];
+      const stages = new LocalRepartition({
+        plan,
+        sourcePartitions: [0, 1],
+        stageState: () => memory,
+        outputs: { result: (record) => results.push(record.value), late: () => undefined, deadLetter: () => undefined },
+        idleTimeout,
+        clock: () => now,
+      });
+      const partition0 = stages.upstream(0, memory);
+      for (const row of [txn('a1', 'c1', 10, 1), txn('a1', 'c1', 1, 6)]) partition0.processRecord(row, Date.parse(String(row.timestamp)));
+      // Partition 1 has had nothing, but not yet for a minute: it still holds stage 2 at −∞.
+      expect(results).toEqual([]);
+      now = 60_000;
+      const last = txn('a1', 'c2', 5, 7);
+      partition0.processRecord(last, Date.parse(String(last.timestamp)));
+      return results;
+    };
+    expect(fired(60_000)).toEqual([window('c1', 0, 1, 10)]);
+    expect(fired(undefined)).toEqual([]);
   });
 
   it('gives the final windows of parallelism 1 at parallelism 3 over a generator partitioned by merchant', async () => {

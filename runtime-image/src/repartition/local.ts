@@ -50,7 +50,14 @@ export class LocalRepartition {
     const count = this.stages.length;
     const route = (record: Parameters<TaskOutputs['result']>[0]): void => this.stages[this.#plan.partitionOf(record.value, count)]!.processRecord(record);
     const task = new Task(this.#plan.upstream, { state, outputs: { ...this.#outputs, result: route } });
-    const mark = (): void => this.#mark(partition, task.watermark);
+    let marked = task.watermark;
+    // Every record counts as activity (idleTimeout); only one that moves the partition's watermark can move stage 2's.
+    const mark = (): void => {
+      this.#combiner.update(partition, task.watermark);
+      if (task.watermark <= marked) return;
+      marked = task.watermark;
+      this.#advance();
+    };
     return {
       counts: task.counts,
       get watermark() {
@@ -83,8 +90,7 @@ export class LocalRepartition {
     return this.stages[0]?.watermark ?? Number.NEGATIVE_INFINITY;
   }
 
-  #mark(partition: number, watermark: number): void {
-    this.#combiner.update(partition, watermark);
+  #advance(): void {
     const combined = this.#combiner.current();
     for (const stage of this.stages) stage.advanceWatermark(combined);
   }
