@@ -31,7 +31,7 @@ export interface LocalRepartitionOptions {
  * stages' state with the source offsets is consistent.
  */
 export class LocalRepartition {
-  readonly stages: readonly StageTask[];
+  readonly #stages: readonly StageTask[];
   readonly #plan: RepartitionPlan;
   readonly #outputs: TaskOutputs;
   readonly #combiner: WatermarkCombiner;
@@ -41,14 +41,14 @@ export class LocalRepartition {
     this.#plan = plan;
     this.#outputs = outputs;
     // As many repartition partitions as source partitions: the parallelism limit and state placement stay the source's.
-    this.stages = sourcePartitions.map((_, partition) => new StageTask(plan.downstream, { state: options.stageState(partition), outputs }));
+    this.#stages = sourcePartitions.map((_, partition) => new StageTask(plan.downstream, { state: options.stageState(partition), outputs }));
     this.#combiner = new WatermarkCombiner(sourcePartitions, { idleTimeout: options.idleTimeout, clock: options.clock });
   }
 
   /** The stage 1 task of source partition `partition`, its keyed state from `state`. */
   upstream(partition: number, state: KeyedStateFactory): SourceTask {
-    const count = this.stages.length;
-    const route = (record: Parameters<TaskOutputs['result']>[0]): void => this.stages[this.#plan.partitionOf(record.value, count)]!.processRecord(record);
+    const count = this.#stages.length;
+    const route = (record: Parameters<TaskOutputs['result']>[0]): void => this.#stages[this.#plan.partitionOf(record.value, count)]!.processRecord(record);
     const task = new Task(this.#plan.upstream, { state, outputs: { ...this.#outputs, result: route } });
     let marked = task.watermark;
     // Every record counts as activity (idleTimeout); only one that moves the partition's watermark can move stage 2's.
@@ -82,17 +82,12 @@ export class LocalRepartition {
   /** After a restore: the stage 2 tasks continue from the minimum of the restored source partitions' watermarks. */
   restored(): void {
     const watermark = this.#combiner.current();
-    for (const stage of this.stages) stage.restore(watermark);
-  }
-
-  /** The least watermark of stage 2 (every task has the same). */
-  get watermark(): number {
-    return this.stages[0]?.watermark ?? Number.NEGATIVE_INFINITY;
+    for (const stage of this.#stages) stage.restore(watermark);
   }
 
   #advance(): void {
     const combined = this.#combiner.current();
-    for (const stage of this.stages) stage.advanceWatermark(combined);
+    for (const stage of this.#stages) stage.advanceWatermark(combined);
   }
 }
 
