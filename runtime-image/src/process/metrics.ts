@@ -1,6 +1,7 @@
 // The runtime's Prometheus metrics (prom-client), one registry per process, fed by the task set's events.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CommitReport, ExactlyOnceEvents } from '../kafka/exactly-once.js';
+import type { Clock } from '../time/watermark.js';
 
 export interface RuntimeMetrics {
   registry: Registry;
@@ -19,7 +20,8 @@ export type CheckpointSample = () => { inProgressSince: number | null; lastCompl
 /** A process that takes no periodic checkpoints. */
 const NO_CHECKPOINTS: CheckpointSample = () => ({ inProgressSince: null, lastCompletedAt: null });
 
-export function createMetrics(job: string, sample: PartitionSample, checkpoints: CheckpointSample = NO_CHECKPOINTS): RuntimeMetrics {
+/** `now` is processing time, which the lag and latency metrics measure against (a test's manual clock sets it). */
+export function createMetrics(job: string, sample: PartitionSample, checkpoints: CheckpointSample = NO_CHECKPOINTS, now: Clock = Date.now): RuntimeMetrics {
   const registry = new Registry();
   registry.setDefaultLabels({ job });
   const recordsIn = new Counter({ name: 'sluice_records_in_total', help: 'Records read by an operator', labelNames: ['operator', 'partition'], registers: [registry] });
@@ -41,8 +43,8 @@ export function createMetrics(job: string, sample: PartitionSample, checkpoints:
     labelNames: ['partition'],
     registers: [registry],
     collect() {
-      const now = Date.now();
-      for (const { partition, watermark } of sample()) if (Number.isFinite(watermark)) this.set({ partition }, (now - watermark) / 1000);
+      const at = now();
+      for (const { partition, watermark } of sample()) if (Number.isFinite(watermark)) this.set({ partition }, (at - watermark) / 1000);
     },
   });
   const latency = new Histogram({
@@ -62,7 +64,7 @@ export function createMetrics(job: string, sample: PartitionSample, checkpoints:
     registers: [registry],
     collect() {
       const { inProgressSince } = checkpoints();
-      this.set(inProgressSince === null ? 0 : (Date.now() - inProgressSince) / 1000);
+      this.set(inProgressSince === null ? 0 : (now() - inProgressSince) / 1000);
     },
   });
   new Gauge({
@@ -89,8 +91,8 @@ export function createMetrics(job: string, sample: PartitionSample, checkpoints:
     deadLettered: (partition) => deadLettered.inc({ partition }),
     committed: (report: CommitReport) => {
       commits.observe(report.durationMs / 1000);
-      const now = Date.now();
-      for (const eventTime of report.resultEventTimes) latency.observe(Math.max(0, now - eventTime) / 1000);
+      const at = now();
+      for (const eventTime of report.resultEventTimes) latency.observe(Math.max(0, at - eventTime) / 1000);
     },
   };
   return {

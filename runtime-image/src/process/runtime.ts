@@ -16,6 +16,7 @@ import type { SnapshotStorage } from '../snapshot/storage.js';
 import { writeSnapshot, type TaskPosition, type WrittenSnapshot } from '../snapshot/writer.js';
 import { RocksDbStore } from '../state/rocksdb-store.js';
 import type { StateStore, StoreCheckpoint } from '../state/store.js';
+import { systemClock, type RuntimeClock } from '../time/clock.js';
 import { join } from 'node:path';
 import { ConfigError, type RuntimeConfig } from './config.js';
 import { readJobFile } from './job-file.js';
@@ -69,7 +70,9 @@ export class Runtime {
   #stopped = false;
   #closing: Promise<void> | undefined;
   readonly #hooks: RuntimeHooks;
-  #checkpointTimer: NodeJS.Timeout | undefined;
+  readonly #clock: RuntimeClock;
+  /** Stops the periodic checkpoints. */
+  #stopCheckpoints: (() => void) | undefined;
   /** The checkpoint being taken, if any: the next one waits for it, and close waits for it. */
   #checkpointing: Promise<void> | undefined;
   /** How the periodic checkpoints go, epoch ms: /status, /readyz and the metrics report it. */
@@ -88,11 +91,14 @@ export class Runtime {
     private readonly store: StateStore,
     private readonly client: KafkajsClient,
     hooks: RuntimeHooks,
+    clock: RuntimeClock,
   ) {
+    this.#clock = clock;
     this.metrics = createMetrics(
       job.name,
       () => this.taskSet.positions().map(({ partition, watermark }) => ({ partition, lag: this.taskSet.lag.get(partition), watermark })),
       () => this.#checkpointProgress,
+      clock.now,
     );
     const outbox = new TransactionOutbox();
     const counted = this.metrics.events;
@@ -135,13 +141,14 @@ export class Runtime {
   }
 
   /** Reads and compiles the job, opens the state store and the Kafka client; `start` then restores and runs. */
-  static async open(config: RuntimeConfig, hooks: RuntimeHooks = {}): Promise<Runtime> {
+  /** Compiles the job and opens its store and clients; `clock` times the checkpoints (a test's manual one moves them). */
+  static async open(config: RuntimeConfig, hooks: RuntimeHooks = {}, clock: RuntimeClock = systemClock): Promise<Runtime> {
     const job = await readJobFile(config.jobFile);
     if (job.source.kind !== 'kafka') throw new ConfigError(`job ${job.name} reads a ${job.source.kind} source; a runtime pod reads Kafka (run it with streamctl run instead)`);
     const specHash = createHash('sha256').update(await readFile(config.jobFile)).digest('hex').slice(0, 16);
     const store = await RocksDbStore.open(join(config.stateDir, job.name));
     const client = new KafkajsClient({ brokers: config.brokers, clientId: `sluice-${job.name}-${config.ordinal}` });
-    return new Runtime(config, job, specHash, store, client, hooks);
+    return new Runtime(config, job, specHash, store, client, hooks, clock);
   }
 
   get ready(): boolean {
@@ -153,23 +160,23 @@ export class Runtime {
     await this.taskSet.start();
     const interval = this.config.checkpointIntervalMs;
     if (interval === undefined || this.#checkpoints === undefined) return;
-    this.#checkpointTimer = setInterval(() => {
+    this.#stopCheckpoints = this.#clock.every(interval, () => {
       if (this.#checkpointing !== undefined || !this.ready) return;
       this.#checkpointing = this.#checkpoint().finally(() => (this.#checkpointing = undefined));
-    }, interval);
+    });
   }
 
   /** A failed checkpoint is reported and counted; the job goes on (its changelog alone can restore it) and the next interval tries again. */
   async #checkpoint(): Promise<void> {
     const progress = this.#checkpointProgress;
-    const started = Date.now();
+    const started = this.#clock.now();
     progress.inProgressSince = started;
     try {
       const written = await this.#snapshot('checkpoint');
       await applyRetention(this.#checkpoints!, { kind: 'checkpoint', job: this.job.name, count: CHECKPOINTS_KEPT });
-      progress.lastCompletedAt = Date.now();
+      progress.lastCompletedAt = this.#clock.now();
       progress.lastError = null;
-      this.#hooks.onCheckpoint?.({ location: written.location, seconds: (Date.now() - started) / 1000 });
+      this.#hooks.onCheckpoint?.({ location: written.location, seconds: (progress.lastCompletedAt - started) / 1000 });
     } catch (error) {
       progress.lastError = messageOf(error);
       this.metrics.checkpointFailed();
@@ -185,7 +192,7 @@ export class Runtime {
    */
   async #snapshot(kind: 'checkpoint' | 'savepoint', shared?: { id: string; writers: number; ordinal: number }): Promise<WrittenSnapshot> {
     const storage = (kind === 'checkpoint' ? this.#checkpoints : this.#savepoints)!;
-    const started = Date.now();
+    const started = this.#clock.now();
     const pinned = await this.taskSet.atCommitPoint(() => this.#pin());
     const written = await writeSnapshot({
       storage,
@@ -197,7 +204,7 @@ export class Runtime {
       ...(shared === undefined ? {} : { shared }),
     });
     const bytes = written.manifest?.partitions.reduce((sum, p) => sum + p.bytes, 0) ?? 0;
-    this.metrics.checkpoint((Date.now() - started) / 1000, bytes);
+    this.metrics.checkpoint((this.#clock.now() - started) / 1000, bytes);
     return written;
   }
 
@@ -333,7 +340,7 @@ export class Runtime {
    * uploading (its pinned view reads the store, which closes next; S3's timeouts bound the wait).
    */
   async #stopProcessing(): Promise<void> {
-    clearInterval(this.#checkpointTimer);
+    this.#stopCheckpoints?.();
     await this.taskSet.stop();
     await this.#checkpointing;
   }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileJobOrThrow } from '../compiler/compile.js';
 import { CacheBudget } from './cache-budget.js';
+import { ManualClock } from '../time/manual-clock.js';
 import { jobStateTtl, operatorStates } from './job-state.js';
 import type { Json, StateCodec } from './keyed.js';
 import { RocksDbStore } from './rocksdb-store.js';
@@ -58,4 +59,21 @@ test('a window keeps its state past the TTL; an operator that is not a window lo
   now = 2_000;
   expect(window.get('c1')).toBe(1);
   expect(filter.get('c1')).toBeUndefined();
+});
+
+test('the job’s TTL counts on the clock it is given: what was not touched for spec.state.ttl is gone, what was is kept', () => {
+  const { dataflow } = job({ ttl: '10m' });
+  const filterId = dataflow.nodes.find((node) => node.kind === 'filter')!.id;
+  const clock = new ManualClock(Date.parse('2026-12-07T12:00:00Z'));
+  const task = new TaskState({ store, partition: 0, cache: new CacheBudget(1_000), ttl: jobStateTtl(job({ ttl: '10m' }), clock.now) });
+  const filter = operatorStates(dataflow, task)(filterId, json);
+  filter.put('quiet', 1);
+  filter.put('busy', 1);
+  task.flush();
+  clock.advance(599_999);
+  filter.put('busy', 2);
+  expect(filter.get('quiet')).toBe(1);
+  clock.advance(1);
+  expect(filter.get('quiet')).toBeUndefined();
+  expect(filter.get('busy')).toBe(2);
 });

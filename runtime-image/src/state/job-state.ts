@@ -1,6 +1,8 @@
 // The keyed state a job's operators get in one task: the job's TTL (spec.state.ttl), except for operators that drop their own state.
 import type { CompiledJob } from '../compiler/job.js';
 import type { Dataflow } from '../dataflow/datastream.js';
+import { systemClock } from '../time/clock.js';
+import type { Clock } from '../time/watermark.js';
 import type { StateTtl } from './cached-keyed-state.js';
 import type { KeyedStateFactory } from './keyed.js';
 import type { TaskState } from './task-state.js';
@@ -15,9 +17,12 @@ const TABLE_HOLDING = ['join'];
  */
 const SELF_CLEANING: ReadonlySet<string> = new Set(['window', 'dedupe', 'pattern', ...TABLE_HOLDING]);
 
-/** The job's TTL for TaskState, in processing time as Flink's state TTL counts it; undefined when spec.state.ttl is not set. */
-export function jobStateTtl(job: Pick<CompiledJob, 'stateTtl'>): StateTtl | undefined {
-  return job.stateTtl === undefined ? undefined : { ms: job.stateTtl, clock: Date.now };
+/**
+ * The job's TTL for TaskState, in processing time as Flink's state TTL counts it, read from `clock` (a test's manual
+ * one moves it); undefined when spec.state.ttl is not set.
+ */
+export function jobStateTtl(job: Pick<CompiledJob, 'stateTtl'>, clock: Clock = systemClock.now): StateTtl | undefined {
+  return job.stateTtl === undefined ? undefined : { ms: job.stateTtl, clock };
 }
 
 /** The factory a task's operators get their keyed state from: self-cleaning operators without the TTL, the others with it. */

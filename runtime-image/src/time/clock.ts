@@ -1,0 +1,18 @@
+// Processing time as a dependency: where time decides what the runtime does (the state TTL, the checkpoint interval),
+// it reads the time and sets its timers through a RuntimeClock, so a test passes a ManualClock and moves time itself.
+import type { Clock } from './watermark.js';
+
+export interface RuntimeClock {
+  /** Epoch milliseconds; a plain function, so it can be passed on where a `Clock` is taken. */
+  readonly now: Clock;
+  /** Calls `fn` every `ms` from now on; the returned function stops it. */
+  every(ms: number, fn: () => void): () => void;
+}
+
+export const systemClock: RuntimeClock = {
+  now: Date.now,
+  every(ms, fn) {
+    const timer = setInterval(fn, ms);
+    return () => clearInterval(timer);
+  },
+};
