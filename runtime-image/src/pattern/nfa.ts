@@ -27,11 +27,21 @@ export interface Taken {
   readonly record: PatternRecord;
 }
 
-/** A partial match: the stage it is in, how many records that stage took so far, and every record taken. */
+/**
+ * The records a run took, newest first: each link points to the one before. Runs that branched from one run share the
+ * links before the branch, so extending a run costs one link, not a copy of its records.
+ */
+export interface Link extends Taken {
+  readonly previous: Link | undefined;
+}
+
+/** A partial match: the stage it is in, how many records that stage took so far, its first and last record taken, and how many it took. */
 export interface Run {
   readonly stage: number;
   readonly count: number;
-  readonly taken: readonly Taken[];
+  readonly start: PatternRecord;
+  readonly last: Link;
+  readonly size: number;
 }
 
 /** What one record did to a key's runs: the runs that go on, and the match it completed, if any. */
@@ -41,7 +51,22 @@ export interface Advance {
 }
 
 export function runStart(run: Run): number {
-  return run.taken[0]!.record.timestamp;
+  return run.start.timestamp;
+}
+
+/** A run's records, first to last. */
+export function takenBy(run: Run): Taken[] {
+  const taken: Taken[] = [];
+  for (let link: Link | undefined = run.last; link !== undefined; link = link.previous) taken.push({ stage: link.stage, record: link.record });
+  return taken.reverse();
+}
+
+function started(record: PatternRecord): Run {
+  return { stage: 0, count: 1, start: record, last: { stage: 0, record, previous: undefined }, size: 1 };
+}
+
+function extended(run: Run, stage: number, count: number, record: PatternRecord): Run {
+  return { stage, count, start: run.start, last: { stage, record, previous: run.last }, size: run.size + 1 };
 }
 
 const maxOf = (stage: PatternStage): number => (stage.orMore ? Number.POSITIVE_INFINITY : stage.times);
@@ -63,15 +88,15 @@ function complete(stages: readonly PatternStage[], run: Run): boolean {
 function successors(stages: readonly PatternStage[], run: Run, record: PatternRecord): Run[] {
   const stage = stages[run.stage]!;
   const next = stages[run.stage + 1];
-  const last = run.taken.at(-1)!.record;
+  const last = run.last.record;
   const reachedMinimum = run.count >= stage.times;
   const canTake = run.count < maxOf(stage);
   const followers: Run[] = [];
   if (canTake && record.matches[run.stage]) {
-    followers.push({ stage: run.stage, count: run.count + 1, taken: [...run.taken, { stage: run.stage, record }] });
+    followers.push(extended(run, run.stage, run.count + 1, record));
   }
   if (next !== undefined && reachedMinimum && record.matches[run.stage + 1] && (next.contiguity === 'followedBy' || record.index === last.index + 1)) {
-    followers.push({ stage: run.stage + 1, count: 1, taken: [...run.taken, { stage: run.stage + 1, record }] });
+    followers.push(extended(run, run.stage + 1, 1, record));
   }
   const mayWait = canTake || (next !== undefined && reachedMinimum && next.contiguity === 'followedBy');
   if (followers.length === 0 && mayWait) followers.push(run);
@@ -82,13 +107,13 @@ function successors(stages: readonly PatternStage[], run: Run, record: PatternRe
  * Of the matches one record completes, the one reported: the earliest start, then the most records, then the earliest
  * records. (Flink reports the earliest start too; among equal starts its order is its priority queue's.)
  */
-function better(a: readonly Taken[], b: readonly Taken[]): boolean {
-  const startA = a[0]!.record.index;
-  const startB = b[0]!.record.index;
-  if (startA !== startB) return startA < startB;
-  if (a.length !== b.length) return a.length > b.length;
-  for (let i = 0; i < a.length; i++) {
-    if (a[i]!.record.index !== b[i]!.record.index) return a[i]!.record.index < b[i]!.record.index;
+function better(a: Run, b: Run): boolean {
+  if (a.start.index !== b.start.index) return a.start.index < b.start.index;
+  if (a.size !== b.size) return a.size > b.size;
+  const takenA = takenBy(a);
+  const takenB = takenBy(b);
+  for (let i = 0; i < takenA.length; i++) {
+    if (takenA[i]!.record.index !== takenB[i]!.record.index) return takenA[i]!.record.index < takenB[i]!.record.index;
   }
   return false;
 }
@@ -104,11 +129,11 @@ export function advance(stages: readonly PatternStage[], within: number, runs: r
     if (record.timestamp - runStart(run) >= within) continue;
     followers.push(...successors(stages, run, record));
   }
-  if (record.matches[0]) followers.push({ stage: 0, count: 1, taken: [{ stage: 0, record }] });
-  let match: readonly Taken[] | undefined;
+  if (record.matches[0]) followers.push(started(record));
+  let match: Run | undefined;
   for (const run of followers) {
-    if (complete(stages, run) && (match === undefined || better(run.taken, match))) match = run.taken;
+    if (complete(stages, run) && (match === undefined || better(run, match))) match = run;
   }
-  if (match !== undefined) return { runs: [], match };
+  if (match !== undefined) return { runs: [], match: takenBy(match) };
   return { runs: followers };
 }

@@ -7,7 +7,7 @@ import { formatIsoTime } from '../time/iso8601.js';
 import { WATERMARK_START } from '../time/watermark.js';
 import { MAX_STATE_KEY_BYTES } from '../window/operator.js';
 import { TimerQueue } from '../window/timers.js';
-import { type PatternRecord, type PatternStage, type Run, type Taken, advance, runStart } from './nfa.js';
+import { type Link, type PatternRecord, type PatternStage, type Run, type Taken, advance, runStart } from './nfa.js';
 
 type Row = Record<string, unknown>;
 
@@ -56,44 +56,68 @@ function unreadable(json: Json): Error {
 const stagesOf = (matches: readonly boolean[]): number[] => matches.flatMap((matched, stage) => (matched ? [stage] : []));
 
 /**
- * A key's pattern state as JSON. Records a run took are stored with the run (stage, time, index, value); pending records
- * keep their value only when they meet some stage's condition, as the others can never be part of a match.
+ * A key's pattern state as JSON. The records partial matches took are stored once each (index, time, stages met, value),
+ * and the runs' links to them once each, shared between runs as in memory (Flink's SharedBuffer does the same); pending
+ * records keep their value only when they meet some stage's condition, as the others can never be part of a match.
  */
 export function patternStateCodec(stageCount: number): StateCodec<PatternEntry> {
-  const matchesOf = (stages: Json): boolean[] => {
-    if (!Array.isArray(stages)) throw unreadable(stages);
+  const matchesOf = (stages: Json | undefined): boolean[] => {
+    if (!Array.isArray(stages)) throw unreadable(stages ?? null);
     return Array.from({ length: stageCount }, (_, stage) => stages.includes(stage));
   };
   return {
-    encode: ({ key, processed, pending, runs }) => ({
-      key,
-      processed,
-      pending: pending.map(({ timestamp, matches, value }) => [timestamp, stagesOf(matches), value as Json]),
-      runs: runs.map(({ stage, count, taken }) => ({
-        stage,
-        count,
-        taken: taken.map(({ stage: takenBy, record }) => [takenBy, record.timestamp, record.index, stagesOf(record.matches), record.value as Json]),
-      })),
-    }),
+    encode: ({ key, processed, pending, runs }) => {
+      const ids = new Map<Link, number>();
+      const links: Json[] = [];
+      const records = new Map<number, PatternRecord>();
+      // Iterative, oldest link first, so a long run cannot overflow the stack and every link's previous has a smaller id.
+      const idOf = (link: Link): number => {
+        const chain: Link[] = [];
+        for (let at: Link | undefined = link; at !== undefined && !ids.has(at); at = at.previous) chain.push(at);
+        for (const node of chain.reverse()) {
+          ids.set(node, links.length);
+          links.push([node.stage, node.record.index, node.previous === undefined ? -1 : ids.get(node.previous)!]);
+          records.set(node.record.index, node.record);
+        }
+        return ids.get(link)!;
+      };
+      const encodedRuns = runs.map(({ stage, count, last }) => [stage, count, idOf(last)]);
+      return {
+        key,
+        processed,
+        pending: pending.map(({ timestamp, matches, value }) => [timestamp, stagesOf(matches), value as Json]),
+        records: [...records.values()].map(({ index, timestamp, matches, value }) => [index, timestamp, stagesOf(matches), value as Json]),
+        links,
+        runs: encodedRuns,
+      };
+    },
     decode: (json) => {
-      if (!isObject(json) || !Array.isArray(json.key) || typeof json.processed !== 'number' || !Array.isArray(json.pending) || !Array.isArray(json.runs)) throw unreadable(json);
+      if (!isObject(json) || !Array.isArray(json.key) || typeof json.processed !== 'number' || !Array.isArray(json.pending)) throw unreadable(json);
+      if (!Array.isArray(json.records) || !Array.isArray(json.links) || !Array.isArray(json.runs)) throw unreadable(json);
+      const records = new Map<number, PatternRecord>();
+      for (const item of json.records) {
+        if (!Array.isArray(item) || typeof item[0] !== 'number' || typeof item[1] !== 'number' || !isObject(item[3])) throw unreadable(item);
+        records.set(item[0], { index: item[0], timestamp: item[1], matches: matchesOf(item[2]), value: item[3] });
+      }
+      const links: { link: Link; start: PatternRecord; size: number }[] = [];
+      for (const item of json.links) {
+        const record = Array.isArray(item) && typeof item[1] === 'number' ? records.get(item[1]) : undefined;
+        const previous = Array.isArray(item) && typeof item[2] === 'number' ? links[item[2]] : undefined;
+        if (!Array.isArray(item) || typeof item[0] !== 'number' || record === undefined || (item[2] !== -1 && previous === undefined)) throw unreadable(item);
+        const link: Link = { stage: item[0], record, previous: previous?.link };
+        links.push({ link, start: previous?.start ?? record, size: (previous?.size ?? 0) + 1 });
+      }
       return {
         key: json.key as KeyValue[],
         processed: json.processed,
         pending: json.pending.map((item) => {
           if (!Array.isArray(item) || typeof item[0] !== 'number' || !isObject(item[2])) throw unreadable(item);
-          return { timestamp: item[0], matches: matchesOf(item[1]!), value: item[2] };
+          return { timestamp: item[0], matches: matchesOf(item[1]), value: item[2] };
         }),
-        runs: json.runs.map((run) => {
-          if (!isObject(run) || typeof run.stage !== 'number' || typeof run.count !== 'number' || !Array.isArray(run.taken)) throw unreadable(run);
-          return {
-            stage: run.stage,
-            count: run.count,
-            taken: run.taken.map((item): Taken => {
-              if (!Array.isArray(item) || typeof item[0] !== 'number' || typeof item[1] !== 'number' || typeof item[2] !== 'number' || !isObject(item[4])) throw unreadable(item);
-              return { stage: item[0], record: { timestamp: item[1], index: item[2], matches: matchesOf(item[3]!), value: item[4] } };
-            }),
-          };
+        runs: json.runs.map((item): Run => {
+          const last = Array.isArray(item) && typeof item[2] === 'number' ? links[item[2]] : undefined;
+          if (!Array.isArray(item) || typeof item[0] !== 'number' || typeof item[1] !== 'number' || last === undefined) throw unreadable(item);
+          return { stage: item[0], count: item[1], start: last.start, last: last.link, size: last.size };
         }),
       };
     },
