@@ -2,6 +2,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { SluiceError } from '@sluice/crds/errors';
+import { KubeApiError } from '../../cli/src/kube/api.js';
 import { CommandError } from '../../cli/src/kube/io.js';
 import { TerminalError } from '../../controller/src/machinery/reconciler.js';
 import { RegistryError } from '../../controller/src/registry-client.js';
@@ -45,6 +46,7 @@ const errors: Record<string, SluiceError> = {
   JobSpecError: new JobSpecError([]),
   KeyError: new KeyError('m'),
   KeyTemplateError: new KeyTemplateError('m'),
+  KubeApiError: new KubeApiError(403, { message: 'm' }),
   RecordProcessingError: new RecordProcessingError('job', 'orders', 0, 1, new Error('m')),
   RegistryError: new RegistryError(404, 40401, 'm'),
   RegistryHttpError: new RegistryHttpError(404, 40401, 'm'),

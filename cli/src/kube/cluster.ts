@@ -1,84 +1,30 @@
 // Reaching the cluster as kubectl does: the kubeconfig (--kubeconfig, else KUBECONFIG, else ~/.kube/config), its current
 // context (or --context) and that context's namespace unless -n names one, and API errors turned into sentences that say
 // what to do.
-import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { delimiter, join } from 'node:path';
-import { ApiException, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { group, version } from '@sluice/crds';
 import { messageOf } from '@sluice/crds/errors';
+import { KubeApi, KubeApiError } from './api.js';
 import { CommandError } from './io.js';
+import { loadConnection } from './kubeconfig.js';
 import type { ClusterArgs } from './options.js';
 
 export interface Cluster {
-  kubeconfig: KubeConfig;
+  api: KubeApi;
   /** The namespace the command works in: -n, else the context's, else `default`. */
   namespace: string;
   /** The API server's URL, for messages. */
   server: string;
-  objects: CustomObjectsApi;
-}
-
-/** The files kubectl would read: --kubeconfig, else every file in KUBECONFIG (the first one's context wins), else ~/.kube/config. */
-function kubeconfigFiles(file: string | undefined, env: NodeJS.ProcessEnv, home: string): string[] {
-  if (file !== undefined) {
-    if (!existsSync(file)) throw new CommandError(`--kubeconfig ${file} does not exist; pass the path of a kubeconfig file`);
-    return [file];
-  }
-  const listed = (env.KUBECONFIG ?? '').split(delimiter).filter((entry) => entry !== '');
-  if (listed.length > 0) return listed.filter((entry) => existsSync(entry));
-  const config = join(home, '.kube', 'config');
-  return existsSync(config) ? [config] : [];
-}
-
-function loadKubeconfig(file: string | undefined, env: NodeJS.ProcessEnv, home: string): KubeConfig {
-  const kubeconfig = new KubeConfig();
-  const [first, ...rest] = kubeconfigFiles(file, env, home);
-  if (first !== undefined) {
-    kubeconfig.loadFromFile(first);
-    for (const more of rest) {
-      const other = new KubeConfig();
-      other.loadFromFile(more);
-      kubeconfig.mergeConfig(other, true);
-    }
-  } else if (env.KUBERNETES_SERVICE_HOST !== undefined) {
-    // In a pod: its service account, as kubectl does there.
-    kubeconfig.loadFromCluster();
-  } else {
-    // client-node would fall back to http://localhost:8080 silently; kubectl users expect to be told instead.
-    throw new CommandError(
-      'no kubeconfig found: pass --kubeconfig FILE, set KUBECONFIG, or create ~/.kube/config (kubectl config view shows what kubectl uses)',
-    );
-  }
-  return kubeconfig;
-}
-
-function useContext(kubeconfig: KubeConfig, name: string): void {
-  if (kubeconfig.getContextObject(name) === null) {
-    const known = kubeconfig.getContexts().map((context) => context.name);
-    throw new CommandError(
-      `--context ${name} is not in the kubeconfig (it has ${known.length === 0 ? 'no contexts' : known.join(', ')}); kubectl config get-contexts lists them`,
-    );
-  }
-  kubeconfig.setCurrentContext(name);
 }
 
 /** The kubeconfig and namespace the flags name. `env` and `home` are parameters so tests need not change the process's. */
 export function connect(args: ClusterArgs, env: NodeJS.ProcessEnv = process.env, home: string = homedir()): Cluster {
-  const kubeconfig = loadKubeconfig(args.kubeconfig, env, home);
-  if (args.context !== undefined) useContext(kubeconfig, args.context);
-  const context = kubeconfig.getContextObject(kubeconfig.getCurrentContext());
-  const server = kubeconfig.getCurrentCluster()?.server;
-  if (server === undefined) {
-    throw new CommandError(
-      `the kubeconfig's current context ${JSON.stringify(kubeconfig.getCurrentContext())} names no cluster; pick one with kubectl config use-context`,
-    );
-  }
-  const namespace = args.namespace ?? context?.namespace ?? 'default';
-  return { kubeconfig, namespace, server, objects: kubeconfig.makeApiClient(CustomObjectsApi) };
+  const connection = loadConnection(args, env, home);
+  const api = new KubeApi(connection);
+  return { api, namespace: args.namespace ?? connection.namespace ?? 'default', server: api.server };
 }
 
-/** The Kubernetes Status object an ApiException carries, parsed. */
+/** The Kubernetes Status object a refusal of the API server carries. */
 export interface ApiStatus {
   code: number;
   message: string;
@@ -87,17 +33,9 @@ export interface ApiStatus {
 }
 
 export function apiStatus(error: unknown): ApiStatus | undefined {
-  if (!(error instanceof ApiException)) return undefined;
-  let body: unknown = error.body;
-  if (typeof body === 'string') {
-    try {
-      body = JSON.parse(body);
-    } catch {
-      body = { message: body };
-    }
-  }
-  const status = (body ?? {}) as Partial<ApiStatus>;
-  return { ...status, code: error.code, message: status.message ?? `HTTP ${error.code}` };
+  if (!(error instanceof KubeApiError)) return undefined;
+  const status = (typeof error.body === 'object' && error.body !== null ? error.body : { message: String(error.body) }) as Partial<ApiStatus>;
+  return { ...status, code: error.status, message: status.message ?? `HTTP ${error.status}` };
 }
 
 /**

@@ -1,5 +1,6 @@
 // A manifest judged by the real API server without storing it: a server-side dry-run create (or replace, if it exists).
 import { apiVersion, crdManifests, group, version, type FieldError, type Kind } from '@sluice/crds';
+import { resourcePath } from './api.js';
 import { apiStatus, explainApiError, onePerField, type ApiStatus, type Cluster } from './cluster.js';
 
 interface Manifest {
@@ -37,7 +38,8 @@ function fieldErrors(status: ApiStatus): FieldError[] | undefined {
 export async function serverProblems(cluster: Cluster, manifest: unknown): Promise<FieldError[]> {
   const { kind, metadata } = manifest as Manifest;
   const namespace = typeof metadata?.namespace === 'string' ? metadata.namespace : cluster.namespace;
-  const target = { group, version, namespace, plural: plurals.get(kind as string)!, dryRun: 'All', fieldValidation: 'Strict' };
+  const collection = resourcePath({ group, version, namespace, plural: plurals.get(kind as string)! });
+  const dryRun = { dryRun: 'All', fieldValidation: 'Strict' };
   const judge = async (write: () => Promise<unknown>): Promise<FieldError[] | 'exists'> => {
     try {
       await write();
@@ -50,11 +52,11 @@ export async function serverProblems(cluster: Cluster, manifest: unknown): Promi
       throw explainApiError(error, cluster, () => `namespace "${namespace}" does not exist: create it with kubectl create namespace ${namespace}, or pass -n`);
     }
   };
-  const created = await judge(() => cluster.objects.createNamespacedCustomObject({ ...target, body: manifest }));
+  const created = await judge(() => cluster.api.request('POST', collection, dryRun, { body: manifest }));
   if (created !== 'exists') return created;
-  const name = metadata!.name as string;
-  const stored = (await cluster.objects.getNamespacedCustomObject({ group, version, namespace, plural: target.plural, name })) as Manifest;
+  const object = `${collection}/${encodeURIComponent(metadata!.name as string)}`;
+  const stored = await cluster.api.request<Manifest>('GET', object);
   const body = { ...(manifest as object), metadata: { ...metadata, resourceVersion: stored.metadata?.resourceVersion } };
-  const replaced = await judge(() => cluster.objects.replaceNamespacedCustomObject({ ...target, name, body }));
+  const replaced = await judge(() => cluster.api.request('PUT', object, dryRun, { body }));
   return replaced === 'exists' ? [] : replaced;
 }

@@ -1,18 +1,18 @@
 // StreamJob objects through the API server: list them, read one, merge-patch its spec, set its parallelism through the scale subresource.
-import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { group, version, type StreamJob } from '@sluice/crds';
+import { resourcePath } from './api.js';
 import { explainApiError, type Cluster } from './cluster.js';
 
 const plural = 'streamjobs';
-const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+const mergePatch = 'application/merge-patch+json';
 /** Who changed the spec, as managedFields and kubectl get --show-managed-fields name it. */
 const fieldManager = 'streamctl';
 
 export class StreamJobs {
   constructor(readonly cluster: Cluster) {}
 
-  private target(name: string) {
-    return { group, version, plural, namespace: this.cluster.namespace, name };
+  private path(name: string, subresource?: string): string {
+    return resourcePath({ group, version, plural, namespace: this.cluster.namespace, name, ...(subresource === undefined ? {} : { subresource }) });
   }
 
   private fail(name: string, error: unknown): Error {
@@ -28,11 +28,8 @@ export class StreamJobs {
   async list(allNamespaces = false): Promise<StreamJob[]> {
     const { namespace } = this.cluster;
     try {
-      const list = (
-        allNamespaces
-          ? await this.cluster.objects.listClusterCustomObject({ group, version, plural })
-          : await this.cluster.objects.listNamespacedCustomObject({ group, version, plural, namespace })
-      ) as { items: StreamJob[] };
+      const path = resourcePath({ group, version, plural, ...(allNamespaces ? {} : { namespace }) });
+      const list = await this.cluster.api.request<{ items: StreamJob[] }>('GET', path);
       const key = (job: StreamJob) => `${job.metadata.namespace ?? ''}/${job.metadata.name ?? ''}`;
       return list.items.sort((a, b) => key(a).localeCompare(key(b)));
     } catch (error) {
@@ -42,7 +39,7 @@ export class StreamJobs {
 
   async read(name: string): Promise<StreamJob> {
     try {
-      return (await this.cluster.objects.getNamespacedCustomObject(this.target(name))) as StreamJob;
+      return await this.cluster.api.request<StreamJob>('GET', this.path(name));
     } catch (error) {
       throw this.fail(name, error);
     }
@@ -51,7 +48,7 @@ export class StreamJobs {
   /** A JSON merge patch (RFC 7386) of the object; null removes a field. Returns the object as stored after it. */
   async patch(name: string, body: { spec?: Record<string, unknown>; metadata?: Record<string, unknown> }): Promise<StreamJob> {
     try {
-      return (await this.cluster.objects.patchNamespacedCustomObject({ ...this.target(name), body, fieldManager }, mergePatch)) as StreamJob;
+      return await this.cluster.api.request<StreamJob>('PATCH', this.path(name), { fieldManager }, { body, contentType: mergePatch });
     } catch (error) {
       throw this.fail(name, error);
     }
@@ -60,7 +57,7 @@ export class StreamJobs {
   /** Sets spec.parallelism through the scale subresource, as kubectl scale does, so an RBAC rule on streamjobs/scale is enough. */
   async scale(name: string, replicas: number): Promise<void> {
     try {
-      await this.cluster.objects.patchNamespacedCustomObjectScale({ ...this.target(name), body: { spec: { replicas } }, fieldManager }, mergePatch);
+      await this.cluster.api.request('PATCH', this.path(name, 'scale'), { fieldManager }, { body: { spec: { replicas } }, contentType: mergePatch });
     } catch (error) {
       throw this.fail(name, error);
     }

@@ -1,7 +1,9 @@
 // `streamctl describe <job>`: one StreamJob as kubectl describe shows an object — what the spec asks for, what status
 // reports (streamctl status's fields and conditions), the job's recent Events, its pods and its savepoints.
-import { CoreV1Api, type CoreV1Event, type V1Pod } from '@kubernetes/client-node';
+// Only the types of @kubernetes/client-node: its code loads every API group (see kube/api.ts).
+import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
 import type { PipelineStep, Sink, Source, StreamJob } from '@sluice/crds';
+import { resourcePath } from '../../kube/api.js';
 import { connect, explainApiError, type Cluster } from '../../kube/cluster.js';
 import { guarded, type CommandIo } from '../../kube/io.js';
 import type { ClusterArgs } from '../../kube/options.js';
@@ -91,18 +93,21 @@ export function formatPods(pods: V1Pod[], now: Date = new Date()): string {
   return `Pods:\n${formatTable(['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE', 'NODE'], rows)}`;
 }
 
-async function eventsOf(cluster: Cluster, core: CoreV1Api, job: StreamJob): Promise<CoreV1Event[]> {
+/** A core (v1) collection of the cluster's namespace: pods, events. */
+const corePath = (cluster: Cluster, plural: string): string => resourcePath({ group: '', version: 'v1', namespace: cluster.namespace, plural });
+
+async function eventsOf(cluster: Cluster, job: StreamJob): Promise<CoreV1Event[]> {
   const fieldSelector = `involvedObject.kind=StreamJob,involvedObject.name=${job.metadata.name}`;
   try {
-    return (await core.listNamespacedEvent({ namespace: cluster.namespace, fieldSelector })).items;
+    return (await cluster.api.request<{ items: CoreV1Event[] }>('GET', corePath(cluster, 'events'), { fieldSelector })).items;
   } catch (error) {
     throw explainApiError(error, cluster, () => `cannot list events in namespace "${cluster.namespace}"`);
   }
 }
 
-export async function podsOf(cluster: Cluster, core: CoreV1Api, name: string): Promise<V1Pod[]> {
+export async function podsOf(cluster: Cluster, name: string): Promise<V1Pod[]> {
   try {
-    const pods = (await core.listNamespacedPod({ namespace: cluster.namespace, labelSelector: `${jobLabel}=${name}` })).items;
+    const pods = (await cluster.api.request<{ items: V1Pod[] }>('GET', corePath(cluster, 'pods'), { labelSelector: `${jobLabel}=${name}` })).items;
     return pods.sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? '', undefined, { numeric: true }));
   } catch (error) {
     throw explainApiError(error, cluster, () => `cannot list pods in namespace "${cluster.namespace}"`);
@@ -113,8 +118,7 @@ export function describe(args: ClusterArgs & { job: string }, io: CommandIo): Pr
   return guarded('describe', io, async () => {
     const cluster = connect(args);
     const job = await new StreamJobs(cluster).read(args.job);
-    const core = cluster.kubeconfig.makeApiClient(CoreV1Api);
-    const [events, pods] = await Promise.all([eventsOf(cluster, core, job), podsOf(cluster, core, args.job)]);
+    const [events, pods] = await Promise.all([eventsOf(cluster, job), podsOf(cluster, args.job)]);
     const savepoints = [...(job.status?.savepoints ?? [])].sort((a, b) => Date.parse(b.timestamp) - Date.parse(a.timestamp));
     io.stdout.write(
       [

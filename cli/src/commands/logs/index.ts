@@ -1,8 +1,9 @@
 // `streamctl logs <job> [-f]`: the logs of all of a StreamJob's pods, each line prefixed `[pod]`, as `kubectl logs -l
 // sluice.dev/job=<job> --prefix` would print them, but with every pod (kubectl follows at most 5).
 import { Writable } from 'node:stream';
-import { finished } from 'node:stream/promises';
-import { CoreV1Api, Log, type V1Pod } from '@kubernetes/client-node';
+// Only the types of @kubernetes/client-node: its code loads every API group (see kube/api.ts).
+import type { V1Pod } from '@kubernetes/client-node';
+import { resourcePath } from '../../kube/api.js';
 import { connect, explainApiError } from '../../kube/cluster.js';
 import { CommandError, guarded, type CommandIo, type Writer } from '../../kube/io.js';
 import type { ClusterArgs } from '../../kube/options.js';
@@ -50,7 +51,7 @@ export function logs(args: LogsArgs, io: CommandIo): Promise<number> {
     const cluster = connect(args);
     // Read first, so a job that does not exist is named as such rather than as a job without pods.
     const job = await new StreamJobs(cluster).read(args.job);
-    const pods = await podsOf(cluster, cluster.kubeconfig.makeApiClient(CoreV1Api), args.job);
+    const pods = await podsOf(cluster, args.job);
     if (pods.length === 0) {
       const why = job.spec.suspend === true ? 'it is suspended' : `its phase is ${job.status?.phase ?? 'not reported yet'}`;
       throw new CommandError(`streamjob "${args.job}" has no pods (${why}); streamctl describe ${args.job} says why`);
@@ -59,18 +60,17 @@ export function logs(args: LogsArgs, io: CommandIo): Promise<number> {
     for (const pod of pods.filter((candidate) => !started.includes(candidate))) {
       io.stderr.write(`${pod.metadata?.name}: no logs yet (${podState(pod)}); streamctl describe ${args.job} shows why\n`);
     }
-    const reader = new Log(cluster.kubeconfig);
-    const options = { follow: args.follow, previous: args.previous, ...(args.tail === undefined ? {} : { tailLines: args.tail }) };
+    const query = { follow: args.follow, previous: args.previous, tailLines: args.tail };
     const width = Math.max(...pods.map((pod) => (pod.metadata?.name ?? '').length));
     const follow = async (pod: V1Pod): Promise<void> => {
       const name = pod.metadata?.name ?? '';
       const lines = prefixedLines(`[${name}] `.padEnd(width + 3), io.stdout);
+      const path = resourcePath({ group: '', version: 'v1', namespace: cluster.namespace, plural: 'pods', name, subresource: 'log' });
       try {
-        await reader.log(cluster.namespace, name, pod.spec?.containers[0]?.name ?? '', lines, options);
+        await cluster.api.stream(path, { container: pod.spec?.containers[0]?.name, ...query }, lines);
       } catch (error) {
         throw explainApiError(error, cluster, () => `pod ${name} is gone; run streamctl logs ${args.job} again`);
       }
-      await finished(lines);
     };
     await Promise.all(started.map(follow));
     return 0;
