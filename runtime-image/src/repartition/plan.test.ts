@@ -1,6 +1,7 @@
 // Which jobs get a repartition stage (kafka.keyedBy against keyBy, a generator's keyField), and the refusal runtime pods give them.
 import { compileJob, compileJobOrThrow } from '../compiler/compile.js';
 import { formatProblem } from '../compiler/problems.js';
+import { localRunOptions } from '../runner/local.js';
 import { repartitionRefusal, requireNoRepartition } from './kafka.js';
 
 type Row = Record<string, unknown>;
@@ -68,5 +69,16 @@ describe('the repartition stage a job gets', () => {
       'job velocity cannot start: spec.pipeline[0].keyBy: keys by customer_id, but source transactions (Kafka topic payments) declares no spec.sources[0].kafka.keyedBy, so each key',
     );
     expect(repartitionRefusal(compiled)).toMatch(/set spec\.sources\[0\]\.kafka\.keyedBy: "customer_id"; otherwise produce the topic keyed by customer_id/);
+  });
+});
+
+describe('streamctl run and a job runtime pods would refuse', () => {
+  it('notes that it repartitions in memory and that runtime pods refuse the job, with the fix', () => {
+    const notes: string[] = [];
+    localRunOptions(compileJobOrThrow(job({ kafka: { topic: 'payments' } }, { field: 'customer_id' })), 'hash', { generator: 'transactions', count: 10 }, (line) => notes.push(line));
+    expect(notes).toContainEqual(expect.stringMatching(/^a repartition stage runs here in memory; runtime pods refuse this job: spec\.pipeline\[0\]\.keyBy: keys by customer_id, .*set spec\.sources\[0\]\.kafka\.keyedBy: "customer_id"/));
+    const declared: string[] = [];
+    localRunOptions(compileJobOrThrow(job({ kafka: { topic: 'payments', keyedBy: 'customer_id' } }, { field: 'customer_id' })), 'hash', { generator: 'transactions', count: 10 }, (line) => declared.push(line));
+    expect(declared.filter((line) => line.includes('repartition'))).toEqual([]);
   });
 });

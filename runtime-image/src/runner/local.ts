@@ -11,6 +11,7 @@ import { CompactLinesSink, StderrDeadLetters, jsonLinesOutput } from './outputs.
 import { paced } from '../connectors/paced.js';
 import { redisSink } from './redis.js';
 import type { RunOptions } from './run.js';
+import { repartitionRefusal } from '../repartition/kafka.js';
 
 export interface LocalRunFlags {
   /**
@@ -50,7 +51,9 @@ export function specHash(spec: unknown): string {
 export function localRunOptions(job: CompiledJob, hash: string, flags: LocalRunFlags, note: (line: string) => void): RunOptions {
   const files = inputFiles(job, flags.input);
   const options: RunOptions = { job, specHash: hash, source: localSource(job, flags, files.get(job.source.name)), results: resultSinks(job, flags, note), parallelism: flags.parallelism ?? 1 };
-  if (job.tables.length > 0) options.tables = new Map(job.tables.map(({ source }) => [source.name, tableInput(source, files.get(source.name))]));
+  if (job.tables.length > 0) options.tables = new Map(job.tables.map(({ source, interval }) => [source.name, tableInput(source, files.get(source.name), interval === true)]));
+  const refusal = repartitionRefusal(job);
+  if (refusal !== undefined) note(`a repartition stage runs here in memory; runtime pods refuse this job: ${refusal}`);
   const late = flags.lateOutput ?? job.lateOutput?.file;
   if (late !== undefined) options.late = jsonLinesOutput(late);
   else if (job.lateOutput?.topic !== undefined) note(`late records (spec.lateOutput topic ${job.lateOutput.topic}) are counted; pass --late-output FILE to keep them`);
@@ -82,12 +85,13 @@ function inputFiles(job: CompiledJob, input: string | readonly string[] | undefi
   return files;
 }
 
-/** A table's input: its --input file, or the file the source names; a Kafka table needs a file in streamctl run. */
-function tableInput(source: JobSource, file: string | undefined): Source {
+/** A table's (or an interval join's other stream's) input: its --input file, or the file the source names; a Kafka one needs a file in streamctl run. */
+function tableInput(source: JobSource, file: string | undefined, stream: boolean): Source {
   if (file !== undefined) return new JsonLinesSource(file);
   if (source.kind === 'file') return new JsonLinesSource(source.path);
   const topic = source.kind === 'kafka' ? `the Kafka topic ${source.topic}` : 'a generator';
-  throw new Error(`the table ${source.name} reads ${topic}; streamctl run reads --input ${source.name}=FILE.jsonl in its place (one {"key": ..., "value": {...}} a line)`);
+  const lines = stream ? 'one record a line' : 'one {"key": ..., "value": {...}} a line';
+  throw new Error(`the ${stream ? 'stream' : 'table'} ${source.name} reads ${topic}; streamctl run reads --input ${source.name}=FILE.jsonl in its place (${lines})`);
 }
 
 function localSource(job: CompiledJob, flags: LocalRunFlags, input: string | undefined): Source {
