@@ -24,6 +24,12 @@ export class ManualClock implements RuntimeClock {
     return () => this.#timers.delete(timer);
   }
 
+  /** Nothing else runs while the code under test sleeps, so its sleep moves time on by `ms` (timers falling due fire). */
+  sleep(ms: number): Promise<void> {
+    this.advance(Math.max(0, ms));
+    return Promise.resolve();
+  }
+
   /** Moves time on by `ms`, calling each timer as often as it falls due, earliest first, with the time it fell due. */
   advance(ms: number): void {
     const end = this.#now + ms;
