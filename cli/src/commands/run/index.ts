@@ -153,8 +153,10 @@ export async function run(args: RunArgs, io: RunIo = { stdout: process.stdout, s
   const progress = new ProgressReporter(err);
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // Every Ctrl-C until the summary is printed only asks to stop: under `npm run`, one Ctrl-C arrives twice (from the
+  // terminal and forwarded by npm), and a second one left to Node's default would kill the run before its summary.
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   const timer = stopAfter === undefined ? undefined : setTimeout(onSignal, stopAfter);
   options.signal = stop.signal;
   options.beforeCommit = () => progress.clear();
