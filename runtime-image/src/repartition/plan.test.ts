@@ -76,7 +76,7 @@ describe('streamctl run and a job runtime pods would refuse', () => {
   it('notes that it repartitions in memory and that runtime pods refuse the job, with the fix', () => {
     const notes: string[] = [];
     localRunOptions(compileJobOrThrow(job({ kafka: { topic: 'payments' } }, { field: 'customer_id' })), 'hash', { generator: 'transactions', count: 10 }, (line) => notes.push(line));
-    expect(notes).toContainEqual(expect.stringMatching(/^a repartition stage runs here in memory; runtime pods refuse this job: spec\.pipeline\[0\]\.keyBy: keys by customer_id, .*set spec\.sources\[0\]\.kafka\.keyedBy: "customer_id"/));
+    expect(notes).toContainEqual(expect.stringMatching(/^streamctl run repartitions in memory \(where the input has several partitions\); runtime pods refuse this job: spec\.pipeline\[0\]\.keyBy: keys by customer_id, .*set spec\.sources\[0\]\.kafka\.keyedBy: "customer_id"/));
     const declared: string[] = [];
     localRunOptions(compileJobOrThrow(job({ kafka: { topic: 'payments', keyedBy: 'customer_id' } }, { field: 'customer_id' })), 'hash', { generator: 'transactions', count: 10 }, (line) => declared.push(line));
     expect(declared.filter((line) => line.includes('repartition'))).toEqual([]);

@@ -53,7 +53,7 @@ export function localRunOptions(job: CompiledJob, hash: string, flags: LocalRunF
   const options: RunOptions = { job, specHash: hash, source: localSource(job, flags, files.get(job.source.name)), results: resultSinks(job, flags, note), parallelism: flags.parallelism ?? 1 };
   if (job.tables.length > 0) options.tables = new Map(job.tables.map(({ source, interval }) => [source.name, tableInput(source, files.get(source.name), interval === true)]));
   const refusal = repartitionRefusal(job);
-  if (refusal !== undefined) note(`a repartition stage runs here in memory; runtime pods refuse this job: ${refusal}`);
+  if (refusal !== undefined) note(`streamctl run repartitions in memory (where the input has several partitions); runtime pods refuse this job: ${refusal}`);
   const late = flags.lateOutput ?? job.lateOutput?.file;
   if (late !== undefined) options.late = jsonLinesOutput(late);
   else if (job.lateOutput?.topic !== undefined) note(`late records (spec.lateOutput topic ${job.lateOutput.topic}) are counted; pass --late-output FILE to keep them`);
