@@ -26,8 +26,8 @@ export function compileJobSpec(spec: unknown, name: string): CompileResult {
     problems.add('spec', 'is required: the sources, pipeline and sinks of the job');
     return { ok: false, problems: problems.list };
   }
-  const { source, eventTime, others } = compileSources(problems, spec.sources);
-  const joins: JoinSources = { others, tables: [] };
+  const { source, eventTime, others, eventTimes } = compileSources(problems, spec.sources);
+  const joins: JoinSources = { others, eventTimes, tables: [] };
   const dataflow = compilePipeline(problems, spec.pipeline, eventTime?.maxOutOfOrderness ?? 0, joins);
   // After other problems are fixed: a join step with a mistake would read as not reading its table.
   if (problems.list.length === 0) requireJoined(problems, spec.sources, joins);
@@ -78,14 +78,17 @@ interface CompiledSources {
   eventTime?: EventTime;
   /** The sources after the first, by name: the tables join steps read. */
   others: Map<string, JobSource>;
+  /** The event time of those that set one (an interval join's other stream). */
+  eventTimes: Map<string, EventTime>;
 }
 
 /** The pipeline reads the first source; the others feed join steps. */
 function compileSources(problems: Problems, list: unknown): CompiledSources {
   const others = new Map<string, JobSource>();
+  const eventTimes = new Map<string, EventTime>();
   if (!Array.isArray(list) || list.length === 0) {
     problems.add('spec.sources', 'name at least one source, for example { name: transactions, kafka: { topic: transactions } }');
-    return { others };
+    return { others, eventTimes };
   }
   const [first, ...rest] = list as unknown[];
   const names = new Set<string>();
@@ -93,7 +96,9 @@ function compileSources(problems: Problems, list: unknown): CompiledSources {
     const path = `spec.sources[${i + 1}]`;
     if (!isObject(spec)) return problems.add(path, 'must be an object with a name and one of kafka or file');
     const source = compileSource(problems, path, spec);
+    const eventTime = compileEventTime(problems, `${path}.eventTime`, spec.eventTime);
     if (source !== undefined) others.set(source.name, source);
+    if (source !== undefined && eventTime !== undefined) eventTimes.set(source.name, eventTime);
   });
   for (const [i, spec] of (list as unknown[]).entries()) {
     const name = isObject(spec) ? spec.name : undefined;
@@ -103,11 +108,11 @@ function compileSources(problems: Problems, list: unknown): CompiledSources {
   }
   if (!isObject(first)) {
     problems.add('spec.sources[0]', 'must be an object with a name and one of kafka, generator or file');
-    return { others };
+    return { others, eventTimes };
   }
   const source = compileSource(problems, 'spec.sources[0]', first);
   const eventTime = compileEventTime(problems, 'spec.sources[0].eventTime', first.eventTime);
-  const result: CompiledSources = { others };
+  const result: CompiledSources = { others, eventTimes };
   if (source !== undefined) result.source = source;
   if (eventTime !== undefined) result.eventTime = eventTime;
   return result;

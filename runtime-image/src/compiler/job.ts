@@ -61,6 +61,8 @@ export interface JobTable {
   joinId: string;
   /** Every task holds the whole table; otherwise task p holds table partition p (co-partitioned). */
   broadcast: boolean;
+  /** Set for an interval join's other stream: read beside the stream, interleaved, not to its end before it. */
+  interval?: true;
 }
 
 export interface CompiledJob {

@@ -9,6 +9,7 @@ import type { Operator, OperatorContext } from './operator.js';
 import { filterOperator, flatMapOperator, mapOperator } from './transforms.js';
 import { PatternOperator, type PatternOperatorOptions } from '../pattern/operator.js';
 import { type TableJoinOptions, tableJoinOperator } from '../join/table-join.js';
+import { type IntervalJoinOptions, intervalJoinOperator } from '../join/interval-join.js';
 
 export type OperatorKind = 'filter' | 'map' | 'flatMap' | 'window' | 'join' | 'pattern';
 
@@ -90,6 +91,11 @@ export class DataStream<T extends Row> {
   /** Each record with the latest row of a table (another source) under its join key, in the field `into`; see docs/engine.md, "Joins". */
   joinTable(table: TableJoinOptions, options: StepOptions = {}): DataStream<Row> {
     return this.then<Row>('join', options, tableJoinOperator(table));
+  }
+
+  /** Each record with each record of another stream whose key is equal and whose event time is within [ts + lower, ts + upper] (Flink's interval join). */
+  joinInterval(join: IntervalJoinOptions, options: StepOptions = {}): DataStream<Row> {
+    return this.then<Row>('join', options, intervalJoinOperator(join));
   }
 
   build(): Dataflow {

@@ -171,7 +171,11 @@ describe('the stream–table join', () => {
   };
 
   it.each<[string, unknown, string[]]>([
-    ['an interval join', enrichment({ type: 'interval', rightKey: 'customer_id', lower: '-5m', upper: '5m' }), ['spec.pipeline[0].join.type: an interval join (stream–stream) arrives in a later release of Sluice; use type: table, a join with the latest row of a table']],
+    [
+      'an interval join with a source that has no event time',
+      enrichment({ type: 'interval', rightKey: 'customer_id', lower: '-5m', upper: '5m' }),
+      ['spec.pipeline[0].join.with: source customers has no eventTime; an interval join matches event times, so give it one, for example { field: timestamp }'],
+    ],
     [
       'a table no source names',
       enrichment({ with: 'accounts' }),

@@ -1,7 +1,11 @@
 // The join operators of a runner's tasks, by table: where each table's reading resumes, and which tasks a table message goes to.
 import type { Dataflow } from '../dataflow/datastream.js';
 import type { Operator, OperatorContext } from '../dataflow/operator.js';
+import { IntervalJoinOperator } from './interval-join.js';
 import { type TableChange, TableJoinOperator } from './table-join.js';
+
+/** A join operator fed from another source: a table join (its rows), or an interval join (the other stream's records). */
+type JoinInput = TableJoinOperator | IntervalJoinOperator;
 
 /** What a table message could not do: its reason, for the dead-letter output. */
 export interface TableRejection {
@@ -11,11 +15,11 @@ export interface TableRejection {
 
 export class TableJoinTasks {
   /** Per task (source partition), its join operators. */
-  readonly #joins = new Map<number, TableJoinOperator[]>();
+  readonly #joins = new Map<number, JoinInput[]>();
 
   /** The task's dataflow, with its join operators recorded here as the task creates them. */
   wrap(dataflow: Dataflow, task: number): Dataflow {
-    const joins: TableJoinOperator[] = [];
+    const joins: JoinInput[] = [];
     this.#joins.set(task, joins);
     return {
       ...dataflow,
@@ -26,7 +30,7 @@ export class TableJoinTasks {
               ...node,
               create: (context: OperatorContext): Operator => {
                 const operator = node.create(context);
-                if (operator instanceof TableJoinOperator) joins.push(operator);
+                if (operator instanceof TableJoinOperator || operator instanceof IntervalJoinOperator) joins.push(operator);
                 return operator;
               },
             },
@@ -81,8 +85,13 @@ export class TableJoinTasks {
     return tasks;
   }
 
-  #readers(table: string, partition: number): TableJoinOperator[] {
-    const readers: TableJoinOperator[] = [];
+  /** An interval join's other stream has ended in every partition: its watermark moves to +∞. */
+  ended(source: string): void {
+    for (const joins of this.#joins.values()) for (const join of joins) if (join.table === source && join instanceof IntervalJoinOperator) join.endOfOther();
+  }
+
+  #readers(table: string, partition: number): JoinInput[] {
+    const readers: JoinInput[] = [];
     for (const [task, joins] of this.#joins) {
       for (const join of joins) if (join.table === table && (join.broadcast || task === partition)) readers.push(join);
     }

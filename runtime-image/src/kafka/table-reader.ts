@@ -50,6 +50,9 @@ export class KafkaTableReader {
     if (options.table.source.kind !== 'kafka') {
       throw new Error(`the table ${options.table.source.name} reads a ${options.table.source.kind} source; on Kafka a table is a topic (spec.sources[].kafka)`);
     }
+    if (options.table.interval === true) {
+      throw new Error(`the join ${options.table.joinId} is an interval join; on Kafka it arrives in a later release of Sluice (streamctl run runs it today): use a table join, or run the job with streamctl run`);
+    }
     this.topic = options.table.source.topic;
     this.#options = options;
   }

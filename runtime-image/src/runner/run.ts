@@ -13,6 +13,7 @@ import { messageOf } from '../error-message.js';
 import { tableChangeOfLine } from '../join/table-lines.js';
 import { JsonLinesSource } from '../connectors/file/source.js';
 import { TableJoinTasks } from '../join/table-tasks.js';
+import { JoinedStreams } from '../join/joined-streams.js';
 import { openSnapshotStorage } from '../snapshot/open-storage.js';
 import { requireSnapshot, restorePartition } from '../snapshot/reader.js';
 import { writeSnapshot } from '../snapshot/writer.js';
@@ -111,11 +112,13 @@ export async function runJob(options: RunOptions): Promise<RunSummary> {
     }
     const from = await restore(options, store, open);
     stages?.started(from, tasks, open);
+    let joined: JoinedStreams | undefined;
     if (job.tables.length > 0) {
       // Every task exists before the tables are read, so each gets its share of them.
       const partitions = await source.partitions();
       for (const partition of partitions) if (!tasks.has(partition)) open(partition);
-      for (const table of job.tables) await readTable(table, partitions.length, options, tables, deadLetter);
+      for (const table of job.tables) if (table.interval !== true) await readTable(table, partitions.length, options, tables, deadLetter);
+      joined = await JoinedStreams.open(job.tables, options.tables, partitions.length, tables, deadLetter);
     }
     let lastCommit = performance.now();
     const commit = async (): Promise<void> => {
@@ -131,13 +134,17 @@ export async function runJob(options: RunOptions): Promise<RunSummary> {
     try {
       for await (const batch of source.read({ from })) {
         processBatch(batch, tasks.get(batch.partition) ?? open(batch.partition), job, counts, deadLetter);
+        await joined?.step();
         if (performance.now() - lastCommit >= job.commitInterval) await commit();
         if (options.signal?.aborted) break;
       }
     } finally {
       options.signal?.removeEventListener('abort', stop);
     }
-    if (source.bounded && !options.signal?.aborted) for (const { task } of tasks.values()) task.endOfInput();
+    if (source.bounded && !options.signal?.aborted) {
+      await joined?.drain();
+      for (const { task } of tasks.values()) task.endOfInput();
+    }
     await commit();
     const seconds = (performance.now() - started) / 1000;
     const summary: RunSummary = { ...counts, seconds, eventsPerSecond: seconds > 0 ? counts.recordsIn / seconds : 0 };
