@@ -345,6 +345,27 @@ describe('StreamJobReconciler', () => {
       expect(world.events.filter((event) => event === 'Normal UpgradeStarted')).toHaveLength(1);
     });
 
+    it('waiting for the new pods to be ready, comes back on its own when readinessTimeout runs out, which no watch event announces', async () => {
+      const world = setup();
+      await world.settle();
+      await world.apply({ image: 'ghcr.io/sluice/no-such-runtime:1' });
+      // Each change to the StatefulSet and pods brings the job back at once (the watches), the clock standing still.
+      let job = await world.read();
+      for (let count = 0; count < 10 && job.status?.upgrade?.state !== 'Verifying'; count++) {
+        await world.reconcile();
+        world.cluster.tick(world.clock.now());
+        job = await world.read();
+      }
+      expect(job.status?.upgrade?.state).toBe('Verifying');
+      world.clock.advance(4_000);
+      const waiting = await world.reconcile();
+      // readinessTimeout is 10s: rolled back once more than 10 s have passed since the upgrade began.
+      expect(world.clock.now().getTime() + waiting.requeueAfterMs!).toBe(Date.parse(job.status!.upgrade!.startedAt!) + 10_001);
+      world.clock.advance(waiting.requeueAfterMs!);
+      await world.reconcile();
+      expect((await world.read()).status?.upgrade?.state).toBe('RollingBack');
+    });
+
     it('keeps a rolled-back spec held back when a rescale of the stable spec is itself rolled back, never alternating with the broken spec (commit 8370223)', async () => {
       const world = setup();
       await world.settle();
