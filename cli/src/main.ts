@@ -2,7 +2,7 @@
 // `streamctl` (and `kubectl sluice`): the Sluice command line. Only each command's command line is imported here; its
 // work, and the Kubernetes client or the runtime it needs, load when it runs, so --help starts as fast as yargs does.
 import { basename } from 'node:path';
-import yargs, { type CommandModule } from 'yargs';
+import yargs, { type Argv, type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { completionCommand } from './commands/completion/command.js';
 import { describeCommand } from './commands/describe/command.js';
@@ -18,8 +18,14 @@ import { suspendCommand } from './commands/suspend/command.js';
 import { validateCommand } from './commands/validate/command.js';
 import { stdinArgument } from './commands/validate/inputs.js';
 
+const invokedAs = basename(process.argv[1] ?? '');
+/**
+ * kubectl (1.26 and later) completes `kubectl sluice …` by running kubectl_complete-sluice with the words typed after
+ * `kubectl sluice` and the one being completed; it reads one completion a line, then Cobra's directive (`:4`).
+ */
+const kubectlCompletion = invokedAs.startsWith('kubectl_complete-sluice');
 /** kubectl runs a plugin named kubectl-sluice for `kubectl sluice …`; its usage lines should say what the user typed. */
-const scriptName = basename(process.argv[1] ?? '').startsWith('kubectl-sluice') ? 'kubectl sluice' : 'streamctl';
+const scriptName = invokedAs.startsWith('kubectl-sluice') || kubectlCompletion ? 'kubectl sluice' : 'streamctl';
 
 const commands: CommandModule<object, never>[] = [
   runCommand,
@@ -65,12 +71,40 @@ function usageError(message: string, args: string[]): string {
   return `${scriptName} ${name}: ${said}\nusage: ${scriptName} ${String(command.command)} [options]; see ${scriptName} ${name} --help\n`;
 }
 
+/** Cobra's ShellCompDirective values kubectl understands: leave the shell to complete file names, or not. */
+const fileCompletion = ':0';
+const noFileCompletion = ':4';
+
+/**
+ * What kubectl prints for `kubectl sluice <words> <Tab>`: the completions streamctl's own completion script gets (yargs'
+ * --get-yargs-completions, which logs them with console.log and would exit), then the directive: with none (a manifest
+ * or folder argument, a job name), the shell completes file names.
+ */
+async function kubectlCompletions(parser: Argv, words: string[]): Promise<string> {
+  const completions: string[] = [];
+  const log = console.log;
+  console.log = (line: unknown) => completions.push(String(line));
+  try {
+    await parser.exitProcess(false).parseAsync(['--get-yargs-completions', ...words]);
+  } finally {
+    console.log = log;
+  }
+  // Flags are offered once a dash is typed, as kubectl offers its own; a word that is not a flag may be a file name.
+  const current = words.at(-1) ?? '';
+  const offered = current.startsWith('-') ? completions : completions.filter((completion) => !completion.startsWith('-'));
+  return [...offered, offered.length === 0 ? fileCompletion : noFileCompletion].map((line) => `${line}\n`).join('');
+}
+
+// yargs words completions with descriptions for zsh when it thinks it runs there; kubectl wants the plain words.
+if (kubectlCompletion) process.env.SHELL = '/bin/bash';
+if (kubectlCompletion) delete process.env.ZSH_NAME;
+
 const args = hideBin(process.argv).map((arg) => (arg === '-' ? stdinArgument : arg));
-let parser = yargs(args)
+let parser = yargs(kubectlCompletion ? [] : args)
   .scriptName(scriptName)
   .usage(`$0 <command> [options]\n\nRun, validate and operate Sluice stream jobs.`);
 for (const command of commands) parser = parser.command(command);
-await parser
+parser = parser
   .example('$0 run examples/fraud-velocity/job.yaml --input examples/fraud-velocity/sample.jsonl', 'run a job on this machine over a file')
   .example('$0 validate examples/', 'check every manifest under a folder the way the API server will')
   .example('$0 get -A', 'every StreamJob in the cluster, as kubectl get streamjobs -A')
@@ -86,5 +120,6 @@ await parser
     if (message === null || message === undefined) throw error ?? new Error('yargs failed without a message');
     process.stderr.write(usageError(message, args));
     process.exit(usageExitCode);
-  })
-  .parseAsync();
+  });
+if (kubectlCompletion) process.stdout.write(await kubectlCompletions(parser, args));
+else await parser.parseAsync();
