@@ -1,8 +1,9 @@
 // `npx tsx bench/src/cli-startup.ts [--runs N] [--before OTHER/cli/dist/main.js]`: streamctl's start-up, the built CLI
 // spawned N times per command, median seconds beside `node -e 0` measured in the same run (the ratio holds on a loaded
-// machine, the seconds do not); --before also runs another build (a checkout of an older commit) interleaved with it.
+// machine, the seconds do not) and the CPU seconds each start used (GNU time; steadier still on a loaded machine);
+// --before also runs another build (a checkout of an older commit) interleaved with it.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from './runtime-process.js';
@@ -43,10 +44,19 @@ const cases: [name: string, args: string[]][] = [
   ...(before === undefined ? [] : streamctlCases(before, 'before:')),
 ];
 
-function seconds(args: string[]): number {
+/** GNU time's report: the CPU seconds a spawned process used, which a loaded machine inflates far less than its wall time. */
+const timeReport = join(scratch, 'time');
+const gnuTime = '/usr/bin/time';
+const cpuMeasured = existsSync(gnuTime);
+
+/** Wall and CPU (user + system) seconds of one start; CPU is NaN without GNU time. */
+function seconds(args: string[]): { wall: number; cpu: number } {
   const started = process.hrtime.bigint();
-  spawnSync(process.execPath, args, { cwd: repoRoot, stdio: 'ignore' });
-  return Number(process.hrtime.bigint() - started) / 1e9;
+  if (cpuMeasured) spawnSync(gnuTime, ['-o', timeReport, '-f', '%U %S', process.execPath, ...args], { cwd: repoRoot, stdio: 'ignore' });
+  else spawnSync(process.execPath, args, { cwd: repoRoot, stdio: 'ignore' });
+  const wall = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpu = cpuMeasured ? readFileSync(timeReport, 'utf8').trim().split('\n').at(-1)!.split(' ').map(Number).reduce((a, b) => a + b, 0) : Number.NaN;
+  return { wall, cpu };
 }
 
 function median(values: number[]): number {
@@ -55,13 +65,16 @@ function median(values: number[]): number {
 }
 
 // Interleaved, so a burst of load on the machine falls on every case alike.
-const samples = new Map<string, number[]>(cases.map(([name]) => [name, []]));
+const samples = new Map<string, { wall: number; cpu: number }[]>(cases.map(([name]) => [name, []]));
 for (let run = 0; run < runs; run += 1) for (const [name, args] of cases) samples.get(name)!.push(seconds(args));
-rmSync(scratch, { recursive: true, force: true });
 
-const baseline = median(samples.get('node -e 0')!);
-process.stdout.write(`median of ${runs} runs each (cli/dist, built by npm run build)\n`);
+const medianOf = (name: string, measure: 'wall' | 'cpu'): number => median(samples.get(name)!.map((sample) => sample[measure]));
+const baseline = medianOf('node -e 0', 'wall');
+process.stdout.write(`median of ${runs} runs each (cli/dist, built by npm run build); CPU is user + system time, from GNU time\n`);
+process.stdout.write(`${'case'.padEnd(55)} ${'wall'.padStart(7)} ${'ratio'.padStart(16)} ${'CPU'.padStart(7)}\n`);
 for (const [name] of cases) {
-  const value = median(samples.get(name)!);
-  process.stdout.write(`${name.padEnd(55)} ${value.toFixed(2)} s  ${(value / baseline).toFixed(1)}x node -e 0\n`);
+  const wall = medianOf(name, 'wall');
+  const cpu = medianOf(name, 'cpu');
+  process.stdout.write(`${name.padEnd(55)} ${wall.toFixed(2).padStart(5)} s ${`${(wall / baseline).toFixed(1)}x node -e 0`.padStart(16)} ${Number.isNaN(cpu) ? '      -' : `${cpu.toFixed(2).padStart(5)} s`}\n`);
 }
+rmSync(scratch, { recursive: true, force: true });
