@@ -284,3 +284,14 @@ describe('the pattern operator', () => {
     ]);
   });
 });
+
+describe('the pattern state', () => {
+  it('holds each record the partial matches took once, however many partial matches took it', () => {
+    const testCase: Case = { name: 'five failures, no success yet', stages: failuresThenSuccess({ times: 3, orMore: true }), within: 100, steps: [], expected: [] };
+    const { snapshot } = run(testCase, [r(1, 'f'), r(2, 'f'), r(3, 'f'), r(4, 'f'), r(5, 'f'), w(5)]);
+    const [[, state]] = snapshot.entries as [[string, { records: [number, ...Json[]][]; runs: Json[] }]];
+    // Five partial matches (one from each failure) holding 5 + 4 + 3 + 2 + 1 records between them.
+    expect(state.runs).toHaveLength(5);
+    expect(state.records.map(([index]) => index)).toEqual([0, 1, 2, 3, 4]);
+  });
+});
