@@ -1,6 +1,7 @@
 // The Redis feature-store sink: each result SET (or HSET) under a key from a template, with a TTL, pipelined once per commit.
 import { Redis } from 'ioredis';
 import { messageOf } from '../../error-message.js';
+import { systemClock, type RuntimeClock } from '../../time/clock.js';
 import { parseKeyTemplate, type KeyTemplate } from '../key-template.js';
 import type { DeadLetter, Sink, SinkRecord } from '../sink.js';
 
@@ -28,6 +29,8 @@ export interface RedisSinkOptions {
   batchSize?: number;
   /** How long a connection and a command may take, and how often a commit is tried; REDIS_TIMEOUTS where absent. */
   timeouts?: Partial<RedisTimeouts>;
+  /** What the backoff between tries waits on: the system clock, or a test's manual one. */
+  clock?: RuntimeClock;
 }
 
 /**
@@ -61,6 +64,7 @@ export class RedisSink implements Sink {
   private readonly batchSize: number;
   private readonly hash: boolean;
   private readonly timeouts: RedisTimeouts;
+  private readonly clock: RuntimeClock;
   /** Per key, the latest value: a string to SET, or a hash's field–value pairs to HSET. */
   private pending = new Map<string, string | string[]>();
   private connectionError: Error | undefined;
@@ -75,6 +79,7 @@ export class RedisSink implements Sink {
     if (!options.client && !options.url) throw new Error('redis sink needs a url such as redis://127.0.0.1:6379 (or a client)');
     this.owned = !options.client;
     this.timeouts = { ...REDIS_TIMEOUTS, ...options.timeouts };
+    this.clock = options.clock ?? systemClock;
     const { connectMs, commandMs } = this.timeouts;
     // A commit fails within about a second when Redis is unreachable, rather than ioredis's default of several;
     // and closing an unreachable client does not hold the process for ioredis's default 2 s.
@@ -119,7 +124,7 @@ export class RedisSink implements Sink {
         return;
       } catch (error) {
         if (attempt < this.timeouts.attempts) {
-          await sleep(RETRY_BACKOFF_MS * 2 ** (attempt - 1) * (0.5 + Math.random()));
+          await this.clock.sleep(RETRY_BACKOFF_MS * 2 ** (attempt - 1) * (0.5 + Math.random()));
           continue;
         }
         // Put back what may not have been written, so the next commit retries it; newer values written meanwhile win.
@@ -208,8 +213,4 @@ function check(results: [Error | null, unknown][] | null, failure?: Error): void
   if (results === null) throw new Error('the pipeline was discarded');
   const error = results.find(([e]) => e !== null)?.[0];
   if (error) throw new Error(`a write failed: ${error.message}`);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
