@@ -4,7 +4,7 @@
 // first request; streamctl calls a handful of endpoints.
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
+import type { IncomingMessage, RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -168,10 +168,12 @@ export class KubeApi {
         ...(cluster['tls-server-name'] === undefined ? {} : { servername: cluster['tls-server-name'] }),
       });
     }
+    // node:http loads Node's fetch (undici) with it: only a plain-HTTP server (kubectl proxy) needs it.
+    const request = url.protocol === 'https:' ? httpsRequest : (await import('node:http')).request;
     const response = await new Promise<IncomingMessage>((resolve, reject) => {
-      const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(options, resolve);
-      request.on('error', reject);
-      request.end(payload);
+      const sent = request(options, resolve);
+      sent.on('error', reject);
+      sent.end(payload);
     });
     const status = response.statusCode ?? 0;
     if (status >= 400) throw new KubeApiError(status, parsedBody(await readAll(response)));
