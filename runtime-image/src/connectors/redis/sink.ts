@@ -129,7 +129,7 @@ export class RedisSink implements Sink {
         }
         // Put back what may not have been written, so the next commit retries it; newer values written meanwhile win.
         for (const [key, value] of entries) if (!this.pending.has(key)) this.pending.set(key, value);
-        throw this.failure(error as Error, attempt);
+        throw this.failure(error, attempt);
       }
     }
   }
@@ -153,10 +153,10 @@ export class RedisSink implements Sink {
     if (failed) throw failed.reason;
   }
 
-  private failure(error: Error, attempts: number): Error {
+  private failure(error: unknown, attempts: number): Error {
     const { host, port } = this.client.options;
     const where = `${host ?? '?'}:${port ?? '?'}`;
-    const cause = this.client.status === 'ready' || !this.connectionError ? error.message : this.connectionError.message;
+    const cause = this.client.status === 'ready' || !this.connectionError ? messageOf(error) : this.connectionError.message;
     const tries = attempts === 1 ? '' : ` ${attempts} times`;
     const hint = /timed out/.test(cause)
       ? `Redis took longer than ${this.timeouts.commandMs} ms to answer: check that Redis at ${where} is up and not overloaded`
