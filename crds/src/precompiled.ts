@@ -1,8 +1,9 @@
 // What the build compiled ahead from each CRD (precompile.ts writes crds/dist/precompiled/<kind>.cjs): the parsed manifest
-// and its schema's ajv validator, taken only while they were made from the manifest as it is now.
+// and its schema's ajv validator, taken only while they were made from the manifest (and schema translator) as they are now.
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ValidateFunction } from 'ajv';
 import type { CustomResourceDefinition, Kind } from './manifests.js';
@@ -20,14 +21,19 @@ export const precompiledDir = fileURLToPath(new URL('./precompiled/', import.met
 
 export const precompiledFile = (kind: Kind): string => `${kind.toLowerCase()}.cjs`;
 
-export const manifestHash = (text: string): string => createHash('sha256').update(text).digest('hex');
+/** The module that turns a CRD schema into ajv's (openapi.js in dist, openapi.ts under src/): a change to it outdates the validators too. */
+const schemaTranslator = fileURLToPath(new URL(`./openapi${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
+
+/** What a precompiled file was made from: the CRD file's text and the schema translator's code. */
+export const manifestHash = (text: string): string =>
+  createHash('sha256').update(text).update('\0').update(readFileSync(schemaTranslator)).digest('hex');
 
 // The files are CommonJS, as ajv's standalone code is: require loads them synchronously, as validateManifest runs.
 const require = createRequire(import.meta.url);
 
 /**
- * The build's output for `kind` if it was made from `manifest` (the CRD file's text); otherwise undefined, and the caller
- * parses and compiles at run time: a manifest edited since the build must win over the build.
+ * The build's output for `kind` if it was made from `manifest` (the CRD file's text) and today's openapi module;
+ * otherwise undefined, and the caller parses and compiles at run time: a manifest edited since the build wins over it.
  */
 export function precompiled(kind: Kind, manifest: string, dir: string = precompiledDir): Precompiled | undefined {
   const file = `${dir}${precompiledFile(kind)}`;
