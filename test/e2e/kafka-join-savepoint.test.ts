@@ -4,6 +4,7 @@ import { readEndpoints } from '../env/src/endpoints.js';
 import { eventually } from '../env/src/eventually.js';
 // Kafka's default partitioner, so the customers table lands where the generator put each customer's transactions.
 import { partitionOf } from '../../runtime-image/src/connectors/partitioner.js';
+import { END_OF_INPUT_HEADER } from '@sluice/runtime';
 import { createTopics, kafka, multiset, produceGenerated, readCommitted, removeScratchDirs, scratchDir, startRuntime, uniqueName, writeJobFile, type RuntimeProcess } from './kafka/harness.js';
 
 const brokers = readEndpoints().kafka.brokers;
@@ -114,6 +115,40 @@ async function readAllOfA(env: Record<string, string>, endOfA: ReadonlyMap<numbe
   return stopped;
 }
 
+/** Orders o<i> one a second from 00:00, each shipped (i mod 13) minutes later; keyed by order id, co-partitioned; `end` adds the end markers. */
+async function produceOrders(topics: { orders: string; shipments: string }, from: number, to: number, end: boolean): Promise<void> {
+  const producer = kafka(brokers).producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const at = (ms: number) => new Date(Date.parse('2025-12-05T00:00:00Z') + ms).toISOString();
+  const ids = Array.from({ length: to - from }, (_, i) => from + i);
+  const marker = { value: null, headers: { [END_OF_INPUT_HEADER]: 'true' } };
+  try {
+    await producer.send({ topic: topics.orders, messages: ids.map((i) => ({ key: `o${i}`, partition: partitionOf(`o${i}`, PARTITIONS), value: JSON.stringify({ id: `o${i}`, ts: at(i * 1000) }) })) });
+    await producer.send({ topic: topics.shipments, messages: ids.map((i) => ({ key: `o${i}`, partition: partitionOf(`o${i}`, PARTITIONS), value: JSON.stringify({ order: `o${i}`, ts: at(i * 1000 + (i % 13) * 60_000) }) })) });
+    if (end) for (const topic of [topics.orders, topics.shipments]) await producer.send({ topic, messages: Array.from({ length: PARTITIONS }, (_, partition) => ({ ...marker, partition })) });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** Each order with its shipment when it ships within 10 minutes: an interval join [0, 10m]. */
+function intervalJob(name: string, topics: { orders: string; shipments: string }): { file: string; output: string } {
+  const output = `${name}-out`;
+  const spec = {
+    sources: [
+      { name: 'orders', kafka: { topic: topics.orders, keyedBy: 'id' }, format: 'json', eventTime: { field: 'ts', maxOutOfOrderness: '1s' } },
+      // Shipments come up to 12 minutes apart from their neighbours: none is late.
+      { name: 'shipments', kafka: { topic: topics.shipments }, format: 'json', eventTime: { field: 'ts', maxOutOfOrderness: '15m' } },
+    ],
+    pipeline: [
+      { id: 'shipped', join: { with: 'shipments', type: 'interval', leftKey: 'id', rightKey: 'order', lower: '0s', upper: '10m', into: 'shipment' } },
+      { map: { fields: { id: 'id', shipped: 'shipment.ts' } } },
+    ],
+    sinks: [{ name: 'out', kafka: { topic: output, key: '{id}' } }],
+  };
+  return { file: writeJobFile(name, spec), output };
+}
+
 describe('a join job on Kafka', () => {
   afterAll(removeScratchDirs);
 
@@ -157,6 +192,34 @@ describe('a join job on Kafka', () => {
     expect(sum('risky', '2025-12-05T00:00', '2025-12-05T01')).toBeGreaterThan(0);
     // The merchants without a row drop about half the transactions (inner join).
     expect(sum('txn_count', '2025-12-05T00:00', '2025-12-05T01')).toBeLessThan(inputA.count + inputB.count);
+  }, 300_000);
+
+  it('an interval join: a savepoint at parallelism 1 restored on 3 pods gives each pair within [0, 10m] once, as a pod that only restarted', async () => {
+    const topics = { orders: uniqueName('orders'), shipments: uniqueName('shipments') };
+    await createTopics(brokers, [topics.orders, topics.shipments], PARTITIONS);
+    const base = { SLUICE_KAFKA_BROKERS: brokers.join(','), SLUICE_CONTROL_TOKEN: token, SLUICE_END_MARKERS: 'true' };
+    await produceOrders(topics, 0, 300, false);
+    const endOfA = await endOffsets(topics.orders);
+    const restarted = intervalJob(uniqueName('interval-restarted'), topics);
+    const rescaled = intervalJob(uniqueName('interval-rescaled'), topics);
+    const restartedEnv = { ...base, SLUICE_JOB_FILE: restarted.file, SLUICE_STATE_DIR: scratchDir('state') };
+    const rescaledEnv = { ...base, SLUICE_JOB_FILE: rescaled.file, SLUICE_SNAPSHOT_LOCATION: scratchDir('savepoints') };
+    await readAllOfA(restartedEnv, endOfA, false);
+    const stopped = await readAllOfA({ ...rescaledEnv, SLUICE_STATE_DIR: scratchDir('state') }, endOfA, true);
+    expect(stopped.savepoint?.complete).toBe(true);
+
+    await produceOrders(topics, 300, 600, true);
+    await startRuntime(restartedEnv).exitsWith(0);
+    const pods = [0, 1, 2].map((ordinal) =>
+      startRuntime({ ...rescaledEnv, SLUICE_STATE_DIR: scratchDir('state'), SLUICE_POD_ORDINAL: String(ordinal), SLUICE_PARALLELISM: '3', SLUICE_RESTORE_FROM: stopped.savepoint!.location }),
+    );
+    for (const pod of pods) await pod.exitsWith(0);
+
+    // Order i ships (i mod 13) minutes after it: within 10 minutes for i mod 13 ≤ 10, so 46 × 11 of the first 598 and both of 598 and 599.
+    const expected = multiset(await readCommitted(brokers, restarted.output));
+    expect(expected).toHaveLength(508);
+    expect(new Set(expected).size).toBe(508);
+    expect(multiset(await readCommitted(brokers, rescaled.output))).toEqual(expected);
   }, 300_000);
 
   it('refuses at start a co-partitioned table whose partition count is not the stream\'s, with both counts and the fix', async () => {

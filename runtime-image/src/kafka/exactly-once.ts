@@ -424,6 +424,7 @@ export class ExactlyOnceTaskSet {
     }
     if (this.phase === 'failed') return;
     if (this.#options.endMarkers === true && !this.#stopping) {
+      await this.#endOtherStreams();
       for (const partition of active) {
         this.#tasks.get(partition)!.task.endOfInput();
         this.#dirty.add(partition);
@@ -458,6 +459,17 @@ export class ExactlyOnceTaskSet {
       });
       this.#tableReaders.push(reader);
       await reader.start();
+    }
+  }
+
+  /** A bounded run: each interval join's other stream is read to its end (its end markers), then ends (watermark +∞). */
+  async #endOtherStreams(): Promise<void> {
+    for (const reader of this.#tableReaders) {
+      if (reader.table.interval !== true) continue;
+      await reader.readToEnd();
+      this.#tables.ended(reader.table.source.name);
+      // Its watermark, now +∞, is in every task's state: committed with them.
+      for (const partition of this.partitions) this.#dirty.add(partition);
     }
   }
 

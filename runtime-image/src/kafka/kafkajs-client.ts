@@ -259,7 +259,13 @@ export class KafkajsClient implements KafkaClient {
 
   async endOffsets(topic: string): Promise<Map<number, number>> {
     const admin = await this.#adminClient();
-    return new Map((await retried(() => admin.fetchTopicOffsets(topic))).map(({ partition, high }) => [partition, Number(high)]));
+    const offsets = () =>
+      admin.fetchTopicOffsets(topic).catch((error: unknown) => {
+        // kafkajs reads an empty ListOffsets answer (seen while a partition's log moves on) as `low.pop()` of nothing: a passing state, asked again.
+        if (error instanceof TypeError && /\b(low|high)\.pop\(\.\.\.\)/.test(error.message)) throw Object.assign(error, { retriable: true });
+        throw error;
+      });
+    return new Map((await retried(offsets)).map(({ partition, high }) => [partition, Number(high)]));
   }
 
   async committedOffsets(groupId: string, topic: string): Promise<Map<number, CommittedOffset>> {

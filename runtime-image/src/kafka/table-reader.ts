@@ -1,4 +1,4 @@
-// A join's table on Kafka: the table topic's partitions this pod's tasks hold, read_committed, first to their end at start-up, then as they change.
+// A join's other source on Kafka, read_committed: a table's partitions the pod's tasks hold, first to their end at start-up, then as they change; an interval join's other stream beside the stream.
 import { messageOf, showValue } from '../error-message.js';
 import type { JobTable } from '../compiler/job.js';
 import type { TableChange } from '../join/table-join.js';
@@ -43,17 +43,19 @@ export function tableChangeOf(message: FetchedMessage): TableChange | { reason: 
 
 export class KafkaTableReader {
   readonly topic: string;
+  readonly table: JobTable;
   readonly #options: TableReaderOptions;
   #fetch: Fetch | undefined;
+  /** Per partition read, the next offset: where the reading stands. */
+  readonly #next = new Map<number, number>();
+  #waiting: { ends: Map<number, number>; resolve: () => void } | undefined;
 
   constructor(options: TableReaderOptions) {
     if (options.table.source.kind !== 'kafka') {
       throw new Error(`the table ${options.table.source.name} reads a ${options.table.source.kind} source; on Kafka a table is a topic (spec.sources[].kafka)`);
     }
-    if (options.table.interval === true) {
-      throw new Error(`the join ${options.table.joinId} is an interval join; on Kafka it arrives in a later release of Sluice (streamctl run runs it today): use a table join, or run the job with streamctl run`);
-    }
     this.topic = options.table.source.topic;
+    this.table = options.table;
     this.#options = options;
   }
 
@@ -76,15 +78,19 @@ export class KafkaTableReader {
     if (partitions.length === 0) return;
     const from = tasks.positions(name, partitions);
     const ends = await client.endOffsets(this.topic);
-    const behind = new Set(partitions.filter((p) => (ends.get(p) ?? 0) > (from[p] ?? 0)));
+    for (const partition of partitions) this.#next.set(partition, from[partition] ?? 0);
+    // An interval join's other stream is a stream: read beside the job's stream, not to its end before it.
+    const behind = new Set(table.interval === true ? [] : partitions.filter((p) => (ends.get(p) ?? 0) > (from[p] ?? 0)));
     let caughtUp!: () => void;
     const bootstrapped = new Promise<void>((resolve) => (caughtUp = resolve));
     let failed!: (error: Error) => void;
     const failure = new Promise<never>((_, reject) => (failed = reject));
     failure.catch(() => undefined);
     const advance = (partition: number, next: number): void => {
+      this.#next.set(partition, Math.max(next, this.#next.get(partition) ?? 0));
       if (behind.has(partition) && next >= (ends.get(partition) ?? 0)) behind.delete(partition);
       if (behind.size === 0) caughtUp();
+      this.#checkWaiting();
     };
     if (behind.size === 0) caughtUp();
     this.#fetch = await client.fetch({
@@ -104,6 +110,23 @@ export class KafkaTableReader {
       },
     });
     await Promise.race([bootstrapped, failure]);
+  }
+
+  /** Resolves once the reading has reached the end every partition read has now (a bounded run's end markers included). */
+  async readToEnd(): Promise<void> {
+    const ends = await this.#options.client.endOffsets(this.topic);
+    await new Promise<void>((resolve) => {
+      this.#waiting = { ends, resolve };
+      this.#checkWaiting();
+    });
+  }
+
+  #checkWaiting(): void {
+    const waiting = this.#waiting;
+    if (waiting === undefined) return;
+    for (const [partition, next] of this.#next) if (next < (waiting.ends.get(partition) ?? 0)) return;
+    this.#waiting = undefined;
+    waiting.resolve();
   }
 
   async stop(): Promise<void> {
