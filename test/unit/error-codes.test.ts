@@ -91,7 +91,7 @@ describe('Sluice errors', () => {
   it('carry the class name, a SLUICE_E_ code, and are not retriable unless they say so', () => {
     for (const [name, error] of Object.entries(errors)) {
       expect({ name, isSluiceError: error instanceof SluiceError, errorName: error.name }).toEqual({ name, isSluiceError: true, errorName: name });
-      for (const code of codesOf(name)) expect({ name, code }).toEqual({ name, code: expect.stringMatching(/^SLUICE_E_[A-Z0-9_]+$/) });
+      for (const code of codesOf(name)) expect({ name, code }).toEqual({ name, code: expect.stringMatching(/^SLUICE_E_[A-Z0-9_]+$/) as unknown });
     }
     expect(codesOf('SnapshotError')).toContain('SLUICE_E_SNAPSHOT_MISSING');
   });
