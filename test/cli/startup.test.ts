@@ -81,4 +81,12 @@ describe('streamctl start-up', () => {
     expect(loaded.some((url) => url.endsWith('/cli/dist/kube/api.js'))).toBe(true);
     expect(loaded.filter((url) => kubernetesClient(url) || runtime(url))).toEqual([]);
   });
+
+  it.each([['get'], ['suspend', 'fraud-velocity'], ['scale', 'fraud-velocity', '2'], ['savepoint', 'fraud-velocity']])(
+    '%s loads of the runtime only its durations (--timeout is read as the job YAML writes them), and no Kubernetes client library',
+    (...args: string[]) => {
+      const loaded = modulesLoadedBy(...args, '--kubeconfig', join(scratch, 'kubeconfig'));
+      expect(loaded.filter((url) => kubernetesClient(url) || (runtime(url) && !url.includes('/runtime-image/dist/time/')))).toEqual([]);
+    },
+  );
 });

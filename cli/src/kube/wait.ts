@@ -1,5 +1,5 @@
 // Waiting for the controller: poll the job until a check passes, with progress on stderr and a --timeout that says what it waited for.
-import { parseDuration } from '@sluice/runtime';
+import { parseDuration } from '@sluice/runtime/time';
 import { CommandError, type Writer } from './io.js';
 
 /** --timeout in milliseconds, or an error naming the flag. */
