@@ -3,8 +3,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readEndpoints } from '../../test/env/src/endpoints.js';
+import { runPatternBench, type PatternBenchResult } from './failed-logins.js';
 import { runBench, type BenchResult } from './fraud-velocity.js';
-import { table, writeResult } from './report.js';
+import { patternTable, table, writeResult } from './report.js';
 
 describe('npm run bench -- fraud-velocity, on 5 000 events', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-test-'));
@@ -46,5 +47,36 @@ describe('npm run bench -- fraud-velocity, on 5 000 events', () => {
     expect(result.profile?.summary.packages.length).toBeGreaterThan(0);
     const written = JSON.parse(readFileSync(writeResult(dir, result), 'utf8')) as BenchResult;
     expect(written.fraud.recordsIn).toBe(5000);
+  });
+});
+
+describe('npm run bench -- failed-logins, on 3 000 transactions and 3 000 sign-ins', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-test-'));
+  let result: PatternBenchResult;
+  let printed: string;
+
+  beforeAll(async () => {
+    result = await runPatternBench({ events: 3000, partitions: 6, workDir: join(dir, 'work'), log: () => undefined });
+    printed = patternTable(result);
+  }, 600_000);
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('preloads both inputs in full and runs each job over every record, with outputs', () => {
+    expect(result.preload.transactions.events).toBe(3000);
+    expect(result.preload.logins.events).toBe(3000);
+    expect(result.fraud.recordsIn).toBe(3000);
+    expect(result.fraud.recordsOut).toBeGreaterThan(0);
+    expect(result.pattern.recordsIn).toBe(3000);
+    expect(result.pattern.recordsOut).toBeGreaterThan(0);
+  });
+
+  it('prints both jobs’ events/s and the ratio against the baseline of the same run', () => {
+    expect(result.ratio).toBeCloseTo(result.pattern.eventsPerSecond / result.fraud.eventsPerSecond);
+    expect(printed).toMatch(/baseline: fraud-velocity.* [\d,]+ events\/s/);
+    expect(printed).toMatch(/failed-logins pattern.* [\d,]+ events\/s .* \d+ alerts/);
+    expect(printed).toMatch(/ratio failed-logins \/ fraud-velocity +\d+\.\d %/);
+    const written = JSON.parse(readFileSync(writeResult(dir, result), 'utf8')) as PatternBenchResult;
+    expect(written.bench).toBe('failed-logins');
   });
 });

@@ -6,6 +6,8 @@ import { FRAUD_VELOCITY_JOB, jobOnTopics } from './jobs.js';
 import { commitStats, startRuntime, type CommitStats } from './runtime-process.js';
 
 export interface FraudOptions {
+  /** The job's manifest (repository-relative); the fraud-velocity example when absent. */
+  job?: string;
   brokers: string[];
   input: string;
   name: string;
@@ -36,7 +38,7 @@ export interface FraudResult {
 const timeoutFor = (events: number): number => 120_000 + events;
 
 export async function runFraudJob(options: FraudOptions): Promise<FraudResult> {
-  const { file } = jobOnTopics(FRAUD_VELOCITY_JOB, options.name, options.input, { redis: options.redisUrl !== undefined, commitInterval: options.commitInterval }, options.workDir);
+  const { file } = jobOnTopics(options.job ?? FRAUD_VELOCITY_JOB, options.name, options.input, { redis: options.redisUrl !== undefined, commitInterval: options.commitInterval }, options.workDir);
   const stateDir = mkdtempSync(join(tmpdir(), 'sluice-bench-state-'));
   const runtime = startRuntime({
     env: {
@@ -50,7 +52,7 @@ export async function runFraudJob(options: FraudOptions): Promise<FraudResult> {
   });
   const progress = setInterval(() => {
     const commits = runtime.events.filter((e) => e.event === 'committed').length;
-    options.log(`fraud-velocity: waiting for the job to read ${options.events} events to the end markers (${commits} transactions so far)`);
+    options.log(`${options.name}: waiting for the job to read ${options.events} events to the end markers (${commits} transactions so far)`);
   }, 5000);
   try {
     const running = await runtime.waitFor('running', 120_000);

@@ -55,3 +55,4 @@ export function jobOnTopics(path: string, name: string, input: string, { redis, 
 
 export const FRAUD_VELOCITY_JOB = 'examples/fraud-velocity/job.yaml';
 export const FILTER_MAP_JOB = 'bench/jobs/filter-map.yaml';
+export const FAILED_LOGINS_JOB = 'examples/failed-logins/job.yaml';

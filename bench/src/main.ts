@@ -2,8 +2,9 @@
 import { join } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { runPatternBench } from './failed-logins.js';
 import { runBench } from './fraud-velocity.js';
-import { table, writeResult } from './report.js';
+import { patternTable, table, writeResult } from './report.js';
 import { repoRoot } from './runtime-process.js';
 
 const log = (line: string): void => {
@@ -44,7 +45,23 @@ await yargs(hideBin(process.argv))
       process.stdout.write(`result: ${writeResult(argv.results, result)}\n`);
     },
   )
-  .demandCommand(1, 'name a benchmark: fraud-velocity')
+  .command(
+    'failed-logins',
+    'preload N transactions and N sign-ins keyed by ip; run the fraud-velocity job (the baseline) and the failed-logins pattern job, exactly-once, and print their events/s and ratio',
+    (y) =>
+      y
+        .option('events', { type: 'number', default: 500_000, describe: 'transactions and sign-ins to preload and process (each)' })
+        .option('partitions', { type: 'number', default: 6, describe: 'partitions of each input topic' })
+        .option('keep-topics', { type: 'boolean', default: false, describe: 'leave the run’s topics in Kafka (deleted by default)' })
+        .option('results', { type: 'string', default: join(repoRoot, 'bench', 'results'), describe: 'folder for the JSON result and the job manifests' }),
+    async (argv) => {
+      const startedAt = new Date().toISOString().slice(0, 19).replaceAll(':', '-');
+      const result = await runPatternBench({ events: argv.events, partitions: argv.partitions, keepTopics: argv['keep-topics'], workDir: join(argv.results, startedAt), log });
+      process.stdout.write(`${patternTable(result)}\n`);
+      process.stdout.write(`result: ${writeResult(argv.results, result)}\n`);
+    },
+  )
+  .demandCommand(1, 'name a benchmark: fraud-velocity or failed-logins')
   .strict()
   .help()
   .parseAsync();

@@ -7,6 +7,8 @@ export interface PreloadOptions {
   topic: string;
   events: number;
   partitions: number;
+  /** The generated events and the field whose value is each record's key (and partition); transactions keyed by customer_id when absent. */
+  workload?: PreloadWorkload;
   /** Producers sending at once: while one waits for the broker's answer the others' requests are in flight. */
   producers?: number;
   /**
@@ -31,6 +33,19 @@ export function transactionWorkload(seed: number, events: number | undefined, pa
   const workload: GeneratorOptions = { workload: 'transactions', seed, keys: 10_000, rate: 1000, disorder: 10_000, lateFraction: 0.001, lateBy: 3_600_000, partitions, batchSize: batch };
   return events === undefined ? workload : { ...workload, count: events };
 }
+
+/** The workload: 10 000 users signing in at 1000 events/s of event time, up to 10 s out of order, keyed (and partitioned) by ip as the failed-logins job expects. */
+export function loginWorkload(seed: number, events: number, partitions: number, batch: number): GeneratorOptions {
+  return { workload: 'logins', seed, keys: 10_000, rate: 1000, disorder: 10_000, partitions, keyField: 'ip', batchSize: batch, count: events };
+}
+
+export interface PreloadWorkload {
+  generator: (seed: number, events: number, partitions: number, batch: number) => GeneratorOptions;
+  keyField: string;
+}
+
+export const TRANSACTIONS: PreloadWorkload = { generator: transactionWorkload, keyField: 'customer_id' };
+export const LOGINS_BY_IP: PreloadWorkload = { generator: loginWorkload, keyField: 'ip' };
 
 /** A pool of producers, each with at most one request in flight; `send` waits for a free one. */
 class ProducerPool {
@@ -71,6 +86,7 @@ class ProducerPool {
 export async function preload(options: PreloadOptions): Promise<PreloadResult> {
   const { brokers, topic, events, partitions, log } = options;
   const batch = options.batch ?? 1200;
+  const workload = options.workload ?? TRANSACTIONS;
   const count = options.producers ?? 8;
   const kafka = new Kafka({ brokers, clientId: 'sluice-bench-preload', logLevel: logLevel.NOTHING });
   const producers = Array.from({ length: count }, () => kafka.producer({ allowAutoTopicCreation: false }));
@@ -80,10 +96,10 @@ export async function preload(options: PreloadOptions): Promise<PreloadResult> {
   let sent = 0;
   let reported = started;
   try {
-    const source = new GeneratorSource(transactionWorkload(1, events, partitions, batch));
+    const source = new GeneratorSource(workload.generator(1, events, partitions, batch));
     let pending: Message[] = [];
     for await (const part of source.read()) {
-      for (const record of part.records) pending.push({ partition: part.partition, key: String(record.value.customer_id), value: JSON.stringify(record.value) });
+      for (const record of part.records) pending.push({ partition: part.partition, key: String(record.value[workload.keyField]), value: JSON.stringify(record.value) });
       if (pending.length >= batch) {
         await pool.send(topic, pending);
         sent += pending.length;

@@ -1,7 +1,9 @@
 // The bench's result as a short table for people and as JSON for the record.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { PatternBenchResult } from './failed-logins.js';
 import type { BenchResult } from './fraud-velocity.js';
+import type { FraudResult } from './fraud.js';
 
 const rate = (eventsPerSecond: number): string => `${Math.round(eventsPerSecond).toLocaleString('en-US')} events/s`;
 const ms = (value: number): string => `${Math.round(value)} ms`;
@@ -28,8 +30,30 @@ export function table(result: BenchResult): string {
   return [...lines, load, ...profile].join('\n');
 }
 
+const jobRows = (name: string, job: FraudResult, outputs: string): [string, string, string][] => [
+  [name, rate(job.eventsPerSecond), `${job.recordsIn} records, ${job.seconds.toFixed(1)} s, ${job.recordsOut} ${outputs}`],
+  ['    its transactions: commit p99', ms(job.commits.p99Ms), `${job.commits.commits} transactions, commit p50 ${ms(job.commits.p50Ms)}; ${((job.commits.totalMs / 1000 / job.seconds) * 100).toFixed(0)} % of the run in commits`],
+];
+
+const aligned = (rows: [string, string, string][]): string[] => {
+  const width = Math.max(...rows.map(([name]) => name.length));
+  const valueWidth = Math.max(...rows.map(([, value]) => value.length));
+  return rows.map(([name, value, note]) => `${name.padEnd(width)}  ${value.padStart(valueWidth)}  ${note}`);
+};
+
+/** The failed-logins bench: the pattern job beside the fraud-velocity baseline of the same run. */
+export function patternTable(result: PatternBenchResult): string {
+  const lines = aligned([
+    ...jobRows('baseline: fraud-velocity, exactly-once, Redis on', result.fraud, 'results'),
+    ...jobRows('failed-logins pattern (keyedBy ip), exactly-once, Redis on', result.pattern, 'alerts'),
+    ['    ratio failed-logins / fraud-velocity', `${(result.ratio * 100).toFixed(1)} %`, 'same run, same broker, same commit interval'],
+  ]);
+  const load = `machine: ${result.machine.cpus} cores, load average ${result.machine.loadBefore[0]!.toFixed(1)} before, ${result.machine.loadAfter[0]!.toFixed(1)} after`;
+  return [...lines, load].join('\n');
+}
+
 /** Writes `<dir>/<startedAt>.json` (colons made dashes) and returns its path. */
-export function writeResult(dir: string, result: BenchResult): string {
+export function writeResult(dir: string, result: { startedAt: string }): string {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${result.startedAt.slice(0, 19).replaceAll(':', '-')}.json`);
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);

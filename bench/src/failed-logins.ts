@@ -1,0 +1,75 @@
+// `bench failed-logins`: in one run, the fraud-velocity job on N transactions (the baseline) and the failed-logins pattern job on N sign-ins keyed by ip; events/s of each and their ratio.
+import { randomBytes } from 'node:crypto';
+import { cpus, loadavg } from 'node:os';
+import { KafkajsClient } from '@sluice/runtime';
+import { benchEnvironment } from './environment.js';
+import { runFraudJob, type FraudResult } from './fraud.js';
+import { FAILED_LOGINS_JOB } from './jobs.js';
+import { LOGINS_BY_IP, preload, type PreloadResult } from './preload.js';
+import { deleteRunTopics } from './topics.js';
+
+export interface PatternBenchOptions {
+  /** Transactions for the baseline and sign-ins for the pattern job: the same number of each. */
+  events: number;
+  partitions: number;
+  workDir: string;
+  keepTopics?: boolean;
+  log: (line: string) => void;
+}
+
+export interface PatternBenchResult {
+  bench: 'failed-logins';
+  startedAt: string;
+  machine: { cpus: number; node: string; loadBefore: number[]; loadAfter: number[] };
+  partitions: number;
+  preload: { transactions: PreloadResult; logins: PreloadResult };
+  /** The fraud-velocity job, exactly-once, Redis sink on: the baseline measured in this run. */
+  fraud: FraudResult;
+  /** The failed-logins pattern job, exactly-once, Redis sink on, over the sign-ins topic keyed by ip. */
+  pattern: FraudResult;
+  /** Pattern-job events/s over fraud-velocity events/s. */
+  ratio: number;
+}
+
+export async function runPatternBench(options: PatternBenchOptions): Promise<PatternBenchResult> {
+  const { log, partitions, events } = options;
+  const startedAt = new Date().toISOString();
+  const loadBefore = loadavg();
+  const endpoints = await benchEnvironment(log);
+  const brokers = endpoints.kafka.brokers;
+  const run = `bench-${randomBytes(4).toString('hex')}`;
+  const transactions = `${run}-transactions`;
+  const logins = `${run}-logins`;
+  const admin = new KafkajsClient({ brokers, clientId: 'sluice-bench' });
+  try {
+    await admin.ensureTopics([transactions, logins].map((topic) => ({ topic, partitions })));
+  } finally {
+    await admin.close();
+  }
+  try {
+    log(`preloading ${events} transactions into ${transactions} and ${events} sign-ins keyed by ip into ${logins} (${partitions} partitions each)`);
+    const loadedTransactions = await preload({ brokers, topic: transactions, events, partitions, log });
+    const loadedLogins = await preload({ brokers, topic: logins, events, partitions, workload: LOGINS_BY_IP, log });
+
+    log('baseline: fraud-velocity, exactly-once, Redis sink on');
+    const fraud = await runFraudJob({ brokers, input: transactions, name: `${run}-fraud`, redisUrl: endpoints.redis.url, workDir: options.workDir, events: loadedTransactions.events, log });
+    log(`    ${fraud.recordsIn} records in ${fraud.seconds.toFixed(1)}s, ${fraud.recordsOut} results`);
+
+    log('failed-logins pattern, exactly-once, Redis sink on');
+    const pattern = await runFraudJob({ job: FAILED_LOGINS_JOB, brokers, input: logins, name: `${run}-failed-logins`, redisUrl: endpoints.redis.url, workDir: options.workDir, events: loadedLogins.events, log });
+    log(`    ${pattern.recordsIn} records in ${pattern.seconds.toFixed(1)}s, ${pattern.recordsOut} alerts`);
+
+    return {
+      bench: 'failed-logins',
+      startedAt,
+      machine: { cpus: cpus().length, node: process.version, loadBefore, loadAfter: loadavg() },
+      partitions,
+      preload: { transactions: loadedTransactions, logins: loadedLogins },
+      fraud,
+      pattern,
+      ratio: pattern.eventsPerSecond / fraud.eventsPerSecond,
+    };
+  } finally {
+    if (options.keepTopics !== true) log(`deleted the run's ${await deleteRunTopics(brokers, run)} topics (${run}-…)`);
+  }
+}
