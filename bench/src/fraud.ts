@@ -8,6 +8,8 @@ import { commitStats, startRuntime, type CommitStats } from './runtime-process.j
 export interface FraudOptions {
   /** The job's manifest (repository-relative); the fraud-velocity example when absent. */
   job?: string;
+  /** The topics of the job's other sources (a join's tables), by source name. */
+  sourceTopics?: Record<string, string>;
   brokers: string[];
   input: string;
   name: string;
@@ -38,7 +40,7 @@ export interface FraudResult {
 const timeoutFor = (events: number): number => 120_000 + events;
 
 export async function runFraudJob(options: FraudOptions): Promise<FraudResult> {
-  const { file } = jobOnTopics(options.job ?? FRAUD_VELOCITY_JOB, options.name, options.input, { redis: options.redisUrl !== undefined, commitInterval: options.commitInterval }, options.workDir);
+  const { file } = jobOnTopics(options.job ?? FRAUD_VELOCITY_JOB, options.name, options.input, { redis: options.redisUrl !== undefined, commitInterval: options.commitInterval, sourceTopics: options.sourceTopics }, options.workDir);
   const stateDir = mkdtempSync(join(tmpdir(), 'sluice-bench-state-'));
   const runtime = startRuntime({
     env: {

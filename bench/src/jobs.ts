@@ -7,7 +7,7 @@ import { repoRoot } from './runtime-process.js';
 interface Manifest {
   metadata: { name: string };
   spec: {
-    sources: { kafka: { topic: string } }[];
+    sources: { name: string; kafka: { topic: string } }[];
     sinks: ({ name: string; kafka?: { topic: string }; redis?: { key: string } } & Record<string, unknown>)[];
     lateOutput?: { topic: string };
     delivery?: { commitInterval?: string };
@@ -28,13 +28,20 @@ export interface JobChanges {
   redis: boolean;
   /** spec.delivery.commitInterval, when given. */
   commitInterval?: string | undefined;
+  /** The topics of the sources after the first (a join's tables), by source name. */
+  sourceTopics?: Record<string, string> | undefined;
 }
 
 /** The manifest at `path` with its source, Kafka sinks, late and dead-letter outputs on `<name>-…` topics, written into `dir`. */
-export function jobOnTopics(path: string, name: string, input: string, { redis, commitInterval }: JobChanges, dir: string): { file: string; topics: JobTopics } {
+export function jobOnTopics(path: string, name: string, input: string, { redis, commitInterval, sourceTopics }: JobChanges, dir: string): { file: string; topics: JobTopics } {
   const manifest = parse(readFileSync(join(repoRoot, path), 'utf8')) as Manifest;
   manifest.metadata.name = name;
   manifest.spec.sources[0]!.kafka.topic = input;
+  for (const source of manifest.spec.sources.slice(1)) {
+    const topic = sourceTopics?.[source.name];
+    if (topic === undefined) throw new Error(`${path}: no topic given for its source "${source.name}"; pass it in sourceTopics`);
+    source.kafka.topic = topic;
+  }
   const outputs: string[] = [];
   manifest.spec.sinks = manifest.spec.sinks.filter((sink) => redis || sink.redis === undefined);
   for (const sink of manifest.spec.sinks) {
@@ -56,3 +63,4 @@ export function jobOnTopics(path: string, name: string, input: string, { redis, 
 export const FRAUD_VELOCITY_JOB = 'examples/fraud-velocity/job.yaml';
 export const FILTER_MAP_JOB = 'bench/jobs/filter-map.yaml';
 export const FAILED_LOGINS_JOB = 'examples/failed-logins/job.yaml';
+export const ENRICHMENT_JOB = 'bench/jobs/enrichment-by-customer.yaml';

@@ -2,9 +2,10 @@
 import { join } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { runEnrichmentBench } from './enrichment.js';
 import { runPatternBench } from './failed-logins.js';
 import { runBench } from './fraud-velocity.js';
-import { patternTable, table, writeResult } from './report.js';
+import { enrichmentTable, patternTable, table, writeResult } from './report.js';
 import { repoRoot } from './runtime-process.js';
 
 const log = (line: string): void => {
@@ -61,7 +62,23 @@ await yargs(hideBin(process.argv))
       process.stdout.write(`result: ${writeResult(argv.results, result)}\n`);
     },
   )
-  .demandCommand(1, 'name a benchmark: fraud-velocity or failed-logins')
+  .command(
+    'enrichment',
+    'preload N transactions, a customers table and a merchants table; run the fraud-velocity job (the baseline) and the enrichment job (join customers, broadcast merchants, window by customer_id), exactly-once, and print their events/s and ratio',
+    (y) =>
+      y
+        .option('events', { type: 'number', default: 500_000, describe: 'transactions to preload and process' })
+        .option('partitions', { type: 'number', default: 6, describe: 'partitions of the transactions and customers topics' })
+        .option('keep-topics', { type: 'boolean', default: false, describe: 'leave the run’s topics in Kafka (deleted by default)' })
+        .option('results', { type: 'string', default: join(repoRoot, 'bench', 'results'), describe: 'folder for the JSON result and the job manifests' }),
+    async (argv) => {
+      const startedAt = new Date().toISOString().slice(0, 19).replaceAll(':', '-');
+      const result = await runEnrichmentBench({ events: argv.events, partitions: argv.partitions, keepTopics: argv['keep-topics'], workDir: join(argv.results, startedAt), log });
+      process.stdout.write(`${enrichmentTable(result)}\n`);
+      process.stdout.write(`result: ${writeResult(argv.results, result)}\n`);
+    },
+  )
+  .demandCommand(1, 'name a benchmark: fraud-velocity, failed-logins or enrichment')
   .strict()
   .help()
   .parseAsync();
