@@ -3,9 +3,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readEndpoints } from '../../test/env/src/endpoints.js';
+import { runEnrichmentBench, type EnrichmentBenchResult } from './enrichment.js';
 import { runPatternBench, type PatternBenchResult } from './failed-logins.js';
 import { runBench, type BenchResult } from './fraud-velocity.js';
-import { patternTable, table, writeResult } from './report.js';
+import { enrichmentTable, patternTable, table, writeResult } from './report.js';
 
 describe('npm run bench -- fraud-velocity, on 5 000 events', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-test-'));
@@ -78,5 +79,41 @@ describe('npm run bench -- failed-logins, on 3 000 transactions and 3 000 sign-i
     expect(printed).toMatch(/ratio failed-logins \/ fraud-velocity +\d+\.\d %/);
     const written = JSON.parse(readFileSync(writeResult(dir, result), 'utf8')) as PatternBenchResult;
     expect(written.bench).toBe('failed-logins');
+  });
+});
+
+describe('npm run bench -- enrichment, on 3 000 transactions', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-test-'));
+  let result: EnrichmentBenchResult;
+  let printed: string;
+
+  beforeAll(async () => {
+    result = await runEnrichmentBench({ events: 3000, partitions: 6, workDir: join(dir, 'work'), log: () => undefined });
+    printed = enrichmentTable(result);
+  }, 600_000);
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('runs both jobs over every transaction, with the tables written', () => {
+    expect(result.preload.events).toBe(3000);
+    expect(result.tables).toEqual({ customers: 9000, merchants: 5000 });
+    expect(result.fraud.recordsIn).toBe(3000);
+    expect(result.enrichment.recordsIn).toBe(3000);
+  });
+
+  it('drops no transaction in the joins: as many customer windows as the fraud job’s', () => {
+    // Every merchant is in the table (the inner join keeps all) and the customer join is a left join; both jobs window
+    // by customer_id in 5-minute tumbling windows, so both emit one result per customer and window.
+    expect(result.enrichment.recordsOut).toBeGreaterThan(0);
+    expect(result.enrichment.recordsOut).toBe(result.fraud.recordsOut);
+  });
+
+  it('prints both jobs’ events/s, the ratio and the keyBy it changed', () => {
+    expect(result.ratio).toBeCloseTo(result.enrichment.eventsPerSecond / result.fraud.eventsPerSecond);
+    expect(printed).toMatch(/enrichment: .* [\d,]+ events\/s .* \d+ windows/);
+    expect(printed).toMatch(/ratio enrichment \/ fraud-velocity +\d+\.\d %/);
+    expect(printed).toMatch(/windowed by customer_id, not the example's tier/);
+    const written = JSON.parse(readFileSync(writeResult(dir, result), 'utf8')) as EnrichmentBenchResult;
+    expect(written.bench).toBe('enrichment');
   });
 });
