@@ -4,7 +4,7 @@ import { cpus, loadavg } from 'node:os';
 import { Kafka, logLevel, type Message } from 'kafkajs';
 import { KafkajsClient, partitionOf } from '@sluice/runtime';
 import { benchEnvironment } from './environment.js';
-import { runFraudJob, type FraudResult } from './fraud.js';
+import { runBoundedJob, type BoundedJobResult } from './fraud.js';
 import { ENRICHMENT_JOB } from './jobs.js';
 import { preload, type PreloadResult } from './preload.js';
 import { deleteRunTopics } from './topics.js';
@@ -31,9 +31,9 @@ export interface EnrichmentBenchResult {
   /** Rows written to the customers table (every tenth customer left out, so the left join also meets misses) and to the merchants table. */
   tables: { customers: number; merchants: number };
   /** The fraud-velocity job, exactly-once, Redis sink on: the baseline measured in this run. */
-  fraud: FraudResult;
+  fraud: BoundedJobResult;
   /** bench/jobs/enrichment-by-customer.yaml, exactly-once, on the same transactions. */
-  enrichment: FraudResult;
+  enrichment: BoundedJobResult;
   /** Enrichment-job events/s over fraud-velocity events/s. */
   ratio: number;
 }
@@ -84,11 +84,11 @@ export async function runEnrichmentBench(options: EnrichmentBenchOptions): Promi
     const tables = await writeTables(brokers, customers, merchants, partitions);
 
     log('baseline: fraud-velocity, exactly-once, Redis sink on');
-    const fraud = await runFraudJob({ brokers, input: transactions, name: `${run}-fraud`, redisUrl: endpoints.redis.url, workDir: options.workDir, events: loaded.events, log });
+    const fraud = await runBoundedJob({ brokers, input: transactions, name: `${run}-fraud`, redisUrl: endpoints.redis.url, workDir: options.workDir, events: loaded.events, log });
     log(`    ${fraud.recordsIn} records in ${fraud.seconds.toFixed(1)}s, ${fraud.recordsOut} results`);
 
     log('enrichment (join customers, broadcast merchants, window by customer_id), exactly-once');
-    const enrichment = await runFraudJob({ job: ENRICHMENT_JOB, sourceTopics: { customers, merchants }, brokers, input: transactions, name: `${run}-enrichment`, redisUrl: undefined, workDir: options.workDir, events: loaded.events, log });
+    const enrichment = await runBoundedJob({ job: ENRICHMENT_JOB, sourceTopics: { customers, merchants }, brokers, input: transactions, name: `${run}-enrichment`, redisUrl: undefined, workDir: options.workDir, events: loaded.events, log });
     log(`    ${enrichment.recordsIn} records in ${enrichment.seconds.toFixed(1)}s, ${enrichment.recordsOut} windows`);
 
     return {

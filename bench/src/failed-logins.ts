@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import { KafkajsClient } from '@sluice/runtime';
 import { benchEnvironment } from './environment.js';
-import { runFraudJob, type FraudResult } from './fraud.js';
+import { runBoundedJob, type BoundedJobResult } from './fraud.js';
 import { FAILED_LOGINS_JOB } from './jobs.js';
 import { LOGINS_BY_IP, preload, type PreloadResult } from './preload.js';
 import { deleteRunTopics } from './topics.js';
@@ -24,9 +24,9 @@ export interface PatternBenchResult {
   partitions: number;
   preload: { transactions: PreloadResult; logins: PreloadResult };
   /** The fraud-velocity job, exactly-once, Redis sink on: the baseline measured in this run. */
-  fraud: FraudResult;
+  fraud: BoundedJobResult;
   /** The failed-logins pattern job, exactly-once, Redis sink on, over the sign-ins topic keyed by ip. */
-  pattern: FraudResult;
+  pattern: BoundedJobResult;
   /** Pattern-job events/s over fraud-velocity events/s. */
   ratio: number;
 }
@@ -52,11 +52,11 @@ export async function runPatternBench(options: PatternBenchOptions): Promise<Pat
     const loadedLogins = await preload({ brokers, topic: logins, events, partitions, workload: LOGINS_BY_IP, log });
 
     log('baseline: fraud-velocity, exactly-once, Redis sink on');
-    const fraud = await runFraudJob({ brokers, input: transactions, name: `${run}-fraud`, redisUrl: endpoints.redis.url, workDir: options.workDir, events: loadedTransactions.events, log });
+    const fraud = await runBoundedJob({ brokers, input: transactions, name: `${run}-fraud`, redisUrl: endpoints.redis.url, workDir: options.workDir, events: loadedTransactions.events, log });
     log(`    ${fraud.recordsIn} records in ${fraud.seconds.toFixed(1)}s, ${fraud.recordsOut} results`);
 
     log('failed-logins pattern, exactly-once, Redis sink on');
-    const pattern = await runFraudJob({ job: FAILED_LOGINS_JOB, brokers, input: logins, name: `${run}-failed-logins`, redisUrl: endpoints.redis.url, workDir: options.workDir, events: loadedLogins.events, log });
+    const pattern = await runBoundedJob({ job: FAILED_LOGINS_JOB, brokers, input: logins, name: `${run}-failed-logins`, redisUrl: endpoints.redis.url, workDir: options.workDir, events: loadedLogins.events, log });
     log(`    ${pattern.recordsIn} records in ${pattern.seconds.toFixed(1)}s, ${pattern.recordsOut} alerts`);
 
     return {

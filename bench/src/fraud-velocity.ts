@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { KafkajsClient } from '@sluice/runtime';
 import { consumeCeiling, type CeilingResult } from './ceiling.js';
 import { benchEnvironment } from './environment.js';
-import { runFraudJob, type FraudResult } from './fraud.js';
+import { runBoundedJob, type BoundedJobResult } from './fraud.js';
 import { runLatency, type LatencyResult } from './latency.js';
 import { preload, type PreloadResult } from './preload.js';
 import { summarizeProfile, type ProfileSummary } from './profile.js';
@@ -39,7 +39,7 @@ export interface BenchResult {
   ceiling: CeilingResult;
   /** The same read with the Kafka source's JSON decoding of each record: not the ceiling, the part of the gap that decoding is. */
   ceilingWithDecode: CeilingResult;
-  fraud: FraudResult;
+  fraud: BoundedJobResult;
   /** Fraud-job events/s over the consume-only ceiling. */
   ratio: number;
   latency: LatencyResult;
@@ -75,7 +75,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
 
     log(`(b) fraud-velocity, exactly-once, Redis sink ${options.redis ? 'on' : 'off'}`);
     const profileDir = options.profile ? join(options.workDir, 'profile') : undefined;
-    const fraud = await runFraudJob({
+    const fraud = await runBoundedJob({
       brokers,
       input: topic,
       name: `${run}-fraud`,

@@ -1,11 +1,11 @@
-// Phase (b): the fraud-velocity job on the preloaded topic, exactly-once, read to the end markers; events/s between the runtime's "running" and "finished".
+// A job on a preloaded topic as a pod runs it, exactly-once, read to the end markers; events/s between the runtime's "running" and "finished" (phase (b)'s fraud-velocity job, and the jobs compared with it).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FRAUD_VELOCITY_JOB, jobOnTopics } from './jobs.js';
 import { commitStats, startRuntime, type CommitStats } from './runtime-process.js';
 
-export interface FraudOptions {
+export interface BoundedJobOptions {
   /** The job's manifest (repository-relative); the fraud-velocity example when absent. */
   job?: string;
   /** The topics of the job's other sources (a join's tables), by source name. */
@@ -24,7 +24,7 @@ export interface FraudOptions {
   log: (line: string) => void;
 }
 
-export interface FraudResult {
+export interface BoundedJobResult {
   recordsIn: number;
   recordsOut: number;
   /** The job's transactions: how many, what they carried (outputs and changelog records), how long they took. */
@@ -39,7 +39,7 @@ export interface FraudResult {
 /** Slower than 1000 events/s would be a broken run, not a slow one. */
 const timeoutFor = (events: number): number => 120_000 + events;
 
-export async function runFraudJob(options: FraudOptions): Promise<FraudResult> {
+export async function runBoundedJob(options: BoundedJobOptions): Promise<BoundedJobResult> {
   const { file } = jobOnTopics(options.job ?? FRAUD_VELOCITY_JOB, options.name, options.input, { redis: options.redisUrl !== undefined, commitInterval: options.commitInterval, sourceTopics: options.sourceTopics }, options.workDir);
   const stateDir = mkdtempSync(join(tmpdir(), 'sluice-bench-state-'));
   const runtime = startRuntime({

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { EnrichmentBenchResult } from './enrichment.js';
 import type { PatternBenchResult } from './failed-logins.js';
 import type { BenchResult } from './fraud-velocity.js';
-import type { FraudResult } from './fraud.js';
+import type { BoundedJobResult } from './fraud.js';
 
 const rate = (eventsPerSecond: number): string => `${Math.round(eventsPerSecond).toLocaleString('en-US')} events/s`;
 const ms = (value: number): string => `${Math.round(value)} ms`;
@@ -31,7 +31,7 @@ export function table(result: BenchResult): string {
   return [...lines, load, ...profile].join('\n');
 }
 
-const jobRows = (name: string, job: FraudResult, outputs: string): [string, string, string][] => [
+const jobRows = (name: string, job: BoundedJobResult, outputs: string): [string, string, string][] => [
   [name, rate(job.eventsPerSecond), `${job.recordsIn} records, ${job.seconds.toFixed(1)} s, ${job.recordsOut} ${outputs}`],
   ['    its transactions: commit p99', ms(job.commits.p99Ms), `${job.commits.commits} transactions, commit p50 ${ms(job.commits.p50Ms)}; ${((job.commits.totalMs / 1000 / job.seconds) * 100).toFixed(0)} % of the run in commits`],
 ];
