@@ -139,3 +139,22 @@ test('a window the run covers for only seconds (median 1) flags nobody by chance
   expect(leaders.suspects()).toEqual([]);
   expect(frame(leaders, progress, 2).join('\n')).not.toContain('suspicious');
 });
+
+test('the first and the last window of a run, which the run covers only in part, are shown but not judged', async () => {
+  const leaders = new WindowLeaders(columns);
+  const at = (minute: number): string => `2026-12-07T10:${String(minute).padStart(2, '0')}:00.000Z`;
+  // A minute of the first window: medians of 4, where a heavy but honest customer reaches 27 (6.8× and over 20).
+  for (let i = 0; i < 40; i++) leaders.write(result(`C${i}`, 4, at(0), at(5)));
+  leaders.write(result('C206', 27, at(0), at(5)));
+  // Two whole windows: the honest customers at 20–29, the fraudster C99 at 200 in the second.
+  for (const start of [5, 10]) {
+    for (let i = 0; i < 40; i++) leaders.write(result(`C${i}`, 20 + (i % 10), at(start), at(start + 5)));
+    leaders.write(result('C206', 60, at(start), at(start + 5)));
+    leaders.write(result('C99', start === 10 ? 200 : 25, at(start), at(start + 5)));
+  }
+  // The run stops a minute into the last window: C450 at 22 beside medians of 4.
+  for (let i = 0; i < 40; i++) leaders.write(result(`C${i}`, 4, at(15), at(20)));
+  leaders.write(result('C450', 22, at(15), at(20)));
+  await leaders.close();
+  expect(leaders.suspects().map((suspect) => suspect.key)).toEqual(['C99']);
+});
