@@ -57,7 +57,7 @@ describe('npm run bench -- failed-logins, on 3 000 transactions and 3 000 sign-i
   let printed: string;
 
   beforeAll(async () => {
-    result = await runPatternBench({ events: 3000, partitions: 6, workDir: join(dir, 'work'), log: () => undefined });
+    result = await runPatternBench({ events: 3000, partitions: 6, latencyRate: 1000, latencySeconds: 1, workDir: join(dir, 'work'), log: () => undefined });
     printed = patternTable(result);
   }, 600_000);
 
@@ -70,6 +70,13 @@ describe('npm run bench -- failed-logins, on 3 000 transactions and 3 000 sign-i
     expect(result.fraud.recordsOut).toBeGreaterThan(0);
     expect(result.pattern.recordsIn).toBe(3000);
     expect(result.pattern.recordsOut).toBeGreaterThan(0);
+  });
+
+  it('measures sign-in to alert latency on alerts of sign-ins it produced, and the reader sees every alert', () => {
+    expect(result.latency.recordsIn).toBe(result.latency.produced);
+    expect(result.latency.recordsOut).toBeGreaterThan(0);
+    expect(result.latency.outputsSeen).toBe(result.latency.recordsOut);
+    expect(printed).toMatch(/sign-in to alert at 1000\/s, exactly-once: p50 +(\d+|NaN) ms/);
   });
 
   it('prints both jobs’ events/s and the ratio against the baseline of the same run', () => {

@@ -4,7 +4,8 @@ import { cpus, loadavg } from 'node:os';
 import { KafkajsClient } from '@sluice/runtime';
 import { benchEnvironment } from './environment.js';
 import { runBoundedJob, type BoundedJobResult } from './fraud.js';
-import { FAILED_LOGINS_JOB } from './jobs.js';
+import { FAILED_LOGINS_JOB, FAILED_LOGINS_LATENCY_JOB } from './jobs.js';
+import { runLatency, type LatencyResult } from './latency.js';
 import { LOGINS_BY_IP, preload, type PreloadResult } from './preload.js';
 import { deleteRunTopics } from './topics.js';
 
@@ -12,6 +13,9 @@ export interface PatternBenchOptions {
   /** Transactions for the baseline and sign-ins for the pattern job: the same number of each. */
   events: number;
   partitions: number;
+  /** Sign-ins/s of the paced producer in the latency phase, and seconds measured after the warm-up. */
+  latencyRate: number;
+  latencySeconds: number;
   workDir: string;
   keepTopics?: boolean;
   log: (line: string) => void;
@@ -29,6 +33,8 @@ export interface PatternBenchResult {
   pattern: BoundedJobResult;
   /** Pattern-job events/s over fraud-velocity events/s. */
   ratio: number;
+  /** Sign-in to alert: the pattern job fed by a paced producer, the alert's `produced_at` is its success's send time. */
+  latency: LatencyResult;
 }
 
 export async function runPatternBench(options: PatternBenchOptions): Promise<PatternBenchResult> {
@@ -59,6 +65,9 @@ export async function runPatternBench(options: PatternBenchOptions): Promise<Pat
     const pattern = await runBoundedJob({ job: FAILED_LOGINS_JOB, brokers, input: logins, name: `${run}-failed-logins`, redisUrl: endpoints.redis.url, workDir: options.workDir, events: loadedLogins.events, log });
     log(`    ${pattern.recordsIn} records in ${pattern.seconds.toFixed(1)}s, ${pattern.recordsOut} alerts`);
 
+    log(`latency: failed-logins at ${options.latencyRate} sign-ins/s for ${options.latencySeconds}s, exactly-once`);
+    const latency = await runLatency({ brokers, name: `${run}-failed-logins-latency`, partitions, rate: options.latencyRate, seconds: options.latencySeconds, workDir: options.workDir, job: FAILED_LOGINS_LATENCY_JOB, workload: LOGINS_BY_IP, log });
+
     return {
       bench: 'failed-logins',
       startedAt,
@@ -68,6 +77,7 @@ export async function runPatternBench(options: PatternBenchOptions): Promise<Pat
       fraud,
       pattern,
       ratio: pattern.eventsPerSecond / fraud.eventsPerSecond,
+      latency,
     };
   } finally {
     if (options.keepTopics !== true) log(`deleted the run's ${await deleteRunTopics(brokers, run)} topics (${run}-…)`);

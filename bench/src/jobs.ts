@@ -64,3 +64,4 @@ export const FRAUD_VELOCITY_JOB = 'examples/fraud-velocity/job.yaml';
 export const FILTER_MAP_JOB = 'bench/jobs/filter-map.yaml';
 export const FAILED_LOGINS_JOB = 'examples/failed-logins/job.yaml';
 export const ENRICHMENT_JOB = 'bench/jobs/enrichment-by-customer.yaml';
+export const FAILED_LOGINS_LATENCY_JOB = 'bench/jobs/failed-logins-latency.yaml';

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { KafkajsClient, type Fetch } from '@sluice/runtime';
 import { FILTER_MAP_JOB, jobOnTopics } from './jobs.js';
 import { PacedProducer } from './paced-producer.js';
+import type { PreloadWorkload } from './preload.js';
 import { commitStats, startRuntime, type CommitStats, type RuntimeProcess } from './runtime-process.js';
 
 export interface LatencyOptions {
@@ -17,6 +18,10 @@ export interface LatencyOptions {
   /** How long latencies are measured, after the warm-up. */
   seconds: number;
   workDir: string;
+  /** The job's manifest (its output must carry the input's `produced_at`); the filter/map job when absent. */
+  job?: string;
+  /** What the paced producer sends; transactions when absent. */
+  workload?: PreloadWorkload;
   log: (line: string) => void;
 }
 
@@ -100,11 +105,11 @@ class OutputReader {
 export async function runLatency(options: LatencyOptions): Promise<LatencyResult> {
   const { brokers, name, partitions, rate, log } = options;
   const input = `${name}-input`;
-  const { file, topics } = jobOnTopics(FILTER_MAP_JOB, name, input, { redis: false }, options.workDir);
+  const { file, topics } = jobOnTopics(options.job ?? FILTER_MAP_JOB, name, input, { redis: false }, options.workDir);
   const output = topics.outputs[0]!;
   const client = new KafkajsClient({ brokers, clientId: 'sluice-bench-latency' });
   const reader = new OutputReader();
-  const producer = new PacedProducer(brokers, input, partitions);
+  const producer = new PacedProducer(brokers, input, partitions, options.workload);
   const stateDir = mkdtempSync(join(tmpdir(), 'sluice-bench-state-'));
   let runtime: RuntimeProcess | undefined;
   try {

@@ -53,11 +53,13 @@ await yargs(hideBin(process.argv))
       y
         .option('events', { type: 'number', default: 500_000, describe: 'transactions and sign-ins to preload and process (each)' })
         .option('partitions', { type: 'number', default: 6, describe: 'partitions of each input topic' })
+        .option('latency-rate', { type: 'number', default: 1000, describe: 'sign-ins/s of the paced producer in the latency phase (1000/s keeps event time at wall-clock pace)' })
+        .option('latency-seconds', { type: 'number', default: 30, describe: 'seconds of latency measured after the warm-up' })
         .option('keep-topics', { type: 'boolean', default: false, describe: 'leave the run’s topics in Kafka (deleted by default)' })
         .option('results', { type: 'string', default: join(repoRoot, 'bench', 'results'), describe: 'folder for the JSON result and the job manifests' }),
     async (argv) => {
       const startedAt = new Date().toISOString().slice(0, 19).replaceAll(':', '-');
-      const result = await runPatternBench({ events: argv.events, partitions: argv.partitions, keepTopics: argv['keep-topics'], workDir: join(argv.results, startedAt), log });
+      const result = await runPatternBench({ events: argv.events, partitions: argv.partitions, latencyRate: argv['latency-rate'], latencySeconds: argv['latency-seconds'], keepTopics: argv['keep-topics'], workDir: join(argv.results, startedAt), log });
       process.stdout.write(`${patternTable(result)}\n`);
       process.stdout.write(`result: ${writeResult(argv.results, result)}\n`);
     },

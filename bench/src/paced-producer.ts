@@ -2,7 +2,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel, type Message, type Producer } from 'kafkajs';
 import { END_OF_INPUT_HEADER, GeneratorSource, type SourceBatch } from '@sluice/runtime';
-import { transactionWorkload } from './preload.js';
+import { TRANSACTIONS, type PreloadWorkload } from './preload.js';
 
 const STEP_MS = 10;
 /** Sends still unanswered after this many steps mean the broker cannot take the rate: the run says so instead of measuring a backlog. */
@@ -22,16 +22,19 @@ export class PacedProducer {
   readonly #partitions: number;
   readonly #generated: AsyncGenerator<SourceBatch>;
   readonly #buffer: Message[] = [];
+  readonly #keyField: string;
   readonly #inFlight = new Set<Promise<void>>();
   #failure: Error | undefined;
   #running: Promise<void> | undefined;
   #stopped = false;
 
-  constructor(brokers: string[], topic: string, partitions: number) {
+  /** `workload`: the generated events and their key field; transactions keyed by customer_id when absent. */
+  constructor(brokers: string[], topic: string, partitions: number, workload: PreloadWorkload = TRANSACTIONS) {
     this.#producer = new Kafka({ brokers, clientId: 'sluice-bench-paced', logLevel: logLevel.NOTHING }).producer({ allowAutoTopicCreation: false });
     this.#topic = topic;
     this.#partitions = partitions;
-    this.#generated = new GeneratorSource(transactionWorkload(2, undefined, partitions, 100)).read();
+    this.#generated = new GeneratorSource(workload.generator(2, undefined, partitions, 100)).read();
+    this.#keyField = workload.keyField;
   }
 
   async start(rate: number): Promise<void> {
@@ -73,7 +76,7 @@ export class PacedProducer {
     while (this.#buffer.length < count) {
       const next = await this.#generated.next();
       if (next.done === true) break;
-      for (const record of next.value.records) this.#buffer.push({ partition: next.value.partition, key: String(record.value.customer_id), value: JSON.stringify(record.value) });
+      for (const record of next.value.records) this.#buffer.push({ partition: next.value.partition, key: String(record.value[this.#keyField]), value: JSON.stringify(record.value) });
     }
     const now = Date.now();
     // The stamp goes in as the last field, without parsing the generated JSON again.

@@ -35,12 +35,13 @@ export function transactionWorkload(seed: number, events: number | undefined, pa
 }
 
 /** The workload: 10 000 users signing in at 1000 events/s of event time, up to 10 s out of order, keyed (and partitioned) by ip as the failed-logins job expects. */
-export function loginWorkload(seed: number, events: number, partitions: number, batch: number): GeneratorOptions {
-  return { workload: 'logins', seed, keys: 10_000, rate: 1000, disorder: 10_000, partitions, keyField: 'ip', batchSize: batch, count: events };
+export function loginWorkload(seed: number, events: number | undefined, partitions: number, batch: number): GeneratorOptions {
+  const workload: GeneratorOptions = { workload: 'logins', seed, keys: 10_000, rate: 1000, disorder: 10_000, partitions, keyField: 'ip', batchSize: batch };
+  return events === undefined ? workload : { ...workload, count: events };
 }
 
 export interface PreloadWorkload {
-  generator: (seed: number, events: number, partitions: number, batch: number) => GeneratorOptions;
+  generator: (seed: number, events: number | undefined, partitions: number, batch: number) => GeneratorOptions;
   keyField: string;
 }
 

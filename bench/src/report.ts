@@ -48,6 +48,8 @@ export function patternTable(result: PatternBenchResult): string {
     ...jobRows('baseline: fraud-velocity, exactly-once, Redis on', result.fraud, 'results'),
     ...jobRows('failed-logins pattern (keyedBy ip), exactly-once, Redis on', result.pattern, 'alerts'),
     ['    ratio failed-logins / fraud-velocity', `${(result.ratio * 100).toFixed(1)} %`, 'same run, same broker, same commit interval'],
+    [`sign-in to alert at ${result.latency.rate}/s, exactly-once: p50`, ms(result.latency.p50Ms), `${result.latency.measured} alerts measured; includes the wait for the watermark (maxOutOfOrderness 10s of event time)`],
+    ['    p99', ms(result.latency.p99Ms), `p90 ${ms(result.latency.p90Ms)}, max ${ms(result.latency.maxMs)}`],
   ]);
   const load = `machine: ${result.machine.cpus} cores, load average ${result.machine.loadBefore[0]!.toFixed(1)} before, ${result.machine.loadAfter[0]!.toFixed(1)} after`;
   return [...lines, load].join('\n');
