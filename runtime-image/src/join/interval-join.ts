@@ -2,6 +2,7 @@
 import type { Operator, OperatorContext, StreamRecord } from '../dataflow/operator.js';
 import { messageOf, showValue } from '../error-message.js';
 import type { Json, KeyedState, StateCodec } from '../state/keyed.js';
+import { ReadPositions } from './read-positions.js';
 import { BoundedOutOfOrdernessWatermark, WATERMARK_START } from '../time/watermark.js';
 import type { TableChange } from './table-join.js';
 
@@ -29,7 +30,6 @@ type Buffered = [timestamp: number, value: Json];
 type Side = 'left' | 'right';
 
 const bufferKey = (side: Side, key: string): string => `${side}/${key}`;
-const positionKey = (partition: number): string => `position/${partition}`;
 const RIGHT_WATERMARK = 'watermark/right';
 
 function keyText(value: unknown, what: string): string | null {
@@ -51,6 +51,7 @@ export class IntervalJoinOperator implements Operator {
   readonly #options: IntervalJoinOptions;
   readonly #context: OperatorContext;
   readonly #state: KeyedState<Json>;
+  readonly #positions: ReadPositions;
   readonly #right: BoundedOutOfOrdernessWatermark;
   #left = WATERMARK_START;
   /** The watermark passed downstream: the least of the two inputs'. */
@@ -64,6 +65,7 @@ export class IntervalJoinOperator implements Operator {
     this.#options = options;
     this.#context = context;
     this.#state = context.keyedState(identity);
+    this.#positions = new ReadPositions(this.#state);
     this.#right = new BoundedOutOfOrdernessWatermark(options.rightMaxOutOfOrderness);
   }
 
@@ -111,18 +113,16 @@ export class IntervalJoinOperator implements Operator {
   }
 
   position(partition: number): number {
-    const stored = this.#state.get(positionKey(partition));
-    return typeof stored === 'number' ? stored : 0;
+    return this.#positions.position(partition);
   }
 
   reached(partition: number, next: number): void {
-    if (next > this.position(partition)) this.#state.put(positionKey(partition), next);
+    this.#positions.reached(partition, next);
   }
 
   /** One record of the other stream (the right side), unless this task took it already; returns its dead-letter reason when it has no event time or key. */
   apply(change: TableChange): string | undefined {
-    if (change.offset < this.position(change.partition)) return undefined;
-    this.#state.put(positionKey(change.partition), change.offset + 1);
+    if (!this.#positions.claim(change.partition, change.offset)) return undefined;
     if (change.value === null) return undefined;
     let timestamp: number;
     let key: string | null;

@@ -2,6 +2,7 @@
 import type { Operator, OperatorContext, StreamRecord } from '../dataflow/operator.js';
 import { messageOf, showValue } from '../error-message.js';
 import type { Json, KeyedState, StateCodec } from '../state/keyed.js';
+import { ReadPositions } from './read-positions.js';
 
 type Row = Record<string, unknown>;
 
@@ -33,7 +34,6 @@ const identity: StateCodec<Json> = { encode: (value) => value, decode: (json) =>
 
 /** State keys: a table row under `row/<key>`, and the next table offset to apply per table partition under `position/<partition>`. */
 const rowKey = (key: string): string => `row/${key}`;
-const positionKey = (partition: number): string => `position/${partition}`;
 
 /**
  * Keys meet as text, so a number in the stream (`42`) finds the row whose message key is the bytes `42`.
@@ -53,6 +53,7 @@ export class TableJoinOperator implements Operator {
   readonly #options: TableJoinOptions;
   readonly #context: OperatorContext;
   readonly #state: KeyedState<Json>;
+  readonly #positions: ReadPositions;
 
   constructor(options: TableJoinOptions, context: OperatorContext) {
     this.id = context.operatorId;
@@ -61,6 +62,7 @@ export class TableJoinOperator implements Operator {
     this.#options = options;
     this.#context = context;
     this.#state = context.keyedState(identity);
+    this.#positions = new ReadPositions(this.#state);
   }
 
   processRecord(record: StreamRecord): void {
@@ -87,13 +89,12 @@ export class TableJoinOperator implements Operator {
 
   /** The next offset of a table partition this task has not applied yet: where its reading resumes. */
   position(partition: number): number {
-    const stored = this.#state.get(positionKey(partition));
-    return typeof stored === 'number' ? stored : 0;
+    return this.#positions.position(partition);
   }
 
   /** The table's input is read up to `next` in `partition` (past lines that were no message, say): later reads start there. */
   reached(partition: number, next: number): void {
-    if (next > this.position(partition)) this.#state.put(positionKey(partition), next);
+    this.#positions.reached(partition, next);
   }
 
   /**
@@ -101,8 +102,7 @@ export class TableJoinOperator implements Operator {
    * position). Returns why a message cannot be applied (no key), for its dead letter; it is skipped.
    */
   apply(change: TableChange): string | undefined {
-    if (change.offset < this.position(change.partition)) return undefined;
-    this.#state.put(positionKey(change.partition), change.offset + 1);
+    if (!this.#positions.claim(change.partition, change.offset)) return undefined;
     let key: string | null;
     try {
       const { rightKey } = this.#options;
