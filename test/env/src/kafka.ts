@@ -178,6 +178,9 @@ export const kafka: Service<KafkaEndpoint> = {
       if (!existsSync(join(kafka.lib, '.stamp'))) throw new Error(`Kafka ${kafkaVersion()} is not installed in ${kafka.lib}: run npm run env:install (or bash ${installScript})`);
       mkdirSync(kafka.dir, { recursive: true });
       writeFileSync(kafka.properties, serverProperties(kafka));
+      // A broker that is not running starts with an empty cluster, as after env:down: the data a killed broker left
+      // (gigabytes of test topics) took it past the 90 s start timeout, re-registering and loading every partition.
+      rmSync(kafka.data, { recursive: true, force: true });
       await formatStorage(kafka);
       startDaemon(paths, name, java(), [...jvmArgs(kafka), 'kafka.Kafka', kafka.properties]);
     }

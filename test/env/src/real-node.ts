@@ -436,7 +436,7 @@ export async function startRealNode(paths: EnvPaths, endpoints: Endpoints, progr
 
   const kafkaPort = kafkaBridgePort(paths);
   if (!(await tcpOpen('127.0.0.1', kafkaPort))) {
-    throw new Error(`the shared Kafka broker has no listener for pods on 127.0.0.1:${kafkaPort} (it was started before it had one): restart it with \`kill $(cat ${join(paths.run, 'kafka.pid')})\` and \`npm run env:up\` (its data is kept)`);
+    throw new Error(`the shared Kafka broker has no listener for pods on 127.0.0.1:${kafkaPort} (it was started before it had one): restart it with \`kill $(cat ${join(paths.run, 'kafka.pid')})\` and \`npm run env:up\` (it starts with an empty cluster)`);
   }
   const forwarded = [portOf(endpoints.kube.server), portOf(endpoints.s3.endpoint), portOf(endpoints.redis.url), portOf(endpoints.postgres.url), kafkaPort];
   // A forwarder started before Kafka was in the list is replaced.
