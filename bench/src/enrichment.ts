@@ -40,7 +40,7 @@ export interface EnrichmentBenchResult {
 
 /** Writes the two tables: customers keyed by customer_id on Kafka's partition for that key, merchants on one partition. */
 async function writeTables(brokers: string[], customers: string, merchants: string, partitions: number): Promise<{ customers: number; merchants: number }> {
-  const producer = new Kafka({ brokers, clientId: 'sluice-bench-tables', logLevel: logLevel.NOTHING }).producer({ allowAutoTopicCreation: false });
+  const producer = new Kafka({ brokers, clientId: 'sluice-bench-tables', logLevel: logLevel.NOTHING }).producer({ allowAutoTopicCreation: false, idempotent: true });
   await producer.connect();
   try {
     const rows: Message[] = [];
