@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { daemonPid, freeLoopbackPort, killAndWait, portFrom, startDaemon, stopDaemon, tcpOpen, waitFor, waitForDaemon, type EnvPaths, pinnedVersion } from './proc.js';
+// Where pods on the real node (test/env/src/real-node.ts) reach the shared broker: its forwarder listens there.
+import { hostAddress as kafkaBridgeAddress } from './pod-network.js';
 import type { KafkaEndpoint, Service } from './service.js';
 
 const installScript = fileURLToPath(new URL('../install/kafka.sh', import.meta.url));
@@ -25,8 +27,6 @@ interface KafkaLayout {
   bridgePort?: number;
 }
 
-/** Where pods on the real node (test/env/src/real-node.ts) reach the shared broker: its forwarder listens there. */
-export const kafkaBridgeAddress = '10.88.0.1';
 
 function kafkaVersion(): string {
   return pinnedVersion(installScript, 'KAFKA_VERSION');
@@ -172,7 +172,13 @@ export const kafka: Service<KafkaEndpoint> = {
   name,
   async start(paths) {
     const kafka = layout(paths);
-    if (await answers(kafka)) return endpoint(kafka);
+    if (await answers(kafka)) {
+      if (!existsSync(kafka.properties) || readFileSync(kafka.properties, 'utf8') === serverProperties(kafka)) return endpoint(kafka);
+      // Started by an older tree with other settings (an older pod network's advertised address): started afresh.
+      if (daemonPid(paths, name) === undefined) throw new Error(`the Kafka broker on 127.0.0.1:${kafka.port} runs with settings other than ${kafka.properties}: stop it, then run npm run env:up`);
+      process.stderr.write(`[test env] the running Kafka broker has settings other than this tree's; restarting it with an empty cluster\n`);
+      await stopDaemon(paths, name, 30_000);
+    }
     if (daemonPid(paths, name) === undefined) {
       if (await tcpOpen('127.0.0.1', kafka.port)) throw new Error(`127.0.0.1:${kafka.port} is taken by something that is not a Kafka broker; stop it or set SLUICE_KAFKA_PORT`);
       if (!existsSync(join(kafka.lib, '.stamp'))) throw new Error(`Kafka ${kafkaVersion()} is not installed in ${kafka.lib}: run npm run env:install (or bash ${installScript})`);

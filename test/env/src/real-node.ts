@@ -5,7 +5,8 @@ import { get as httpsGet } from 'node:https';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApiException, CoreV1Api, DiscoveryV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { kafkaBridgeAddress, kafkaBridgePort } from './kafka.js';
+import { kafkaBridgePort } from './kafka.js';
+import { conflictingRoutes, hostAddress, podCidr } from './pod-network.js';
 import { daemonPid, pinnedVersion, startDaemon, stopDaemon, tcpOpen, waitFor, waitForDaemon, type EnvPaths } from './proc.js';
 import { buildPauseArchive, pauseImage } from './real-node-pause.js';
 import type { Endpoints } from './service.js';
@@ -40,8 +41,6 @@ const node = 'sluice-real-node';
 const schedulerName = 'sluice-real-node';
 const nodeLabel = { key: 'sluice.dev/real-node', value: 'true' };
 const bridge = 'sluice0';
-const hostAddress = '10.88.0.1';
-const podCidr = '10.88.0.0/16';
 const containerdSocket = '/run/containerd/containerd.sock';
 const schedulerPort = 26259;
 const kubeProxyHealthPort = 26256;
@@ -125,9 +124,21 @@ function checkInstalled(real: Layout): void {
 
 /** The pod bridge exists before the kubelet: its address is the node IP, the one the pods reach the host on. */
 function createBridge(): void {
+  const conflicts = conflictingRoutes(command('ip', ['-4', '-o', 'route', 'show', 'match', hostAddress]), bridge);
+  if (conflicts.length > 0) {
+    const device = /\bdev (\S+)/.exec(conflicts[0]!)?.[1] ?? 'the other interface';
+    throw new Error(
+      `the real node's pod network ${podCidr} is also routed elsewhere (${conflicts.join('; ')}): pods could not reach the host or a Service. ` +
+        `If ${device} is a leftover bridge, remove it with \`ip link del ${device}\`; otherwise free ${podCidr} for the test node`,
+    );
+  }
   if (command('ip', ['link', 'show', bridge], { allowFailure: true }) === '') command('ip', ['link', 'add', bridge, 'type', 'bridge']);
-  if (!command('ip', ['-4', 'addr', 'show', 'dev', bridge]).includes(`inet ${hostAddress}/`)) {
-    command('ip', ['addr', 'add', `${hostAddress}/${podCidr.split('/')[1]}`, 'dev', bridge]);
+  const address = `${hostAddress}/${podCidr.split('/')[1]}`;
+  const addresses = command('ip', ['-4', '-o', 'addr', 'show', 'dev', bridge]);
+  if (!addresses.includes(`inet ${address} `) || (addresses.match(/\binet /g) ?? []).length !== 1) {
+    // A bridge left with another address (an older pod network) keeps only this one.
+    command('ip', ['addr', 'flush', 'dev', bridge]);
+    command('ip', ['addr', 'add', address, 'dev', bridge]);
   }
   command('ip', ['link', 'set', bridge, 'up']);
 }
@@ -499,7 +510,7 @@ export async function startRealNode(paths: EnvPaths, endpoints: Endpoints, progr
   step(`Node ${node} Ready`);
   await waitForDaemon(paths, 'real-node-forward', `the forwarder on ${hostAddress}`, () => tcpOpen(hostAddress, forwarded[0]!), 10_000);
 
-  const realNode: RealNode = { node, schedulerName, nodeLabel, hostAddress, containerdSocket, kafkaBootstrap: `${kafkaBridgeAddress}:${kafkaPort}`, namespaceLabel };
+  const realNode: RealNode = { node, schedulerName, nodeLabel, hostAddress, containerdSocket, kafkaBootstrap: `${hostAddress}:${kafkaPort}`, namespaceLabel };
   writeFileSync(real.nodeFile, `${JSON.stringify(realNode, null, 2)}\n`);
   return realNode;
 }
