@@ -10,6 +10,7 @@ import { daemonPid, freeLoopbackPort, killAndWait, portFrom, startDaemon, stopDa
 // Where pods on the real node (test/env/src/real-node.ts) reach the shared broker: its forwarder listens there.
 import { hostAddress as kafkaBridgeAddress } from './pod-network.js';
 import type { KafkaEndpoint, Service } from './service.js';
+import { kafkaAdminUser, kafkaTls } from './kafka-tls.js';
 
 const installScript = fileURLToPath(new URL('../install/kafka.sh', import.meta.url));
 const name = 'kafka';
@@ -25,6 +26,8 @@ interface KafkaLayout {
   controllerPort: number;
   /** The shared broker's listener for pods on the real node: on loopback, advertised as the bridge address the node forwards to it. */
   bridgePort?: number;
+  /** The shared broker's SASL_SSL listener (SCRAM and PLAIN users, ACLs enforced) and where its certificates are kept. */
+  sasl?: { port: number; dir: string };
 }
 
 
@@ -45,27 +48,67 @@ function layout(paths: EnvPaths): KafkaLayout {
     port: portFrom('SLUICE_KAFKA_PORT', 19092),
     controllerPort: portFrom('SLUICE_KAFKA_CONTROLLER_PORT', 19093),
     bridgePort: portFrom('SLUICE_KAFKA_BRIDGE_PORT', 19094),
+    // Beside the plaintext port unless set: a second environment on other ports (SLUICE_KAFKA_PORT=29092) gets 29095.
+    sasl: { port: portFrom('SLUICE_KAFKA_SASL_PORT', portFrom('SLUICE_KAFKA_PORT', 19092) + 3), dir: join(dir, 'tls') },
   };
 }
 
-function endpoint(kafka: Pick<KafkaLayout, 'port'>): KafkaEndpoint {
-  return { brokers: [`127.0.0.1:${kafka.port}`] };
+function endpoint(kafka: Pick<KafkaLayout, 'port' | 'sasl'>): KafkaEndpoint {
+  if (kafka.sasl === undefined) return { brokers: [`127.0.0.1:${kafka.port}`] };
+  const tls = kafkaTls(kafka.sasl.dir);
+  return {
+    brokers: [`127.0.0.1:${kafka.port}`],
+    sasl: { brokers: [`127.0.0.1:${kafka.sasl.port}`], ca: tls.ca, clientCertificate: tls.clientCertificate, clientKey: tls.clientKey, admin: kafkaAdminUser, passwords: tls.passwords },
+  };
+}
+
+/**
+ * The SASL_SSL listener's settings: TLS with the env's CA (a client certificate is checked when one is sent), PLAIN
+ * and SCRAM users, and ACLs enforced. ANONYMOUS (every client of the plaintext listeners) is a super user, so those
+ * listeners behave as without an authorizer.
+ */
+function saslSettings(sasl: { port: number; dir: string }): Record<string, string> {
+  const tls = kafkaTls(sasl.dir);
+  const plainUsers = Object.entries(tls.passwords).map(([user, password]) => `user_${user}="${password}"`).join(' ');
+  const scram = 'org.apache.kafka.common.security.scram.ScramLoginModule required;';
+  return {
+    'sasl.enabled.mechanisms': 'PLAIN,SCRAM-SHA-256,SCRAM-SHA-512',
+    'listener.name.sasl_ssl.plain.sasl.jaas.config': `org.apache.kafka.common.security.plain.PlainLoginModule required ${plainUsers};`,
+    'listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config': scram,
+    'listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config': scram,
+    'listener.name.sasl_ssl.ssl.keystore.type': 'PEM',
+    'listener.name.sasl_ssl.ssl.keystore.location': tls.brokerKeystore,
+    'listener.name.sasl_ssl.ssl.truststore.type': 'PEM',
+    'listener.name.sasl_ssl.ssl.truststore.location': tls.ca,
+    'listener.name.sasl_ssl.ssl.client.auth': 'requested',
+    'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+    'super.users': `User:ANONYMOUS;User:${kafkaAdminUser}`,
+  };
+}
+
+/** `--add-scram` arguments of kafka-storage format: every user's SCRAM credentials, there from the broker's first start. */
+function scramUsers(sasl: { dir: string } | undefined): string[] {
+  if (sasl === undefined) return [];
+  return Object.entries(kafkaTls(sasl.dir).passwords).flatMap(([user, password]) =>
+    ['SCRAM-SHA-256', 'SCRAM-SHA-512'].flatMap((mechanism) => ['--add-scram', `${mechanism}=[name=${user},password=${password}]`]),
+  );
 }
 
 /** server.properties of one node; `overrides` replace settings (undefined: left out), as a private cluster's nodes need. */
-function serverProperties(kafka: Pick<KafkaLayout, 'port' | 'controllerPort' | 'data' | 'bridgePort'>, overrides: Record<string, string | number | undefined> = {}): string {
+function serverProperties(kafka: Pick<KafkaLayout, 'port' | 'controllerPort' | 'data' | 'bridgePort' | 'sasl'>, overrides: Record<string, string | number | undefined> = {}): string {
   const controller = `127.0.0.1:${kafka.controllerPort}`;
   // A client is told the addresses of the listener it connected to: loopback clients keep 127.0.0.1, pods get the bridge address.
   const bridge = kafka.bridgePort === undefined ? undefined : { listener: `BRIDGE://127.0.0.1:${kafka.bridgePort}`, advertised: `BRIDGE://${kafkaBridgeAddress}:${kafka.bridgePort}` };
+  const sasl = kafka.sasl === undefined ? [] : [`SASL_SSL://127.0.0.1:${kafka.sasl.port}`];
   const settings: Record<string, string | number | boolean> = {
     'process.roles': 'broker,controller',
     'node.id': 1,
     'controller.quorum.bootstrap.servers': controller,
-    listeners: [`PLAINTEXT://127.0.0.1:${kafka.port}`, `CONTROLLER://${controller}`, ...(bridge === undefined ? [] : [bridge.listener])].join(','),
-    'advertised.listeners': [`PLAINTEXT://127.0.0.1:${kafka.port}`, `CONTROLLER://${controller}`, ...(bridge === undefined ? [] : [bridge.advertised])].join(','),
+    listeners: [`PLAINTEXT://127.0.0.1:${kafka.port}`, `CONTROLLER://${controller}`, ...(bridge === undefined ? [] : [bridge.listener]), ...sasl].join(','),
+    'advertised.listeners': [`PLAINTEXT://127.0.0.1:${kafka.port}`, `CONTROLLER://${controller}`, ...(bridge === undefined ? [] : [bridge.advertised]), ...sasl].join(','),
     'inter.broker.listener.name': 'PLAINTEXT',
     'controller.listener.names': 'CONTROLLER',
-    'listener.security.protocol.map': `CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT${bridge === undefined ? '' : ',BRIDGE:PLAINTEXT'}`,
+    'listener.security.protocol.map': `CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT${bridge === undefined ? '' : ',BRIDGE:PLAINTEXT'}${sasl.length === 0 ? '' : ',SASL_SSL:SASL_SSL'}`,
     'log.dirs': kafka.data,
     // Tests and the Topic controller create every topic they use; auto-creation would hide a missing create.
     'auto.create.topics.enable': false,
@@ -89,6 +132,7 @@ function serverProperties(kafka: Pick<KafkaLayout, 'port' | 'controllerPort' | '
     'num.io.threads': 4,
     'log.cleaner.threads': 1,
     'log.cleaner.dedupe.buffer.size': 16 * 1024 * 1024,
+    ...(kafka.sasl === undefined ? {} : saslSettings(kafka.sasl)),
   };
   const lines = Object.entries({ ...settings, ...overrides }).filter(([, value]) => value !== undefined);
   return `# Written by test/env/src/kafka.ts on every start.\n${lines.map(([key, value]) => `${key}=${value}`).join('\n')}\n`;
@@ -111,12 +155,12 @@ function clusterId(): string {
 }
 
 /** Formats the log dir for a single-voter quorum, once; a dir formatted for another controller address or version is started afresh. */
-async function formatStorage(kafka: Pick<KafkaLayout, 'lib' | 'log4j' | 'data' | 'controllerPort' | 'properties'>): Promise<void> {
+async function formatStorage(kafka: Pick<KafkaLayout, 'lib' | 'log4j' | 'data' | 'controllerPort' | 'properties' | 'sasl'>): Promise<void> {
   const stamp = join(kafka.data, '.sluice-format');
   const wanted = `kafka ${kafkaVersion()} controller 127.0.0.1:${kafka.controllerPort}\n`;
   if (existsSync(join(kafka.data, 'meta.properties')) && existsSync(stamp) && readFileSync(stamp, 'utf8') === wanted) return;
   rmSync(kafka.data, { recursive: true, force: true });
-  const args = [...jvmArgs(kafka), 'kafka.tools.StorageTool', 'format', '--standalone', '-t', clusterId(), '-c', kafka.properties];
+  const args = [...jvmArgs(kafka), 'kafka.tools.StorageTool', 'format', '--standalone', '-t', clusterId(), '-c', kafka.properties, ...scramUsers(kafka.sasl)];
   try {
     await promisify(execFile)(java(), args, { maxBuffer: 1 << 20 });
   } catch (error) {
@@ -129,7 +173,7 @@ async function formatStorage(kafka: Pick<KafkaLayout, 'lib' | 'log4j' | 'data' |
 /** True when a Kafka broker answers a metadata request on the port. */
 async function answers(kafka: Pick<KafkaLayout, 'port'>): Promise<boolean> {
   if (!(await tcpOpen('127.0.0.1', kafka.port))) return false;
-  const admin = new Kafka({ brokers: endpoint(kafka).brokers, logLevel: logLevel.NOTHING, connectionTimeout: 1000, requestTimeout: 3000, retry: { retries: 0 } }).admin();
+  const admin = new Kafka({ brokers: [`127.0.0.1:${kafka.port}`], logLevel: logLevel.NOTHING, connectionTimeout: 1000, requestTimeout: 3000, retry: { retries: 0 } }).admin();
   try {
     await admin.connect();
     const cluster = await admin.describeCluster();
@@ -147,7 +191,7 @@ async function answers(kafka: Pick<KafkaLayout, 'port'>): Promise<boolean> {
  */
 async function coordinatorsReady(kafka: Pick<KafkaLayout, 'port'>): Promise<boolean> {
   // A few quick retries inside: right after the broker starts, kafkajs's first FindCoordinator finds no coordinator yet.
-  const client = new Kafka({ brokers: endpoint(kafka).brokers, logLevel: logLevel.NOTHING, connectionTimeout: 1000, requestTimeout: 5000, retry: { retries: 5, initialRetryTime: 100 } });
+  const client = new Kafka({ brokers: [`127.0.0.1:${kafka.port}`], logLevel: logLevel.NOTHING, connectionTimeout: 1000, requestTimeout: 5000, retry: { retries: 5, initialRetryTime: 100 } });
   const admin = client.admin();
   const producer = client.producer({ transactionalId: 'sluice-test-env-ready', idempotent: true, maxInFlightRequests: 1 });
   try {
@@ -160,6 +204,29 @@ async function coordinatorsReady(kafka: Pick<KafkaLayout, 'port'>): Promise<bool
     return false;
   } finally {
     await Promise.all([admin.disconnect(), producer.disconnect()]).catch(() => undefined);
+  }
+}
+
+/** True when the admin user signs in on the SASL_SSL listener over TLS with the env's CA and gets the cluster's metadata. */
+async function saslAnswers(kafka: Pick<KafkaLayout, 'sasl'>): Promise<boolean> {
+  const sasl = kafka.sasl === undefined ? undefined : endpoint({ port: 0, sasl: kafka.sasl }).sasl;
+  if (sasl === undefined) return true;
+  const admin = new Kafka({
+    brokers: sasl.brokers,
+    ssl: { ca: [readFileSync(sasl.ca, 'utf8')] },
+    sasl: { mechanism: 'scram-sha-512', username: sasl.admin, password: sasl.passwords[sasl.admin]! },
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 3000,
+    requestTimeout: 5000,
+    retry: { retries: 0 },
+  }).admin();
+  try {
+    await admin.connect();
+    return (await admin.describeCluster()).brokers.length > 0;
+  } catch {
+    return false;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
   }
 }
 
@@ -192,6 +259,7 @@ export const kafka: Service<KafkaEndpoint> = {
     }
     await waitForDaemon(paths, name, `Kafka broker on 127.0.0.1:${kafka.port}`, () => answers(kafka), 90_000);
     await waitForDaemon(paths, name, `Kafka's group and transaction coordinators`, () => coordinatorsReady(kafka), 60_000);
+    await waitForDaemon(paths, name, `the Kafka SASL_SSL listener on 127.0.0.1:${kafka.sasl!.port} (user ${kafkaAdminUser})`, () => saslAnswers(kafka), 30_000);
     return endpoint(kafka);
   },
   async stop(paths) {
