@@ -8,6 +8,8 @@ export const RUNTIME_ENV = {
   applicationId: 'SLUICE_APPLICATION_ID',
   /** The Kafka bootstrap servers, comma-separated host:port. */
   kafkaBrokers: 'SLUICE_KAFKA_BROKERS',
+  /** The folder the Secret of connections.kafka.secretRef is mounted in: TLS and SASL settings, one file per key. */
+  kafkaSecretDir: 'SLUICE_KAFKA_SECRET_DIR',
   /** The pod's index in the StatefulSet, which decides the source partitions it owns; else its hostname's suffix. */
   podOrdinal: 'SLUICE_POD_ORDINAL',
   /** How many pods the job runs on (the same on every pod). */

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import kafkajs, { Kafka, logLevel, type Admin, type ConfigResourceTypes as ConfigResourceType, type IHeaders, type KafkaMessage, type Message, type Producer, type ProducerBatch } from 'kafkajs';
 import type { CommittedOffset, Fetch, FetchOptions, FetchedMessage, KafkaClient, OutgoingMessage, PlainProducer, RawHeaders, TopicRequest, TransactionContents, TransactionalProducer } from './client.js';
+import { explainKafkaError, type KafkaAccess, type KafkaConnectionOptions, type KafkaListener } from '@sluice/crds';
 import { murmur2, partitionOf } from '../connectors/partitioner.js';
 import { BATCH_OVERHEAD_BYTES, DEFAULT_MAX_MESSAGE_BYTES, messageBytes } from './message-size.js';
 import { retried } from './retry.js';
@@ -23,6 +24,16 @@ export interface KafkajsClientOptions {
   logLevel?: logLevel;
   /** How long a transaction may stay open before the broker aborts it; a zombie's open transaction blocks read_committed readers that long at most. */
   transactionTimeoutMs?: number;
+  /** TLS and SASL, from connections.kafka's Secret (kafkaConnectionFromEnv); plaintext without. */
+  connection?: KafkaConnectionOptions;
+}
+
+/** Every fetch joins a private group of this prefix and a random suffix: an ACL on the prefix lets a job read. */
+export const FETCH_GROUP_PREFIX = 'sluice-fetch-';
+
+/** The WRITE a send needs: on each topic written. */
+function writing(messages: readonly OutgoingMessage[]): KafkaAccess[] {
+  return [{ kind: 'topic', operation: 'WRITE', names: [...new Set(messages.map(({ topic }) => topic))] }];
 }
 
 /** Shared by every message without headers (most): one object less per message for the collector. */
@@ -168,6 +179,8 @@ function tooLarge(queue: PartitionQueue, bytes: number): Error {
 export class KafkajsClient implements KafkaClient {
   readonly #kafka: Kafka;
   readonly #transactionTimeoutMs: number;
+  /** Where the client connects and as whom: what a refusal's message names. */
+  readonly #listener: KafkaListener;
   #admin: Promise<Admin> | undefined;
   /** Per topic, its limit per record batch, read once. */
   readonly #maxMessageBytes = new Map<string, Promise<number>>();
@@ -187,21 +200,33 @@ export class KafkajsClient implements KafkaClient {
       brokers: [...options.brokers],
       clientId: options.clientId ?? 'sluice',
       logLevel: options.logLevel ?? logLevel.NOTHING,
+      ...options.connection,
     });
     this.#transactionTimeoutMs = options.transactionTimeoutMs ?? 60_000;
+    this.#listener = { brokers: options.brokers, connection: options.connection ?? {} };
+  }
+
+  /** `call`, with a failed sign-in or a missing ACL said as what to grant (and not retried). */
+  async #explained<T>(accesses: readonly KafkaAccess[], call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      throw explainKafkaError(error, this.#listener, accesses);
+    }
   }
 
   #adminClient(): Promise<Admin> {
-    this.#admin ??= (async () => {
+    this.#admin ??= this.#explained([], async () => {
       const admin = this.#kafka.admin();
       await admin.connect();
       return admin;
-    })();
+    });
     return this.#admin;
   }
 
   ensureTopics(topics: readonly TopicRequest[]): Promise<void> {
-    return retried(() => this.#ensureTopics(topics));
+    const names = topics.map(({ topic }) => topic);
+    return this.#explained([{ kind: 'topic', operation: 'CREATE', names }], () => retried(() => this.#ensureTopics(topics)));
   }
 
   async #ensureTopics(topics: readonly TopicRequest[]): Promise<void> {
@@ -225,7 +250,11 @@ export class KafkajsClient implements KafkaClient {
     }
   }
 
-  async partitionCount(topic: string): Promise<number> {
+  partitionCount(topic: string): Promise<number> {
+    return this.#explained([{ kind: 'topic', operation: 'DESCRIBE', names: [topic] }], () => this.#partitionCount(topic));
+  }
+
+  async #partitionCount(topic: string): Promise<number> {
     const admin = await this.#adminClient();
     const existing = await retried(() => admin.listTopics());
     if (!existing.includes(topic)) return 0;
@@ -257,7 +286,11 @@ export class KafkajsClient implements KafkaClient {
     return Math.min(broker, ofTopic);
   }
 
-  async endOffsets(topic: string): Promise<Map<number, number>> {
+  endOffsets(topic: string): Promise<Map<number, number>> {
+    return this.#explained([{ kind: 'topic', operation: 'DESCRIBE', names: [topic] }], () => this.#endOffsets(topic));
+  }
+
+  async #endOffsets(topic: string): Promise<Map<number, number>> {
     const admin = await this.#adminClient();
     const offsets = () =>
       admin.fetchTopicOffsets(topic).catch((error: unknown) => {
@@ -268,7 +301,15 @@ export class KafkajsClient implements KafkaClient {
     return new Map((await retried(offsets)).map(({ partition, high }) => [partition, Number(high)]));
   }
 
-  async committedOffsets(groupId: string, topic: string): Promise<Map<number, CommittedOffset>> {
+  committedOffsets(groupId: string, topic: string): Promise<Map<number, CommittedOffset>> {
+    const accesses: KafkaAccess[] = [
+      { kind: 'group', operation: 'DESCRIBE', names: [groupId] },
+      { kind: 'topic', operation: 'DESCRIBE', names: [topic] },
+    ];
+    return this.#explained(accesses, () => this.#committedOffsets(groupId, topic));
+  }
+
+  async #committedOffsets(groupId: string, topic: string): Promise<Map<number, CommittedOffset>> {
     const admin = await this.#adminClient();
     const [answer] = await retried(() => admin.fetchOffsets({ groupId, topics: [topic] }));
     const committed = new Map<number, CommittedOffset>();
@@ -279,8 +320,13 @@ export class KafkajsClient implements KafkaClient {
   }
 
   async fetch(options: FetchOptions): Promise<Fetch> {
+    const groupId = `${FETCH_GROUP_PREFIX}${randomBytes(6).toString('hex')}`;
+    const accesses: KafkaAccess[] = [
+      { kind: 'topic', operation: 'READ', names: options.topics },
+      { kind: 'group', operation: 'READ', names: [`${groupId} (every group whose name starts with ${FETCH_GROUP_PREFIX})`] },
+    ];
     const consumer = this.#kafka.consumer({
-      groupId: `sluice-fetch-${randomBytes(6).toString('hex')}`,
+      groupId,
       partitionAssigners: [staticAssigner(options.partitions)],
       readUncommitted: options.readCommitted === false,
       maxBytesPerPartition: options.maxBytesPerPartition ?? 1 << 20,
@@ -305,7 +351,7 @@ export class KafkajsClient implements KafkaClient {
     let joins = 0;
     let stopped = false;
     const fail = (error: Error): void => {
-      if (!stopped) options.onError(error);
+      if (!stopped) options.onError(explainKafkaError(error, this.#listener, accesses) as Error);
     };
     consumer.on(consumer.events.GROUP_JOIN, () => {
       joins += 1;
@@ -316,8 +362,10 @@ export class KafkajsClient implements KafkaClient {
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
       options.onPosition?.(payload.topic, payload.partition, Number(payload.lastOffset) + 1);
     });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [...options.topics], fromBeginning: true });
+    await this.#explained(accesses, async () => {
+      await consumer.connect();
+      await consumer.subscribe({ topics: [...options.topics], fromBeginning: true });
+    });
     void consumer
       .run({
         // Resolving moves the fetch position past each batch; nothing is committed to this group.
@@ -351,6 +399,10 @@ export class KafkajsClient implements KafkaClient {
   }
 
   async transactionalProducer(transactionalId: string): Promise<TransactionalProducer> {
+    const accesses: KafkaAccess[] = [
+      { kind: 'transactional-id', operation: 'WRITE', names: [transactionalId] },
+      { kind: 'cluster', operation: 'IDEMPOTENT_WRITE', names: [] },
+    ];
     const producer = this.#kafka.producer({
       transactionalId,
       idempotent: true,
@@ -360,18 +412,21 @@ export class KafkajsClient implements KafkaClient {
       // kafkajs's default first retry after 300 ms would stall every commit interval (Java's client retries after 20 ms).
       retry: { initialRetryTime: 10, maxRetryTime: 1000, retries: 10 },
     });
-    await retried(() => producer.connect());
-    // The first transaction sends InitProducerId for the id: the broker bumps its epoch, aborts what a previous instance
-    // left open and fences it. Done now, so the changelog's end offsets read afterwards include no open transaction.
-    await retried(async () => (await producer.transaction()).abort());
-    return new KafkajsTransactionalProducer(transactionalId, producer, this.#facts, this.#roundRobin);
+    await this.#explained(accesses, async () => {
+      await retried(() => producer.connect());
+      // The first transaction sends InitProducerId for the id: the broker bumps its epoch, aborts what a previous instance
+      // left open and fences it. Done now, so the changelog's end offsets read afterwards include no open transaction.
+      await retried(async () => (await producer.transaction()).abort());
+    });
+    return new KafkajsTransactionalProducer(transactionalId, producer, this.#facts, this.#roundRobin, this.#listener);
   }
 
   async producer(): Promise<PlainProducer> {
     const producer = this.#kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
+    await this.#explained([{ kind: 'cluster', operation: 'IDEMPOTENT_WRITE', names: [] }], () => producer.connect());
     return {
-      send: (messages) => sendInChunks(messages, this.#facts, this.#roundRobin, (batch) => producer.sendBatch(batch)),
+      send: (messages) =>
+        this.#explained(writing(messages), () => sendInChunks(messages, this.#facts, this.#roundRobin, (batch) => producer.sendBatch(batch))),
       close: () => producer.disconnect(),
     };
   }
@@ -389,9 +444,23 @@ class KafkajsTransactionalProducer implements TransactionalProducer {
     private readonly producer: Producer,
     private readonly facts: TopicFacts,
     private readonly roundRobin: Map<string, number>,
+    private readonly listener: KafkaListener,
   ) {}
 
-  async commit({ messages, groupId, offsets }: TransactionContents): Promise<void> {
+  async commit(contents: TransactionContents): Promise<void> {
+    const accesses: KafkaAccess[] = [
+      ...writing(contents.messages),
+      { kind: 'group', operation: 'READ', names: [contents.groupId] },
+      { kind: 'transactional-id', operation: 'WRITE', names: [this.transactionalId] },
+    ];
+    try {
+      await this.#commit(contents);
+    } catch (error) {
+      throw explainKafkaError(error, this.listener, accesses);
+    }
+  }
+
+  async #commit({ messages, groupId, offsets }: TransactionContents): Promise<void> {
     const transaction = await this.producer.transaction();
     try {
       await sendInChunks(messages, this.facts, this.roundRobin, (batch) => transaction.sendBatch(batch));

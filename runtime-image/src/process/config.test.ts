@@ -65,6 +65,7 @@ describe('the environment contract with the controller', () => {
     jobFile: '/etc/sluice/job/job.yaml',
     applicationId: 'payments.fraud',
     kafkaBrokers: 'kafka:9092',
+    kafkaSecretDir: '/var/run/secrets/sluice/kafka',
     podOrdinal: '2',
     parallelism: '3',
     stateDir: '/var/lib/sluice/other',

@@ -12,6 +12,8 @@ import { LOG_LEVELS } from './log.js';
 export interface RuntimeConfig {
   jobFile: string;
   brokers: string[];
+  /** The folder the Kafka Secret (TLS and SASL settings) is mounted in; plaintext without. */
+  kafkaSecretDir: string | undefined;
   ordinal: number;
   parallelism: number;
   stateDir: string;
@@ -171,6 +173,7 @@ export function readConfig(env: Env = process.env, host: string = hostname()): R
       .split(',')
       .map((broker) => broker.trim())
       .filter((broker) => broker !== ''),
+    kafkaSecretDir: optional(env, RUNTIME_ENV.kafkaSecretDir),
     ordinal,
     parallelism,
     stateDir: env[RUNTIME_ENV.stateDir] ?? '/var/lib/sluice/state',

@@ -9,6 +9,7 @@ import type { CompiledJob } from '../compiler/job.js';
 import type { Sink } from '../connectors/sink.js';
 import { ExactlyOnceTaskSet, type CommitReport } from '../kafka/exactly-once.js';
 import { KafkajsClient } from '../kafka/kafkajs-client.js';
+import { kafkaConnectionFromDir } from '@sluice/crds';
 import { TransactionOutbox } from '../kafka/sink.js';
 import { openSnapshotStorage } from '../snapshot/open-storage.js';
 import { applyRetention } from '../snapshot/retention.js';
@@ -147,7 +148,7 @@ export class Runtime {
     if (job.source.kind !== 'kafka') throw new ConfigError(`job ${job.name} reads a ${job.source.kind} source; a runtime pod reads Kafka (run it with streamctl run instead)`);
     const specHash = createHash('sha256').update(await readFile(config.jobFile)).digest('hex').slice(0, 16);
     const store = await RocksDbStore.open(join(config.stateDir, job.name));
-    const client = new KafkajsClient({ brokers: config.brokers, clientId: `sluice-${job.name}-${config.ordinal}` });
+    const client = new KafkajsClient({ brokers: config.brokers, clientId: `sluice-${job.name}-${config.ordinal}`, connection: kafkaConnectionFromDir(config.kafkaSecretDir) });
     return new Runtime(config, job, specHash, store, client, hooks, clock);
   }
 
