@@ -1,5 +1,5 @@
 // The Kubernetes objects a StreamJob owns, built from its spec: control Secret, job ConfigMap, headless Service, StatefulSet, changelog Topics.
-import type { V1ConfigMap, V1Container, V1EnvVar, V1OwnerReference, V1ResourceRequirements, V1Secret, V1Service, V1StatefulSet } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1Container, V1EnvVar, V1OwnerReference, V1ResourceRequirements, V1Secret, V1Service, V1StatefulSet, V1Volume } from '@kubernetes/client-node';
 import { RUNTIME_ENV, type RuntimeEnvName, type StreamJob, type StreamJobSpec, type Topic } from '@sluice/crds';
 import { changelogTopics } from '@sluice/runtime';
 import { stringify } from 'yaml';
@@ -15,6 +15,9 @@ export const restoreFromAnnotation = 'sluice.dev/restore-from';
 export const volumeClaimAnnotation = 'sluice.dev/volume-claim-templates';
 export const runtimePort = 8080;
 const jobFileDir = '/etc/sluice/job';
+/** Where the Secret of connections.kafka.secretRef is mounted: TLS and SASL settings, one file per key. */
+const kafkaSecretDir = '/var/run/secrets/sluice/kafka';
+const kafkaSecretVolume = 'kafka-credentials';
 const stateDir = '/var/lib/sluice/state';
 // The root filesystem is read-only: snapshots are staged in TMPDIR, an emptyDir.
 const tmpDir = '/tmp';
@@ -117,6 +120,7 @@ function runtimeEnv(job: StreamJob, deployment: Deployment, defaults: RuntimeDef
     { name: RUNTIME_ENV.jobFile, value: `${jobFileDir}/job.yaml` },
     { name: RUNTIME_ENV.applicationId, value: applicationId(job) },
     { name: RUNTIME_ENV.kafkaBrokers, value: brokers },
+    ...value(RUNTIME_ENV.kafkaSecretDir, spec.connections?.kafka?.secretRef === undefined ? undefined : kafkaSecretDir),
     { name: RUNTIME_ENV.podOrdinal, valueFrom: { fieldRef: { fieldPath: "metadata.labels['apps.kubernetes.io/pod-index']" } } },
     { name: RUNTIME_ENV.parallelism, value: String(Math.max(1, deployment.replicas)) },
     { name: RUNTIME_ENV.stateDir, value: stateDir },
@@ -173,7 +177,7 @@ export function statefulSet(job: StreamJob, deployment: Deployment, defaults: Ru
           ...runtimePodSpec(
             {
               runtime: runtimeContainer(job, deployment, defaults),
-              volumes: [{ name: 'job', configMap: { name: configMapName(job, deployment.hash) } }, ...volumes],
+              volumes: [{ name: 'job', configMap: { name: configMapName(job, deployment.hash) } }, ...kafkaSecretVolumes(spec), ...volumes],
               ...(spec.serviceAccountName === undefined ? {} : { serviceAccountName: spec.serviceAccountName }),
               ...(spec.resources === undefined ? {} : { resources: resourceRequirements(spec.resources) }),
             },
@@ -201,10 +205,20 @@ function runtimeContainer(job: StreamJob, deployment: Deployment, defaults: Runt
     terminationMessagePolicy: 'FallbackToLogsOnError',
     volumeMounts: [
       { name: 'job', mountPath: jobFileDir, readOnly: true },
+      ...(spec.connections?.kafka?.secretRef === undefined ? [] : [{ name: kafkaSecretVolume, mountPath: kafkaSecretDir, readOnly: true }]),
       { name: stateVolume, mountPath: stateDir },
       { name: tmpVolume, mountPath: tmpDir },
     ],
   };
+}
+
+/**
+ * The Kafka Secret as a volume: the password and keys reach the pod as files, never through the pod spec, a ConfigMap
+ * or the job's status; a rotated Secret's files are swapped in by the kubelet.
+ */
+function kafkaSecretVolumes(spec: StreamJobSpec): V1Volume[] {
+  const secretRef = spec.connections?.kafka?.secretRef;
+  return secretRef === undefined ? [] : [{ name: kafkaSecretVolume, secret: { secretName: secretRef.name } }];
 }
 
 /** Quantities as the API takes them: strings ("2", "512Mi"). */
