@@ -13,4 +13,4 @@ export { formatFieldError, type FieldError } from './field-error.js';
 export { validateManifest, type ValidateOptions, type ValidationResult } from './validate.js';
 export * from './control-api.js';
 export * from './runtime-env.js';
-export * from './kafka-connection.js';
+export * from './kafka-connection/index.js';

@@ -3,6 +3,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { messageOf } from '@sluice/crds/errors';
+import { kafkaConnectionFromDir } from '@sluice/crds/kafka-connection';
 import { createRegistry } from './http/app.js';
 import { storeFromSpec } from './store/open.js';
 
@@ -13,6 +14,11 @@ const argv = await yargs(hideBin(process.argv))
   .option('host', { type: 'string', default: '127.0.0.1', describe: 'address to listen on (0.0.0.0 inside a container)' })
   .option('store', { type: 'string', default: 'file:./schemas', describe: 'where schemas are kept: file:DIR or kafka:HOST:PORT[,HOST:PORT]' })
   .option('kafka-topic', { type: 'string', default: '_schemas', describe: 'the compacted log topic of a kafka: store' })
+  .option('kafka-secret-dir', {
+    type: 'string',
+    default: process.env.SLUICE_KAFKA_SECRET_DIR,
+    describe: 'a folder with the Kafka Secret mounted (security.protocol, sasl.mechanism, sasl.username, sasl.password, ssl.ca, ...; one file per key) for TLS and SASL ($SLUICE_KAFKA_SECRET_DIR)',
+  })
   .option('log-level', { type: 'string', default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] })
   .example('$0 --port 8081 --store file:/var/lib/sluice/schemas', 'serve the registry from a local folder')
   .example('$0 --port 8081 --store kafka:127.0.0.1:9092', 'serve it from the _schemas topic; replicas on the same topic agree')
@@ -21,7 +27,7 @@ const argv = await yargs(hideBin(process.argv))
   .parseAsync();
 
 try {
-  const app = createRegistry({ store: storeFromSpec(argv.store, { kafkaTopic: argv['kafka-topic'] }), logger: { level: argv['log-level'] } });
+  const app = createRegistry({ store: storeFromSpec(argv.store, { kafkaTopic: argv['kafka-topic'], kafkaConnection: kafkaConnectionFromDir(argv['kafka-secret-dir']) }), logger: { level: argv['log-level'] } });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       void app.close().then(() => process.exit(0));

@@ -1,6 +1,7 @@
 // The replicated store: the log as a compacted Kafka topic (`_schemas`), read to its end on open and after every write.
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type Producer } from 'kafkajs';
+import { explainKafkaError, type KafkaAccess, type KafkaConnectionOptions, type KafkaListener } from '@sluice/crds/kafka-connection';
 import { operationTimeout, recordTooLarge } from '../errors.js';
 import type { LogRecord } from '../model.js';
 import type { ApplyRecord, Store } from './store.js';
@@ -11,6 +12,8 @@ export interface KafkaStoreOptions {
   topic?: string;
   /** How long a write or a read-to-the-end may take before the request fails. */
   timeoutMs?: number;
+  /** TLS and SASL from the Kafka Secret (kafkaConnectionFromDir); plaintext without. */
+  connection?: KafkaConnectionOptions;
 }
 
 interface Waiter {
@@ -24,6 +27,7 @@ export class KafkaStore implements Store {
   private readonly kafka: Kafka;
   /** The admin client logs nothing: replicas starting together race to create the topic, and its real failures are thrown. */
   private readonly quietKafka: Kafka;
+  private readonly listener: KafkaListener;
   private readonly timeoutMs: number;
   private readonly groupId = `sluice-registry-${randomUUID()}`;
   private admin: Admin | undefined;
@@ -39,11 +43,25 @@ export class KafkaStore implements Store {
     this.topic = options.topic ?? '_schemas';
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.description = `kafka:${options.brokers.join(',')}/${this.topic}`;
-    this.kafka = new Kafka({ clientId: 'sluice-registry', brokers: options.brokers, logLevel: logLevel.WARN });
-    this.quietKafka = new Kafka({ clientId: 'sluice-registry-admin', brokers: options.brokers, logLevel: logLevel.NOTHING });
+    this.kafka = new Kafka({ clientId: 'sluice-registry', brokers: options.brokers, logLevel: logLevel.WARN, ...options.connection });
+    this.quietKafka = new Kafka({ clientId: 'sluice-registry-admin', brokers: options.brokers, logLevel: logLevel.NOTHING, ...options.connection });
+    this.listener = { brokers: options.brokers, connection: options.connection ?? {} };
   }
 
+  /** Opens the store; a failed sign-in or a missing ACL says what to fix (docs/security.md lists the registry's ACLs). */
   async open(apply: ApplyRecord): Promise<void> {
+    const accesses: KafkaAccess[] = [
+      { kind: 'topic', operation: 'WRITE', names: [this.topic] },
+      { kind: 'group', operation: 'READ', names: [`${this.groupId} (every group whose name starts with sluice-registry-)`] },
+    ];
+    try {
+      await this.#open(apply);
+    } catch (error) {
+      throw explainKafkaError(error, this.listener, accesses);
+    }
+  }
+
+  async #open(apply: ApplyRecord): Promise<void> {
     this.admin = this.quietKafka.admin();
     await this.admin.connect();
     await this.ensureTopic(this.admin);

@@ -1,7 +1,7 @@
 // How every Sluice Kafka client (runtime, controller, registry, streamctl) turns connections.kafka's Secret into TLS and SASL options, and Kafka's refusals into messages that say what to grant.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { RUNTIME_ENV } from './runtime-env.js';
+import { RUNTIME_ENV } from '../runtime-env.js';
 
 /** The keys of the Secret named by connections.kafka.secretRef (or the files of a folder it is mounted in). */
 export const KAFKA_SECRET_KEYS = {
