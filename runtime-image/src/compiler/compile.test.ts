@@ -122,9 +122,9 @@ describe('the job compiler', () => {
       ],
     ],
     [
-      'avro',
-      (spec) => ((spec.sources as Spec[])[0]!.format = 'avro'),
-      ['spec.sources[0].format: format avro arrives in a later release of Sluice; use format json for now'],
+      'a format that is not one',
+      (spec) => ((spec.sources as Spec[])[0]!.format = 'protobuf'),
+      ['spec.sources[0].format: "protobuf" is not a format; use one of json, json-schema, avro'],
     ],
     [
       'a filter that is not a condition, and one that does not parse',

@@ -6,7 +6,7 @@ import { compilePipeline } from './pipeline.js';
 import { planRepartition } from '../repartition/plan.js';
 import { JobSpecError, type JobProblem, Problems } from './problems.js';
 import { compileSideOutput, compileSinks } from './sinks.js';
-import { compileEventTime, compileSource } from './source.js';
+import { compileEventTime, compileSource, connectSchemaRegistry } from './source.js';
 import { duration, isObject, positiveDuration } from './values.js';
 
 export type CompileResult = { ok: true; job: CompiledJob } | { ok: false; problems: JobProblem[] };
@@ -44,6 +44,8 @@ export function compileJobSpec(spec: unknown, name: string): CompileResult {
   }
   const job = assemble(name, source, eventTime, dataflow, sinks, lateOutput, deadLetter, commitInterval);
   job.tables = joins.tables;
+  connectSchemaRegistry(problems, job, spec.connections);
+  if (problems.list.length > 0) return { ok: false, problems: problems.list };
   if (stateTtl !== undefined) job.stateTtl = stateTtl;
   if (repartition !== undefined) job.repartition = repartition;
   return { ok: true, job };

@@ -3,6 +3,7 @@ import type { Dataflow } from '../dataflow/datastream.js';
 import type { GeneratorOptions } from '../connectors/generator/options.js';
 import type { KeyTemplate } from '../connectors/key-template.js';
 import type { RepartitionPlan } from '../repartition/plan.js';
+import type { RecordFormat } from '../serde/serde.js';
 import type { CelExpression } from './cel.js';
 
 export type EventTimeFormat = 'iso8601' | 'epoch-millis' | 'epoch-seconds';
@@ -29,12 +30,14 @@ export type JobSource =
       startingOffsets: 'earliest' | 'latest';
       /** The field or CEL expression the topic's producers key it by (kafka.keyedBy): a keyBy on it needs no repartition stage. */
       keyedBy?: string;
+      /** How the topic's values are encoded (sources[].format and schema); absent: plain JSON. */
+      format?: RecordFormat;
     }
   | { name: string; kind: 'generator'; options: GeneratorOptions }
   | { name: string; kind: 'file'; path: string };
 
 export type JobSink =
-  | { name: string; kind: 'kafka'; topic: string; key?: KeyTemplate }
+  | { name: string; kind: 'kafka'; topic: string; key?: KeyTemplate; /** sinks[].kafka.format and schema; absent: plain JSON. */ format?: RecordFormat }
   | {
       name: string;
       kind: 'redis';

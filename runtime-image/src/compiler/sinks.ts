@@ -2,6 +2,7 @@
 import { parseKeyTemplate, type KeyTemplate } from '../connectors/key-template.js';
 import { showValue } from '../error-message.js';
 import { compileCel } from './cel.js';
+import { compileFormat } from './source.js';
 import type { JobSink, SideOutput } from './job.js';
 import type { Problems } from './problems.js';
 import { isObject, positiveDuration, setKeys } from './values.js';
@@ -48,11 +49,13 @@ function compileSink(problems: Problems, path: string, spec: Record<string, unkn
       problems.notYet(at, 'the S3 sink', INSTEAD);
       return undefined;
     case 'kafka': {
-      if (body.format === 'avro' || body.format === 'json-schema') problems.notYet(`${at}.format`, `format ${body.format}`, 'use format json for now');
       if (typeof body.topic !== 'string' || body.topic === '') problems.add(`${at}.topic`, 'name the Kafka topic to write, for example fraud-features');
       const key = template(problems, `${at}.key`, body.key);
-      if (typeof body.topic !== 'string' || key === null) return undefined;
-      return key === undefined ? { name, kind, topic: body.topic } : { name, kind, topic: body.topic, key };
+      const format = compileFormat(problems, at, body, String(body.topic));
+      if (typeof body.topic !== 'string' || key === null || format === undefined) return undefined;
+      const sink: JobSink = key === undefined ? { name, kind, topic: body.topic } : { name, kind, topic: body.topic, key };
+      if (format.name !== 'json') sink.format = format;
+      return sink;
     }
     case 'redis': {
       const key = template(problems, `${at}.key`, body.key);

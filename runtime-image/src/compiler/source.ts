@@ -4,7 +4,8 @@ import { formatDuration } from '../time/duration.js';
 import { DATE_RANGE_MS, formatIsoTime, parseIsoDateTime } from '../time/iso8601.js';
 import type { Clock } from '../time/watermark.js';
 import { type GeneratorOptions, type WorkloadName, resolveOptions } from '../connectors/generator/options.js';
-import type { EventTime, EventTimeFormat, JobSource } from './job.js';
+import type { FormatName, RecordFormat } from '../serde/serde.js';
+import type { EventTime, EventTimeFormat, JobSink, JobSource } from './job.js';
 import type { Problems } from './problems.js';
 import { duration, fieldReader, isObject, positiveDuration, setKeys, type Spec } from './values.js';
 
@@ -13,12 +14,6 @@ const FORMATS: readonly EventTimeFormat[] = ['iso8601', 'epoch-millis', 'epoch-s
 
 export function compileSource(problems: Problems, path: string, spec: Spec): JobSource | undefined {
   const name = typeof spec.name === 'string' ? spec.name : 'source';
-  const format = spec.format ?? 'json';
-  if (format === 'avro' || format === 'json-schema') {
-    problems.notYet(`${path}.format`, `format ${format}`, 'use format json for now');
-  } else if (format !== 'json') {
-    problems.add(`${path}.format`, `${showValue(format)} is not a format; use json`);
-  }
   const kinds = setKeys(spec, KINDS);
   if (kinds.length !== 1) {
     problems.add(path, `set exactly one of kafka, generator or file${kinds.length > 1 ? `, not ${kinds.join(' and ')}` : ''}`);
@@ -26,6 +21,9 @@ export function compileSource(problems: Problems, path: string, spec: Spec): Job
   }
   const kind = kinds[0]! as (typeof KINDS)[number];
   const body = spec[kind];
+  if (kind !== 'kafka' && spec.format !== undefined && spec.format !== 'json') {
+    problems.add(`${path}.format`, `a ${kind} source reads JSON; ${showValue(spec.format)} is read from Kafka only: remove format, or read a Kafka topic`);
+  }
   if (!isObject(body)) {
     problems.add(`${path}.${kind}`, `must be an object with the ${kind} source's settings`);
     return undefined;
@@ -36,7 +34,7 @@ export function compileSource(problems: Problems, path: string, spec: Spec): Job
         problems.add(`${path}.kafka.topic`, 'name the Kafka topic to read, for example transactions');
         return undefined;
       }
-      return kafkaSource(problems, `${path}.kafka`, name, body, body.topic);
+      return kafkaSource(problems, `${path}.kafka`, name, spec, body, body.topic);
     case 'file':
       if (typeof body.path !== 'string' || body.path === '') {
         problems.add(`${path}.file.path`, 'name the JSON-lines file to read');
@@ -48,13 +46,69 @@ export function compileSource(problems: Problems, path: string, spec: Spec): Job
   }
 }
 
-function kafkaSource(problems: Problems, path: string, name: string, body: Spec, topic: string): JobSource {
+function kafkaSource(problems: Problems, path: string, name: string, spec: Spec, body: Spec, topic: string): JobSource {
   const source: JobSource = { name, kind: 'kafka', topic, startingOffsets: body.startingOffsets === 'latest' ? 'latest' : 'earliest' };
+  const format = compileFormat(problems, path.slice(0, -'.kafka'.length), spec, topic);
+  if (format !== undefined && format.name !== 'json') source.format = format;
   if (body.keyedBy === undefined) return source;
   if (typeof body.keyedBy !== 'string' || body.keyedBy.trim() === '') {
     problems.add(`${path}.keyedBy`, `${showValue(body.keyedBy)} is not a key; write the field (customer_id) or CEL expression the topic's producers key it by, as the keyBy step writes it`);
   } else source.keyedBy = body.keyedBy;
   return source;
+}
+
+const RECORD_FORMATS: readonly FormatName[] = ['json', 'json-schema', 'avro'];
+
+/**
+ * `spec.format` and `spec.schema` (a source, or a Kafka sink's settings) as a RecordFormat; undefined after a problem.
+ * Without schema.subject the subject is `<topic>-value`, the registry's default TopicNameStrategy.
+ */
+export function compileFormat(problems: Problems, path: string, spec: Spec, topic: string): RecordFormat | undefined {
+  const name = spec.format ?? 'json';
+  if (!RECORD_FORMATS.includes(name as FormatName)) {
+    problems.add(`${path}.format`, `${showValue(name)} is not a format; use one of ${RECORD_FORMATS.join(', ')}`);
+    return undefined;
+  }
+  if (name === 'json') return { name };
+  const schema = spec.schema ?? {};
+  if (!isObject(schema)) {
+    problems.add(`${path}.schema`, `must be an object such as { subject: ${topic}-value }`);
+    return undefined;
+  }
+  const format: RecordFormat = { name: name as 'avro' | 'json-schema', subject: `${topic}-value` };
+  if (schema.subject !== undefined) {
+    if (typeof schema.subject !== 'string' || schema.subject === '') problems.add(`${path}.schema.subject`, `${showValue(schema.subject)} is not a subject; name the registry subject, for example ${topic}-value`);
+    else format.subject = schema.subject;
+  }
+  if (schema.version !== undefined) {
+    if (!Number.isSafeInteger(schema.version) || (schema.version as number) < 1) problems.add(`${path}.schema.version`, `${showValue(schema.version)} is not a version; use a version number from 1, or remove it for the latest`);
+    else format.version = schema.version as number;
+  }
+  if (schema.registryUrl !== undefined) {
+    if (typeof schema.registryUrl !== 'string' || !/^https?:\/\/\S+$/.test(schema.registryUrl)) problems.add(`${path}.schema.registryUrl`, `${showValue(schema.registryUrl)} is not a registry URL such as http://sluice-registry:8081`);
+    else format.registryUrl = schema.registryUrl;
+  }
+  return format;
+}
+
+/**
+ * The job's formats as a whole: a joined source (a table) is read as JSON, so another format there is refused by name;
+ * spec.connections.schemaRegistry.url is the registry of every format whose schema names no registryUrl.
+ */
+export function connectSchemaRegistry(problems: Problems, job: { source: JobSource; tables: { source: JobSource }[]; sinks: JobSink[] }, connections: unknown): void {
+  for (const { source } of job.tables) {
+    if (source.kind === 'kafka' && source.format !== undefined) {
+      problems.notYet(`spec.sources[name=${source.name}].format`, `format ${source.format.name} on a joined source`, 'the source the pipeline reads (the first) may be avro or json-schema; a joined source is read as JSON for now');
+    }
+  }
+  if (!isObject(connections) || !isObject(connections.schemaRegistry) || connections.schemaRegistry.url === undefined) return;
+  const url = connections.schemaRegistry.url;
+  if (typeof url !== 'string' || !/^https?:\/\/\S+$/.test(url)) {
+    problems.add('spec.connections.schemaRegistry.url', `${showValue(url)} is not a registry URL such as http://sluice-registry:8081`);
+    return;
+  }
+  const formats = [job.source, ...job.tables.map((table) => table.source), ...job.sinks].map((io) => (io.kind === 'kafka' ? io.format : undefined));
+  for (const format of formats) if (format !== undefined && format.name !== 'json' && format.registryUrl === undefined) format.registryUrl = url;
 }
 
 function compileGenerator(problems: Problems, path: string, name: string, body: Spec): JobSource | undefined {

@@ -7,6 +7,8 @@ export type SinkRecord = StreamRecord;
 export type { DeadLetter };
 
 export interface Sink {
+  /** Prepares before the first write (a Kafka sink looks up its schema subject); the job does not start when it rejects. */
+  start?(): Promise<void>;
   /** Buffers one result; nothing is guaranteed written before `commit`. Returns a dead letter when the result cannot be written. */
   write(record: SinkRecord): DeadLetter | undefined;
   /** Writes everything buffered; resolves once it is in the target. Called once per commit interval. */

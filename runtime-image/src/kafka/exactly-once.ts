@@ -229,7 +229,7 @@ export class ExactlyOnceTaskSet {
     this.applicationId = options.applicationId ?? options.job.name;
     this.groupId = `sluice-${this.applicationId}`;
     this.transactionalId = `sluice-${this.applicationId}-${options.ordinal}`;
-    this.#source = new KafkaSource({ client: options.client, topic: options.job.source.topic, endMarkers: options.endMarkers, maxBytesPerPartition: options.maxBytesPerPartition });
+    this.#source = new KafkaSource({ client: options.client, topic: options.job.source.topic, format: options.job.source.format, endMarkers: options.endMarkers, maxBytesPerPartition: options.maxBytesPerPartition });
     this.done = new Promise<void>((resolve, reject) => {
       this.#finish = resolve;
       this.#fail = reject;

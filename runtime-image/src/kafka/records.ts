@@ -1,7 +1,8 @@
-// Kafka messages ↔ engine records: JSON decoding of input, and dead letters — the input as it arrived, with the reason and origin in headers.
-import { messageOf } from '../error-message.js';
+// Kafka messages ↔ engine records: decoding input in the source's format (serde/), and dead letters — the input as it arrived, with the reason and origin in headers.
 import { boundedReason } from '../connectors/sink.js';
-import { MAX_NESTING_DEPTH, nestedDeeperThan, type RawHeaders, type Rejected, type SourceRecord } from '../connectors/source.js';
+import type { RawHeaders, Rejected, SourceRecord } from '../connectors/source.js';
+import { JsonDeserializer } from '../serde/json.js';
+import type { DecodeResult, Deserializer, FormatName } from '../serde/serde.js';
 import type { FetchedMessage, OutgoingHeaders, OutgoingMessage } from './client.js';
 import { BATCH_OVERHEAD_BYTES, messageBytes } from './message-size.js';
 
@@ -30,25 +31,29 @@ export type Decoded = { ok: true; record: SourceRecord } | { ok: false; rejected
 
 const EMPTY = Buffer.alloc(0);
 
+const JSON_VALUES = new JsonDeserializer();
+
+/** What a tombstone's reason says was expected instead, per format. */
+const EXPECTED: Record<FormatName, string> = { json: 'a JSON object', avro: 'an Avro record', 'json-schema': 'a JSON object behind a JSON Schema id' };
+
 /** One message as a JSON object, or why it is not one (the job goes on; the message goes to the dead-letter topic as it arrived). */
 export function decodeJson(message: FetchedMessage): Decoded {
+  return decodeMessage(message, JSON_VALUES);
+}
+
+/**
+ * One message as a record in the source's format, or why it is not one: the reason names the message and goes with it,
+ * as it arrived, to the dead-letter topic; the job goes on. The deserializer was prepared for the message's batch.
+ */
+export function decodeMessage(message: FetchedMessage, deserializer: Deserializer): Decoded {
   const { partition, offset, value } = message;
-  const reject = (why: string): Decoded => ({
+  const decoded: DecodeResult =
+    value === null ? { ok: false, reason: `the message has no value (a tombstone); ${EXPECTED[deserializer.format]} was expected` } : deserializer.decode(value);
+  if (decoded.ok) return { ok: true, record: { value: decoded.value, partition, offset, arrived: message } };
+  return {
     ok: false,
-    rejected: { partition, offset, raw: value ?? EMPTY, arrived: message, reason: boundedReason(`${message.topic} partition ${partition} offset ${offset}: ${why}`) },
-  });
-  if (value === null) return reject('the message has no value (a tombstone); a JSON object was expected');
-  if (nestedDeeperThan(value)) return reject(`the value nests objects and arrays more than ${MAX_NESTING_DEPTH} levels deep; Sluice reads at most ${MAX_NESTING_DEPTH}`);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(value.toString('utf8'));
-  } catch (error) {
-    return reject(`the value is not JSON (${messageOf(error)})`);
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    return reject(`the value is ${Array.isArray(parsed) ? 'an array' : parsed === null ? 'null' : `a ${typeof parsed}`}, not a JSON object`);
-  }
-  return { ok: true, record: { value: parsed as Record<string, unknown>, partition, offset, arrived: message } };
+    rejected: { partition, offset, raw: value ?? EMPTY, arrived: message, reason: boundedReason(`${message.topic} partition ${partition} offset ${offset}: ${decoded.reason}`) },
+  };
 }
 
 /** Where a dead letter's input came from: the source message that was read, or that was being processed when a result failed. */

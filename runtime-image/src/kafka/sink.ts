@@ -1,8 +1,10 @@
-// The Kafka sink: results as JSON messages keyed by a key template, handed to an outbox (a transaction, or a plain producer).
+// The Kafka sink: results encoded by the sink's format (JSON by default) keyed by a key template, handed to an outbox (a transaction, or a plain producer).
 import type { DeadLetter, Sink, SinkRecord } from '../connectors/sink.js';
 import { parseKeyTemplate, type KeyTemplate } from '../connectors/key-template.js';
 import type { OutgoingMessage, PlainProducer } from './client.js';
 import { fitsAlone, messageBytes } from './message-size.js';
+import { JsonSerializer } from '../serde/json.js';
+import type { Serializer } from '../serde/serde.js';
 
 /**
  * A message key longer than this (UTF-8 bytes) is refused: the result is dead-lettered before it is partitioned.
@@ -23,17 +25,26 @@ export interface KafkaSinkOptions {
   /** The message key template, such as `{customer_id}`, or one already parsed (with expressions); messages have no key without one. */
   key?: string | KeyTemplate | undefined;
   outbox: Outbox;
+  /** How results become message values; plain JSON without one. `start` looks up its subject before the first write. */
+  serializer?: Serializer | undefined;
 }
 
 export class KafkaSink implements Sink {
   readonly topic: string;
   readonly #key: KeyTemplate | undefined;
   readonly #outbox: Outbox;
+  readonly #serializer: Serializer;
 
   constructor(options: KafkaSinkOptions) {
     this.topic = options.topic;
     this.#key = typeof options.key === 'string' ? parseKeyTemplate(options.key) : options.key;
     this.#outbox = options.outbox;
+    this.#serializer = options.serializer ?? new JsonSerializer();
+  }
+
+  /** Looks up the writer's subject (avro, json-schema); the job does not start without it. */
+  start(): Promise<void> {
+    return this.#serializer.start();
   }
 
   write(record: SinkRecord): DeadLetter | undefined {
@@ -47,7 +58,9 @@ export class KafkaSink implements Sink {
         return { reason: `Kafka sink ${this.topic}: the key is ${Buffer.byteLength(key)} bytes, over the ${MAX_KEY_BYTES} bytes a key may take (it starts ${JSON.stringify(key.slice(0, 32))})`, record };
       }
     }
-    const refused = this.#outbox.add({ topic: this.topic, key, value: JSON.stringify(record.value) });
+    const encoded = this.#serializer.encode(record.value);
+    if (!encoded.ok) return { reason: `Kafka sink ${this.topic}: ${encoded.reason}`, record };
+    const refused = this.#outbox.add({ topic: this.topic, key, value: encoded.value });
     return refused === undefined ? undefined : { reason: `Kafka sink ${this.topic}: ${refused}`, record };
   }
 

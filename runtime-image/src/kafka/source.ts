@@ -1,7 +1,9 @@
-// The Kafka source: owned partitions of a topic, read_committed, decoded from JSON, as the engine's SourceBatch stream.
+// The Kafka source: owned partitions of a topic, read_committed, decoded by the source's format (JSON by default), as the engine's SourceBatch stream.
 import type { ReadOptions, Source, SourceBatch, SourceRecord, Rejected } from '../connectors/source.js';
 import type { FetchedBatch, KafkaClient } from './client.js';
-import { END_OF_INPUT_HEADER, decodeJson } from './records.js';
+import { Formats } from '../serde/open.js';
+import type { Deserializer, RecordFormat } from '../serde/serde.js';
+import { END_OF_INPUT_HEADER, decodeMessage } from './records.js';
 
 export interface KafkaSourceOptions {
   client: KafkaClient;
@@ -12,6 +14,10 @@ export interface KafkaSourceOptions {
    */
   endMarkers?: boolean;
   maxBytesPerPartition?: number;
+  /** How message values are encoded (the job source's format), opened with the job's registry; plain JSON without one. */
+  format?: RecordFormat | undefined;
+  /** How message values become records, given directly (a test's registry); takes the place of `format`. */
+  deserializer?: Deserializer | undefined;
 }
 
 interface Queued {
@@ -25,6 +31,7 @@ export class KafkaSource implements Source {
   /** Per partition, the messages behind the end of the partition after the last batch read: the consumer lag. */
   readonly lag = new Map<number, number>();
   readonly #options: KafkaSourceOptions;
+  readonly #deserializer: Deserializer;
   #closed = false;
   #wake: (() => void) | undefined;
 
@@ -32,6 +39,7 @@ export class KafkaSource implements Source {
     this.#options = options;
     this.topic = options.topic;
     this.bounded = options.endMarkers === true;
+    this.#deserializer = options.deserializer ?? new Formats().deserializer(options.format, 'spec.sources[0]');
   }
 
   async partitions(): Promise<number[]> {
@@ -65,13 +73,16 @@ export class KafkaSource implements Source {
       readCommitted: true,
       maxBytesPerPartition: this.#options.maxBytesPerPartition,
       // Once reading has ended nobody takes batches: one fetched meanwhile is let go at once, or the fetch's stop would wait on it for ever.
-      onBatch: (fetched) =>
-        reading
-          ? new Promise<void>((release) => {
-              queue.push({ batch: this.#decode(fetched, open), release });
-              wake();
-            })
-          : Promise.resolve(),
+      // The schemas a batch's records name are fetched before it is decoded, holding this partition's fetch meanwhile.
+      onBatch: async (fetched) => {
+        if (!reading) return;
+        await this.#deserializer.prepare(fetched.messages.map((message) => message.value));
+        if (!reading) return;
+        await new Promise<void>((release) => {
+          queue.push({ batch: this.#decode(fetched, open), release });
+          wake();
+        });
+      },
       onError: (error) => {
         failure = error;
         wake();
@@ -116,7 +127,7 @@ export class KafkaSource implements Source {
         next = message.offset + 1;
         break;
       }
-      const decoded = decodeJson(message);
+      const decoded = decodeMessage(message, this.#deserializer);
       if (decoded.ok) records.push(decoded.record);
       else rejected.push(decoded.rejected);
     }

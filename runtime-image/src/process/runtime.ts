@@ -158,6 +158,8 @@ export class Runtime {
 
   /** Restores and starts the task set; then takes a checkpoint every interval, one at a time. */
   async start(): Promise<void> {
+    // A sink's schema subject is looked up before the first result, so a missing subject stops the pod at start, not mid-job.
+    for (const sink of this.#sinks) await sink.start?.();
     await this.taskSet.start();
     const interval = this.config.checkpointIntervalMs;
     if (interval === undefined || this.#checkpoints === undefined) return;
