@@ -30,6 +30,10 @@ export const RUNTIME_ENV = {
   checkpointInterval: 'SLUICE_CHECKPOINT_INTERVAL',
   /** The redis:// URL of the feature store that Redis sinks write to. */
   redisUrl: 'SLUICE_REDIS_URL',
+  /** The postgres://user@host:port/database URL that PostgreSQL sinks write to (connections.postgres.url), without a password. */
+  postgresUrl: 'SLUICE_POSTGRES_URL',
+  /** The PostgreSQL password, from the Secret of connections.postgres.passwordSecretRef; never logged. */
+  postgresPassword: 'SLUICE_POSTGRES_PASSWORD',
   /** The S3 server's http(s):// address; AWS when unset. */
   s3Endpoint: 'SLUICE_S3_ENDPOINT',
   /** The S3 region. */

@@ -10,7 +10,11 @@ const job = {
     sources: [{ name: 'transactions', kafka: { topic: 'transactions' } }],
     sinks: [{ name: 'out', stdout: {} }],
     checkpoints: { location: 's3://state/fraud', interval: '1m' },
-    connections: { s3: { endpoint: 'http://minio:9000', forcePathStyle: true, credentialsSecretRef: { name: 's3' } }, redis: { url: 'redis://redis:6379' } },
+    connections: {
+      s3: { endpoint: 'http://minio:9000', forcePathStyle: true, credentialsSecretRef: { name: 's3' } },
+      redis: { url: 'redis://redis:6379' },
+      postgres: { url: 'postgres://sluice@postgres:5432/features', passwordSecretRef: { name: 'features-db', key: 'password' } },
+    },
     resources: { limits: { cpu: 2, memory: '1Gi' } },
   },
 } as unknown as StreamJob;
@@ -34,7 +38,7 @@ describe('the runtime StatefulSet', () => {
     expect(env.SLUICE_CONTROL_TOKEN).toEqual({ secretKeyRef: { name: 'fraud-control', key: 'token' } });
   });
 
-  it('passes S3, Redis, the checkpoint interval and the savepoint to restore from', () => {
+  it('passes S3, Redis, PostgreSQL, the checkpoint interval and the savepoint to restore from', () => {
     expect(env).toMatchObject({
       SLUICE_SNAPSHOT_LOCATION: 's3://state/fraud',
       SLUICE_SAVEPOINT_LOCATION: 's3://state/fraud',
@@ -45,6 +49,9 @@ describe('the runtime StatefulSet', () => {
       SLUICE_RESTORE_FROM: 's3://state/fraud/savepoints/sp-1',
     });
     expect(env.AWS_ACCESS_KEY_ID).toEqual({ secretKeyRef: { name: 's3', key: 'accessKeyId' } });
+    expect(env.SLUICE_POSTGRES_URL).toBe('postgres://sluice@postgres:5432/features');
+    // The password reaches the pod from its Secret, never through the pod spec's text.
+    expect(env.SLUICE_POSTGRES_PASSWORD).toEqual({ secretKeyRef: { name: 'features-db', key: 'password' } });
     expect(container.resources).toEqual({ limits: { cpu: '2', memory: '1Gi' } });
   });
 

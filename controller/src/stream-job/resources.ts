@@ -111,6 +111,7 @@ function value(name: RuntimeEnvName, text: string | undefined): V1EnvVar[] {
 function runtimeEnv(job: StreamJob, deployment: Deployment, defaults: RuntimeDefaults): V1EnvVar[] {
   const { spec } = deployment;
   const s3 = spec.connections?.s3;
+  const postgres = spec.connections?.postgres;
   const brokers = spec.connections?.kafka?.bootstrapServers ?? defaults.kafkaBrokers.join(',');
   // Under the controller's default location each job gets a folder of its own, so same-named jobs of two namespaces never share retention.
   const fallback = defaults.snapshotLocation === undefined ? undefined : `${defaults.snapshotLocation.replace(/\/+$/, '')}/${job.metadata.namespace!}/${job.metadata.name!}`;
@@ -132,6 +133,8 @@ function runtimeEnv(job: StreamJob, deployment: Deployment, defaults: RuntimeDef
     ...value(RUNTIME_ENV.savepointLocation, savepoints),
     ...value(RUNTIME_ENV.checkpointInterval, checkpoints === undefined ? undefined : spec.checkpoints?.interval),
     ...value(RUNTIME_ENV.redisUrl, spec.connections?.redis?.url ?? defaults.redisUrl),
+    ...value(RUNTIME_ENV.postgresUrl, postgres?.url),
+    ...(postgres?.passwordSecretRef === undefined ? [] : [{ name: RUNTIME_ENV.postgresPassword, valueFrom: { secretKeyRef: { name: postgres.passwordSecretRef.name, key: postgres.passwordSecretRef.key } } }]),
     ...value(RUNTIME_ENV.s3Endpoint, s3?.endpoint),
     ...value(RUNTIME_ENV.s3Region, s3?.region),
     ...value(RUNTIME_ENV.s3ForcePathStyle, s3?.forcePathStyle === undefined ? undefined : String(s3.forcePathStyle)),

@@ -55,6 +55,15 @@ describe('the job compiler', () => {
     expect(job.commitInterval).toBe(100);
   });
 
+  it('compiles a postgres sink: its table, key columns, and each column’s CEL expression over the result', () => {
+    const columns = { customer_id: 'customer_id', window_start: 'window_start', txn_count: 'txn_count', average: 'txn_sum / double(txn_count)' };
+    const job = compileJobOrThrow(fraud((spec) => (spec.sinks as Spec[]).push({ name: 'pg', postgres: { table: 'features.velocity', keyColumns: ['customer_id', 'window_start'], columns } })));
+    const sink = job.sinks[1]!;
+    expect(sink).toMatchObject({ name: 'pg', kind: 'postgres', table: 'features.velocity', keyColumns: ['customer_id', 'window_start'] });
+    const average = sink.kind === 'postgres' ? sink.columns?.find((column) => column.name === 'average') : undefined;
+    expect(average?.value.evaluate({ txn_sum: 30, txn_count: 4 })).toBe(7.5);
+  });
+
   it('runs CEL filter, map and flatMap steps, and sends a filter that is not bool to the dead letters', () => {
     const job = compileJobOrThrow(
       fraud((spec) => {
@@ -114,11 +123,22 @@ describe('the job compiler', () => {
       ['spec.pipeline[0].dedupe: dedupe arrives in a later release of Sluice; the engine runs filter, map, flatMap, keyBy and window steps today'],
     ],
     [
-      'postgres and s3 sinks',
-      (spec) => (spec.sinks as Spec[]).push({ name: 'pg', postgres: { table: 't', keyColumns: ['customer_id'] } }, { name: 'lake', s3: { bucket: 'b' } }),
+      'an s3 sink',
+      (spec) => (spec.sinks as Spec[]).push({ name: 'lake', s3: { bucket: 'b' } }),
+      ['spec.sinks[1].s3: the S3 sink arrives in a later release of Sluice; use a kafka, redis, postgres, file or stdout sink for now'],
+    ],
+    [
+      'a postgres sink with a bad table name, a repeated key column, and columns without a key column or with bad CEL',
+      (spec) =>
+        (spec.sinks as Spec[]).push(
+          { name: 'pg', postgres: { table: 'features.velocity.v2', keyColumns: ['customer_id', 'customer_id'] } },
+          { name: 'pg2', postgres: { table: 'velocity', keyColumns: ['customer_id'], columns: { txn_count: 'txn_count +' } } },
+        ),
       [
-        'spec.sinks[1].postgres: the PostgreSQL sink arrives in a later release of Sluice; use a kafka, redis, file or stdout sink for now',
-        'spec.sinks[2].s3: the S3 sink arrives in a later release of Sluice; use a kafka, redis, file or stdout sink for now',
+        'spec.sinks[1].postgres.table: "features.velocity.v2" is not a table name; name the table to upsert into, for example customer_velocity or features.customer_velocity',
+        'spec.sinks[1].postgres.keyColumns: names a column twice; list each key column once',
+        'spec.sinks[2].postgres.columns.txn_count: is not valid CEL: Unexpected token: EOF (column 12)',
+        "spec.sinks[2].postgres.columns: has no customer_id, a key column; add customer_id: <expression>, or leave columns out to write the result's fields as they are",
       ],
     ],
     [

@@ -48,6 +48,16 @@ export type JobSink =
       /** Milliseconds; absent: keys never expire. */
       ttl?: number;
     }
+  | {
+      name: string;
+      kind: 'postgres';
+      /** `name` or `schema.name`. */
+      table: string;
+      /** The columns of the table's primary key or unique index each result is upserted on. */
+      keyColumns: string[];
+      /** Column → value computed from the result; absent: each field of the result goes to the column of the same name. */
+      columns?: { name: string; value: CelExpression }[];
+    }
   | { name: string; kind: 'file'; path: string }
   | { name: string; kind: 'stdout'; format: 'json' | 'pretty' };
 

@@ -1,14 +1,14 @@
 // spec.sinks, spec.lateOutput and spec.deadLetter: compiled and checked; sinks the engine has not got yet are refused by name.
 import { parseKeyTemplate, type KeyTemplate } from '../connectors/key-template.js';
 import { showValue } from '../error-message.js';
-import { compileCel } from './cel.js';
+import { compileCel, type CelExpression } from './cel.js';
 import { compileFormat } from './source.js';
 import type { JobSink, SideOutput } from './job.js';
 import type { Problems } from './problems.js';
 import { isObject, positiveDuration, setKeys } from './values.js';
 
 const KINDS = ['kafka', 'redis', 'postgres', 's3', 'file', 'stdout'] as const;
-const INSTEAD = 'use a kafka, redis, file or stdout sink for now';
+const INSTEAD = 'use a kafka, redis, postgres, file or stdout sink for now';
 
 export function compileSinks(problems: Problems, list: unknown): JobSink[] {
   if (!Array.isArray(list) || list.length === 0) {
@@ -43,8 +43,7 @@ function compileSink(problems: Problems, path: string, spec: Record<string, unkn
   }
   switch (kind) {
     case 'postgres':
-      problems.notYet(at, 'the PostgreSQL sink', INSTEAD);
-      return undefined;
+      return compilePostgres(problems, name, at, body);
     case 's3':
       problems.notYet(at, 'the S3 sink', INSTEAD);
       return undefined;
@@ -86,6 +85,42 @@ function compileSink(problems: Problems, path: string, spec: Record<string, unkn
       return { name, kind, format };
     }
   }
+}
+
+/** A table name or column as the CRD allows it: a letter or _, then letters, digits and _ (PostgreSQL's unquoted identifiers, case kept). */
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function compilePostgres(problems: Problems, name: string, at: string, body: Record<string, unknown>): JobSink | undefined {
+  const count = problems.list.length;
+  const table = body.table;
+  if (typeof table !== 'string' || !table.split('.').every((part) => IDENTIFIER.test(part)) || table.split('.').length > 2) {
+    problems.add(`${at}.table`, `${showValue(table)} is not a table name; name the table to upsert into, for example customer_velocity or features.customer_velocity`);
+  }
+  const keyColumns = body.keyColumns;
+  if (!Array.isArray(keyColumns) || keyColumns.length === 0) {
+    problems.add(`${at}.keyColumns`, "list the columns of the table's primary key that a result's row is found by, for example [customer_id, window_start]");
+  } else {
+    for (const [i, column] of keyColumns.entries()) if (typeof column !== 'string' || !IDENTIFIER.test(column)) problems.add(`${at}.keyColumns[${i}]`, `${showValue(column)} is not a column name such as customer_id`);
+    if (new Set(keyColumns).size !== keyColumns.length) problems.add(`${at}.keyColumns`, 'names a column twice; list each key column once');
+  }
+  let columns: { name: string; value: CelExpression }[] | undefined;
+  if (body.columns !== undefined) {
+    if (!isObject(body.columns)) problems.add(`${at}.columns`, 'must map each column to a CEL expression over the result, for example { txn_count: txn_count }');
+    else {
+      columns = [];
+      for (const [column, source] of Object.entries(body.columns)) {
+        if (!IDENTIFIER.test(column)) problems.add(`${at}.columns`, `${showValue(column)} is not a column name such as customer_id`);
+        const value = typeof source === 'string' ? problems.attempt(`${at}.columns.${column}`, () => compileCel(source)) : undefined;
+        if (typeof source !== 'string') problems.add(`${at}.columns.${column}`, `${showValue(source)} is not a CEL expression such as customer_id`);
+        if (value !== undefined) columns.push({ name: column, value });
+      }
+      if (Array.isArray(keyColumns)) {
+        for (const key of keyColumns) if (typeof key === 'string' && !Object.hasOwn(body.columns, key)) problems.add(`${at}.columns`, `has no ${key}, a key column; add ${key}: <expression>, or leave columns out to write the result's fields as they are`);
+      }
+    }
+  }
+  if (problems.list.length > count) return undefined;
+  return { name, kind: 'postgres', table: table as string, keyColumns: keyColumns as string[], ...(columns === undefined ? {} : { columns }) };
 }
 
 /** A key template, parsed once with CEL for placeholders that are not field names; undefined when absent, null after a problem. */

@@ -76,6 +76,8 @@ describe('the environment contract with the controller', () => {
     savepointLocation: 's3://state/fraud-savepoints',
     checkpointInterval: '1m',
     redisUrl: 'redis://redis:6379',
+    postgresUrl: 'postgres://sluice@postgres:5432/features',
+    postgresPassword: 'secret',
     s3Endpoint: 'http://minio:9000',
     s3Region: 'eu-west-1',
     s3ForcePathStyle: 'true',

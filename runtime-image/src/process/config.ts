@@ -23,6 +23,9 @@ export interface RuntimeConfig {
   /** The control API's bearer token; without one the control API answers 503, so it is never open by accident. */
   controlToken: string | undefined;
   redisUrl: string | undefined;
+  /** Where PostgreSQL sinks write (SLUICE_POSTGRES_URL), and the password (SLUICE_POSTGRES_PASSWORD, else the url's or PGPASSWORD). */
+  postgresUrl: string | undefined;
+  postgresPassword: string | undefined;
   /** Where checkpoints go (s3://bucket/prefix or a folder), and savepoints too unless savepointLocation says otherwise. */
   snapshotLocation: string | undefined;
   /** Where savepoints go (SLUICE_SAVEPOINT_LOCATION); snapshotLocation when not set. */
@@ -181,6 +184,8 @@ export function readConfig(env: Env = process.env, host: string = hostname()): R
     httpHost: optional(env, RUNTIME_ENV.httpHost) ?? '127.0.0.1',
     controlToken: optional(env, RUNTIME_ENV.controlToken),
     redisUrl: optional(env, RUNTIME_ENV.redisUrl),
+    postgresUrl: optional(env, RUNTIME_ENV.postgresUrl),
+    postgresPassword: optional(env, RUNTIME_ENV.postgresPassword),
     snapshotLocation,
     savepointLocation: location(env, RUNTIME_ENV.savepointLocation) ?? snapshotLocation,
     s3: s3Settings(env),

@@ -104,7 +104,7 @@ export class Runtime {
     const outbox = new TransactionOutbox();
     const counted = this.metrics.events;
     this.#hooks = hooks;
-    this.#sinks = openSinks(job.sinks, outbox, config.redisUrl);
+    this.#sinks = openSinks(job.sinks, outbox, config);
     const open = (location: string | undefined): SnapshotStorage | undefined => (location === undefined ? undefined : openSnapshotStorage(location, { s3: config.s3 }));
     this.#checkpoints = open(config.snapshotLocation);
     this.#savepoints = config.savepointLocation === config.snapshotLocation ? this.#checkpoints : open(config.savepointLocation);

@@ -28,7 +28,7 @@ test('Kafka and Redis key templates with CEL placeholders, and a Redis value tha
   const prefix = `test-${randomBytes(6).toString('hex')}`;
   const redis = new Redis(readEndpoints().redis.url);
   const outbox = new TransactionOutbox();
-  const sinks = openSinks(compileJobOrThrow(job(prefix)).sinks, outbox, readEndpoints().redis.url);
+  const sinks = openSinks(compileJobOrThrow(job(prefix)).sinks, outbox, { redisUrl: readEndpoints().redis.url });
   try {
     for (const sink of sinks) expect(sink.write({ value: result, timestamp: 1 })).toBeUndefined();
     for (const sink of sinks) await sink.commit();
@@ -38,4 +38,12 @@ test('Kafka and Redis key templates with CEL placeholders, and a Redis value tha
     for (const sink of sinks) await sink.close();
     await redis.quit();
   }
+});
+
+test('a PostgreSQL sink needs the URL the controller sets from spec.connections.postgres, and says which variable', () => {
+  const manifest = job('unused') as { spec: { sinks: unknown[] } };
+  manifest.spec.sinks = [{ name: 'velocity-table', postgres: { table: 'customer_velocity', keyColumns: ['customer_id', 'window_start'] } }];
+  expect(() => openSinks(compileJobOrThrow(manifest).sinks, new TransactionOutbox(), {})).toThrow(
+    'sink velocity-table writes to PostgreSQL but SLUICE_POSTGRES_URL is not set: set spec.connections.postgres.url (postgres://user@host:5432/database)',
+  );
 });

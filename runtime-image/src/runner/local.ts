@@ -10,6 +10,7 @@ import type { Source } from '../connectors/source.js';
 import { CompactLinesSink, StderrDeadLetters, jsonLinesOutput } from './outputs.js';
 import { paced } from '../connectors/paced.js';
 import { redisSink } from './redis.js';
+import { postgresSink } from '../connectors/postgres/job.js';
 import type { RunOptions } from './run.js';
 import { repartitionRefusal } from '../repartition/kafka.js';
 
@@ -36,6 +37,8 @@ export interface LocalRunFlags {
   deadLetterOutput?: string;
   /** A redis:// URL: the job's Redis sinks write there; without it they are skipped. */
   redis?: string;
+  /** A postgres:// URL: the job's PostgreSQL sinks write there (the password from the URL or PGPASSWORD); without it they are skipped. */
+  postgres?: string;
   stateDir?: string;
   savepointDir?: string;
   restore?: string;
@@ -153,6 +156,10 @@ function resultSinks(job: CompiledJob, flags: LocalRunFlags, note: (line: string
       case 'redis':
         if (flags.redis === undefined) note(`sink ${sink.name} (Redis ${sink.key.template}) is skipped; pass --redis redis://127.0.0.1:6379 to write it`);
         else sinks.push(redisSink(sink, flags.redis));
+        break;
+      case 'postgres':
+        if (flags.postgres === undefined) note(`sink ${sink.name} (PostgreSQL table ${sink.table}) is skipped; pass --postgres postgres://user@127.0.0.1:5432/database to write it (the password from PGPASSWORD)`);
+        else sinks.push(postgresSink(sink, { url: flags.postgres }));
         break;
     }
   }

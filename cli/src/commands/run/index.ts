@@ -41,6 +41,7 @@ interface RunArgs {
   since?: string;
   duration?: string;
   redis?: string;
+  postgres?: string;
   compact?: boolean;
   top?: number;
 }
@@ -92,6 +93,7 @@ function flagsOf(args: RunArgs): LocalRunFlags {
     ['count', args.count],
     ['since', durationFlag('since', args.since)],
     ['redis', args.redis],
+    ['postgres', args.postgres],
     ['compact', args.compact],
   ];
   for (const [key, value] of copy) if (value !== undefined) (flags as Record<string, unknown>)[key] = value;
@@ -210,6 +212,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('since', { type: 'string', describe: 'start generated event time this long ago (e.g. 10m), catching up at full speed' })
       .option('duration', { type: 'string', describe: 'stop cleanly after this long (e.g. 30s), as Ctrl-C does' })
       .option('redis', { type: 'string', describe: 'redis:// URL for the job Redis sinks (skipped without it)' })
+      .option('postgres', { type: 'string', describe: 'postgres://user@host:port/database for the job PostgreSQL sinks, the password from PGPASSWORD (skipped without it)' })
       .option('compact', { type: 'boolean', describe: 'results on stdout as short field=value lines instead of JSON' })
       .option('top', { type: 'number', describe: 'show the top N keys of the newest closed window instead of the results (a live table on a terminal, a line every 5 s otherwise); Ctrl-C prints the keys that stood out' })
       .example('$0 run examples/fraud-velocity/job.yaml --input examples/fraud-velocity/sample.jsonl', 'replay a file; results as JSON lines on stdout')

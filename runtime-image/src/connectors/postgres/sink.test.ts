@@ -114,7 +114,21 @@ test('a result without a key column’s field, or whose column value cannot be c
   expect(await rows()).toEqual([]);
 });
 
-describe('the table, checked when the sink first writes', () => {
+describe('the table, checked at start and again before the first write', () => {
+  it('fails at start, before any result, when a key column is missing, with the ALTER TABLE to run', async () => {
+    const sink = new PostgresSink({ url: url(), table, keyColumns: ['customer_id', 'window_begin'] });
+    await expect(sink.start()).rejects.toThrow(
+      `postgres sink: the table ${table} has no column window_begin for the key column window_begin; add it (ALTER TABLE "${table}" ADD COLUMN "window_begin" TYPE), or change keyColumns (at 127.0.0.1:`,
+    );
+    await sink.close();
+  });
+
+  it('starts when the table fits', async () => {
+    const sink = new PostgresSink({ url: url(), table, keyColumns: ['window_start', 'customer_id'] });
+    await expect(sink.start()).resolves.toBeUndefined();
+    await sink.close();
+  });
+
   it('fails when the table does not exist, with a CREATE TABLE to start from', async () => {
     const sink = new PostgresSink({ url: url(), table: `${table}_absent`, keyColumns: ['customer_id', 'window_start'] });
     sink.write(result('C1', 1));

@@ -103,6 +103,15 @@ export class PostgresSink implements Sink {
     this.where = whereOf(options.url ?? this.pool.options.connectionString);
   }
 
+  /** Checks the table against the key columns and the mapped columns, so a table that does not fit stops the job before its first result. */
+  async start(): Promise<void> {
+    try {
+      await this.describe();
+    } catch (error) {
+      throw this.failure(error, 1, isRetriable(error));
+    }
+  }
+
   write(record: SinkRecord): DeadLetter | undefined {
     const row = this.rowOf(record.value);
     if (typeof row === 'string') return { reason: row, record };
@@ -168,12 +177,24 @@ export class PostgresSink implements Sink {
     return row;
   }
 
+  /** The table's columns, read once, on `client` or on a connection of the pool. */
+  private async describe(client?: pg.ClientBase): Promise<TableColumns> {
+    if (this.tableColumns !== undefined) return this.tableColumns;
+    const mapped = this.columns?.map((column) => column.name) ?? [];
+    if (client !== undefined) return (this.tableColumns = await describeTable(client, this.table, this.keyColumns, mapped));
+    const own = await this.pool.connect();
+    try {
+      return (this.tableColumns = await describeTable(own, this.table, this.keyColumns, mapped));
+    } finally {
+      own.release();
+    }
+  }
+
   private async send(rows: readonly Row[]): Promise<void> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
     try {
-      this.tableColumns ??= await describeTable(client, this.table, this.keyColumns, this.columns?.map((column) => column.name) ?? []);
-      const statements = this.statements(rows, this.tableColumns);
+      const statements = this.statements(rows, await this.describe(client));
       await client.query('BEGIN');
       try {
         for (const statement of statements) await client.query(statement);
