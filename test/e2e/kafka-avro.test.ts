@@ -1,0 +1,119 @@
+// examples/fraud-velocity/job-avro.yaml on the real Kafka with a sluice-registry: Avro transactions in, Avro features out, the JSON job's windows; an unknown schema id is dead-lettered with the reason.
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { createRegistry, KafkaStore } from '@sluice/registry';
+import { DEAD_LETTER_HEADERS, END_OF_INPUT_HEADER } from '@sluice/runtime';
+import type { FastifyInstance } from 'fastify';
+import { parseAllDocuments } from 'yaml';
+import { readEndpoints } from '../env/src/endpoints.js';
+// The serdes are not part of the runtime's public surface; the test writes and reads Avro as the engine does.
+import { AvroDeserializer, AvroSerializer, HttpSchemaRegistryClient, wireHeader, type Deserializer } from '../../runtime-image/src/serde/index.js';
+import { createTopics, kafka, readCommitted, removeScratchDirs, scratchDir, startRuntime, uniqueName, writeJobFile } from './kafka/harness.js';
+
+const brokers = readEndpoints().kafka.brokers;
+const example = (file: string): string => readFileSync(new URL(`../../examples/fraud-velocity/${file}`, import.meta.url), 'utf8');
+type Manifest = { kind: string; metadata: { name: string }; spec: Record<string, unknown> };
+const manifests = parseAllDocuments(example('job-avro.yaml')).map((document) => document.toJSON() as Manifest);
+
+let registry: FastifyInstance;
+let registryUrl: string;
+
+beforeAll(async () => {
+  registry = createRegistry({ store: new KafkaStore({ brokers, topic: uniqueName('_schemas') }) });
+  await registry.listen({ port: 0, host: '127.0.0.1' });
+  registryUrl = `http://127.0.0.1:${(registry.server.address() as AddressInfo).port}`;
+  // The example's SchemaSubjects, registered as the controller's SchemaSubject reconciler would.
+  for (const subject of manifests.filter((manifest) => manifest.kind === 'SchemaSubject')) {
+    const response = await fetch(`${registryUrl}/subjects/${subject.spec.subject as string}/versions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+      body: JSON.stringify({ schemaType: 'AVRO', schema: subject.spec.schema }),
+    });
+    expect(response.status).toBe(200);
+  }
+}, 60_000);
+
+afterAll(async () => {
+  await registry?.close();
+  removeScratchDirs();
+});
+
+/** The example's StreamJob on fresh topics and this test's registry. */
+function avroJob(name: string): { spec: Record<string, unknown>; input: string; output: string; deadLetter: string } {
+  const job = structuredClone(manifests.find((manifest) => manifest.kind === 'StreamJob')!);
+  const spec = job.spec as { sources: { kafka: { topic: string } }[]; sinks: { kafka: { topic: string } }[]; lateOutput: { topic: string }; deadLetter: { topic: string }; connections: unknown };
+  const input = `${name}-transactions`;
+  spec.sources[0]!.kafka.topic = input;
+  spec.sinks[0]!.kafka.topic = `${name}-features`;
+  spec.lateOutput.topic = `${name}-late`;
+  spec.deadLetter.topic = `${name}-dead-letter`;
+  spec.connections = { schemaRegistry: { url: registryUrl } };
+  return { spec, input, output: spec.sinks[0]!.kafka.topic, deadLetter: spec.deadLetter.topic };
+}
+
+async function decodeAll(deserializer: Deserializer, values: Buffer[]): Promise<Record<string, unknown>[]> {
+  await deserializer.prepare(values);
+  return values.map((value) => {
+    const decoded = deserializer.decode(value);
+    if (!decoded.ok) throw new Error(decoded.reason);
+    return decoded.value;
+  });
+}
+
+describe('the fraud-velocity example over Avro on Kafka', () => {
+  it('gives the JSON job’s windows as Avro features, and dead-letters a record whose schema id the registry does not hold', async () => {
+    const name = uniqueName('fraud-avro');
+    const { spec, input, output, deadLetter } = avroJob(name);
+    await createTopics(brokers, [input], 1);
+    const client = new HttpSchemaRegistryClient(registryUrl);
+    const writer = new AvroSerializer(client, { subject: 'transactions-avro-value' });
+    await writer.start();
+    // The sample as a producer with the Avro serializer writes it: the ISO timestamps become timestamp-millis.
+    const sample = example('sample.jsonl').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const values = sample.map((transaction) => {
+      const encoded = writer.encode(transaction);
+      if (!encoded.ok) throw new Error(encoded.reason);
+      return encoded.value as Buffer;
+    });
+    const unknownId = Buffer.concat([wireHeader(987_654), values[0]!.subarray(5)]);
+    const producer = kafka(brokers).producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    await producer.send({
+      topic: input,
+      messages: [...values.slice(0, 3), unknownId, ...values.slice(3)].map((value) => ({ partition: 0, value })),
+    });
+    await producer.send({ topic: input, messages: [{ partition: 0, value: null, headers: { [END_OF_INPUT_HEADER]: '1' } }] });
+    await producer.disconnect();
+
+    const runtime = startRuntime({
+      SLUICE_JOB_FILE: writeJobFile(name, spec),
+      SLUICE_KAFKA_BROKERS: brokers.join(','),
+      SLUICE_STATE_DIR: scratchDir('state'),
+      SLUICE_END_MARKERS: 'true',
+    });
+    await runtime.exitsWith(0);
+
+    const features = await readCommitted(brokers, output);
+    expect(features.every((message) => message.value![0] === 0)).toBe(true);
+    const results = await decodeAll(new AvroDeserializer(client, { subject: 'fraud-features-avro-value' }), features.map((message) => message.value!));
+    const expected = example('expected.jsonl')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { window_start: string; window_end: string })
+      .map((result) => ({ ...result, window_start: Date.parse(result.window_start), window_end: Date.parse(result.window_end) }));
+    // Results keep their order per customer (the key); the customers' results may interleave otherwise.
+    const byCustomer = (list: readonly Record<string, unknown>[]): Map<unknown, unknown[]> => {
+      const grouped = new Map<unknown, unknown[]>();
+      for (const result of list) grouped.set(result.customer_id, [...(grouped.get(result.customer_id) ?? []), result]);
+      return grouped;
+    };
+    expect(byCustomer(results)).toEqual(byCustomer(expected));
+
+    const letters = await readCommitted(brokers, deadLetter);
+    expect(letters).toHaveLength(1);
+    expect(letters[0]!.value).toEqual(unknownId);
+    expect(letters[0]!.headers[DEAD_LETTER_HEADERS.reason]).toBe(
+      `${input} partition 0 offset 3: schema id 987654 is not in the schema registry at ${registryUrl}: the producer registered its schema in another registry, or the id was deleted`,
+    );
+  }, 180_000);
+});
