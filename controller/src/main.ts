@@ -2,6 +2,7 @@
 // sluice-controller: the operator's process. Outside a cluster it uses a kubeconfig; inside, its service account.
 import { existsSync, readFileSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
+import { kafkaConnectionFromDir } from '@sluice/crds';
 import { pino } from 'pino';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -16,6 +17,11 @@ const argv = await yargs(hideBin(process.argv))
   .option('kubeconfig', { type: 'string', describe: 'Path of a kubeconfig; without it $KUBECONFIG, ~/.kube/config, or the in-cluster service account' })
   .option('namespace', { alias: 'n', type: 'string', array: true, describe: 'A namespace to watch (repeat for several); without it, all namespaces' })
   .option('kafka-bootstrap', { type: 'string', demandOption: true, default: process.env.SLUICE_KAFKA_BOOTSTRAP, describe: 'Kafka bootstrap servers, host:port[,host:port] ($SLUICE_KAFKA_BOOTSTRAP)' })
+  .option('kafka-secret-dir', {
+    type: 'string',
+    default: process.env.SLUICE_KAFKA_SECRET_DIR,
+    describe: 'A folder with the Kafka Secret mounted (security.protocol, sasl.mechanism, sasl.username, sasl.password, ssl.ca, ...; one file per key) for TLS and SASL ($SLUICE_KAFKA_SECRET_DIR)',
+  })
   .option('registry-url', { type: 'string', default: process.env.SLUICE_REGISTRY_URL, describe: 'The schema registry for SchemaSubjects without spec.registryUrl ($SLUICE_REGISTRY_URL)' })
   .option('metrics-port', { type: 'number', default: 8080, describe: 'Port of /healthz and /metrics' })
   .option('metrics-bind-address', { type: 'string', default: '127.0.0.1', describe: 'Address of /healthz and /metrics (0.0.0.0 in a pod, for probes and Prometheus)' })
@@ -54,6 +60,7 @@ const manager = await startManager({
   kubeconfig,
   namespaces: argv.namespace === undefined || argv.namespace.length === 0 ? { all: true } : { all: false, names: argv.namespace },
   kafkaBrokers: brokers,
+  kafkaConnection: kafkaConnectionFromDir(argv['kafka-secret-dir']),
   defaultRegistryUrl: argv['registry-url'],
   metricsPort: argv['metrics-port'],
   metricsHost: argv['metrics-bind-address'],

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Server } from 'node:http';
 import { CoreV1Api, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
-import type { SchemaSubject, StreamJob, Topic } from '@sluice/crds';
+import { explainKafkaError, type KafkaConnectionOptions, type SchemaSubject, type StreamJob, type Topic } from '@sluice/crds';
 import { Kafka, logLevel } from 'kafkajs';
 import { pino, type Logger } from 'pino';
 import { systemClock, type Clock } from './machinery/clock.js';
@@ -34,6 +34,8 @@ export interface ManagerOptions {
   kubeconfig: KubeConfig;
   namespaces: Namespaces;
   kafkaBrokers: string[];
+  /** TLS and SASL of the controller's own Kafka clients (the Topic operator's admin), from its Kafka Secret; plaintext without. */
+  kafkaConnection?: KafkaConnectionOptions;
   /** The registry a SchemaSubject without spec.registryUrl uses. */
   defaultRegistryUrl?: string;
   /** Undefined: no HTTP server; 0: any free port. */
@@ -112,7 +114,7 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
     }
     metrics.leader.set(leading ? 1 : 0);
 
-    const topicAdmin = options.topicAdmin ?? (await connectKafka(options.kafkaBrokers, stops));
+    const topicAdmin = options.topicAdmin ?? (await connectKafka(options.kafkaBrokers, options.kafkaConnection ?? {}, stops));
     const events = new KubeEventRecorder(options.kubeconfig, clock, log);
     const controllerOptions = { workers: options.workers ?? 4, resyncPeriodMs: options.resyncPeriodMs ?? 120_000 };
     const informer = <T extends object>(source: ConstructorParameters<typeof ResourceInformer<T>>[1], kind: string): ResourceInformer<T> => {
@@ -240,9 +242,13 @@ async function readConfigMap(core: CoreV1Api, namespace: string, name: string): 
   }
 }
 
-async function connectKafka(brokers: string[], stops: (() => Promise<void>)[]): Promise<TopicAdmin> {
-  const admin = new Kafka({ clientId: 'sluice-controller', brokers, logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
+async function connectKafka(brokers: string[], connection: KafkaConnectionOptions, stops: (() => Promise<void>)[]): Promise<TopicAdmin> {
+  const admin = new Kafka({ clientId: 'sluice-controller', brokers, logLevel: logLevel.NOTHING, ...connection }).admin();
+  try {
+    await admin.connect();
+  } catch (error) {
+    throw explainKafkaError(error, { brokers, connection });
+  }
   stops.push(() => admin.disconnect());
-  return new KafkaTopicAdmin(admin, new KafkaTopicIds(brokers));
+  return new KafkaTopicAdmin(admin, new KafkaTopicIds(brokers, connection));
 }

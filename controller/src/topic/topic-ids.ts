@@ -1,5 +1,6 @@
 // Topic ids from Kafka's Metadata API v12 over a plain socket: kafkajs speaks Metadata only up to v6, which has no ids.
-import { Socket } from 'node:net';
+import { explainKafkaError, type KafkaConnectionOptions } from '@sluice/crds';
+import { BrokerSaslError, brokerRequest } from './broker-socket.js';
 
 const metadataApiKey = 3;
 const metadataVersion = 12;
@@ -9,12 +10,11 @@ export interface TopicIds {
   idsOf(names: string[]): Promise<Map<string, string>>;
 }
 
-/** Asks the first reachable bootstrap broker. Plaintext only, like the controller's kafkajs client. */
+/** Asks the first reachable bootstrap broker, over TLS and signed in with SASL when the Kafka Secret says so. */
 export class KafkaTopicIds implements TopicIds {
-  private correlationId = 0;
-
   constructor(
     private readonly brokers: string[],
+    private readonly connection: KafkaConnectionOptions = {},
     private readonly timeoutMs = 10_000,
   ) {}
 
@@ -22,35 +22,14 @@ export class KafkaTopicIds implements TopicIds {
     let lastError: unknown;
     for (const broker of this.brokers) {
       try {
-        return parseMetadata(await this.exchange(broker, encodeMetadataRequest(++this.correlationId, names)));
+        return parseMetadata(await brokerRequest(broker, this.connection, this.timeoutMs, (correlationId) => encodeMetadataRequest(correlationId, names)));
       } catch (error) {
+        // A refused sign-in is the same on every broker: said at once, with the user and listener.
+        if (error instanceof BrokerSaslError) throw explainKafkaError(error, { brokers: [broker], connection: this.connection });
         lastError = error;
       }
     }
     throw new Error(`no broker of ${this.brokers.join(',')} answered a Metadata request: ${String(lastError)}`);
-  }
-
-  private exchange(broker: string, request: Buffer): Promise<Buffer> {
-    const colon = broker.lastIndexOf(':');
-    const host = broker.slice(0, colon);
-    const port = Number(broker.slice(colon + 1));
-    return new Promise((resolve, reject) => {
-      const socket = new Socket();
-      const chunks: Buffer[] = [];
-      let received = 0;
-      socket.setTimeout(this.timeoutMs, () => socket.destroy(new Error(`Metadata request to ${broker} timed out`)));
-      socket.once('error', reject);
-      socket.on('data', (chunk: Buffer) => {
-        chunks.push(chunk);
-        received += chunk.length;
-        const all = Buffer.concat(chunks, received);
-        if (all.length >= 4 && all.length >= 4 + all.readInt32BE(0)) {
-          socket.end();
-          resolve(all.subarray(4, 4 + all.readInt32BE(0)));
-        }
-      });
-      socket.connect(port, host, () => socket.write(request));
-    });
   }
 }
 
