@@ -12,7 +12,7 @@ import { compileSpec, effectiveSpec, livePods, notReadyPods, observeEveryMs, own
 import { JobStatusWriter, StreamJobCondition, StreamJobReason, generationOf, statusOf, type JobStatusFields } from './job-status.js';
 import { deploymentReady, observe, type Observation } from './observer.js';
 import { RuntimeHealthReason, runtimeHealth } from './pod-failures.js';
-import { changelogTopicResources, selectorOf, type Deployment } from './resources.js';
+import { changelogTopicResources, repartitionTopicResource, selectorOf, type Deployment } from './resources.js';
 import { Savepoints } from './savepoints.js';
 import { desiredReplicas, specHash } from './spec.js';
 import { Upgrades } from './upgrade.js';
@@ -56,7 +56,7 @@ export class StreamJobReconciler implements Reconciler {
     const repartition = repartitionRefusal(compiled.job);
     if (repartition !== undefined) return this.refuseSpec(context, repartition);
     await deps.objects.ensureService(job);
-    const waiting = await this.ensureChangelogs(context, compiled.job.source.topic, statefulOperatorIds(compiled.job.dataflow));
+    const waiting = await this.ensureChangelogs(context, compiled.job.source.topic, statefulOperatorIds(compiled.job.dataflow), compiled.job.repartition?.stepId);
     if (waiting !== undefined) return waiting;
     if (observation.deployed === undefined) return this.firstDeploy(context);
     const reason = this.#upgrades.changeOf(context);
@@ -180,9 +180,12 @@ export class StreamJobReconciler implements Reconciler {
     return this.steady({ ...context, job: await status.reread(job) });
   }
 
-  /** Creates the changelog Topics (as many partitions as the source); a Result while they or the source are not there yet. */
-  private async ensureChangelogs({ job }: JobContext, sourceTopic: string, operatorIds: string[]): Promise<Result | undefined> {
-    if (operatorIds.length === 0) return undefined;
+  /**
+   * Creates the changelog Topics and, for a repartitioned job, its repartition Topic (each as many partitions as the
+   * source); a Result while they or the source are not there yet.
+   */
+  private async ensureChangelogs({ job }: JobContext, sourceTopic: string, operatorIds: string[], repartitionStep?: string): Promise<Result | undefined> {
+    if (operatorIds.length === 0 && repartitionStep === undefined) return undefined;
     const { status } = this.#deps;
     const partitions = await this.#deps.sourcePartitions(sourceTopic);
     if (partitions === undefined) {
@@ -191,10 +194,12 @@ export class StreamJobReconciler implements Reconciler {
       if (changed) status.event(job, 'Normal', StreamJobReason.WaitingForSourceTopic, message);
       return { requeueAfterMs: 2_000 };
     }
-    const topics = await this.#deps.objects.ensureTopics(changelogTopicResources(job, operatorIds, partitions));
+    const wanted = changelogTopicResources(job, operatorIds, partitions);
+    if (repartitionStep !== undefined) wanted.push(repartitionTopicResource(job, repartitionStep, partitions));
+    const topics = await this.#deps.objects.ensureTopics(wanted);
     const pending = topics.filter((topic) => !hasCondition(topic.status?.conditions, TopicCondition.Ready, 'True'));
     if (pending.length === 0) return undefined;
-    const message = `waiting for the changelog topics ${pending.map((topic) => topic.spec.topicName ?? topic.metadata.name).join(', ')} to be Ready`;
+    const message = `waiting for the ${repartitionStep === undefined ? 'changelog' : 'changelog and repartition'} topics ${pending.map((topic) => topic.spec.topicName ?? topic.metadata.name).join(', ')} to be Ready`;
     if (job.status?.phase === undefined || job.status.phase === 'Deploying') {
       await status.write(job, { phase: 'Deploying' }, [{ type: StreamJobCondition.Ready, status: 'False', reason: StreamJobReason.WaitingForChangelogTopics, message }]);
     }

@@ -1,7 +1,7 @@
 // The Kubernetes objects a StreamJob owns, built from its spec: control Secret, job ConfigMap, headless Service, StatefulSet, changelog Topics.
 import type { V1ConfigMap, V1Container, V1EnvVar, V1OwnerReference, V1ResourceRequirements, V1Secret, V1Service, V1StatefulSet, V1Volume } from '@kubernetes/client-node';
 import { RUNTIME_ENV, type RuntimeEnvName, type StreamJob, type StreamJobSpec, type Topic } from '@sluice/crds';
-import { changelogTopics } from '@sluice/runtime';
+import { changelogTopics, repartitionTopic } from '@sluice/runtime';
 import { stringify } from 'yaml';
 import { runtimeContainerName, runtimePodSpec, stateVolume, stateVolumes, tmpVolume } from './pod-template.js';
 import { checkpointLocation, jobManifest, savepointLocation } from './spec.js';
@@ -246,4 +246,15 @@ export function changelogTopicResources(job: StreamJob, operatorIds: readonly st
     metadata: { name: topicResourceName(topic), namespace: job.metadata.namespace!, labels: podLabels(job), ownerReferences: [ownerReference(job)] },
     spec: { topicName: topic, partitions, ...(config === undefined ? {} : { config }), deletionPolicy: 'delete' },
   }));
+}
+
+/** A repartitioned job's topic between its two stages (ADR 0009): as many partitions as the source, deleted with the job. */
+export function repartitionTopicResource(job: StreamJob, stepId: string, partitions: number): Topic {
+  const topic = repartitionTopic(applicationId(job), { stepId });
+  return {
+    apiVersion: 'sluice.dev/v1alpha1',
+    kind: 'Topic',
+    metadata: { name: topicResourceName(topic), namespace: job.metadata.namespace!, labels: podLabels(job), ownerReferences: [ownerReference(job)] },
+    spec: { topicName: topic, partitions, deletionPolicy: 'delete' },
+  };
 }

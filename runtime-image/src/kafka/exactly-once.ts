@@ -6,7 +6,8 @@ import { boundedReason, type Sink } from '../connectors/sink.js';
 import type { ArrivedMessage, SourceBatch } from '../connectors/source.js';
 import { messageOf } from '../error-message.js';
 import type { StreamRecord } from '../dataflow/operator.js';
-import { Task } from '../dataflow/task.js';
+import { Task, type TaskOptions } from '../dataflow/task.js';
+import type { Dataflow } from '../dataflow/datastream.js';
 import { CacheBudget } from '../state/cache-budget.js';
 import { requireSnapshot, type FoundSnapshot } from '../snapshot/reader.js';
 import type { S3Settings } from '../snapshot/s3-storage.js';
@@ -29,7 +30,6 @@ import { OperatorCounts, type OperatorCount } from './operator-counts.js';
 import { changelogPositions, restoreSnapshotBase, snapshotChangelog } from './snapshot-base.js';
 import { ownedPartitions } from './static-assignment.js';
 import { carriesMark, fromSavepoint, withEmptyState, type StartMark, type StartOver } from './savepoint-restore.js';
-import { requireNoRepartition } from '../repartition/kafka.js';
 
 /** How many commit intervals the loop processes ahead of a transaction in flight before it waits for it. */
 const RUN_AHEAD_INTERVALS = 10;
@@ -92,19 +92,39 @@ export interface ExactlyOnceOptions {
   /** How to reach S3 when restoreFrom is an s3:// location. */
   s3?: S3Settings | undefined;
   events?: ExactlyOnceEvents;
+  /** Set for one stage of a repartitioned job (repartition/kafka-stage.ts): `job` is then that stage's part of the job. */
+  stage?: TaskSetStage;
+}
+
+/** What the task set drives for an owned partition: the job's Task, or a repartition stage's task. */
+export interface PartitionTask {
+  readonly watermark: number;
+  processRecord(value: Record<string, unknown>, timestamp: number): void;
+  endOfInput(): void;
+  /** Continues from the last commit: its watermark, and the offset metadata it was committed with. */
+  restore(watermark: number, metadata?: Record<string, unknown>): void;
+  /** Fields kept in the committed offset's metadata beside the watermark (read back by `restore`). */
+  metadata?(): Record<string, unknown>;
+}
+
+/** One stage of a repartitioned job: its consumer group and transactional ids, and the task it runs per partition. */
+export interface TaskSetStage {
+  /** Appended to the group and transactional ids, so the two stages' offsets and transactions are their own. */
+  idSuffix: string;
+  task(partition: number, dataflow: Dataflow, options: TaskOptions): PartitionTask;
 }
 
 export type Phase = 'starting' | 'restoring' | 'running' | 'stopping' | 'finished' | 'failed';
 
 /** The offset's metadata: the watermark (JSON has no infinities: a string at its ends) and the mark of how this deployment started. */
-function encodeOffsetMetadata(watermark: number, mark: StartMark | undefined): string {
-  return JSON.stringify({ watermark: Number.isFinite(watermark) ? watermark : String(watermark), ...mark });
+function encodeOffsetMetadata(watermark: number, mark: StartMark | undefined, task?: Record<string, unknown>): string {
+  return JSON.stringify({ ...task, watermark: Number.isFinite(watermark) ? watermark : String(watermark), ...mark });
 }
 
-function decodeWatermark(metadata: string | null): number {
-  if (metadata === null || metadata === '') return WATERMARK_START;
-  const { watermark } = JSON.parse(metadata) as { watermark: number | string };
-  return typeof watermark === 'number' ? watermark : Number(watermark);
+function decodeMetadata(metadata: string | null): { watermark: number; fields: Record<string, unknown> } {
+  if (metadata === null || metadata === '') return { watermark: WATERMARK_START, fields: {} };
+  const fields = JSON.parse(metadata) as { watermark: number | string };
+  return { watermark: typeof fields.watermark === 'number' ? fields.watermark : Number(fields.watermark), fields };
 }
 
 /**
@@ -157,7 +177,7 @@ export class StateTooLargeError extends SluiceError {
 
 interface TaskSlot {
   partition: number;
-  task: Task;
+  task: PartitionTask;
   state: TaskState;
   /** The next source offset to read. */
   position: number;
@@ -224,11 +244,14 @@ export class ExactlyOnceTaskSet {
 
   constructor(options: ExactlyOnceOptions) {
     if (options.job.source.kind !== 'kafka') throw new Error(`job ${options.job.name} reads a ${options.job.source.kind} source; the exactly-once task set reads Kafka`);
-    requireNoRepartition(options.job);
+    if (options.stage === undefined && options.job.repartition !== undefined) {
+      throw new Error(`job ${options.job.name} repartitions (${options.job.repartition.path}): it runs in two stages, a RepartitionedTaskSet (repartition/kafka-stage.ts), not one task set`);
+    }
     this.#options = options;
     this.applicationId = options.applicationId ?? options.job.name;
-    this.groupId = `sluice-${this.applicationId}`;
-    this.transactionalId = `sluice-${this.applicationId}-${options.ordinal}`;
+    const suffix = options.stage?.idSuffix ?? '';
+    this.groupId = `sluice-${this.applicationId}${suffix}`;
+    this.transactionalId = `sluice-${this.applicationId}${suffix}-${options.ordinal}`;
     this.#source = new KafkaSource({ client: options.client, topic: options.job.source.topic, format: options.job.source.format, endMarkers: options.endMarkers, maxBytesPerPartition: options.maxBytesPerPartition });
     this.done = new Promise<void>((resolve, reject) => {
       this.#finish = resolve;
@@ -294,7 +317,9 @@ export class ExactlyOnceTaskSet {
     for (const partition of this.partitions) {
       const state = new TaskState({ store, partition, cache, ttl: jobStateTtl(job) });
       const slot: TaskSlot = { partition, state, position: 0, current: -1, arrived: undefined, counts: new OperatorCounts(), task: undefined as unknown as Task };
-      slot.task = new Task(slot.counts.wrap(this.#tables.wrap(job.dataflow, partition)), { state: operatorStates(job.dataflow, state), outputs: this.#outputs(slot) });
+      const dataflow = slot.counts.wrap(this.#tables.wrap(job.dataflow, partition));
+      const taskOptions = { state: operatorStates(job.dataflow, state), outputs: this.#outputs(slot) };
+      slot.task = this.#options.stage?.task(partition, dataflow, taskOptions) ?? new Task(dataflow, taskOptions);
       const offset = committed.get(partition);
       const savepoint = startedOver.get(partition);
       // The first transaction commits the start's mark, and a snapshot's offsets over the newer ones in Kafka.
@@ -304,7 +329,8 @@ export class ExactlyOnceTaskSet {
         slot.task.restore(savepoint.watermark);
       } else if (offset !== undefined) {
         slot.position = offset.offset;
-        slot.task.restore(decodeWatermark(offset.metadata));
+        const { watermark, fields } = decodeMetadata(offset.metadata);
+        slot.task.restore(watermark, fields);
       } else {
         slot.position = latest?.get(partition) ?? 0;
       }
@@ -419,6 +445,8 @@ export class ExactlyOnceTaskSet {
       for await (const batch of this.#source.read({ partitions: active, from })) {
         if (this.#paused !== undefined) await this.#paused;
         this.#process(batch);
+        // A repartition stage's partitions end when every upstream partition has (its watermark is +∞), not at a marker.
+        if (this.#options.endMarkers === true && active.every((p) => this.#tasks.get(p)!.task.watermark === WATERMARK_END)) break;
         if (Date.now() - this.#lastCommit >= this.#options.job.commitInterval) await this.#commitBehind();
       }
     }
@@ -592,7 +620,7 @@ export class ExactlyOnceTaskSet {
     this.#requireFit(messages, outputs);
     const offsets = [...this.#dirty].map((partition) => {
       const slot = this.#tasks.get(partition)!;
-      return { topic: this.#source.topic, partition, offset: slot.position, metadata: encodeOffsetMetadata(slot.task.watermark, this.#startMark) };
+      return { topic: this.#source.topic, partition, offset: slot.position, metadata: encodeOffsetMetadata(slot.task.watermark, this.#startMark, slot.task.metadata?.()) };
     });
     this.#dirty.clear();
     const resultEventTimes = this.#resultTimes;

@@ -7,7 +7,8 @@ import { SluiceError } from '@sluice/crds/errors';
 import { messageOf } from '../error-message.js';
 import type { CompiledJob } from '../compiler/job.js';
 import type { Sink } from '../connectors/sink.js';
-import { ExactlyOnceTaskSet, type CommitReport } from '../kafka/exactly-once.js';
+import { ExactlyOnceTaskSet, type CommitReport, type ExactlyOnceOptions } from '../kafka/exactly-once.js';
+import { RepartitionedTaskSet } from '../repartition/kafka-stage.js';
 import { KafkajsClient } from '../kafka/kafkajs-client.js';
 import { kafkaConnectionFromDir } from '@sluice/crds';
 import { TransactionOutbox } from '../kafka/sink.js';
@@ -58,7 +59,8 @@ interface PinnedState {
 
 export class Runtime {
   readonly metrics: RuntimeMetrics;
-  readonly taskSet: ExactlyOnceTaskSet;
+  /** The job's tasks; a job with a repartition stage runs two task sets, one per stage. */
+  readonly taskSet: ExactlyOnceTaskSet | RepartitionedTaskSet;
   lastSavepoint: string | null = null;
   readonly #sinks: readonly Sink[];
   /** Where checkpoints go (SLUICE_SNAPSHOT_LOCATION). */
@@ -108,7 +110,7 @@ export class Runtime {
     const open = (location: string | undefined): SnapshotStorage | undefined => (location === undefined ? undefined : openSnapshotStorage(location, { s3: config.s3 }));
     this.#checkpoints = open(config.snapshotLocation);
     this.#savepoints = config.savepointLocation === config.snapshotLocation ? this.#checkpoints : open(config.savepointLocation);
-    this.taskSet = new ExactlyOnceTaskSet({
+    const taskSetOptions: ExactlyOnceOptions = {
       job,
       client,
       store,
@@ -138,7 +140,8 @@ export class Runtime {
         },
         snapshotUnreadable: (partition, error) => hooks.onSnapshotUnreadable?.(partition, error),
       },
-    });
+    };
+    this.taskSet = job.repartition === undefined ? new ExactlyOnceTaskSet(taskSetOptions) : new RepartitionedTaskSet(taskSetOptions);
   }
 
   /** Reads and compiles the job, opens the state store and the Kafka client; `start` then restores and runs. */

@@ -2,7 +2,7 @@
 import { compileJob, compileJobOrThrow } from '../compiler/compile.js';
 import { formatProblem } from '../compiler/problems.js';
 import { localRunOptions } from '../runner/local.js';
-import { repartitionRefusal, requireNoRepartition } from './kafka.js';
+import { repartitionRefusal, repartitionTopic } from './kafka.js';
 
 type Row = Record<string, unknown>;
 
@@ -63,22 +63,30 @@ describe('the repartition stage a job gets', () => {
     expect(!blank.ok && blank.problems.map(formatProblem)[0]).toMatch(/^spec\.sources\[0\]\.kafka\.keyedBy: " " is not a key/);
   });
 
-  it('is refused on runtime pods with the keyBy, the source and the fix in the message', () => {
-    const compiled = compileJobOrThrow(job({ kafka: { topic: 'payments' } }, { field: 'customer_id' }));
-    expect(() => requireNoRepartition(compiled)).toThrow(
-      'job velocity cannot start: spec.pipeline[0].keyBy: keys by customer_id, but source transactions (Kafka topic payments) declares no spec.sources[0].kafka.keyedBy, so each key',
+  it('runs on runtime pods, through its repartition topic, unless stage 1 would keep state: then it is refused with the keyBy, the source and the fix', () => {
+    const plain = compileJobOrThrow(job({ kafka: { topic: 'payments' } }, { field: 'customer_id' }));
+    expect(repartitionRefusal(plain)).toBeUndefined();
+    expect(repartitionTopic('shop.velocity', plain.repartition!)).toBe('shop.velocity-keyBy-0-repartition');
+    // A window keyed by the topic's key, then a keyBy by customer: the window would be stage 1's state.
+    const stateful = compileJobOrThrow(
+      job({ kafka: { topic: 'payments', keyedBy: 'account' } }, { field: 'customer_id' }, [{ keyBy: { field: 'account' } }, { window: { type: 'tumbling', size: '1m' }, aggregate: [{ name: 'customer_id', fn: 'count' }] }]),
     );
-    expect(repartitionRefusal(compiled)).toMatch(/set spec\.sources\[0\]\.kafka\.keyedBy: "customer_id"; otherwise produce the topic keyed by customer_id/);
+    expect(repartitionRefusal(stateful)).toBe(
+      'spec.pipeline[2].keyBy: keys by customer_id, but source transactions (Kafka topic payments) is keyed by account (spec.sources[0].kafka.keyedBy), so the job needs a repartition stage, ' +
+        'which runtime pods do not run yet for steps before the keyBy that keep state (window-1); move them after the keyBy, or if the topic\'s producers key its messages by customer_id, ' +
+        'set spec.sources[0].kafka.keyedBy: "customer_id" and no repartition stage is needed',
+    );
   });
 });
 
-describe('streamctl run and a job runtime pods would refuse', () => {
-  it('notes that it repartitions in memory and that runtime pods refuse the job, with the fix', () => {
+describe('streamctl run and a repartitioned job', () => {
+  it('notes that runtime pods refuse it only where they do, with the fix', () => {
     const notes: string[] = [];
-    localRunOptions(compileJobOrThrow(job({ kafka: { topic: 'payments' } }, { field: 'customer_id' })), 'hash', { generator: 'transactions', count: 10 }, (line) => notes.push(line));
-    expect(notes).toContainEqual(expect.stringMatching(/^streamctl run repartitions in memory \(where the input has several partitions\); runtime pods refuse this job: spec\.pipeline\[0\]\.keyBy: keys by customer_id, .*set spec\.sources\[0\]\.kafka\.keyedBy: "customer_id"/));
-    const declared: string[] = [];
-    localRunOptions(compileJobOrThrow(job({ kafka: { topic: 'payments', keyedBy: 'customer_id' } }, { field: 'customer_id' })), 'hash', { generator: 'transactions', count: 10 }, (line) => declared.push(line));
-    expect(declared.filter((line) => line.includes('repartition'))).toEqual([]);
+    const stateful = job({ kafka: { topic: 'payments', keyedBy: 'account' } }, { field: 'customer_id' }, [{ keyBy: { field: 'account' } }, { window: { type: 'tumbling', size: '1m' }, aggregate: [{ name: 'customer_id', fn: 'count' }] }]);
+    localRunOptions(compileJobOrThrow(stateful), 'hash', { generator: 'transactions', count: 10 }, (line) => notes.push(line));
+    expect(notes).toContainEqual(expect.stringMatching(/^streamctl run repartitions in memory \(where the input has several partitions\); runtime pods refuse this job: spec\.pipeline\[2\]\.keyBy: keys by customer_id, .*set spec\.sources\[0\]\.kafka\.keyedBy: "customer_id"/));
+    const runs: string[] = [];
+    localRunOptions(compileJobOrThrow(job({ kafka: { topic: 'payments' } }, { field: 'customer_id' })), 'hash', { generator: 'transactions', count: 10 }, (line) => runs.push(line));
+    expect(runs.filter((line) => line.includes('refuse'))).toEqual([]);
   });
 });

@@ -1,0 +1,75 @@
+// A runtime pod repartitions a job whose topic is keyed by something else through <app>-<keyBy>-repartition: the same windows as on a topic keyed by the key, and kill -9 loses and doubles nothing.
+import { readEndpoints } from '../env/src/endpoints.js';
+import { createTopics, fraudJobSpec, multiset, produceGenerated, readCommitted, removeScratchDirs, scratchDir, startRuntime, uniqueName, writeJobFile } from './kafka/harness.js';
+
+const brokers = readEndpoints().kafka.brokers;
+const PARTITIONS = 3;
+
+/**
+ * 20 minutes of event time (5 events/s), four 5-minute windows per customer, in order within a partition: no record
+ * is late under either partitioning, so both give every window whole.
+ */
+const workload = { workload: 'transactions', seed: 11, count: 6_000, batchSize: 100, keys: 100, rate: 5, partitions: PARTITIONS } as const;
+
+function topicsOf(name: string, input: string): { name: string; input: string; output: string; late: string; deadLetter: string } {
+  return { name, input, output: `${name}-features`, late: `${name}-late`, deadLetter: `${name}-dead-letter` };
+}
+
+/** The fraud job on `input`, which its spec declares keyed by `keyedBy`. */
+function jobFile(topics: ReturnType<typeof topicsOf>, keyedBy: string): string {
+  const spec = fraudJobSpec(topics) as { sources: { kafka: Record<string, unknown> }[] };
+  spec.sources[0]!.kafka.keyedBy = keyedBy;
+  return writeJobFile(topics.name, spec);
+}
+
+function runtimeEnv(file: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { SLUICE_JOB_FILE: file, SLUICE_KAFKA_BROKERS: brokers.join(','), SLUICE_STATE_DIR: scratchDir('state'), SLUICE_END_MARKERS: 'true', ...extra };
+}
+
+describe('a runtime pod and a job whose topic is not keyed by its keyBy', () => {
+  afterAll(removeScratchDirs);
+
+  const byMerchant = uniqueName('txn-by-merchant');
+  const byCustomer = uniqueName('txn-by-customer');
+  let expected: string[] = [];
+
+  beforeAll(async () => {
+    await createTopics(brokers, [byMerchant, byCustomer], PARTITIONS);
+    // The same transactions twice: once partitioned by merchant (a customer's in every partition), once by customer.
+    expect(await produceGenerated(brokers, byMerchant, { ...workload, keyField: 'merchant_id' })).toBe(workload.count);
+    expect(await produceGenerated(brokers, byCustomer, { ...workload, keyField: 'customer_id' })).toBe(workload.count);
+    const keyed = topicsOf(uniqueName('velocity-keyed'), byCustomer);
+    await startRuntime(runtimeEnv(jobFile(keyed, 'customer_id'))).exitsWith(0);
+    expected = multiset(await readCommitted(brokers, keyed.output));
+  }, 120_000);
+
+  it('gives the final windows of the same job on a topic keyed by the key, through its repartition topic', async () => {
+    expect(expected.length).toBeGreaterThan(300);
+    const topics = topicsOf(uniqueName('velocity-repartitioned'), byMerchant);
+    await startRuntime(runtimeEnv(jobFile(topics, 'merchant_id'))).exitsWith(0);
+    expect(multiset(await readCommitted(brokers, topics.output))).toEqual(expected);
+    expect(await readCommitted(brokers, topics.late)).toEqual([]);
+    // Every transaction went through the repartition topic, with each upstream partition's marks.
+    const repartitioned = await readCommitted(brokers, `${topics.name}-keyBy-0-repartition`);
+    const records = repartitioned.map((m) => JSON.parse(m.value!.toString()) as Record<string, unknown>).filter((value) => value.watermark === undefined);
+    expect(records).toHaveLength(workload.count);
+    expect(repartitioned.filter((m) => m.value!.toString().includes('"watermark":"Infinity"'))).toHaveLength(PARTITIONS * PARTITIONS);
+  }, 120_000);
+
+  it('gives the same windows after kill -9 in the middle, twice, and a restart', async () => {
+    const topics = topicsOf(uniqueName('velocity-crash'), byMerchant);
+    // Small fetches: dozens of transactions in each stage, so the kills land between and inside commits of both.
+    const env = runtimeEnv(jobFile(topics, 'merchant_id'), { SLUICE_MAX_BYTES_PER_PARTITION: '1024' });
+    for (const commits of [6, 10]) {
+      const killed = startRuntime(env);
+      await killed.waitForEvents('committed', commits);
+      killed.child.kill('SIGKILL');
+      await killed.exitsWith(null);
+    }
+    const last = startRuntime(env);
+    await last.exitsWith(0);
+    expect(last.events.find((e) => e.event === 'running')?.restoredRecords).toBeGreaterThan(0);
+    expect(multiset(await readCommitted(brokers, topics.output))).toEqual(expected);
+    expect(await readCommitted(brokers, topics.late)).toEqual([]);
+  }, 240_000);
+});
