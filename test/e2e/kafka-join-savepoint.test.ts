@@ -5,7 +5,7 @@ import { eventually } from '../env/src/eventually.js';
 // Kafka's default partitioner, so the customers table lands where the generator put each customer's transactions.
 import { partitionOf } from '../../runtime-image/src/connectors/partitioner.js';
 import { END_OF_INPUT_HEADER } from '@sluice/runtime';
-import { createTopics, kafka, multiset, produceGenerated, readCommitted, removeScratchDirs, scratchDir, startRuntime, uniqueName, writeJobFile, type RuntimeProcess } from './kafka/harness.js';
+import { createTopics, endOffsets, kafka, multiset, produceGenerated, readCommitted, removeScratchDirs, scratchDir, startRuntime, uniqueName, writeJobFile } from './kafka/harness.js';
 
 const brokers = readEndpoints().kafka.brokers;
 const PARTITIONS = 3;
@@ -84,32 +84,15 @@ function joinJob(name: string, topics: { input: string; customers: string; merch
   return { file: writeJobFile(name, spec), output };
 }
 
-async function endOffsets(topic: string): Promise<Map<number, number>> {
-  const admin = kafka(brokers).admin();
-  await admin.connect();
-  try {
-    return new Map((await admin.fetchTopicOffsets(topic)).map(({ partition, offset }) => [partition, Number(offset)]));
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-async function control(pod: RuntimeProcess, method: string, path: string): Promise<unknown> {
-  const { port } = pod.events.find((e) => e.event === 'listening') as { port: number };
-  const response = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers: { authorization: `Bearer ${token}` } });
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
-  return response.json();
-}
-
 /** Starts one pod at parallelism 1, waits until it has read all of input A, and stops it (with a savepoint when asked). */
 async function readAllOfA(env: Record<string, string>, endOfA: ReadonlyMap<number, number>, savepoint: boolean): Promise<StopResponse> {
   const pod = startRuntime(env);
   await pod.waitForEvents('listening', 1);
   await eventually('the pod at parallelism 1 to have read all of input A', async () => {
-    const status = (await control(pod, 'GET', '/status')) as RuntimeStatus;
+    const status = (await pod.control('GET', '/status')) as RuntimeStatus;
     return status.partitions.length === PARTITIONS && status.partitions.every((p) => p.offset === endOfA.get(p.partition)) ? status : undefined;
   }, 120_000);
-  const stopped = (await control(pod, 'POST', `/stop?savepoint=${savepoint}`)) as StopResponse;
+  const stopped = (await pod.control('POST', `/stop?savepoint=${savepoint}`)) as StopResponse;
   pod.child.kill('SIGTERM');
   await pod.exitsWith(0);
   return stopped;
@@ -161,7 +144,7 @@ describe('a join job on Kafka', () => {
     // The tables, then input A without an end: each job reads the tables whole, then A, and stops.
     await produceTables(topics, tablesBeforeA());
     expect(await produceGenerated(brokers, topics.input, inputA, [], false)).toBe(inputA.count);
-    const endOfA = await endOffsets(topics.input);
+    const endOfA = await endOffsets(brokers, topics.input);
     const restarted = joinJob(uniqueName('join-restarted'), topics);
     const rescaled = joinJob(uniqueName('join-rescaled'), topics);
     const restartedEnv = { ...base, SLUICE_JOB_FILE: restarted.file, SLUICE_STATE_DIR: scratchDir('state') };
@@ -199,7 +182,7 @@ describe('a join job on Kafka', () => {
     await createTopics(brokers, [topics.orders, topics.shipments], PARTITIONS);
     const base = { SLUICE_KAFKA_BROKERS: brokers.join(','), SLUICE_CONTROL_TOKEN: token, SLUICE_END_MARKERS: 'true' };
     await produceOrders(topics, 0, 300, false);
-    const endOfA = await endOffsets(topics.orders);
+    const endOfA = await endOffsets(brokers, topics.orders);
     const restarted = intervalJob(uniqueName('interval-restarted'), topics);
     const rescaled = intervalJob(uniqueName('interval-rescaled'), topics);
     const restartedEnv = { ...base, SLUICE_JOB_FILE: restarted.file, SLUICE_STATE_DIR: scratchDir('state') };

@@ -7,7 +7,7 @@ import { eventually } from '../env/src/eventually.js';
 import { END_OF_INPUT_HEADER } from '@sluice/runtime';
 // The generator is not part of the runtime's public surface; the tests use it as the engine does.
 import { GeneratorSource } from '../../runtime-image/src/connectors/generator/source.js';
-import { createTopics, kafka, multiset, readCommitted, removeScratchDirs, scratchDir, startRuntime, uniqueName, writeJobFile, type RuntimeProcess } from './kafka/harness.js';
+import { createTopics, endOffsets, kafka, multiset, readCommitted, removeScratchDirs, scratchDir, startRuntime, uniqueName, writeJobFile } from './kafka/harness.js';
 
 const brokers = readEndpoints().kafka.brokers;
 const PARTITIONS = 3;
@@ -58,23 +58,6 @@ function patternJob(name: string, input: string): { file: string; output: string
   return { file: writeJobFile(name, spec), output, late };
 }
 
-async function endOffsets(topic: string): Promise<Map<number, number>> {
-  const admin = kafka(brokers).admin();
-  await admin.connect();
-  try {
-    return new Map((await admin.fetchTopicOffsets(topic)).map(({ partition, offset }) => [partition, Number(offset)]));
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-async function control(pod: RuntimeProcess, method: string, path: string): Promise<unknown> {
-  const { port } = pod.events.find((e) => e.event === 'listening') as { port: number };
-  const response = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers: { authorization: `Bearer ${token}` } });
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
-  return response.json();
-}
-
 describe('a pattern job on Kafka, rescaled through a savepoint', () => {
   afterAll(removeScratchDirs);
 
@@ -85,16 +68,16 @@ describe('a pattern job on Kafka, rescaled through a savepoint', () => {
 
     // Input A, without an end: one pod reads all of it, then stops with a savepoint taken right there.
     await produceLogins(input, 0, SPLIT, false);
-    const endOfA = await endOffsets(input);
+    const endOfA = await endOffsets(brokers, input);
     const rescaled = patternJob(uniqueName('logins-rescaled'), input);
     const env = { ...base, SLUICE_JOB_FILE: rescaled.file, SLUICE_SNAPSHOT_LOCATION: scratchDir('savepoints') };
     const first = startRuntime({ ...env, SLUICE_STATE_DIR: scratchDir('state') });
     await first.waitForEvents('listening', 1);
     await eventually('the pod at parallelism 1 to have read all of input A', async () => {
-      const status = (await control(first, 'GET', '/status')) as RuntimeStatus;
+      const status = (await first.control('GET', '/status')) as RuntimeStatus;
       return status.partitions.length === PARTITIONS && status.partitions.every((p) => p.offset === endOfA.get(p.partition)) ? status : undefined;
     }, 120_000);
-    const stopped = (await control(first, 'POST', '/stop?savepoint=true')) as StopResponse;
+    const stopped = (await first.control('POST', '/stop?savepoint=true')) as StopResponse;
     first.child.kill('SIGTERM');
     await first.exitsWith(0);
     expect(stopped.savepoint?.complete).toBe(true);

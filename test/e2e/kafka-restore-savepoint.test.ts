@@ -3,7 +3,7 @@ import type { RuntimeStatus, StopResponse } from '@sluice/crds';
 import type { FetchedMessage } from '@sluice/runtime';
 import { readEndpoints } from '../env/src/endpoints.js';
 import { eventually } from '../env/src/eventually.js';
-import { createTopics, kafka, multiset, produceGenerated, readCommitted, removeScratchDirs, scratchDir, startRuntime, uniqueName, writeFraudJob, type RuntimeProcess } from './kafka/harness.js';
+import { createTopics, endOffsets, multiset, produceGenerated, readCommitted, removeScratchDirs, scratchDir, startRuntime, uniqueName, writeFraudJob } from './kafka/harness.js';
 
 const brokers = readEndpoints().kafka.brokers;
 const PARTITIONS = 3;
@@ -13,26 +13,9 @@ const token = 'test-token-of-this-run';
 const inputA = { workload: 'transactions', seed: 7, count: 12_000, keys: 300, rate: 20, disorder: 20_000, lateFraction: 0.01, lateBy: 600_000, partitions: PARTITIONS, start: '2025-12-05T00:00:00Z' } as const;
 const inputB = { ...inputA, seed: 8, start: '2025-12-05T00:10:00Z' } as const;
 
-async function endOffsets(topic: string): Promise<Map<number, number>> {
-  const admin = kafka(brokers).admin();
-  await admin.connect();
-  try {
-    return new Map((await admin.fetchTopicOffsets(topic)).map(({ partition, offset }) => [partition, Number(offset)]));
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 /** The messages between two sets of end offsets of a topic. */
 function between(messages: readonly FetchedMessage[], from: ReadonlyMap<number, number>, to: ReadonlyMap<number, number>): FetchedMessage[] {
   return messages.filter((m) => m.offset >= (from.get(m.partition) ?? 0) && m.offset < (to.get(m.partition) ?? 0));
-}
-
-async function control(pod: RuntimeProcess, method: string, path: string): Promise<unknown> {
-  const { port } = pod.events.find((e) => e.event === 'listening') as { port: number };
-  const response = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers: { authorization: `Bearer ${token}` } });
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
-  return response.json();
 }
 
 describe('the runtime on Kafka, restored from a savepoint', () => {
@@ -54,30 +37,30 @@ describe('the runtime on Kafka, restored from a savepoint', () => {
 
     // Input A, without an end: the pod reads all of it, then stops with a savepoint taken right there.
     expect(await produceGenerated(brokers, input, inputA, [], false)).toBe(inputA.count);
-    const endOfA = await endOffsets(input);
+    const endOfA = await endOffsets(brokers, input);
     const first = startRuntime(env);
     await first.waitForEvents('listening', 1);
     await eventually('the first pod to have read all of input A', async () => {
-      const status = (await control(first, 'GET', '/status')) as RuntimeStatus;
+      const status = (await first.control('GET', '/status')) as RuntimeStatus;
       return status.partitions.length === PARTITIONS && status.partitions.every((p) => p.offset === endOfA.get(p.partition)) ? status : undefined;
     }, 120_000);
-    const stopped = (await control(first, 'POST', '/stop?savepoint=true')) as StopResponse;
+    const stopped = (await first.control('POST', '/stop?savepoint=true')) as StopResponse;
     // A stopped pod stays up until it is ended, as the kubelet ends it.
     first.child.kill('SIGTERM');
     await first.exitsWith(0);
     expect(stopped.savepoint?.complete).toBe(true);
-    const atSavepoint = await endOffsets(output);
+    const atSavepoint = await endOffsets(brokers, output);
 
     // Input B and its end: the job goes on from its last commit, which is the savepoint's point.
     expect(await produceGenerated(brokers, input, inputB)).toBe(inputB.count);
     await startRuntime(env).exitsWith(0);
-    const afterContinued = await endOffsets(output);
+    const afterContinued = await endOffsets(brokers, output);
 
     // Rolled back to the savepoint: the same input from the savepoint's offsets, on the savepoint's state.
     const restored = startRuntime({ ...env, SLUICE_RESTORE_FROM: stopped.savepoint!.location });
     await restored.exitsWith(0);
     expect(restored.events.find((e) => e.event === 'running')?.restoredFromSavepoint).toBe(stopped.savepoint!.id);
-    const afterRestored = await endOffsets(output);
+    const afterRestored = await endOffsets(brokers, output);
 
     // A restart that still has SLUICE_RESTORE_FROM set does not roll back again: its commits say it was done.
     const again = startRuntime({ ...env, SLUICE_RESTORE_FROM: stopped.savepoint!.location });

@@ -42,31 +42,25 @@ async function produce(topic: string, transactions: readonly { customer_id: stri
   }
 }
 
-async function control(pod: RuntimeProcess, method: string, path: string): Promise<{ status: number; body: unknown }> {
-  const { port } = pod.events.find((e) => e.event === 'listening') as { port: number };
-  const response = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers: { authorization: `Bearer ${token}` } });
-  return { status: response.status, body: await response.json() };
-}
-
 /** Waits until the pod has read each of its partitions up to its end (`ends` by partition). */
 async function readUpTo(pod: RuntimeProcess, ends: readonly number[]): Promise<void> {
   await pod.waitForEvents('listening', 1);
   await eventually(`the pod to have read up to offsets ${ends.join(', ')}`, async () => {
-    const status = (await control(pod, 'GET', '/status')).body as RuntimeStatus;
+    const status = (await pod.request('GET', '/status')).body as RuntimeStatus;
     return status.partitions.length > 0 && status.partitions.every((p) => p.offset === ends[p.partition]) ? status : undefined;
   }, 60_000);
 }
 
 /** Stops the pod the way the controller does and checks it stays up, stopped, until it is ended. */
 async function stopAndEnd(pod: RuntimeProcess, query: string): Promise<StopResponse> {
-  const stop = await control(pod, 'POST', `/stop${query}`);
+  const stop = await pod.request('POST', `/stop${query}`);
   expect(stop.status).toBe(200);
   await pod.waitForEvents('stopped', 1);
-  expect((await control(pod, 'GET', '/healthz')).status).toBe(200);
-  expect((await control(pod, 'GET', '/readyz')).status).toBe(503);
+  expect((await pod.request('GET', '/healthz')).status).toBe(200);
+  expect((await pod.request('GET', '/readyz')).status).toBe(503);
   const answer = stop.body as StopResponse;
-  expect(((await control(pod, 'GET', '/status')).body as RuntimeStatus).phase).toBe('finished');
-  expect(await control(pod, 'POST', `/stop${query}`)).toEqual({ status: 200, body: answer });
+  expect(((await pod.request('GET', '/status')).body as RuntimeStatus).phase).toBe('finished');
+  expect(await pod.request('POST', `/stop${query}`)).toEqual({ status: 200, body: answer });
   expect(pod.child.exitCode).toBeNull();
   pod.child.kill('SIGTERM');
   await pod.exitsWith(0);

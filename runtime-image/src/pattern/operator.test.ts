@@ -2,14 +2,16 @@
 import { compileCel } from '../compiler/cel.js';
 import { keyByFields } from '../dataflow/keys.js';
 import type { OperatorContext } from '../dataflow/operator.js';
-import { type Json, MemoryKeyedState, type StateCodec } from '../state/keyed.js';
+import { type DrivenOperator, driveOperator, type EmittedEvent, type OperatorSnapshot } from '../dataflow/operator-fixture.js';
+import type { Json } from '../state/keyed.js';
 import { WATERMARK_END } from '../time/watermark.js';
 import { PatternOperator, type PatternOperatorOptions, type PatternStageSpec } from './operator.js';
 
 type Row = Record<string, unknown>;
-type Step = { at: number; e: string; k: string; u?: string } | { watermark: number };
-type Event = { result: Row; timestamp: number } | { late: number } | { deadLetter: string };
-type Snapshot = { entries: [string, Json][]; watermark: number };
+type RecordStep = { at: number; e: string; k: string; u?: string };
+type Step = RecordStep | { watermark: number };
+type Event = EmittedEvent;
+type Snapshot = OperatorSnapshot;
 
 interface Case {
   name: string;
@@ -42,36 +44,10 @@ function matched(k: string, start: number, last: number, counts: Record<string, 
 }
 
 /** Runs one pattern operator over the steps, optionally from a snapshot; returns what it emitted and a snapshot of where it ended. */
-function run(testCase: Case, steps: readonly Step[], from?: Snapshot): { events: Event[]; snapshot: Snapshot; entries: number } {
-  const events: Event[] = [];
-  let snapshotOf: (() => [string, Json][]) | undefined;
-  let entries = () => 0;
-  const context: OperatorContext = {
-    operatorId: 'pattern-2',
-    output: { record: ({ value, timestamp }) => events.push({ result: value, timestamp }), watermark: () => undefined },
-    late: ({ timestamp }) => events.push({ late: timestamp }),
-    deadLetter: (reason) => events.push({ deadLetter: reason }),
-    keyedState: <V>(codec: StateCodec<V>) => {
-      const state = new MemoryKeyedState<V>((from?.entries ?? []).map(([key, json]) => [key, codec.decode(json)] as const));
-      snapshotOf = () => [...state.entries()].map(([key, value]) => [key, JSON.parse(JSON.stringify(codec.encode(value))) as Json]);
-      entries = () => [...state.entries()].length;
-      return state;
-    },
-  };
+function run(testCase: Case, steps: readonly Step[], from?: Snapshot): DrivenOperator {
   const { stages, within, select } = testCase;
-  const operator = new PatternOperator({ key: keyByFields(['k']), stages, within, ...(select === undefined ? {} : { select }) }, context);
-  let watermark = from?.watermark ?? Number.NEGATIVE_INFINITY;
-  if (from !== undefined) operator.restore(from.watermark);
-  for (const step of steps) {
-    if ('watermark' in step) {
-      watermark = step.watermark;
-      operator.processWatermark(step.watermark);
-    } else {
-      const { at, ...value } = step;
-      operator.processRecord({ value, timestamp: at });
-    }
-  }
-  return { events, snapshot: { entries: snapshotOf!(), watermark }, entries: entries() };
+  const build = (context: OperatorContext) => new PatternOperator({ key: keyByFields(['k']), stages, within, ...(select === undefined ? {} : { select }) }, context);
+  return driveOperator('pattern-2', build, steps, ({ at, ...value }: RecordStep) => ({ value, timestamp: at }), from);
 }
 
 const failuresThenSuccess = (failures: Partial<PatternStageSpec>): PatternStageSpec[] => [stage('f', 'f', failures), stage('s', 's')];

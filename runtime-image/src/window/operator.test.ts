@@ -1,14 +1,15 @@
 import { type AggregateSpec, compileAggregates } from '../aggregate/aggregates.js';
 import { keyByFields } from '../dataflow/keys.js';
 import type { OperatorContext } from '../dataflow/operator.js';
-import { type Json, MemoryKeyedState, type StateCodec } from '../state/keyed.js';
+import { type DrivenOperator, driveOperator, type EmittedEvent, type OperatorSnapshot } from '../dataflow/operator-fixture.js';
 import { WATERMARK_END } from '../time/watermark.js';
 import { type WindowAssigner, session, sliding, tumbling } from './assigners.js';
 import { WindowOperator } from './operator.js';
 
-type Step = { record: number; k?: string; v?: unknown } | { watermark: number };
-type Event = { result: Record<string, unknown>; timestamp: number } | { late: number } | { deadLetter: string };
-type Snapshot = { entries: [string, Json][]; watermark: number };
+type RecordStep = { record: number; k?: string; v?: unknown };
+type Step = RecordStep | { watermark: number };
+type Event = EmittedEvent;
+type Snapshot = OperatorSnapshot;
 
 interface Case {
   name: string;
@@ -35,37 +36,10 @@ const fired = (k: string, start: number, end: number, n: number, v: number = n):
 const late = (timestamp: number): Event => ({ late: timestamp });
 
 /** Runs one window operator over the steps, optionally from a snapshot; returns what it emitted and a snapshot of where it ended. */
-function run(testCase: Case, steps: readonly Step[], from?: Snapshot): { events: Event[]; snapshot: Snapshot; entries: number } {
-  const events: Event[] = [];
-  let snapshotOf: (() => [string, Json][]) | undefined;
-  let entries = () => 0;
-  const context: OperatorContext = {
-    operatorId: 'window-1',
-    output: { record: ({ value, timestamp }) => events.push({ result: value, timestamp }), watermark: () => undefined },
-    late: ({ timestamp }) => events.push({ late: timestamp }),
-    deadLetter: (reason) => events.push({ deadLetter: reason }),
-    keyedState: <V>(codec: StateCodec<V>) => {
-      const state = new MemoryKeyedState<V>((from?.entries ?? []).map(([key, json]) => [key, codec.decode(json)] as const));
-      snapshotOf = () => [...state.entries()].map(([key, value]) => [key, JSON.parse(JSON.stringify(codec.encode(value))) as Json]);
-      entries = () => [...state.entries()].length;
-      return state;
-    },
-  };
-  const operator = new WindowOperator(
-    { assigner: testCase.assigner, allowedLateness: testCase.allowedLateness, key: keyByFields(['k']), aggregates: compileAggregates(aggregates) },
-    context,
-  );
-  let watermark = from?.watermark ?? Number.NEGATIVE_INFINITY;
-  if (from !== undefined) operator.restore(from.watermark);
-  for (const step of steps) {
-    if ('watermark' in step) {
-      watermark = step.watermark;
-      operator.processWatermark(step.watermark);
-    } else {
-      operator.processRecord({ value: { k: step.k, v: step.v }, timestamp: step.record });
-    }
-  }
-  return { events, snapshot: { entries: snapshotOf!(), watermark }, entries: entries() };
+function run(testCase: Case, steps: readonly Step[], from?: Snapshot): DrivenOperator {
+  const build = (context: OperatorContext) =>
+    new WindowOperator({ assigner: testCase.assigner, allowedLateness: testCase.allowedLateness, key: keyByFields(['k']), aggregates: compileAggregates(aggregates) }, context);
+  return driveOperator('window-1', build, steps, (step: RecordStep) => ({ value: { k: step.k, v: step.v }, timestamp: step.record }), from);
 }
 
 const cases: Case[] = [

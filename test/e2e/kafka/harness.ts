@@ -142,6 +142,10 @@ export interface RuntimeProcess {
   stderr(): string;
   /** Resolves with the exit code; fails with the process's output when it is not `expected`. */
   exitsWith(expected: number | null): Promise<void>;
+  /** A request to its control API with its SLUICE_CONTROL_TOKEN: the status and the JSON body. */
+  request(method: string, path: string): Promise<{ status: number; body: unknown }>;
+  /** The JSON body of a control API request; fails on a status that is not 2xx. */
+  control(method: string, path: string): Promise<unknown>;
 }
 
 /** Starts the runtime's main as a child process (through tsx), on its own state folder. */
@@ -172,8 +176,21 @@ export function startRuntime(env: Record<string, string>): RuntimeProcess {
   });
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (errors += chunk));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const request = async (method: string, path: string): Promise<{ status: number; body: unknown }> => {
+    const listening = events.find((e) => e.event === 'listening') as { port: number } | undefined;
+    if (listening === undefined) throw new Error(`${method} ${path}: the runtime has not logged "listening" yet; wait for it first`);
+    const response = await fetch(`http://127.0.0.1:${listening.port}${path}`, { method, headers: { authorization: `Bearer ${env.SLUICE_CONTROL_TOKEN ?? ''}` } });
+    const text = await response.text();
+    return { status: response.status, body: text === '' ? undefined : (JSON.parse(text) as unknown) };
+  };
   return {
     child,
+    request,
+    control: async (method, path) => {
+      const { status, body } = await request(method, path);
+      if (status < 200 || status >= 300) throw new Error(`${method} ${path}: ${status} ${JSON.stringify(body)}`);
+      return body;
+    },
     events,
     exited,
     stderr: () => errors,
@@ -192,6 +209,17 @@ export function startRuntime(env: Record<string, string>): RuntimeProcess {
         }),
       ]),
   };
+}
+
+/** Each partition's end offset: where the next record of the topic will be written. */
+export async function endOffsets(brokers: string[], topic: string): Promise<Map<number, number>> {
+  const admin = kafka(brokers).admin();
+  await admin.connect();
+  try {
+    return new Map((await admin.fetchTopicOffsets(topic)).map(({ partition, offset }) => [partition, Number(offset)]));
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 /** Every committed message of the topic (read_committed, from the beginning to its current end). */
