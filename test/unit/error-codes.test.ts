@@ -15,6 +15,7 @@ import { CelCompileError, CelEvaluationError } from '../../runtime-image/src/com
 import { JobSpecError } from '../../runtime-image/src/compiler/problems.js';
 import { GeneratorOptionsError } from '../../runtime-image/src/connectors/generator/options.js';
 import { KeyTemplateError } from '../../runtime-image/src/connectors/key-template.js';
+import { PostgresSinkError } from '../../runtime-image/src/connectors/postgres/errors.js';
 import { DataflowError } from '../../runtime-image/src/dataflow/datastream.js';
 import { KeyError } from '../../runtime-image/src/dataflow/keys.js';
 import { RecordProcessingError, StateTooLargeError } from '../../runtime-image/src/kafka/exactly-once.js';
@@ -47,6 +48,7 @@ const errors: Record<string, SluiceError> = {
   KeyError: new KeyError('m'),
   KeyTemplateError: new KeyTemplateError('m'),
   KubeApiError: new KubeApiError(403, { message: 'm' }),
+  PostgresSinkError: new PostgresSinkError('SLUICE_E_POSTGRES_TABLE', 'm'),
   RecordProcessingError: new RecordProcessingError('job', 'orders', 0, 1, new Error('m')),
   RegistryError: new RegistryError(404, 40401, 'm'),
   RegistryHttpError: new RegistryHttpError(404, 40401, 'm'),
@@ -58,7 +60,7 @@ const errors: Record<string, SluiceError> = {
 };
 
 /** The classes whose code is the constructor's first argument: their codes are the literals they are made with. */
-const passedCodes = new Set(['ControlError', 'RuntimeControlError', 'SnapshotError', 'StateStoreError']);
+const passedCodes = new Set(['ControlError', 'PostgresSinkError', 'RuntimeControlError', 'SnapshotError', 'StateStoreError']);
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -112,6 +114,8 @@ describe('Sluice errors', () => {
     expect(retriable(new RegistryError(503, 50001, 'm'))).toBe(true);
     expect(retriable(new RegistryError(404, 40401, 'm'))).toBe(false);
     expect(retriable(new RegistryHttpError(500, 50002, 'm'))).toBe(true);
+    expect(retriable(new PostgresSinkError('SLUICE_E_POSTGRES_UNREACHABLE', 'm'))).toBe(true);
+    expect(retriable(new PostgresSinkError('SLUICE_E_POSTGRES_REFUSED', 'm'))).toBe(false);
     expect(Object.entries(errors).filter(([, error]) => error.retriable).map(([name]) => name)).toEqual(['ControlError', 'RuntimeControlError']);
   });
 

@@ -135,7 +135,7 @@ describe('the table, checked at start and again before the first write', () => {
     await expect(sink.commit()).rejects.toThrow(
       `postgres sink: the table ${table}_absent does not exist; create it, for example CREATE TABLE "${table}_absent" ("customer_id" TYPE, "window_start" TYPE, …, PRIMARY KEY ("customer_id", "window_start"))`,
     );
-    await expect(sink.close()).rejects.toThrow('does not exist');
+    await expect(sink.close()).rejects.toMatchObject({ code: 'SLUICE_E_POSTGRES_TABLE', retriable: false });
   });
 
   it('fails on a result field with no column, naming the table, the column and the ALTER TABLE', async () => {
@@ -167,6 +167,6 @@ describe('the table, checked at start and again before the first write', () => {
     );
     // Nothing of the commit is in the table: its rows went in one transaction.
     expect(await rows()).toEqual([]);
-    await expect(sink.close()).rejects.toThrow('invalid input syntax');
+    await expect(sink.close()).rejects.toMatchObject({ code: 'SLUICE_E_POSTGRES_REFUSED', retriable: false });
   });
 });

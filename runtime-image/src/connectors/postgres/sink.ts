@@ -4,7 +4,8 @@ import { messageOf } from '../../error-message.js';
 import { systemClock, type RuntimeClock } from '../../time/clock.js';
 import type { DeadLetter, Sink, SinkRecord } from '../sink.js';
 import { parseTableName, rowsPerStatement, showTable, upsertStatement, type TableName } from './sql.js';
-import { describeTable, missingColumn, TableMismatch, type TableColumns } from './table.js';
+import { PostgresSinkError } from './errors.js';
+import { describeTable, missingColumn, type TableColumns } from './table.js';
 
 /** A column the sink writes and how its value comes from a result. */
 export interface PostgresColumn {
@@ -234,19 +235,24 @@ export class PostgresSink implements Sink {
     return statements;
   }
 
-  private failure(error: unknown, attempts: number, retriable: boolean): Error {
+  private failure(error: unknown, attempts: number, retriable: boolean): PostgresSinkError {
     const table = showTable(this.table);
-    if (error instanceof TableMismatch) return new Error(`postgres sink: ${error.message} (at ${this.where})`);
+    if (error instanceof PostgresSinkError) return new PostgresSinkError(error.code, `postgres sink: ${error.message} (at ${this.where})`);
     const cause = this.connectionError !== undefined && retriable ? `${causeOf(error)}; before it: ${this.connectionError.message}` : causeOf(error);
     const tries = attempts === 1 ? '' : ` ${attempts} times`;
     if (!retriable) {
-      return new Error(`postgres sink: upserting into ${table} at ${this.where} failed (${cause}); PostgreSQL refused the rows, so retrying will not help: fix the table or the sink's columns; the results are kept for the next commit`);
+      return new PostgresSinkError(
+        'SLUICE_E_POSTGRES_REFUSED',
+        `postgres sink: upserting into ${table} at ${this.where} failed (${cause}); PostgreSQL refused the rows, so retrying will not help: fix the table or the sink's columns; the results are kept for the next commit`,
+        { cause: error },
+      );
     }
     const hint = /timeout|timed out/i.test(cause)
       ? `PostgreSQL took longer than ${this.timeouts.queryMs} ms to answer: check that PostgreSQL at ${this.where} is up and not overloaded`
       : `check that PostgreSQL at ${this.where} is up and reachable`;
-    return new Error(`postgres sink: upserting into ${table} at ${this.where} failed${tries} (${cause}); ${hint}; the results are kept for the next commit`);
+    return new PostgresSinkError('SLUICE_E_POSTGRES_UNREACHABLE', `postgres sink: upserting into ${table} at ${this.where} failed${tries} (${cause}); ${hint}; the results are kept for the next commit`, { cause: error });
   }
+
 }
 
 /**
@@ -266,7 +272,7 @@ function parameter(value: unknown, column: { json: boolean; array: boolean }): u
  * missing column), which fails the same way every time.
  */
 function isRetriable(error: unknown): boolean {
-  if (error instanceof TableMismatch) return false;
+  if (error instanceof PostgresSinkError) return error.retriable;
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return /^(08|53|57P|40001|40P01)/.test(code);
   return true;
