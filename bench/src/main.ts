@@ -80,7 +80,16 @@ await yargs(hideBin(process.argv))
       process.stdout.write(`result: ${writeResult(argv.results, result)}\n`);
     },
   )
-  .demandCommand(1, 'name a benchmark: fraud-velocity, failed-logins or enrichment')
+  .command(
+    'formats',
+    'decode and encode 100,000 transactions as json, avro and json-schema (the Confluent wire format) in the same run, and print records/s of each',
+    (y) => y,
+    async () => {
+      const { formatsTable, runFormatsBench } = await import('./formats.js');
+      process.stdout.write(`${formatsTable(await runFormatsBench())}\n`);
+    },
+  )
+  .demandCommand(1, 'name a benchmark: fraud-velocity, failed-logins, enrichment or formats')
   .strict()
   .help()
   .parseAsync();
