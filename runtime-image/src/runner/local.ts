@@ -2,15 +2,13 @@
 import { createHash } from 'node:crypto';
 import type { CompiledJob, JobSource } from '../compiler/job.js';
 import { JsonLinesSource } from '../connectors/file/source.js';
-import { JsonLinesSink } from '../connectors/file/sink.js';
 import { GeneratorSource } from '../connectors/generator/source.js';
 import { type GeneratorOptions, WORKLOADS, type WorkloadName } from '../connectors/generator/options.js';
+import { openLocalSinks } from '../connectors/sink-kinds.js';
 import type { Sink } from '../connectors/sink.js';
 import type { Source } from '../connectors/source.js';
 import { CompactLinesSink, StderrDeadLetters, jsonLinesOutput } from './outputs.js';
 import { paced } from '../connectors/paced.js';
-import { redisSink } from './redis.js';
-import { postgresSink } from '../connectors/postgres/job.js';
 import type { RunOptions } from './run.js';
 import { repartitionRefusal } from '../repartition/kafka.js';
 
@@ -141,27 +139,6 @@ function workloadFor(job: CompiledJob, flag: string): WorkloadName {
 
 function resultSinks(job: CompiledJob, flags: LocalRunFlags, note: (line: string) => void): Sink[] {
   const output = flags.output ?? '-';
-  const sinks: Sink[] = [output === '-' && flags.compact === true ? new CompactLinesSink() : jsonLinesOutput(output)];
-  for (const sink of job.sinks) {
-    switch (sink.kind) {
-      case 'file':
-        sinks.push(new JsonLinesSink(sink.path));
-        break;
-      case 'stdout':
-        if (output !== '-') note(`sink ${sink.name} (stdout): results go to ${output}`);
-        break;
-      case 'kafka':
-        note(`sink ${sink.name} (Kafka topic ${sink.topic}) is not written by streamctl run; its results go to ${output === '-' ? 'stdout' : output}`);
-        break;
-      case 'redis':
-        if (flags.redis === undefined) note(`sink ${sink.name} (Redis ${sink.key.template}) is skipped; pass --redis redis://127.0.0.1:6379 to write it`);
-        else sinks.push(redisSink(sink, flags.redis));
-        break;
-      case 'postgres':
-        if (flags.postgres === undefined) note(`sink ${sink.name} (PostgreSQL table ${sink.table}) is skipped; pass --postgres postgres://user@127.0.0.1:5432/database to write it (the password from PGPASSWORD)`);
-        else sinks.push(postgresSink(sink, { url: flags.postgres }));
-        break;
-    }
-  }
-  return sinks;
+  const results = output === '-' && flags.compact === true ? new CompactLinesSink() : jsonLinesOutput(output);
+  return [results, ...openLocalSinks(job.sinks, { connections: { redisUrl: flags.redis, postgresUrl: flags.postgres }, output, note })];
 }
