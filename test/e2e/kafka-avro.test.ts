@@ -116,4 +116,32 @@ describe('the fraud-velocity example over Avro on Kafka', () => {
       `${input} partition 0 offset 3: schema id 987654 is not in the schema registry at ${registryUrl}: the producer registered its schema in another registry, or the id was deleted`,
     );
   }, 180_000);
+
+  it('fails, naming the registry, when the registry cannot be asked for a schema, rather than dead-letter good records', async () => {
+    const name = uniqueName('fraud-avro-down');
+    const { spec, input, deadLetter } = avroJob(name);
+    // The sink writes JSON here, so that only the source needs the registry; nothing listens on port 1.
+    const down = 'http://127.0.0.1:1';
+    (spec as { connections: unknown }).connections = { schemaRegistry: { url: down } };
+    (spec as { sinks: { kafka: Record<string, unknown> }[] }).sinks[0]!.kafka = { topic: `${name}-features`, key: '{customer_id}' };
+    await createTopics(brokers, [input, deadLetter], 1);
+    const writer = new AvroSerializer(new HttpSchemaRegistryClient(registryUrl), { subject: 'transactions-avro-value' });
+    await writer.start();
+    const encoded = writer.encode({ transaction_id: 't1', customer_id: 'C1', amount: 1, timestamp: Date.parse('2025-12-05T10:20:00Z') });
+    const producer = kafka(brokers).producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    await producer.send({ topic: input, messages: [{ partition: 0, value: encoded.ok ? (encoded.value) : null }] });
+    await producer.disconnect();
+
+    const runtime = startRuntime({
+      SLUICE_JOB_FILE: writeJobFile(name, spec),
+      SLUICE_KAFKA_BROKERS: brokers.join(','),
+      SLUICE_STATE_DIR: scratchDir('state'),
+      SLUICE_END_MARKERS: 'true',
+    });
+    await runtime.exitsWith(1);
+    const failed = runtime.events.filter((event) => event.event === 'failed').at(-1);
+    expect(failed?.error).toEqual(expect.stringContaining(`the schema registry at ${down} did not answer GET /subjects/transactions-avro-value/versions/latest`));
+    expect(await readCommitted(brokers, deadLetter)).toEqual([]);
+  }, 180_000);
 });
