@@ -130,7 +130,7 @@ describe('the fraud-velocity example over Avro on Kafka', () => {
     const encoded = writer.encode({ transaction_id: 't1', customer_id: 'C1', amount: 1, timestamp: Date.parse('2025-12-05T10:20:00Z') });
     const producer = kafka(brokers).producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
-    await producer.send({ topic: input, messages: [{ partition: 0, value: encoded.ok ? (encoded.value) : null }] });
+    await producer.send({ topic: input, messages: [{ partition: 0, value: encoded.ok ? encoded.value : null }] });
     await producer.disconnect();
 
     const runtime = startRuntime({
