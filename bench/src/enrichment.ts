@@ -1,6 +1,5 @@
 // `bench enrichment`: in one run, the fraud-velocity job on N transactions (the baseline) and the enrichment job (customers table join, broadcast merchants join, window by customer) on the same topic.
 import { randomBytes } from 'node:crypto';
-import { cpus, loadavg } from 'node:os';
 import { Kafka, logLevel, type Message } from 'kafkajs';
 import { KafkajsClient, partitionOf } from '@sluice/runtime';
 import { benchEnvironment } from './environment.js';
@@ -8,6 +7,7 @@ import { runBoundedJob, type BoundedJobResult } from './fraud.js';
 import { ENRICHMENT_JOB } from './jobs.js';
 import { preload, type PreloadResult } from './preload.js';
 import { deleteRunTopics } from './topics.js';
+import { startRun, type RunHeader } from './run-header.js';
 
 /** The transactions workload's customers (C1…C10000) and merchants (M1…M5000). */
 const CUSTOMERS = 10_000;
@@ -22,10 +22,8 @@ export interface EnrichmentBenchOptions {
   log: (line: string) => void;
 }
 
-export interface EnrichmentBenchResult {
+export interface EnrichmentBenchResult extends RunHeader {
   bench: 'enrichment';
-  startedAt: string;
-  machine: { cpus: number; node: string; loadBefore: number[]; loadAfter: number[] };
   partitions: number;
   preload: PreloadResult;
   /** Rows written to the customers table (every tenth customer left out, so the left join also meets misses) and to the merchants table. */
@@ -60,8 +58,7 @@ async function writeTables(brokers: string[], customers: string, merchants: stri
 
 export async function runEnrichmentBench(options: EnrichmentBenchOptions): Promise<EnrichmentBenchResult> {
   const { log, partitions, events } = options;
-  const startedAt = new Date().toISOString();
-  const loadBefore = loadavg();
+  const header = startRun();
   const endpoints = await benchEnvironment(log);
   const brokers = endpoints.kafka.brokers;
   const run = `bench-${randomBytes(4).toString('hex')}`;
@@ -93,8 +90,7 @@ export async function runEnrichmentBench(options: EnrichmentBenchOptions): Promi
 
     return {
       bench: 'enrichment',
-      startedAt,
-      machine: { cpus: cpus().length, node: process.version, loadBefore, loadAfter: loadavg() },
+      ...header.finish(),
       partitions,
       preload: loaded,
       tables,

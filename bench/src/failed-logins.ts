@@ -1,6 +1,5 @@
 // `bench failed-logins`: in one run, the fraud-velocity job on N transactions (the baseline) and the failed-logins pattern job on N sign-ins keyed by ip; events/s of each and their ratio.
 import { randomBytes } from 'node:crypto';
-import { cpus, loadavg } from 'node:os';
 import { KafkajsClient } from '@sluice/runtime';
 import { benchEnvironment } from './environment.js';
 import { runBoundedJob, type BoundedJobResult } from './fraud.js';
@@ -8,6 +7,7 @@ import { FAILED_LOGINS_JOB, FAILED_LOGINS_LATENCY_JOB } from './jobs.js';
 import { runLatency, type LatencyResult } from './latency.js';
 import { LOGINS_BY_IP, preload, type PreloadResult } from './preload.js';
 import { deleteRunTopics } from './topics.js';
+import { startRun, type RunHeader } from './run-header.js';
 
 export interface PatternBenchOptions {
   /** Transactions for the baseline and sign-ins for the pattern job: the same number of each. */
@@ -21,10 +21,8 @@ export interface PatternBenchOptions {
   log: (line: string) => void;
 }
 
-export interface PatternBenchResult {
+export interface PatternBenchResult extends RunHeader {
   bench: 'failed-logins';
-  startedAt: string;
-  machine: { cpus: number; node: string; loadBefore: number[]; loadAfter: number[] };
   partitions: number;
   preload: { transactions: PreloadResult; logins: PreloadResult };
   /** The fraud-velocity job, exactly-once, Redis sink on: the baseline measured in this run. */
@@ -39,8 +37,7 @@ export interface PatternBenchResult {
 
 export async function runPatternBench(options: PatternBenchOptions): Promise<PatternBenchResult> {
   const { log, partitions, events } = options;
-  const startedAt = new Date().toISOString();
-  const loadBefore = loadavg();
+  const header = startRun();
   const endpoints = await benchEnvironment(log);
   const brokers = endpoints.kafka.brokers;
   const run = `bench-${randomBytes(4).toString('hex')}`;
@@ -70,8 +67,7 @@ export async function runPatternBench(options: PatternBenchOptions): Promise<Pat
 
     return {
       bench: 'failed-logins',
-      startedAt,
-      machine: { cpus: cpus().length, node: process.version, loadBefore, loadAfter: loadavg() },
+      ...header.finish(),
       partitions,
       preload: { transactions: loadedTransactions, logins: loadedLogins },
       fraud,

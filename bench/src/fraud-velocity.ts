@@ -1,7 +1,6 @@
 // `bench fraud-velocity`: in one run, preload a fresh topic, measure the client's consume-only ceiling, the fraud job exactly-once, and a filter/map job's latency.
 import { randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { KafkajsClient } from '@sluice/runtime';
 import { consumeCeiling, type CeilingResult } from './ceiling.js';
@@ -11,6 +10,7 @@ import { runLatency, type LatencyResult } from './latency.js';
 import { preload, type PreloadResult } from './preload.js';
 import { summarizeProfile, type ProfileSummary } from './profile.js';
 import { deleteRunTopics } from './topics.js';
+import { startRun, type RunHeader } from './run-header.js';
 
 export interface BenchOptions {
   events: number;
@@ -29,10 +29,8 @@ export interface BenchOptions {
   log: (line: string) => void;
 }
 
-export interface BenchResult {
+export interface BenchResult extends RunHeader {
   bench: 'fraud-velocity';
-  startedAt: string;
-  machine: { cpus: number; node: string; loadBefore: number[]; loadAfter: number[] };
   topic: string;
   partitions: number;
   preload: PreloadResult;
@@ -48,8 +46,7 @@ export interface BenchResult {
 
 export async function runBench(options: BenchOptions): Promise<BenchResult> {
   const { log, partitions } = options;
-  const startedAt = new Date().toISOString();
-  const loadBefore = loadavg();
+  const header = startRun();
   const endpoints = await benchEnvironment(log);
   const brokers = endpoints.kafka.brokers;
   const run = `bench-${randomBytes(4).toString('hex')}`;
@@ -93,8 +90,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
 
     const result: BenchResult = {
       bench: 'fraud-velocity',
-      startedAt,
-      machine: { cpus: cpus().length, node: process.version, loadBefore, loadAfter: loadavg() },
+      ...header.finish(),
       topic,
       partitions,
       preload: loaded,

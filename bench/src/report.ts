@@ -5,6 +5,7 @@ import type { EnrichmentBenchResult } from './enrichment.js';
 import type { PatternBenchResult } from './failed-logins.js';
 import type { BenchResult } from './fraud-velocity.js';
 import type { BoundedJobResult } from './fraud.js';
+import { machineLine } from './run-header.js';
 
 const rate = (eventsPerSecond: number): string => `${Math.round(eventsPerSecond).toLocaleString('en-US')} events/s`;
 const ms = (value: number): string => `${Math.round(value)} ms`;
@@ -26,7 +27,7 @@ export function table(result: BenchResult): string {
   const width = Math.max(...rows.map(([name]) => name.length));
   const valueWidth = Math.max(...rows.map(([, value]) => value.length));
   const lines = rows.map(([name, value, note]) => `${name.padEnd(width)}  ${value.padStart(valueWidth)}  ${note}`);
-  const load = `machine: ${result.machine.cpus} cores, load average ${result.machine.loadBefore[0]!.toFixed(1)} before, ${result.machine.loadAfter[0]!.toFixed(1)} after`;
+  const load = machineLine(result.machine);
   const profile = result.profile === undefined ? [] : ['', `profile of the fraud job: ${result.profile.file}`, ...result.profile.summary.packages.slice(0, 8).map((p) => `  ${p.percent.toFixed(1).padStart(5)} %  ${p.name}`), '  top functions (self time):', ...result.profile.summary.functions.slice(0, 10).map((f) => `  ${f.percent.toFixed(1).padStart(5)} %  ${f.name}`)];
   return [...lines, load, ...profile].join('\n');
 }
@@ -51,7 +52,7 @@ export function patternTable(result: PatternBenchResult): string {
     [`sign-in to alert at ${result.latency.rate}/s, exactly-once: p50`, ms(result.latency.p50Ms), `${result.latency.measured} alerts measured; includes the wait for the watermark (maxOutOfOrderness 10s of event time)`],
     ['    p99', ms(result.latency.p99Ms), `p90 ${ms(result.latency.p90Ms)}, max ${ms(result.latency.maxMs)}`],
   ]);
-  const load = `machine: ${result.machine.cpus} cores, load average ${result.machine.loadBefore[0]!.toFixed(1)} before, ${result.machine.loadAfter[0]!.toFixed(1)} after`;
+  const load = machineLine(result.machine);
   return [...lines, load].join('\n');
 }
 
@@ -63,7 +64,7 @@ export function enrichmentTable(result: EnrichmentBenchResult): string {
     ['    ratio enrichment / fraud-velocity', `${(result.ratio * 100).toFixed(1)} %`, 'same run, same broker, same commit interval'],
   ]);
   const note = `tables: ${result.tables.customers} customers (co-partitioned), ${result.tables.merchants} merchants (broadcast); windowed by customer_id, not the example's tier (keyBy tier needs a repartition topic, which runtime pods refuse)`;
-  const load = `machine: ${result.machine.cpus} cores, load average ${result.machine.loadBefore[0]!.toFixed(1)} before, ${result.machine.loadAfter[0]!.toFixed(1)} after`;
+  const load = machineLine(result.machine);
   return [...lines, note, load].join('\n');
 }
 
