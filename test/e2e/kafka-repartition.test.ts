@@ -1,9 +1,11 @@
 // A runtime pod repartitions a job whose topic is keyed by something else through <app>-<keyBy>-repartition: the same windows as on a topic keyed by the key, and kill -9 loses and doubles nothing.
+import type { StopResponse } from '@sluice/crds';
 import { readEndpoints } from '../env/src/endpoints.js';
 import { createTopics, fraudJobSpec, multiset, produceGenerated, readCommitted, removeScratchDirs, scratchDir, startRuntime, uniqueName, writeJobFile } from './kafka/harness.js';
 
 const brokers = readEndpoints().kafka.brokers;
 const PARTITIONS = 3;
+const token = 'test-token-of-this-run';
 
 /**
  * 20 minutes of event time (5 events/s), four 5-minute windows per customer, in order within a partition: no record
@@ -69,6 +71,27 @@ describe('a runtime pod and a job whose topic is not keyed by its keyBy', () => 
     const last = startRuntime(env);
     await last.exitsWith(0);
     expect(last.events.find((e) => e.event === 'running')?.restoredRecords).toBeGreaterThan(0);
+    expect(multiset(await readCommitted(brokers, topics.output))).toEqual(expected);
+    expect(await readCommitted(brokers, topics.late)).toEqual([]);
+  }, 240_000);
+
+  it('stops with a savepoint at parallelism 1 mid-stream and goes on from it at parallelism 3 with the same windows', async () => {
+    const topics = topicsOf(uniqueName('velocity-rescale'), byMerchant);
+    const env = runtimeEnv(jobFile(topics, 'merchant_id'), { SLUICE_MAX_BYTES_PER_PARTITION: '1024', SLUICE_SNAPSHOT_LOCATION: scratchDir('savepoints'), SLUICE_CONTROL_TOKEN: token });
+    const one = startRuntime(env);
+    await one.waitForEvents('committed', 10);
+    const stopped = (await one.control('POST', '/stop?savepoint=true')) as StopResponse;
+    one.child.kill('SIGTERM');
+    await one.exitsWith(0);
+    expect(stopped.savepoint?.complete).toBe(true);
+    const before = multiset(await readCommitted(brokers, topics.output));
+    expect(before.length).toBeLessThan(expected.length);
+
+    const three = [0, 1, 2].map((ordinal) =>
+      startRuntime({ ...env, SLUICE_STATE_DIR: scratchDir('state'), SLUICE_RESTORE_FROM: stopped.savepoint!.location, SLUICE_PARALLELISM: '3', SLUICE_POD_ORDINAL: String(ordinal) }),
+    );
+    await Promise.all(three.map((pod) => pod.exitsWith(0)));
+    expect(three.map((pod) => pod.events.find((e) => e.event === 'running')?.restoredFromSavepoint)).toEqual([stopped.savepoint!.id, stopped.savepoint!.id, stopped.savepoint!.id]);
     expect(multiset(await readCommitted(brokers, topics.output))).toEqual(expected);
     expect(await readCommitted(brokers, topics.late)).toEqual([]);
   }, 240_000);

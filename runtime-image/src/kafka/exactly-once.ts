@@ -112,6 +112,8 @@ export interface TaskSetStage {
   /** Appended to the group and transactional ids, so the two stages' offsets and transactions are their own. */
   idSuffix: string;
   task(partition: number, dataflow: Dataflow, options: TaskOptions): PartitionTask;
+  /** Where a partition started over from a snapshot reads from, when not the snapshot's source offset (stage 2: its own topic's). */
+  startOverOffset?(partition: number): number;
 }
 
 export type Phase = 'starting' | 'restoring' | 'running' | 'stopping' | 'finished' | 'failed';
@@ -325,7 +327,7 @@ export class ExactlyOnceTaskSet {
       // The first transaction commits the start's mark, and a snapshot's offsets over the newer ones in Kafka.
       if (startedOver.has(partition)) this.#dirty.add(partition);
       if (savepoint !== undefined) {
-        slot.position = savepoint.sourceOffset;
+        slot.position = this.#options.stage?.startOverOffset?.(partition) ?? savepoint.sourceOffset;
         slot.task.restore(savepoint.watermark);
       } else if (offset !== undefined) {
         slot.position = offset.offset;

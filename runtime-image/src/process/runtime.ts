@@ -265,6 +265,13 @@ export class Runtime {
   async savepoint(request: SavepointRequest = {}): Promise<SavepointResponse> {
     this.#requireSavepointLocation();
     if (!this.ready) throw new ControlError('SLUICE_E_NOT_RUNNING', `the job is ${this.taskSet.phase}, not running: take the savepoint once it runs`, 409);
+    if (this.taskSet instanceof RepartitionedTaskSet) {
+      throw new ControlError(
+        'SLUICE_E_REPARTITIONED_SAVEPOINT',
+        `job ${this.job.name} repartitions (${this.job.repartition!.path}): its savepoints are taken when it stops, once every record in its repartition topic is counted (an upgrade, rescale or suspend does that); a savepoint while it runs arrives in a later release of Sluice`,
+        409,
+      );
+    }
     return this.#savepoint(request.id);
   }
 
@@ -317,7 +324,7 @@ export class Runtime {
     // Processing stops before the savepoint: a record processed after it would be committed past the savepoint, and the new spec restored from it would write its results again.
     if (request.savepoint) await this.#requireReachableSavepoints();
     this.#stopped = true;
-    await this.#stopProcessing();
+    await this.#stopProcessing(request.savepoint === true);
     if (this.taskSet.phase !== 'finished') throw new ControlError('SLUICE_E_NOT_STOPPED', `the job ended ${this.taskSet.phase}, not finished: its last commit is where it restarts`, 500);
     const savepoint = request.savepoint ? await this.#savepoint(request.id) : null;
     await this.close();
@@ -345,9 +352,10 @@ export class Runtime {
    * Stops the checkpoints and the task set, which commits what it processed, then waits for a checkpoint still
    * uploading (its pinned view reads the store, which closes next; S3's timeouts bound the wait).
    */
-  async #stopProcessing(): Promise<void> {
+  async #stopProcessing(forSavepoint = false): Promise<void> {
     this.#stopCheckpoints?.();
-    await this.taskSet.stop();
+    // A repartitioned job's savepoint needs its repartition topic drained (every pod of the job stops for it).
+    await (this.taskSet instanceof RepartitionedTaskSet ? this.taskSet.stop({ drain: forSavepoint }) : this.taskSet.stop());
     await this.#checkpointing;
   }
 

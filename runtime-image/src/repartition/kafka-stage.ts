@@ -8,6 +8,10 @@ import { TransactionOutbox } from '../kafka/sink.js';
 import { type Clock, WATERMARK_START, WatermarkCombiner } from '../time/watermark.js';
 import { repartitionRefusal, repartitionTopic } from './kafka.js';
 import { StageTask } from './stage-task.js';
+import type { RepartitionPlan } from './plan.js';
+import { requireSnapshot } from '../snapshot/reader.js';
+import type { S3Settings } from '../snapshot/s3-storage.js';
+import type { StateNamespace, StateStore, StoreBatch, StoreCheckpoint, StoreView } from '../state/store.js';
 
 type Row = Record<string, unknown>;
 
@@ -19,10 +23,11 @@ const encodeWatermark = (watermark: number): number | string => (Number.isFinite
 const decodeWatermark = (watermark: unknown): number => (typeof watermark === 'number' ? watermark : Number(watermark));
 
 /**
- * A message of the repartition topic: a record of upstream partition `from` with its event time, or a watermark mark
- * (upstream partition `from` has reached `watermark`, so nothing older follows from it).
+ * A message of the repartition topic: a record of upstream partition `from` with its event time, a watermark mark
+ * (upstream partition `from` has reached `watermark`, so nothing older follows from it), or a stop mark (upstream
+ * partition `from` stopped for a savepoint: nothing follows from it in this run).
  */
-type Envelope = { from: number; time: number; value: Row } | { from: number; watermark: number | string };
+type Envelope = { from: number; time: number; value: Row } | { from: number; watermark: number | string } | { from: number; stopped: true };
 
 /**
  * Stage 1's outbox: before each transaction takes its messages, every stage 1 task whose watermark moved since its
@@ -32,6 +37,8 @@ type Envelope = { from: number; time: number; value: Row } | { from: number; wat
 class MarkingOutbox extends TransactionOutbox {
   readonly #tasks = new Map<number, Task>();
   readonly #marked = new Map<number, number>();
+  /** Set when stage 1 stops for a savepoint: every transaction from then on ends with each task's stop mark. */
+  stopping = false;
 
   constructor(
     private readonly topic: string,
@@ -50,9 +57,14 @@ class MarkingOutbox extends TransactionOutbox {
       if (watermark <= (this.#marked.get(from) ?? WATERMARK_START)) continue;
       this.#marked.set(from, watermark);
       const value = JSON.stringify({ from, watermark: encodeWatermark(watermark) } satisfies Envelope);
-      for (let partition = 0; partition < this.partitions(); partition++) this.add({ topic: this.topic, partition, key: null, value });
+      this.#toEveryPartition(value);
     }
+    if (this.stopping) for (const from of this.#tasks.keys()) this.#toEveryPartition(JSON.stringify({ from, stopped: true } satisfies Envelope));
     return super.take();
+  }
+
+  #toEveryPartition(value: string): void {
+    for (let partition = 0; partition < this.partitions(); partition++) this.add({ topic: this.topic, partition, key: null, value });
   }
 }
 
@@ -65,10 +77,19 @@ class RepartitionedTask implements PartitionTask {
   readonly #stage: StageTask;
   readonly #combiner: WatermarkCombiner;
   readonly #marks = new Map<number, number>();
+  readonly #upstream: readonly number[];
+  /** Upstream partitions whose last message was a stop mark. */
+  readonly #stopped = new Set<number>();
 
   constructor(dataflow: Dataflow, options: TaskOptions, upstream: readonly number[], idleTimeout: number | undefined, clock: Clock) {
     this.#stage = new StageTask(dataflow, options);
+    this.#upstream = upstream;
     this.#combiner = new WatermarkCombiner(upstream, { idleTimeout, clock });
+  }
+
+  /** Every upstream partition has stopped: this task has everything they wrote before they did. */
+  get drained(): boolean {
+    return this.#upstream.every((from) => this.#stopped.has(from));
   }
 
   get watermark(): number {
@@ -78,6 +99,11 @@ class RepartitionedTask implements PartitionTask {
   processRecord(value: Row): void {
     const envelope = value as Envelope;
     if (typeof envelope.from !== 'number') throw new Error('a message of the repartition topic has no upstream partition ("from"): only the job\'s stage 1 writes this topic');
+    if ('stopped' in envelope) {
+      this.#stopped.add(envelope.from);
+      return;
+    }
+    this.#stopped.delete(envelope.from);
     if ('watermark' in envelope) {
       const watermark = decodeWatermark(envelope.watermark);
       this.#marks.set(envelope.from, Math.max(watermark, this.#marks.get(envelope.from) ?? WATERMARK_START));
@@ -93,8 +119,9 @@ class RepartitionedTask implements PartitionTask {
   /** The watermark comes from the upstream partitions' marks: their end (+∞ marks) ends this task. */
   endOfInput(): void {}
 
+  /** From the last commit (its metadata holds each upstream's mark), or from a savepoint (its watermark, every upstream's least). */
   restore(watermark: number, metadata?: Row): void {
-    const marks = (metadata?.upstream ?? {}) as Record<string, number | string>;
+    const marks = (metadata?.upstream ?? Object.fromEntries(this.#upstream.map((from) => [from, watermark]))) as Record<string, number | string>;
     for (const [from, mark] of Object.entries(marks)) {
       this.#marks.set(Number(from), decodeWatermark(mark));
       this.#combiner.update(Number(from), decodeWatermark(mark));
@@ -125,11 +152,6 @@ export class RepartitionedTaskSet {
     if (plan === undefined || job.source.kind !== 'kafka') throw new Error(`job ${job.name} has no repartition stage on Kafka: run it with ExactlyOnceTaskSet`);
     const refusal = repartitionRefusal(job);
     if (refusal !== undefined) throw new Error(`job ${job.name} cannot start: ${refusal}`);
-    if (options.restoreFrom !== undefined) {
-      throw new Error(
-        `job ${job.name} cannot start from snapshot ${options.restoreFrom}: restoring a repartitioned job (${plan.path} by ${plan.key}) from a savepoint arrives in a later release of Sluice; start it without SLUICE_RESTORE_FROM (it resumes from its last commit)`,
-      );
-    }
     const source = job.source;
     const applicationId = options.applicationId ?? job.name;
     const topic = repartitionTopic(applicationId, plan);
@@ -143,10 +165,11 @@ export class RepartitionedTaskSet {
       ...options,
       job: upstreamJob,
       applicationId,
+      // Stage 1 keeps no state: its start and a savepoint restore leave the store, which holds stage 2's, as it is.
+      store: new StatelessStore(options.store),
       sinks: [],
       outbox,
       snapshots: undefined,
-      restoreFrom: undefined,
       discardState: undefined,
       // Stage 1 counts the records read; its results are stage 2's input, not the job's.
       events: { ...events, resultsOut: undefined, late: undefined, snapshotUnreadable: undefined },
@@ -180,22 +203,41 @@ export class RepartitionedTaskSet {
       events: { ...events, recordsIn: undefined },
       stage: {
         idSuffix: STAGE_2_SUFFIX,
-        task: (_partition, dataflow, taskOptions) => new RepartitionedTask(dataflow, taskOptions, Array.from({ length: partitions }, (_, p) => p), idleTimeout, clock),
+        task: (partition, dataflow, taskOptions) => {
+          const task = new RepartitionedTask(dataflow, taskOptions, Array.from({ length: partitions }, (_, p) => p), idleTimeout, clock);
+          this.#stage2Tasks.set(partition, task);
+          return task;
+        },
+        // A savepoint holds everything stage 1 wrote before it (see stop): stage 2 goes on after what the topic holds now.
+        startOverOffset: (partition) => startOver.get(partition) ?? 0,
       },
     });
+    let startOver = new Map<number, number>();
+    this.#outbox = outbox;
     this.#start = async () => {
       const { client } = options;
       partitions = await client.partitionCount(source.topic);
-      await this.stage1.start();
+      if (partitions === 0) throw new Error(`the Kafka topic ${source.topic} does not exist: create it (a Topic resource) or correct spec.sources[0].kafka.topic`);
+      await client.ensureTopics([{ topic, partitions }]);
       const written = await client.partitionCount(topic);
       if (written !== partitions) {
-        await this.stage1.stop();
         throw new Error(
-          `the repartition topic ${topic} has ${written} partitions but source topic ${this.stage1.sourceTopic} has ${partitions}; they must be as many (ADR 0009): ` +
+          `the repartition topic ${topic} has ${written} partitions but source topic ${source.topic} has ${partitions}; they must be as many (ADR 0009): ` +
             `delete ${topic} while the job is stopped (it holds nothing once stage 2 has read it) and the job recreates it`,
         );
       }
+      if (options.restoreFrom === undefined) {
+        await this.stage1.start();
+        await this.stage2.start();
+        return;
+      }
+      await requireDrained(options.restoreFrom, job.name, plan, options.s3);
+      // From a savepoint: stage 2 first, committing its start before stage 1 writes anything, so a crash in between
+      // finds stage 2 resumed past the old run's records and stage 1 starting over, never the other way round.
+      startOver = await client.endOffsets(topic);
       await this.stage2.start();
+      await this.stage2.commit();
+      await this.stage1.start();
     };
     // One stage failing stops the other: the pod exits and both resume from their last commits.
     this.stage1.done.catch(() => this.stage2.stop());
@@ -205,13 +247,26 @@ export class RepartitionedTaskSet {
   }
 
   readonly #start: () => Promise<void>;
+  readonly #outbox: MarkingOutbox;
+  readonly #stage2Tasks = new Map<number, RepartitionedTask>();
 
   /** Stage 1 first: it creates the repartition topic (as many partitions as the source) that stage 2 reads. */
   start(): Promise<void> {
     return this.#start();
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops both stages, each with a final commit. With `drain` (a stop for a savepoint, which stops every pod of the
+   * job) stage 1 ends with a stop mark to every repartition partition, and stage 2 goes on until it has every
+   * upstream partition's, so the savepoint holds everything stage 1 wrote before its offsets: a restore needs nothing
+   * of the repartition topic.
+   */
+  async stop(options: { drain?: boolean } = {}): Promise<void> {
+    if (options.drain === true) {
+      this.#outbox.stopping = true;
+      await this.stage1.stop();
+      while (this.stage2.phase === 'running' && ![...this.#stage2Tasks.values()].every((task) => task.drained)) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     await Promise.all([this.stage1.stop(), this.stage2.stop()]);
   }
 
@@ -242,7 +297,7 @@ export class RepartitionedTaskSet {
   }
 
   get restoredFromSavepoint(): string | undefined {
-    return undefined;
+    return this.stage2.restoredFromSavepoint ?? this.stage1.restoredFromSavepoint;
   }
 
   get discardedState(): string | undefined {
@@ -267,5 +322,48 @@ export class RepartitionedTaskSet {
 
   changelogPositions(): Promise<Map<number, number | null>> {
     return this.stage2.changelogPositions();
+  }
+}
+
+/** The store as stage 1 sees it: it keeps no state, so it neither drops (start) nor writes (savepoint restore) stage 2's. */
+class StatelessStore implements StateStore {
+  constructor(private readonly store: StateStore) {}
+
+  get dir(): string {
+    return this.store.dir;
+  }
+
+  view(namespace: StateNamespace): StoreView {
+    return this.store.view(namespace);
+  }
+
+  batch(): StoreBatch {
+    const ignored: StoreBatch = { length: 0, put: () => ignored, delete: () => ignored, write: () => undefined };
+    return ignored;
+  }
+
+  checkpoint(partitions: readonly number[]): StoreCheckpoint {
+    return this.store.checkpoint(partitions);
+  }
+
+  dropPartition(): void {}
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+/**
+ * Only a savepoint taken at a stop holds everything stage 1 wrote before its offsets (see stop): a checkpoint, taken
+ * while the stages run apart, does not, and a restore from it would count some records twice.
+ */
+async function requireDrained(location: string, job: string, plan: RepartitionPlan, s3: S3Settings | undefined): Promise<void> {
+  const found = await requireSnapshot(location, { job }, s3 === undefined ? {} : { s3 });
+  found.storage.close();
+  if (found.manifest.kind !== 'savepoint') {
+    throw new Error(
+      `job ${job} cannot start from ${found.manifest.kind} ${found.manifest.id}: a repartitioned job (${plan.path} by ${plan.key}) restores only from a savepoint taken when it stopped ` +
+        '(an upgrade, rescale or suspend takes one; streamctl savepoint while it runs is refused): give that savepoint',
+    );
   }
 }
