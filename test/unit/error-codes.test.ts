@@ -17,6 +17,8 @@ import { GeneratorOptionsError } from '../../runtime-image/src/connectors/genera
 import { KeyTemplateError } from '../../runtime-image/src/connectors/key-template.js';
 import { PostgresSinkError } from '../../runtime-image/src/connectors/postgres/errors.js';
 import { DataflowError } from '../../runtime-image/src/dataflow/datastream.js';
+import { NoSchemaRegistryError } from '../../runtime-image/src/serde/open.js';
+import { SchemaRegistryError } from '../../runtime-image/src/serde/registry-client.js';
 import { KeyError } from '../../runtime-image/src/dataflow/keys.js';
 import { RecordProcessingError, StateTooLargeError } from '../../runtime-image/src/kafka/exactly-once.js';
 import { ConfigError } from '../../runtime-image/src/process/config.js';
@@ -48,11 +50,13 @@ const errors: Record<string, SluiceError> = {
   KeyError: new KeyError('m'),
   KeyTemplateError: new KeyTemplateError('m'),
   KubeApiError: new KubeApiError(403, { message: 'm' }),
+  NoSchemaRegistryError: new NoSchemaRegistryError('m'),
   PostgresSinkError: new PostgresSinkError('SLUICE_E_POSTGRES_TABLE', 'm'),
   RecordProcessingError: new RecordProcessingError('job', 'orders', 0, 1, new Error('m')),
   RegistryError: new RegistryError(404, 40401, 'm'),
   RegistryHttpError: new RegistryHttpError(404, 40401, 'm'),
   RuntimeControlError: new RuntimeControlError('SLUICE_E_UNREACHABLE', 'm'),
+  SchemaRegistryError: new SchemaRegistryError('m'),
   SnapshotError: new SnapshotError('SLUICE_E_SNAPSHOT_MISSING', 'm'),
   StateStoreError: new StateStoreError('SLUICE_E_STATE_CLOSED', 'm'),
   StateTooLargeError: new StateTooLargeError('count', 'changelog', 'k', 2, 1),
@@ -114,6 +118,7 @@ describe('Sluice errors', () => {
     expect(retriable(new RegistryError(503, 50001, 'm'))).toBe(true);
     expect(retriable(new RegistryError(404, 40401, 'm'))).toBe(false);
     expect(retriable(new RegistryHttpError(500, 50002, 'm'))).toBe(true);
+    expect(retriable(new SchemaRegistryError('m', { retriable: true }))).toBe(true);
     expect(retriable(new PostgresSinkError('SLUICE_E_POSTGRES_UNREACHABLE', 'm'))).toBe(true);
     expect(retriable(new PostgresSinkError('SLUICE_E_POSTGRES_REFUSED', 'm'))).toBe(false);
     expect(Object.entries(errors).filter(([, error]) => error.retriable).map(([name]) => name)).toEqual(['ControlError', 'RuntimeControlError']);

@@ -2,7 +2,7 @@
 import avro from 'avsc';
 import { messageOf } from '../error-message.js';
 import { LOGICAL_TYPES } from './avro-logical-types.js';
-import type { SchemaRegistryClient, SubjectVersion } from './registry-client.js';
+import { SchemaRegistryError, type SchemaRegistryClient, type SubjectVersion } from './registry-client.js';
 import { quoted, type DecodeResult, type Deserializer, type EncodeResult, type Serializer } from './serde.js';
 import { header, schemaIdOf, unframe } from './wire.js';
 
@@ -62,7 +62,7 @@ export class AvroDeserializer implements Deserializer {
     const { subject, version } = this.readerSubject;
     if (this.#reader === undefined) {
       const found = await this.registry.version(subject, version);
-      if (found.schemaType !== 'AVRO') throw new Error(`subject ${subject} version ${found.version} is a ${found.schemaType} schema, not Avro: set the source's format to ${found.schemaType === 'JSON' ? 'json-schema' : 'the subject\'s'}, or name an Avro subject`);
+      if (found.schemaType !== 'AVRO') throw new SchemaRegistryError(`subject ${subject} version ${found.version} is a ${found.schemaType} schema, not Avro: set the source's format to ${found.schemaType === 'JSON' ? 'json-schema' : 'the subject\'s'}, or name an Avro subject`);
       this.#reader = { type: avroType(found.schema), version: found };
     }
     const reader = this.#reader;
@@ -119,7 +119,7 @@ export class AvroSerializer implements Serializer {
 
   async start(): Promise<void> {
     const found = await this.registry.version(this.writerSubject.subject, this.writerSubject.version);
-    if (found.schemaType !== 'AVRO') throw new Error(`subject ${found.subject} version ${found.version} is a ${found.schemaType} schema, not Avro: set the sink's format to match, or name an Avro subject`);
+    if (found.schemaType !== 'AVRO') throw new SchemaRegistryError(`subject ${found.subject} version ${found.version} is a ${found.schemaType} schema, not Avro: set the sink's format to match, or name an Avro subject`);
     this.#writer = { type: avroType(found.schema), header: header(found.id), version: found };
   }
 

@@ -4,7 +4,7 @@ import { Ajv2019 } from 'ajv/dist/2019.js';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { parseJsonObject } from './json.js';
 import type { ReaderSubject } from './avro.js';
-import type { SchemaRegistryClient, SubjectVersion } from './registry-client.js';
+import { SchemaRegistryError, type SchemaRegistryClient, type SubjectVersion } from './registry-client.js';
 import { quoted, type DecodeResult, type Deserializer, type EncodeResult, type Serializer } from './serde.js';
 import { header, schemaIdOf, unframe } from './wire.js';
 
@@ -68,7 +68,7 @@ export class JsonSchemaSerializer implements Serializer {
 
   async start(): Promise<void> {
     const found = await this.registry.version(this.writerSubject.subject, this.writerSubject.version);
-    if (found.schemaType !== 'JSON') throw new Error(`subject ${found.subject} version ${found.version} is a ${found.schemaType} schema, not a JSON schema: set the sink's format to match, or name a JSON subject`);
+    if (found.schemaType !== 'JSON') throw new SchemaRegistryError(`subject ${found.subject} version ${found.version} is a ${found.schemaType} schema, not a JSON schema: set the sink's format to match, or name a JSON subject`);
     this.#writer = { validate: compileJsonSchema(found.schema), header: header(found.id), version: found };
   }
 
