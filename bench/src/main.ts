@@ -89,7 +89,21 @@ await yargs(hideBin(process.argv))
       process.stdout.write(`${formatsTable(await runFormatsBench())}\n`);
     },
   )
-  .demandCommand(1, 'name a benchmark: fraud-velocity, failed-logins, enrichment or formats')
+  .command(
+    'sinks',
+    'write the same window results through the Redis and the PostgreSQL sink, committing as the fraud job does, and print rows/s of each',
+    (y) =>
+      y
+        .option('rows', { type: 'number', default: 100_000, describe: 'window results per sink and round' })
+        .option('per-commit', { type: 'number', default: 1000, describe: 'results per commit' })
+        .option('rounds', { type: 'number', default: 3, describe: 'rounds, the sinks interleaved; the best of each is shown' }),
+    async (argv) => {
+      const { runSinksBench, sinksTable } = await import('./sinks.js');
+      const options = { rows: argv.rows, perCommit: argv['per-commit'], rounds: argv.rounds };
+      process.stdout.write(`${sinksTable(options, await runSinksBench({ ...options, log }))}\n`);
+    },
+  )
+  .demandCommand(1, 'name a benchmark: fraud-velocity, failed-logins, enrichment, formats or sinks')
   .strict()
   .help()
   .parseAsync();
