@@ -1,4 +1,4 @@
-// examples/fraud-velocity/job-avro.yaml on the real Kafka with a sluice-registry: Avro transactions in, Avro features out, the JSON job's windows; an unknown schema id is dead-lettered with the reason.
+// examples/fraud-velocity/job-avro.yaml on the real Kafka with a sluice-registry: Avro transactions of two schema versions in, Avro features out, the JSON job's windows; an unknown schema id is dead-lettered with the reason.
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { createRegistry, KafkaStore } from '@sluice/registry';
@@ -23,15 +23,18 @@ beforeAll(async () => {
   await registry.listen({ port: 0, host: '127.0.0.1' });
   registryUrl = `http://127.0.0.1:${(registry.server.address() as AddressInfo).port}`;
   // The example's SchemaSubjects, registered as the controller's SchemaSubject reconciler would.
-  for (const subject of manifests.filter((manifest) => manifest.kind === 'SchemaSubject')) {
-    const response = await fetch(`${registryUrl}/subjects/${subject.spec.subject as string}/versions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
-      body: JSON.stringify({ schemaType: 'AVRO', schema: subject.spec.schema }),
-    });
-    expect(response.status).toBe(200);
-  }
+  for (const subject of manifests.filter((manifest) => manifest.kind === 'SchemaSubject')) await register(subject.spec.subject as string, subject.spec.schema as string);
 }, 60_000);
+
+/** Registers an Avro schema under the subject (the registry checks it against the subject's compatibility, BACKWARD by default). */
+async function register(subject: string, schema: string): Promise<void> {
+  const response = await fetch(`${registryUrl}/subjects/${subject}/versions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+    body: JSON.stringify({ schemaType: 'AVRO', schema }),
+  });
+  expect({ status: response.status, body: await response.text() }).toEqual({ status: 200, body: expect.stringMatching(/"id"/) as unknown });
+}
 
 afterAll(async () => {
   await registry?.close();
@@ -61,20 +64,26 @@ async function decodeAll(deserializer: Deserializer, values: Buffer[]): Promise<
 }
 
 describe('the fraud-velocity example over Avro on Kafka', () => {
-  it('gives the JSON job’s windows as Avro features, and dead-letters a record whose schema id the registry does not hold', async () => {
+  it('gives the JSON job’s windows as Avro features from transactions of two schema versions, and dead-letters a record whose schema id the registry does not hold', async () => {
     const name = uniqueName('fraud-avro');
     const { spec, input, output, deadLetter } = avroJob(name);
     await createTopics(brokers, [input], 1);
     const client = new HttpSchemaRegistryClient(registryUrl);
-    const writer = new AvroSerializer(client, { subject: 'transactions-avro-value' });
-    await writer.start();
-    // The sample as a producer with the Avro serializer writes it: the ISO timestamps become timestamp-millis.
+    const v1 = new AvroSerializer(client, { subject: 'transactions-avro-value', version: 1 });
+    await v1.start();
+    // The schema evolves mid-topic: version 2 adds channel with a default, and the second half of the sample is written with it.
+    const schemaV1 = JSON.parse(manifests.find((manifest) => manifest.spec.subject === 'transactions-avro-value')!.spec.schema as string) as { fields: unknown[] };
+    await register('transactions-avro-value', JSON.stringify({ ...schemaV1, fields: [...schemaV1.fields, { name: 'channel', type: 'string', default: 'web' }] }));
+    const v2 = new AvroSerializer(client, { subject: 'transactions-avro-value', version: 2 });
+    await v2.start();
+    // The sample as producers with the Avro serializer write it: the ISO timestamps become timestamp-millis.
     const sample = example('sample.jsonl').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
-    const values = sample.map((transaction) => {
-      const encoded = writer.encode(transaction);
+    const values = sample.map((transaction, i) => {
+      const encoded = i < sample.length / 2 ? v1.encode(transaction) : v2.encode({ ...transaction, channel: 'pos' });
       if (!encoded.ok) throw new Error(encoded.reason);
       return encoded.value as Buffer;
     });
+    expect(new Set(values.map((value) => value.readUInt32BE(1))).size).toBe(2);
     const unknownId = Buffer.concat([wireHeader(987_654), values[0]!.subarray(5)]);
     const producer = kafka(brokers).producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
