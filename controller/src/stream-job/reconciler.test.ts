@@ -168,16 +168,18 @@ describe('StreamJobReconciler', () => {
       expect(world.cluster.changes).toEqual([]);
     });
 
-    it('refuses a job whose keyBy is not how its topic is keyed, naming the keyBy, the source and the fix, rather than count each partition apart', async () => {
+    it('refuses a job that repartitions after steps that keep state, naming the keyBy, the source and the fix, rather than count each partition apart', async () => {
       const spec = fraudSpec();
       spec.sources[0]!.kafka = { topic: 'transactions', keyedBy: 'account_id' };
+      // A window by account (the topic's key), then a keyBy by customer: the repartition stage would start after state.
+      spec.pipeline.unshift({ keyBy: { field: 'account_id' } }, { window: { type: 'tumbling', size: '1m' }, aggregate: [{ name: 'customer_id', fn: 'count' }] });
       const world = setup(spec);
       await expect(world.step()).rejects.toBeInstanceOf(TerminalError);
       const job = await world.read();
       expect(condition(job, 'Ready')).toMatchObject({ status: 'False', reason: 'InvalidSpec' });
       const message = condition(job, 'Ready')?.message;
-      expect(message).toMatch(/spec\.pipeline\[0\]\.keyBy: keys by customer_id, but source transactions \(Kafka topic transactions\) is keyed by account_id/);
-      expect(message).toMatch(/set spec\.sources\[0\]\.kafka\.keyedBy: "customer_id"; otherwise produce the topic keyed by customer_id/);
+      expect(message).toMatch(/spec\.pipeline\[2\]\.keyBy: keys by customer_id, but source transactions \(Kafka topic transactions\) is keyed by account_id/);
+      expect(message).toMatch(/steps before the keyBy that keep state \(window-1\); move them after the keyBy, or .* set spec\.sources\[0\]\.kafka\.keyedBy: "customer_id"/);
       expect(world.cluster.changes).toEqual([]);
     });
 
