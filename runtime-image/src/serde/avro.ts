@@ -4,7 +4,7 @@ import { messageOf } from '../error-message.js';
 import { LOGICAL_TYPES } from './avro-logical-types.js';
 import { SchemaRegistryError, type SchemaRegistryClient, type SubjectVersion } from './registry-client.js';
 import { quoted, type DecodeResult, type Deserializer, type EncodeResult, type Serializer } from './serde.js';
-import { header, schemaIdOf, unframe } from './wire.js';
+import { HEADER_BYTES, header, schemaIdOf, unframe } from './wire.js';
 
 /** An Avro schema's text as a type that maps the logical types as the engine reads them. */
 export function avroType(schema: string): avro.Type {
@@ -111,6 +111,8 @@ function bodyProblem(message: string): string {
 export class AvroSerializer implements Serializer {
   readonly format = 'avro';
   #writer: { type: avro.Type; header: Buffer; version: SubjectVersion } | undefined;
+  /** Header and body are written here, then copied out once: one allocation per record, not three. Grows to the largest record. */
+  #scratch = Buffer.alloc(4096);
 
   constructor(
     private readonly registry: SchemaRegistryClient,
@@ -121,13 +123,26 @@ export class AvroSerializer implements Serializer {
     const found = await this.registry.version(this.writerSubject.subject, this.writerSubject.version);
     if (found.schemaType !== 'AVRO') throw new SchemaRegistryError(`subject ${found.subject} version ${found.version} is a ${found.schemaType} schema, not Avro: set the sink's format to match, or name an Avro subject`);
     this.#writer = { type: avroType(found.schema), header: header(found.id), version: found };
+    this.#writer.header.copy(this.#scratch);
+  }
+
+  #framed(type: avro.Type, record: Record<string, unknown>): Buffer {
+    let end = type.encode(record, this.#scratch, HEADER_BYTES);
+    if (end < 0) {
+      // avsc says how many bytes were missing: grow to fit, keeping the header in front, and write again.
+      const grown = Buffer.alloc(Math.max(this.#scratch.length * 2, this.#scratch.length - end));
+      this.#scratch.copy(grown, 0, 0, HEADER_BYTES);
+      this.#scratch = grown;
+      end = type.encode(record, this.#scratch, HEADER_BYTES);
+    }
+    return Buffer.from(this.#scratch.subarray(0, end));
   }
 
   encode(record: Record<string, unknown>): EncodeResult {
     const writer = this.#writer;
     if (writer === undefined) throw new Error(`the Avro serializer of subject ${this.writerSubject.subject} was not started`);
     try {
-      return { ok: true, value: Buffer.concat([writer.header, writer.type.toBuffer(record)]) };
+      return { ok: true, value: this.#framed(writer.type, record) };
     } catch {
       return { ok: false, reason: `the result does not fit subject ${writer.version.subject} version ${writer.version.version}: ${whyInvalid(writer.type, record)}` };
     }

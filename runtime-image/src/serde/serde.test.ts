@@ -113,6 +113,12 @@ describe('avro in the Confluent wire format', () => {
     const read = await decoded(new AvroDeserializer(registry, { subject: 'transactions-value' }), bytes);
     expect(read).toEqual({ ok: true, value: { customer_id: 'c1', amount: 120.5, timestamp: at } });
     if (read.ok) expect(Object.getPrototypeOf(read.value)).toBe(Object.prototype);
+    // A record past the writer's first 4 KiB of scratch space, then a small one after it: each value is its own.
+    const big = encoded(writer, { customer_id: 'c'.repeat(10_000), amount: 1, timestamp: at });
+    const small = encoded(writer, { customer_id: 'c2', amount: 2, timestamp: at });
+    expect(await decoded(new AvroDeserializer(registry, { subject: 'transactions-value' }), big)).toEqual({ ok: true, value: { customer_id: 'c'.repeat(10_000), amount: 1, timestamp: at } });
+    expect(await decoded(new AvroDeserializer(registry, { subject: 'transactions-value' }), small)).toEqual({ ok: true, value: { customer_id: 'c2', amount: 2, timestamp: at } });
+    expect(bytes.subarray(0, 5)).toEqual(header(id));
   });
 
   it('reads a record written with an older schema as the reader\'s newer version: the new field takes its default', async () => {
