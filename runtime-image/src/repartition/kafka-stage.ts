@@ -73,7 +73,7 @@ class MarkingOutbox extends TransactionOutbox {
  * the minimum of their last marks (an upstream without records or marks for idleTimeout excepted). The marks are
  * kept in the committed offset's metadata, so a restart continues from each upstream's, not from their minimum.
  */
-class RepartitionedTask implements PartitionTask {
+export class RepartitionedTask implements PartitionTask {
   readonly #stage: StageTask;
   readonly #combiner: WatermarkCombiner;
   readonly #marks = new Map<number, number>();
