@@ -2,6 +2,10 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { RUNTIME_ENV } from '../runtime-env.js';
+import { ACL_OPERATION_CODES, readTopicMetadata } from './metadata.js';
+
+export { BrokerSaslError, brokerRequest } from './broker-socket.js';
+export { ACL_OPERATION_CODES, encodeMetadataRequest, parseMetadata, readTopicMetadata, type TopicMetadata } from './metadata.js';
 
 /** The keys of the Secret named by connections.kafka.secretRef (or the files of a folder it is mounted in). */
 export const KAFKA_SECRET_KEYS = {
@@ -162,6 +166,7 @@ function chain(error: unknown): KafkaErrorFields[] {
  * same answer until someone changes the Secret or the ACLs.
  */
 export function explainKafkaError(error: unknown, listener: KafkaListener, accesses: readonly KafkaAccess[] = []): unknown {
+  if (error instanceof KafkaConnectionError) return error;
   const links = chain(error);
   if (links.some((link) => link.name === 'KafkaJSSASLAuthenticationError')) {
     const user = listener.connection.sasl?.username ?? '(none)';
@@ -181,4 +186,35 @@ export function explainKafkaError(error: unknown, listener: KafkaListener, acces
     });
   }
   return error;
+}
+
+/**
+ * As explainKafkaError, and a topic refusal over several topics (a transaction writes outputs, late records and
+ * changelogs in one request) narrowed to the topics the user lacks the operation on. Kafka does not say which topic it
+ * refused, and kafkajs reports the first partition's error of the answer, which may be another partition's
+ * OPERATION_NOT_ATTEMPTED; so Metadata v12 is asked which operations the user may do on each topic. Where that cannot
+ * be read, a TOPIC_AUTHORIZATION_FAILED names every topic.
+ */
+export async function explainKafkaErrorPrecisely(error: unknown, listener: KafkaListener, accesses: readonly KafkaAccess[] = []): Promise<unknown> {
+  const topicAccess = accesses.find((access) => access.kind === 'topic');
+  const types = new Set(chain(error).map((link) => link.type));
+  const refusedTopic = types.has('TOPIC_AUTHORIZATION_FAILED');
+  const worthAsking = refusedTopic ? (topicAccess?.names.length ?? 0) > 1 : types.has('OPERATION_NOT_ATTEMPTED');
+  if (!worthAsking || topicAccess === undefined || !(topicAccess.operation in ACL_OPERATION_CODES)) return explainKafkaError(error, listener, accesses);
+  const bit = 1 << ACL_OPERATION_CODES[topicAccess.operation as keyof typeof ACL_OPERATION_CODES];
+  let lacking: string[];
+  try {
+    const topics = await readTopicMetadata(listener.brokers, listener.connection, topicAccess.names, { authorizedOperations: true, timeoutMs: 5000 });
+    // A topic missing from the answer is one the user may not even DESCRIBE.
+    lacking = topicAccess.names.filter((name) => {
+      const operations = topics.get(name)?.authorizedOperations;
+      return operations === undefined || (operations & bit) === 0;
+    });
+  } catch {
+    lacking = [];
+  }
+  if (lacking.length === 0) return explainKafkaError(error, listener, accesses);
+  const narrowed = accesses.map((access) => (access === topicAccess ? { ...access, names: lacking } : access));
+  const refusal = refusedTopic ? error : Object.assign(new Error('a topic of the request was refused'), { type: 'TOPIC_AUTHORIZATION_FAILED', cause: error });
+  return explainKafkaError(refusal, listener, narrowed);
 }

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import kafkajs, { Kafka, logLevel, type Admin, type ConfigResourceTypes as ConfigResourceType, type IHeaders, type KafkaMessage, type Message, type Producer, type ProducerBatch } from 'kafkajs';
 import type { CommittedOffset, Fetch, FetchOptions, FetchedMessage, KafkaClient, OutgoingMessage, PlainProducer, RawHeaders, TopicRequest, TransactionContents, TransactionalProducer } from './client.js';
-import { explainKafkaError, type KafkaAccess, type KafkaConnectionOptions, type KafkaListener } from '@sluice/crds';
+import { explainKafkaError, explainKafkaErrorPrecisely, type KafkaAccess, type KafkaConnectionOptions, type KafkaListener } from '@sluice/crds';
 import { murmur2, partitionOf } from '../connectors/partitioner.js';
 import { BATCH_OVERHEAD_BYTES, DEFAULT_MAX_MESSAGE_BYTES, messageBytes } from './message-size.js';
 import { retried } from './retry.js';
@@ -211,7 +211,7 @@ export class KafkajsClient implements KafkaClient {
     try {
       return await call();
     } catch (error) {
-      throw explainKafkaError(error, this.#listener, accesses);
+      throw await explainKafkaErrorPrecisely(error, this.#listener, accesses);
     }
   }
 
@@ -456,7 +456,7 @@ class KafkajsTransactionalProducer implements TransactionalProducer {
     try {
       await this.#commit(contents);
     } catch (error) {
-      throw explainKafkaError(error, this.listener, accesses);
+      throw await explainKafkaErrorPrecisely(error, this.listener, accesses);
     }
   }
 

@@ -2,11 +2,11 @@
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import type { KafkaConnectionOptions, KafkaSasl } from '@sluice/crds';
+import type { KafkaConnectionOptions, KafkaSasl } from './index.js';
 
 const saslHandshakeKey = 17;
 const saslAuthenticateKey = 36;
-const clientId = Buffer.from('sluice-controller');
+const clientId = Buffer.from('sluice');
 
 /** A sign-in the broker refused: said as kafkajs says it, so explainKafkaError names the user and listener. */
 export class BrokerSaslError extends Error {
