@@ -34,7 +34,7 @@ export function compileSource(problems: Problems, path: string, spec: Spec): Job
         problems.add(`${path}.kafka.topic`, 'name the Kafka topic to read, for example transactions');
         return undefined;
       }
-      return kafkaSource(problems, `${path}.kafka`, name, spec, body, body.topic);
+      return withFormat(kafkaSource(problems, `${path}.kafka`, name, body, body.topic), compileFormat(problems, path, spec, body.topic));
     case 'file':
       if (typeof body.path !== 'string' || body.path === '') {
         problems.add(`${path}.file.path`, 'name the JSON-lines file to read');
@@ -46,14 +46,18 @@ export function compileSource(problems: Problems, path: string, spec: Spec): Job
   }
 }
 
-function kafkaSource(problems: Problems, path: string, name: string, spec: Spec, body: Spec, topic: string): JobSource {
+function kafkaSource(problems: Problems, path: string, name: string, body: Spec, topic: string): JobSource {
   const source: JobSource = { name, kind: 'kafka', topic, startingOffsets: body.startingOffsets === 'latest' ? 'latest' : 'earliest' };
-  const format = compileFormat(problems, path.slice(0, -'.kafka'.length), spec, topic);
-  if (format !== undefined && format.name !== 'json') source.format = format;
   if (body.keyedBy === undefined) return source;
   if (typeof body.keyedBy !== 'string' || body.keyedBy.trim() === '') {
     problems.add(`${path}.keyedBy`, `${showValue(body.keyedBy)} is not a key; write the field (customer_id) or CEL expression the topic's producers key it by, as the keyBy step writes it`);
   } else source.keyedBy = body.keyedBy;
+  return source;
+}
+
+/** A Kafka source with its format; plain JSON, the default, is left unsaid. */
+function withFormat(source: JobSource, format: RecordFormat | undefined): JobSource {
+  if (source.kind === 'kafka' && format !== undefined && format.name !== 'json') source.format = format;
   return source;
 }
 
