@@ -1,4 +1,4 @@
-// examples/fraud-velocity/job-avro.yaml on the real Kafka with a sluice-registry: Avro transactions of two schema versions in, Avro features out, the JSON job's windows; an unknown schema id is dead-lettered with the reason.
+// examples/fraud-velocity/job-avro.yaml on the real Kafka with a sluice-registry: Avro transactions of two schema versions in, Avro features out, the JSON job's windows; an unknown schema id is dead-lettered with the reason; the same job over json-schema; a registry that does not answer.
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { createRegistry, KafkaStore } from '@sluice/registry';
@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { parseAllDocuments } from 'yaml';
 import { readEndpoints } from '../env/src/endpoints.js';
 // The serdes are not part of the runtime's public surface; the test writes and reads Avro as the engine does.
-import { AvroDeserializer, AvroSerializer, HttpSchemaRegistryClient, wireHeader, type Deserializer } from '../../runtime-image/src/serde/index.js';
+import { AvroDeserializer, AvroSerializer, HttpSchemaRegistryClient, JsonSchemaDeserializer, JsonSchemaSerializer, wireHeader, type Deserializer } from '../../runtime-image/src/serde/index.js';
 import { createTopics, kafka, readCommitted, removeScratchDirs, scratchDir, startRuntime, uniqueName, writeJobFile } from './kafka/harness.js';
 
 const brokers = readEndpoints().kafka.brokers;
@@ -25,6 +25,15 @@ beforeAll(async () => {
   // The example's SchemaSubjects, registered as the controller's SchemaSubject reconciler would.
   for (const subject of manifests.filter((manifest) => manifest.kind === 'SchemaSubject')) await register(subject.spec.subject as string, subject.spec.schema as string);
 }, 60_000);
+
+async function registerJson(subject: string, schema: string): Promise<void> {
+  const response = await fetch(`${registryUrl}/subjects/${subject}/versions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+    body: JSON.stringify({ schemaType: 'JSON', schema }),
+  });
+  expect({ status: response.status, body: await response.text() }).toEqual({ status: 200, body: expect.stringMatching(/"id"/) as unknown });
+}
 
 /** Registers an Avro schema under the subject (the registry checks it against the subject's compatibility, BACKWARD by default). */
 async function register(subject: string, schema: string): Promise<void> {
@@ -63,7 +72,7 @@ async function decodeAll(deserializer: Deserializer, values: Buffer[]): Promise<
   });
 }
 
-describe('the fraud-velocity example over Avro on Kafka', () => {
+describe('the fraud-velocity example over Avro and JSON Schema on Kafka', () => {
   it('gives the JSON job’s windows as Avro features from transactions of two schema versions, and dead-letters a record whose schema id the registry does not hold', async () => {
     const name = uniqueName('fraud-avro');
     const { spec, input, output, deadLetter } = avroJob(name);
@@ -123,6 +132,56 @@ describe('the fraud-velocity example over Avro on Kafka', () => {
     expect(letters[0]!.value).toEqual(unknownId);
     expect(letters[0]!.headers[DEAD_LETTER_HEADERS.reason]).toBe(
       `${input} partition 0 offset 3: schema id 987654 is not in the schema registry at ${registryUrl}: the producer registered its schema in another registry, or the id was deleted`,
+    );
+  }, 180_000);
+
+  it('runs the same job over json-schema: transactions checked against schema.yaml, features validated on write, the refused results dead-lettered', async () => {
+    const name = uniqueName('fraud-json-schema');
+    const { spec, input, output, deadLetter } = avroJob(name);
+    const json = spec as { sources: Record<string, unknown>[]; sinks: { kafka: Record<string, unknown> }[] };
+    // The JSON example's own subject (schema.yaml), and a features schema that caps txn_sum at 1000: C789's 1200 and 1041.99 are refused.
+    const transactions = `${name}-transactions-value`;
+    const features = `${name}-features-value`;
+    const registered = parseAllDocuments(example('schema.yaml')).map((document) => document.toJSON() as Manifest)[0]!;
+    await registerJson(transactions, registered.spec.schema as string);
+    await registerJson(
+      features,
+      JSON.stringify({
+        type: 'object',
+        required: ['customer_id', 'window_start', 'txn_count', 'txn_sum'],
+        properties: { customer_id: { type: 'string' }, window_start: { type: 'string' }, window_end: { type: 'string' }, txn_count: { type: 'integer' }, txn_sum: { type: 'number', maximum: 1000 } },
+      }),
+    );
+    json.sources[0] = { ...json.sources[0], format: 'json-schema', schema: { subject: transactions }, eventTime: { field: 'timestamp', format: 'iso8601', maxOutOfOrderness: '30s' } };
+    json.sinks[0]!.kafka = { ...json.sinks[0]!.kafka, format: 'json-schema', schema: { subject: features } };
+    await createTopics(brokers, [input], 1);
+    const client = new HttpSchemaRegistryClient(registryUrl);
+    const writer = new JsonSchemaSerializer(client, { subject: transactions });
+    await writer.start();
+    const values = example('sample.jsonl')
+      .trim()
+      .split('\n')
+      .map((line) => {
+        const encoded = writer.encode(JSON.parse(line) as Record<string, unknown>);
+        if (!encoded.ok) throw new Error(encoded.reason);
+        return encoded.value as Buffer;
+      });
+    const producer = kafka(brokers).producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    await producer.send({ topic: input, messages: values.map((value) => ({ partition: 0, value })) });
+    await producer.send({ topic: input, messages: [{ partition: 0, value: null, headers: { [END_OF_INPUT_HEADER]: '1' } }] });
+    await producer.disconnect();
+
+    const runtime = startRuntime({ SLUICE_JOB_FILE: writeJobFile(name, spec), SLUICE_KAFKA_BROKERS: brokers.join(','), SLUICE_STATE_DIR: scratchDir('state'), SLUICE_END_MARKERS: 'true' });
+    await runtime.exitsWith(0);
+
+    const written = await readCommitted(brokers, output);
+    const results = await decodeAll(new JsonSchemaDeserializer(client), written.map((message) => message.value!));
+    const expected = example('expected.jsonl').trim().split('\n').map((line) => JSON.parse(line) as { txn_sum: number });
+    expect(results).toEqual(expected.filter((result) => result.txn_sum <= 1000));
+    const letters = await readCommitted(brokers, deadLetter);
+    expect(letters.map((letter) => letter.headers[DEAD_LETTER_HEADERS.reason])).toEqual(
+      expected.filter((result) => result.txn_sum > 1000).map((result) => `Kafka sink ${output}: the result does not fit subject ${features} version 1: field txn_sum (${result.txn_sum}) must be <= 1000`),
     );
   }, 180_000);
 
