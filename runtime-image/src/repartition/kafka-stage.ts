@@ -250,7 +250,7 @@ export class RepartitionedTaskSet {
   readonly #outbox: MarkingOutbox;
   readonly #stage2Tasks = new Map<number, RepartitionedTask>();
 
-  /** Stage 1 first: it creates the repartition topic (as many partitions as the source) that stage 2 reads. */
+  /** Makes sure of the repartition topic (as many partitions as the source), then starts stage 1 and stage 2 (from a savepoint, stage 2 first). */
   start(): Promise<void> {
     return this.#start();
   }
