@@ -8,6 +8,8 @@ import { readEndpoints } from '../env/src/endpoints.js';
 import { createTopics, fraudJobSpec, produceGenerated, readCommitted, removeScratchDirs, scratchDir, startRuntime, uniqueName, writeJobFile } from './kafka/harness.js';
 
 const endpoints = readEndpoints();
+/** How long a hook or test that runs the job from start to end may take before it counts as hung. */
+const RUN_TIMEOUT_MS = 300_000;
 const brokers = endpoints.kafka.brokers;
 const example = (file: string): string => new URL(`../../examples/fraud-velocity/${file}`, import.meta.url).pathname;
 let client: pg.Client;
@@ -54,7 +56,7 @@ describe('streamctl run with the PostgreSQL sink', () => {
     await client.query(`CREATE SCHEMA ${schema}`);
   });
   afterAll(async () => {
-    await client.query(`DROP SCHEMA ${schema} CASCADE`);
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
   });
 
   it('refuses to start without the table, naming it and what to create', () => {
@@ -111,6 +113,7 @@ describe('a Kafka job with the PostgreSQL sink, killed -9 mid-stream', () => {
   const suffix = randomBytes(4).toString('hex');
   let clean: { table: string; output: string };
 
+  // An uninterrupted run of the job first: minutes on a loaded machine, where the other tests' minute is not enough.
   beforeAll(async () => {
     await client.query(
       `CREATE TABLE velocity_template_${suffix} (customer_id text, window_start timestamptz, window_end timestamptz, txn_count bigint, txn_sum double precision, PRIMARY KEY (customer_id, window_start))`,
@@ -121,7 +124,7 @@ describe('a Kafka job with the PostgreSQL sink, killed -9 mid-stream', () => {
     const uninterrupted = await job(uniqueName('pg-clean'));
     await startRuntime(uninterrupted.env).exitsWith(0);
     clean = uninterrupted;
-  });
+  }, RUN_TIMEOUT_MS);
   afterAll(async () => {
     for (const table of tables.reverse()) await client.query(`DROP TABLE IF EXISTS ${table}`);
   });
@@ -151,5 +154,21 @@ describe('a Kafka job with the PostgreSQL sink, killed -9 mid-stream', () => {
     await last.exitsWith(0);
     expect(last.events.find((e) => e.event === 'running')?.restoredRecords).toBeGreaterThan(0);
     expect(await tableAsResults(crashed.table)).toEqual(await tableAsResults(clean.table));
-  });
+  }, RUN_TIMEOUT_MS);
+
+  it('fences a paused zombie with the same ordinal in PostgreSQL too: woken after its replacement finished, it writes nothing', async () => {
+    const topics = await job(uniqueName('pg-zombie'));
+    const zombie = startRuntime(topics.env);
+    await zombie.waitForEvents('committed', 2);
+    // Frozen mid-run, as by a long GC pause, while its replacement runs the job to its end.
+    zombie.child.kill('SIGSTOP');
+    const replacement = startRuntime({ ...topics.env, SLUICE_STATE_DIR: scratchDir('state') });
+    await replacement.exitsWith(0);
+    expect(await tableAsResults(topics.table)).toEqual(await tableAsResults(clean.table));
+    // Woken, its next commit would upsert firings older than the replacement's: the sink's fence refuses it first.
+    zombie.child.kill('SIGCONT');
+    await zombie.exitsWith(1);
+    expect(zombie.events.find((e) => e.event === 'failed')?.code).toBe('SLUICE_E_POSTGRES_FENCED');
+    expect(await tableAsResults(topics.table)).toEqual(await tableAsResults(clean.table));
+  }, RUN_TIMEOUT_MS);
 });

@@ -22,6 +22,8 @@ export interface PodSinks {
   outbox: TransactionOutbox;
   connections: SinkConnections;
   formats: Formats;
+  /** The job's application id and the pod's ordinal (`payments.fraud/0`): what a replacement pod shares with the pod it replaces. */
+  writer?: string | undefined;
 }
 
 export interface LocalSinks {
@@ -66,11 +68,11 @@ export const SINK_KINDS: SinkKinds = {
     },
   },
   postgres: {
-    inPod: (sink, { connections }) => {
+    inPod: (sink, { connections, writer }) => {
       if (connections.postgresUrl === undefined) {
         throw new ConfigError(`sink ${sink.name} writes to PostgreSQL but ${RUNTIME_ENV.postgresUrl} is not set: set spec.connections.postgres.url (postgres://user@host:5432/database)`);
       }
-      return postgresSink(sink, { url: connections.postgresUrl, ...(connections.postgresPassword === undefined ? {} : { password: connections.postgresPassword }) });
+      return postgresSink(sink, { url: connections.postgresUrl, ...(connections.postgresPassword === undefined ? {} : { password: connections.postgresPassword }) }, writer);
     },
     inLocalRun: (sink, { connections, note }) => {
       if (connections.postgresUrl !== undefined) return postgresSink(sink, { url: connections.postgresUrl });

@@ -106,7 +106,8 @@ export class Runtime {
     const outbox = new TransactionOutbox();
     const counted = this.metrics.events;
     this.#hooks = hooks;
-    this.#sinks = openSinks(job.sinks, outbox, config);
+    // A replacement pod has the same application id and ordinal: its PostgreSQL sinks fence the pod it replaces.
+    this.#sinks = openSinks(job.sinks, outbox, { ...config, writer: `${config.applicationId ?? job.name}/${config.ordinal}` });
     const open = (location: string | undefined): SnapshotStorage | undefined => (location === undefined ? undefined : openSnapshotStorage(location, { s3: config.s3 }));
     this.#checkpoints = open(config.snapshotLocation);
     this.#savepoints = config.savepointLocation === config.snapshotLocation ? this.#checkpoints : open(config.savepointLocation);

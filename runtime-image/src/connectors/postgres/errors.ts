@@ -6,6 +6,8 @@ export type PostgresSinkErrorCode =
   | 'SLUICE_E_POSTGRES_TABLE'
   /** PostgreSQL refused the rows (a wrong type, a NOT NULL column): the same rows fail the same way every time. */
   | 'SLUICE_E_POSTGRES_REFUSED'
+  /** A newer pod of the same writer took over: this one is a zombie and must stop. */
+  | 'SLUICE_E_POSTGRES_FENCED'
   /** The server did not answer, dropped the connection, or is shutting down: a later try may succeed. */
   | 'SLUICE_E_POSTGRES_UNREACHABLE';
 

@@ -11,7 +11,8 @@ export interface PostgresConnection {
   password?: string;
 }
 
-export function postgresSink(spec: PostgresJobSink, connection: PostgresConnection): Sink {
+/** `writer`: the pod's application id and ordinal; the sink fences older pods of the same writer (streamctl run gives none). */
+export function postgresSink(spec: PostgresJobSink, connection: PostgresConnection, writer?: string): Sink {
   const columns = spec.columns?.map(({ name, value }) => ({ name, value: (result: Record<string, unknown>) => value.evaluate(result) }));
   return new PostgresSink({
     url: connection.url,
@@ -19,5 +20,6 @@ export function postgresSink(spec: PostgresJobSink, connection: PostgresConnecti
     table: spec.table,
     keyColumns: spec.keyColumns,
     ...(columns === undefined ? {} : { columns }),
+    ...(writer === undefined ? {} : { writer: `${writer}/${spec.name}` }),
   });
 }

@@ -170,3 +170,55 @@ describe('the table, checked at start and again before the first write', () => {
     await expect(sink.close()).rejects.toMatchObject({ code: 'SLUICE_E_POSTGRES_REFUSED', retriable: false });
   });
 });
+
+describe('the fence between a pod and its replacement', () => {
+  const writer = (): string => `test.fraud/0/${table}`;
+
+  afterEach(async () => {
+    await client.query('DELETE FROM sluice_sink_fences WHERE writer = $1', [writer()]);
+  });
+
+  it('stops the older sink of a writer once a newer one started: its commit writes nothing', async () => {
+    const zombie = new PostgresSink({ url: url(), table, keyColumns: ['customer_id', 'window_start'], writer: writer() });
+    await zombie.start();
+    zombie.write(result('C1', 1));
+    await zombie.commit();
+
+    const replacement = new PostgresSink({ url: url(), table, keyColumns: ['customer_id', 'window_start'], writer: writer() });
+    await replacement.start();
+    replacement.write(result('C1', 3));
+    await replacement.commit();
+    // The zombie wakes with an older firing of the same window: refused, so the row keeps the replacement's figures.
+    zombie.write(result('C1', 2));
+    await expect(zombie.commit()).rejects.toThrow(
+      `postgres sink: a newer pod took over the writer ${writer()} (its token in sluice_sink_fences is not this pod's): this pod is a zombie of a replaced one, so its rows are not written; it stops, and the newer pod goes on`,
+    );
+    expect(await rows()).toEqual(['C1 2025-12-05T10:20:00.000Z 3 31.5']);
+    await expect(zombie.close()).rejects.toMatchObject({ code: 'SLUICE_E_POSTGRES_FENCED', retriable: false });
+    await replacement.close();
+  });
+
+  it('lets a zombie’s commit already under way finish first: the takeover waits for it, so the replacement’s rows come after', async () => {
+    const zombie = new PostgresSink({ url: url(), table, keyColumns: ['customer_id', 'window_start'], writer: writer() });
+    await zombie.start();
+    // The zombie's transaction holds the writer's row (as a commit does between its check and COMMIT).
+    const held = new pg.Client({ connectionString: url() });
+    await held.connect();
+    await held.query('BEGIN');
+    await held.query('SELECT 1 FROM sluice_sink_fences WHERE writer = $1 FOR UPDATE', [writer()]);
+    const replacement = new PostgresSink({ url: url(), table, keyColumns: ['customer_id', 'window_start'], writer: writer() });
+    let started = false;
+    const starting = replacement.start().then(() => (started = true));
+    // The takeover waits on the row lock until the holder commits.
+    const waiting = async (): Promise<number> =>
+      (await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO "sluice_sink_fences"%'`)).rows[0]!.n;
+    while ((await waiting()) === 0) await client.query('SELECT pg_sleep(0.01)');
+    expect(started).toBe(false);
+    await held.query('COMMIT');
+    await held.end();
+    await starting;
+    expect(started).toBe(true);
+    await zombie.close();
+    await replacement.close();
+  });
+});

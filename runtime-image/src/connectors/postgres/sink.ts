@@ -5,6 +5,7 @@ import { systemClock, type RuntimeClock } from '../../time/clock.js';
 import type { DeadLetter, Sink, SinkRecord } from '../sink.js';
 import { parseTableName, rowsPerStatement, showTable, upsertStatement, type TableName } from './sql.js';
 import { PostgresSinkError } from './errors.js';
+import { Fence } from './fence.js';
 import { describeTable, missingColumn, type TableColumns } from './table.js';
 
 /** A column the sink writes and how its value comes from a result. */
@@ -29,6 +30,11 @@ export interface PostgresSinkOptions {
   /** Rows a statement at most (fewer when PostgreSQL's parameter limit says so). Default 1000. */
   batchSize?: number;
   timeouts?: Partial<PostgresTimeouts>;
+  /**
+   * What this sink is across restarts, e.g. `payments.fraud/0/velocity-table` (a pod's application id, ordinal and
+   * sink name): its start fences every earlier sink of the same writer (see fence.ts). Absent: no fence (streamctl run).
+   */
+  writer?: string;
   /** What the backoff between tries waits on: the system clock, or a test's manual one. */
   clock?: RuntimeClock;
 }
@@ -73,6 +79,9 @@ export class PostgresSink implements Sink {
   /** Per key (the key columns' values as JSON), the latest row. */
   private pending = new Map<string, Row>();
   private tableColumns: TableColumns | undefined;
+  private readonly fence: Fence | undefined;
+  /** The fence is taken once, by start() or else the first commit. */
+  private fenceTaken = false;
   private connectionError: Error | undefined;
 
   constructor(options: PostgresSinkOptions) {
@@ -102,12 +111,25 @@ export class PostgresSink implements Sink {
     // An idle connection the server drops is reported by the commit it fails, with the cause; not as an unhandled error event.
     if (this.owned) this.pool.on('error', (error: Error) => (this.connectionError = error));
     this.where = whereOf(options.url ?? this.pool.options.connectionString);
+    this.fence = options.writer === undefined ? undefined : new Fence(options.writer, this.table.schema);
   }
 
-  /** Checks the table against the key columns and the mapped columns, so a table that does not fit stops the job before its first result. */
+  /**
+   * Checks the table against the key columns and the mapped columns, so a table that does not fit stops the job
+   * before its first result; and takes the writer's fence, so an older pod of the same writer writes no more.
+   */
   async start(): Promise<void> {
     try {
       await this.describe();
+      if (this.fence !== undefined && !this.fenceTaken) {
+        const client = await this.pool.connect();
+        try {
+          await this.fence.take(client);
+          this.fenceTaken = true;
+        } finally {
+          client.release();
+        }
+      }
     } catch (error) {
       throw this.failure(error, 1, isRetriable(error));
     }
@@ -196,8 +218,13 @@ export class PostgresSink implements Sink {
     let broken: Error | undefined;
     try {
       const statements = this.statements(rows, await this.describe(client));
+      if (this.fence !== undefined && !this.fenceTaken) {
+        await this.fence.take(client);
+        this.fenceTaken = true;
+      }
       await client.query('BEGIN');
       try {
+        await this.fence?.check(client);
         for (const statement of statements) await client.query(statement);
         await client.query('COMMIT');
       } catch (error) {
