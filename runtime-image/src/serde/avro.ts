@@ -4,7 +4,8 @@ import { messageOf } from '../error-message.js';
 import { LOGICAL_TYPES } from './avro-logical-types.js';
 import { SchemaRegistryError, type SchemaRegistryClient, type SubjectVersion } from './registry-client.js';
 import { quoted, type DecodeResult, type Deserializer, type EncodeResult, type Serializer } from './serde.js';
-import { HEADER_BYTES, header, schemaIdOf, unframe } from './wire.js';
+import { SchemaIds } from './schema-ids.js';
+import { HEADER_BYTES, header, unframe } from './wire.js';
 
 /** An Avro schema's text as a type that maps the logical types as the engine reads them. */
 export function avroType(schema: string): avro.Type {
@@ -12,7 +13,7 @@ export function avroType(schema: string): avro.Type {
 }
 
 /** How records of one writer schema id are read: with the reader's type and, when the writer's differs, a resolver. */
-type WriterRead = { ok: true; resolver: avro.Resolver | undefined } | { ok: false; reason: string };
+type WriterRead = { ok: true; resolver: avro.Resolver | undefined } | { ok: false; reason: string; unknown?: true };
 
 interface Reader {
   type: avro.Type;
@@ -28,19 +29,19 @@ export interface ReaderSubject {
 export class AvroDeserializer implements Deserializer {
   readonly format = 'avro';
   #reader: Reader | undefined;
-  readonly #writers = new Map<number, WriterRead>();
+  readonly #writers: SchemaIds<WriterRead>;
 
+  /** `clock`: when an unknown schema id is asked again (tests pass their own). */
   constructor(
     private readonly registry: SchemaRegistryClient,
     private readonly readerSubject: ReaderSubject,
-  ) {}
+    clock?: () => number,
+  ) {
+    this.#writers = new SchemaIds(clock);
+  }
 
   prepare(values: readonly (Buffer | null)[]): Promise<void> | undefined {
-    let missing: Set<number> | undefined;
-    for (const value of values) {
-      const id = schemaIdOf(value);
-      if (id !== undefined && !this.#writers.has(id)) (missing ??= new Set()).add(id);
-    }
+    const missing = this.#writers.missing(values);
     if (missing === undefined && this.#reader !== undefined) return undefined;
     return this.#load(missing ?? new Set());
   }
@@ -50,7 +51,7 @@ export class AvroDeserializer implements Deserializer {
     if (!framed.ok) return framed;
     const writer = this.#writers.get(framed.schemaId);
     if (writer === undefined) return { ok: false, reason: `schema id ${framed.schemaId} was not fetched before decoding` };
-    if (!writer.ok) return writer;
+    if (!writer.ok) return { ok: false, reason: writer.reason };
     try {
       return { ok: true, value: plain(this.#reader!.type.fromBuffer(framed.body, writer.resolver)) as Record<string, unknown> };
     } catch (error) {
@@ -68,7 +69,8 @@ export class AvroDeserializer implements Deserializer {
     const reader = this.#reader;
     await Promise.all(
       [...ids].map(async (id) => {
-        this.#writers.set(id, await writerRead(this.registry, reader, id));
+        const read = await writerRead(this.registry, reader, id);
+        this.#writers.set(id, read, !read.ok && read.unknown === true);
       }),
     );
   }
@@ -79,7 +81,7 @@ async function writerRead(registry: SchemaRegistryClient, reader: Reader, id: nu
   if (id === reader.version.id) return { ok: true, resolver: undefined };
   const written = await registry.byId(id);
   if (written === undefined) {
-    return { ok: false, reason: `schema id ${id} is not in the schema registry at ${registry.url}: the producer registered its schema in another registry, or the id was deleted` };
+    return { ok: false, unknown: true, reason: `schema id ${id} is not in the schema registry at ${registry.url}: the producer registered its schema in another registry, or the id was deleted` };
   }
   if (written.schemaType !== 'AVRO') return { ok: false, reason: `schema id ${id} is a ${written.schemaType} schema, not Avro: the producer wrote with another format than the source's avro` };
   try {

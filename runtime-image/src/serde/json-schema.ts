@@ -6,7 +6,8 @@ import { parseJsonObject } from './json.js';
 import type { ReaderSubject } from './avro.js';
 import { SchemaRegistryError, type SchemaRegistryClient, type SubjectVersion } from './registry-client.js';
 import { quoted, type DecodeResult, type Deserializer, type EncodeResult, type Serializer } from './serde.js';
-import { header, schemaIdOf, unframe } from './wire.js';
+import { SchemaIds } from './schema-ids.js';
+import { header, unframe } from './wire.js';
 
 /** A JSON Schema's validator, by the draft its `$schema` names (draft-07 when it names none), as the registry checks them. */
 function compileJsonSchema(text: string): ValidateFunction {
@@ -21,28 +22,28 @@ function compileJsonSchema(text: string): ValidateFunction {
 /** Reads the JSON body of each record; the schema id must be one the registry holds as a JSON schema. */
 export class JsonSchemaDeserializer implements Deserializer {
   readonly format = 'json-schema';
-  readonly #known = new Map<number, string | undefined>();
+  /** Per schema id, why its records are refused, or nothing when it is a JSON schema the registry holds. */
+  readonly #known: SchemaIds<{ refused?: string }>;
 
-  constructor(private readonly registry: SchemaRegistryClient) {}
+  /** `clock`: when an unknown schema id is asked again (tests pass their own). */
+  constructor(
+    private readonly registry: SchemaRegistryClient,
+    clock?: () => number,
+  ) {
+    this.#known = new SchemaIds(clock);
+  }
 
   prepare(values: readonly (Buffer | null)[]): Promise<void> | undefined {
-    let missing: Set<number> | undefined;
-    for (const value of values) {
-      const id = schemaIdOf(value);
-      if (id !== undefined && !this.#known.has(id)) (missing ??= new Set()).add(id);
-    }
+    const missing = this.#known.missing(values);
     if (missing === undefined) return undefined;
     return Promise.all(
       [...missing].map(async (id) => {
         const found = await this.registry.byId(id);
-        this.#known.set(
-          id,
-          found === undefined
-            ? `schema id ${id} is not in the schema registry at ${this.registry.url}: the producer registered its schema in another registry, or the id was deleted`
-            : found.schemaType !== 'JSON'
-              ? `schema id ${id} is a ${found.schemaType} schema, not a JSON schema: the producer wrote with another format than the source's json-schema`
-              : undefined,
-        );
+        if (found === undefined) {
+          this.#known.set(id, { refused: `schema id ${id} is not in the schema registry at ${this.registry.url}: the producer registered its schema in another registry, or the id was deleted` }, true);
+        } else if (found.schemaType !== 'JSON') {
+          this.#known.set(id, { refused: `schema id ${id} is a ${found.schemaType} schema, not a JSON schema: the producer wrote with another format than the source's json-schema` });
+        } else this.#known.set(id, {});
       }),
     ).then(() => undefined);
   }
@@ -50,9 +51,9 @@ export class JsonSchemaDeserializer implements Deserializer {
   decode(value: Buffer): DecodeResult {
     const framed = unframe(value);
     if (!framed.ok) return framed;
-    if (!this.#known.has(framed.schemaId)) return { ok: false, reason: `schema id ${framed.schemaId} was not fetched before decoding` };
-    const refused = this.#known.get(framed.schemaId);
-    if (refused !== undefined) return { ok: false, reason: refused };
+    const known = this.#known.get(framed.schemaId);
+    if (known === undefined) return { ok: false, reason: `schema id ${framed.schemaId} was not fetched before decoding` };
+    if (known.refused !== undefined) return { ok: false, reason: known.refused };
     return parseJsonObject(framed.body);
   }
 }

@@ -3,7 +3,7 @@ import { compileJob } from '../compiler/compile.js';
 import type { FetchedMessage } from '../kafka/client.js';
 import { decodeMessage } from '../kafka/records.js';
 import { KafkaSink, TransactionOutbox } from '../kafka/sink.js';
-import { AvroDeserializer, AvroSerializer } from './avro.js';
+import { AvroDeserializer, AvroSerializer, avroType } from './avro.js';
 import { JsonDeserializer, JsonSerializer } from './json.js';
 import { JsonSchemaDeserializer, JsonSchemaSerializer } from './json-schema.js';
 import { Formats, NoSchemaRegistryError } from './open.js';
@@ -220,6 +220,29 @@ describe('avro in the Confluent wire format', () => {
       const tombstone = decodeMessage({ ...message, value: null }, deserializer);
       expect(!tombstone.ok && tombstone.rejected.reason).toMatch(/has no value \(a tombstone\); an Avro record was expected/);
     });
+  });
+
+  it('asks again for an id the registry did not hold, once 30 s have passed, not for every record', async () => {
+    const registry = new TestingSchemaRegistry();
+    registry.register('transactions-value', transactionV1);
+    let now = 0;
+    const reader = new AvroDeserializer(registry, { subject: 'transactions-value' }, () => now);
+    const json = new JsonSchemaDeserializer(registry, () => now);
+    // A replica that lags: records name id 2 before the registry asked holds it.
+    const early = Buffer.concat([header(2), avroType(JSON.stringify(transactionV2)).toBuffer({ customer_id: 'c1', amount: 1, timestamp: at, channel: 'pos', merchant: null })]);
+    const earlyJson = Buffer.concat([header(3), Buffer.from('{"customer_id":"c1"}')]);
+    expect((await decoded(reader, early)).ok).toBe(false);
+    expect((await decoded(json, earlyJson)).ok).toBe(false);
+    registry.register('transactions-value', transactionV2);
+    registry.register('orders-value', transactionJsonSchema, 'JSON');
+    now = 29_999;
+    expect(reader.prepare([early, early])).toBeUndefined();
+    expect(json.prepare([earlyJson])).toBeUndefined();
+    expect(registry.asked).toEqual([2, 3]);
+    now = 30_000;
+    expect(await decoded(reader, early)).toEqual({ ok: true, value: { customer_id: 'c1', amount: 1, timestamp: at } });
+    expect(await decoded(json, earlyJson)).toEqual({ ok: true, value: { customer_id: 'c1' } });
+    expect(registry.asked).toEqual([2, 3, 2, 3]);
   });
 
   it('asks the registry for each writer schema id once', async () => {
