@@ -75,6 +75,19 @@ describe('a runtime pod and a job whose topic is not keyed by its keyBy', () => 
     expect(await readCommitted(brokers, topics.late)).toEqual([]);
   }, 240_000);
 
+  it('continues a job killed at parallelism 1 on 3 pods, each resuming both stages of its partitions, with the same windows', async () => {
+    const topics = topicsOf(uniqueName('velocity-scale'), byMerchant);
+    const env = runtimeEnv(jobFile(topics, 'merchant_id'), { SLUICE_MAX_BYTES_PER_PARTITION: '1024' });
+    const one = startRuntime(env);
+    await one.waitForEvents('committed', 10);
+    one.child.kill('SIGKILL');
+    await one.exitsWith(null);
+    const three = [0, 1, 2].map((ordinal) => startRuntime({ ...env, SLUICE_STATE_DIR: scratchDir('state'), SLUICE_PARALLELISM: '3', SLUICE_POD_ORDINAL: String(ordinal) }));
+    await Promise.all(three.map((pod) => pod.exitsWith(0)));
+    expect(multiset(await readCommitted(brokers, topics.output))).toEqual(expected);
+    expect(await readCommitted(brokers, topics.late)).toEqual([]);
+  }, 240_000);
+
   it('stops with a savepoint at parallelism 1 mid-stream and goes on from it at parallelism 3 with the same windows', async () => {
     const topics = topicsOf(uniqueName('velocity-rescale'), byMerchant);
     const env = runtimeEnv(jobFile(topics, 'merchant_id'), { SLUICE_MAX_BYTES_PER_PARTITION: '1024', SLUICE_SNAPSHOT_LOCATION: scratchDir('savepoints'), SLUICE_CONTROL_TOKEN: token });
