@@ -9,23 +9,26 @@ import { allResults, condition, core, createJob, described, endpoints, fraudJob,
 const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } = kafkajs;
 const listener = endpoints.kafka.sasl as KafkaSaslEndpoint;
 const user = 'sluice-job-a';
+/** A second user, granted everything of its job but WRITE on the sink topic. */
+const userWithoutWrite = 'sluice-job-b';
 const setup = jobTest('sj-sasl');
 
 /** The job's Kafka Secret: SCRAM-SHA-512 over TLS with the env's CA. */
-async function createKafkaSecret(namespace: string, name: string, password: string): Promise<void> {
+async function createKafkaSecret(namespace: string, name: string, password: string, username = user): Promise<void> {
   await core.createNamespacedSecret({
     namespace,
-    body: { metadata: { name }, stringData: { 'sasl.mechanism': 'SCRAM-SHA-512', 'sasl.username': user, 'sasl.password': password, 'ssl.ca': readFileSync(listener.ca, 'utf8') } },
+    body: { metadata: { name }, stringData: { 'sasl.mechanism': 'SCRAM-SHA-512', 'sasl.username': username, 'sasl.password': password, 'ssl.ca': readFileSync(listener.ca, 'utf8') } },
   });
 }
 
 /** What docs/security.md lists for a job with application id `app`, on the test's topics. */
-async function grantJob(app: string, topics: { input: string; output: string }): Promise<void> {
+async function grantJob(app: string, topics: { input: string; output: string }, principal = user, outputOperations = [AclOperationTypes.WRITE, AclOperationTypes.DESCRIBE, AclOperationTypes.CREATE]): Promise<void> {
   const { TOPIC, GROUP, TRANSACTIONAL_ID } = AclResourceTypes;
   const { READ, WRITE, DESCRIBE, CREATE } = AclOperationTypes;
   const grants: [kafkajs.AclResourceTypes, string, kafkajs.ResourcePatternTypes, kafkajs.AclOperationTypes[]][] = [
     [TOPIC, topics.input, ResourcePatternTypes.LITERAL, [READ, DESCRIBE]],
-    ...[topics.output, `${topics.input}-late`, `${topics.input}-dead-letter`].map((topic) => [TOPIC, topic, ResourcePatternTypes.LITERAL, [WRITE, DESCRIBE, CREATE]] as [kafkajs.AclResourceTypes, string, kafkajs.ResourcePatternTypes, kafkajs.AclOperationTypes[]]),
+    [TOPIC, topics.output, ResourcePatternTypes.LITERAL, outputOperations],
+    ...[`${topics.input}-late`, `${topics.input}-dead-letter`].map((topic) => [TOPIC, topic, ResourcePatternTypes.LITERAL, [WRITE, DESCRIBE, CREATE]] as [kafkajs.AclResourceTypes, string, kafkajs.ResourcePatternTypes, kafkajs.AclOperationTypes[]]),
     [TOPIC, `${app}-`, ResourcePatternTypes.PREFIXED, [READ, WRITE, DESCRIBE, CREATE]],
     [GROUP, `sluice-${app}`, ResourcePatternTypes.LITERAL, [READ]],
     [GROUP, 'sluice-fetch-', ResourcePatternTypes.PREFIXED, [READ]],
@@ -36,7 +39,7 @@ async function grantJob(app: string, topics: { input: string; output: string }):
   try {
     await admin.createAcls({
       acl: grants.flatMap(([resourceType, resourceName, resourcePatternType, operations]) =>
-        operations.map((operation) => ({ resourceType, resourceName, resourcePatternType, principal: `User:${user}`, host: '*', operation, permissionType: AclPermissionTypes.ALLOW })),
+        operations.map((operation) => ({ resourceType, resourceName, resourcePatternType, principal: `User:${principal}`, host: '*', operation, permissionType: AclPermissionTypes.ALLOW })),
       ),
     });
   } finally {
@@ -84,5 +87,33 @@ describe('a StreamJob on a SASL_SSL listener', () => {
     );
     expect(failed.message).toContain(`authentication failed for user ${user} on the SASL_SSL listener ${listener.brokers.join(',')}`);
     expect(failed.message).not.toContain('not-the-password');
+  }, 240_000);
+
+  it('names the topic and the operation in RuntimeHealthy when its user may not WRITE the sink topic', async () => {
+    const { world, feed, topics } = setup;
+    const { namespace } = world;
+    const name = uniqueName('fraud-nowrite');
+    const output = `${name}-features`;
+    await createKafkaSecret(namespace, 'kafka-credentials-without-write', listener.passwords[userWithoutWrite]!, userWithoutWrite);
+    const admin = kafka(endpoints.kafka.brokers).admin();
+    await admin.connect();
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: output, numPartitions: 4 }] });
+    await admin.disconnect();
+    await grantJob(`${namespace}.${name}`, { input: topics.input, output }, userWithoutWrite, [AclOperationTypes.DESCRIBE]);
+    const job = fraudJob(name, { input: topics.input, output }, world, undefined, 1);
+    job.spec.connections = { ...job.spec.connections, kafka: { bootstrapServers: listener.brokers.join(','), secretRef: { name: 'kafka-credentials-without-write' } } };
+    await createJob(namespace, job);
+    await feed.flush();
+
+    const failed = await eventually(
+      'RuntimeHealthy False',
+      async () => {
+        const healthy = condition(await readJob(namespace, name), 'RuntimeHealthy');
+        return healthy?.status === 'False' ? healthy : undefined;
+      },
+      180_000,
+      500,
+    );
+    expect(failed.message).toContain(`Kafka refused user ${userWithoutWrite} WRITE on topic ${output} (TOPIC_AUTHORIZATION_FAILED)`);
   }, 240_000);
 });
