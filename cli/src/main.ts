@@ -3,8 +3,10 @@
 // work, and the Kubernetes client or the runtime it needs, load when it runs, so --help starts as fast as yargs does.
 import { basename } from 'node:path';
 import yargs, { type Argv, type CommandModule } from 'yargs';
+import type * as yargsTypes from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { completionCommand } from './commands/completion/command.js';
+import { completesJobName, jobNames } from './commands/completion/job-names.js';
 import { describeCommand } from './commands/describe/command.js';
 import { getCommand } from './commands/get/command.js';
 import { logsCommand } from './commands/logs/command.js';
@@ -17,6 +19,7 @@ import { statusCommand } from './commands/status/command.js';
 import { suspendCommand } from './commands/suspend/command.js';
 import { validateCommand } from './commands/validate/command.js';
 import { stdinArgument } from './commands/validate/inputs.js';
+import type { ClusterArgs } from './kube/options.js';
 
 const invokedAs = basename(process.argv[1] ?? '');
 /**
@@ -71,6 +74,9 @@ function usageError(message: string, args: string[]): string {
   return `${scriptName} ${name}: ${said}\nusage: ${scriptName} ${String(command.command)} [options]; see ${scriptName} ${name} --help\n`;
 }
 
+/** Job names being asked of the cluster for a completion, if any (see the completion function below). */
+let pendingJobNames: Promise<unknown> | undefined;
+
 /** Cobra's ShellCompDirective values kubectl understands: leave the shell to complete file names, or not. */
 const fileCompletion = ':0';
 const noFileCompletion = ':4';
@@ -86,13 +92,17 @@ async function kubectlCompletions(parser: Argv, words: string[]): Promise<string
   console.log = (line: unknown) => completions.push(String(line));
   try {
     await parser.exitProcess(false).parseAsync(['--get-yargs-completions', ...words]);
+    // yargs does not wait for a completion function that answers later (job names come from the cluster).
+    await pendingJobNames;
   } finally {
     console.log = log;
   }
   // Flags are offered once a dash is typed, as kubectl offers its own; a word that is not a flag may be a file name.
   const current = words.at(-1) ?? '';
   const offered = current.startsWith('-') ? completions : completions.filter((completion) => !completion.startsWith('-'));
-  return [...offered, offered.length === 0 ? fileCompletion : noFileCompletion].map((line) => `${line}\n`).join('');
+  // A job name is never a file name, even when the namespace has no job.
+  const directive = offered.length === 0 && pendingJobNames === undefined ? fileCompletion : noFileCompletion;
+  return [...offered, directive].map((line) => `${line}\n`).join('');
 }
 
 // yargs words completions with descriptions for zsh when it thinks it runs there; kubectl wants the plain words.
@@ -102,7 +112,15 @@ if (kubectlCompletion) delete process.env.ZSH_NAME;
 const args = hideBin(process.argv).map((arg) => (arg === '-' ? stdinArgument : arg));
 let parser = yargs(kubectlCompletion ? [] : args)
   .scriptName(scriptName)
-  .usage(`$0 <command> [options]\n\nRun, validate and operate Sluice stream jobs.`);
+  .usage(`$0 <command> [options]\n\nRun, validate and operate Sluice stream jobs.`)
+  // yargs' own completions (commands, flags, choices), and a job's name where one is asked for. yargs registers a
+  // command for it, hidden here under a name no one types: `streamctl completion bash|zsh` is ours (completion/command.ts).
+  .completion('__completion-script', false, ((current: string, argv: ClusterArgs & { n?: string; _: (string | number)[] }, defaults: () => unknown, done: (names: string[]) => unknown) => {
+    if (!completesJobName(argv._, current)) return void defaults();
+    // Parsed before the command's own options are known: -n is not yet an alias of --namespace.
+    const { kubeconfig, context } = argv;
+    pendingJobNames = jobNames({ kubeconfig, context, namespace: argv.namespace ?? argv.n }, current).then(done);
+  }) satisfies yargsTypes.FallbackCompletionFunction);
 for (const command of commands) parser = parser.command(command);
 parser = parser
   .example('$0 run examples/fraud-velocity/job.yaml --input examples/fraud-velocity/sample.jsonl', 'run a job on this machine over a file')

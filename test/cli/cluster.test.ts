@@ -1,6 +1,7 @@
 // streamctl's kubectl habits against the real API server: get (table, -o wide|name|json|jsonpath, -A), --context,
 // describe (spec, status, conditions, pods, savepoints, Events), logs of a job without running pods, and a refusal
-// of the API server reported once per field. Status is written to the status subresource as the controller writes it.
+// of the API server reported once per field; shell completion of job names. Status is written to the status subresource as the controller writes it.
+import { spawnSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { StreamJob } from '@sluice/crds';
 import { parse } from 'yaml';
 import { describe as describeJob, get, logs, scale, type GetArgs } from '../../cli/src/index.js';
+import { buildCli, root } from './cli.js';
 import { capture, createJob, kubeconfigFile, patchStatus, prepareNamespace, randomName, removeNamespace } from '../e2e/streamctl/harness.js';
 
 const kubeconfig = new KubeConfig();
@@ -165,5 +167,26 @@ describe('a refusal of the API server', () => {
     expect(out.stderr()).toBe(
       'streamctl scale: the API server refused: spec.parallelism: Invalid value: 5000: spec.parallelism in body should be less than or equal to 1024\n',
     );
+  });
+});
+
+describe('shell completion of job names', () => {
+  /** What `kubectl sluice <words><Tab>` offers (kubectl_complete-sluice, the last word being completed), then the directive. */
+  function complete(...words: string[]): string[] {
+    const ran = spawnSync(process.execPath, [join(root, 'cli/bin/kubectl_complete-sluice.js'), ...words], { cwd: root, encoding: 'utf8', env: { ...process.env, KUBECONFIG: kubeconfigFile } });
+    expect({ status: ran.status, stderr: ran.stderr }).toEqual({ status: 0, stderr: '' });
+    return ran.stdout.split('\n').filter((line) => line !== '');
+  }
+
+  beforeAll(() => buildCli());
+
+  it("offers the namespace's jobs where a job is named, those starting with what is typed, and never file names there", () => {
+    const names = [running.metadata.name!, fresh.metadata.name!].sort();
+    expect(complete('describe', '-n', namespace, '')).toEqual([...names, ':4']);
+    expect(complete('status', '--namespace', namespace, running.metadata.name!.slice(0, 3))).toEqual([...names.filter((name) => name.startsWith(running.metadata.name!.slice(0, 3))), ':4']);
+    expect(complete('logs', '-n', namespace, 'no-such-job')).toEqual([':4']);
+    // Not where the job is already named, nor for flags.
+    expect(complete('scale', '-n', namespace, running.metadata.name!, '')).toEqual([':0']);
+    expect(complete('describe', '-n', namespace, '--')).toEqual(expect.arrayContaining(['--context', '--kubeconfig', ':4']));
   });
 });
