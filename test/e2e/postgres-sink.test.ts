@@ -51,10 +51,11 @@ describe('streamctl run with the PostgreSQL sink', () => {
   // The example names the table customer_velocity; the URL's search_path puts it in this test's own schema.
   const url = `${endpoints.postgres.url}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
 
+  // Compiling the CLI (tsc -b) alone can take over a minute on a loaded machine.
   beforeAll(async () => {
     buildCli();
     await client.query(`CREATE SCHEMA ${schema}`);
-  });
+  }, RUN_TIMEOUT_MS);
   afterAll(async () => {
     await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
   });

@@ -80,7 +80,6 @@ export class PostgresSink implements Sink {
   private pending = new Map<string, Row>();
   private tableColumns: TableColumns | undefined;
   private readonly fence: Fence | undefined;
-  /** The fence is taken once, by start() or else the first commit. */
   private fenceTaken = false;
   private connectionError: Error | undefined;
 
@@ -101,7 +100,7 @@ export class PostgresSink implements Sink {
       new pg.Pool({
         connectionString: options.url,
         ...(options.password === undefined ? {} : { password: options.password }),
-        // One commit runs at a time; a second connection covers the table check beside it.
+        // One commit runs at a time; a second connection lets a commit's retry open a fresh one while a broken one closes.
         max: 2,
         connectionTimeoutMillis: this.timeouts.connectMs,
         query_timeout: this.timeouts.queryMs,
@@ -120,15 +119,11 @@ export class PostgresSink implements Sink {
    */
   async start(): Promise<void> {
     try {
-      await this.describe();
-      if (this.fence !== undefined && !this.fenceTaken) {
-        const client = await this.pool.connect();
-        try {
-          await this.fence.take(client);
-          this.fenceTaken = true;
-        } finally {
-          client.release();
-        }
+      const client = await this.pool.connect();
+      try {
+        await this.prepare(client);
+      } finally {
+        client.release();
       }
     } catch (error) {
       throw this.failure(error, 1, isRetriable(error));
@@ -200,28 +195,21 @@ export class PostgresSink implements Sink {
     return row;
   }
 
-  /** The table's columns, read once, on `client` or on a connection of the pool. */
-  private async describe(client?: pg.ClientBase): Promise<TableColumns> {
-    if (this.tableColumns !== undefined) return this.tableColumns;
-    const mapped = this.columns?.map((column) => column.name) ?? [];
-    if (client !== undefined) return (this.tableColumns = await describeTable(client, this.table, this.keyColumns, mapped));
-    const own = await this.pool.connect();
-    try {
-      return (this.tableColumns = await describeTable(own, this.table, this.keyColumns, mapped));
-    } finally {
-      own.release();
+  /** Reads the table's columns and takes the writer's fence, each once: by start(), or else by the first commit. */
+  private async prepare(client: pg.ClientBase): Promise<TableColumns> {
+    this.tableColumns ??= await describeTable(client, this.table, this.keyColumns, this.columns?.map((column) => column.name) ?? []);
+    if (this.fence !== undefined && !this.fenceTaken) {
+      await this.fence.take(client);
+      this.fenceTaken = true;
     }
+    return this.tableColumns;
   }
 
   private async send(rows: readonly Row[]): Promise<void> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
     try {
-      const statements = this.statements(rows, await this.describe(client));
-      if (this.fence !== undefined && !this.fenceTaken) {
-        await this.fence.take(client);
-        this.fenceTaken = true;
-      }
+      const statements = this.statements(rows, await this.prepare(client));
       await client.query('BEGIN');
       try {
         await this.fence?.check(client);
