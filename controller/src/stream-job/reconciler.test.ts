@@ -172,7 +172,7 @@ describe('StreamJobReconciler', () => {
       const spec = fraudSpec();
       spec.sources[0]!.kafka = { topic: 'transactions', keyedBy: 'account_id' };
       // A window by account (the topic's key), then a keyBy by customer: the repartition stage would start after state.
-      spec.pipeline.unshift({ keyBy: { field: 'account_id' } }, { window: { type: 'tumbling', size: '1m' }, aggregate: [{ name: 'customer_id', fn: 'count' }] });
+      spec.pipeline!.unshift({ keyBy: { field: 'account_id' } }, { window: { type: 'tumbling', size: '1m' }, aggregate: [{ name: 'customer_id', fn: 'count' }] });
       const world = setup(spec);
       await expect(world.step()).rejects.toBeInstanceOf(TerminalError);
       const job = await world.read();
