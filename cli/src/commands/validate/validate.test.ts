@@ -39,10 +39,9 @@ spec:
         key: transaction_id
         within: 1h
   sinks:
-    - name: pg
-      postgres:
-        table: features
-        keyColumns: [customer_id]
+    - name: lake
+      s3:
+        bucket: features
 `;
 
 const scratches: string[] = [];
@@ -93,7 +92,7 @@ describe('streamctl validate', () => {
       `${file} StreamJob/bad: spec.pipeline[2].window.size: Invalid value: "five minutes": spec.pipeline[2].window.size in body should match '^([0-9]{1,4}d)?([0-9]{1,5}h)?([0-9]{1,6}m)?([0-9]{1,7}s)?([0-9]{1,9}ms)?$'`,
       `${file} StreamJob/bad: spec.pipeline[0].filter: is not valid CEL: Unexpected token: EOF (column 9)`,
       `${file} StreamJob/bad: spec.pipeline[3].dedupe: dedupe arrives in a later release of Sluice; the engine runs filter, map, flatMap, keyBy and window steps today`,
-      `${file} StreamJob/bad: spec.sinks[0].postgres: the PostgreSQL sink arrives in a later release of Sluice; use a kafka, redis, file or stdout sink for now`,
+      `${file} StreamJob/bad: spec.sinks[0].s3: the S3 sink arrives in a later release of Sluice; use a kafka, redis, postgres, file or stdout sink for now`,
     ]);
   });
 
