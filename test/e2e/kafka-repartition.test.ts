@@ -108,4 +108,20 @@ describe('a runtime pod and a job whose topic is not keyed by its keyBy', () => 
     expect(multiset(await readCommitted(brokers, topics.output))).toEqual(expected);
     expect(await readCommitted(brokers, topics.late)).toEqual([]);
   }, 240_000);
+
+  it('refuses a savepoint of the same job taken before it repartitioned: its state is by source partition, not by key', async () => {
+    const topics = topicsOf(uniqueName('velocity-keyed-before'), byMerchant);
+    const extra = { SLUICE_MAX_BYTES_PER_PARTITION: '1024', SLUICE_SNAPSHOT_LOCATION: scratchDir('savepoints'), SLUICE_CONTROL_TOKEN: token };
+    // The same job declaring the topic keyed by customer: one stage, each key's state under the partition it was read from.
+    const before = startRuntime(runtimeEnv(jobFile(topics, 'customer_id'), extra));
+    await before.waitForEvents('committed', 3);
+    const stopped = (await before.control('POST', '/stop?savepoint=true')) as StopResponse;
+    before.child.kill('SIGTERM');
+    await before.exitsWith(0);
+    const restored = startRuntime(runtimeEnv(jobFile(topics, 'merchant_id'), { ...extra, SLUICE_RESTORE_FROM: stopped.savepoint!.location }));
+    await restored.exitsWith(1);
+    expect(restored.events.find((event) => event.event === 'failed')?.error).toMatch(
+      new RegExp(`cannot start from savepoint ${stopped.savepoint!.id}: it was taken by a version of the job that did not repartition by customer_id .* start from the last commit instead`),
+    );
+  }, 120_000);
 });

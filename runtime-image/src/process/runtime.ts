@@ -9,6 +9,7 @@ import type { CompiledJob } from '../compiler/job.js';
 import type { Sink } from '../connectors/sink.js';
 import { ExactlyOnceTaskSet, type CommitReport, type ExactlyOnceOptions } from '../kafka/exactly-once.js';
 import { RepartitionedTaskSet } from '../repartition/kafka-stage.js';
+import { repartitionedSnapshotTag } from '../repartition/kafka.js';
 import { KafkajsClient } from '../kafka/kafkajs-client.js';
 import { kafkaConnectionFromDir } from '@sluice/crds';
 import { TransactionOutbox } from '../kafka/sink.js';
@@ -150,7 +151,8 @@ export class Runtime {
   static async open(config: RuntimeConfig, hooks: RuntimeHooks = {}, clock: RuntimeClock = systemClock): Promise<Runtime> {
     const job = await readJobFile(config.jobFile);
     if (job.source.kind !== 'kafka') throw new ConfigError(`job ${job.name} reads a ${job.source.kind} source; a runtime pod reads Kafka (run it with streamctl run instead)`);
-    const specHash = createHash('sha256').update(await readFile(config.jobFile)).digest('hex').slice(0, 16);
+    const hash = createHash('sha256').update(await readFile(config.jobFile)).digest('hex').slice(0, 16);
+    const specHash = job.repartition === undefined ? hash : `${hash}${repartitionedSnapshotTag(job.repartition)}`;
     const store = await RocksDbStore.open(join(config.stateDir, job.name));
     const client = new KafkajsClient({ brokers: config.brokers, clientId: `sluice-${job.name}-${config.ordinal}`, connection: kafkaConnectionFromDir(config.kafkaSecretDir) });
     return new Runtime(config, job, specHash, store, client, hooks, clock);

@@ -6,7 +6,7 @@ import { Task } from '../dataflow/task.js';
 import { ExactlyOnceTaskSet, type ExactlyOnceOptions, type Phase, type PartitionTask } from '../kafka/exactly-once.js';
 import { TransactionOutbox } from '../kafka/sink.js';
 import { type Clock, WATERMARK_START, WatermarkCombiner } from '../time/watermark.js';
-import { repartitionRefusal, repartitionTopic } from './kafka.js';
+import { repartitionedSnapshotTag, repartitionRefusal, repartitionTopic } from './kafka.js';
 import { StageTask } from './stage-task.js';
 import type { RepartitionPlan } from './plan.js';
 import { requireSnapshot } from '../snapshot/reader.js';
@@ -360,6 +360,13 @@ class StatelessStore implements StateStore {
 async function requireDrained(location: string, job: string, plan: RepartitionPlan, s3: S3Settings | undefined): Promise<void> {
   const found = await requireSnapshot(location, { job }, s3 === undefined ? {} : { s3 });
   found.storage.close();
+  if (!found.manifest.specHash.endsWith(repartitionedSnapshotTag(plan))) {
+    throw new Error(
+      `job ${job} cannot start from ${found.manifest.kind} ${found.manifest.id}: it was taken by a version of the job that did not repartition by ${plan.key} (${plan.path}), ` +
+        'whose state holds each key under its source partition rather than under its key\'s hash, so restoring it would split keys\' state; ' +
+        'start from the last commit instead (no SLUICE_RESTORE_FROM; spec.upgradeMode last-state or stateless), or from a savepoint the repartitioned job took',
+    );
+  }
   if (found.manifest.kind !== 'savepoint') {
     throw new Error(
       `job ${job} cannot start from ${found.manifest.kind} ${found.manifest.id}: a repartitioned job (${plan.path} by ${plan.key}) restores only from a savepoint taken when it stopped ` +

@@ -9,6 +9,14 @@ export function repartitionTopic(applicationId: string, plan: Pick<RepartitionPl
 }
 
 /**
+ * Appended to the spec hash a repartitioned job's snapshots record: their state is placed by the key's hash, where a
+ * snapshot of the same job without the repartition holds each key under its source partition, so a restore can tell.
+ */
+export function repartitionedSnapshotTag(plan: Pick<RepartitionPlan, 'stepId'>): string {
+  return `+repartition-${plan.stepId}`;
+}
+
+/**
  * Why `job` cannot run on runtime pods, or undefined when it can. A repartitioned job runs there in two stages
  * through its repartition topic (kafka-stage.ts), except where stage 1 would hold state, which that topic does not
  * carry yet: a job that joins a table, or keeps state before its keyBy. Such a job is refused rather than run on
