@@ -93,7 +93,7 @@ export interface KafkaSource {
    */
   startingOffsets?: 'earliest' | 'latest';
   /**
-   * The field (customer_id) or CEL expression the topic's producers key its messages by, as a keyBy step would write it. A keyBy on the same key (whitespace aside) reads the topic's partitions as they are; any other keyBy, or any keyBy when this is not set, needs a repartition stage so that a key's records meet in one task: streamctl run runs it in memory, and runtime pods refuse the job until they run one (docs/engine.md).
+   * The field (customer_id) or CEL expression the topic's producers key its messages by, as a keyBy step would write it. A keyBy on the same key (whitespace aside) reads the topic's partitions as they are; any other keyBy, or any keyBy when this is not set, needs a repartition stage so that a key's records meet in one task: streamctl run runs it in memory, runtime pods through the topic <application id>-<keyBy step id>-repartition (docs/engine.md).
    */
   keyedBy?: string;
 }
