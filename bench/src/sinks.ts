@@ -74,8 +74,15 @@ export async function runSinksBench(options: SinksBenchOptions): Promise<SinkMea
       const updates = new PostgresSink({ url: endpoints.postgres.url, table, keyColumns: ['customer_id', 'window_start'] });
       record('postgres (replayed rows)', await drive(updates, results, options.perCommit));
       await updates.close();
+      // As on a runtime pod: each commit's transaction first checks and locks the writer's fence row.
+      await admin.query(`TRUNCATE ${table}`);
+      const fenced = new PostgresSink({ url: endpoints.postgres.url, table, keyColumns: ['customer_id', 'window_start'], writer: `bench-${run}/0/velocity` });
+      await fenced.start();
+      record('postgres (new rows, fenced)', await drive(fenced, results, options.perCommit));
+      await fenced.close();
     }
   } finally {
+    await admin.query(`DELETE FROM sluice_sink_fences WHERE writer = $1`, [`bench-${run}/0/velocity`]).catch(() => undefined);
     await admin.query(`DROP TABLE IF EXISTS ${table}`);
     await admin.end();
   }
