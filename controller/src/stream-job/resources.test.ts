@@ -56,8 +56,13 @@ describe('the runtime StatefulSet', () => {
   });
 
   it('sets only variables of the environment contract the runtime reads, and each of them', () => {
-    // The settings the job above leaves out: a stateless upgrade's marker (instead of a savepoint) and an S3 region.
-    const other: Deployment = { ...deployment, spec: { ...job.spec, connections: { s3: { region: 'eu-west-1' } } }, restoreFrom: undefined, discardState: '3' };
+    // The settings the job above leaves out: a stateless upgrade's marker (instead of a savepoint), an S3 region and a Kafka Secret.
+    const other: Deployment = {
+      ...deployment,
+      spec: { ...job.spec, connections: { s3: { region: 'eu-west-1' }, kafka: { bootstrapServers: 'kafka:9093', secretRef: { name: 'kafka-client' } } } },
+      restoreFrom: undefined,
+      discardState: '3',
+    };
     const stateless = statefulSet(job, other, defaults).spec!.template.spec!.containers[0]!;
     const names = [...container.env!, ...stateless.env!].map((variable) => variable.name).filter((name) => name.startsWith('SLUICE_'));
     expect([...new Set(names)].sort()).toEqual(Object.values(RUNTIME_ENV).sort());
