@@ -1,10 +1,12 @@
 // One jest run for the whole monorepo: TypeScript through swc as native ESM; the `servers` project's tests get the real
-// servers from test/env, the `unit` project's tests (their imports never reach test/env) run without any.
+// servers from test/env; the `unit` and `programs` projects' tests (their imports never reach test/env) run without
+// any, `programs` being those that run programs (streamctl, jest, a runtime process), which take seconds each.
 import { classifyTests, workspaces } from './test/classify-tests.mjs';
 
 const swc = ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'es6' } }];
 const rootDir = import.meta.dirname;
-const { unit } = classifyTests(rootDir);
+const { unit, programs } = classifyTests(rootDir);
+const noServer = [...unit, ...programs];
 const escape = (path) => path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 const shared = {
@@ -38,8 +40,15 @@ export default {
     },
     {
       ...shared,
+      displayName: 'programs',
+      testEnvironment: '<rootDir>/test/env/src/unit-environment.mjs',
+      testPathIgnorePatterns: ignored,
+      testMatch: programs,
+    },
+    {
+      ...shared,
       displayName: 'servers',
-      testPathIgnorePatterns: [...ignored, ...unit.map((file) => `^${escape(file)}$`)],
+      testPathIgnorePatterns: [...ignored, ...noServer.map((file) => `^${escape(file)}$`)],
       globalSetup: '<rootDir>/test/env/src/jest-global-setup.mjs',
       globalTeardown: '<rootDir>/test/env/src/jest-global-teardown.mjs',
     },

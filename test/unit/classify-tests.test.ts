@@ -1,4 +1,4 @@
-// Every test file is in exactly one jest project: unit (its imports never reach test/env) or servers.
+// Every test file is in exactly one jest project: unit, programs (no server, but it runs programs) or servers (its imports reach test/env).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,15 +21,16 @@ function listTests(...args: string[]): string[] {
 test('npm test lists each test file once: the unit project and the servers project split it without overlap', () => {
   const all = listTests();
   const unit = listTests('--selectProjects', 'unit');
+  const programs = listTests('--selectProjects', 'programs');
   const servers = listTests('--selectProjects', 'servers');
-  expect(unit.filter((file) => servers.includes(file))).toEqual([]);
-  expect([...unit, ...servers].sort()).toEqual(all);
+  expect([...unit, ...programs, ...servers].sort()).toEqual(all);
   expect(new Set(all).size).toBe(all.length);
-  expect(unit).toContain(join(rootDir, 'test', 'unit', 'classify-tests.test.ts'));
+  expect(unit).toContain(join(rootDir, 'runtime-image', 'src', 'window', 'operator.test.ts'));
+  expect(programs).toContain(join(rootDir, 'test', 'unit', 'classify-tests.test.ts'));
   expect(servers).toContain(join(rootDir, 'test', 'env', 'kafka.test.ts'));
 });
 
-test('a test is a server test when anything it imports, directly or not, lies in test/env, or it names test/env', () => {
+test('a test is a server test when anything it imports, directly or not, lies in test/env, or it names test/env; else it runs programs when it reaches node:child_process', () => {
   const root = mkdtempSync(join(tmpdir(), 'sluice-classify-'));
   const write = (path: string, source: string): void => {
     mkdirSync(dirname(join(root, path)), { recursive: true });
@@ -41,9 +42,12 @@ test('a test is a server test when anything it imports, directly or not, lies in
   write('lib/cycle.ts', "import { b } from './pure.js';\nexport const a = 1;\nexport const c = b;\n");
   write('a/pure.test.ts', "import { b } from '../lib/pure.js';\nimport { x } from 'kafkajs';\n");
   write('a/through-helper.test.ts', "const { endpoints } = await import('../lib/helper.js');\n");
-  write('a/spawns-env.test.ts', `spawnSync('tsx', ['${testEnv}/src/cli.ts', 'up']);\n`);
+  write('a/spawns-env.test.ts', `import { spawnSync } from 'node:child_process';\nspawnSync('tsx', ['${testEnv}/src/cli.ts', 'up']);\n`);
+  write('lib/runs.ts', "import { spawn } from 'node:child_process';\nexport const run = spawn;\n");
+  write('a/runs-a-program.test.ts', "import { run } from '../lib/runs.js';\n");
   write('node_modules/dep/ignored.test.ts', '');
-  const { unit, servers } = classifyTests(root);
+  const { unit, programs, servers } = classifyTests(root);
   expect(unit).toEqual([join(root, 'a/pure.test.ts')]);
+  expect(programs).toEqual([join(root, 'a/runs-a-program.test.ts')]);
   expect(servers).toEqual([join(root, 'a/spawns-env.test.ts'), join(root, 'a/through-helper.test.ts')]);
 });
