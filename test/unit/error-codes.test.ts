@@ -1,6 +1,7 @@
 // Every error class Sluice throws extends SluiceError with its own stable code: the table below lists each one.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { BrokerSaslError, KafkaConnectionError } from '@sluice/crds';
 import { SluiceError } from '@sluice/crds/errors';
 import { KubeApiError } from '../../cli/src/kube/api.js';
 import { CommandError } from '../../cli/src/kube/io.js';
@@ -34,6 +35,7 @@ const packages = ['crds', 'runtime-image', 'controller', 'cli', 'registry'];
 /** One instance of each class; the classes whose code depends on the failure are made with their codes in `sources`. */
 const errors: Record<string, SluiceError> = {
   AggregateSpecError: new AggregateSpecError('m'),
+  BrokerSaslError: new BrokerSaslError('m'),
   AggregateInputError: new AggregateInputError('m'),
   CelBudgetExceeded: new CelBudgetExceeded(1),
   CelCompileError: new CelCompileError('m'),
@@ -47,6 +49,7 @@ const errors: Record<string, SluiceError> = {
   GeneratorOptionsError: new GeneratorOptionsError('m'),
   IsoDateTimeError: new IsoDateTimeError('m'),
   JobSpecError: new JobSpecError([]),
+  KafkaConnectionError: new KafkaConnectionError('m'),
   KeyError: new KeyError('m'),
   KeyTemplateError: new KeyTemplateError('m'),
   KubeApiError: new KubeApiError(403, { message: 'm' }),

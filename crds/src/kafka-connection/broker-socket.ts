@@ -2,15 +2,16 @@
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
+import { SluiceError } from '../errors.js';
 import type { KafkaConnectionOptions, KafkaSasl } from './index.js';
 
 const saslHandshakeKey = 17;
 const saslAuthenticateKey = 36;
 const clientId = Buffer.from('sluice');
 
-/** A sign-in the broker refused: said as kafkajs says it, so explainKafkaError names the user and listener. */
-export class BrokerSaslError extends Error {
-  override name = 'KafkaJSSASLAuthenticationError';
+/** A sign-in the broker refused; explainKafkaError turns it, as kafkajs's own, into one naming the user and listener. */
+export class BrokerSaslError extends SluiceError {
+  readonly code = 'SLUICE_E_KAFKA_SASL';
 }
 
 /** A request with header v1 (api key, version, correlation id, client id), as SaslHandshake and SaslAuthenticate v1 take. */

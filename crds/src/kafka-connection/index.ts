@@ -1,7 +1,9 @@
 // How every Sluice Kafka client (runtime, controller, registry, streamctl) turns connections.kafka's Secret into TLS and SASL options, and Kafka's refusals into messages that say what to grant.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { messageOf, SluiceError } from '../errors.js';
 import { RUNTIME_ENV } from '../runtime-env.js';
+import { BrokerSaslError } from './broker-socket.js';
 import { ACL_OPERATION_CODES, readTopicMetadata } from './metadata.js';
 
 export { BrokerSaslError, brokerRequest } from './broker-socket.js';
@@ -37,9 +39,8 @@ export interface KafkaConnectionOptions {
 }
 
 /** A Secret whose keys do not make a connection; the message names the key and what to set. */
-export class KafkaConnectionError extends Error {
+export class KafkaConnectionError extends SluiceError {
   readonly code = 'SLUICE_E_KAFKA_CONNECTION';
-  override name = 'KafkaConnectionError';
 }
 
 const protocols = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'] as const;
@@ -92,7 +93,7 @@ export function readKafkaSecretDir(dir: string): Record<string, string> {
   try {
     names = readdirSync(dir);
   } catch (error) {
-    throw new KafkaConnectionError(`the Kafka credentials folder ${dir} cannot be read (${(error as Error).message}): mount the Secret of connections.kafka.secretRef there, or unset ${KAFKA_SECRET_ENV}`);
+    throw new KafkaConnectionError(`the Kafka credentials folder ${dir} cannot be read (${messageOf(error)}): mount the Secret of connections.kafka.secretRef there, or unset ${KAFKA_SECRET_ENV}`);
   }
   for (const name of names) {
     if (name.startsWith('..') || !statSync(join(dir, name)).isFile()) continue;
@@ -168,12 +169,10 @@ function chain(error: unknown): KafkaErrorFields[] {
 export function explainKafkaError(error: unknown, listener: KafkaListener, accesses: readonly KafkaAccess[] = []): unknown {
   if (error instanceof KafkaConnectionError) return error;
   const links = chain(error);
-  if (links.some((link) => link.name === 'KafkaJSSASLAuthenticationError')) {
+  if (links.some((link) => link instanceof BrokerSaslError || link.name === 'KafkaJSSASLAuthenticationError')) {
     const user = listener.connection.sasl?.username ?? '(none)';
     const mechanism = listener.connection.sasl?.mechanism.toUpperCase() ?? 'SASL';
-    return Object.assign(new KafkaConnectionError(`authentication failed for user ${user} on ${listenerName(listener)} (${mechanism}): check sasl.username, sasl.password and sasl.mechanism in the Kafka Secret`, { cause: error }), {
-      retriable: false,
-    });
+    return new KafkaConnectionError(`authentication failed for user ${user} on ${listenerName(listener)} (${mechanism}): check sasl.username, sasl.password and sasl.mechanism in the Kafka Secret`, { cause: error });
   }
   const refused = links.map((link) => link.type).find((type) => type !== undefined && type in refusals);
   if (refused !== undefined) {
@@ -181,9 +180,7 @@ export function explainKafkaError(error: unknown, listener: KafkaListener, acces
     const user = listener.connection.sasl?.username ?? 'ANONYMOUS';
     const access = accesses.find((candidate) => candidate.kind === kind);
     const asked = access === undefined ? `an operation on a ${kind}` : `${access.operation} on ${kind === 'cluster' ? 'the cluster' : `${kind} ${access.names.join(', ')}`}`;
-    return Object.assign(new KafkaConnectionError(`Kafka refused user ${user} ${asked} (${refused}) on ${listenerName(listener)}: grant User:${user} that ACL (docs/security.md lists the ACLs a job needs)`, { cause: error }), {
-      retriable: false,
-    });
+    return new KafkaConnectionError(`Kafka refused user ${user} ${asked} (${refused}) on ${listenerName(listener)}: grant User:${user} that ACL (docs/security.md lists the ACLs a job needs)`, { cause: error });
   }
   return error;
 }
