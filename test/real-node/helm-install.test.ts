@@ -1,5 +1,5 @@
-// helm install on the real node: the chart's controller as a pod (its ServiceAccount, RBAC and in-cluster config), the fraud-velocity example applied as the README says, then a savepoint upgrade, a rescale 2 → 3 and a kill -9 of a runtime process, with every window in Kafka (read_committed) exactly once and the feature store in Redis.
-import { execFile } from 'node:child_process';
+// helm install on the real node: the chart's controller as a pod (its ServiceAccount, RBAC and in-cluster config), the fraud-velocity example applied as the README says, then a savepoint upgrade, a rescale 2 → 3 and a kill -9 of a runtime process, with every window in Kafka (read_committed) exactly once and the feature store in Redis; streamctl logs of the pods.
+import { execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -180,4 +180,37 @@ describe('helm install on the real node', () => {
     process.stdout.write(`real node: upgrade downtime (last old-spec result → first new-spec result): ${Math.min(...newSpec) - Math.max(...oldSpec)} ms over ${results.length} results\n`);
     expect((await readJob(namespace, job)).status?.phase).toBe('Running');
   }, 900_000);
+
+  it("streamctl logs prints every pod's log from the kubelet, each line after its pod's name; --previous the killed container's; -f follows", async () => {
+    const streamctl = [`${root}cli/bin/streamctl.js`];
+    const flags = ['-n', namespace, '--kubeconfig', endpoints.kube.kubeconfig];
+    const pods = [0, 1, 2].map((ordinal) => `${job}-${ordinal}`);
+    /** The runtime's JSON log lines of each pod in streamctl logs' output. */
+    const linesOf = (stdout: string, pod: string): Record<string, unknown>[] =>
+      stdout
+        .split('\n')
+        .filter((line) => line.startsWith(`[${pod}] `))
+        .map((line) => line.slice(line.indexOf('] ') + 2).trim())
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+
+    const all = await run(process.execPath, [...streamctl, 'logs', job, ...flags]);
+    for (const pod of pods) expect(linesOf(all.stdout, pod).length).toBeGreaterThan(0);
+
+    // Only fraud-velocity-1 has a container before this one: the one killed -9 above.
+    const previous = await run(process.execPath, [...streamctl, 'logs', job, '--previous', ...flags]);
+    expect(linesOf(previous.stdout, `${job}-1`).length).toBeGreaterThan(0);
+    expect(pods.filter((pod) => pod !== `${job}-1`).map((pod) => linesOf(previous.stdout, pod).length)).toEqual([0, 0]);
+
+    // -f streams until stopped: it is still running once every pod's lines have arrived.
+    const following = spawn(process.execPath, [...streamctl, 'logs', job, '-f', ...flags], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let followed = '';
+    following.stdout.setEncoding('utf8').on('data', (chunk: string) => (followed += chunk));
+    try {
+      await eventually('streamctl logs -f to print every pod\'s lines', () => Promise.resolve(pods.every((pod) => linesOf(followed, pod).length > 0) ? true : undefined), 60_000, 250);
+      expect(following.exitCode).toBeNull();
+    } finally {
+      following.kill('SIGTERM');
+    }
+  }, 300_000);
 });
