@@ -77,7 +77,7 @@ export function classifyTests(rootDir) {
       if (file.startsWith(testEnv)) return 'servers';
       const targets = importsOf(file);
       if (targets === true) return 'servers';
-      for (const target of targets) if (!seen.has(target)) seen.add(target), pending.push(target);
+      for (const target of targets) if (!seen.has(target)) (seen.add(target), pending.push(target));
     }
     return runsPrograms ? 'programs' : 'unit';
   };

@@ -34,8 +34,18 @@ for (const codec of codecs) {
   let encode = Infinity;
   let decode = Infinity;
   for (let round = 0; round < ROUNDS; round++) {
-    encode = Math.min(encode, seconds(() => { for (let r = 0; r < REPEAT; r++) for (const v of values) codec.encode(v); }));
-    decode = Math.min(decode, seconds(() => { for (let r = 0; r < REPEAT; r++) for (const b of encoded) codec.decode(b); }));
+    encode = Math.min(
+      encode,
+      seconds(() => {
+        for (let r = 0; r < REPEAT; r++) for (const v of values) codec.encode(v);
+      }),
+    );
+    decode = Math.min(
+      decode,
+      seconds(() => {
+        for (let r = 0; r < REPEAT; r++) for (const b of encoded) codec.decode(b);
+      }),
+    );
   }
   const bytes = encoded.reduce((sum, b) => sum + b.length, 0) / VALUES;
   const rate = (s: number): string => Math.round((VALUES * REPEAT) / s).toLocaleString('en-US');

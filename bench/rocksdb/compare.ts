@@ -156,62 +156,89 @@ type Figures = Map<string, number>;
 async function measure(subject: Subject, dir: string): Promise<Figures> {
   const figures: Figures = new Map();
   await subject.open(dir);
-  figures.set(`put, batches of ${BATCH}`, await rate(KEYS, async () => {
-    for (let from = 0; from < KEYS; from += BATCH) await subject.putBatch(from, Math.min(KEYS, from + BATCH));
-  }));
+  figures.set(
+    `put, batches of ${BATCH}`,
+    await rate(KEYS, async () => {
+      for (let from = 0; from < KEYS; from += BATCH) await subject.putBatch(from, Math.min(KEYS, from + BATCH));
+    }),
+  );
   // Reopening flushes the memtable into SST files and empties the block cache: the "cold" reads come from disk blocks.
   await subject.close();
   await subject.open(dir);
 
   const cold = indices(GETS, KEYS, 7).map(keyOf);
-  figures.set('get cold, async, one at a time', await rate(cold.length, async () => {
-    for (const key of cold) if ((await subject.get(key)) === undefined) throw new Error(`missing ${key}`);
-  }));
+  figures.set(
+    'get cold, async, one at a time',
+    await rate(cold.length, async () => {
+      for (const key of cold) if ((await subject.get(key)) === undefined) throw new Error(`missing ${key}`);
+    }),
+  );
   if (subject.getSync) {
     const coldSync = indices(GETS, KEYS, 11).map(keyOf);
     const getSync = subject.getSync;
-    figures.set('get cold, sync, one at a time', await rate(coldSync.length, () => {
-      for (const key of coldSync) if (getSync(key) === undefined) throw new Error(`missing ${key}`);
-    }));
+    figures.set(
+      'get cold, sync, one at a time',
+      await rate(coldSync.length, () => {
+        for (const key of coldSync) if (getSync(key) === undefined) throw new Error(`missing ${key}`);
+      }),
+    );
   }
 
   const hot = indices(GETS, HOT_KEYS, 13).map((i) => keyOf(Math.floor((i * KEYS) / HOT_KEYS)));
   for (const key of hot.slice(0, HOT_KEYS * 4)) await subject.get(key);
-  figures.set(`get hot (${HOT_KEYS} keys), async, one at a time`, await rate(hot.length, async () => {
-    for (const key of hot) if ((await subject.get(key)) === undefined) throw new Error(`missing ${key}`);
-  }));
+  figures.set(
+    `get hot (${HOT_KEYS} keys), async, one at a time`,
+    await rate(hot.length, async () => {
+      for (const key of hot) if ((await subject.get(key)) === undefined) throw new Error(`missing ${key}`);
+    }),
+  );
   if (subject.getSync) {
     const getSync = subject.getSync;
-    figures.set(`get hot (${HOT_KEYS} keys), sync, one at a time`, await rate(hot.length, () => {
-      for (const key of hot) if (getSync(key) === undefined) throw new Error(`missing ${key}`);
-    }));
+    figures.set(
+      `get hot (${HOT_KEYS} keys), sync, one at a time`,
+      await rate(hot.length, () => {
+        for (const key of hot) if (getSync(key) === undefined) throw new Error(`missing ${key}`);
+      }),
+    );
   }
 
   const groups: string[][] = [];
   for (let i = 0; i < cold.length; i += MULTI_GET) groups.push(cold.slice(i, i + MULTI_GET));
-  figures.set(`multi-get of ${MULTI_GET}, async`, await rate(cold.length, async () => {
-    for (const keys of groups) await subject.getMany(keys);
-  }));
+  figures.set(
+    `multi-get of ${MULTI_GET}, async`,
+    await rate(cold.length, async () => {
+      for (const keys of groups) await subject.getMany(keys);
+    }),
+  );
   if (subject.getManySync) {
     const getManySync = subject.getManySync;
-    figures.set(`multi-get of ${MULTI_GET}, sync`, await rate(cold.length, () => {
-      for (const keys of groups) getManySync(keys);
-    }));
+    figures.set(
+      `multi-get of ${MULTI_GET}, sync`,
+      await rate(cold.length, () => {
+        for (const keys of groups) getManySync(keys);
+      }),
+    );
   }
 
   const prefixes = Array.from({ length: PARTITIONS }, (_, p) => `op1/p${String(p).padStart(2, '0')}/`);
-  figures.set(`prefix scan (${PARTITIONS} prefixes of ${KEYS / PARTITIONS}), async`, await rate(KEYS, async () => {
-    let seen = 0;
-    for (const prefix of prefixes) seen += await subject.scan(prefix);
-    if (seen !== KEYS) throw new Error(`scan saw ${seen} of ${KEYS} keys`);
-  }));
+  figures.set(
+    `prefix scan (${PARTITIONS} prefixes of ${KEYS / PARTITIONS}), async`,
+    await rate(KEYS, async () => {
+      let seen = 0;
+      for (const prefix of prefixes) seen += await subject.scan(prefix);
+      if (seen !== KEYS) throw new Error(`scan saw ${seen} of ${KEYS} keys`);
+    }),
+  );
   if (subject.scanSync) {
     const scanSync = subject.scanSync;
-    figures.set(`prefix scan (${PARTITIONS} prefixes of ${KEYS / PARTITIONS}), sync`, await rate(KEYS, () => {
-      let seen = 0;
-      for (const prefix of prefixes) seen += scanSync(prefix);
-      if (seen !== KEYS) throw new Error(`scan saw ${seen} of ${KEYS} keys`);
-    }));
+    figures.set(
+      `prefix scan (${PARTITIONS} prefixes of ${KEYS / PARTITIONS}), sync`,
+      await rate(KEYS, () => {
+        let seen = 0;
+        for (const prefix of prefixes) seen += scanSync(prefix);
+        if (seen !== KEYS) throw new Error(`scan saw ${seen} of ${KEYS} keys`);
+      }),
+    );
   }
   await subject.close();
   return figures;
@@ -246,9 +273,7 @@ function runChild(name: string): Promise<Figures> {
     let figures: Figures | undefined;
     child.on('message', (entries: [string, number][]) => (figures = new Map(entries)));
     child.on('error', reject);
-    child.on('exit', (code, signal) =>
-      figures ? resolve(figures) : reject(new Error(`measuring ${name} failed (exit code ${code}, signal ${signal})`)),
-    );
+    child.on('exit', (code, signal) => (figures ? resolve(figures) : reject(new Error(`measuring ${name} failed (exit code ${code}, signal ${signal})`))));
   });
 }
 
@@ -269,8 +294,7 @@ async function main(): Promise<void> {
   });
   const header = ['ops/s (best of rounds)', 'rocksdb', '@nxtedition/rocksdb', 'nxtedition ÷ rocksdb'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
-  const line = (cells: string[]): string =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join('  ');
+  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join('  ');
   console.log(`${KEYS} keys, ${VALUE_BYTES}-byte values, ${GETS} gets per figure, best of ${ROUNDS} rounds, node ${process.version}`);
   console.log(line(header));
   for (const row of rows) console.log(line(row));

@@ -16,7 +16,16 @@ describe('npm run bench -- fraud-velocity, on 5 000 events', () => {
   beforeAll(async () => {
     // The bench starts the environment itself when it is down; under jest the global setup has started it.
     expect(readEndpoints().kafka.brokers.length).toBeGreaterThan(0);
-    result = await runBench({ events: 5000, partitions: 6, redis: true, latencyRate: 1000, latencySeconds: 1, profile: true, workDir: join(dir, 'work'), log: () => undefined });
+    result = await runBench({
+      events: 5000,
+      partitions: 6,
+      redis: true,
+      latencyRate: 1000,
+      latencySeconds: 1,
+      profile: true,
+      workDir: join(dir, 'work'),
+      log: () => undefined,
+    });
     printed = table(result);
   }, 600_000);
 

@@ -41,7 +41,8 @@ export async function consumeCeiling(brokers: string[], topic: string, timeoutMs
         // The end markers are the preload's, not records; the engine does not count them either.
         for (const message of batch.messages) {
           if (message.headers[END_OF_INPUT_HEADER] !== undefined) continue;
-          if (decode && !decodeJson(message).ok) throw new Error(`${topic} partition ${message.partition} offset ${message.offset} is not a JSON object: the preload wrote something else`);
+          if (decode && !decodeJson(message).ok)
+            throw new Error(`${topic} partition ${message.partition} offset ${message.offset} is not a JSON object: the preload wrote something else`);
           records += 1;
         }
         advance(batch.partition, batch.next);
@@ -50,7 +51,15 @@ export async function consumeCeiling(brokers: string[], topic: string, timeoutMs
       onPosition: (_topic, partition, next) => advance(partition, next),
       onError: fail,
     });
-    const timer = setTimeout(() => fail(new Error(`consume-only ceiling: timed out after ${timeoutMs / 1000}s waiting to read ${topic} to its end; ${records} records read, partitions ${[...remaining.keys()].join(', ')} unfinished`)), timeoutMs);
+    const timer = setTimeout(
+      () =>
+        fail(
+          new Error(
+            `consume-only ceiling: timed out after ${timeoutMs / 1000}s waiting to read ${topic} to its end; ${records} records read, partitions ${[...remaining.keys()].join(', ')} unfinished`,
+          ),
+        ),
+      timeoutMs,
+    );
     try {
       await finished;
     } finally {

@@ -55,7 +55,15 @@ function seconds(args: string[]): { wall: number; cpu: number } {
   if (cpuMeasured) spawnSync(gnuTime, ['-o', timeReport, '-f', '%U %S', process.execPath, ...args], { cwd: repoRoot, stdio: 'ignore' });
   else spawnSync(process.execPath, args, { cwd: repoRoot, stdio: 'ignore' });
   const wall = Number(process.hrtime.bigint() - started) / 1e9;
-  const cpu = cpuMeasured ? readFileSync(timeReport, 'utf8').trim().split('\n').at(-1)!.split(' ').map(Number).reduce((a, b) => a + b, 0) : Number.NaN;
+  const cpu = cpuMeasured
+    ? readFileSync(timeReport, 'utf8')
+        .trim()
+        .split('\n')
+        .at(-1)!
+        .split(' ')
+        .map(Number)
+        .reduce((a, b) => a + b, 0)
+    : Number.NaN;
   return { wall, cpu };
 }
 
@@ -75,6 +83,8 @@ process.stdout.write(`${'case'.padEnd(55)} ${'wall'.padStart(7)} ${'ratio'.padSt
 for (const [name] of cases) {
   const wall = medianOf(name, 'wall');
   const cpu = medianOf(name, 'cpu');
-  process.stdout.write(`${name.padEnd(55)} ${wall.toFixed(2).padStart(5)} s ${`${(wall / baseline).toFixed(1)}x node -e 0`.padStart(16)} ${Number.isNaN(cpu) ? '      -' : `${cpu.toFixed(2).padStart(5)} s`}\n`);
+  process.stdout.write(
+    `${name.padEnd(55)} ${wall.toFixed(2).padStart(5)} s ${`${(wall / baseline).toFixed(1)}x node -e 0`.padStart(16)} ${Number.isNaN(cpu) ? '      -' : `${cpu.toFixed(2).padStart(5)} s`}\n`,
+  );
 }
 rmSync(scratch, { recursive: true, force: true });

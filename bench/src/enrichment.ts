@@ -38,16 +38,27 @@ export interface EnrichmentBenchResult extends RunHeader {
 
 /** Writes the two tables: customers keyed by customer_id on Kafka's partition for that key, merchants on one partition. */
 async function writeTables(brokers: string[], customers: string, merchants: string, partitions: number): Promise<{ customers: number; merchants: number }> {
-  const producer = new Kafka({ brokers, clientId: 'sluice-bench-tables', logLevel: logLevel.NOTHING }).producer({ allowAutoTopicCreation: false, idempotent: true });
+  const producer = new Kafka({ brokers, clientId: 'sluice-bench-tables', logLevel: logLevel.NOTHING }).producer({
+    allowAutoTopicCreation: false,
+    idempotent: true,
+  });
   await producer.connect();
   try {
     const rows: Message[] = [];
     for (let i = 1; i <= CUSTOMERS; i += 1) {
       if (i % 10 === 0) continue;
       const key = `C${i}`;
-      rows.push({ key, partition: partitionOf(key, partitions), value: JSON.stringify({ customer_id: key, tier: TIERS[i % TIERS.length], account_opened: '2020-01-01' }) });
+      rows.push({
+        key,
+        partition: partitionOf(key, partitions),
+        value: JSON.stringify({ customer_id: key, tier: TIERS[i % TIERS.length], account_opened: '2020-01-01' }),
+      });
     }
-    const merchantRows: Message[] = Array.from({ length: MERCHANTS }, (_, i) => ({ key: `M${i + 1}`, partition: 0, value: JSON.stringify({ merchant_id: `M${i + 1}`, risk_score: (i % 10) / 10 }) }));
+    const merchantRows: Message[] = Array.from({ length: MERCHANTS }, (_, i) => ({
+      key: `M${i + 1}`,
+      partition: 0,
+      value: JSON.stringify({ merchant_id: `M${i + 1}`, risk_score: (i % 10) / 10 }),
+    }));
     for (let i = 0; i < rows.length; i += 1000) await producer.send({ topic: customers, acks: -1, messages: rows.slice(i, i + 1000) });
     for (let i = 0; i < merchantRows.length; i += 1000) await producer.send({ topic: merchants, acks: -1, messages: merchantRows.slice(i, i + 1000) });
     return { customers: rows.length, merchants: merchantRows.length };
@@ -81,11 +92,29 @@ export async function runEnrichmentBench(options: EnrichmentBenchOptions): Promi
     const tables = await writeTables(brokers, customers, merchants, partitions);
 
     log('baseline: fraud-velocity, exactly-once, Redis sink on');
-    const fraud = await runBoundedJob({ brokers, input: transactions, name: `${run}-fraud`, redisUrl: endpoints.redis.url, workDir: options.workDir, events: loaded.events, log });
+    const fraud = await runBoundedJob({
+      brokers,
+      input: transactions,
+      name: `${run}-fraud`,
+      redisUrl: endpoints.redis.url,
+      workDir: options.workDir,
+      events: loaded.events,
+      log,
+    });
     log(`    ${fraud.recordsIn} records in ${fraud.seconds.toFixed(1)}s, ${fraud.recordsOut} results`);
 
     log('enrichment (join customers, broadcast merchants, window by customer_id), exactly-once');
-    const enrichment = await runBoundedJob({ job: ENRICHMENT_JOB, sourceTopics: { customers, merchants }, brokers, input: transactions, name: `${run}-enrichment`, redisUrl: undefined, workDir: options.workDir, events: loaded.events, log });
+    const enrichment = await runBoundedJob({
+      job: ENRICHMENT_JOB,
+      sourceTopics: { customers, merchants },
+      brokers,
+      input: transactions,
+      name: `${run}-enrichment`,
+      redisUrl: undefined,
+      workDir: options.workDir,
+      events: loaded.events,
+      log,
+    });
     log(`    ${enrichment.recordsIn} records in ${enrichment.seconds.toFixed(1)}s, ${enrichment.recordsOut} windows`);
 
     return {

@@ -55,15 +55,42 @@ export async function runPatternBench(options: PatternBenchOptions): Promise<Pat
     const loadedLogins = await preload({ brokers, topic: logins, events, partitions, workload: LOGINS_BY_IP, log });
 
     log('baseline: fraud-velocity, exactly-once, Redis sink on');
-    const fraud = await runBoundedJob({ brokers, input: transactions, name: `${run}-fraud`, redisUrl: endpoints.redis.url, workDir: options.workDir, events: loadedTransactions.events, log });
+    const fraud = await runBoundedJob({
+      brokers,
+      input: transactions,
+      name: `${run}-fraud`,
+      redisUrl: endpoints.redis.url,
+      workDir: options.workDir,
+      events: loadedTransactions.events,
+      log,
+    });
     log(`    ${fraud.recordsIn} records in ${fraud.seconds.toFixed(1)}s, ${fraud.recordsOut} results`);
 
     log('failed-logins pattern, exactly-once, Redis sink on');
-    const pattern = await runBoundedJob({ job: FAILED_LOGINS_JOB, brokers, input: logins, name: `${run}-failed-logins`, redisUrl: endpoints.redis.url, workDir: options.workDir, events: loadedLogins.events, log });
+    const pattern = await runBoundedJob({
+      job: FAILED_LOGINS_JOB,
+      brokers,
+      input: logins,
+      name: `${run}-failed-logins`,
+      redisUrl: endpoints.redis.url,
+      workDir: options.workDir,
+      events: loadedLogins.events,
+      log,
+    });
     log(`    ${pattern.recordsIn} records in ${pattern.seconds.toFixed(1)}s, ${pattern.recordsOut} alerts`);
 
     log(`latency: failed-logins at ${options.latencyRate} sign-ins/s for ${options.latencySeconds}s, exactly-once`);
-    const latency = await runLatency({ brokers, name: `${run}-failed-logins-latency`, partitions, rate: options.latencyRate, seconds: options.latencySeconds, workDir: options.workDir, job: FAILED_LOGINS_LATENCY_JOB, workload: LOGINS_BY_IP, log });
+    const latency = await runLatency({
+      brokers,
+      name: `${run}-failed-logins-latency`,
+      partitions,
+      rate: options.latencyRate,
+      seconds: options.latencySeconds,
+      workDir: options.workDir,
+      job: FAILED_LOGINS_LATENCY_JOB,
+      workload: LOGINS_BY_IP,
+      log,
+    });
 
     return {
       bench: 'failed-logins',

@@ -120,7 +120,16 @@ async function prepare({ name, serializer, deserializer, records }: Case, writte
   await serializer.start();
   const values = written ?? records.map((record) => asBuffer(serializer.encode(record)));
   // As the Kafka source decodes: each message through decodeMessage, after the batch's schemas were fetched.
-  const messages: FetchedMessage[] = values.map((value, offset) => ({ topic: 'transactions', partition: 0, offset, key: null, value, headers: {}, rawHeaders: {}, timestamp: 0 }));
+  const messages: FetchedMessage[] = values.map((value, offset) => ({
+    topic: 'transactions',
+    partition: 0,
+    offset,
+    key: null,
+    value,
+    headers: {},
+    rawHeaders: {},
+    timestamp: 0,
+  }));
   await deserializer.prepare(values);
   const decode = timed(() => messages.reduce((failed, message) => failed + (decodeMessage(message, deserializer).ok ? 0 : 1), 0), `${name} decode`);
   const bytesPerRecord = values.reduce((sum, value) => sum + value.length, 0) / values.length;
@@ -172,8 +181,22 @@ export async function runFormatsBench(): Promise<Measured[]> {
   const latest = { subject: 'transactions-value' };
   const cases: [Case, Buffer[]?][] = [
     [{ name: 'json', serializer: new JsonSerializer(), deserializer: new JsonDeserializer(), records: json }],
-    [{ name: 'avro', serializer: new AvroSerializer(registry, latest), deserializer: new AvroDeserializer(registry, latest), records: avro.map((record) => ({ ...record, channel: 'pos' })) }],
-    [{ name: 'json-schema', serializer: new JsonSchemaSerializer(registry, { subject: 'transactions-json-value' }), deserializer: new JsonSchemaDeserializer(registry), records: json }],
+    [
+      {
+        name: 'avro',
+        serializer: new AvroSerializer(registry, latest),
+        deserializer: new AvroDeserializer(registry, latest),
+        records: avro.map((record) => ({ ...record, channel: 'pos' })),
+      },
+    ],
+    [
+      {
+        name: 'json-schema',
+        serializer: new JsonSchemaSerializer(registry, { subject: 'transactions-json-value' }),
+        deserializer: new JsonSchemaDeserializer(registry),
+        records: json,
+      },
+    ],
     [{ name: 'avro, older writer', serializer: older, deserializer: new AvroDeserializer(registry, latest), records: avro }, writtenByV1],
   ];
   const prepared: Prepared[] = [];
@@ -182,8 +205,15 @@ export async function runFormatsBench(): Promise<Measured[]> {
 }
 
 export function formatsTable(results: readonly Measured[]): string {
-  const rows = results.map((r) => `${r.name.padEnd(20)} ${r.bytesPerRecord.toFixed(0).padStart(6)} ${r.decodePerSecond.toLocaleString('en-US').padStart(12)} ${(r.encodePerSecond?.toLocaleString('en-US') ?? '-').padStart(12)}`);
-  return [`${RECORDS.toLocaleString('en-US')} transactions, best of ${ROUNDS} rounds, node ${process.version}`, `${'format'.padEnd(20)} ${'B/rec'.padStart(6)} ${'decode/s'.padStart(12)} ${'encode/s'.padStart(12)}`, ...rows].join('\n');
+  const rows = results.map(
+    (r) =>
+      `${r.name.padEnd(20)} ${r.bytesPerRecord.toFixed(0).padStart(6)} ${r.decodePerSecond.toLocaleString('en-US').padStart(12)} ${(r.encodePerSecond?.toLocaleString('en-US') ?? '-').padStart(12)}`,
+  );
+  return [
+    `${RECORDS.toLocaleString('en-US')} transactions, best of ${ROUNDS} rounds, node ${process.version}`,
+    `${'format'.padEnd(20)} ${'B/rec'.padStart(6)} ${'decode/s'.padStart(12)} ${'encode/s'.padStart(12)}`,
+    ...rows,
+  ].join('\n');
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) process.stdout.write(`${formatsTable(await runFormatsBench())}\n`);

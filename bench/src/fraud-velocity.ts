@@ -83,10 +83,20 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       ...(options.fraudCommitInterval === undefined ? {} : { commitInterval: options.fraudCommitInterval }),
       ...(profileDir === undefined ? {} : { profileDir }),
     });
-    log(`    ${fraud.recordsIn} records in ${fraud.seconds.toFixed(1)}s, ${fraud.recordsOut} results, ${fraud.commits.commits} transactions carrying ${fraud.commits.changelogRecords} changelog records`);
+    log(
+      `    ${fraud.recordsIn} records in ${fraud.seconds.toFixed(1)}s, ${fraud.recordsOut} results, ${fraud.commits.commits} transactions carrying ${fraud.commits.changelogRecords} changelog records`,
+    );
 
     log(`(c) latency: filter/map at ${options.latencyRate} events/s for ${options.latencySeconds}s, exactly-once`);
-    const latency = await runLatency({ brokers, name: `${run}-filter-map`, partitions, rate: options.latencyRate, seconds: options.latencySeconds, workDir: options.workDir, log });
+    const latency = await runLatency({
+      brokers,
+      name: `${run}-filter-map`,
+      partitions,
+      rate: options.latencyRate,
+      seconds: options.latencySeconds,
+      workDir: options.workDir,
+      log,
+    });
 
     const result: BenchResult = {
       bench: 'fraud-velocity',
@@ -103,7 +113,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     if (profileDir !== undefined) {
       // One profile per thread (CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile): thread 0 runs the job, thread 1 tsx's module loader.
       const file = readdirSync(profileDir).find((name) => /^CPU\.\d+\.\d+\.\d+\.0\.\d+\.cpuprofile$/.test(name));
-      if (file === undefined) throw new Error(`the runtime wrote no main-thread .cpuprofile into ${profileDir}; it must exit normally for node --cpu-prof to write one`);
+      if (file === undefined)
+        throw new Error(`the runtime wrote no main-thread .cpuprofile into ${profileDir}; it must exit normally for node --cpu-prof to write one`);
       result.profile = { file: join(profileDir, file), summary: summarizeProfile(join(profileDir, file)) };
     }
     return result;

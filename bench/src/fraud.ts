@@ -40,7 +40,13 @@ export interface BoundedJobResult {
 const timeoutFor = (events: number): number => 120_000 + events;
 
 export async function runBoundedJob(options: BoundedJobOptions): Promise<BoundedJobResult> {
-  const { file } = jobOnTopics(options.job ?? FRAUD_VELOCITY_JOB, options.name, options.input, { redis: options.redisUrl !== undefined, commitInterval: options.commitInterval, sourceTopics: options.sourceTopics }, options.workDir);
+  const { file } = jobOnTopics(
+    options.job ?? FRAUD_VELOCITY_JOB,
+    options.name,
+    options.input,
+    { redis: options.redisUrl !== undefined, commitInterval: options.commitInterval, sourceTopics: options.sourceTopics },
+    options.workDir,
+  );
   const stateDir = mkdtempSync(join(tmpdir(), 'sluice-bench-state-'));
   const runtime = startRuntime({
     env: {

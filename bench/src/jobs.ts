@@ -33,7 +33,13 @@ export interface JobChanges {
 }
 
 /** The manifest at `path` with its source, Kafka sinks, late and dead-letter outputs on `<name>-…` topics, written into `dir`. */
-export function jobOnTopics(path: string, name: string, input: string, { redis, commitInterval, sourceTopics }: JobChanges, dir: string): { file: string; topics: JobTopics } {
+export function jobOnTopics(
+  path: string,
+  name: string,
+  input: string,
+  { redis, commitInterval, sourceTopics }: JobChanges,
+  dir: string,
+): { file: string; topics: JobTopics } {
   const manifest = parse(readFileSync(join(repoRoot, path), 'utf8')) as Manifest;
   manifest.metadata.name = name;
   manifest.spec.sources[0]!.kafka.topic = input;

@@ -119,14 +119,25 @@ export async function runLatency(options: LatencyOptions): Promise<LatencyResult
     // treats as a failure: wait until the broker answers offsets for every partition of both.
     const known = new Map<string, number>();
     for (const topic of [input, output]) {
-      await until(() => `the broker to know the ${partitions} partitions of ${topic}`, () => known.get(topic) === partitions, 30_000, log, async () => known.set(topic, (await client.endOffsets(topic)).size));
+      await until(
+        () => `the broker to know the ${partitions} partitions of ${topic}`,
+        () => known.get(topic) === partitions,
+        30_000,
+        log,
+        async () => known.set(topic, (await client.endOffsets(topic)).size),
+      );
     }
     await reader.start(client, output, partitions);
     runtime = startRuntime({ env: { SLUICE_JOB_FILE: file, SLUICE_KAFKA_BROKERS: brokers.join(','), SLUICE_STATE_DIR: stateDir, SLUICE_END_MARKERS: 'true' } });
     await runtime.waitFor('running', 120_000);
     await producer.start(rate);
     // Warm-up: until outputs flow (the job's and the reader's consumers have joined), then one more second.
-    await until(() => `the first output of ${name} (${producer.sent} events sent)`, () => reader.seen > 0 || reader.failure !== undefined, 120_000, log);
+    await until(
+      () => `the first output of ${name} (${producer.sent} events sent)`,
+      () => reader.seen > 0 || reader.failure !== undefined,
+      120_000,
+      log,
+    );
     await sleep(1000);
     reader.window = { from: Date.now(), to: Date.now() + options.seconds * 1000 };
     log(`latency: measuring ${options.seconds}s at ${rate} events/s`);
@@ -135,7 +146,12 @@ export async function runLatency(options: LatencyOptions): Promise<LatencyResult
     const finished = await runtime.waitFor('finished', 120_000);
     await runtime.exitsCleanly(60_000);
     const recordsOut = Number(finished.recordsOut);
-    await until(() => `the reader to see all ${recordsOut} outputs (${reader.seen} so far)`, () => reader.seen >= recordsOut || reader.failure !== undefined, 60_000, log);
+    await until(
+      () => `the reader to see all ${recordsOut} outputs (${reader.seen} so far)`,
+      () => reader.seen >= recordsOut || reader.failure !== undefined,
+      60_000,
+      log,
+    );
     if (reader.failure !== undefined) throw reader.failure;
     const sorted = reader.latencies.sort((a, b) => a - b);
     const sortedToSend = reader.toSend.sort((a, b) => a - b);

@@ -21,13 +21,21 @@ await yargs(hideBin(process.argv))
       y
         .option('events', { type: 'number', default: 2_000_000, describe: 'transactions to preload and process' })
         .option('partitions', { type: 'number', default: 6, describe: 'partitions of the input topic' })
-        .option('redis', { type: 'boolean', default: true, describe: 'the fraud job’s Redis feature-store sink on the test environment’s Redis (--no-redis leaves it out)' })
+        .option('redis', {
+          type: 'boolean',
+          default: true,
+          describe: 'the fraud job’s Redis feature-store sink on the test environment’s Redis (--no-redis leaves it out)',
+        })
         .option('commit-interval', { type: 'string', describe: 'the fraud job’s spec.delivery.commitInterval (default: the example’s, 100ms)' })
         .option('latency-rate', { type: 'number', default: 10_000, describe: 'events/s of the paced producer in the latency phase' })
         .option('latency-seconds', { type: 'number', default: 30, describe: 'seconds of latency measured after the warm-up' })
         .option('profile', { type: 'boolean', default: false, describe: 'run the fraud job under node --cpu-prof and print where its time goes' })
         .option('keep-topics', { type: 'boolean', default: false, describe: 'leave the run’s topics in Kafka (deleted by default)' })
-        .option('results', { type: 'string', default: join(repoRoot, 'bench', 'results'), describe: 'folder for the JSON result, the job manifests and the profile' }),
+        .option('results', {
+          type: 'string',
+          default: join(repoRoot, 'bench', 'results'),
+          describe: 'folder for the JSON result, the job manifests and the profile',
+        }),
     async (argv) => {
       const startedAt = new Date().toISOString().slice(0, 19).replaceAll(':', '-');
       const result = await runBench({
@@ -53,13 +61,25 @@ await yargs(hideBin(process.argv))
       y
         .option('events', { type: 'number', default: 500_000, describe: 'transactions and sign-ins to preload and process (each)' })
         .option('partitions', { type: 'number', default: 6, describe: 'partitions of each input topic' })
-        .option('latency-rate', { type: 'number', default: 1000, describe: 'sign-ins/s of the paced producer in the latency phase (1000/s keeps event time at wall-clock pace)' })
+        .option('latency-rate', {
+          type: 'number',
+          default: 1000,
+          describe: 'sign-ins/s of the paced producer in the latency phase (1000/s keeps event time at wall-clock pace)',
+        })
         .option('latency-seconds', { type: 'number', default: 30, describe: 'seconds of latency measured after the warm-up' })
         .option('keep-topics', { type: 'boolean', default: false, describe: 'leave the run’s topics in Kafka (deleted by default)' })
         .option('results', { type: 'string', default: join(repoRoot, 'bench', 'results'), describe: 'folder for the JSON result and the job manifests' }),
     async (argv) => {
       const startedAt = new Date().toISOString().slice(0, 19).replaceAll(':', '-');
-      const result = await runPatternBench({ events: argv.events, partitions: argv.partitions, latencyRate: argv['latency-rate'], latencySeconds: argv['latency-seconds'], keepTopics: argv['keep-topics'], workDir: join(argv.results, startedAt), log });
+      const result = await runPatternBench({
+        events: argv.events,
+        partitions: argv.partitions,
+        latencyRate: argv['latency-rate'],
+        latencySeconds: argv['latency-seconds'],
+        keepTopics: argv['keep-topics'],
+        workDir: join(argv.results, startedAt),
+        log,
+      });
       process.stdout.write(`${patternTable(result)}\n`);
       process.stdout.write(`result: ${writeResult(argv.results, result)}\n`);
     },
@@ -75,7 +95,13 @@ await yargs(hideBin(process.argv))
         .option('results', { type: 'string', default: join(repoRoot, 'bench', 'results'), describe: 'folder for the JSON result and the job manifests' }),
     async (argv) => {
       const startedAt = new Date().toISOString().slice(0, 19).replaceAll(':', '-');
-      const result = await runEnrichmentBench({ events: argv.events, partitions: argv.partitions, keepTopics: argv['keep-topics'], workDir: join(argv.results, startedAt), log });
+      const result = await runEnrichmentBench({
+        events: argv.events,
+        partitions: argv.partitions,
+        keepTopics: argv['keep-topics'],
+        workDir: join(argv.results, startedAt),
+        log,
+      });
       process.stdout.write(`${enrichmentTable(result)}\n`);
       process.stdout.write(`result: ${writeResult(argv.results, result)}\n`);
     },

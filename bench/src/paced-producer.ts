@@ -48,7 +48,10 @@ export class PacedProducer {
     await this.#running;
     await Promise.all(this.#inFlight);
     if (this.#failure !== undefined) throw this.#failure;
-    await this.#producer.send({ topic: this.#topic, messages: Array.from({ length: this.#partitions }, (_, partition) => ({ partition, value: null, headers: { [END_OF_INPUT_HEADER]: 'true' } })) });
+    await this.#producer.send({
+      topic: this.#topic,
+      messages: Array.from({ length: this.#partitions }, (_, partition) => ({ partition, value: null, headers: { [END_OF_INPUT_HEADER]: 'true' } })),
+    });
     await this.close();
   }
 
@@ -76,7 +79,8 @@ export class PacedProducer {
     while (this.#buffer.length < count) {
       const next = await this.#generated.next();
       if (next.done === true) break;
-      for (const record of next.value.records) this.#buffer.push({ partition: next.value.partition, key: String(record.value[this.#keyField]), value: JSON.stringify(record.value) });
+      for (const record of next.value.records)
+        this.#buffer.push({ partition: next.value.partition, key: String(record.value[this.#keyField]), value: JSON.stringify(record.value) });
     }
     const now = Date.now();
     // The stamp goes in as the last field, without parsing the generated JSON again.

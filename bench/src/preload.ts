@@ -30,7 +30,17 @@ export interface PreloadResult {
 
 /** The workload: 10 000 customers at 1000 events/s of event time, up to 10 s out of order, 0.1 % an hour late; unbounded without `events`. */
 export function transactionWorkload(seed: number, events: number | undefined, partitions: number, batch: number): GeneratorOptions {
-  const workload: GeneratorOptions = { workload: 'transactions', seed, keys: 10_000, rate: 1000, disorder: 10_000, lateFraction: 0.001, lateBy: 3_600_000, partitions, batchSize: batch };
+  const workload: GeneratorOptions = {
+    workload: 'transactions',
+    seed,
+    keys: 10_000,
+    rate: 1000,
+    disorder: 10_000,
+    lateFraction: 0.001,
+    lateBy: 3_600_000,
+    partitions,
+    batchSize: batch,
+  };
   return events === undefined ? workload : { ...workload, count: events };
 }
 
@@ -101,7 +111,8 @@ export async function preload(options: PreloadOptions): Promise<PreloadResult> {
     const source = new GeneratorSource(workload.generator(1, events, partitions, batch));
     let pending: Message[] = [];
     for await (const part of source.read()) {
-      for (const record of part.records) pending.push({ partition: part.partition, key: String(record.value[workload.keyField]), value: JSON.stringify(record.value) });
+      for (const record of part.records)
+        pending.push({ partition: part.partition, key: String(record.value[workload.keyField]), value: JSON.stringify(record.value) });
       if (pending.length >= batch) {
         await pool.send(topic, pending);
         sent += pending.length;
@@ -115,7 +126,11 @@ export async function preload(options: PreloadOptions): Promise<PreloadResult> {
     if (pending.length > 0) await pool.send(topic, pending);
     sent += pending.length;
     await pool.drain();
-    await producers[0]!.send({ topic, acks: -1, messages: Array.from({ length: partitions }, (_, partition) => ({ partition, value: null, headers: { [END_OF_INPUT_HEADER]: 'true' } })) });
+    await producers[0]!.send({
+      topic,
+      acks: -1,
+      messages: Array.from({ length: partitions }, (_, partition) => ({ partition, value: null, headers: { [END_OF_INPUT_HEADER]: 'true' } })),
+    });
   } finally {
     await Promise.all(producers.map((producer) => producer.disconnect()));
   }

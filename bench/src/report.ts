@@ -13,11 +13,23 @@ const ms = (value: number): string => `${Math.round(value)} ms`;
 export function table(result: BenchResult): string {
   const { preload, ceiling, ceilingWithDecode, fraud, latency, ratio } = result;
   const rows: [string, string, string][] = [
-    [`preload (${preload.producers} producers, acks=1)`, rate(preload.eventsPerSecond), `${preload.events} events, ${preload.seconds.toFixed(1)} s, ${preload.batch} per request`],
+    [
+      `preload (${preload.producers} producers, acks=1)`,
+      rate(preload.eventsPerSecond),
+      `${preload.events} events, ${preload.seconds.toFixed(1)} s, ${preload.batch} per request`,
+    ],
     ['(a) consume-only ceiling (kafkajs)', rate(ceiling.eventsPerSecond), `${ceiling.records} records, ${ceiling.seconds.toFixed(1)} s`],
     ['    the same read + JSON decode', rate(ceilingWithDecode.eventsPerSecond), 'for comparison: the source’s decoding alone'],
-    [`(b) fraud-velocity, exactly-once, Redis ${fraud.redis ? 'on' : 'off'}, commit ${fraud.commitInterval}`, rate(fraud.eventsPerSecond), `${fraud.recordsIn} records, ${fraud.seconds.toFixed(1)} s, ${fraud.recordsOut} results`],
-    ['    its transactions', `${fraud.commits.commits}`, `${fraud.commits.changelogRecords} changelog records; commit p50 ${ms(fraud.commits.p50Ms)}, p99 ${ms(fraud.commits.p99Ms)}; ${((fraud.commits.totalMs / 1000 / fraud.seconds) * 100).toFixed(0)} % of the run in commits`],
+    [
+      `(b) fraud-velocity, exactly-once, Redis ${fraud.redis ? 'on' : 'off'}, commit ${fraud.commitInterval}`,
+      rate(fraud.eventsPerSecond),
+      `${fraud.recordsIn} records, ${fraud.seconds.toFixed(1)} s, ${fraud.recordsOut} results`,
+    ],
+    [
+      '    its transactions',
+      `${fraud.commits.commits}`,
+      `${fraud.commits.changelogRecords} changelog records; commit p50 ${ms(fraud.commits.p50Ms)}, p99 ${ms(fraud.commits.p99Ms)}; ${((fraud.commits.totalMs / 1000 / fraud.seconds) * 100).toFixed(0)} % of the run in commits`,
+    ],
     ['    ratio (b)/(a)', `${(ratio * 100).toFixed(1)} %`, 'target ≥ 70 %'],
     [`(c) filter/map at ${latency.rate}/s, exactly-once: p50`, ms(latency.p50Ms), `${latency.measured} outputs measured`],
     ['    p99', ms(latency.p99Ms), `target < 300 ms; p90 ${ms(latency.p90Ms)}, max ${ms(latency.maxMs)}`],
@@ -28,13 +40,26 @@ export function table(result: BenchResult): string {
   const valueWidth = Math.max(...rows.map(([, value]) => value.length));
   const lines = rows.map(([name, value, note]) => `${name.padEnd(width)}  ${value.padStart(valueWidth)}  ${note}`);
   const load = machineLine(result.machine);
-  const profile = result.profile === undefined ? [] : ['', `profile of the fraud job: ${result.profile.file}`, ...result.profile.summary.packages.slice(0, 8).map((p) => `  ${p.percent.toFixed(1).padStart(5)} %  ${p.name}`), '  top functions (self time):', ...result.profile.summary.functions.slice(0, 10).map((f) => `  ${f.percent.toFixed(1).padStart(5)} %  ${f.name}`)];
+  const profile =
+    result.profile === undefined
+      ? []
+      : [
+          '',
+          `profile of the fraud job: ${result.profile.file}`,
+          ...result.profile.summary.packages.slice(0, 8).map((p) => `  ${p.percent.toFixed(1).padStart(5)} %  ${p.name}`),
+          '  top functions (self time):',
+          ...result.profile.summary.functions.slice(0, 10).map((f) => `  ${f.percent.toFixed(1).padStart(5)} %  ${f.name}`),
+        ];
   return [...lines, load, ...profile].join('\n');
 }
 
 const jobRows = (name: string, job: BoundedJobResult, outputs: string): [string, string, string][] => [
   [name, rate(job.eventsPerSecond), `${job.recordsIn} records, ${job.seconds.toFixed(1)} s, ${job.recordsOut} ${outputs}`],
-  ['    its transactions: commit p99', ms(job.commits.p99Ms), `${job.commits.commits} transactions, commit p50 ${ms(job.commits.p50Ms)}; ${((job.commits.totalMs / 1000 / job.seconds) * 100).toFixed(0)} % of the run in commits`],
+  [
+    '    its transactions: commit p99',
+    ms(job.commits.p99Ms),
+    `${job.commits.commits} transactions, commit p50 ${ms(job.commits.p50Ms)}; ${((job.commits.totalMs / 1000 / job.seconds) * 100).toFixed(0)} % of the run in commits`,
+  ],
 ];
 
 const aligned = (rows: [string, string, string][]): string[] => {
@@ -49,7 +74,11 @@ export function patternTable(result: PatternBenchResult): string {
     ...jobRows('baseline: fraud-velocity, exactly-once, Redis on', result.fraud, 'results'),
     ...jobRows('failed-logins pattern (keyedBy ip), exactly-once, Redis on', result.pattern, 'alerts'),
     ['    ratio failed-logins / fraud-velocity', `${(result.ratio * 100).toFixed(1)} %`, 'same run, same broker, same commit interval'],
-    [`sign-in to alert at ${result.latency.rate}/s, exactly-once: p50`, ms(result.latency.p50Ms), `${result.latency.measured} alerts measured; includes the wait for the watermark (maxOutOfOrderness 10s of event time)`],
+    [
+      `sign-in to alert at ${result.latency.rate}/s, exactly-once: p50`,
+      ms(result.latency.p50Ms),
+      `${result.latency.measured} alerts measured; includes the wait for the watermark (maxOutOfOrderness 10s of event time)`,
+    ],
     ['    p99', ms(result.latency.p99Ms), `p90 ${ms(result.latency.p90Ms)}, max ${ms(result.latency.maxMs)}`],
   ]);
   const load = machineLine(result.machine);

@@ -74,7 +74,11 @@ export function startRuntime({ env, profileDir }: RuntimeStart): RuntimeProcess 
   });
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const output = (): string => `stderr:\n${stderr.slice(-4000)}\nlast events:\n${events.slice(-10).map((e) => JSON.stringify(e)).join('\n')}`;
+  const output = (): string =>
+    `stderr:\n${stderr.slice(-4000)}\nlast events:\n${events
+      .slice(-10)
+      .map((e) => JSON.stringify(e))
+      .join('\n')}`;
   const bounded = <T>(what: string, timeoutMs: number, promise: Promise<T>): Promise<T> => {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {

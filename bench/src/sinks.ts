@@ -29,7 +29,13 @@ function windowResults(rows: number): SinkRecord[] {
     const start = Date.parse('2025-12-05T10:00:00Z') + Math.floor(i / customers) * 300_000;
     const count = 1 + (i % 7);
     return {
-      value: { customer_id: `C${i % customers}`, window_start: new Date(start).toISOString(), window_end: new Date(start + 300_000).toISOString(), txn_count: count, txn_sum: count * 42.5 },
+      value: {
+        customer_id: `C${i % customers}`,
+        window_start: new Date(start).toISOString(),
+        window_end: new Date(start + 300_000).toISOString(),
+        txn_count: count,
+        txn_sum: count * 42.5,
+      },
       timestamp: start + 299_999,
     };
   });
@@ -53,7 +59,9 @@ export async function runSinksBench(options: SinksBenchOptions): Promise<SinkMea
   const table = `bench_velocity_${run}`;
   const admin = new pg.Client({ connectionString: endpoints.postgres.url });
   await admin.connect();
-  await admin.query(`CREATE TABLE ${table} (customer_id text, window_start timestamptz, window_end timestamptz, txn_count bigint, txn_sum double precision, PRIMARY KEY (customer_id, window_start))`);
+  await admin.query(
+    `CREATE TABLE ${table} (customer_id text, window_start timestamptz, window_end timestamptz, txn_count bigint, txn_sum double precision, PRIMARY KEY (customer_id, window_start))`,
+  );
   const best = new Map<string, number>();
   const record = (name: string, seconds: number): void => {
     best.set(name, Math.max(best.get(name) ?? 0, Math.round(options.rows / seconds)));
@@ -91,7 +99,9 @@ export async function runSinksBench(options: SinksBenchOptions): Promise<SinkMea
 
 export function sinksTable(options: Pick<SinksBenchOptions, 'rows' | 'perCommit' | 'rounds'>, measured: readonly SinkMeasured[]): string {
   const redis = measured.find((m) => m.name.startsWith('redis'))?.rowsPerSecond ?? Number.NaN;
-  const rows = measured.map((m) => `${m.name.padEnd(28)} ${m.rowsPerSecond.toLocaleString('en-US').padStart(10)} ${(m.rowsPerSecond / redis).toFixed(2).padStart(9)}`);
+  const rows = measured.map(
+    (m) => `${m.name.padEnd(28)} ${m.rowsPerSecond.toLocaleString('en-US').padStart(10)} ${(m.rowsPerSecond / redis).toFixed(2).padStart(9)}`,
+  );
   return [
     `${options.rows.toLocaleString('en-US')} window results, a commit every ${options.perCommit}, best of ${options.rounds} rounds, node ${process.version}, load ${loadavg()[0]!.toFixed(2)}`,
     `${'sink'.padEnd(28)} ${'rows/s'.padStart(10)} ${'vs redis'.padStart(9)}`,

@@ -115,7 +115,12 @@ let parser = yargs(kubectlCompletion ? [] : args)
   .usage(`$0 <command> [options]\n\nRun, validate and operate Sluice stream jobs.`)
   // yargs' own completions (commands, flags, choices), and a job's name where one is asked for. yargs registers a
   // command for it, hidden here under a name no one types: `streamctl completion bash|zsh` is ours (completion/command.ts).
-  .completion('__completion-script', false, ((current: string, argv: ClusterArgs & { n?: string; _: (string | number)[] }, defaults: () => unknown, done: (names: string[]) => unknown) => {
+  .completion('__completion-script', false, ((
+    current: string,
+    argv: ClusterArgs & { n?: string; _: (string | number)[] },
+    defaults: () => unknown,
+    done: (names: string[]) => unknown,
+  ) => {
     if (!completesJobName(argv._, current)) return void defaults();
     // Parsed before the command's own options are known: -n is not yet an alias of --namespace.
     const { kubeconfig, context } = argv;
@@ -128,7 +133,9 @@ parser = parser
   .example('$0 get -A', 'every StreamJob in the cluster, as kubectl get streamjobs -A')
   .example('$0 status fraud-velocity -n fraud', 'what the controller reports about a job in the cluster')
   .example('$0 savepoint fraud-velocity --wait', 'take a savepoint and print its location')
-  .epilogue('Exit codes: 0 done (for validate: every manifest valid), 1 a problem the command found (invalid manifests, a missing job, a refusal), 2 a command line that does not parse.')
+  .epilogue(
+    'Exit codes: 0 done (for validate: every manifest valid), 1 a problem the command found (invalid manifests, a missing job, a refusal), 2 a command line that does not parse.',
+  )
   .demandCommand(1, 'name a command')
   .recommendCommands()
   .strict()

@@ -137,7 +137,8 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
       topicController.enqueue(keyOf(keyOfObject(topic)));
       // A Topic that goes away may leave its Kafka topic to another Topic that was waiting in ResourceConflict.
       const name = kafkaTopicName(topic);
-      for (const other of topicInformer.list()) if (other.metadata.uid !== topic.metadata.uid && kafkaTopicName(other) === name) topicController.enqueue(keyOf(keyOfObject(other)));
+      for (const other of topicInformer.list())
+        if (other.metadata.uid !== topic.metadata.uid && kafkaTopicName(other) === name) topicController.enqueue(keyOf(keyOfObject(other)));
     });
     topicController.resyncFrom(() => topicInformer.list().map((topic) => keyOf(keyOfObject(topic))));
 
@@ -220,7 +221,13 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
       if (key !== undefined) jobController.enqueue(key);
     });
 
-    await Promise.all([topicInformer.start(), subjectInformer.start(), configMapInformer.start(), jobInformer.start(), ...ownedInformers.map((owned) => owned.start())]);
+    await Promise.all([
+      topicInformer.start(),
+      subjectInformer.start(),
+      configMapInformer.start(),
+      jobInformer.start(),
+      ...ownedInformers.map((owned) => owned.start()),
+    ]);
     for (const controller of [topicController, subjectController, jobController]) {
       controller.start();
       stops.push(() => controller.stop());

@@ -182,7 +182,11 @@ export class RegistryClient implements SchemaRegistryApi {
     const parsed: unknown = text === '' ? undefined : parseJson(text);
     if (!response.ok) {
       const error = (parsed ?? {}) as { error_code?: number; message?: string };
-      throw new RegistryError(response.status, error.error_code, `${method} ${path}: ${error.message ?? (text || response.statusText)} (HTTP ${response.status}${error.error_code === undefined ? '' : `, error ${error.error_code}`})`);
+      throw new RegistryError(
+        response.status,
+        error.error_code,
+        `${method} ${path}: ${error.message ?? (text || response.statusText)} (HTTP ${response.status}${error.error_code === undefined ? '' : `, error ${error.error_code}`})`,
+      );
     }
     return parsed as T;
   }

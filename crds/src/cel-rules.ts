@@ -39,7 +39,10 @@ function toCel(value: unknown, schema: JSONSchemaProps | undefined): unknown {
 /** `.a.b` of a rule's fieldPath, as a path below the rule's node. */
 function ruleErrorPath(path: string, rule: ValidationRule): string {
   if (rule.fieldPath === undefined) return path;
-  return rule.fieldPath.split('.').filter((segment) => segment !== '').reduce(childPath, path);
+  return rule.fieldPath
+    .split('.')
+    .filter((segment) => segment !== '')
+    .reduce(childPath, path);
 }
 
 function ruleMessage(rule: ValidationRule): string {

@@ -39,7 +39,11 @@ export const fieldError = {
   duplicate: (path: string, value: unknown): FieldError => ({ path, message: body('Duplicate value', value, '') }),
   notSupported: (path: string, value: unknown, supported: readonly unknown[]): FieldError => ({
     path,
-    message: body('Unsupported value', value, `supported values: ${supported.map((v) => JSON.stringify(typeof v === 'string' ? v : JSON.stringify(v))).join(', ')}`),
+    message: body(
+      'Unsupported value',
+      value,
+      `supported values: ${supported.map((v) => JSON.stringify(typeof v === 'string' ? v : JSON.stringify(v))).join(', ')}`,
+    ),
   }),
   tooLong: (path: string, max: number): FieldError => ({ path, message: `Too long: may not be more than ${max} ${max === 1 ? 'byte' : 'bytes'}` }),
   tooMany: (path: string, actual: number, max: number): FieldError => ({

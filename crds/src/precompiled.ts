@@ -25,8 +25,7 @@ export const precompiledFile = (kind: Kind): string => `${kind.toLowerCase()}.cj
 const schemaTranslator = fileURLToPath(new URL(`./openapi${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
 
 /** What a precompiled file was made from: the CRD file's text and the schema translator's code. */
-export const manifestHash = (text: string): string =>
-  createHash('sha256').update(text).update('\0').update(readFileSync(schemaTranslator)).digest('hex');
+export const manifestHash = (text: string): string => createHash('sha256').update(text).update('\0').update(readFileSync(schemaTranslator)).digest('hex');
 
 // The files are CommonJS, as ajv's standalone code is: require loads them synchronously, as validateManifest runs.
 const require = createRequire(import.meta.url);

@@ -131,14 +131,20 @@ describe('validateManifest', () => {
     expect(lines(validateManifest(job((s) => (s.sources = nineSources))).errors)[0]).toBe('spec.sources: Too many: 9: must have at most 8 items');
   });
 
-  it('takes a podTemplate in a Pod\'s shape (Kubernetes types kept as written) and a state volumeClaimTemplate', () => {
+  it("takes a podTemplate in a Pod's shape (Kubernetes types kept as written) and a state volumeClaimTemplate", () => {
     const bank = job((s) => {
       s.podTemplate = {
         spec: {
           securityContext: { runAsUser: 1000 },
           tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'streaming', effect: 'NoSchedule' }],
           volumes: [{ name: 'ca', secret: { secretName: 'bank-ca' } }],
-          containers: [{ name: 'runtime', env: [{ name: 'REGION', valueFrom: { configMapKeyRef: { name: 'site', key: 'region' } } }], volumeMounts: [{ name: 'ca', mountPath: '/etc/bank-ca' }] }],
+          containers: [
+            {
+              name: 'runtime',
+              env: [{ name: 'REGION', valueFrom: { configMapKeyRef: { name: 'site', key: 'region' } } }],
+              volumeMounts: [{ name: 'ca', mountPath: '/etc/bank-ca' }],
+            },
+          ],
         },
       };
       s.state = { volumeClaimTemplate: { spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '20Gi' } } } } };
@@ -176,7 +182,12 @@ describe('validateManifest', () => {
     const fewer = changed(topic, (m) => (m.spec.partitions = 3));
     expect(validateManifest(fewer).errors).toEqual([]);
     expect(validateManifest(fewer, { old: topic }).errors).not.toEqual([]);
-    expect(validateManifest(changed(topic, (m) => (m.spec.partitions = 12)), { old: topic }).errors).toEqual([]);
+    expect(
+      validateManifest(
+        changed(topic, (m) => (m.spec.partitions = 12)),
+        { old: topic },
+      ).errors,
+    ).toEqual([]);
   });
 });
 

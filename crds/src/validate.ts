@@ -83,7 +83,12 @@ export function validateManifest(manifest: unknown, options: ValidateOptions = {
   const metadata = checkMetadata(object.metadata);
   const openapi = checkSchema(validate, object);
   const replicasPath = specReplicasPath(kind);
-  errors.push(...metadata.errors, ...openapi.errors, ...(replicasPath === undefined ? [] : checkScale(object, replicasPath)), ...checkListTypes(object, schema));
+  errors.push(
+    ...metadata.errors,
+    ...openapi.errors,
+    ...(replicasPath === undefined ? [] : checkScale(object, replicasPath)),
+    ...checkListTypes(object, schema),
+  );
 
   if (metadata.blocking || openapi.blocking) {
     errors.push(fieldError.invalid('<nil>', null, notCheckedMessage));

@@ -30,7 +30,13 @@ function freePort(): Promise<number> {
 /** Polls until the registry answers; a registry that never does fails the run after a minute. */
 async function untilListening(base: string): Promise<void> {
   for (const deadline = Date.now() + 60_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
-    if (await fetch(`${base}/`).then((r) => r.ok, () => false)) return;
+    if (
+      await fetch(`${base}/`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return;
   }
   throw new Error(`sluice-registry did not answer at ${base} within a minute`);
 }
@@ -41,15 +47,23 @@ const schemaWith = (field: string) => JSON.stringify({ type: 'record', name: 'Ev
 const tsx = join(import.meta.dirname, '../../node_modules/.bin/tsx');
 const started = Date.now();
 const port = await freePort();
-const server = spawn(tsx, [join(import.meta.dirname, '../src/main.ts'), '--port', String(port), '--store', argv.store, '--kafka-topic', argv['kafka-topic'], '--log-level', 'warn'], {
-  stdio: ['ignore', 'inherit', 'inherit'],
-});
+const server = spawn(
+  tsx,
+  [join(import.meta.dirname, '../src/main.ts'), '--port', String(port), '--store', argv.store, '--kafka-topic', argv['kafka-topic'], '--log-level', 'warn'],
+  {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  },
+);
 const url = `http://127.0.0.1:${port}`;
 await untilListening(url);
 console.log(`store ${argv.store}: listening after ${Date.now() - started} ms (process start included)`);
 
 async function register(subject: string, schema: string): Promise<void> {
-  const response = await fetch(`${url}/subjects/${subject}/versions`, { method: 'POST', headers: { 'content-type': contentType }, body: JSON.stringify({ schema }) });
+  const response = await fetch(`${url}/subjects/${subject}/versions`, {
+    method: 'POST',
+    headers: { 'content-type': contentType },
+    body: JSON.stringify({ schema }),
+  });
   if (!response.ok) throw new Error(`register ${subject}: ${response.status} ${await response.text()}`);
 }
 
@@ -78,10 +92,22 @@ const reads: Array<{ label: string; path: string; method?: 'POST'; body?: string
   { label: 'GET /schemas/ids/1', path: '/schemas/ids/1' },
   { label: 'GET /subjects/{s}/versions/latest', path: '/subjects/sequential-0/versions/latest' },
   { label: 'POST /subjects/{s} (lookup)', method: 'POST', path: '/subjects/sequential-0', body: JSON.stringify({ schema: schemaWith('s0') }) },
-  { label: 'POST /subjects/{s}/versions (already registered)', method: 'POST', path: '/subjects/sequential-0/versions', body: JSON.stringify({ schema: schemaWith('s0') }) },
+  {
+    label: 'POST /subjects/{s}/versions (already registered)',
+    method: 'POST',
+    path: '/subjects/sequential-0/versions',
+    body: JSON.stringify({ schema: schemaWith('s0') }),
+  },
 ];
 for (const { label, path, method, body } of reads) {
-  const result = await autocannon({ url: `${url}${path}`, method: method ?? 'GET', ...(body === undefined ? {} : { body }), connections: argv.connections, duration: argv.seconds, headers: { 'content-type': contentType } });
+  const result = await autocannon({
+    url: `${url}${path}`,
+    method: method ?? 'GET',
+    ...(body === undefined ? {} : { body }),
+    connections: argv.connections,
+    duration: argv.seconds,
+    headers: { 'content-type': contentType },
+  });
   console.log(`${label}: ${Math.round(result.requests.average)} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, non-2xx ${result.non2xx}`);
 }
 

@@ -2,7 +2,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AvroDeserializer, AvroSerializer, Compatibility, JsonDeserializer, JsonSerializer, SchemaRegistryClient, SerdeType } from '@confluentinc/schemaregistry';
+import {
+  AvroDeserializer,
+  AvroSerializer,
+  Compatibility,
+  JsonDeserializer,
+  JsonSerializer,
+  SchemaRegistryClient,
+  SerdeType,
+} from '@confluentinc/schemaregistry';
 import { SchemaRegistry as KafkajsSchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import type { FastifyInstance } from 'fastify';
 import { createRegistry } from './http/app.js';

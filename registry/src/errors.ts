@@ -36,11 +36,7 @@ export const subjectModeNotConfigured = (subject: string) =>
   new RegistryHttpError(404, 40409, `Subject '${subject}' does not have subject-level mode configured`);
 
 export const incompatibleSchema = (subject: string, reasons: string[]) =>
-  new RegistryHttpError(
-    409,
-    409,
-    `Schema being registered is incompatible with an earlier schema for subject "${subject}", details: [${reasons.join(', ')}]`,
-  );
+  new RegistryHttpError(409, 409, `Schema being registered is incompatible with an earlier schema for subject "${subject}", details: [${reasons.join(', ')}]`);
 
 export const invalidSchema = (detail: string) => new RegistryHttpError(422, 42201, `Invalid schema ${detail}`);
 export const comparisonTooLarge = (oldVersion: number, limit: string) =>

@@ -17,7 +17,8 @@ const argv = await yargs(hideBin(process.argv))
   .option('kafka-secret-dir', {
     type: 'string',
     default: process.env.SLUICE_KAFKA_SECRET_DIR,
-    describe: 'a folder with the Kafka Secret mounted (security.protocol, sasl.mechanism, sasl.username, sasl.password, ssl.ca, ...; one file per key) for TLS and SASL ($SLUICE_KAFKA_SECRET_DIR)',
+    describe:
+      'a folder with the Kafka Secret mounted (security.protocol, sasl.mechanism, sasl.username, sasl.password, ssl.ca, ...; one file per key) for TLS and SASL ($SLUICE_KAFKA_SECRET_DIR)',
   })
   .option('log-level', { type: 'string', default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] })
   .example('$0 --port 8081 --store file:/var/lib/sluice/schemas', 'serve the registry from a local folder')
@@ -27,7 +28,10 @@ const argv = await yargs(hideBin(process.argv))
   .parseAsync();
 
 try {
-  const app = createRegistry({ store: storeFromSpec(argv.store, { kafkaTopic: argv['kafka-topic'], kafkaConnection: kafkaConnectionFromDir(argv['kafka-secret-dir']) }), logger: { level: argv['log-level'] } });
+  const app = createRegistry({
+    store: storeFromSpec(argv.store, { kafkaTopic: argv['kafka-topic'], kafkaConnection: kafkaConnectionFromDir(argv['kafka-secret-dir']) }),
+    logger: { level: argv['log-level'] },
+  });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       void app.close().then(() => process.exit(0));

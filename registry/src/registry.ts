@@ -63,9 +63,7 @@ export class SchemaRegistry {
   }
 
   listSubjects(includeDeleted: boolean, prefix = ''): string[] {
-    return [...this.state.subjects.keys()]
-      .filter((subject) => subject.startsWith(prefix) && this.state.versionsOf(subject, includeDeleted).length > 0)
-      .sort();
+    return [...this.state.subjects.keys()].filter((subject) => subject.startsWith(prefix) && this.state.versionsOf(subject, includeDeleted).length > 0).sort();
   }
 
   listVersions(subject: string, includeDeleted: boolean): number[] {
@@ -152,7 +150,8 @@ export class SchemaRegistry {
     const id = request.id === undefined ? undefined : Number(request.id);
     const version = request.version === undefined ? undefined : Number(request.version);
     if (id === undefined && version === undefined) return {};
-    if (!importing) throw errors.operationNotPermitted(`Subject ${subject} is not in import mode: put it in IMPORT mode to register with a given id or version`);
+    if (!importing)
+      throw errors.operationNotPermitted(`Subject ${subject} is not in import mode: put it in IMPORT mode to register with a given id or version`);
     if (id !== undefined) {
       if (!Number.isSafeInteger(id) || id < 1) throw errors.unprocessable(`id ${String(request.id)} is not a schema id: give a positive integer`);
       const existing = this.state.idByFingerprint.get(fingerprint);
@@ -163,7 +162,8 @@ export class SchemaRegistry {
     if (version !== undefined) {
       if (!Number.isInteger(version) || version < 1) throw errors.invalidVersion(String(request.version));
       const held = this.state.subjects.get(subject)?.get(version);
-      if (held && contentFingerprint(contentOf(held)) !== fingerprint) throw errors.idDoesNotMatch(`Overwrite new schema with version ${version} is not permitted.`);
+      if (held && contentFingerprint(contentOf(held)) !== fingerprint)
+        throw errors.idDoesNotMatch(`Overwrite new schema with version ${version} is not permitted.`);
     }
     return { ...(id === undefined ? {} : { id }), ...(version === undefined ? {} : { version }) };
   }
@@ -346,7 +346,7 @@ export class SchemaRegistry {
 
   private parseRequest(request: SchemaRequest): { parsed: ParsedSchema; content: SchemaContent } {
     if (typeof request !== 'object' || request === null || typeof request.schema !== 'string' || request.schema.trim() === '') {
-      throw errors.invalidSchema(": the request body needs a 'schema' string, e.g. {\"schema\": \"{\\\"type\\\": \\\"string\\\"}\"}");
+      throw errors.invalidSchema(': the request body needs a \'schema\' string, e.g. {"schema": "{\\"type\\": \\"string\\"}"}');
     }
     const schemaType = request.schemaType ?? 'AVRO';
     if (!schemaTypes.includes(schemaType as SchemaType)) {
@@ -361,9 +361,13 @@ export class SchemaRegistry {
 function parseReferences(value: unknown): SchemaReference[] {
   if (value === undefined || value === null) return [];
   const valid = (r: unknown): r is SchemaReference =>
-    typeof r === 'object' && r !== null && typeof (r as SchemaReference).name === 'string' && typeof (r as SchemaReference).subject === 'string' && Number.isInteger((r as SchemaReference).version);
+    typeof r === 'object' &&
+    r !== null &&
+    typeof (r as SchemaReference).name === 'string' &&
+    typeof (r as SchemaReference).subject === 'string' &&
+    Number.isInteger((r as SchemaReference).version);
   if (!Array.isArray(value) || !value.every(valid)) {
-    throw errors.invalidSchema(": 'references' must be a list of {\"name\": string, \"subject\": string, \"version\": integer}");
+    throw errors.invalidSchema(': \'references\' must be a list of {"name": string, "subject": string, "version": integer}');
   }
   return value.map((r) => ({ name: r.name, subject: r.subject, version: r.version }));
 }

@@ -48,8 +48,10 @@ async function main(): Promise<number> {
   log = log.child({ task: config.ordinal });
   const runtime = await Runtime.open(config, {
     onCommit: (report) => log.info({ messages: report.messages, changelogRecords: report.changelogRecords, ms: report.durationMs }, 'committed'),
-    onCheckpoint: (result) => ('error' in result ? log.warn({ error: messageOf(result.error), err: result.error }, 'checkpoint failed') : log.info(result, 'checkpoint')),
-    onSnapshotUnreadable: (partition, error) => log.warn({ partition, error: error.message, err: error }, 'checkpoint unreadable; restoring the partition from its whole changelog'),
+    onCheckpoint: (result) =>
+      'error' in result ? log.warn({ error: messageOf(result.error), err: result.error }, 'checkpoint failed') : log.info(result, 'checkpoint'),
+    onSnapshotUnreadable: (partition, error) =>
+      log.warn({ partition, error: error.message, err: error }, 'checkpoint unreadable; restoring the partition from its whole changelog'),
   });
   log = log.child({ job: runtime.job.name });
   let closing: Promise<void> | undefined;
@@ -69,7 +71,17 @@ async function main(): Promise<number> {
   const started = Date.now();
   await runtime.start();
   const { partitions, restoredRecords, restoredFromSnapshot, restoredFromSavepoint, discardedState } = runtime.taskSet;
-  log.info({ partitions, restoredFromSnapshot, restoredFromSavepoint: restoredFromSavepoint ?? null, discardedState: discardedState ?? null, restoredRecords, restoreMs: Date.now() - started }, 'running');
+  log.info(
+    {
+      partitions,
+      restoredFromSnapshot,
+      restoredFromSavepoint: restoredFromSavepoint ?? null,
+      discardedState: discardedState ?? null,
+      restoredRecords,
+      restoreMs: Date.now() - started,
+    },
+    'running',
+  );
   try {
     await runtime.taskSet.done;
   } catch (error) {
@@ -81,7 +93,10 @@ async function main(): Promise<number> {
   const status = runtime.status();
   if (runtime.stopRequested && closing === undefined) {
     // Stopped by POST /stop: an exit would make the StatefulSet restart the pod on the old spec, past its savepoint.
-    log.info({ recordsIn: status.recordsIn, recordsOut: status.recordsOut, lastSavepoint: status.lastSavepoint, seconds: (Date.now() - started) / 1000 }, 'stopped');
+    log.info(
+      { recordsIn: status.recordsIn, recordsOut: status.recordsOut, lastSavepoint: status.lastSavepoint, seconds: (Date.now() - started) / 1000 },
+      'stopped',
+    );
     await close(await signal);
     return 0;
   }

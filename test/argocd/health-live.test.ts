@@ -31,7 +31,13 @@ interface Watched {
 }
 
 /** Reads the object until its health is `wanted`, running the health check on every new resourceVersion on the way. */
-async function watchHealth(kind: string, readObject: () => Promise<unknown>, wanted: Health['status'], timeoutMs: number, recordProgressing?: string): Promise<Watched> {
+async function watchHealth(
+  kind: string,
+  readObject: () => Promise<unknown>,
+  wanted: Health['status'],
+  timeoutMs: number,
+  recordProgressing?: string,
+): Promise<Watched> {
   const seen: Health['status'][] = [];
   let version: string | undefined;
   return eventually(

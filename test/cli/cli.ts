@@ -16,7 +16,10 @@ export interface Ran {
 
 /** Compiles the CLI (tsc -b: nothing to do when dist is current), so the tests never run a stale build. */
 export function buildCli(): void {
-  const built = spawnSync(process.execPath, [`${root}/node_modules/typescript/bin/tsc`, '-b', `${cliRoot}/cli/tsconfig.build.json`], { cwd: cliRoot, encoding: 'utf8' });
+  const built = spawnSync(process.execPath, [`${root}/node_modules/typescript/bin/tsc`, '-b', `${cliRoot}/cli/tsconfig.build.json`], {
+    cwd: cliRoot,
+    encoding: 'utf8',
+  });
   if (built.status !== 0) throw new Error(`the CLI does not build:\n${built.stdout}${built.stderr}`);
   // As npm run build does after tsc: the CRD validators compiled ahead, which validate loads instead of compiling them.
   const precompiled = spawnSync(process.execPath, [`${cliRoot}/crds/dist/precompile.js`], { cwd: cliRoot, encoding: 'utf8' });

@@ -54,7 +54,7 @@ async function run(more: Partial<GetArgs>): Promise<{ code: number; stdout: stri
 }
 
 describe('streamctl get', () => {
-  it('lists the namespace\'s jobs as kubectl get streamjobs does, with lag, watermark and last savepoint', async () => {
+  it("lists the namespace's jobs as kubectl get streamjobs does, with lag, watermark and last savepoint", async () => {
     const { code, stdout } = await run({});
     expect(code).toBe(0);
     const [header, ...rows] = stdout.trimEnd().split('\n');
@@ -67,8 +67,18 @@ describe('streamctl get', () => {
 
   it('-o wide adds the spec parallelism, the upgrade and the Ready reason; -o name prints kind/name', async () => {
     const wide = await run({ output: 'wide' });
-    expect(wide.stdout.split('\n')[0]!.split(/\s{2,}/).slice(-3)).toEqual(['DESIRED', 'UPGRADE', 'READY']);
-    expect(wide.stdout.split('\n')[1]!.split(/\s{2,}/).slice(-3)).toEqual(['1', '-', 'Running']);
+    expect(
+      wide.stdout
+        .split('\n')[0]!
+        .split(/\s{2,}/)
+        .slice(-3),
+    ).toEqual(['DESIRED', 'UPGRADE', 'READY']);
+    expect(
+      wide.stdout
+        .split('\n')[1]!
+        .split(/\s{2,}/)
+        .slice(-3),
+    ).toEqual(['1', '-', 'Running']);
     const names = await run({ output: 'name' });
     expect(names.stdout).toBe(`streamjob.sluice.dev/${running.metadata.name}\nstreamjob.sluice.dev/${fresh.metadata.name}\n`);
   });
@@ -86,7 +96,12 @@ describe('streamctl get', () => {
 
   it('-A lists every namespace with a NAMESPACE column', async () => {
     const { stdout } = await run({ 'all-namespaces': true, namespace: randomName('elsewhere') });
-    expect(stdout.split('\n')[0]!.split(/\s{2,}/).slice(0, 3)).toEqual(['NAMESPACE', 'NAME', 'PHASE']);
+    expect(
+      stdout
+        .split('\n')[0]!
+        .split(/\s{2,}/)
+        .slice(0, 3),
+    ).toEqual(['NAMESPACE', 'NAME', 'PHASE']);
     expect(stdout).toMatch(new RegExp(`^${namespace}\\s+${running.metadata.name}\\s+Running`, 'm'));
   });
 
@@ -96,12 +111,14 @@ describe('streamctl get', () => {
     expect(empty).toEqual({ code: 0, stdout: '', stderr: `No StreamJobs found in namespace "${nowhere}".\n` });
     const missing = await run({ job: 'nope' });
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toBe(`streamctl get: streamjob "nope" not found in namespace "${namespace}": list jobs with kubectl get streamjobs -n ${namespace}\n`);
+    expect(missing.stderr).toBe(
+      `streamctl get: streamjob "nope" not found in namespace "${namespace}": list jobs with kubectl get streamjobs -n ${namespace}\n`,
+    );
   });
 });
 
 describe('--context', () => {
-  it("uses the named kubeconfig context and its namespace, and names the contexts there are when it is not one", async () => {
+  it('uses the named kubeconfig context and its namespace, and names the contexts there are when it is not one', async () => {
     const config = parse(kubeconfig.exportConfig()) as { contexts: { name: string; context: Record<string, string> }[] };
     const current = config.contexts.find((context) => context.name === kubeconfig.getCurrentContext())!;
     config.contexts.push({ name: 'team', context: { ...current.context, namespace } });
@@ -113,7 +130,9 @@ describe('--context', () => {
     expect(out.stdout()).toContain(`streamjob.sluice.dev/${running.metadata.name}`);
     const wrong = capture();
     expect(await get({ kubeconfig: file, context: 'nope', 'all-namespaces': false, output: 'name' }, wrong.io)).toBe(1);
-    expect(wrong.stderr()).toBe(`streamctl get: --context nope is not in the kubeconfig (it has ${current.name}, team); kubectl config get-contexts lists them\n`);
+    expect(wrong.stderr()).toBe(
+      `streamctl get: --context nope is not in the kubeconfig (it has ${current.name}, team); kubectl config get-contexts lists them\n`,
+    );
   });
 });
 
@@ -162,7 +181,10 @@ describe('streamctl logs', () => {
 describe('a refusal of the API server', () => {
   it('is reported once, by field', async () => {
     const out = capture();
-    const code = await scale({ kubeconfig: kubeconfigFile, namespace, job: fresh.metadata.name!, parallelism: '5000', output: 'table', wait: false, timeout: '1m' }, out.io);
+    const code = await scale(
+      { kubeconfig: kubeconfigFile, namespace, job: fresh.metadata.name!, parallelism: '5000', output: 'table', wait: false, timeout: '1m' },
+      out.io,
+    );
     expect(code).toBe(1);
     expect(out.stderr()).toBe(
       'streamctl scale: the API server refused: spec.parallelism: Invalid value: 5000: spec.parallelism in body should be less than or equal to 1024\n',
@@ -173,7 +195,11 @@ describe('a refusal of the API server', () => {
 describe('shell completion of job names', () => {
   /** What `kubectl sluice <words><Tab>` offers (kubectl_complete-sluice, the last word being completed), then the directive. */
   function complete(...words: string[]): string[] {
-    const ran = spawnSync(process.execPath, [join(root, 'cli/bin/kubectl_complete-sluice.js'), ...words], { cwd: root, encoding: 'utf8', env: { ...process.env, KUBECONFIG: kubeconfigFile } });
+    const ran = spawnSync(process.execPath, [join(root, 'cli/bin/kubectl_complete-sluice.js'), ...words], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, KUBECONFIG: kubeconfigFile },
+    });
     expect({ status: ran.status, stderr: ran.stderr }).toEqual({ status: 0, stderr: '' });
     return ran.stdout.split('\n').filter((line) => line !== '');
   }
@@ -183,7 +209,10 @@ describe('shell completion of job names', () => {
   it("offers the namespace's jobs where a job is named, those starting with what is typed, and never file names there", () => {
     const names = [running.metadata.name!, fresh.metadata.name!].sort();
     expect(complete('describe', '-n', namespace, '')).toEqual([...names, ':4']);
-    expect(complete('status', '--namespace', namespace, running.metadata.name!.slice(0, 3))).toEqual([...names.filter((name) => name.startsWith(running.metadata.name!.slice(0, 3))), ':4']);
+    expect(complete('status', '--namespace', namespace, running.metadata.name!.slice(0, 3))).toEqual([
+      ...names.filter((name) => name.startsWith(running.metadata.name!.slice(0, 3))),
+      ':4',
+    ]);
     expect(complete('logs', '-n', namespace, 'no-such-job')).toEqual([':4']);
     // Not where the job is already named, nor for flags.
     expect(complete('scale', '-n', namespace, running.metadata.name!, '')).toEqual([':0']);

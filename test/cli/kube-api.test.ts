@@ -88,10 +88,14 @@ process.stdout.write(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/
     const exec = { apiVersion: 'client.authentication.k8s.io/v1', command: process.execPath, args: [plugin], interactiveMode: 'Never' };
     const file = kubeconfigWith('exec.yaml', { 'certificate-authority-data': admin.clusters[0]!.cluster['certificate-authority-data'] }, { exec });
     expect(await getWith(file)).toEqual({ code: 0, stdout: `streamjob.sluice.dev/${jobName}\n`, stderr: '' });
-    expect(JSON.parse(readFileSync(seen, 'utf8'))).toEqual({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', spec: { interactive: false } });
+    expect(JSON.parse(readFileSync(seen, 'utf8'))).toEqual({
+      apiVersion: 'client.authentication.k8s.io/v1',
+      kind: 'ExecCredential',
+      spec: { interactive: false },
+    });
   });
 
-  it("sends a bearer token, from the kubeconfig or its tokenFile: the API server knows the service account (and refuses it, as RBAC grants it nothing)", async () => {
+  it('sends a bearer token, from the kubeconfig or its tokenFile: the API server knows the service account (and refuses it, as RBAC grants it nothing)', async () => {
     await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: 'reader' } } });
     const { status } = await core.createNamespacedServiceAccountToken({ namespace, name: 'reader', body: { spec: { audiences: [], expirationSeconds: 600 } } });
     const token = status!.token;
@@ -105,7 +109,11 @@ process.stdout.write(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/
   });
 
   it("checks the API server's certificate against the kubeconfig's CA, and says why it cannot connect when it is not", async () => {
-    const file = kubeconfigWith('no-ca.yaml', {}, { 'client-certificate-data': admin.users[0]!.user['client-certificate-data'], 'client-key-data': admin.users[0]!.user['client-key-data'] });
+    const file = kubeconfigWith(
+      'no-ca.yaml',
+      {},
+      { 'client-certificate-data': admin.users[0]!.user['client-certificate-data'], 'client-key-data': admin.users[0]!.user['client-key-data'] },
+    );
     const ran = await getWith(file);
     expect(ran.code).toBe(1);
     expect(ran.stderr).toMatch(new RegExp(`^streamctl get: cannot reach the API server at ${server}: .*certificate.*; check --kubeconfig`));
@@ -123,7 +131,13 @@ process.stdout.write(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/
     // A watch the API server closes after a second: one ADDED event per job, then the end.
     const jobs = resourcePath({ group: 'sluice.dev', version: 'v1alpha1', namespace, plural: 'streamjobs' });
     await api.stream(jobs, { watch: true, timeoutSeconds: 1 }, into);
-    expect(text.trim().split('\n').map((line) => (JSON.parse(line) as { type: string; object: { metadata: { name: string } } })).map((event) => [event.type, event.object.metadata.name])).toEqual([['ADDED', jobName]]);
+    expect(
+      text
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { type: string; object: { metadata: { name: string } } })
+        .map((event) => [event.type, event.object.metadata.name]),
+    ).toEqual([['ADDED', jobName]]);
     const log = resourcePath({ group: '', version: 'v1', namespace, plural: 'pods', name: 'no-such-pod', subresource: 'log' });
     const refused = await api.stream(log, {}, new Writable()).catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(KubeApiError);

@@ -131,13 +131,17 @@ describe('the commands in README.md and docs/streamctl.md', () => {
   });
 
   // In order: a later command may use what an earlier one wrote (--savepoint-dir, then --restore).
-  it.each(runnable.map((found) => [found.command, found] as const))('%s', async (_, { where, command, shownOutput }) => {
-    const { code, signal, output, stopped } = await runInShell(command);
-    const context = `${where}: ${command}\n${output.slice(-2000)}`;
-    expect({ context, ended: stopped && signal === 'SIGINT' ? 0 : code }).toEqual({ context, ended: 0 });
-    if (stopped) expect({ context, printed: output.trim() !== '' }).toEqual({ context, printed: true });
-    if (shownOutput !== undefined) expect({ context, first: output.split('\n')[0] }).toEqual({ context, first: shownOutput });
-  }, 300_000);
+  it.each(runnable.map((found) => [found.command, found] as const))(
+    '%s',
+    async (_, { where, command, shownOutput }) => {
+      const { code, signal, output, stopped } = await runInShell(command);
+      const context = `${where}: ${command}\n${output.slice(-2000)}`;
+      expect({ context, ended: stopped && signal === 'SIGINT' ? 0 : code }).toEqual({ context, ended: 0 });
+      if (stopped) expect({ context, printed: output.trim() !== '' }).toEqual({ context, printed: true });
+      if (shownOutput !== undefined) expect({ context, first: output.split('\n')[0] }).toEqual({ context, first: shownOutput });
+    },
+    300_000,
+  );
 
   it('include npm run demo, which shows its view and stops on Ctrl-C with the summary', async () => {
     const { code, signal, output, stopped } = await runInShell('npm run demo');

@@ -29,7 +29,9 @@ describe('a usage error', () => {
 
   it('says which command it did not understand', () => {
     const ran = streamctl(['statsu', 'fraud-velocity']);
-    expect(ran.stderr).toBe('streamctl: unknown command "statsu"; did you mean status?\nusage: streamctl <command> [options]; streamctl --help lists the commands\n');
+    expect(ran.stderr).toBe(
+      'streamctl: unknown command "statsu"; did you mean status?\nusage: streamctl <command> [options]; streamctl --help lists the commands\n',
+    );
     expect(ran.status).toBe(2);
   });
 

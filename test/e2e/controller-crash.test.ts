@@ -38,10 +38,15 @@ async function kafkaState(names: string[]): Promise<Map<string, { partitions: nu
   const metadata = (await admin.fetchTopicMetadata()).topics.filter((topic) => wanted.has(topic.name));
   const state = new Map<string, { partitions: number; overrides: Record<string, string> }>();
   if (metadata.length === 0) return state;
-  const { resources } = await admin.describeConfigs({ includeSynonyms: false, resources: metadata.map((topic) => ({ type: ConfigResourceTypes.TOPIC, name: topic.name })) });
+  const { resources } = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: metadata.map((topic) => ({ type: ConfigResourceTypes.TOPIC, name: topic.name })),
+  });
   for (const topic of metadata) {
     const entries = resources.find((resource) => resource.resourceName === topic.name)?.configEntries ?? [];
-    const overrides = Object.fromEntries(entries.filter((entry) => entry.configSource === ConfigSource.TOPIC_CONFIG).map((entry) => [entry.configName, entry.configValue]));
+    const overrides = Object.fromEntries(
+      entries.filter((entry) => entry.configSource === ConfigSource.TOPIC_CONFIG).map((entry) => [entry.configName, entry.configValue]),
+    );
     state.set(topic.name, { partitions: topic.partitions.length, overrides });
   }
   return state;
@@ -66,7 +71,11 @@ async function killMidway(process: ControllerProcess, progress: () => Promise<nu
 describe('a controller killed in the middle of reconciling', () => {
   it('ends, after a restart, with every Topic created and converged, and every deleted one gone', async () => {
     const names = Array.from({ length: count }, (_, index) => randomName(`crash-${index}`));
-    const spec = (index: number) => ({ partitions: 1 + (index % 4), deletionPolicy: 'delete' as const, config: { 'retention.ms': String(3_600_000 + index), 'cleanup.policy': index % 2 === 0 ? 'delete' : 'compact' } });
+    const spec = (index: number) => ({
+      partitions: 1 + (index % 4),
+      deletionPolicy: 'delete' as const,
+      config: { 'retention.ms': String(3_600_000 + index), 'cleanup.policy': index % 2 === 0 ? 'delete' : 'compact' },
+    });
     await Promise.all(names.map((name, index) => create('topics', namespace, { metadata: { name }, spec: spec(index) })));
 
     const first = spawnController(namespace);
@@ -76,7 +85,11 @@ describe('a controller killed in the middle of reconciling', () => {
 
     const second = spawnController(namespace);
     running.push(second);
-    await eventually('every Topic to be Ready after the restart', async () => ((await topicsIn(names)).filter(ready).length === count ? true : undefined), 60_000);
+    await eventually(
+      'every Topic to be Ready after the restart',
+      async () => ((await topicsIn(names)).filter(ready).length === count ? true : undefined),
+      60_000,
+    );
     const state = await kafkaState(names);
     names.forEach((name, index) => {
       expect(state.get(name)).toEqual({ partitions: spec(index).partitions, overrides: spec(index).config });

@@ -3,7 +3,21 @@ import type { AddressInfo } from 'node:net';
 import type { RunningManager } from '@sluice/controller';
 import { createRegistry, KafkaStore } from '@sluice/registry';
 import type { FastifyInstance } from 'fastify';
-import { cleanNamespace, condition, core, create, endpoints, eventually, gone, patch, prepareNamespace, randomName, remove, runController, until } from './controller/harness.js';
+import {
+  cleanNamespace,
+  condition,
+  core,
+  create,
+  endpoints,
+  eventually,
+  gone,
+  patch,
+  prepareNamespace,
+  randomName,
+  remove,
+  runController,
+  until,
+} from './controller/harness.js';
 
 let namespace: string;
 let registry: FastifyInstance;
@@ -45,7 +59,8 @@ async function get<T>(path: string): Promise<{ status: number; body: T }> {
   return { status: response.status, body: (await response.json()) as T };
 }
 
-const versionsOf = async (subject: string, deleted = false) => get<number[] | { error_code: number }>(`/subjects/${subject}/versions${deleted ? '?deleted=true' : ''}`);
+const versionsOf = async (subject: string, deleted = false) =>
+  get<number[] | { error_code: number }>(`/subjects/${subject}/versions${deleted ? '?deleted=true' : ''}`);
 
 describe('the SchemaSubject reconciler', () => {
   it('registers the schema, sets the compatibility level and reports id and version', async () => {

@@ -1,7 +1,22 @@
 // The Topic reconciler against the real API server and Kafka: create, update, drift, refusals, conflict, pause and both deletion policies.
 import type { RunningManager } from '@sluice/controller';
 import kafkajs, { type Admin } from 'kafkajs';
-import { cleanNamespace, condition, core, create, eventually, gone, kafkaAdmin, patch, prepareNamespace, randomName, read, remove, runController, until } from './controller/harness.js';
+import {
+  cleanNamespace,
+  condition,
+  core,
+  create,
+  eventually,
+  gone,
+  kafkaAdmin,
+  patch,
+  prepareNamespace,
+  randomName,
+  read,
+  remove,
+  runController,
+  until,
+} from './controller/harness.js';
 
 const { ConfigResourceTypes, ConfigSource } = kafkajs;
 
@@ -29,7 +44,9 @@ async function partitionsOf(topic: string): Promise<number | undefined> {
 /** The topic's own overrides in Kafka (not broker defaults). */
 async function overridesOf(topic: string): Promise<Record<string, string>> {
   const { resources } = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }] });
-  return Object.fromEntries(resources[0]!.configEntries.filter((entry) => entry.configSource === ConfigSource.TOPIC_CONFIG).map((entry) => [entry.configName, entry.configValue]));
+  return Object.fromEntries(
+    resources[0]!.configEntries.filter((entry) => entry.configSource === ConfigSource.TOPIC_CONFIG).map((entry) => [entry.configName, entry.configValue]),
+  );
 }
 
 async function exists(topic: string): Promise<boolean> {
@@ -39,7 +56,10 @@ async function exists(topic: string): Promise<boolean> {
 describe('the Topic reconciler', () => {
   it('creates the Kafka topic with its partitions, replicas and config and reports it Ready', async () => {
     const name = randomName('orders');
-    await create('topics', namespace, { metadata: { name }, spec: { partitions: 3, replicas: 1, config: { 'retention.ms': '3600000', 'cleanup.policy': 'compact' } } });
+    await create('topics', namespace, {
+      metadata: { name },
+      spec: { partitions: 3, replicas: 1, config: { 'retention.ms': '3600000', 'cleanup.policy': 'compact' } },
+    });
     const topic = await until('topics', namespace, name, 'Ready', 'True', 'Ready');
     expect(await partitionsOf(name)).toBe(3);
     expect(await overridesOf(name)).toEqual({ 'retention.ms': '3600000', 'cleanup.policy': 'compact' });
@@ -86,7 +106,16 @@ describe('the Topic reconciler', () => {
     await until('topics', namespace, name, 'Ready', 'True', 'Ready');
     await admin.alterConfigs({
       validateOnly: false,
-      resources: [{ type: ConfigResourceTypes.TOPIC, name, configEntries: [{ name: 'retention.ms', value: '60000' }, { name: 'segment.ms', value: '600000' }] }],
+      resources: [
+        {
+          type: ConfigResourceTypes.TOPIC,
+          name,
+          configEntries: [
+            { name: 'retention.ms', value: '60000' },
+            { name: 'segment.ms', value: '600000' },
+          ],
+        },
+      ],
     });
     expect(await overridesOf(name)).toEqual({ 'retention.ms': '60000', 'segment.ms': '600000' });
     await eventually('the config to converge back', async () => {

@@ -72,12 +72,19 @@ let controller: RunningManager | undefined;
 beforeAll(async () => {
   const { namespace } = setup.world;
   await core.createNamespace({ body: { metadata: { name: releaseNamespace } } });
-  const rendered = await render(release, releaseNamespace, { 'kafka.bootstrap': endpoints.kafka.brokers.join('\\,'), 'controller.watchNamespaces': `{${namespace}}` });
+  const rendered = await render(release, releaseNamespace, {
+    'kafka.bootstrap': endpoints.kafka.brokers.join('\\,'),
+    'controller.watchNamespaces': `{${namespace}}`,
+  });
   rbac = rendered.filter((object) => rbacKinds.includes(object.kind!));
   for (const object of rbac) await objectApi.create(object);
 
   const serviceAccount = rbac.find((object) => object.kind === 'ServiceAccount')!.metadata!.name!;
-  const { status } = await core.createNamespacedServiceAccountToken({ name: serviceAccount, namespace: releaseNamespace, body: { spec: { audiences: [], expirationSeconds: 3600 } } });
+  const { status } = await core.createNamespacedServiceAccountToken({
+    name: serviceAccount,
+    namespace: releaseNamespace,
+    body: { spec: { audiences: [], expirationSeconds: 3600 } },
+  });
   asController = kubeconfigWithToken(status!.token!);
   // The authorizer learns new bindings from a watch: wait until the identity may do what the controller does first.
   const custom = asController.makeApiClient(CustomObjectsApi);
@@ -111,7 +118,10 @@ describe('the sluice Helm chart', () => {
 
   it('holds the CRDs of crds/manifests byte for byte', () => {
     const chartCrds = `${chartDir}crds/`;
-    const same = (file: string): boolean => existsSync(`${chartCrds}${file}`) && existsSync(`${manifestsDir}${file}`) && readFileSync(`${chartCrds}${file}`).equals(readFileSync(`${manifestsDir}${file}`));
+    const same = (file: string): boolean =>
+      existsSync(`${chartCrds}${file}`) &&
+      existsSync(`${manifestsDir}${file}`) &&
+      readFileSync(`${chartCrds}${file}`).equals(readFileSync(`${manifestsDir}${file}`));
     const files = new Set([...readdirSync(manifestsDir), ...readdirSync(chartCrds)]);
     const differing = [...files].filter((file) => !same(file)).map((file) => `charts/sluice/crds/${file} is not crds/manifests/${file}: run npm run gen`);
     expect(differing).toEqual([]);
@@ -120,7 +130,17 @@ describe('the sluice Helm chart', () => {
   it('renders the controller with its arguments from values, and the registry and ServiceMonitor only when enabled', async () => {
     const plain = await render('sluice', 'sluice-system', { 'kafka.bootstrap': 'kafka:9092' });
     // Three ClusterRoles: the controller's, and the two aggregated into the built-in view and edit roles.
-    expect(plain.map((object) => object.kind).sort()).toEqual(['ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'Deployment', 'Role', 'RoleBinding', 'Service', 'ServiceAccount']);
+    expect(plain.map((object) => object.kind).sort()).toEqual([
+      'ClusterRole',
+      'ClusterRole',
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'Deployment',
+      'Role',
+      'RoleBinding',
+      'Service',
+      'ServiceAccount',
+    ]);
 
     const full = await render('sluice', 'sluice-system', {
       'kafka.bootstrap': 'kafka-0:9092\\,kafka-1:9092',
@@ -152,7 +172,8 @@ describe('the sluice Helm chart', () => {
     expect(registry.args).toContain('--store=kafka:kafka-0:9092,kafka-1:9092');
     expect(full.some((object) => object.kind === 'ServiceMonitor')).toBe(true);
     // The runtime pods are scraped too, keeping the job and namespace labels they set.
-    const podMonitor = full.find((object) => object.kind === 'PodMonitor') as unknown as { spec: { selector: unknown; podMetricsEndpoints: { port: string; honorLabels: boolean }[] } } | undefined;
+    const podMonitor = full.find((object) => object.kind === 'PodMonitor') as unknown as
+      { spec: { selector: unknown; podMetricsEndpoints: { port: string; honorLabels: boolean }[] } } | undefined;
     expect(podMonitor?.spec.selector).toEqual({ matchLabels: { 'app.kubernetes.io/name': 'sluice-runtime' } });
     expect(podMonitor?.spec.podMetricsEndpoints[0]).toMatchObject({ port: 'http', honorLabels: true });
 

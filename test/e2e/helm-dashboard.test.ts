@@ -105,7 +105,13 @@ describe('the sluice chart’s Grafana dashboard', () => {
     expect(JSON.parse(configMap!.data!['sluice.json']!)).toEqual(readDashboard());
 
     const [custom] = dashboardConfigMaps(
-      await render({ 'dashboard.enabled': 'true', 'dashboard.label.key': 'grafana/dashboard', 'dashboard.label.value': 'sluice', 'dashboard.namespace': 'monitoring', 'dashboard.annotations.grafana_folder': 'Sluice' }),
+      await render({
+        'dashboard.enabled': 'true',
+        'dashboard.label.key': 'grafana/dashboard',
+        'dashboard.label.value': 'sluice',
+        'dashboard.namespace': 'monitoring',
+        'dashboard.annotations.grafana_folder': 'Sluice',
+      }),
     );
     expect(custom!.metadata?.namespace).toBe('monitoring');
     expect(custom!.metadata?.labels).toMatchObject({ 'grafana/dashboard': 'sluice' });
@@ -136,8 +142,10 @@ describe('the sluice chart’s Grafana dashboard', () => {
   it('shows every metric of the runtime and of the controller', async () => {
     const { runtime, controller } = await registeredMetrics();
     const used = [...dashboardMetrics(readDashboard())];
-    const shown = (name: string): boolean => used.some((metric) => metric === name || ['_bucket', '_sum', '_count'].some((suffix) => metric === `${name}${suffix}`));
-    const baseNames = (names: string[]): string[] => names.filter((name) => !/_(bucket|sum|count)$/.test(name) || !names.includes(name.replace(/_(bucket|sum|count)$/, '')));
+    const shown = (name: string): boolean =>
+      used.some((metric) => metric === name || ['_bucket', '_sum', '_count'].some((suffix) => metric === `${name}${suffix}`));
+    const baseNames = (names: string[]): string[] =>
+      names.filter((name) => !/_(bucket|sum|count)$/.test(name) || !names.includes(name.replace(/_(bucket|sum|count)$/, '')));
     expect([...baseNames(runtime), ...baseNames(controller)].filter((name) => !shown(name))).toEqual([]);
   });
 
@@ -146,14 +154,22 @@ describe('the sluice chart’s Grafana dashboard', () => {
     dashboard.panels.push({
       type: 'timeseries',
       title: 'Dropped records',
-      targets: [{ expr: 'sum by (job) (rate(sluice_records_dropped_total{job=~"$job"}[$__rate_interval])) / on (job) group_left sum by (job) (rate(sluice_records_in_total[5m]))' }],
+      targets: [
+        {
+          expr: 'sum by (job) (rate(sluice_records_dropped_total{job=~"$job"}[$__rate_interval])) / on (job) group_left sum by (job) (rate(sluice_records_in_total[5m]))',
+        },
+      ],
     });
     expect(await unknownMetrics(dashboard)).toEqual(['sluice_records_dropped_total']);
-    expect(metricNames('histogram_quantile(0.99, sum by (le) (rate(a_seconds_bucket{le="+Inf", x=~"a,b"}[1m] offset 5m))) > bool 1e3 or vector(0)')).toEqual(['a_seconds_bucket']);
+    expect(metricNames('histogram_quantile(0.99, sum by (le) (rate(a_seconds_bucket{le="+Inf", x=~"a,b"}[1m] offset 5m))) > bool 1e3 or vector(0)')).toEqual([
+      'a_seconds_bucket',
+    ]);
   });
 
   it('shows failed savepoints as a stat that turns red', () => {
-    const failed = readDashboard().panels.find((panel) => panel.targets?.some(({ expr }) => expr.includes('sluice_streamjob_savepoints_total') && expr.includes('result="failed"')));
+    const failed = readDashboard().panels.find((panel) =>
+      panel.targets?.some(({ expr }) => expr.includes('sluice_streamjob_savepoints_total') && expr.includes('result="failed"')),
+    );
     expect(failed?.type).toBe('stat');
     expect(failed?.fieldConfig?.defaults.thresholds?.steps).toContainEqual({ color: 'red', value: 1 });
   });

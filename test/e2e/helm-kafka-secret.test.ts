@@ -6,7 +6,10 @@ import { helm } from '../env/src/helm.js';
 const chartDir = fileURLToPath(new URL('../../charts/sluice/', import.meta.url));
 
 async function deployments(values: Record<string, string>): Promise<V1Deployment[]> {
-  const sets = Object.entries({ 'kafka.bootstrap': 'kafka:9093', 'registry.enabled': 'true', ...values }).flatMap(([key, value]) => ['--set', `${key}=${value}`]);
+  const sets = Object.entries({ 'kafka.bootstrap': 'kafka:9093', 'registry.enabled': 'true', ...values }).flatMap(([key, value]) => [
+    '--set',
+    `${key}=${value}`,
+  ]);
   const rendered = await helm(['template', 'sluice', chartDir, '--namespace', 'sluice-system', ...sets]);
   return (loadAllYaml(rendered) as (KubernetesObject | null)[]).filter((object): object is V1Deployment => object?.kind === 'Deployment');
 }

@@ -35,22 +35,40 @@ describe('values.schema.json', () => {
       'lint',
       chartDir,
       '--strict',
-      ...['kafka.bootstrap=kafka:9092', 'registry.enabled=true', 'controller.podDisruptionBudget.enabled=true', 'registry.podDisruptionBudget.enabled=true', 'controller.priorityClassName=high'].flatMap((set) => ['--set', set]),
+      ...[
+        'kafka.bootstrap=kafka:9092',
+        'registry.enabled=true',
+        'controller.podDisruptionBudget.enabled=true',
+        'registry.podDisruptionBudget.enabled=true',
+        'controller.priorityClassName=high',
+      ].flatMap((set) => ['--set', set]),
     ]);
     expect(output).toContain('0 chart(s) failed');
-    await expect(helm(['lint', chartDir, '--strict', '--set', 'kafka.bootstrap=kafka:9092', '--set', 'registry.enable=true'])).rejects.toThrow(/1 chart\(s\) failed/);
+    await expect(helm(['lint', chartDir, '--strict', '--set', 'kafka.bootstrap=kafka:9092', '--set', 'registry.enable=true'])).rejects.toThrow(
+      /1 chart\(s\) failed/,
+    );
   });
 });
 
 describe('the rendered chart', () => {
   it("runs each component's image, tagged with the chart's appVersion unless its tag is set, under the restricted Pod Security profile", async () => {
-    const objects = await render({ 'registry.enabled': 'true', 'registry.image.tag': '0.2.0-rc1', 'controller.image.repository': 'registry.bank.example/sluice/controller' });
+    const objects = await render({
+      'registry.enabled': 'true',
+      'registry.image.tag': '0.2.0-rc1',
+      'controller.image.repository': 'registry.bank.example/sluice/controller',
+    });
     const image = (name: string) => named<V1Deployment>(objects, 'Deployment', name).spec!.template.spec!.containers[0]!.image;
     expect(image('sluice-controller')).toBe('registry.bank.example/sluice/controller:0.1.0');
     expect(image('sluice-registry')).toBe('ghcr.io/sluice/sluice-registry:0.2.0-rc1');
     for (const name of ['sluice-controller', 'sluice-registry']) {
       const pod = named<V1Deployment>(objects, 'Deployment', name).spec!.template.spec!;
-      expect(pod.securityContext).toEqual({ runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } });
+      expect(pod.securityContext).toEqual({
+        runAsNonRoot: true,
+        runAsUser: 65532,
+        runAsGroup: 65532,
+        fsGroup: 65532,
+        seccompProfile: { type: 'RuntimeDefault' },
+      });
       expect(pod.containers[0]!.securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
     }
   });
@@ -59,12 +77,19 @@ describe('the rendered chart', () => {
     const renamed = await render({ nameOverride: 'flow' });
     expect(named<V1Deployment>(renamed, 'Deployment', 'sluice-flow-controller').metadata!.labels!['app.kubernetes.io/name']).toBe('flow');
     const full = await render({ fullnameOverride: 'payments-sluice' });
-    expect(full.filter((object) => object.metadata?.name?.startsWith('payments-sluice')).map((object) => object.kind)).toEqual(expect.arrayContaining(['Deployment', 'ServiceAccount', 'ClusterRole']));
+    expect(full.filter((object) => object.metadata?.name?.startsWith('payments-sluice')).map((object) => object.kind)).toEqual(
+      expect.arrayContaining(['Deployment', 'ServiceAccount', 'ClusterRole']),
+    );
   });
 
   it('makes a PodDisruptionBudget for each component that asks for one', async () => {
     expect((await render({ 'registry.enabled': 'true' })).some((object) => object.kind === 'PodDisruptionBudget')).toBe(false);
-    const objects = await render({ 'registry.enabled': 'true', 'controller.podDisruptionBudget.enabled': 'true', 'registry.podDisruptionBudget.enabled': 'true', 'registry.podDisruptionBudget.maxUnavailable': '1' });
+    const objects = await render({
+      'registry.enabled': 'true',
+      'controller.podDisruptionBudget.enabled': 'true',
+      'registry.podDisruptionBudget.enabled': 'true',
+      'registry.podDisruptionBudget.maxUnavailable': '1',
+    });
     expect(named<V1PodDisruptionBudget>(objects, 'PodDisruptionBudget', 'sluice-controller').spec).toEqual({
       minAvailable: 1,
       selector: { matchLabels: { 'app.kubernetes.io/name': 'sluice', 'app.kubernetes.io/instance': 'sluice', 'app.kubernetes.io/component': 'controller' } },
@@ -95,12 +120,19 @@ describe('the rendered chart', () => {
     const objects = await render({});
     const view = named<V1ClusterRole>(objects, 'ClusterRole', 'sluice-view');
     const edit = named<V1ClusterRole>(objects, 'ClusterRole', 'sluice-edit');
-    expect(view.metadata!.labels).toMatchObject({ 'rbac.authorization.k8s.io/aggregate-to-view': 'true', 'rbac.authorization.k8s.io/aggregate-to-edit': 'true' });
+    expect(view.metadata!.labels).toMatchObject({
+      'rbac.authorization.k8s.io/aggregate-to-view': 'true',
+      'rbac.authorization.k8s.io/aggregate-to-edit': 'true',
+    });
     expect(view.rules![0]).toMatchObject({ apiGroups: ['sluice.dev'], verbs: ['get', 'list', 'watch'] });
     expect(view.rules![0]!.resources).toEqual(expect.arrayContaining(['topics', 'schemasubjects', 'streamjobs']));
     expect(edit.metadata!.labels).toMatchObject({ 'rbac.authorization.k8s.io/aggregate-to-edit': 'true' });
     expect(edit.metadata!.labels!['rbac.authorization.k8s.io/aggregate-to-view']).toBeUndefined();
-    expect(edit.rules).toContainEqual({ apiGroups: ['sluice.dev'], resources: ['topics', 'schemasubjects', 'streamjobs'], verbs: ['create', 'update', 'patch', 'delete', 'deletecollection'] });
+    expect(edit.rules).toContainEqual({
+      apiGroups: ['sluice.dev'],
+      resources: ['topics', 'schemasubjects', 'streamjobs'],
+      verbs: ['create', 'update', 'patch', 'delete', 'deletecollection'],
+    });
     const off = await render({ 'rbac.aggregateToDefaultRoles': 'false' });
     expect(off.filter((object) => object.kind === 'ClusterRole').map((object) => object.metadata?.name)).toEqual(['sluice-controller']);
   });

@@ -19,7 +19,10 @@ async function install(api: ApiextensionsV1Api, crd: V1CustomResourceDefinition)
     }
     const installed = await api.readCustomResourceDefinition({ name });
     try {
-      await api.replaceCustomResourceDefinition({ name, body: { ...crd, metadata: { ...crd.metadata, resourceVersion: installed.metadata!.resourceVersion } } });
+      await api.replaceCustomResourceDefinition({
+        name,
+        body: { ...crd, metadata: { ...crd.metadata, resourceVersion: installed.metadata!.resourceVersion } },
+      });
       return;
     } catch (error) {
       // Another test installed it between our read and our write: read again.

@@ -7,7 +7,15 @@ import type { FastifyInstance } from 'fastify';
 import { parseAllDocuments } from 'yaml';
 import { readEndpoints } from '../env/src/endpoints.js';
 // The serdes are not part of the runtime's public surface; the test writes and reads Avro as the engine does.
-import { AvroDeserializer, AvroSerializer, HttpSchemaRegistryClient, JsonSchemaDeserializer, JsonSchemaSerializer, wireHeader, type Deserializer } from '../../runtime-image/src/serde/index.js';
+import {
+  AvroDeserializer,
+  AvroSerializer,
+  HttpSchemaRegistryClient,
+  JsonSchemaDeserializer,
+  JsonSchemaSerializer,
+  wireHeader,
+  type Deserializer,
+} from '../../runtime-image/src/serde/index.js';
 import { createTopics, kafka, readCommitted, removeScratchDirs, scratchDir, startRuntime, uniqueName, writeJobFile } from './kafka/harness.js';
 
 const brokers = readEndpoints().kafka.brokers;
@@ -23,7 +31,8 @@ beforeAll(async () => {
   await registry.listen({ port: 0, host: '127.0.0.1' });
   registryUrl = `http://127.0.0.1:${(registry.server.address() as AddressInfo).port}`;
   // The example's SchemaSubjects, registered as the controller's SchemaSubject reconciler would.
-  for (const subject of manifests.filter((manifest) => manifest.kind === 'SchemaSubject')) await register(subject.spec.subject as string, subject.spec.schema as string);
+  for (const subject of manifests.filter((manifest) => manifest.kind === 'SchemaSubject'))
+    await register(subject.spec.subject as string, subject.spec.schema as string);
 }, 60_000);
 
 async function registerJson(subject: string, schema: string): Promise<void> {
@@ -53,7 +62,13 @@ afterAll(async () => {
 /** The example's StreamJob on fresh topics and this test's registry. */
 function avroJob(name: string): { spec: Record<string, unknown>; input: string; output: string; deadLetter: string } {
   const job = structuredClone(manifests.find((manifest) => manifest.kind === 'StreamJob')!);
-  const spec = job.spec as { sources: { kafka: { topic: string } }[]; sinks: { kafka: { topic: string } }[]; lateOutput: { topic: string }; deadLetter: { topic: string }; connections: unknown };
+  const spec = job.spec as {
+    sources: { kafka: { topic: string } }[];
+    sinks: { kafka: { topic: string } }[];
+    lateOutput: { topic: string };
+    deadLetter: { topic: string };
+    connections: unknown;
+  };
   const input = `${name}-transactions`;
   spec.sources[0]!.kafka.topic = input;
   spec.sinks[0]!.kafka.topic = `${name}-features`;
@@ -81,12 +96,20 @@ describe('the fraud-velocity example over Avro and JSON Schema on Kafka', () => 
     const v1 = new AvroSerializer(client, { subject: 'transactions-avro-value', version: 1 });
     await v1.start();
     // The schema evolves mid-topic: version 2 adds channel with a default, and the second half of the sample is written with it.
-    const schemaV1 = JSON.parse(manifests.find((manifest) => manifest.spec.subject === 'transactions-avro-value')!.spec.schema as string) as { fields: unknown[] };
-    await register('transactions-avro-value', JSON.stringify({ ...schemaV1, fields: [...schemaV1.fields, { name: 'channel', type: 'string', default: 'web' }] }));
+    const schemaV1 = JSON.parse(manifests.find((manifest) => manifest.spec.subject === 'transactions-avro-value')!.spec.schema as string) as {
+      fields: unknown[];
+    };
+    await register(
+      'transactions-avro-value',
+      JSON.stringify({ ...schemaV1, fields: [...schemaV1.fields, { name: 'channel', type: 'string', default: 'web' }] }),
+    );
     const v2 = new AvroSerializer(client, { subject: 'transactions-avro-value', version: 2 });
     await v2.start();
     // The sample as producers with the Avro serializer write it: the ISO timestamps become timestamp-millis.
-    const sample = example('sample.jsonl').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const sample = example('sample.jsonl')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     const values = sample.map((transaction, i) => {
       const encoded = i < sample.length / 2 ? v1.encode(transaction) : v2.encode({ ...transaction, channel: 'pos' });
       if (!encoded.ok) throw new Error(encoded.reason);
@@ -113,7 +136,10 @@ describe('the fraud-velocity example over Avro and JSON Schema on Kafka', () => 
 
     const features = await readCommitted(brokers, output);
     expect(features.every((message) => message.value![0] === 0)).toBe(true);
-    const results = await decodeAll(new AvroDeserializer(client, { subject: 'fraud-features-avro-value' }), features.map((message) => message.value!));
+    const results = await decodeAll(
+      new AvroDeserializer(client, { subject: 'fraud-features-avro-value' }),
+      features.map((message) => message.value!),
+    );
     const expected = example('expected.jsonl')
       .trim()
       .split('\n')
@@ -149,10 +175,21 @@ describe('the fraud-velocity example over Avro and JSON Schema on Kafka', () => 
       JSON.stringify({
         type: 'object',
         required: ['customer_id', 'window_start', 'txn_count', 'txn_sum'],
-        properties: { customer_id: { type: 'string' }, window_start: { type: 'string' }, window_end: { type: 'string' }, txn_count: { type: 'integer' }, txn_sum: { type: 'number', maximum: 1000 } },
+        properties: {
+          customer_id: { type: 'string' },
+          window_start: { type: 'string' },
+          window_end: { type: 'string' },
+          txn_count: { type: 'integer' },
+          txn_sum: { type: 'number', maximum: 1000 },
+        },
       }),
     );
-    json.sources[0] = { ...json.sources[0], format: 'json-schema', schema: { subject: transactions }, eventTime: { field: 'timestamp', format: 'iso8601', maxOutOfOrderness: '30s' } };
+    json.sources[0] = {
+      ...json.sources[0],
+      format: 'json-schema',
+      schema: { subject: transactions },
+      eventTime: { field: 'timestamp', format: 'iso8601', maxOutOfOrderness: '30s' },
+    };
     json.sinks[0]!.kafka = { ...json.sinks[0]!.kafka, format: 'json-schema', schema: { subject: features } };
     await createTopics(brokers, [input], 1);
     const client = new HttpSchemaRegistryClient(registryUrl);
@@ -172,16 +209,29 @@ describe('the fraud-velocity example over Avro and JSON Schema on Kafka', () => 
     await producer.send({ topic: input, messages: [{ partition: 0, value: null, headers: { [END_OF_INPUT_HEADER]: '1' } }] });
     await producer.disconnect();
 
-    const runtime = startRuntime({ SLUICE_JOB_FILE: writeJobFile(name, spec), SLUICE_KAFKA_BROKERS: brokers.join(','), SLUICE_STATE_DIR: scratchDir('state'), SLUICE_END_MARKERS: 'true' });
+    const runtime = startRuntime({
+      SLUICE_JOB_FILE: writeJobFile(name, spec),
+      SLUICE_KAFKA_BROKERS: brokers.join(','),
+      SLUICE_STATE_DIR: scratchDir('state'),
+      SLUICE_END_MARKERS: 'true',
+    });
     await runtime.exitsWith(0);
 
     const written = await readCommitted(brokers, output);
-    const results = await decodeAll(new JsonSchemaDeserializer(client), written.map((message) => message.value!));
-    const expected = example('expected.jsonl').trim().split('\n').map((line) => JSON.parse(line) as { txn_sum: number });
+    const results = await decodeAll(
+      new JsonSchemaDeserializer(client),
+      written.map((message) => message.value!),
+    );
+    const expected = example('expected.jsonl')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { txn_sum: number });
     expect(results).toEqual(expected.filter((result) => result.txn_sum <= 1000));
     const letters = await readCommitted(brokers, deadLetter);
     expect(letters.map((letter) => letter.headers[DEAD_LETTER_HEADERS.reason])).toEqual(
-      expected.filter((result) => result.txn_sum > 1000).map((result) => `Kafka sink ${output}: the result does not fit subject ${features} version 1: field txn_sum (${result.txn_sum}) must be <= 1000`),
+      expected
+        .filter((result) => result.txn_sum > 1000)
+        .map((result) => `Kafka sink ${output}: the result does not fit subject ${features} version 1: field txn_sum (${result.txn_sum}) must be <= 1000`),
     );
   }, 180_000);
 
@@ -209,7 +259,9 @@ describe('the fraud-velocity example over Avro and JSON Schema on Kafka', () => 
     });
     await runtime.exitsWith(1);
     const failed = runtime.events.filter((event) => event.event === 'failed').at(-1);
-    expect(failed?.error).toEqual(expect.stringContaining(`the schema registry at ${down} did not answer GET /subjects/transactions-avro-value/versions/latest`));
+    expect(failed?.error).toEqual(
+      expect.stringContaining(`the schema registry at ${down} did not answer GET /subjects/transactions-avro-value/versions/latest`),
+    );
     expect(await readCommitted(brokers, deadLetter)).toEqual([]);
   }, 180_000);
 });

@@ -35,7 +35,9 @@ describe('dead letters of the runtime on Kafka', () => {
     expect(byValue.get(malformed[2])![DEAD_LETTER_HEADERS.reason]).toMatch(/timestamp/);
 
     // The job went on: every good record was counted into a window result.
-    const results = (await readCommitted(brokers, topics.output)).map((m) => JSON.parse(m.value!.toString()) as { txn_count: number; window_start: string; customer_id: string });
+    const results = (await readCommitted(brokers, topics.output)).map(
+      (m) => JSON.parse(m.value!.toString()) as { txn_count: number; window_start: string; customer_id: string },
+    );
     const latest = new Map<string, number>();
     for (const r of results) latest.set(`${r.customer_id} ${r.window_start}`, r.txn_count);
     expect([...latest.values()].reduce((a, b) => a + b, 0)).toBe(produced);

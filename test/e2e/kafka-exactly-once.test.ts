@@ -1,6 +1,17 @@
 // The runtime on the real Kafka: kill -9 in the middle of a run loses and duplicates nothing for read_committed readers.
 import { readEndpoints } from '../env/src/endpoints.js';
-import { createTopics, multiset, produceGenerated, readCommitted, startRuntime, uniqueName, writeFraudJob, type FraudJobTopics, removeScratchDirs, scratchDir } from './kafka/harness.js';
+import {
+  createTopics,
+  multiset,
+  produceGenerated,
+  readCommitted,
+  startRuntime,
+  uniqueName,
+  writeFraudJob,
+  type FraudJobTopics,
+  removeScratchDirs,
+  scratchDir,
+} from './kafka/harness.js';
 
 const brokers = readEndpoints().kafka.brokers;
 const PARTITIONS = 3;
@@ -10,7 +21,18 @@ const PARTITIONS = 3;
  * run takes dozens of transactions. 20 events/s of event time over 30 000 events: 25 minutes, five
  * windows per customer; 1 % arrive 10 minutes late (the late output).
  */
-const workload = { workload: 'transactions', seed: 7, count: 30_000, batchSize: 100, keys: 300, rate: 20, disorder: 20_000, lateFraction: 0.01, lateBy: 600_000, partitions: PARTITIONS } as const;
+const workload = {
+  workload: 'transactions',
+  seed: 7,
+  count: 30_000,
+  batchSize: 100,
+  keys: 300,
+  rate: 20,
+  disorder: 20_000,
+  lateFraction: 0.01,
+  lateBy: 600_000,
+  partitions: PARTITIONS,
+} as const;
 
 function jobTopics(input: string, name: string): FraudJobTopics {
   return { name, input, output: `${name}-features`, late: `${name}-late`, deadLetter: `${name}-dead-letter` };

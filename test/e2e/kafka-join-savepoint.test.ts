@@ -5,14 +5,35 @@ import { eventually } from '../env/src/eventually.js';
 // Kafka's default partitioner, so the customers table lands where the generator put each customer's transactions.
 import { partitionOf } from '../../runtime-image/src/connectors/partitioner.js';
 import { END_OF_INPUT_HEADER } from '@sluice/runtime';
-import { createTopics, endOffsets, kafka, multiset, produceGenerated, readCommitted, removeScratchDirs, scratchDir, startRuntime, uniqueName, writeJobFile } from './kafka/harness.js';
+import {
+  createTopics,
+  endOffsets,
+  kafka,
+  multiset,
+  produceGenerated,
+  readCommitted,
+  removeScratchDirs,
+  scratchDir,
+  startRuntime,
+  uniqueName,
+  writeJobFile,
+} from './kafka/harness.js';
 
 const brokers = readEndpoints().kafka.brokers;
 const PARTITIONS = 3;
 const token = 'test-token-of-this-run';
 
 /** Ten minutes of event time each, B going on where A stops: windows open at the end of A close in B. */
-const inputA = { workload: 'transactions', seed: 21, count: 6_000, keys: 300, rate: 10, disorder: 20_000, partitions: PARTITIONS, start: '2025-12-05T00:00:00Z' } as const;
+const inputA = {
+  workload: 'transactions',
+  seed: 21,
+  count: 6_000,
+  keys: 300,
+  rate: 10,
+  disorder: 20_000,
+  partitions: PARTITIONS,
+  start: '2025-12-05T00:00:00Z',
+} as const;
 const inputB = { ...inputA, seed: 22, start: '2025-12-05T00:10:00Z' } as const;
 
 type TableMessage = { key: string; value: Record<string, unknown> | null };
@@ -40,7 +61,10 @@ function tablesBetween(): { customers: TableMessage[]; merchants: TableMessage[]
 }
 
 /** Customers go to the partition of their transactions (co-partitioned); merchants round-robin over their 2 partitions. */
-async function produceTables(topics: { customers: string; merchants: string }, tables: { customers: TableMessage[]; merchants: TableMessage[] }): Promise<void> {
+async function produceTables(
+  topics: { customers: string; merchants: string },
+  tables: { customers: TableMessage[]; merchants: TableMessage[] },
+): Promise<void> {
   const producer = kafka(brokers).producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   try {
@@ -57,7 +81,12 @@ function joinJob(name: string, topics: { input: string; customers: string; merch
   const output = `${name}-out`;
   const spec = {
     sources: [
-      { name: 'transactions', kafka: { topic: topics.input, keyedBy: 'customer_id' }, format: 'json', eventTime: { field: 'timestamp', maxOutOfOrderness: '30s' } },
+      {
+        name: 'transactions',
+        kafka: { topic: topics.input, keyedBy: 'customer_id' },
+        format: 'json',
+        eventTime: { field: 'timestamp', maxOutOfOrderness: '30s' },
+      },
       { name: 'customers', kafka: { topic: topics.customers } },
       { name: 'merchants', kafka: { topic: topics.merchants } },
     ],
@@ -88,10 +117,14 @@ function joinJob(name: string, topics: { input: string; customers: string; merch
 async function readAllOfA(env: Record<string, string>, endOfA: ReadonlyMap<number, number>, savepoint: boolean): Promise<StopResponse> {
   const pod = startRuntime(env);
   await pod.waitForEvents('listening', 1);
-  await eventually('the pod at parallelism 1 to have read all of input A', async () => {
-    const status = (await pod.control('GET', '/status')) as RuntimeStatus;
-    return status.partitions.length === PARTITIONS && status.partitions.every((p) => p.offset === endOfA.get(p.partition)) ? status : undefined;
-  }, 120_000);
+  await eventually(
+    'the pod at parallelism 1 to have read all of input A',
+    async () => {
+      const status = (await pod.control('GET', '/status')) as RuntimeStatus;
+      return status.partitions.length === PARTITIONS && status.partitions.every((p) => p.offset === endOfA.get(p.partition)) ? status : undefined;
+    },
+    120_000,
+  );
   const stopped = (await pod.control('POST', `/stop?savepoint=${savepoint}`)) as StopResponse;
   pod.child.kill('SIGTERM');
   await pod.exitsWith(0);
@@ -106,9 +139,21 @@ async function produceOrders(topics: { orders: string; shipments: string }, from
   const ids = Array.from({ length: to - from }, (_, i) => from + i);
   const marker = { value: null, headers: { [END_OF_INPUT_HEADER]: 'true' } };
   try {
-    await producer.send({ topic: topics.orders, messages: ids.map((i) => ({ key: `o${i}`, partition: partitionOf(`o${i}`, PARTITIONS), value: JSON.stringify({ id: `o${i}`, ts: at(i * 1000) }) })) });
-    await producer.send({ topic: topics.shipments, messages: ids.map((i) => ({ key: `o${i}`, partition: partitionOf(`o${i}`, PARTITIONS), value: JSON.stringify({ order: `o${i}`, ts: at(i * 1000 + (i % 13) * 60_000) }) })) });
-    if (end) for (const topic of [topics.orders, topics.shipments]) await producer.send({ topic, messages: Array.from({ length: PARTITIONS }, (_, partition) => ({ ...marker, partition })) });
+    await producer.send({
+      topic: topics.orders,
+      messages: ids.map((i) => ({ key: `o${i}`, partition: partitionOf(`o${i}`, PARTITIONS), value: JSON.stringify({ id: `o${i}`, ts: at(i * 1000) }) })),
+    });
+    await producer.send({
+      topic: topics.shipments,
+      messages: ids.map((i) => ({
+        key: `o${i}`,
+        partition: partitionOf(`o${i}`, PARTITIONS),
+        value: JSON.stringify({ order: `o${i}`, ts: at(i * 1000 + (i % 13) * 60_000) }),
+      })),
+    });
+    if (end)
+      for (const topic of [topics.orders, topics.shipments])
+        await producer.send({ topic, messages: Array.from({ length: PARTITIONS }, (_, partition) => ({ ...marker, partition })) });
   } finally {
     await producer.disconnect();
   }
@@ -158,7 +203,13 @@ describe('a join job on Kafka', () => {
     expect(await produceGenerated(brokers, topics.input, inputB)).toBe(inputB.count);
     await startRuntime(restartedEnv).exitsWith(0);
     const pods = [0, 1, 2].map((ordinal) =>
-      startRuntime({ ...rescaledEnv, SLUICE_STATE_DIR: scratchDir('state'), SLUICE_POD_ORDINAL: String(ordinal), SLUICE_PARALLELISM: '3', SLUICE_RESTORE_FROM: stopped.savepoint!.location }),
+      startRuntime({
+        ...rescaledEnv,
+        SLUICE_STATE_DIR: scratchDir('state'),
+        SLUICE_POD_ORDINAL: String(ordinal),
+        SLUICE_PARALLELISM: '3',
+        SLUICE_RESTORE_FROM: stopped.savepoint!.location,
+      }),
     );
     for (const pod of pods) await pod.exitsWith(0);
     expect(pods.map((pod) => pod.events.find((e) => e.event === 'running')?.partitions)).toEqual([[0], [1], [2]]);
@@ -168,7 +219,8 @@ describe('a join job on Kafka', () => {
     // The results show both versions of the tables: A's first window before the updates (no platinum), B's after them.
     type Result = { window_start: string; txn_count: number; platinum: number; none: number; risky: number };
     const results = expected.map((line) => JSON.parse(line.slice(line.indexOf(' ') + 1)) as Result);
-    const sum = (field: keyof Omit<Result, 'window_start'>, from: string, to: string) => results.filter((r) => r.window_start >= from && r.window_start < to).reduce((total, r) => total + r[field], 0);
+    const sum = (field: keyof Omit<Result, 'window_start'>, from: string, to: string) =>
+      results.filter((r) => r.window_start >= from && r.window_start < to).reduce((total, r) => total + r[field], 0);
     expect(sum('platinum', '2025-12-05T00:00', '2025-12-05T00:05')).toBe(0);
     expect(sum('platinum', '2025-12-05T00:10', '2025-12-05T01')).toBeGreaterThan(0);
     expect(sum('none', '2025-12-05T00:00', '2025-12-05T01')).toBeGreaterThan(0);
@@ -194,7 +246,13 @@ describe('a join job on Kafka', () => {
     await produceOrders(topics, 300, 600, true);
     await startRuntime(restartedEnv).exitsWith(0);
     const pods = [0, 1, 2].map((ordinal) =>
-      startRuntime({ ...rescaledEnv, SLUICE_STATE_DIR: scratchDir('state'), SLUICE_POD_ORDINAL: String(ordinal), SLUICE_PARALLELISM: '3', SLUICE_RESTORE_FROM: stopped.savepoint!.location }),
+      startRuntime({
+        ...rescaledEnv,
+        SLUICE_STATE_DIR: scratchDir('state'),
+        SLUICE_POD_ORDINAL: String(ordinal),
+        SLUICE_PARALLELISM: '3',
+        SLUICE_RESTORE_FROM: stopped.savepoint!.location,
+      }),
     );
     for (const pod of pods) await pod.exitsWith(0);
 
@@ -205,12 +263,17 @@ describe('a join job on Kafka', () => {
     expect(multiset(await readCommitted(brokers, rescaled.output))).toEqual(expected);
   }, 300_000);
 
-  it('refuses at start a co-partitioned table whose partition count is not the stream\'s, with both counts and the fix', async () => {
+  it("refuses at start a co-partitioned table whose partition count is not the stream's, with both counts and the fix", async () => {
     const topics = { input: uniqueName('txn'), customers: uniqueName('customers'), merchants: uniqueName('merchants') };
     await createTopics(brokers, [topics.input], PARTITIONS);
     await createTopics(brokers, [topics.customers, topics.merchants], 2);
     const job = joinJob(uniqueName('join-refused'), topics);
-    const runtime = startRuntime({ SLUICE_JOB_FILE: job.file, SLUICE_KAFKA_BROKERS: brokers.join(','), SLUICE_STATE_DIR: scratchDir('state'), SLUICE_END_MARKERS: 'true' });
+    const runtime = startRuntime({
+      SLUICE_JOB_FILE: job.file,
+      SLUICE_KAFKA_BROKERS: brokers.join(','),
+      SLUICE_STATE_DIR: scratchDir('state'),
+      SLUICE_END_MARKERS: 'true',
+    });
     await runtime.exitsWith(1);
     expect(runtime.events.find((event) => event.event === 'failed')?.error).toContain(
       `the join with-customer reads the table ${topics.customers} co-partitioned with the stream, but it has 2 partition(s) and the stream 3: ` +

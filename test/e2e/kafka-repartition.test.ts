@@ -1,7 +1,18 @@
 // A runtime pod repartitions a job whose topic is keyed by something else through <app>-<keyBy>-repartition: the same windows as on a topic keyed by the key, and kill -9 loses and doubles nothing.
 import type { StopResponse } from '@sluice/crds';
 import { readEndpoints } from '../env/src/endpoints.js';
-import { createTopics, fraudJobSpec, multiset, produceGenerated, readCommitted, removeScratchDirs, scratchDir, startRuntime, uniqueName, writeJobFile } from './kafka/harness.js';
+import {
+  createTopics,
+  fraudJobSpec,
+  multiset,
+  produceGenerated,
+  readCommitted,
+  removeScratchDirs,
+  scratchDir,
+  startRuntime,
+  uniqueName,
+  writeJobFile,
+} from './kafka/harness.js';
 
 const brokers = readEndpoints().kafka.brokers;
 const PARTITIONS = 3;
@@ -82,7 +93,9 @@ describe('a runtime pod and a job whose topic is not keyed by its keyBy', () => 
     await one.waitForEvents('committed', 10);
     one.child.kill('SIGKILL');
     await one.exitsWith(null);
-    const three = [0, 1, 2].map((ordinal) => startRuntime({ ...env, SLUICE_STATE_DIR: scratchDir('state'), SLUICE_PARALLELISM: '3', SLUICE_POD_ORDINAL: String(ordinal) }));
+    const three = [0, 1, 2].map((ordinal) =>
+      startRuntime({ ...env, SLUICE_STATE_DIR: scratchDir('state'), SLUICE_PARALLELISM: '3', SLUICE_POD_ORDINAL: String(ordinal) }),
+    );
     await Promise.all(three.map((pod) => pod.exitsWith(0)));
     expect(multiset(await readCommitted(brokers, topics.output))).toEqual(expected);
     expect(await readCommitted(brokers, topics.late)).toEqual([]);
@@ -90,7 +103,11 @@ describe('a runtime pod and a job whose topic is not keyed by its keyBy', () => 
 
   it('stops with a savepoint at parallelism 1 mid-stream and goes on from it at parallelism 3 with the same windows', async () => {
     const topics = topicsOf(uniqueName('velocity-rescale'), byMerchant);
-    const env = runtimeEnv(jobFile(topics, 'merchant_id'), { SLUICE_MAX_BYTES_PER_PARTITION: '1024', SLUICE_SNAPSHOT_LOCATION: scratchDir('savepoints'), SLUICE_CONTROL_TOKEN: token });
+    const env = runtimeEnv(jobFile(topics, 'merchant_id'), {
+      SLUICE_MAX_BYTES_PER_PARTITION: '1024',
+      SLUICE_SNAPSHOT_LOCATION: scratchDir('savepoints'),
+      SLUICE_CONTROL_TOKEN: token,
+    });
     const one = startRuntime(env);
     await one.waitForEvents('committed', 10);
     const stopped = (await one.control('POST', '/stop?savepoint=true')) as StopResponse;
@@ -101,10 +118,20 @@ describe('a runtime pod and a job whose topic is not keyed by its keyBy', () => 
     expect(before.length).toBeLessThan(expected.length);
 
     const three = [0, 1, 2].map((ordinal) =>
-      startRuntime({ ...env, SLUICE_STATE_DIR: scratchDir('state'), SLUICE_RESTORE_FROM: stopped.savepoint!.location, SLUICE_PARALLELISM: '3', SLUICE_POD_ORDINAL: String(ordinal) }),
+      startRuntime({
+        ...env,
+        SLUICE_STATE_DIR: scratchDir('state'),
+        SLUICE_RESTORE_FROM: stopped.savepoint!.location,
+        SLUICE_PARALLELISM: '3',
+        SLUICE_POD_ORDINAL: String(ordinal),
+      }),
     );
     await Promise.all(three.map((pod) => pod.exitsWith(0)));
-    expect(three.map((pod) => pod.events.find((e) => e.event === 'running')?.restoredFromSavepoint)).toEqual([stopped.savepoint!.id, stopped.savepoint!.id, stopped.savepoint!.id]);
+    expect(three.map((pod) => pod.events.find((e) => e.event === 'running')?.restoredFromSavepoint)).toEqual([
+      stopped.savepoint!.id,
+      stopped.savepoint!.id,
+      stopped.savepoint!.id,
+    ]);
     expect(multiset(await readCommitted(brokers, topics.output))).toEqual(expected);
     expect(await readCommitted(brokers, topics.late)).toEqual([]);
   }, 240_000);
@@ -121,7 +148,9 @@ describe('a runtime pod and a job whose topic is not keyed by its keyBy', () => 
     const restored = startRuntime(runtimeEnv(jobFile(topics, 'merchant_id'), { ...extra, SLUICE_RESTORE_FROM: stopped.savepoint!.location }));
     await restored.exitsWith(1);
     expect(restored.events.find((event) => event.event === 'failed')?.error).toMatch(
-      new RegExp(`cannot start from savepoint ${stopped.savepoint!.id}: it was taken by a version of the job that did not repartition by customer_id .* start from the last commit instead`),
+      new RegExp(
+        `cannot start from savepoint ${stopped.savepoint!.id}: it was taken by a version of the job that did not repartition by customer_id .* start from the last commit instead`,
+      ),
     );
   }, 120_000);
 });

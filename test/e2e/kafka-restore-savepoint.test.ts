@@ -3,14 +3,36 @@ import type { RuntimeStatus, StopResponse } from '@sluice/crds';
 import type { FetchedMessage } from '@sluice/runtime';
 import { readEndpoints } from '../env/src/endpoints.js';
 import { eventually } from '../env/src/eventually.js';
-import { createTopics, endOffsets, multiset, produceGenerated, readCommitted, removeScratchDirs, scratchDir, startRuntime, uniqueName, writeFraudJob } from './kafka/harness.js';
+import {
+  createTopics,
+  endOffsets,
+  multiset,
+  produceGenerated,
+  readCommitted,
+  removeScratchDirs,
+  scratchDir,
+  startRuntime,
+  uniqueName,
+  writeFraudJob,
+} from './kafka/harness.js';
 
 const brokers = readEndpoints().kafka.brokers;
 const PARTITIONS = 3;
 const token = 'test-token-of-this-run';
 
 /** Ten minutes of event time each: B goes on where A stops, so the windows open at the end of A close in B. */
-const inputA = { workload: 'transactions', seed: 7, count: 12_000, keys: 300, rate: 20, disorder: 20_000, lateFraction: 0.01, lateBy: 600_000, partitions: PARTITIONS, start: '2025-12-05T00:00:00Z' } as const;
+const inputA = {
+  workload: 'transactions',
+  seed: 7,
+  count: 12_000,
+  keys: 300,
+  rate: 20,
+  disorder: 20_000,
+  lateFraction: 0.01,
+  lateBy: 600_000,
+  partitions: PARTITIONS,
+  start: '2025-12-05T00:00:00Z',
+} as const;
 const inputB = { ...inputA, seed: 8, start: '2025-12-05T00:10:00Z' } as const;
 
 /** The messages between two sets of end offsets of a topic. */
@@ -40,10 +62,14 @@ describe('the runtime on Kafka, restored from a savepoint', () => {
     const endOfA = await endOffsets(brokers, input);
     const first = startRuntime(env);
     await first.waitForEvents('listening', 1);
-    await eventually('the first pod to have read all of input A', async () => {
-      const status = (await first.control('GET', '/status')) as RuntimeStatus;
-      return status.partitions.length === PARTITIONS && status.partitions.every((p) => p.offset === endOfA.get(p.partition)) ? status : undefined;
-    }, 120_000);
+    await eventually(
+      'the first pod to have read all of input A',
+      async () => {
+        const status = (await first.control('GET', '/status')) as RuntimeStatus;
+        return status.partitions.length === PARTITIONS && status.partitions.every((p) => p.offset === endOfA.get(p.partition)) ? status : undefined;
+      },
+      120_000,
+    );
     const stopped = (await first.control('POST', '/stop?savepoint=true')) as StopResponse;
     // A stopped pod stays up until it is ended, as the kubelet ends it.
     first.child.kill('SIGTERM');

@@ -5,13 +5,27 @@ import kafkajs from 'kafkajs';
 import { END_OF_INPUT_HEADER } from '@sluice/runtime';
 import { readEndpoints } from '../env/src/endpoints.js';
 import type { KafkaSaslEndpoint } from '../env/src/service.js';
-import { createTopics, fraudJobSpec, kafka, readCommitted, removeScratchDirs, scratchDir, startRuntime, uniqueName, writeJobFile, type FraudJobTopics } from './kafka/harness.js';
+import {
+  createTopics,
+  fraudJobSpec,
+  kafka,
+  readCommitted,
+  removeScratchDirs,
+  scratchDir,
+  startRuntime,
+  uniqueName,
+  writeJobFile,
+  type FraudJobTopics,
+} from './kafka/harness.js';
 
 // kafkajs is CommonJS: its enums are read off the default export.
 const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } = kafkajs;
 
 const { brokers, sasl: listener } = readEndpoints().kafka as { brokers: string[]; sasl: KafkaSaslEndpoint };
-const example = (file: string): string[] => readFileSync(new URL(`../../examples/fraud-velocity/${file}`, import.meta.url), 'utf8').trim().split('\n');
+const example = (file: string): string[] =>
+  readFileSync(new URL(`../../examples/fraud-velocity/${file}`, import.meta.url), 'utf8')
+    .trim()
+    .split('\n');
 
 type Acl = { type: kafkajs.AclResourceTypes; name: string; prefixed?: boolean; operations: kafkajs.AclOperationTypes[] };
 
@@ -58,7 +72,13 @@ function jobAcls(name: string, input: string): Acl[] {
 function secretDir(user: string, password: string): string {
   const dir = join(scratchDir('kafka-secret'), 'kafka');
   mkdirSync(dir);
-  const keys = { 'security.protocol': 'SASL_SSL', 'sasl.mechanism': 'SCRAM-SHA-512', 'sasl.username': user, 'sasl.password': password, 'ssl.ca': readFileSync(listener.ca, 'utf8') };
+  const keys = {
+    'security.protocol': 'SASL_SSL',
+    'sasl.mechanism': 'SCRAM-SHA-512',
+    'sasl.username': user,
+    'sasl.password': password,
+    'ssl.ca': readFileSync(listener.ca, 'utf8'),
+  };
   for (const [key, value] of Object.entries(keys)) writeFileSync(join(dir, key), value);
   return dir;
 }
@@ -68,7 +88,14 @@ async function produceSample(input: string): Promise<void> {
   await createTopics(brokers, [input], 1);
   const producer = kafka(brokers).producer();
   await producer.connect();
-  const flush = JSON.stringify({ transaction_id: 'flush', customer_id: 'FLUSH', merchant_id: 'M0', amount: 1, currency: 'NZD', timestamp: '2025-12-05T12:00:00.000Z' });
+  const flush = JSON.stringify({
+    transaction_id: 'flush',
+    customer_id: 'FLUSH',
+    merchant_id: 'M0',
+    amount: 1,
+    currency: 'NZD',
+    timestamp: '2025-12-05T12:00:00.000Z',
+  });
   await producer.send({ topic: input, messages: [...example('sample.jsonl'), flush].map((value) => ({ partition: 0, value })) });
   await producer.send({ topic: input, messages: [{ partition: 0, value: null, headers: { [END_OF_INPUT_HEADER]: 'true' } }] });
   await producer.disconnect();
@@ -131,6 +158,8 @@ describe('the runtime on a SASL_SSL listener with ACLs', () => {
     expect(await runtime.exited).not.toBe(0);
     const said = `${runtime.stderr()}\n${runtime.events.map((event) => JSON.stringify(event)).join('\n')}`;
     // The transaction wrote the sink topic, the late topic and a changelog; the message names only the one refused.
-    expect(said).toContain(`Kafka refused user ${user} WRITE on topic ${topics.output} (TOPIC_AUTHORIZATION_FAILED) on the SASL_SSL listener ${listener.brokers.join(',')}`);
+    expect(said).toContain(
+      `Kafka refused user ${user} WRITE on topic ${topics.output} (TOPIC_AUTHORIZATION_FAILED) on the SASL_SSL listener ${listener.brokers.join(',')}`,
+    );
   }, 120_000);
 });

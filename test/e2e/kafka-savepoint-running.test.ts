@@ -1,7 +1,17 @@
 // A savepoint taken while the runtime processes (POST /savepoints, periodic savepoints): restored, it gives exactly the results of the run it was taken from.
 import type { SavepointResponse } from '@sluice/crds';
 import { readEndpoints } from '../env/src/endpoints.js';
-import { createTopics, produceGenerated, readCommitted, removeScratchDirs, scratchDir, startRuntime, uniqueName, writeFraudJob, type RuntimeProcess } from './kafka/harness.js';
+import {
+  createTopics,
+  produceGenerated,
+  readCommitted,
+  removeScratchDirs,
+  scratchDir,
+  startRuntime,
+  uniqueName,
+  writeFraudJob,
+  type RuntimeProcess,
+} from './kafka/harness.js';
 
 const brokers = readEndpoints().kafka.brokers;
 const PARTITIONS = 2;
@@ -10,7 +20,11 @@ const workload = { workload: 'transactions', seed: 5, count: 24_000, batchSize: 
 
 async function takeSavepoint(pod: RuntimeProcess): Promise<SavepointResponse> {
   const { port } = pod.events.find((e) => e.event === 'listening') as { port: number };
-  const response = await fetch(`http://127.0.0.1:${port}/savepoints`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{}' });
+  const response = await fetch(`http://127.0.0.1:${port}/savepoints`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: '{}',
+  });
   if (!response.ok) throw new Error(`POST /savepoints: ${response.status} ${await response.text()}`);
   return (await response.json()) as SavepointResponse;
 }

@@ -5,7 +5,17 @@ import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { buildCli, streamctl } from '../cli/cli.js';
 import { readEndpoints } from '../env/src/endpoints.js';
-import { createTopics, fraudJobSpec, produceGenerated, readCommitted, removeScratchDirs, scratchDir, startRuntime, uniqueName, writeJobFile } from './kafka/harness.js';
+import {
+  createTopics,
+  fraudJobSpec,
+  produceGenerated,
+  readCommitted,
+  removeScratchDirs,
+  scratchDir,
+  startRuntime,
+  uniqueName,
+  writeJobFile,
+} from './kafka/harness.js';
 
 const endpoints = readEndpoints();
 /** How long a hook or test that runs the job from start to end may take before it counts as hung. */
@@ -35,7 +45,13 @@ interface Row {
 async function tableAsResults(table: string): Promise<string[]> {
   const { rows } = await client.query<Row>(`SELECT * FROM ${table} ORDER BY customer_id, window_start`);
   return rows.map((row) =>
-    JSON.stringify({ customer_id: row.customer_id, window_start: row.window_start.toISOString(), window_end: row.window_end.toISOString(), txn_count: Number(row.txn_count), txn_sum: row.txn_sum }),
+    JSON.stringify({
+      customer_id: row.customer_id,
+      window_start: row.window_start.toISOString(),
+      window_end: row.window_end.toISOString(),
+      txn_count: Number(row.txn_count),
+      txn_sum: row.txn_sum,
+    }),
   );
 }
 
@@ -88,7 +104,18 @@ describe('streamctl run with the PostgreSQL sink', () => {
 describe('a Kafka job with the PostgreSQL sink, killed -9 mid-stream', () => {
   const PARTITIONS = 3;
   /** 12 000 events over 10 minutes of event time, 2 % of them 40 s late: within the minute of allowedLateness, so windows re-fire. */
-  const workload = { workload: 'transactions', seed: 11, count: 12_000, batchSize: 100, keys: 200, rate: 20, disorder: 20_000, lateFraction: 0.02, lateBy: 40_000, partitions: PARTITIONS } as const;
+  const workload = {
+    workload: 'transactions',
+    seed: 11,
+    count: 12_000,
+    batchSize: 100,
+    keys: 200,
+    rate: 20,
+    disorder: 20_000,
+    lateFraction: 0.02,
+    lateBy: 40_000,
+    partitions: PARTITIONS,
+  } as const;
   const input = uniqueName('txn-pg');
   const tables: string[] = [];
 
@@ -139,37 +166,45 @@ describe('a Kafka job with the PostgreSQL sink, killed -9 mid-stream', () => {
     expect(rows).toEqual(lastFirings(results).map((line) => JSON.stringify(JSON.parse(line))));
   });
 
-  it('leaves the table equal to the uninterrupted run’s after kill -9 twice and a restart', async () => {
-    const crashed = await job(uniqueName('pg-crash'));
-    for (const commits of [3, 6]) {
-      const killed = startRuntime(crashed.env);
-      await killed.waitForEvents('committed', commits);
-      killed.child.kill('SIGKILL');
-      await killed.exitsWith(null);
-    }
-    const mid = await tableAsResults(crashed.table);
-    expect(mid.length).toBeGreaterThan(0);
-    expect(mid.length).toBeLessThan((await tableAsResults(clean.table)).length);
+  it(
+    'leaves the table equal to the uninterrupted run’s after kill -9 twice and a restart',
+    async () => {
+      const crashed = await job(uniqueName('pg-crash'));
+      for (const commits of [3, 6]) {
+        const killed = startRuntime(crashed.env);
+        await killed.waitForEvents('committed', commits);
+        killed.child.kill('SIGKILL');
+        await killed.exitsWith(null);
+      }
+      const mid = await tableAsResults(crashed.table);
+      expect(mid.length).toBeGreaterThan(0);
+      expect(mid.length).toBeLessThan((await tableAsResults(clean.table)).length);
 
-    const last = startRuntime(crashed.env);
-    await last.exitsWith(0);
-    expect(last.events.find((e) => e.event === 'running')?.restoredRecords).toBeGreaterThan(0);
-    expect(await tableAsResults(crashed.table)).toEqual(await tableAsResults(clean.table));
-  }, RUN_TIMEOUT_MS);
+      const last = startRuntime(crashed.env);
+      await last.exitsWith(0);
+      expect(last.events.find((e) => e.event === 'running')?.restoredRecords).toBeGreaterThan(0);
+      expect(await tableAsResults(crashed.table)).toEqual(await tableAsResults(clean.table));
+    },
+    RUN_TIMEOUT_MS,
+  );
 
-  it('fences a paused zombie with the same ordinal in PostgreSQL too: woken after its replacement finished, it writes nothing', async () => {
-    const topics = await job(uniqueName('pg-zombie'));
-    const zombie = startRuntime(topics.env);
-    await zombie.waitForEvents('committed', 2);
-    // Frozen mid-run, as by a long GC pause, while its replacement runs the job to its end.
-    zombie.child.kill('SIGSTOP');
-    const replacement = startRuntime({ ...topics.env, SLUICE_STATE_DIR: scratchDir('state') });
-    await replacement.exitsWith(0);
-    expect(await tableAsResults(topics.table)).toEqual(await tableAsResults(clean.table));
-    // Woken, its next commit would upsert firings older than the replacement's: the sink's fence refuses it first.
-    zombie.child.kill('SIGCONT');
-    await zombie.exitsWith(1);
-    expect(zombie.events.find((e) => e.event === 'failed')?.code).toBe('SLUICE_E_POSTGRES_FENCED');
-    expect(await tableAsResults(topics.table)).toEqual(await tableAsResults(clean.table));
-  }, RUN_TIMEOUT_MS);
+  it(
+    'fences a paused zombie with the same ordinal in PostgreSQL too: woken after its replacement finished, it writes nothing',
+    async () => {
+      const topics = await job(uniqueName('pg-zombie'));
+      const zombie = startRuntime(topics.env);
+      await zombie.waitForEvents('committed', 2);
+      // Frozen mid-run, as by a long GC pause, while its replacement runs the job to its end.
+      zombie.child.kill('SIGSTOP');
+      const replacement = startRuntime({ ...topics.env, SLUICE_STATE_DIR: scratchDir('state') });
+      await replacement.exitsWith(0);
+      expect(await tableAsResults(topics.table)).toEqual(await tableAsResults(clean.table));
+      // Woken, its next commit would upsert firings older than the replacement's: the sink's fence refuses it first.
+      zombie.child.kill('SIGCONT');
+      await zombie.exitsWith(1);
+      expect(zombie.events.find((e) => e.event === 'failed')?.code).toBe('SLUICE_E_POSTGRES_FENCED');
+      expect(await tableAsResults(topics.table)).toEqual(await tableAsResults(clean.table));
+    },
+    RUN_TIMEOUT_MS,
+  );
 });

@@ -26,7 +26,10 @@ async function produceInSmallBatches(topic: string, count: number): Promise<void
       await producer.sendBatch({
         topicMessages: [0, 1].map((partition) => ({
           topic,
-          messages: Array.from({ length: 50 }, (_, k) => first + 2 * k + partition).map((i) => ({ partition, value: JSON.stringify({ customer_id: `c${i % 7}`, amount: i, timestamp: at(i) }) })),
+          messages: Array.from({ length: 50 }, (_, k) => first + 2 * k + partition).map((i) => ({
+            partition,
+            value: JSON.stringify({ customer_id: `c${i % 7}`, amount: i, timestamp: at(i) }),
+          })),
         })),
       });
     }
@@ -91,7 +94,10 @@ describe('the runtime pod’s HTTP surface', () => {
       expect(taken.statusCode).toBe(201);
       const savepoint = taken.json<SavepointResponse>();
       expect(savepoint.complete).toBe(true);
-      const manifest = JSON.parse(readFileSync(join(snapshots, savepoint.id, 'manifest.json'), 'utf8')) as { kind: string; partitions: { partition: number; sourceOffset: number }[] };
+      const manifest = JSON.parse(readFileSync(join(snapshots, savepoint.id, 'manifest.json'), 'utf8')) as {
+        kind: string;
+        partitions: { partition: number; sourceOffset: number }[];
+      };
       expect(manifest.kind).toBe('savepoint');
       expect(manifest.partitions.map((p) => [p.partition, p.sourceOffset])).toEqual([
         [0, 100],
@@ -110,7 +116,11 @@ describe('the runtime pod’s HTTP surface', () => {
       // Stopped, the pod answers on (a StatefulSet would restart an exited one on the old spec): alive, not ready, finished.
       expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
       expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(503);
-      expect((await app.inject({ method: 'GET', url: '/status', headers: auth })).json<RuntimeStatus>()).toMatchObject({ phase: 'finished', lastSavepoint: answer.savepoint?.location, recordsIn: 200 });
+      expect((await app.inject({ method: 'GET', url: '/status', headers: auth })).json<RuntimeStatus>()).toMatchObject({
+        phase: 'finished',
+        lastSavepoint: answer.savepoint?.location,
+        recordsIn: 200,
+      });
       // A controller that crashed asks again: the same answer. Anything else it cannot have any more.
       const retried = await app.inject({ method: 'POST', url: '/stop?savepoint=true', headers: auth });
       expect(retried.statusCode).toBe(200);
@@ -147,7 +157,12 @@ describe('the runtime pod’s HTTP surface', () => {
     try {
       await runtime.start();
       expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
-      expect((await app.inject({ method: 'GET', url: '/status', headers: auth })).json<RuntimeStatus>()).toMatchObject({ ordinal: 2, parallelism: 3, phase: 'running', partitions: [] });
+      expect((await app.inject({ method: 'GET', url: '/status', headers: auth })).json<RuntimeStatus>()).toMatchObject({
+        ordinal: 2,
+        parallelism: 3,
+        phase: 'running',
+        partitions: [],
+      });
       const stop = await app.inject({ method: 'POST', url: '/stop', headers: auth });
       expect(stop.json()).toEqual({ stopped: true, savepoint: null });
       await runtime.taskSet.done;
@@ -183,7 +198,9 @@ describe('the runtime pod’s HTTP surface', () => {
     try {
       for (const { runtime } of pods) await runtime.start();
       await eventually('both pods to have read their partitions', async () => {
-        const read = await Promise.all(pods.map(async ({ app }) => (await app.inject({ method: 'GET', url: '/status', headers: auth })).json<RuntimeStatus>().recordsIn));
+        const read = await Promise.all(
+          pods.map(async ({ app }) => (await app.inject({ method: 'GET', url: '/status', headers: auth })).json<RuntimeStatus>().recordsIn),
+        );
         return read[0] === 200 && read[1] === 100 ? read : undefined;
       });
 
@@ -197,7 +214,11 @@ describe('the runtime pod’s HTTP surface', () => {
         { id: 'upgrade-3', location: join(savepoints, 'upgrade-3'), complete: false },
         { id: 'upgrade-3', location: join(savepoints, 'upgrade-3'), complete: true },
       ]);
-      const manifest = JSON.parse(readFileSync(join(savepoints, 'upgrade-3', 'manifest.json'), 'utf8')) as { kind: string; writers: number; partitions: { partition: number; sourceOffset: number }[] };
+      const manifest = JSON.parse(readFileSync(join(savepoints, 'upgrade-3', 'manifest.json'), 'utf8')) as {
+        kind: string;
+        writers: number;
+        partitions: { partition: number; sourceOffset: number }[];
+      };
       expect(manifest).toMatchObject({ kind: 'savepoint', writers: 2 });
       expect(manifest.partitions.map((p) => [p.partition, p.sourceOffset])).toEqual([
         [0, 100],
@@ -205,7 +226,11 @@ describe('the runtime pod’s HTTP surface', () => {
         [2, 100],
       ]);
       expect(readdirSync(checkpoints)).toEqual([]);
-      for (const { app } of pods) expect((await app.inject({ method: 'GET', url: '/status', headers: auth })).json<RuntimeStatus>()).toMatchObject({ phase: 'finished', lastSavepoint: join(savepoints, 'upgrade-3') });
+      for (const { app } of pods)
+        expect((await app.inject({ method: 'GET', url: '/status', headers: auth })).json<RuntimeStatus>()).toMatchObject({
+          phase: 'finished',
+          lastSavepoint: join(savepoints, 'upgrade-3'),
+        });
     } finally {
       for (const { runtime, app } of pods) {
         await runtime.close();
@@ -235,11 +260,15 @@ describe('the runtime pod’s HTTP surface', () => {
     const kafkaClient = new KafkajsClient({ brokers });
     try {
       await runtime.start();
-      await eventually('the pod reading its backlog', async () => ((await app.inject({ method: 'GET', url: '/status', headers: auth })).json<RuntimeStatus>().recordsIn > 500 ? true : undefined));
+      await eventually('the pod reading its backlog', async () =>
+        (await app.inject({ method: 'GET', url: '/status', headers: auth })).json<RuntimeStatus>().recordsIn > 500 ? true : undefined,
+      );
       const stop = await app.inject({ method: 'POST', url: '/stop?savepoint=true&id=mid-backlog', headers: auth });
       expect(stop.statusCode).toBe(200);
 
-      const manifest = JSON.parse(readFileSync(join(savepoints, 'mid-backlog', 'manifest.json'), 'utf8')) as { partitions: { partition: number; sourceOffset: number }[] };
+      const manifest = JSON.parse(readFileSync(join(savepoints, 'mid-backlog', 'manifest.json'), 'utf8')) as {
+        partitions: { partition: number; sourceOffset: number }[];
+      };
       const committed = await kafkaClient.committedOffsets(runtime.taskSet.groupId, input);
       expect(manifest.partitions.map((p) => [p.partition, p.sourceOffset])).toEqual([0, 1].map((p) => [p, committed.get(p)?.offset ?? 0]));
       expect(manifest.partitions.map((p) => p.sourceOffset).reduce((a, b) => a + b)).toBe(runtime.status().recordsIn);

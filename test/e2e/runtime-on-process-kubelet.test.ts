@@ -30,10 +30,11 @@ afterAll(async () => {
   await core.deleteNamespace({ name: namespace });
   await eventually(
     'the namespace gone',
-    () => core.readNamespace({ name: namespace }).then(
-      () => undefined,
-      (error: unknown) => (error instanceof ApiException && error.code === 404 ? true : undefined),
-    ),
+    () =>
+      core.readNamespace({ name: namespace }).then(
+        () => undefined,
+        (error: unknown) => (error instanceof ApiException && error.code === 404 ? true : undefined),
+      ),
     45_000,
   );
   await kubelet.stop();

@@ -5,12 +5,27 @@ import type { RuntimeStatus, StopResponse } from '@sluice/crds';
 import { END_OF_INPUT_HEADER, deleteSnapshot, openSnapshotStorage, readSnapshotAt, type S3Settings } from '@sluice/runtime';
 import { readEndpoints } from '../env/src/endpoints.js';
 import { eventually } from '../env/src/eventually.js';
-import { createTopics, kafka, readCommitted, removeScratchDirs, scratchDir, startRuntime, uniqueName, writeFraudJob, type RuntimeProcess } from './kafka/harness.js';
+import {
+  createTopics,
+  kafka,
+  readCommitted,
+  removeScratchDirs,
+  scratchDir,
+  startRuntime,
+  uniqueName,
+  writeFraudJob,
+  type RuntimeProcess,
+} from './kafka/harness.js';
 
 const endpoints = readEndpoints();
 const brokers = endpoints.kafka.brokers;
 const s3 = endpoints.s3;
-const s3Settings: S3Settings = { endpoint: s3.endpoint, region: s3.region, forcePathStyle: s3.forcePathStyle, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } };
+const s3Settings: S3Settings = {
+  endpoint: s3.endpoint,
+  region: s3.region,
+  forcePathStyle: s3.forcePathStyle,
+  credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+};
 const s3Client = new S3Client({ ...s3Settings });
 const bucket = `upgrades-${randomBytes(4).toString('hex')}`;
 const token = 'test-token-of-this-run';
@@ -35,7 +50,10 @@ async function produce(topic: string, transactions: readonly { customer_id: stri
   await producer.connect();
   try {
     const messages = transactions.map((value) => ({ partition: partitionOf(value.customer_id), value: JSON.stringify(value) }));
-    if (endOfInput) messages.push(...Array.from({ length: PARTITIONS }, (_, partition) => ({ partition, value: null as unknown as string, headers: { [END_OF_INPUT_HEADER]: 'true' } })));
+    if (endOfInput)
+      messages.push(
+        ...Array.from({ length: PARTITIONS }, (_, partition) => ({ partition, value: null as unknown as string, headers: { [END_OF_INPUT_HEADER]: 'true' } })),
+      );
     await producer.send({ topic, messages });
   } finally {
     await producer.disconnect();
@@ -45,10 +63,14 @@ async function produce(topic: string, transactions: readonly { customer_id: stri
 /** Waits until the pod has read each of its partitions up to its end (`ends` by partition). */
 async function readUpTo(pod: RuntimeProcess, ends: readonly number[]): Promise<void> {
   await pod.waitForEvents('listening', 1);
-  await eventually(`the pod to have read up to offsets ${ends.join(', ')}`, async () => {
-    const status = (await pod.request('GET', '/status')).body as RuntimeStatus;
-    return status.partitions.length > 0 && status.partitions.every((p) => p.offset === ends[p.partition]) ? status : undefined;
-  }, 60_000);
+  await eventually(
+    `the pod to have read up to offsets ${ends.join(', ')}`,
+    async () => {
+      const status = (await pod.request('GET', '/status')).body as RuntimeStatus;
+      return status.partitions.length > 0 && status.partitions.every((p) => p.offset === ends[p.partition]) ? status : undefined;
+    },
+    60_000,
+  );
 }
 
 /** Stops the pod the way the controller does and checks it stays up, stopped, until it is ended. */
@@ -143,7 +165,9 @@ describe('the runtime through an upgrade', () => {
     };
 
     await produce(input, inputA);
-    const pods = [0, 1].map((ordinal) => startRuntime({ ...env, ...s3Env, SLUICE_STATE_DIR: scratchDir('state'), SLUICE_POD_ORDINAL: String(ordinal), SLUICE_PARALLELISM: '2' }));
+    const pods = [0, 1].map((ordinal) =>
+      startRuntime({ ...env, ...s3Env, SLUICE_STATE_DIR: scratchDir('state'), SLUICE_POD_ORDINAL: String(ordinal), SLUICE_PARALLELISM: '2' }),
+    );
     for (const pod of pods) await readUpTo(pod, endsAfter(inputA));
     const answers: StopResponse[] = [];
     for (const pod of pods) answers.push(await stopAndEnd(pod, '?savepoint=true&id=upgrade-1'));
@@ -152,7 +176,9 @@ describe('the runtime through an upgrade', () => {
       { id: 'upgrade-1', location, complete: false },
       { id: 'upgrade-1', location, complete: true },
     ]);
-    expect((await readSnapshotAt(location, { s3: s3Settings }))?.partitions.map((p) => [p.partition, p.sourceOffset])).toEqual(endsAfter(inputA).map((end, partition) => [partition, end]));
+    expect((await readSnapshotAt(location, { s3: s3Settings }))?.partitions.map((p) => [p.partition, p.sourceOffset])).toEqual(
+      endsAfter(inputA).map((end, partition) => [partition, end]),
+    );
 
     // The rescaled job: one pod, restored from the savepoint on S3, reads B and ends.
     await produce(input, inputB, true);

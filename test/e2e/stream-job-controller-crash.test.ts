@@ -29,12 +29,7 @@ describe('a controller killed in the middle of an upgrade', () => {
 
     const target = await patchSpec(namespace, name, { parallelism: 3 });
     // The moment the upgrade's intent is in status, the controller dies.
-    const upgrade = await eventually(
-      'the upgrade begun',
-      async () => (await readJob(namespace, name)).status?.upgrade,
-      60_000,
-      10,
-    );
+    const upgrade = await eventually('the upgrade begun', async () => (await readJob(namespace, name)).status?.upgrade, 60_000, 10);
     first.child.kill('SIGKILL');
     await first.exited;
     expect(upgrade.reason).toBe('Rescale');

@@ -29,7 +29,12 @@ async function deleteExampleTopics(): Promise<void> {
     const existing = new Set(await admin.listTopics());
     const present = topicNames.filter((topic) => existing.has(topic));
     if (present.length > 0) await admin.deleteTopics({ topics: present });
-    await eventually('the example topics gone from Kafka', async () => ((await admin.listTopics()).some((topic) => topicNames.includes(topic)) ? undefined : true), 60_000, 250);
+    await eventually(
+      'the example topics gone from Kafka',
+      async () => ((await admin.listTopics()).some((topic) => topicNames.includes(topic)) ? undefined : true),
+      60_000,
+      250,
+    );
   } finally {
     await admin.disconnect();
   }
@@ -55,7 +60,15 @@ describe('the fraud-velocity example on the operator', () => {
       await custom.createNamespacedCustomObject({ group, version, namespace, plural: plural[manifest.kind]!, body: manifest });
     }
     for (const topic of topicNames) {
-      await eventually(`Topic ${topic} Ready`, async () => ((await readTopic(namespace, topic)).status?.conditions?.some((condition) => condition.type === 'Ready' && condition.status === 'True') ? true : undefined), 60_000, 250);
+      await eventually(
+        `Topic ${topic} Ready`,
+        async () =>
+          (await readTopic(namespace, topic)).status?.conditions?.some((condition) => condition.type === 'Ready' && condition.status === 'True')
+            ? true
+            : undefined,
+        60_000,
+        250,
+      );
     }
     await waitForPhase(namespace, 'fraud-velocity', 'Running', 1);
 
@@ -63,15 +76,27 @@ describe('the fraud-velocity example on the operator', () => {
     const producer = kafka(endpoints.kafka.brokers).producer();
     await producer.connect();
     const sample = example('sample.jsonl').trim().split('\n');
-    const flush = JSON.stringify({ transaction_id: 'flush', customer_id: 'FLUSH', merchant_id: 'M0', amount: 1, currency: 'NZD', timestamp: '2025-12-05T12:00:00.000Z' });
+    const flush = JSON.stringify({
+      transaction_id: 'flush',
+      customer_id: 'FLUSH',
+      merchant_id: 'M0',
+      amount: 1,
+      currency: 'NZD',
+      timestamp: '2025-12-05T12:00:00.000Z',
+    });
     await producer.send({ topic: 'transactions', messages: [...sample, flush].map((value) => ({ partition: 0, value })) });
     await producer.disconnect();
 
-    const expected = example('expected.jsonl').trim().split('\n').map((line) => JSON.parse(line) as { customer_id: string; txn_count: number });
+    const expected = example('expected.jsonl')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { customer_id: string; txn_count: number });
     const results = await eventually(
       `${expected.length} results in fraud-features`,
       async () => {
-        const values = (await readCommitted(endpoints.kafka.brokers, 'fraud-features')).map((message) => JSON.parse(message.value!.toString()) as { customer_id: string });
+        const values = (await readCommitted(endpoints.kafka.brokers, 'fraud-features')).map(
+          (message) => JSON.parse(message.value!.toString()) as { customer_id: string },
+        );
         return values.length >= expected.length ? values : undefined;
       },
       90_000,

@@ -2,7 +2,23 @@
 import { AppsV1Api } from '@kubernetes/client-node';
 import { resume, savepoint, scale, status, suspend, type CommandIo } from '../../cli/src/index.js';
 import { eventually } from '../env/src/eventually.js';
-import { allResults, condition, core, createJob, described, endpoints, fraudJob, jobPods, jobTest, kubeconfig, patchSpec, readJob, readResults, readTopic, waitForPhase } from './stream-job/harness.js';
+import {
+  allResults,
+  condition,
+  core,
+  createJob,
+  described,
+  endpoints,
+  fraudJob,
+  jobPods,
+  jobTest,
+  kubeconfig,
+  patchSpec,
+  readJob,
+  readResults,
+  readTopic,
+  waitForPhase,
+} from './stream-job/harness.js';
 
 const apps = kubeconfig.makeApiClient(AppsV1Api);
 const setup = jobTest('sj-life');
@@ -45,12 +61,19 @@ describe('a StreamJob from kubectl apply to suspend and resume', () => {
 
     // New logic: one more aggregate. The old pods stop with a savepoint; the new spec starts from it.
     const [keyBy, window] = fraudJob(name, topics, world).spec.pipeline!;
-    const upgraded = await patchSpec(namespace, name, { pipeline: [keyBy, { ...window, aggregate: [...window!.aggregate!, { name: 'txn_max', fn: 'max', field: 'amount' }] }] });
+    const upgraded = await patchSpec(namespace, name, {
+      pipeline: [keyBy, { ...window, aggregate: [...window!.aggregate!, { name: 'txn_max', fn: 'max', field: 'amount' }] }],
+    });
     job = await waitForPhase(namespace, name, 'Running', upgraded);
     expect(job.status?.lastSavepoint).toMatchObject({ trigger: 'upgrade', generation: 1, parallelism: 2 });
     expect(job.status?.lastSavepoint?.location).toMatch(new RegExp(`^s3://${world.bucket}/`));
     expect(condition(job, 'Upgrade')).toMatchObject({ status: 'True', reason: 'Upgraded' });
-    await eventually('results of the new spec', async () => ((await readResults(topics.output)).some((result) => result.txn_max !== undefined) ? true : undefined), 60_000, 500);
+    await eventually(
+      'results of the new spec',
+      async () => ((await readResults(topics.output)).some((result) => result.txn_max !== undefined) ? true : undefined),
+      60_000,
+      500,
+    );
 
     // Rescale 2 → 3 with streamctl, through the savepoint path.
     const cluster = { kubeconfig: endpoints.kube.kubeconfig, namespace, job: name, output: 'table' as const };
@@ -89,13 +112,18 @@ describe('a StreamJob from kubectl apply to suspend and resume', () => {
 
     // The controller counted what it did, for alerts on failed savepoints and rolled-back upgrades.
     const metrics = await setup.controller!.metrics.registry.metrics();
-    const counted = (metric: string, labels: string): boolean => metrics.split('\n').some((line) => line.startsWith(`${metric}{`) && line.includes(labels) && line.endsWith(' 1'));
-    for (const trigger of ['upgrade', 'rescale', 'manual', 'suspend']) expect(counted('sluice_streamjob_savepoints_total', `trigger="${trigger}",result="taken"`)).toBe(true);
-    for (const reason of ['SpecChanged', 'Rescale', 'Suspend', 'Resume']) expect(counted('sluice_streamjob_upgrades_total', `reason="${reason}",result="succeeded"`)).toBe(true);
+    const counted = (metric: string, labels: string): boolean =>
+      metrics.split('\n').some((line) => line.startsWith(`${metric}{`) && line.includes(labels) && line.endsWith(' 1'));
+    for (const trigger of ['upgrade', 'rescale', 'manual', 'suspend'])
+      expect(counted('sluice_streamjob_savepoints_total', `trigger="${trigger}",result="taken"`)).toBe(true);
+    for (const reason of ['SpecChanged', 'Rescale', 'Suspend', 'Resume'])
+      expect(counted('sluice_streamjob_upgrades_total', `reason="${reason}",result="succeeded"`)).toBe(true);
 
     // Upgrade downtime: the last result of the old spec to the first of the new one, as Kafka stamped them.
     const oldSpec = results.filter((result) => result.txn_max === undefined).map((result) => result.appendedAt);
     const newSpec = results.filter((result) => result.txn_max !== undefined).map((result) => result.appendedAt);
-    process.stdout.write(`upgrade downtime (last old-spec result → first new-spec result): ${Math.min(...newSpec) - Math.max(...oldSpec)} ms over ${results.length} results\n`);
+    process.stdout.write(
+      `upgrade downtime (last old-spec result → first new-spec result): ${Math.min(...newSpec) - Math.max(...oldSpec)} ms over ${results.length} results\n`,
+    );
   }, 600_000);
 });

@@ -20,7 +20,11 @@ const enqueued: string[] = [];
 beforeAll(async () => {
   namespace = await prepareNamespace('sj-watch');
   const log = pino({ level: process.env.SLUICE_TEST_LOG ?? 'silent' });
-  informers = watchOwnedObjects(kubeconfig, (source, kind) => new ResourceInformer(kubeconfig, source, { all: false, names: [namespace] }, systemClock, log.child({ informer: kind })), (key) => enqueued.push(key));
+  informers = watchOwnedObjects(
+    kubeconfig,
+    (source, kind) => new ResourceInformer(kubeconfig, source, { all: false, names: [namespace] }, systemClock, log.child({ informer: kind })),
+    (key) => enqueued.push(key),
+  );
   await Promise.all(informers.map((informer) => informer.start()));
 });
 
@@ -58,7 +62,10 @@ async function createStatefulSet(name: string, labels: Record<string, string>, o
 }
 
 function createPod(name: string, labels: Record<string, string>): Promise<V1Pod> {
-  return core.createNamespacedPod({ namespace, body: { metadata: { name, namespace, labels }, spec: { containers: [{ name: 'runtime', image: 'ghcr.io/sluice/sluice-runtime:0.1.0' }] } } });
+  return core.createNamespacedPod({
+    namespace,
+    body: { metadata: { name, namespace, labels }, spec: { containers: [{ name: 'runtime', image: 'ghcr.io/sluice/sluice-runtime:0.1.0' }] } },
+  });
 }
 
 const annotate = { metadata: { annotations: { 'sluice.dev/test-touch': String(Date.now()) } } };

@@ -8,7 +8,11 @@ const setup = jobTest('sj-restricted');
 beforeAll(async () => {
   const { namespace } = setup.world;
   const current = await core.readNamespace({ name: namespace });
-  current.metadata!.labels = { ...current.metadata!.labels, 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/enforce-version': 'latest' };
+  current.metadata!.labels = {
+    ...current.metadata!.labels,
+    'pod-security.kubernetes.io/enforce': 'restricted',
+    'pod-security.kubernetes.io/enforce-version': 'latest',
+  };
   await core.replaceNamespace({ name: namespace, body: current });
   await core.createNamespacedConfigMap({ namespace, body: { metadata: { name: 'site' }, data: { region: 'eu-west-1' } } });
 });

@@ -4,7 +4,20 @@ import kafkajs from 'kafkajs';
 import type { KafkaSaslEndpoint } from '../env/src/service.js';
 import { eventually } from '../env/src/eventually.js';
 import { kafka } from './kafka/harness.js';
-import { allResults, condition, core, createJob, described, endpoints, fraudJob, jobPods, jobTest, readJob, uniqueName, waitForPhase } from './stream-job/harness.js';
+import {
+  allResults,
+  condition,
+  core,
+  createJob,
+  described,
+  endpoints,
+  fraudJob,
+  jobPods,
+  jobTest,
+  readJob,
+  uniqueName,
+  waitForPhase,
+} from './stream-job/harness.js';
 
 const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } = kafkajs;
 const listener = endpoints.kafka.sasl as KafkaSaslEndpoint;
@@ -17,18 +30,34 @@ const setup = jobTest('sj-sasl');
 async function createKafkaSecret(namespace: string, name: string, password: string, username = user): Promise<void> {
   await core.createNamespacedSecret({
     namespace,
-    body: { metadata: { name }, stringData: { 'sasl.mechanism': 'SCRAM-SHA-512', 'sasl.username': username, 'sasl.password': password, 'ssl.ca': readFileSync(listener.ca, 'utf8') } },
+    body: {
+      metadata: { name },
+      stringData: { 'sasl.mechanism': 'SCRAM-SHA-512', 'sasl.username': username, 'sasl.password': password, 'ssl.ca': readFileSync(listener.ca, 'utf8') },
+    },
   });
 }
 
 /** What docs/security.md lists for a job with application id `app`, on the test's topics. */
-async function grantJob(app: string, topics: { input: string; output: string }, principal = user, outputOperations = [AclOperationTypes.WRITE, AclOperationTypes.DESCRIBE, AclOperationTypes.CREATE]): Promise<void> {
+async function grantJob(
+  app: string,
+  topics: { input: string; output: string },
+  principal = user,
+  outputOperations = [AclOperationTypes.WRITE, AclOperationTypes.DESCRIBE, AclOperationTypes.CREATE],
+): Promise<void> {
   const { TOPIC, GROUP, TRANSACTIONAL_ID } = AclResourceTypes;
   const { READ, WRITE, DESCRIBE, CREATE } = AclOperationTypes;
   const grants: [kafkajs.AclResourceTypes, string, kafkajs.ResourcePatternTypes, kafkajs.AclOperationTypes[]][] = [
     [TOPIC, topics.input, ResourcePatternTypes.LITERAL, [READ, DESCRIBE]],
     [TOPIC, topics.output, ResourcePatternTypes.LITERAL, outputOperations],
-    ...[`${topics.input}-late`, `${topics.input}-dead-letter`].map((topic) => [TOPIC, topic, ResourcePatternTypes.LITERAL, [WRITE, DESCRIBE, CREATE]] as [kafkajs.AclResourceTypes, string, kafkajs.ResourcePatternTypes, kafkajs.AclOperationTypes[]]),
+    ...[`${topics.input}-late`, `${topics.input}-dead-letter`].map(
+      (topic) =>
+        [TOPIC, topic, ResourcePatternTypes.LITERAL, [WRITE, DESCRIBE, CREATE]] as [
+          kafkajs.AclResourceTypes,
+          string,
+          kafkajs.ResourcePatternTypes,
+          kafkajs.AclOperationTypes[],
+        ],
+    ),
     [TOPIC, `${app}-`, ResourcePatternTypes.PREFIXED, [READ, WRITE, DESCRIBE, CREATE]],
     [GROUP, `sluice-${app}`, ResourcePatternTypes.LITERAL, [READ]],
     [GROUP, 'sluice-fetch-', ResourcePatternTypes.PREFIXED, [READ]],
@@ -39,7 +68,15 @@ async function grantJob(app: string, topics: { input: string; output: string }, 
   try {
     await admin.createAcls({
       acl: grants.flatMap(([resourceType, resourceName, resourcePatternType, operations]) =>
-        operations.map((operation) => ({ resourceType, resourceName, resourcePatternType, principal: `User:${principal}`, host: '*', operation, permissionType: AclPermissionTypes.ALLOW })),
+        operations.map((operation) => ({
+          resourceType,
+          resourceName,
+          resourcePatternType,
+          principal: `User:${principal}`,
+          host: '*',
+          operation,
+          permissionType: AclPermissionTypes.ALLOW,
+        })),
       ),
     });
   } finally {
@@ -101,7 +138,10 @@ describe('a StreamJob on a SASL_SSL listener', () => {
     await admin.disconnect();
     await grantJob(`${namespace}.${name}`, { input: topics.input, output }, userWithoutWrite, [AclOperationTypes.DESCRIBE]);
     const job = fraudJob(name, { input: topics.input, output }, world, undefined, 1);
-    job.spec.connections = { ...job.spec.connections, kafka: { bootstrapServers: listener.brokers.join(','), secretRef: { name: 'kafka-credentials-without-write' } } };
+    job.spec.connections = {
+      ...job.spec.connections,
+      kafka: { bootstrapServers: listener.brokers.join(','), secretRef: { name: 'kafka-credentials-without-write' } },
+    };
     await createJob(namespace, job);
     await feed.flush();
 

@@ -5,7 +5,20 @@ import { join } from 'node:path';
 import { eventually } from '../env/src/eventually.js';
 import { envPaths } from '../env/src/proc.js';
 import { startPrivateS3, type PrivateS3 } from '../env/src/s3.js';
-import { allResults, condition, core, createJob, described, fraudJob, jobPods, jobTest, patchSpec, readJob, readResults, waitForPhase } from './stream-job/harness.js';
+import {
+  allResults,
+  condition,
+  core,
+  createJob,
+  described,
+  fraudJob,
+  jobPods,
+  jobTest,
+  patchSpec,
+  readJob,
+  readResults,
+  waitForPhase,
+} from './stream-job/harness.js';
 
 let s3: PrivateS3;
 const s3Dir = mkdtempSync(join(tmpdir(), 'sj-private-s3-'));

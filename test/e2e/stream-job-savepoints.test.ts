@@ -57,7 +57,19 @@ describe('savepoints over a job’s life', () => {
     const savepoint = atSuspend.status!.lastSavepoint!;
     expect(savepoint.trigger).toBe('suspend');
     await deleteJob(namespace, name);
-    await eventually('the job and its pods gone', async () => ((await jobPods(namespace, name)).length === 0 && (await readJob(namespace, name).then(() => false, () => true)) ? true : undefined), 60_000, 250);
+    await eventually(
+      'the job and its pods gone',
+      async () =>
+        (await jobPods(namespace, name)).length === 0 &&
+        (await readJob(namespace, name).then(
+          () => false,
+          () => true,
+        ))
+          ? true
+          : undefined,
+      60_000,
+      250,
+    );
     expect(await objectsAt(savepoint.location)).toBeGreaterThan(0);
 
     const again = fraudJob(name, topics, world);

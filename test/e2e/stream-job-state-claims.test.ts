@@ -24,7 +24,16 @@ const claim = (storage: string): VolumeClaimTemplate => ({ spec: { accessModes: 
 /** Deploys as the reconciler does, retrying as its work queue would while the replaced StatefulSet is still being deleted. */
 async function deployed(job: StreamJob, hash: string, state: StreamJob['spec']['state']): Promise<V1StatefulSet> {
   const spec = { ...job.spec, state };
-  await eventually(`StatefulSet of ${hash} written`, () => objects.deploy(job, { spec, hash, generation: 1, replicas: 1 }).then(() => true, () => undefined), 60_000, 250);
+  await eventually(
+    `StatefulSet of ${hash} written`,
+    () =>
+      objects.deploy(job, { spec, hash, generation: 1, replicas: 1 }).then(
+        () => true,
+        () => undefined,
+      ),
+    60_000,
+    250,
+  );
   return apps.readNamespacedStatefulSet({ namespace, name: job.metadata.name! });
 }
 
@@ -35,11 +44,17 @@ describe('a StreamJob whose state is on a PersistentVolumeClaim', () => {
       apiVersion: 'sluice.dev/v1alpha1',
       kind: 'StreamJob',
       metadata: { name },
-      spec: { sources: [{ name: 'transactions', kafka: { topic: `${name}-txn` } }], sinks: [{ name: 'out', stdout: {} }], state: { volumeClaimTemplate: claim('1Gi') } },
+      spec: {
+        sources: [{ name: 'transactions', kafka: { topic: `${name}-txn` } }],
+        sinks: [{ name: 'out', stdout: {} }],
+        state: { volumeClaimTemplate: claim('1Gi') },
+      },
     });
 
     const first = await deployed(job, 'a', { volumeClaimTemplate: claim('1Gi') });
-    expect(first.spec?.volumeClaimTemplates?.map((template) => [template.metadata?.name, template.spec?.resources?.requests?.storage])).toEqual([['state', '1Gi']]);
+    expect(first.spec?.volumeClaimTemplates?.map((template) => [template.metadata?.name, template.spec?.resources?.requests?.storage])).toEqual([
+      ['state', '1Gi'],
+    ]);
     expect(first.spec?.template.spec?.volumes?.map((volume) => volume.name)).toEqual(['job', 'tmp']);
 
     const bigger = await deployed(job, 'b', { volumeClaimTemplate: claim('2Gi') });

@@ -1,6 +1,18 @@
 // The upgrade modes besides savepoint: last-state (stop, restart from the last commit: no savepoint, nothing lost or repeated) and stateless (restart with empty state from the committed offsets).
 import { eventually } from '../env/src/eventually.js';
-import { allResults, createJob, described, fraudJob, jobPods, jobTest, patchSpec, readResults, TransactionFeed, uniqueName, waitForPhase } from './stream-job/harness.js';
+import {
+  allResults,
+  createJob,
+  described,
+  fraudJob,
+  jobPods,
+  jobTest,
+  patchSpec,
+  readResults,
+  TransactionFeed,
+  uniqueName,
+  waitForPhase,
+} from './stream-job/harness.js';
 
 const setup = jobTest('sj-modes');
 

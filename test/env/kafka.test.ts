@@ -88,7 +88,10 @@ describe('the Kafka broker', () => {
     const withOffsets = async (offsets: Record<number, string>, outcome: 'commit' | 'abort'): Promise<void> => {
       const txn = await producer.transaction();
       await txn.send({ topic, messages: [{ partition: 0, value: `offsets-${outcome}` }] });
-      await txn.sendOffsets({ consumerGroupId: groupId, topics: [{ topic, partitions: Object.entries(offsets).map(([partition, offset]) => ({ partition: Number(partition), offset })) }] });
+      await txn.sendOffsets({
+        consumerGroupId: groupId,
+        topics: [{ topic, partitions: Object.entries(offsets).map(([partition, offset]) => ({ partition: Number(partition), offset })) }],
+      });
       await (outcome === 'commit' ? txn.commit() : txn.abort());
     };
 

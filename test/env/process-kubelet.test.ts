@@ -252,9 +252,7 @@ describe('the process kubelet', () => {
     const pid = pidOf((await pod('echo-1'))!);
     expect(alive(pid)).toBe(true);
 
-    await apps.patchNamespacedStatefulSetScale(
-      { namespace, name: 'echo', body: [{ op: 'replace', path: '/spec/replicas', value: 1 }] },
-    );
+    await apps.patchNamespacedStatefulSetScale({ namespace, name: 'echo', body: [{ op: 'replace', path: '/spec/replicas', value: 1 }] });
 
     await eventually('echo-1 deleted', async () => ((await pod('echo-1')) === undefined ? true : undefined));
     expect(alive(pid)).toBe(false);

@@ -81,7 +81,8 @@ it(`keeps every transaction whole across ${KILLS} kill -9s of the broker right a
     await client.close();
   }
   const values = new Map<number, number[]>();
-  for (const message of await readCommitted(brokers, topic)) values.set(message.partition, [...(values.get(message.partition) ?? []), Number(message.value!.toString())]);
+  for (const message of await readCommitted(brokers, topic))
+    values.set(message.partition, [...(values.get(message.partition) ?? []), Number(message.value!.toString())]);
   const every = Array.from({ length: committed }, (_, i) => i + 1);
   for (let partition = 0; partition < PARTITIONS; partition++) expect({ partition, values: values.get(partition) ?? [] }).toEqual({ partition, values: every });
   expect(broker.skippedMarkers()).toEqual([]);

@@ -10,7 +10,10 @@ async function createTopic(topic: string, config: Record<string, string> = {}): 
   const admin = kafka(brokers).admin();
   await admin.connect();
   try {
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1, configEntries: Object.entries(config).map(([name, value]) => ({ name, value })) }] });
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [{ topic, numPartitions: 1, configEntries: Object.entries(config).map(([name, value]) => ({ name, value })) }],
+    });
   } finally {
     await admin.disconnect();
   }
@@ -72,12 +75,24 @@ describe('big commits on Kafka', () => {
     const name = uniqueName('big-changelog');
     const input = `${name}-in`;
     await createTopic(input);
-    const values = Array.from({ length: 20_000 }, (_, i) => JSON.stringify({ ...validTransaction(i, 20), merchant: `m${String(Math.floor(i / 20)).padStart(79, '0')}` }));
+    const values = Array.from({ length: 20_000 }, (_, i) =>
+      JSON.stringify({ ...validTransaction(i, 20), merchant: `m${String(Math.floor(i / 20)).padStart(79, '0')}` }),
+    );
     await produce(input, values);
     // One commit after all input is read, windows still open: it carries every key's whole state (20 × ~80 KB).
     const job = writeJobFile(name, {
-      sources: [{ name: 'transactions', kafka: { topic: input, keyedBy: 'customer_id' }, format: 'json', eventTime: { field: 'timestamp', format: 'iso8601', maxOutOfOrderness: '30s' } }],
-      pipeline: [{ keyBy: { field: 'customer_id' } }, { window: { type: 'tumbling', size: '1d' }, aggregate: [{ name: 'merchants', fn: 'count_distinct', field: 'merchant' }] }],
+      sources: [
+        {
+          name: 'transactions',
+          kafka: { topic: input, keyedBy: 'customer_id' },
+          format: 'json',
+          eventTime: { field: 'timestamp', format: 'iso8601', maxOutOfOrderness: '30s' },
+        },
+      ],
+      pipeline: [
+        { keyBy: { field: 'customer_id' } },
+        { window: { type: 'tumbling', size: '1d' }, aggregate: [{ name: 'merchants', fn: 'count_distinct', field: 'merchant' }] },
+      ],
       sinks: [{ name: 'out', kafka: { topic: `${name}-out`, key: '{customer_id}' } }],
       delivery: { commitInterval: '10s' },
     });
@@ -99,8 +114,18 @@ describe('big commits on Kafka', () => {
     const values = Array.from({ length: 9_900 }, (_, i) => JSON.stringify({ ...validTransaction(i, 1), merchant: `m${String(i).padStart(119, '0')}` }));
     await produce(input, values);
     const job = writeJobFile(name, {
-      sources: [{ name: 'transactions', kafka: { topic: input, keyedBy: 'customer_id' }, format: 'json', eventTime: { field: 'timestamp', format: 'iso8601', maxOutOfOrderness: '30s' } }],
-      pipeline: [{ keyBy: { field: 'customer_id' } }, { window: { type: 'tumbling', size: '1d' }, aggregate: [{ name: 'merchants', fn: 'count_distinct', field: 'merchant' }] }],
+      sources: [
+        {
+          name: 'transactions',
+          kafka: { topic: input, keyedBy: 'customer_id' },
+          format: 'json',
+          eventTime: { field: 'timestamp', format: 'iso8601', maxOutOfOrderness: '30s' },
+        },
+      ],
+      pipeline: [
+        { keyBy: { field: 'customer_id' } },
+        { window: { type: 'tumbling', size: '1d' }, aggregate: [{ name: 'merchants', fn: 'count_distinct', field: 'merchant' }] },
+      ],
       sinks: [{ name: 'out', kafka: { topic: `${name}-out`, key: '{customer_id}' } }],
       delivery: { commitInterval: '10s' },
     });
@@ -112,7 +137,9 @@ describe('big commits on Kafka', () => {
     await runtime.exitsWith(1);
     const failed = runtime.events.find((event) => event.event === 'failed')!;
     expect(failed.code).toBe('SLUICE_E_STATE_TOO_LARGE');
-    expect(failed.error).toMatch(/^operator window-1: the state of key .*c0.* takes \d+ bytes, over the 1048588 bytes \(max\.message\.bytes\) of its changelog .*-window-1-changelog; state cannot be dead-lettered/);
+    expect(failed.error).toMatch(
+      /^operator window-1: the state of key .*c0.* takes \d+ bytes, over the 1048588 bytes \(max\.message\.bytes\) of its changelog .*-window-1-changelog; state cannot be dead-lettered/,
+    );
   }, 180_000);
 
   it('writes six 600 KB dead letters of one commit as they arrived, and cuts one too big for the dead-letter topic, saying so', async () => {
@@ -143,7 +170,12 @@ describe('big commits on Kafka', () => {
       expect(letter.headers[DEAD_LETTER_HEADERS.truncated]).toBeUndefined();
     }
     const cut = byOffset.get(56)!;
-    expect(cut.headers).toMatchObject({ [DEAD_LETTER_HEADERS.truncated]: 'value', [DEAD_LETTER_HEADERS.valueBytes]: '2000000', [DEAD_LETTER_HEADERS.topic]: input, [DEAD_LETTER_HEADERS.partition]: '0' });
+    expect(cut.headers).toMatchObject({
+      [DEAD_LETTER_HEADERS.truncated]: 'value',
+      [DEAD_LETTER_HEADERS.valueBytes]: '2000000',
+      [DEAD_LETTER_HEADERS.topic]: input,
+      [DEAD_LETTER_HEADERS.partition]: '0',
+    });
     expect(cut.value!.length).toBeGreaterThan(1_000_000);
     expect(cut.value!.equals(huge.subarray(0, cut.value!.length))).toBe(true);
   }, 180_000);

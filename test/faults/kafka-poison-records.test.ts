@@ -19,21 +19,26 @@ async function produce(topic: string, messages: readonly Input[]): Promise<void>
   const admin = kafka(brokers).admin();
   await admin.connect();
   try {
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1, configEntries: [{ name: 'max.message.bytes', value: String(4 << 20) }] }] });
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [{ topic, numPartitions: 1, configEntries: [{ name: 'max.message.bytes', value: String(4 << 20) }] }],
+    });
   } finally {
     await admin.disconnect();
   }
   const producer = kafka(brokers).producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   try {
-    for (const message of messages) await producer.send({ topic, messages: [{ partition: 0, key: message.key ?? null, value: message.value, headers: message.headers }] });
+    for (const message of messages)
+      await producer.send({ topic, messages: [{ partition: 0, key: message.key ?? null, value: message.value, headers: message.headers }] });
     await producer.send({ topic, messages: [{ partition: 0, value: null, headers: { [END_OF_INPUT_HEADER]: 'true' } }] });
   } finally {
     await producer.disconnect();
   }
 }
 
-const valid = (from: number, count: number): Input[] => Array.from({ length: count }, (_, i) => ({ key: `c${(from + i) % 5}`, value: JSON.stringify(validTransaction(from + i, 5)) }));
+const valid = (from: number, count: number): Input[] =>
+  Array.from({ length: count }, (_, i) => ({ key: `c${(from + i) % 5}`, value: JSON.stringify(validTransaction(from + i, 5)) }));
 
 /**
  * Runs the fault job (filter, keyBy, windows, a sink keyed by '{customer_id}', a dead-letter topic) over the input
@@ -43,7 +48,12 @@ async function runFaultJob(name: string, input: string, pipeline?: unknown[]): P
   const topics = { input, output: `${name}-out`, late: `${name}-late`, deadLetter: `${name}-dead-letter` };
   const spec = faultJobSpec(topics);
   if (pipeline !== undefined) spec.pipeline = pipeline;
-  const runtime = startRuntime({ SLUICE_JOB_FILE: writeJobFile(name, spec), SLUICE_KAFKA_BROKERS: brokers.join(','), SLUICE_STATE_DIR: scratchDir('state'), SLUICE_END_MARKERS: 'true' });
+  const runtime = startRuntime({
+    SLUICE_JOB_FILE: writeJobFile(name, spec),
+    SLUICE_KAFKA_BROKERS: brokers.join(','),
+    SLUICE_STATE_DIR: scratchDir('state'),
+    SLUICE_END_MARKERS: 'true',
+  });
   await within(50_000, `job ${name} finishing`, runtime.exitsWith(0));
   return { letters: await readCommitted(brokers, topics.deadLetter), results: await readCommitted(brokers, topics.output) };
 }

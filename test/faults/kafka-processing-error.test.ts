@@ -2,7 +2,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { END_OF_INPUT_HEADER, ExactlyOnceTaskSet, KafkajsClient, RecordProcessingError, RocksDbStore, TransactionOutbox, compileJobOrThrow, type Sink, type SinkRecord } from '@sluice/runtime';
+import {
+  END_OF_INPUT_HEADER,
+  ExactlyOnceTaskSet,
+  KafkajsClient,
+  RecordProcessingError,
+  RocksDbStore,
+  TransactionOutbox,
+  compileJobOrThrow,
+  type Sink,
+  type SinkRecord,
+} from '@sluice/runtime';
 import { messageOf } from '@sluice/crds/errors';
 import { readEndpoints } from '../env/src/endpoints.js';
 import { kafka, uniqueName } from '../e2e/kafka/harness.js';
@@ -65,13 +75,28 @@ describe('a processing error on Kafka', () => {
       apiVersion: 'sluice.dev/v1alpha1',
       kind: 'StreamJob',
       metadata: { name },
-      spec: { sources: [{ name: 'numbers', kafka: { topic: input }, format: 'json' }], pipeline: [{ filter: 'amount > 0' }], sinks: [{ name: 'out', stdout: {} }], delivery: { commitInterval: '20ms' } },
+      spec: {
+        sources: [{ name: 'numbers', kafka: { topic: input }, format: 'json' }],
+        pipeline: [{ filter: 'amount > 0' }],
+        sinks: [{ name: 'out', stdout: {} }],
+        delivery: { commitInterval: '20ms' },
+      },
     });
     const dir = mkdtempSync(join(tmpdir(), 'sluice-processing-error-'));
     dirs.push(dir);
     const store = await RocksDbStore.open(dir);
     const client = new KafkajsClient({ brokers });
-    const taskSet = new ExactlyOnceTaskSet({ job, client, store, ordinal: 0, parallelism: 1, sinks: [sink], outbox: new TransactionOutbox(), endMarkers: true, maxBytesPerPartition: 4096 });
+    const taskSet = new ExactlyOnceTaskSet({
+      job,
+      client,
+      store,
+      ordinal: 0,
+      parallelism: 1,
+      sinks: [sink],
+      outbox: new TransactionOutbox(),
+      endMarkers: true,
+      maxBytesPerPartition: 4096,
+    });
     await taskSet.start();
     closing.push(taskSet.done.catch(() => undefined).finally(() => client.close().then(() => store.close())));
     return taskSet;
@@ -83,7 +108,14 @@ describe('a processing error on Kafka', () => {
     await produce(input);
 
     const failing = await run(name, input, new TestingSink(FAILING));
-    const error = await within(30_000, 'the task set failing', failing.done.then(() => undefined, (failure: unknown) => failure));
+    const error = await within(
+      30_000,
+      'the task set failing',
+      failing.done.then(
+        () => undefined,
+        (failure: unknown) => failure,
+      ),
+    );
     expect(error).toBeInstanceOf(RecordProcessingError);
     expect(error).toMatchObject({ topic: input, partition: 0, offset: FAILING, code: 'SLUICE_E_RECORD_PROCESSING' });
     expect(messageOf(error)).toMatch(new RegExp(`failed processing ${input} partition 0 offset ${FAILING}: the testing sink fails on record ${FAILING}`));

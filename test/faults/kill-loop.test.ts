@@ -2,13 +2,36 @@
 import { randomBytes } from 'node:crypto';
 import { envPaths } from '../env/src/proc.js';
 import { startPrivateKafka, type PrivateKafka } from '../env/src/kafka.js';
-import { createTopics, multiset, produceGenerated, readCommitted, removeScratchDirs, scratchDir, startRuntime, uniqueName, writeFraudJob, type FraudJobTopics, type RuntimeProcess } from '../e2e/kafka/harness.js';
+import {
+  createTopics,
+  multiset,
+  produceGenerated,
+  readCommitted,
+  removeScratchDirs,
+  scratchDir,
+  startRuntime,
+  uniqueName,
+  writeFraudJob,
+  type FraudJobTopics,
+  type RuntimeProcess,
+} from '../e2e/kafka/harness.js';
 import { within } from './harness.js';
 
 const PARTITIONS = 3;
 /** Kills of the runtime; one more kill takes the broker down under a running runtime, right after one of its commits. */
 const RUNTIME_KILLS = 6;
-const workload = { workload: 'transactions', seed: 11, count: 20_000, batchSize: 100, keys: 200, rate: 20, disorder: 20_000, lateFraction: 0.01, lateBy: 600_000, partitions: PARTITIONS } as const;
+const workload = {
+  workload: 'transactions',
+  seed: 11,
+  count: 20_000,
+  batchSize: 100,
+  keys: 200,
+  rate: 20,
+  disorder: 20_000,
+  lateFraction: 0.01,
+  lateBy: 600_000,
+  partitions: PARTITIONS,
+} as const;
 
 /** A small deterministic PRNG (mulberry32), so a failing kill schedule can be replayed from the printed seed. */
 function prng(seed: number): () => number {
@@ -57,7 +80,14 @@ describe('random kill -9 of the runtime and of the broker', () => {
   async function killAfterSomeCommits(jobEnv: Record<string, string>): Promise<boolean> {
     const runtime = startRuntime(jobEnv);
     const commits = 1 + Math.floor(random() * 6);
-    const reached = await within(120_000, `${commits} commits of the runtime, or its end`, runtime.waitForEvents('committed', commits).then(() => true, () => false));
+    const reached = await within(
+      120_000,
+      `${commits} commits of the runtime, or its end`,
+      runtime.waitForEvents('committed', commits).then(
+        () => true,
+        () => false,
+      ),
+    );
     if (!reached) {
       await runtime.exitsWith(0);
       return false;
@@ -106,7 +136,10 @@ describe('random kill -9 of the runtime and of the broker', () => {
         const outcome = await within(
           180_000,
           'the runtime either failing or committing again after the broker came back',
-          Promise.race([survivor.exited.then((code) => `exited ${code}`), survivor.waitForEvents('committed', survivor.events.filter((e) => e.event === 'committed').length + 2).then(() => 'committed')]),
+          Promise.race([
+            survivor.exited.then((code) => `exited ${code}`),
+            survivor.waitForEvents('committed', survivor.events.filter((e) => e.event === 'committed').length + 2).then(() => 'committed'),
+          ]),
         );
         recoveries.push((survivor.child.exitCode === null ? Date.now() : await exitedAt) - killedAt);
         process.stderr.write(`broker kill -9: the runtime ${outcome}\n`);
@@ -123,7 +156,8 @@ describe('random kill -9 of the runtime and of the broker', () => {
     // Every transaction whole: a broker that skipped a transaction's markers on its restart left it half committed.
     expect(broker.skippedMarkers()).toEqual([]);
     expect(multiset(await readCommitted(brokers, crashed.output))).toEqual(expected);
-    const brokerPart = recoveries.length === 0 ? '' : `, 1 broker kill (the runtime failed or committed again ${(recoveries[0]! / 1000).toFixed(1)} s after the broker died)`;
+    const brokerPart =
+      recoveries.length === 0 ? '' : `, 1 broker kill (the runtime failed or committed again ${(recoveries[0]! / 1000).toFixed(1)} s after the broker died)`;
     process.stderr.write(`kill loop: ${kills} runtime kills${brokerPart}\n`);
   }, 1_200_000);
 });

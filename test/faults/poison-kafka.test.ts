@@ -58,7 +58,10 @@ async function produce(topic: string, corpus: readonly FaultRecord[]): Promise<P
       placed.push({ record, partition, offset: Number(answer!.baseOffset) });
     }
     if (next !== corpus.length) throw new Error(`only ${next} of ${corpus.length} corpus records were placed`);
-    await producer.send({ topic, messages: Array.from({ length: PARTITIONS }, (_, partition) => ({ partition, value: null, headers: { [END_OF_INPUT_HEADER]: 'true' } })) });
+    await producer.send({
+      topic,
+      messages: Array.from({ length: PARTITIONS }, (_, partition) => ({ partition, value: null, headers: { [END_OF_INPUT_HEADER]: 'true' } })),
+    });
   } finally {
     await producer.disconnect();
   }
@@ -69,8 +72,14 @@ async function produceValidOnly(topic: string): Promise<void> {
   const producer = kafka(brokers).producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   try {
-    await producer.send({ topic, messages: Array.from({ length: VALID }, (_, i) => ({ partition: i % PARTITIONS, value: JSON.stringify(validTransaction(i, CUSTOMERS)) })) });
-    await producer.send({ topic, messages: Array.from({ length: PARTITIONS }, (_, partition) => ({ partition, value: null, headers: { [END_OF_INPUT_HEADER]: 'true' } })) });
+    await producer.send({
+      topic,
+      messages: Array.from({ length: VALID }, (_, i) => ({ partition: i % PARTITIONS, value: JSON.stringify(validTransaction(i, CUSTOMERS)) })),
+    });
+    await producer.send({
+      topic,
+      messages: Array.from({ length: PARTITIONS }, (_, partition) => ({ partition, value: null, headers: { [END_OF_INPUT_HEADER]: 'true' } })),
+    });
   } finally {
     await producer.disconnect();
   }
@@ -126,7 +135,9 @@ describe('the fault corpus through the runtime on Kafka', () => {
     letters = await readCommitted(brokers, faulty.deadLetter);
     cleanResults = latestValidResults(values(await readCommitted(brokers, cleanTopics.output)));
     const dead = placed.filter(({ record }) => letterOf(record.name) !== undefined).length;
-    process.stderr.write(`fault corpus on Kafka: ${corpus.length} records tried, ${dead} dead-lettered, ${corpus.length - dead} processed, 0 crashes, max RSS ${Math.round(maxRss / 2 ** 20)} MiB\n`);
+    process.stderr.write(
+      `fault corpus on Kafka: ${corpus.length} records tried, ${dead} dead-lettered, ${corpus.length - dead} processed, 0 crashes, max RSS ${Math.round(maxRss / 2 ** 20)} MiB\n`,
+    );
   }, 600_000);
 
   function letterOf(name: string): FetchedMessage | undefined {
@@ -144,23 +155,26 @@ describe('the fault corpus through the runtime on Kafka', () => {
     expect(maxRss).toBeLessThan(MAX_RSS_BYTES);
   });
 
-  it.each(corpus.filter((r) => r.expect === 'dead-letter').map((r) => [r.name, r] as const))('dead-letters %s with a short reason, as it arrived', (name, record) => {
-    const letter = letterOf(name);
-    expect(letter).toBeDefined();
-    const reason = letter!.headers[DEAD_LETTER_HEADERS.reason] ?? '';
-    expect(reason.length).toBeGreaterThan(0);
-    expect(Buffer.byteLength(reason)).toBeLessThanOrEqual(MAX_REASON_BYTES);
-    if (record.value !== null && record.value.length < 1024 * 1024) {
-      // Whatever fits in the dead-letter topic is kept byte for byte, key included.
-      // Buffer.equals: jest's deep equality takes seconds over a megabyte.
-      expect(record.value.equals(letter!.value ?? Buffer.alloc(0))).toBe(true);
-      expect(record.key === null ? letter!.key === null : record.key.equals(letter!.key ?? Buffer.alloc(0))).toBe(true);
-      // The input's own headers too, byte for byte, beside the sluice.error.* ones.
-      for (const [header, bytes] of Object.entries(record.headers)) expect(letter!.rawHeaders[header]).toEqual(bytes);
-    } else if (record.value !== null) {
-      expect(letter!.value!.length).toBeLessThan(record.value.length);
-    }
-  });
+  it.each(corpus.filter((r) => r.expect === 'dead-letter').map((r) => [r.name, r] as const))(
+    'dead-letters %s with a short reason, as it arrived',
+    (name, record) => {
+      const letter = letterOf(name);
+      expect(letter).toBeDefined();
+      const reason = letter!.headers[DEAD_LETTER_HEADERS.reason] ?? '';
+      expect(reason.length).toBeGreaterThan(0);
+      expect(Buffer.byteLength(reason)).toBeLessThanOrEqual(MAX_REASON_BYTES);
+      if (record.value !== null && record.value.length < 1024 * 1024) {
+        // Whatever fits in the dead-letter topic is kept byte for byte, key included.
+        // Buffer.equals: jest's deep equality takes seconds over a megabyte.
+        expect(record.value.equals(letter!.value ?? Buffer.alloc(0))).toBe(true);
+        expect(record.key === null ? letter!.key === null : record.key.equals(letter!.key ?? Buffer.alloc(0))).toBe(true);
+        // The input's own headers too, byte for byte, beside the sluice.error.* ones.
+        for (const [header, bytes] of Object.entries(record.headers)) expect(letter!.rawHeaders[header]).toEqual(bytes);
+      } else if (record.value !== null) {
+        expect(letter!.value!.length).toBeLessThan(record.value.length);
+      }
+    },
+  );
 
   it.each(corpus.filter((r) => r.expect === 'processed').map((r) => [r.name] as const))('processes %s without a dead letter', (name) => {
     expect(letterOf(name)).toBeUndefined();

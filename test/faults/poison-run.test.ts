@@ -64,7 +64,19 @@ describe('the fault corpus through streamctl run', () => {
     const run = async (name: string, content: string[]): Promise<RunResult> => {
       const input = join(dir, `${name}.jsonl`);
       writeFileSync(input, `${content.join('\n')}\n`);
-      const args = [job, '--input', input, '--output', join(dir, `${name}-out.jsonl`), '--late-output', join(dir, `${name}-late.jsonl`), '--dead-letter-output', join(dir, `${name}-dead.jsonl`), '--state-dir', join(dir, `${name}-state`)];
+      const args = [
+        job,
+        '--input',
+        input,
+        '--output',
+        join(dir, `${name}-out.jsonl`),
+        '--late-output',
+        join(dir, `${name}-late.jsonl`),
+        '--dead-letter-output',
+        join(dir, `${name}-dead.jsonl`),
+        '--state-dir',
+        join(dir, `${name}-state`),
+      ];
       return streamctlRun(args);
     };
 
@@ -89,7 +101,9 @@ describe('the fault corpus through streamctl run', () => {
     expect(results.length).toBeGreaterThan(CUSTOMERS * 6);
     expect(results).toEqual(latestValidResults(nonEmptyLines(join(dir, 'clean-out.jsonl'))));
     expect(faulty.maxRss).toBeLessThan(MAX_RSS_BYTES);
-    process.stderr.write(`fault corpus through streamctl run: ${corpus.length} lines tried, ${letters.length} dead-lettered, max RSS ${Math.round(faulty.maxRss / 2 ** 20)} MiB\n`);
+    process.stderr.write(
+      `fault corpus through streamctl run: ${corpus.length} lines tried, ${letters.length} dead-lettered, max RSS ${Math.round(faulty.maxRss / 2 ** 20)} MiB\n`,
+    );
   }, 400_000);
 });
 

@@ -30,7 +30,10 @@ async function featureStore(job: string): Promise<string[]> {
   try {
     const keys = await client.keys(`${job}:c*`);
     const values = keys.length === 0 ? [] : await client.mget(...keys);
-    return values.map((value) => JSON.parse(value!) as { customer_id: string; window_start: string; txn_count: number; txn_sum: number | string }).map((result) => `${result.customer_id} ${result.window_start} count=${result.txn_count} sum=${Number(result.txn_sum)}`).sort();
+    return values
+      .map((value) => JSON.parse(value!) as { customer_id: string; window_start: string; txn_count: number; txn_sum: number | string })
+      .map((result) => `${result.customer_id} ${result.window_start} count=${result.txn_count} sum=${Number(result.txn_sum)}`)
+      .sort();
   } finally {
     client.disconnect();
   }
@@ -60,10 +63,16 @@ describe('a StreamJob whose Redis hangs', () => {
     );
     const failed = condition(failing, 'RuntimeHealthy')!;
     expect(failed.reason).toBe('RuntimeFailing');
-    expect(failed.message).toMatch(new RegExp(`^pod ${name}-0 last exited 1 at \\S+Z(, restarted \\d+ times?)?( \\(\\w+\\))?: redis sink: writing to ${address.replace(/\./g, '\\.')} failed`));
+    expect(failed.message).toMatch(
+      new RegExp(
+        `^pod ${name}-0 last exited 1 at \\S+Z(, restarted \\d+ times?)?( \\(\\w+\\))?: redis sink: writing to ${address.replace(/\./g, '\\.')} failed`,
+      ),
+    );
     expect(failed.message).toContain(`check that Redis at ${address} is up`);
     const warnings = async (): Promise<string[]> =>
-      (await core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${name}` })).items.filter((event) => event.reason === 'RuntimeFailing' && event.type === 'Warning').map((event) => event.message ?? '');
+      (await core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${name}` })).items
+        .filter((event) => event.reason === 'RuntimeFailing' && event.type === 'Warning')
+        .map((event) => event.message ?? '');
     await eventually('the RuntimeFailing Event', async () => ((await warnings()).length > 0 ? true : undefined), 10_000, 250);
     expect((await warnings())[0]).toContain(`redis sink: writing to ${address} failed`);
 

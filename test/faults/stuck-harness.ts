@@ -59,7 +59,11 @@ export async function produceBatch(brokers: string[], topic: string, partitions:
       topic,
       messages: Array.from({ length: BATCH }, (_, k) => {
         const i = from + k;
-        return { partition: i % partitions, key: `c${i % CUSTOMERS}`, value: JSON.stringify({ customer_id: `c${i % CUSTOMERS}`, amount: i, timestamp: new Date(EPOCH + i * 1000).toISOString() }) };
+        return {
+          partition: i % partitions,
+          key: `c${i % CUSTOMERS}`,
+          value: JSON.stringify({ customer_id: `c${i % CUSTOMERS}`, amount: i, timestamp: new Date(EPOCH + i * 1000).toISOString() }),
+        };
       }),
     });
   } finally {
@@ -73,7 +77,10 @@ export async function produceEndOfInput(brokers: string[], topic: string, partit
   const producer = kafka(brokers).producer();
   await producer.connect();
   try {
-    await producer.send({ topic, messages: Array.from({ length: partitions }, (_, partition) => ({ partition, value: null, headers: { [END_OF_INPUT_HEADER]: 'true' } })) });
+    await producer.send({
+      topic,
+      messages: Array.from({ length: partitions }, (_, partition) => ({ partition, value: null, headers: { [END_OF_INPUT_HEADER]: 'true' } })),
+    });
   } finally {
     await producer.disconnect();
   }

@@ -4,7 +4,17 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { parse, stringify } from 'yaml';
 import { readEndpoints } from '../env/src/endpoints.js';
-import { createTopics, multiset, readCommitted, removeScratchDirs, scratchDir, startRuntime, uniqueName, writeFraudJob, type FraudJobTopics } from '../e2e/kafka/harness.js';
+import {
+  createTopics,
+  multiset,
+  readCommitted,
+  removeScratchDirs,
+  scratchDir,
+  startRuntime,
+  uniqueName,
+  writeFraudJob,
+  type FraudJobTopics,
+} from '../e2e/kafka/harness.js';
 import { produceBatch, produceEndOfInput, startPrivateRedis, type PrivateRedis } from './stuck-harness.js';
 
 const brokers = readEndpoints().kafka.brokers;
@@ -35,7 +45,13 @@ function writeJobWithRedis(topics: FraudJobTopics): string {
 }
 
 function runtimeEnv(topics: FraudJobTopics, state = scratchDir('state')): Record<string, string> {
-  return { SLUICE_JOB_FILE: writeJobWithRedis(topics), SLUICE_KAFKA_BROKERS: brokers.join(','), SLUICE_STATE_DIR: state, SLUICE_END_MARKERS: 'true', SLUICE_REDIS_URL: redis.url };
+  return {
+    SLUICE_JOB_FILE: writeJobWithRedis(topics),
+    SLUICE_KAFKA_BROKERS: brokers.join(','),
+    SLUICE_STATE_DIR: state,
+    SLUICE_END_MARKERS: 'true',
+    SLUICE_REDIS_URL: redis.url,
+  };
 }
 
 /** Every key the job wrote, without the job's prefix, with its value. */

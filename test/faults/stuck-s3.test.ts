@@ -8,7 +8,18 @@ import { readEndpoints } from '../env/src/endpoints.js';
 import { eventually } from '../env/src/eventually.js';
 import { envPaths, sleep } from '../env/src/proc.js';
 import { s3Client, startPrivateS3, type PrivateS3 } from '../env/src/s3.js';
-import { createTopics, multiset, readCommitted, removeScratchDirs, scratchDir, startRuntime, uniqueName, writeFraudJob, type FraudJobTopics, type RuntimeProcess } from '../e2e/kafka/harness.js';
+import {
+  createTopics,
+  multiset,
+  readCommitted,
+  removeScratchDirs,
+  scratchDir,
+  startRuntime,
+  uniqueName,
+  writeFraudJob,
+  type FraudJobTopics,
+  type RuntimeProcess,
+} from '../e2e/kafka/harness.js';
 import { freezable, pidOf, produceBatch, produceEndOfInput, type Freezable } from './stuck-harness.js';
 
 const brokers = readEndpoints().kafka.brokers;
@@ -38,7 +49,13 @@ function jobTopics(input: string, name: string): FraudJobTopics {
 }
 
 function runtimeEnv(topics: FraudJobTopics): Record<string, string> {
-  return { SLUICE_JOB_FILE: writeFraudJob(topics), SLUICE_KAFKA_BROKERS: brokers.join(','), SLUICE_STATE_DIR: scratchDir('state'), SLUICE_END_MARKERS: 'true', SLUICE_CONTROL_TOKEN: token };
+  return {
+    SLUICE_JOB_FILE: writeFraudJob(topics),
+    SLUICE_KAFKA_BROKERS: brokers.join(','),
+    SLUICE_STATE_DIR: scratchDir('state'),
+    SLUICE_END_MARKERS: 'true',
+    SLUICE_CONTROL_TOKEN: token,
+  };
 }
 
 async function call<T>(pod: RuntimeProcess, method: string, path: string): Promise<{ status: number; body: T }> {
@@ -82,7 +99,11 @@ describe('a job whose S3 hangs', () => {
     expect(samples.at(-1)!.commits).toBeGreaterThan(samples[0]!.commits);
     // The same checkpoint still in progress at two samples, with commits made between them: processing did not wait for it.
     const stuck = samples.filter((s) => s.checkpoint.inProgressSince !== null);
-    expect(stuck.some((later) => stuck.some((earlier) => earlier.checkpoint.inProgressSince === later.checkpoint.inProgressSince && later.commits > earlier.commits))).toBe(true);
+    expect(
+      stuck.some((later) =>
+        stuck.some((earlier) => earlier.checkpoint.inProgressSince === later.checkpoint.inProgressSince && later.commits > earlier.commits),
+      ),
+    ).toBe(true);
     expect(samples.every((s) => s.status === 200)).toBe(true);
 
     // Each S3 request gives up after 3 tries of 2 s: the checkpoint fails, says why, and is counted.

@@ -11,7 +11,19 @@ import { helm } from '../env/src/helm.js';
 import { envPaths } from '../env/src/proc.js';
 import { readRealNode, realNodeTools } from '../env/src/real-node.js';
 import { kafka } from '../e2e/kafka/harness.js';
-import { allResults, core, createBucket, described, endpoints, jobPods, readJob, readResults, TransactionFeed, uniqueName, waitForPhase } from '../e2e/stream-job/harness.js';
+import {
+  allResults,
+  core,
+  createBucket,
+  described,
+  endpoints,
+  jobPods,
+  readJob,
+  readResults,
+  TransactionFeed,
+  uniqueName,
+  waitForPhase,
+} from '../e2e/stream-job/harness.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -35,10 +47,15 @@ async function kubectl(...args: string[]): Promise<string> {
 /** Runs the cached kubectl on the test apiserver, as a user with an admin kubeconfig; `input` is its stdin. */
 function kubectlWith(input: string | undefined, ...args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = execFile(kubectlBinary, [`--kubeconfig=${endpoints.kube.kubeconfig}`, '--namespace', namespace, ...args], { cwd: root }, (error, stdout, stderr) => {
-      if (error === null) resolve(stdout);
-      else reject(new Error(`kubectl ${args.join(' ')} failed: ${stderr.trim() || error.message}`, { cause: error }));
-    });
+    const child = execFile(
+      kubectlBinary,
+      [`--kubeconfig=${endpoints.kube.kubeconfig}`, '--namespace', namespace, ...args],
+      { cwd: root },
+      (error, stdout, stderr) => {
+        if (error === null) resolve(stdout);
+        else reject(new Error(`kubectl ${args.join(' ')} failed: ${stderr.trim() || error.message}`, { cause: error }));
+      },
+    );
     child.stdin?.end(input ?? '');
   });
 }
@@ -50,7 +67,12 @@ async function deleteExampleTopics(): Promise<void> {
   try {
     const present = (await admin.listTopics()).filter((topic) => exampleTopics.includes(topic));
     if (present.length > 0) await admin.deleteTopics({ topics: present });
-    await eventually('the example topics gone from Kafka', async () => ((await admin.listTopics()).some((topic) => exampleTopics.includes(topic)) ? undefined : true), 60_000, 250);
+    await eventually(
+      'the example topics gone from Kafka',
+      async () => ((await admin.listTopics()).some((topic) => exampleTopics.includes(topic)) ? undefined : true),
+      60_000,
+      250,
+    );
   } finally {
     await admin.disconnect();
   }
@@ -80,21 +102,41 @@ afterAll(async () => {
   await kubectl('delete', '--wait', '--timeout=120s', '--ignore-not-found', 'streamjobs.sluice.dev,topics.sluice.dev', '--all').catch(() => undefined);
   await helm(['uninstall', release, '--namespace', namespace, '--kubeconfig', endpoints.kube.kubeconfig, '--wait']).catch(() => undefined);
   await core.deleteNamespace({ name: namespace }).catch(() => undefined);
-  await eventually(`namespace ${namespace} gone`, async () => ((await core.listNamespace()).items.some((found) => found.metadata?.name === namespace) ? undefined : true), 120_000, 500).catch(() => undefined);
+  await eventually(
+    `namespace ${namespace} gone`,
+    async () => ((await core.listNamespace()).items.some((found) => found.metadata?.name === namespace) ? undefined : true),
+    120_000,
+    500,
+  ).catch(() => undefined);
 }, 300_000);
 
 describe('helm install on the real node', () => {
   it('runs the controller as a container with the chart’s ServiceAccount, from the image built here', async () => {
     await helm([
-      'install', release, `${root}charts/sluice`,
-      '--namespace', namespace, '--kubeconfig', endpoints.kube.kubeconfig, '--wait', '--timeout', '5m',
-      '--set', `kafka.bootstrap=${realNode.kafkaBootstrap}`,
-      '--set', 'controller.image.repository=localhost/sluice-controller',
-      '--set', 'controller.image.pullPolicy=Never',
-      '--set', `controller.runtimeImage=localhost/sluice-runtime:${version}`,
-      '--set', `controller.snapshotLocation=s3://${bucket}`,
-      '--set', `controller.redisUrl=redis://${hostPort(endpoints.redis.url)}/${redisDatabase}`,
-      '--set', `controller.watchNamespaces={${namespace}}`,
+      'install',
+      release,
+      `${root}charts/sluice`,
+      '--namespace',
+      namespace,
+      '--kubeconfig',
+      endpoints.kube.kubeconfig,
+      '--wait',
+      '--timeout',
+      '5m',
+      '--set',
+      `kafka.bootstrap=${realNode.kafkaBootstrap}`,
+      '--set',
+      'controller.image.repository=localhost/sluice-controller',
+      '--set',
+      'controller.image.pullPolicy=Never',
+      '--set',
+      `controller.runtimeImage=localhost/sluice-runtime:${version}`,
+      '--set',
+      `controller.snapshotLocation=s3://${bucket}`,
+      '--set',
+      `controller.redisUrl=redis://${hostPort(endpoints.redis.url)}/${redisDatabase}`,
+      '--set',
+      `controller.watchNamespaces={${namespace}}`,
     ]);
     const [controller, ...others] = (await core.listNamespacedPod({ namespace, labelSelector: 'app.kubernetes.io/component=controller' })).items;
     expect(others).toEqual([]);
@@ -109,7 +151,13 @@ describe('helm install on the real node', () => {
   it('runs the fraud-velocity example applied with kubectl as the README says, and times apply → first result', async () => {
     applied = Date.now();
     await kubectl('apply', '-f', 'examples/fraud-velocity/topics.yaml', '-f', 'examples/fraud-velocity/job.yaml');
-    await eventually('Topic transactions Ready', async () => ((await kubectl('get', 'topic', 'transactions', '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}')) === 'True' ? true : undefined), 120_000, 250);
+    await eventually(
+      'Topic transactions Ready',
+      async () =>
+        (await kubectl('get', 'topic', 'transactions', '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}')) === 'True' ? true : undefined,
+      120_000,
+      250,
+    );
     await feed.open();
     await feed.produce(300);
     const first = await eventually('the first result in fraud-features', async () => (await readResults('fraud-features'))[0], 300_000, 250);
@@ -132,7 +180,12 @@ describe('helm install on the real node', () => {
     let status = await waitForPhase(namespace, job, 'Running', 2, 300_000);
     expect(status.status?.lastSavepoint).toMatchObject({ trigger: 'upgrade', generation: 1, parallelism: 1 });
     expect(status.status?.lastSavepoint?.location).toMatch(new RegExp(`^s3://${bucket}/`));
-    await eventually('results of the new spec', async () => ((await readResults('fraud-features')).some((result) => result.txn_max !== undefined) ? true : undefined), 120_000, 500);
+    await eventually(
+      'results of the new spec',
+      async () => ((await readResults('fraud-features')).some((result) => result.txn_max !== undefined) ? true : undefined),
+      120_000,
+      500,
+    );
 
     await kubectl('scale', `streamjob/${job}`, '--replicas=3');
     status = await waitForPhase(namespace, job, 'Running', 3, 300_000);
@@ -147,17 +200,27 @@ describe('helm install on the real node', () => {
     const pod = await core.readNamespacedPod({ namespace, name: `${job}-1` });
     const container = pod.status!.containerStatuses![0]!;
     const restarts = container.restartCount;
-    const { stdout } = await run(crictl, ['--runtime-endpoint', `unix://${realNode.containerdSocket}`, 'inspect', container.containerID!.replace('containerd://', '')]);
+    const { stdout } = await run(crictl, [
+      '--runtime-endpoint',
+      `unix://${realNode.containerdSocket}`,
+      'inspect',
+      container.containerID!.replace('containerd://', ''),
+    ]);
     // The container's PID 1 is tini; the runtime is its child, node.
     const init = (JSON.parse(stdout) as { info: { pid: number } }).info.pid;
     const runtime = Number((await run('pgrep', ['-P', String(init)])).stdout.trim().split('\n')[0]);
     expect(readFileSync(`/proc/${runtime}/cmdline`, 'utf8')).toMatch(/node/);
     const killed = Date.now();
     process.kill(runtime, 'SIGKILL');
-    await eventually(`${job}-1 restarted by the kubelet and ready`, async () => {
-      const status = (await core.readNamespacedPod({ namespace, name: `${job}-1` })).status?.containerStatuses?.[0];
-      return status !== undefined && status.restartCount > restarts && status.ready === true ? status : undefined;
-    }, 180_000, 250);
+    await eventually(
+      `${job}-1 restarted by the kubelet and ready`,
+      async () => {
+        const status = (await core.readNamespacedPod({ namespace, name: `${job}-1` })).status?.containerStatuses?.[0];
+        return status !== undefined && status.restartCount > restarts && status.ready === true ? status : undefined;
+      },
+      180_000,
+      250,
+    );
     process.stdout.write(`real node: kill -9 of the runtime → container restarted and ready: ${Date.now() - killed} ms\n`);
     await waitForPhase(namespace, job, 'Running', 3);
 
@@ -177,7 +240,9 @@ describe('helm install on the real node', () => {
 
     const oldSpec = results.filter((result) => result.txn_max === undefined).map((result) => result.appendedAt);
     const newSpec = results.filter((result) => result.txn_max !== undefined).map((result) => result.appendedAt);
-    process.stdout.write(`real node: upgrade downtime (last old-spec result → first new-spec result): ${Math.min(...newSpec) - Math.max(...oldSpec)} ms over ${results.length} results\n`);
+    process.stdout.write(
+      `real node: upgrade downtime (last old-spec result → first new-spec result): ${Math.min(...newSpec) - Math.max(...oldSpec)} ms over ${results.length} results\n`,
+    );
     expect((await readJob(namespace, job)).status?.phase).toBe('Running');
   }, 900_000);
 
@@ -207,7 +272,12 @@ describe('helm install on the real node', () => {
     let followed = '';
     following.stdout.setEncoding('utf8').on('data', (chunk: string) => (followed += chunk));
     try {
-      await eventually('streamctl logs -f to print every pod\'s lines', () => Promise.resolve(pods.every((pod) => linesOf(followed, pod).length > 0) ? true : undefined), 60_000, 250);
+      await eventually(
+        "streamctl logs -f to print every pod's lines",
+        () => Promise.resolve(pods.every((pod) => linesOf(followed, pod).length > 0) ? true : undefined),
+        60_000,
+        250,
+      );
       expect(following.exitCode).toBeNull();
     } finally {
       following.kill('SIGTERM');

@@ -57,13 +57,10 @@ async function createPod(name: string, spec: V1PodSpec): Promise<V1Pod> {
 }
 
 function phaseOf(name: string, phases: string[]): Promise<V1Pod> {
-  return eventually(
-    `pod ${namespace}/${name} in phase ${phases.join(' or ')}`,
-    async () => {
-      const pod = await core.readNamespacedPod({ namespace, name });
-      return phases.includes(pod.status?.phase ?? '') ? pod : undefined;
-    },
-  );
+  return eventually(`pod ${namespace}/${name} in phase ${phases.join(' or ')}`, async () => {
+    const pod = await core.readNamespacedPod({ namespace, name });
+    return phases.includes(pod.status?.phase ?? '') ? pod : undefined;
+  });
 }
 
 function port(url: string): string {

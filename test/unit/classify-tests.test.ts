@@ -15,7 +15,10 @@ function listTests(...args: string[]): string[] {
     encoding: 'utf8',
   });
   expect(result.status).toBe(0);
-  return result.stdout.split('\n').filter((line) => line.endsWith('.test.ts')).sort();
+  return result.stdout
+    .split('\n')
+    .filter((line) => line.endsWith('.test.ts'))
+    .sort();
 }
 
 test('npm test lists each test file once: the unit project and the servers project split it without overlap', () => {

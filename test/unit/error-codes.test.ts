@@ -77,7 +77,9 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-const sources = packages.flatMap((name) => sourceFiles(join(root, name, 'src'))).map((path) => ({ path: relative(root, path), text: readFileSync(path, 'utf8') }));
+const sources = packages
+  .flatMap((name) => sourceFiles(join(root, name, 'src')))
+  .map((path) => ({ path: relative(root, path), text: readFileSync(path, 'utf8') }));
 const declared = (pattern: RegExp) => sources.flatMap(({ path, text }) => [...text.matchAll(pattern)].map((match) => `${match[1]} (${path})`));
 
 /** Every code each class carries: its own, or for the classes in `passedCodes` every literal code it is made with. */
@@ -124,7 +126,11 @@ describe('Sluice errors', () => {
     expect(retriable(new SchemaRegistryError('m', { retriable: true }))).toBe(true);
     expect(retriable(new PostgresSinkError('SLUICE_E_POSTGRES_UNREACHABLE', 'm'))).toBe(true);
     expect(retriable(new PostgresSinkError('SLUICE_E_POSTGRES_REFUSED', 'm'))).toBe(false);
-    expect(Object.entries(errors).filter(([, error]) => error.retriable).map(([name]) => name)).toEqual(['ControlError', 'RuntimeControlError']);
+    expect(
+      Object.entries(errors)
+        .filter(([, error]) => error.retriable)
+        .map(([name]) => name),
+    ).toEqual(['ControlError', 'RuntimeControlError']);
   });
 
   it('keep the cause they wrap', () => {

@@ -5,8 +5,7 @@ import type { Argv, CommandModule } from 'yargs';
 
 const load = async (): Promise<CommandModule> => (await import('./run/index.js')).runCommand as unknown as CommandModule;
 
-export const runDescription =
-  'run a StreamJob on this machine: a JSON-lines file or the generator instead of Kafka, results to stdout or a file';
+export const runDescription = 'run a StreamJob on this machine: a JSON-lines file or the generator instead of Kafka, results to stdout or a file';
 
 export const runCommand: CommandModule = {
   command: 'run <job>',

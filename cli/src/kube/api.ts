@@ -55,7 +55,10 @@ interface ExecStatus {
  */
 function runPlugin(exec: ExecConfig, connection: Connection): Promise<ExecStatus> {
   const apiVersion = exec.apiVersion ?? 'client.authentication.k8s.io/v1';
-  const cluster = exec.provideClusterInfo === true ? { cluster: { server: connection.cluster.server, 'certificate-authority-data': connection.cluster['certificate-authority-data'] } } : {};
+  const cluster =
+    exec.provideClusterInfo === true
+      ? { cluster: { server: connection.cluster.server, 'certificate-authority-data': connection.cluster['certificate-authority-data'] } }
+      : {};
   const env = {
     ...process.env,
     ...Object.fromEntries((exec.env ?? []).map(({ name, value }) => [name, value])),
@@ -64,7 +67,8 @@ function runPlugin(exec: ExecConfig, connection: Connection): Promise<ExecStatus
   return new Promise((resolve, reject) => {
     const child = execFile(exec.command, exec.args ?? [], { env, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
       if (error !== null) {
-        const why = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'it is not installed or not on PATH' : `${error.message.trim()} ${stderr.trim()}`.trim();
+        const why =
+          (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'it is not installed or not on PATH' : `${error.message.trim()} ${stderr.trim()}`.trim();
         reject(new CommandError(`the kubeconfig's credential plugin ${exec.command} failed: ${why}; run it yourself, or log in again`));
         return;
       }
@@ -89,7 +93,8 @@ async function credentials(connection: Connection): Promise<Credentials> {
   const key = readData(user['client-key-data'], user['client-key']);
   const tls = cert !== undefined && key !== undefined ? { cert, key } : {};
   if (user.token !== undefined && user.token !== '') return { headers: { authorization: `Bearer ${user.token}` }, ...tls };
-  if (user.tokenFile !== undefined && user.tokenFile !== '') return { headers: { authorization: `Bearer ${readFileSync(user.tokenFile, 'utf8').trim()}` }, ...tls };
+  if (user.tokenFile !== undefined && user.tokenFile !== '')
+    return { headers: { authorization: `Bearer ${readFileSync(user.tokenFile, 'utf8').trim()}` }, ...tls };
   if (user.username !== undefined) {
     return { headers: { authorization: `Basic ${Buffer.from(`${user.username}:${user.password ?? ''}`).toString('base64')}` }, ...tls };
   }
@@ -129,7 +134,9 @@ export class KubeApi {
 
   constructor(readonly connection: Connection) {
     if (connection.cluster['proxy-url'] !== undefined) {
-      throw new CommandError(`the kubeconfig's cluster goes through the proxy ${connection.cluster['proxy-url']}, which streamctl does not support; use a context without proxy-url`);
+      throw new CommandError(
+        `the kubeconfig's cluster goes through the proxy ${connection.cluster['proxy-url']}, which streamctl does not support; use a context without proxy-url`,
+      );
     }
   }
 

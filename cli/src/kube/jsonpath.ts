@@ -30,7 +30,8 @@ function stepsOf(expression: string, template: string): Step[] {
 
 function follow(values: unknown[], step: Step): unknown[] {
   return values.flatMap((value) => {
-    if ('every' in step) return Array.isArray(value) ? (value as unknown[]) : value !== null && typeof value === 'object' ? (Object.values(value) as unknown[]) : [];
+    if ('every' in step)
+      return Array.isArray(value) ? (value as unknown[]) : value !== null && typeof value === 'object' ? (Object.values(value) as unknown[]) : [];
     if ('index' in step) return Array.isArray(value) && step.index < value.length ? [(value as unknown[])[step.index]] : [];
     return value !== null && typeof value === 'object' && step.field in value ? [(value as Record<string, unknown>)[step.field]] : [];
   });

@@ -73,10 +73,13 @@ export class Kubeconfig {
     try {
       config = (parse(readFileSync(file, 'utf8')) ?? {}) as KubeconfigFile;
     } catch (error) {
-      throw new CommandError(`cannot read the kubeconfig ${file}: ${error instanceof Error ? error.message : String(error)}; kubectl config view shows what is wrong`);
+      throw new CommandError(
+        `cannot read the kubeconfig ${file}: ${error instanceof Error ? error.message : String(error)}; kubectl config view shows what is wrong`,
+      );
     }
     const base = dirname(file);
-    for (const { name, cluster } of config.clusters ?? []) if (!this.clusters.has(name)) this.clusters.set(name, absoluteFiles(cluster, base, ['certificate-authority']));
+    for (const { name, cluster } of config.clusters ?? [])
+      if (!this.clusters.has(name)) this.clusters.set(name, absoluteFiles(cluster, base, ['certificate-authority']));
     for (const { name, user } of config.users ?? []) {
       if (!this.users.has(name)) this.users.set(name, absoluteFiles(user ?? {}, base, ['client-certificate', 'client-key', 'tokenFile']));
       const exec = this.users.get(name)?.exec;
@@ -138,7 +141,10 @@ function inCluster(env: NodeJS.ProcessEnv, dir: string): Connection {
   const namespaceFile = join(dir, 'namespace');
   return {
     context: 'in-cluster',
-    cluster: { server: `https://${host.includes(':') ? `[${host}]` : host}:${env.KUBERNETES_SERVICE_PORT ?? '443'}`, 'certificate-authority': join(dir, 'ca.crt') },
+    cluster: {
+      server: `https://${host.includes(':') ? `[${host}]` : host}:${env.KUBERNETES_SERVICE_PORT ?? '443'}`,
+      'certificate-authority': join(dir, 'ca.crt'),
+    },
     user: { tokenFile: join(dir, 'token') },
     ...(existsSync(namespaceFile) ? { namespace: readFileSync(namespaceFile, 'utf8').trim() } : {}),
   };

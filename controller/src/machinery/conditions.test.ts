@@ -7,7 +7,9 @@ const t1 = new Date('2026-03-01T10:05:00Z');
 describe('setCondition', () => {
   it('appends a new condition stamped with the time in whole seconds', () => {
     const conditions = setCondition(undefined, { type: 'Ready', status: 'True', reason: 'Ready', message: 'ok', observedGeneration: 1 }, t0);
-    expect(conditions).toEqual([{ type: 'Ready', status: 'True', reason: 'Ready', message: 'ok', observedGeneration: 1, lastTransitionTime: '2026-03-01T10:00:00Z' }]);
+    expect(conditions).toEqual([
+      { type: 'Ready', status: 'True', reason: 'Ready', message: 'ok', observedGeneration: 1, lastTransitionTime: '2026-03-01T10:00:00Z' },
+    ]);
   });
 
   it('keeps lastTransitionTime when only the reason, message or generation change', () => {
@@ -23,7 +25,11 @@ describe('setCondition', () => {
   });
 
   it('replaces only the condition of its type and leaves the input untouched', () => {
-    const first = setCondition(setCondition(undefined, { type: 'Ready', status: 'True', reason: 'Ready', message: '' }, t0), { type: 'Paused', status: 'True', reason: 'ReconciliationPaused', message: '' }, t0);
+    const first = setCondition(
+      setCondition(undefined, { type: 'Ready', status: 'True', reason: 'Ready', message: '' }, t0),
+      { type: 'Paused', status: 'True', reason: 'ReconciliationPaused', message: '' },
+      t0,
+    );
     const second = setCondition(first, { type: 'Paused', status: 'False', reason: 'Resumed', message: '' }, t1);
     expect(second.map((condition) => condition.type)).toEqual(['Ready', 'Paused']);
     expect(findCondition(first, 'Paused')?.status).toBe('True');

@@ -64,12 +64,18 @@ export class CustomResources<T extends CustomResource> implements ResourceClient
    */
   async setFinalizers(object: T, finalizers: string[]): Promise<T> {
     const body = { metadata: { finalizers, resourceVersion: object.metadata.resourceVersion } };
-    return (await this.api.patchNamespacedCustomObject({ group, version, plural: this.plural, ...keyOfObject(object), body, fieldManager: this.fieldManager }, mergePatch)) as T;
+    return (await this.api.patchNamespacedCustomObject(
+      { group, version, plural: this.plural, ...keyOfObject(object), body, fieldManager: this.fieldManager },
+      mergePatch,
+    )) as T;
   }
 
   /** Merge-patches the status subresource; fields set to null are removed. */
   async patchStatus(key: ObjectKey, status: object): Promise<T> {
-    return (await this.api.patchNamespacedCustomObjectStatus({ group, version, plural: this.plural, ...key, body: { status }, fieldManager: this.fieldManager }, mergePatch)) as T;
+    return (await this.api.patchNamespacedCustomObjectStatus(
+      { group, version, plural: this.plural, ...key, body: { status }, fieldManager: this.fieldManager },
+      mergePatch,
+    )) as T;
   }
 }
 

@@ -17,5 +17,8 @@ export async function ensureFinalizer<T extends CustomResource>(resources: Resou
 
 export async function removeFinalizer<T extends CustomResource>(resources: ResourceClient<T>, object: T, finalizer: string): Promise<void> {
   if (!hasFinalizer(object, finalizer)) return;
-  await resources.setFinalizers(object, (object.metadata.finalizers ?? []).filter((name) => name !== finalizer));
+  await resources.setFinalizers(
+    object,
+    (object.metadata.finalizers ?? []).filter((name) => name !== finalizer),
+  );
 }

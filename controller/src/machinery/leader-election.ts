@@ -107,7 +107,13 @@ export class LeaderElector {
     if (lease === undefined) {
       const body: V1Lease = {
         metadata: { name, namespace },
-        spec: { holderIdentity: identity, leaseDurationSeconds, acquireTime: microTime(now) as unknown as Date, renewTime: microTime(now) as unknown as Date, leaseTransitions: 0 },
+        spec: {
+          holderIdentity: identity,
+          leaseDurationSeconds,
+          acquireTime: microTime(now) as unknown as Date,
+          renewTime: microTime(now) as unknown as Date,
+          leaseTransitions: 0,
+        },
       };
       try {
         await this.api.createNamespacedLease({ namespace, body });

@@ -38,7 +38,11 @@ describe('StatusReporter', () => {
     const { resources, reporter, widget, read } = setup();
     expect(await reporter.write(widget, { size: 1 }, [{ type: 'Ready', status: 'True', reason: 'Sized', message: 'size 1' }])).toBe(true);
     const written = await read();
-    expect(written.status).toMatchObject({ size: 1, observedGeneration: 1, conditions: [{ type: 'Ready', status: 'True', reason: 'Sized', observedGeneration: 1 }] });
+    expect(written.status).toMatchObject({
+      size: 1,
+      observedGeneration: 1,
+      conditions: [{ type: 'Ready', status: 'True', reason: 'Sized', observedGeneration: 1 }],
+    });
     expect(await reporter.write(written, { size: 1 }, [{ type: 'Ready', status: 'True', reason: 'Sized', message: 'size 1' }])).toBe(false);
     expect(resources.writes).toHaveLength(1);
   });

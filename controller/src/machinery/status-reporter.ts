@@ -63,7 +63,11 @@ export class StatusReporter<T extends ConditionedResource, S extends object = No
     for (const type of this.deps.clearedByOthers ?? []) {
       if (list !== undefined && conditions.length > 0 && conditions.every((condition) => condition.type !== type)) list = removeCondition(list, type);
     }
-    const status = { ...fields, ...(options.observed === false ? {} : { observedGeneration: generation }), ...(list === undefined ? {} : { conditions: list }) };
+    const status = {
+      ...fields,
+      ...(options.observed === false ? {} : { observedGeneration: generation }),
+      ...(list === undefined ? {} : { conditions: list }),
+    };
     return patchStatusIfChanged(this.deps.resources, object, status);
   }
 
@@ -88,7 +92,9 @@ export class StatusReporter<T extends ConditionedResource, S extends object = No
     if (error instanceof TerminalError) throw error;
     const refusal = reasons.refusal(error);
     if (refusal !== undefined) throw await this.refuse(object, refusal.reason, refusal.message);
-    await this.#write(object, {}, [{ type: 'Ready', status: 'False', reason: reasons.retried, message: `${messageOf(error)}; retrying` }]).catch(() => undefined);
+    await this.#write(object, {}, [{ type: 'Ready', status: 'False', reason: reasons.retried, message: `${messageOf(error)}; retrying` }]).catch(
+      () => undefined,
+    );
     throw error;
   }
 }

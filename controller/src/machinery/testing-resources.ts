@@ -70,7 +70,8 @@ export class TestingResources<T extends CustomResource> implements ResourceClien
 /** RFC 7386: objects merge, null removes, anything else replaces. */
 function mergePatch(target: unknown, patch: unknown): unknown {
   if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return patch;
-  const result: Record<string, unknown> = typeof target === 'object' && target !== null && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+  const result: Record<string, unknown> =
+    typeof target === 'object' && target !== null && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
   for (const [field, value] of Object.entries(patch)) {
     if (value === null) delete result[field];
     else result[field] = mergePatch(result[field], value);

@@ -36,7 +36,13 @@ describe('SchemaSubjectReconciler', () => {
     apply({ schema: v1, compatibility: 'FULL' });
     await reconciler.reconcile(key);
     expect(registry.changes).toEqual(['config transactions-value FULL', 'register transactions-value']);
-    expect((await subjects.get(key))?.status).toMatchObject({ subject: 'transactions-value', id: 1, version: 1, registryUrl: registry.url, observedGeneration: 1 });
+    expect((await subjects.get(key))?.status).toMatchObject({
+      subject: 'transactions-value',
+      id: 1,
+      version: 1,
+      registryUrl: registry.url,
+      observedGeneration: 1,
+    });
     expect(await ready()).toMatchObject({ status: 'True', reason: 'Registered' });
   });
 

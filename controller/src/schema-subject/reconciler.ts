@@ -60,7 +60,11 @@ export class SchemaSubjectReconciler implements Reconciler {
     const url = resource.spec.registryUrl ?? this.deps.defaultRegistryUrl;
     if (url === undefined) {
       if (isBeingDeleted(resource)) return this.release(resource);
-      throw await this.refuse(resource, SchemaSubjectReason.NoRegistry, 'no schema registry: set spec.registryUrl, or start the controller with --registry-url');
+      throw await this.refuse(
+        resource,
+        SchemaSubjectReason.NoRegistry,
+        'no schema registry: set spec.registryUrl, or start the controller with --registry-url',
+      );
     }
     const registry = this.deps.registry(url);
     try {
@@ -90,7 +94,11 @@ export class SchemaSubjectReconciler implements Reconciler {
       const compatibility = await registry.testCompatibility(subject, schema);
       if (!compatibility.isCompatible) {
         const reasons = compatibility.messages.length > 0 ? compatibility.messages.join('; ') : 'the registry gave no reasons';
-        throw await this.refuse(held, SchemaSubjectReason.IncompatibleSchema, `the schema is incompatible with ${subject}'s latest version (${wanted ?? 'the global level'}); the subject is unchanged: ${reasons}`);
+        throw await this.refuse(
+          held,
+          SchemaSubjectReason.IncompatibleSchema,
+          `the schema is incompatible with ${subject}'s latest version (${wanted ?? 'the global level'}); the subject is unchanged: ${reasons}`,
+        );
       }
       const id = await registry.register(subject, schema);
       registered = await registry.lookup(subject, schema);

@@ -1,5 +1,13 @@
 // An in-memory schema registry for unit tests of the SchemaSubject reconciler, with Confluent's error codes where the reconciler reads them.
-import { RegistryError, RegistryErrorCode, type CompatibilityLevel, type CompatibilityResult, type RegisteredSchema, type SchemaInput, type SchemaRegistryApi } from '../registry-client.js';
+import {
+  RegistryError,
+  RegistryErrorCode,
+  type CompatibilityLevel,
+  type CompatibilityResult,
+  type RegisteredSchema,
+  type SchemaInput,
+  type SchemaRegistryApi,
+} from '../registry-client.js';
 
 interface Subject {
   versions: { version: number; id: number; schema: string }[];
@@ -59,9 +67,12 @@ export class TestingRegistry implements SchemaRegistryApi {
 
   deleteSubject(subject: string, permanent = false): Promise<number[]> {
     const entry = this.subjects.get(subject);
-    if (entry === undefined || entry.versions.length === 0) return Promise.reject(new RegistryError(404, RegistryErrorCode.SubjectNotFound, `Subject '${subject}' not found.`));
-    if (!permanent && entry.deleted) return Promise.reject(new RegistryError(404, RegistryErrorCode.SubjectSoftDeleted, `Subject '${subject}' was soft deleted.`));
-    if (permanent && !entry.deleted) return Promise.reject(new RegistryError(404, RegistryErrorCode.SubjectNotSoftDeleted, `Subject '${subject}' was not deleted first.`));
+    if (entry === undefined || entry.versions.length === 0)
+      return Promise.reject(new RegistryError(404, RegistryErrorCode.SubjectNotFound, `Subject '${subject}' not found.`));
+    if (!permanent && entry.deleted)
+      return Promise.reject(new RegistryError(404, RegistryErrorCode.SubjectSoftDeleted, `Subject '${subject}' was soft deleted.`));
+    if (permanent && !entry.deleted)
+      return Promise.reject(new RegistryError(404, RegistryErrorCode.SubjectNotSoftDeleted, `Subject '${subject}' was not deleted first.`));
     this.changes.push(`delete ${subject}${permanent ? ' permanent' : ''}`);
     const versions = entry.versions.map((version) => version.version);
     if (permanent) this.subjects.delete(subject);

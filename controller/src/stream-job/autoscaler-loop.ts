@@ -44,7 +44,11 @@ export class AutoscalerLoop {
     // A measurement begun anew holds no recommendation yet: stabilizationWindow counts from now at the earliest.
     const held = comparable ? status.recommendedSince : new Date(now).toISOString();
     if (samples.length < 2 || now - samples[0]!.at < autoscaleMinSpanMs) {
-      await this.deps.status.write(job, { autoscaler: { ...status, ...(held === undefined ? {} : { recommendedSince: held }), samples: samples.map(toStatus) } }, []);
+      await this.deps.status.write(
+        job,
+        { autoscaler: { ...status, ...(held === undefined ? {} : { recommendedSince: held }), samples: samples.map(toStatus) } },
+        [],
+      );
       return undefined;
     }
 

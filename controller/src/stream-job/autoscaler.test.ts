@@ -2,7 +2,15 @@
 import type { StreamJobSpec } from '@sluice/crds';
 import { autoscalerSettings, recommend, type AutoscalerSettings, type Sample } from './autoscaler.js';
 
-const settings: AutoscalerSettings = { mode: 'apply', min: 1, max: undefined, targetUtilization: 0.5, catchUpMs: 10_000, stabilizationMs: 0, scaleDownDelayMs: 0 };
+const settings: AutoscalerSettings = {
+  mode: 'apply',
+  min: 1,
+  max: undefined,
+  targetUtilization: 0.5,
+  catchUpMs: 10_000,
+  stabilizationMs: 0,
+  scaleDownDelayMs: 0,
+};
 const sample = (seconds: number, consumed: number, lag: number, pods = 1): Sample => ({ at: seconds * 1000, consumed, lag, pods });
 
 describe('the autoscaler', () => {
@@ -23,7 +31,9 @@ describe('the autoscaler', () => {
 
   it('never goes above max or the source partitions, nor below min', () => {
     expect(recommend({ ...settings, max: 4 }, [sample(0, 0, 500_000), sample(10, 100_000, 400_000)], 1, 8, undefined).parallelism).toBe(4);
-    expect(recommend(settings, [sample(0, 0, 500_000), sample(10, 100_000, 400_000)], 1, 6, undefined).reason).toMatch(/8 wanted, bounded to 1\.\.6, the source partitions/);
+    expect(recommend(settings, [sample(0, 0, 500_000), sample(10, 100_000, 400_000)], 1, 6, undefined).reason).toMatch(
+      /8 wanted, bounded to 1\.\.6, the source partitions/,
+    );
     expect(recommend({ ...settings, min: 2 }, [sample(0, 0, 0), sample(10, 100, 0)], 3, 8, 10_000).parallelism).toBe(2);
   });
 
@@ -42,6 +52,14 @@ describe('the autoscaler', () => {
     const spec = { sources: [], sinks: [] } as unknown as StreamJobSpec;
     expect(autoscalerSettings(spec)).toBeUndefined();
     expect(autoscalerSettings({ ...spec, autoscaler: { enabled: false } })).toBeUndefined();
-    expect(autoscalerSettings({ ...spec, autoscaler: {} })).toEqual({ mode: 'apply', min: 1, max: undefined, targetUtilization: 0.7, catchUpMs: 300_000, stabilizationMs: 300_000, scaleDownDelayMs: 900_000 });
+    expect(autoscalerSettings({ ...spec, autoscaler: {} })).toEqual({
+      mode: 'apply',
+      min: 1,
+      max: undefined,
+      targetUtilization: 0.7,
+      catchUpMs: 300_000,
+      stabilizationMs: 300_000,
+      scaleDownDelayMs: 900_000,
+    });
   });
 });

@@ -63,7 +63,13 @@ function busiestRate(samples: readonly Sample[]): number | undefined {
  * The parallelism the samples (oldest first, at least two) call for, with a pod's capacity from busiestRate, else
  * `knownRate` (measured before). Without either, the current parallelism stands.
  */
-export function recommend(settings: AutoscalerSettings, samples: readonly Sample[], current: number, partitions: number, knownRate: number | undefined): Recommendation {
+export function recommend(
+  settings: AutoscalerSettings,
+  samples: readonly Sample[],
+  current: number,
+  partitions: number,
+  knownRate: number | undefined,
+): Recommendation {
   const first = samples[0]!;
   const last = samples.at(-1)!;
   const seconds = (last.at - first.at) / 1000;
@@ -73,12 +79,17 @@ export function recommend(settings: AutoscalerSettings, samples: readonly Sample
   const upper = Math.min(settings.max ?? partitions, partitions);
   const bound = (wanted: number): number => Math.max(settings.min, Math.min(upper, wanted));
   if (processingRate === undefined || processingRate <= 0) {
-    return { parallelism: bound(current), processingRate: undefined, reason: `no pod has been behind yet, so no pod's capacity is known: the job stays at ${bound(current)} pods` };
+    return {
+      parallelism: bound(current),
+      processingRate: undefined,
+      reason: `no pod has been behind yet, so no pod's capacity is known: the job stays at ${bound(current)} pods`,
+    };
   }
   const needed = inputRate + last.lag / (settings.catchUpMs / 1000);
   const wanted = Math.max(1, Math.ceil(needed / (processingRate * settings.targetUtilization)));
   const parallelism = bound(wanted);
-  const limit = parallelism === wanted ? '' : ` (${wanted} wanted, bounded to ${settings.min}..${upper}${upper === partitions ? ', the source partitions' : ''})`;
+  const limit =
+    parallelism === wanted ? '' : ` (${wanted} wanted, bounded to ${settings.min}..${upper}${upper === partitions ? ', the source partitions' : ''})`;
   return {
     parallelism,
     processingRate,

@@ -72,7 +72,10 @@ export function compileSpec(job: StreamJob): ReturnType<typeof compileJob> {
 export function notReadyPods(observation: Observation): string[] {
   return observation.pods
     .filter((pod) => !(pod.current && pod.ready && pod.runtime?.phase === 'running'))
-    .map((pod) => `${pod.name} (${pod.terminating ? 'terminating' : !pod.current ? 'old template' : pod.runtime === undefined ? (pod.failures.waitingReason ?? 'not answering') : pod.runtime.phase})`);
+    .map(
+      (pod) =>
+        `${pod.name} (${pod.terminating ? 'terminating' : !pod.current ? 'old template' : pod.runtime === undefined ? (pod.failures.waitingReason ?? 'not answering') : pod.runtime.phase})`,
+    );
 }
 
 /** The pods not on their way out. */

@@ -1,10 +1,31 @@
 // The Kubernetes side of one StreamJob: read and write its Secret, ConfigMaps, Service, StatefulSet, Pods and changelog Topics.
 import { randomBytes } from 'node:crypto';
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Pod, type V1StatefulSet } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubeConfig,
+  type V1Pod,
+  type V1StatefulSet,
+} from '@kubernetes/client-node';
 import { group, version, type StreamJob, type StreamJobSpec, type Topic } from '@sluice/crds';
 import { parse } from 'yaml';
 import { isConflict, isNotFound } from '../machinery/kube-errors.js';
-import { configMapName, controlSecret, controlSecretName, headlessService, jobConfigMap, jobLabel, selectorOf, statefulSet, volumeClaimAnnotation, type Deployment, type RuntimeDefaults } from './resources.js';
+import {
+  configMapName,
+  controlSecret,
+  controlSecretName,
+  headlessService,
+  jobConfigMap,
+  jobLabel,
+  selectorOf,
+  statefulSet,
+  volumeClaimAnnotation,
+  type Deployment,
+  type RuntimeDefaults,
+} from './resources.js';
 
 const fieldManager = 'sluice-controller';
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -101,7 +122,13 @@ export class JobObjects {
     }
     // volumeClaimTemplates are immutable: the StatefulSet is deleted leaving its pods (the upgrade replaces them) and made again.
     if (existing.metadata?.annotations?.[volumeClaimAnnotation] !== desired.metadata?.annotations?.[volumeClaimAnnotation]) {
-      await orUndefined(this.#apps.deleteNamespacedStatefulSet({ namespace, name: job.metadata.name!, body: { propagationPolicy: 'Orphan', preconditions: { uid: existing.metadata!.uid! } } }));
+      await orUndefined(
+        this.#apps.deleteNamespacedStatefulSet({
+          namespace,
+          name: job.metadata.name!,
+          body: { propagationPolicy: 'Orphan', preconditions: { uid: existing.metadata!.uid! } },
+        }),
+      );
       await this.#apps.createNamespacedStatefulSet({ namespace, body: desired, fieldManager });
       return;
     }
@@ -120,11 +147,16 @@ export class JobObjects {
   /** Sets spec.parallelism through the scale subresource, as `kubectl scale` and an HPA do. */
   async scale(job: StreamJob, parallelism: number): Promise<void> {
     const body = { spec: { replicas: parallelism } };
-    await this.#custom.patchNamespacedCustomObjectScale({ group, version, plural: 'streamjobs', namespace: job.metadata.namespace!, name: job.metadata.name!, body, fieldManager }, mergePatch);
+    await this.#custom.patchNamespacedCustomObjectScale(
+      { group, version, plural: 'streamjobs', namespace: job.metadata.namespace!, name: job.metadata.name!, body, fieldManager },
+      mergePatch,
+    );
   }
 
   async deletePod(job: StreamJob, pod: V1Pod): Promise<void> {
-    await orUndefined(this.#core.deleteNamespacedPod({ namespace: job.metadata.namespace!, name: pod.metadata!.name!, body: { preconditions: { uid: pod.metadata!.uid! } } }));
+    await orUndefined(
+      this.#core.deleteNamespacedPod({ namespace: job.metadata.namespace!, name: pod.metadata!.name!, body: { preconditions: { uid: pod.metadata!.uid! } } }),
+    );
   }
 
   /** Deletes the job's ConfigMaps of specs no longer deployed nor kept for a rollback. */

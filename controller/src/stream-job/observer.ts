@@ -62,7 +62,10 @@ function isReady(pod: V1Pod): boolean {
   return pod.status?.conditions?.some((condition) => condition.type === 'Ready' && condition.status === 'True') === true;
 }
 
-export async function observe(job: StreamJob, deps: { objects: OwnedObjects; control: RuntimeControl; podAddress: PodAddress; token: string }): Promise<Observation> {
+export async function observe(
+  job: StreamJob,
+  deps: { objects: OwnedObjects; control: RuntimeControl; podAddress: PodAddress; token: string },
+): Promise<Observation> {
   const statefulSet = await deps.objects.statefulSet(job);
   const deployed = statefulSet === undefined ? undefined : deployedSpec(statefulSet);
   const pods = statefulSet === undefined ? [] : await deps.objects.pods(job);

@@ -32,14 +32,19 @@ export function jobKeyOfPod(pod: V1Pod): string | undefined {
  * and delete of one: a pod turning ready, failing or going, a StatefulSet the StatefulSet controller caught up with.
  * The reconciler reads the world again (level-based), so which change it was does not matter.
  */
-export function watchOwnedObjects(kubeconfig: KubeConfig, informer: InformerFactory, enqueue: (jobKey: string) => void): Pick<ResourceInformer<object>, 'start' | 'stop'>[] {
+export function watchOwnedObjects(
+  kubeconfig: KubeConfig,
+  informer: InformerFactory,
+  enqueue: (jobKey: string) => void,
+): Pick<ResourceInformer<object>, 'start' | 'stop'>[] {
   const apps = kubeconfig.makeApiClient(AppsV1Api);
   const core = kubeconfig.makeApiClient(CoreV1Api);
   const statefulSets = informer<V1StatefulSet>(
     {
       path: (namespace) => (namespace === undefined ? '/apis/apps/v1/statefulsets' : `/apis/apps/v1/namespaces/${namespace}/statefulsets`),
       labelSelector,
-      list: (namespace) => (namespace === undefined ? apps.listStatefulSetForAllNamespaces({ labelSelector }) : apps.listNamespacedStatefulSet({ namespace, labelSelector })),
+      list: (namespace) =>
+        namespace === undefined ? apps.listStatefulSetForAllNamespaces({ labelSelector }) : apps.listNamespacedStatefulSet({ namespace, labelSelector }),
     },
     'StatefulSet',
   );

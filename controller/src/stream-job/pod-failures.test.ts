@@ -2,7 +2,8 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { podFailuresOf, runtimeErrorOf, runtimeHealth, type RuntimePod } from './pod-failures.js';
 
-const failedLine = '{"level":50,"event":"failed","error":"redis sink: writing to 127.0.0.1:1234 failed 3 times (a write failed: Command timed out)","code":"SLUICE_E_SINK_UNAVAILABLE"}';
+const failedLine =
+  '{"level":50,"event":"failed","error":"redis sink: writing to 127.0.0.1:1234 failed 3 times (a write failed: Command timed out)","code":"SLUICE_E_SINK_UNAVAILABLE"}';
 const crashedAt = new Date('2026-12-07T11:02:55Z');
 
 /** fraud-0 as the kubelet reports it after its runtime failed `restarts` times, waiting to start again. */
@@ -47,7 +48,10 @@ const at = (seconds: number): Date => new Date(crashedAt.getTime() + seconds * 1
 describe("the runtime's words in a termination message", () => {
   it("takes the error and code of the last failed line, whatever the kubelet's tail holds before it", () => {
     const tail = `{"event":"committed"}\n{"event":"failed","error":"earlier"}\nnot json "failed"\n${failedLine}\n{"event":"stopped"}\n`;
-    expect(runtimeErrorOf(tail)).toEqual({ error: 'redis sink: writing to 127.0.0.1:1234 failed 3 times (a write failed: Command timed out)', code: 'SLUICE_E_SINK_UNAVAILABLE' });
+    expect(runtimeErrorOf(tail)).toEqual({
+      error: 'redis sink: writing to 127.0.0.1:1234 failed 3 times (a write failed: Command timed out)',
+      code: 'SLUICE_E_SINK_UNAVAILABLE',
+    });
   });
 
   it('falls back to the raw tail, its last 1,024 characters, when no failed line parses (a crash before the logger, a line cut by the 2,048-byte bound)', () => {
@@ -70,7 +74,13 @@ describe('what the observer records of a runtime pod', () => {
       restartCount: 3,
       waitingReason: 'CrashLoopBackOff',
       readySince: undefined,
-      lastFailure: { exitCode: 1, reason: 'Error', finishedAt: crashedAt, error: 'redis sink: writing to 127.0.0.1:1234 failed 3 times (a write failed: Command timed out)', code: 'SLUICE_E_SINK_UNAVAILABLE' },
+      lastFailure: {
+        exitCode: 1,
+        reason: 'Error',
+        finishedAt: crashedAt,
+        error: 'redis sink: writing to 127.0.0.1:1234 failed 3 times (a write failed: Command timed out)',
+        code: 'SLUICE_E_SINK_UNAVAILABLE',
+      },
     });
   });
 
@@ -86,7 +96,9 @@ describe('what the observer records of a runtime pod', () => {
     expect(podFailuresOf(clean).lastFailure).toBeUndefined();
     const killed = crashLooping('fraud-0', 1, crashedAt, '');
     Object.assign(killed.status!.containerStatuses![0]!.lastState!.terminated!, { exitCode: 137, reason: 'OOMKilled' });
-    expect(runtimeHealth([runtimePod(killed)], undefined, at(1)).condition?.message).toBe('pod fraud-0 last exited 137 at 2026-12-07T11:02:55Z, restarted 1 time (CrashLoopBackOff): OOMKilled');
+    expect(runtimeHealth([runtimePod(killed)], undefined, at(1)).condition?.message).toBe(
+      'pod fraud-0 last exited 137 at 2026-12-07T11:02:55Z, restarted 1 time (CrashLoopBackOff): OOMKilled',
+    );
   });
 });
 
@@ -97,13 +109,16 @@ describe('the RuntimeHealthy condition', () => {
       type: 'RuntimeHealthy',
       status: 'False',
       reason: 'RuntimeFailing',
-      message: 'pod fraud-0 last exited 1 at 2026-12-07T11:02:55Z, restarted 3 times (CrashLoopBackOff): redis sink: writing to 127.0.0.1:1234 failed 3 times (a write failed: Command timed out) [SLUICE_E_SINK_UNAVAILABLE]',
+      message:
+        'pod fraud-0 last exited 1 at 2026-12-07T11:02:55Z, restarted 3 times (CrashLoopBackOff): redis sink: writing to 127.0.0.1:1234 failed 3 times (a write failed: Command timed out) [SLUICE_E_SINK_UNAVAILABLE]',
     });
     expect(health.newFailures).toEqual([health.condition!.message]);
   });
 
   it('leaves out the restart count before the first restart, as the kubelet counts a restart when the container starts again', () => {
-    expect(runtimeHealth([runtimePod(crashLooping('fraud-0', 0))], undefined, at(1)).condition?.message).toMatch(/^pod fraud-0 last exited 1 at 2026-12-07T11:02:55Z \(CrashLoopBackOff\): redis sink/);
+    expect(runtimeHealth([runtimePod(crashLooping('fraud-0', 0))], undefined, at(1)).condition?.message).toMatch(
+      /^pod fraud-0 last exited 1 at 2026-12-07T11:02:55Z \(CrashLoopBackOff\): redis sink/,
+    );
   });
 
   it('reports a failure once: the same exit seen again, or after the restart count moved on, is not new', () => {
@@ -121,7 +136,12 @@ describe('the RuntimeHealthy condition', () => {
     const previous = { ...runtimeHealth([runtimePod(crashLooping('fraud-0', 3))], undefined, at(1)).condition!, lastTransitionTime: '2026-12-07T11:02:56Z' };
     const ready = runtimePod(readyAgain(crashLooping('fraud-0', 3), at(12)));
     expect(runtimeHealth([ready], previous, at(41)).condition?.status).toBe('False');
-    expect(runtimeHealth([ready], previous, at(42)).condition).toEqual({ type: 'RuntimeHealthy', status: 'True', reason: 'RuntimeRecovered', message: 'every runtime pod has been ready for 30s since its last failure' });
+    expect(runtimeHealth([ready], previous, at(42)).condition).toEqual({
+      type: 'RuntimeHealthy',
+      status: 'True',
+      reason: 'RuntimeRecovered',
+      message: 'every runtime pod has been ready for 30s since its last failure',
+    });
   });
 
   it('counts a pod Ready since before its last failure as failing (the status lags the exit)', () => {
@@ -130,7 +150,10 @@ describe('the RuntimeHealthy condition', () => {
   });
 
   it('is not written for a job whose pods never failed, and names three failing pods of five one by one', () => {
-    const neverFailed: V1Pod = { metadata: { name: 'fraud-0' }, status: { containerStatuses: [{ name: 'runtime', image: 'sluice-runtime', imageID: '', ready: true, restartCount: 0, state: { running: {} } }] } };
+    const neverFailed: V1Pod = {
+      metadata: { name: 'fraud-0' },
+      status: { containerStatuses: [{ name: 'runtime', image: 'sluice-runtime', imageID: '', ready: true, restartCount: 0, state: { running: {} } }] },
+    };
     expect(runtimeHealth([runtimePod(neverFailed)], undefined, at(1))).toEqual({ condition: undefined, newFailures: [] });
     const five = ['fraud-0', 'fraud-1', 'fraud-2', 'fraud-3', 'fraud-4'].map((name) => runtimePod(crashLooping(name, 2)));
     const { condition, newFailures } = runtimeHealth(five, undefined, at(1));

@@ -132,14 +132,25 @@ export function runtimeHealth(pods: readonly RuntimePod[], previous: Condition |
   if (failing.length === 0) {
     if (previous === undefined) return { condition: undefined, newFailures: [] };
     return {
-      condition: { type: 'RuntimeHealthy', status: 'True', reason: RuntimeHealthReason.RuntimeRecovered, message: `every runtime pod has been ready for ${recoveredAfterMs / 1000}s since its last failure` },
+      condition: {
+        type: 'RuntimeHealthy',
+        status: 'True',
+        reason: RuntimeHealthReason.RuntimeRecovered,
+        message: `every runtime pod has been ready for ${recoveredAfterMs / 1000}s since its last failure`,
+      },
       newFailures: [],
     };
   }
   const lines = failing.map(describeFailure);
   const others = failing.length - maxPodsNamed;
   const named = lines.slice(0, maxPodsNamed).join('; ');
-  const message = others > 0 ? `${named}; and ${others} more failing pods (${failing.slice(maxPodsNamed).map((pod) => pod.name).join(', ')})` : named;
+  const message =
+    others > 0
+      ? `${named}; and ${others} more failing pods (${failing
+          .slice(maxPodsNamed)
+          .map((pod) => pod.name)
+          .join(', ')})`
+      : named;
   const reported = previous?.status === 'False' ? previous.message : '';
   const newFailures = failing.filter((pod) => !reported.includes(failureKey(pod))).map(describeFailure);
   return { condition: { type: 'RuntimeHealthy', status: 'False', reason: RuntimeHealthReason.RuntimeFailing, message }, newFailures };

@@ -21,7 +21,13 @@ describe('a runtime pod without a podTemplate', () => {
   const { set, pod, runtime } = deployed({});
 
   it('meets the restricted Pod Security profile: non-root 65532, seccomp RuntimeDefault, no privilege escalation, no capabilities', () => {
-    expect(pod.securityContext).toEqual({ runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(pod.securityContext).toEqual({
+      runAsNonRoot: true,
+      runAsUser: 65532,
+      runAsGroup: 65532,
+      fsGroup: 65532,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
     expect(runtime.securityContext).toEqual({
       allowPrivilegeEscalation: false,
       readOnlyRootFilesystem: true,
@@ -57,8 +63,19 @@ describe('a runtime pod with a podTemplate', () => {
         securityContext: { runAsUser: 1000, supplementalGroups: [5000] },
         nodeSelector: { 'node.kubernetes.io/pool': 'streaming' },
         tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'streaming', effect: 'NoSchedule' }],
-        affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] }] } } },
-        topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { 'sluice.dev/job': 'fraud' } } }],
+        affinity: {
+          nodeAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] }] },
+          },
+        },
+        topologySpreadConstraints: [
+          {
+            maxSkew: 1,
+            topologyKey: 'topology.kubernetes.io/zone',
+            whenUnsatisfiable: 'DoNotSchedule',
+            labelSelector: { matchLabels: { 'sluice.dev/job': 'fraud' } },
+          },
+        ],
         priorityClassName: 'streaming-critical',
         serviceAccountName: 'ignored-for-spec-service-account',
         imagePullSecrets: [{ name: 'registry-credentials' }],
@@ -69,7 +86,10 @@ describe('a runtime pod with a podTemplate', () => {
         containers: [
           {
             name: 'runtime',
-            env: [{ name: 'NODE_EXTRA_CA_CERTS', value: '/etc/bank-ca/ca.crt' }, { name: 'REGION', valueFrom: { configMapKeyRef: { name: 'site', key: 'region' } } }],
+            env: [
+              { name: 'NODE_EXTRA_CA_CERTS', value: '/etc/bank-ca/ca.crt' },
+              { name: 'REGION', valueFrom: { configMapKeyRef: { name: 'site', key: 'region' } } },
+            ],
             envFrom: [{ secretRef: { name: 'fraud-secrets' } }],
             volumeMounts: [{ name: 'ca', mountPath: '/etc/bank-ca', readOnly: true }],
             resources: { limits: { cpu: '8' } },
@@ -82,7 +102,14 @@ describe('a runtime pod with a podTemplate', () => {
   });
 
   it('lets the user win field by field in the security contexts, keeping the restricted fields they leave out', () => {
-    expect(pod.securityContext).toEqual({ runAsNonRoot: true, runAsUser: 1000, runAsGroup: 65532, fsGroup: 65532, supplementalGroups: [5000], seccompProfile: { type: 'RuntimeDefault' } });
+    expect(pod.securityContext).toEqual({
+      runAsNonRoot: true,
+      runAsUser: 1000,
+      runAsGroup: 65532,
+      fsGroup: 65532,
+      supplementalGroups: [5000],
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
     expect(runtime.securityContext).toMatchObject({ readOnlyRootFilesystem: false, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
   });
 
@@ -90,7 +117,11 @@ describe('a runtime pod with a podTemplate', () => {
     expect(pod).toMatchObject({
       nodeSelector: { 'node.kubernetes.io/pool': 'streaming' },
       tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'streaming', effect: 'NoSchedule' }],
-      affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] }] } } },
+      affinity: {
+        nodeAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] }] },
+        },
+      },
       topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone' }],
       priorityClassName: 'streaming-critical',
       imagePullSecrets: [{ name: 'registry-credentials' }],

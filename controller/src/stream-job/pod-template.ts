@@ -61,7 +61,11 @@ export function stateVolumes(claim: VolumeClaimTemplate | undefined): { volumes:
       {
         apiVersion: 'v1',
         kind: 'PersistentVolumeClaim',
-        metadata: { name: stateVolume, ...(claim.metadata?.labels === undefined ? {} : { labels: claim.metadata.labels }), ...(claim.metadata?.annotations === undefined ? {} : { annotations: claim.metadata.annotations }) },
+        metadata: {
+          name: stateVolume,
+          ...(claim.metadata?.labels === undefined ? {} : { labels: claim.metadata.labels }),
+          ...(claim.metadata?.annotations === undefined ? {} : { annotations: claim.metadata.annotations }),
+        },
         spec: claim.spec,
       },
     ],

@@ -16,7 +16,14 @@ const stableImage = 'ghcr.io/sluice/sluice-runtime:0.1.0';
 
 function fraudSpec(): StreamJobSpec {
   return {
-    sources: [{ name: 'transactions', kafka: { topic: 'transactions', keyedBy: 'customer_id' }, format: 'json', eventTime: { field: 'timestamp', format: 'iso8601', maxOutOfOrderness: '30s' } }],
+    sources: [
+      {
+        name: 'transactions',
+        kafka: { topic: 'transactions', keyedBy: 'customer_id' },
+        format: 'json',
+        eventTime: { field: 'timestamp', format: 'iso8601', maxOutOfOrderness: '30s' },
+      },
+    ],
     pipeline: [
       { keyBy: { field: 'customer_id' } },
       { id: 'velocity', window: { type: 'tumbling', size: '5m' }, aggregate: [{ name: 'txn_count', fn: 'count' }] },
@@ -68,7 +75,10 @@ function setup(spec: StreamJobSpec = fraudSpec()) {
     }
     throw new Error(`${what}: not after ${steps} reconciles; status ${JSON.stringify((await read()).status)}`);
   };
-  const settled = (job: StreamJob): boolean => job.status?.upgrade === undefined && (job.status?.phase === 'Running' || job.status?.phase === 'Suspended') && condition(job, 'Ready')?.reason !== 'Deploying';
+  const settled = (job: StreamJob): boolean =>
+    job.status?.upgrade === undefined &&
+    (job.status?.phase === 'Running' || job.status?.phase === 'Suspended') &&
+    condition(job, 'Ready')?.reason !== 'Deploying';
   return {
     clock,
     jobs,
@@ -95,7 +105,8 @@ function setup(spec: StreamJobSpec = fraudSpec()) {
       reconciler = new StreamJobReconciler(deps);
     },
     /** The upgrade states status went through, in order. */
-    upgradeStates: () => jobs.writes.map((write) => write.object.status?.upgrade?.state).filter((state, index, all) => state !== undefined && state !== all[index - 1]),
+    upgradeStates: () =>
+      jobs.writes.map((write) => write.object.status?.upgrade?.state).filter((state, index, all) => state !== undefined && state !== all[index - 1]),
     /** The last StatefulSet the controller wrote, as `deploy <hash> g<generation> x<replicas> from <savepoint>`. */
     lastDeploy: () => cluster.changes.filter((change) => change.startsWith('deploy ')).at(-1),
     images: async () => (await cluster.pods()).map((pod) => pod.spec!.containers[0]!.image),
@@ -172,14 +183,19 @@ describe('StreamJobReconciler', () => {
       const spec = fraudSpec();
       spec.sources[0]!.kafka = { topic: 'transactions', keyedBy: 'account_id' };
       // A window by account (the topic's key), then a keyBy by customer: the repartition stage would start after state.
-      spec.pipeline!.unshift({ keyBy: { field: 'account_id' } }, { window: { type: 'tumbling', size: '1m' }, aggregate: [{ name: 'customer_id', fn: 'count' }] });
+      spec.pipeline!.unshift(
+        { keyBy: { field: 'account_id' } },
+        { window: { type: 'tumbling', size: '1m' }, aggregate: [{ name: 'customer_id', fn: 'count' }] },
+      );
       const world = setup(spec);
       await expect(world.step()).rejects.toBeInstanceOf(TerminalError);
       const job = await world.read();
       expect(condition(job, 'Ready')).toMatchObject({ status: 'False', reason: 'InvalidSpec' });
       const message = condition(job, 'Ready')?.message;
       expect(message).toMatch(/spec\.pipeline\[2\]\.keyBy: keys by customer_id, but source transactions \(Kafka topic transactions\) is keyed by account_id/);
-      expect(message).toMatch(/steps before the keyBy that keep state \(window-1\); move them after the keyBy, or .* set spec\.sources\[0\]\.kafka\.keyedBy: "customer_id"/);
+      expect(message).toMatch(
+        /steps before the keyBy that keep state \(window-1\); move them after the keyBy, or .* set spec\.sources\[0\]\.kafka\.keyedBy: "customer_id"/,
+      );
       expect(world.cluster.changes).toEqual([]);
     });
 
@@ -334,7 +350,9 @@ describe('StreamJobReconciler', () => {
       expect(world.upgradeStates()).toEqual(['Savepointing', 'Deploying', 'Verifying', 'RollingBack']);
       expect(job.status).toMatchObject({ phase: 'Running', rolledBackGeneration: broken, deployedGeneration: 1 });
       expect(job.status?.rolledBackSpecHash).toBe(specHash(job.spec));
-      expect(condition(job, 'Upgrade')?.message).toMatch(new RegExp(`generation ${broken} was not ready in time .* from savepoint s3://savepoints/job/upgrade-g${broken}-`));
+      expect(condition(job, 'Upgrade')?.message).toMatch(
+        new RegExp(`generation ${broken} was not ready in time .* from savepoint s3://savepoints/job/upgrade-g${broken}-`),
+      );
       expect(world.lastDeploy()).toBe(`deploy ${specHash(fraudSpec())} g1 x2 from ${job.status!.lastSavepoint!.location}`);
       expect(await world.images()).toEqual([stableImage, stableImage]);
       expect(world.events.slice(-2)).toEqual(['Warning UpgradeFailed', 'Warning RolledBack']);
@@ -378,7 +396,10 @@ describe('StreamJobReconciler', () => {
       // The rescale runs the stable runtime spec on three pods; the third never starts.
       world.cluster.cannotStart = (pod) => pod.metadata!.name === 'fraud-2' || pod.spec!.containers[0]!.image!.includes('no-such-runtime');
       const rescale = await world.apply({ parallelism: 3 });
-      let job = await world.until('rescale rolled back', (current) => current.status?.rolledBackGeneration === rescale && condition(current, 'Upgrade')?.reason === 'RolledBack');
+      let job = await world.until(
+        'rescale rolled back',
+        (current) => current.status?.rolledBackGeneration === rescale && condition(current, 'Upgrade')?.reason === 'RolledBack',
+      );
       expect(job.status?.rolledBackSpecHash).toBe(brokenHash);
       expect(world.cluster.changes.filter((change) => change.startsWith(`deploy ${brokenHash}`))).toHaveLength(1);
 
@@ -463,7 +484,10 @@ describe('StreamJobReconciler', () => {
       const ids = world.control.requests.map((request) => request.split(' ')[2]);
       expect(ids).toHaveLength(2);
       expect(new Set(ids).size).toBe(1);
-      expect(job.status).toMatchObject({ savepointTriggerNonce: 'before-migration', lastSavepoint: { trigger: 'manual', triggerNonce: 'before-migration', parallelism: 2 } });
+      expect(job.status).toMatchObject({
+        savepointTriggerNonce: 'before-migration',
+        lastSavepoint: { trigger: 'manual', triggerNonce: 'before-migration', parallelism: 2 },
+      });
       expect(job.status?.pendingSavepoint).toBeUndefined();
       expect(world.events.at(-1)).toBe('Normal SavepointTaken');
     });
@@ -549,7 +573,9 @@ describe('StreamJobReconciler', () => {
       }
       const job = await world.read();
       expect(job.status?.autoscaler).toMatchObject({ recommendedParallelism: 4, processingRate: 10_000 });
-      expect(job.status?.autoscaler?.reason).toMatch(/one pod processes 10000\/s and is planned at 50%: 4 pods \(\d+ wanted, bounded to 1\.\.4, the source partitions\)/);
+      expect(job.status?.autoscaler?.reason).toMatch(
+        /one pod processes 10000\/s and is planned at 50%: 4 pods \(\d+ wanted, bounded to 1\.\.4, the source partitions\)/,
+      );
       expect(world.cluster.changes.filter((change) => change.startsWith('scale'))).toEqual([]);
     });
 

@@ -8,7 +8,17 @@ import type { StatedCondition } from '../machinery/status-reporter.js';
 import { TopicCondition } from '../topic/reconciler.js';
 import { autoscalerSettings } from './autoscaler.js';
 import { AutoscalerLoop, autoscaleEveryMs } from './autoscaler-loop.js';
-import { compileSpec, effectiveSpec, livePods, notReadyPods, observeEveryMs, ownedChangeSafetyNetMs, type JobContext, type PartDeps, type StreamJobReconcilerDeps } from './job-context.js';
+import {
+  compileSpec,
+  effectiveSpec,
+  livePods,
+  notReadyPods,
+  observeEveryMs,
+  ownedChangeSafetyNetMs,
+  type JobContext,
+  type PartDeps,
+  type StreamJobReconcilerDeps,
+} from './job-context.js';
 import { JobStatusWriter, StreamJobCondition, StreamJobReason, generationOf, statusOf, type JobStatusFields } from './job-status.js';
 import { deploymentReady, observe, type Observation } from './observer.js';
 import { RuntimeHealthReason, runtimeHealth } from './pod-failures.js';
@@ -51,12 +61,20 @@ export class StreamJobReconciler implements Reconciler {
     const compiled = compileSpec(job);
     if (!compiled.ok) return this.refuseSpec(context, compiled.problems.map(formatProblem).join('; '));
     if (compiled.job.source.kind !== 'kafka') {
-      return this.refuseSpec(context, `spec.sources[0]: a ${compiled.job.source.kind} source runs only on one machine; runtime pods read Kafka: use streamctl run for this job, or read a kafka source`);
+      return this.refuseSpec(
+        context,
+        `spec.sources[0]: a ${compiled.job.source.kind} source runs only on one machine; runtime pods read Kafka: use streamctl run for this job, or read a kafka source`,
+      );
     }
     const repartition = repartitionRefusal(compiled.job);
     if (repartition !== undefined) return this.refuseSpec(context, repartition);
     await deps.objects.ensureService(job);
-    const waiting = await this.ensureChangelogs(context, compiled.job.source.topic, statefulOperatorIds(compiled.job.dataflow), compiled.job.repartition?.stepId);
+    const waiting = await this.ensureChangelogs(
+      context,
+      compiled.job.source.topic,
+      statefulOperatorIds(compiled.job.dataflow),
+      compiled.job.repartition?.stepId,
+    );
     if (waiting !== undefined) return waiting;
     if (observation.deployed === undefined) return this.firstDeploy(context);
     const reason = this.#upgrades.changeOf(context);
@@ -129,7 +147,12 @@ export class StreamJobReconciler implements Reconciler {
     const deployed = observation.deployed!;
     const ready = deploymentReady(observation);
     const status = statusOf(job);
-    const fields: JobStatusFields = { parallelism: livePods(observation).length, selector: selectorOf(job), lag: observation.lag ?? null, watermark: isoOrNull(observation.watermark) };
+    const fields: JobStatusFields = {
+      parallelism: livePods(observation).length,
+      selector: selectorOf(job),
+      lag: observation.lag ?? null,
+      watermark: isoOrNull(observation.watermark),
+    };
     if (!ready) {
       const everRan = status.lastStableGeneration !== undefined;
       const waiting = notReadyPods(observation);
@@ -140,18 +163,39 @@ export class StreamJobReconciler implements Reconciler {
       return { requeueAfterMs: ownedChangeSafetyNetMs };
     }
     const suspended = deployed.replicas === 0;
-    const message = suspended ? `suspended; resuming restores ${status.lastSavepoint?.location ?? 'the last committed state'}` : `${deployed.replicas} runtime pods run generation ${deployed.generation}`;
-    const wasRunning = status.phase === (suspended ? 'Suspended' : 'Running') && findCondition(status.conditions, StreamJobCondition.Ready)?.status === (suspended ? 'False' : 'True');
+    const message = suspended
+      ? `suspended; resuming restores ${status.lastSavepoint?.location ?? 'the last committed state'}`
+      : `${deployed.replicas} runtime pods run generation ${deployed.generation}`;
+    const wasRunning =
+      status.phase === (suspended ? 'Suspended' : 'Running') &&
+      findCondition(status.conditions, StreamJobCondition.Ready)?.status === (suspended ? 'False' : 'True');
     // The spec is stable once it runs ready; a refused or rolled-back spec is not the one running.
     const effective = effectiveSpec(job);
-    const runsSpec = deployed.hash === specHash(effective) && deployed.replicas === desiredReplicas(effective) && deployed.restartNonce === effective.restartNonce;
+    const runsSpec =
+      deployed.hash === specHash(effective) && deployed.replicas === desiredReplicas(effective) && deployed.restartNonce === effective.restartNonce;
     const stable: JobStatusFields = runsSpec ? { lastStableSpec: effective, lastStableGeneration: generationOf(job) } : {};
-    const conditions: StatedCondition[] = [{ type: StreamJobCondition.Ready, status: suspended ? 'False' : 'True', reason: suspended ? StreamJobReason.Suspended : StreamJobReason.Running, message }];
+    const conditions: StatedCondition[] = [
+      {
+        type: StreamJobCondition.Ready,
+        status: suspended ? 'False' : 'True',
+        reason: suspended ? StreamJobReason.Suspended : StreamJobReason.Running,
+        message,
+      },
+    ];
     // A refused spec taken back (the running one applied again) leaves nothing refused.
     if (runsSpec && findCondition(status.conditions, StreamJobCondition.Upgrade)?.reason === StreamJobReason.InvalidSpec) {
-      conditions.push({ type: StreamJobCondition.Upgrade, status: 'True', reason: StreamJobReason.Running, message: `the spec applied is the one running (generation ${deployed.generation})` });
+      conditions.push({
+        type: StreamJobCondition.Upgrade,
+        status: 'True',
+        reason: StreamJobReason.Running,
+        message: `the spec applied is the one running (generation ${deployed.generation})`,
+      });
     }
-    const changed = await writer.write(job, { ...fields, ...stable, phase: suspended ? 'Suspended' : 'Running', deployedGeneration: deployed.generation }, conditions);
+    const changed = await writer.write(
+      job,
+      { ...fields, ...stable, phase: suspended ? 'Suspended' : 'Running', deployedGeneration: deployed.generation },
+      conditions,
+    );
     if (!wasRunning) writer.event(job, 'Normal', suspended ? StreamJobReason.Suspended : StreamJobReason.Running, message);
     // The parts below write status too: they start from what was just written, not from the status this reconcile read.
     const current: JobContext = changed ? { ...context, job: await writer.reread(job) } : context;
@@ -190,7 +234,9 @@ export class StreamJobReconciler implements Reconciler {
     const partitions = await this.#deps.sourcePartitions(sourceTopic);
     if (partitions === undefined) {
       const message = `Kafka topic ${sourceTopic} (spec.sources[0].kafka.topic) does not exist yet: create it, for example with a Topic resource; the job deploys once it does`;
-      const changed = await status.write(job, { phase: job.status?.phase ?? 'Deploying' }, [{ type: StreamJobCondition.Ready, status: 'False', reason: StreamJobReason.WaitingForSourceTopic, message }]);
+      const changed = await status.write(job, { phase: job.status?.phase ?? 'Deploying' }, [
+        { type: StreamJobCondition.Ready, status: 'False', reason: StreamJobReason.WaitingForSourceTopic, message },
+      ]);
       if (changed) status.event(job, 'Normal', StreamJobReason.WaitingForSourceTopic, message);
       return { requeueAfterMs: 2_000 };
     }
@@ -201,7 +247,9 @@ export class StreamJobReconciler implements Reconciler {
     if (pending.length === 0) return undefined;
     const message = `waiting for the ${repartitionStep === undefined ? 'changelog' : 'changelog and repartition'} topics ${pending.map((topic) => topic.spec.topicName ?? topic.metadata.name).join(', ')} to be Ready`;
     if (job.status?.phase === undefined || job.status.phase === 'Deploying') {
-      await status.write(job, { phase: 'Deploying' }, [{ type: StreamJobCondition.Ready, status: 'False', reason: StreamJobReason.WaitingForChangelogTopics, message }]);
+      await status.write(job, { phase: 'Deploying' }, [
+        { type: StreamJobCondition.Ready, status: 'False', reason: StreamJobReason.WaitingForChangelogTopics, message },
+      ]);
     }
     return { requeueAfterMs: ownedChangeSafetyNetMs };
   }

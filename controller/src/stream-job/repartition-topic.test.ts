@@ -51,8 +51,18 @@ describe('the controller and a job whose topic declares no key', () => {
       log: pino({ level: 'silent' }),
     });
     const spec: StreamJobSpec = {
-      sources: [{ name: 'transactions', kafka: { topic: 'transactions' }, format: 'json', eventTime: { field: 'timestamp', format: 'iso8601', maxOutOfOrderness: '30s' } }],
-      pipeline: [{ keyBy: { field: 'customer_id' } }, { id: 'velocity', window: { type: 'tumbling', size: '5m' }, aggregate: [{ name: 'txn_count', fn: 'count' }] }],
+      sources: [
+        {
+          name: 'transactions',
+          kafka: { topic: 'transactions' },
+          format: 'json',
+          eventTime: { field: 'timestamp', format: 'iso8601', maxOutOfOrderness: '30s' },
+        },
+      ],
+      pipeline: [
+        { keyBy: { field: 'customer_id' } },
+        { id: 'velocity', window: { type: 'tumbling', size: '5m' }, aggregate: [{ name: 'txn_count', fn: 'count' }] },
+      ],
       sinks: [{ name: 'features', kafka: { topic: 'features', key: '{customer_id}' } }],
       parallelism: 2,
     };

@@ -29,12 +29,19 @@ describe('the runtime StatefulSet', () => {
 
   it('starts pods in parallel and lets the controller replace them (OnDelete)', () => {
     expect(set.spec).toMatchObject({ replicas: 2, podManagementPolicy: 'Parallel', updateStrategy: { type: 'OnDelete' }, serviceName: 'fraud' });
-    expect(set.metadata?.ownerReferences).toEqual([{ apiVersion: 'sluice.dev/v1alpha1', kind: 'StreamJob', name: 'fraud', uid: 'u-1', controller: true, blockOwnerDeletion: true }]);
+    expect(set.metadata?.ownerReferences).toEqual([
+      { apiVersion: 'sluice.dev/v1alpha1', kind: 'StreamJob', name: 'fraud', uid: 'u-1', controller: true, blockOwnerDeletion: true },
+    ]);
   });
 
   it('tells each pod its ordinal from the pod-index label, the parallelism, the brokers and the token Secret', () => {
     expect(env.SLUICE_POD_ORDINAL).toEqual({ fieldRef: { fieldPath: "metadata.labels['apps.kubernetes.io/pod-index']" } });
-    expect(env).toMatchObject({ SLUICE_PARALLELISM: '2', SLUICE_KAFKA_BROKERS: 'kafka:9092', SLUICE_JOB_FILE: '/etc/sluice/job/job.yaml', SLUICE_APPLICATION_ID: 'payments.fraud' });
+    expect(env).toMatchObject({
+      SLUICE_PARALLELISM: '2',
+      SLUICE_KAFKA_BROKERS: 'kafka:9092',
+      SLUICE_JOB_FILE: '/etc/sluice/job/job.yaml',
+      SLUICE_APPLICATION_ID: 'payments.fraud',
+    });
     expect(env.SLUICE_CONTROL_TOKEN).toEqual({ secretKeyRef: { name: 'fraud-control', key: 'token' } });
   });
 
@@ -91,7 +98,11 @@ describe('the controller default snapshot location', () => {
 describe('changelog Topics', () => {
   it('one compacted topic per stateful operator, as many partitions as the source, deleted with the job', () => {
     const [topic] = changelogTopicResources(job, ['velocity'], 6);
-    expect(topic).toMatchObject({ kind: 'Topic', metadata: { name: 'payments.fraud-velocity-changelog', namespace: 'payments' }, spec: { topicName: 'payments.fraud-velocity-changelog', partitions: 6, deletionPolicy: 'delete' } });
+    expect(topic).toMatchObject({
+      kind: 'Topic',
+      metadata: { name: 'payments.fraud-velocity-changelog', namespace: 'payments' },
+      spec: { topicName: 'payments.fraud-velocity-changelog', partitions: 6, deletionPolicy: 'delete' },
+    });
     expect(topic!.spec.config?.['cleanup.policy']).toBe('compact');
   });
 });

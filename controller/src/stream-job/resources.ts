@@ -1,5 +1,15 @@
 // The Kubernetes objects a StreamJob owns, built from its spec: control Secret, job ConfigMap, headless Service, StatefulSet, changelog Topics.
-import type { V1ConfigMap, V1Container, V1EnvVar, V1OwnerReference, V1ResourceRequirements, V1Secret, V1Service, V1StatefulSet, V1Volume } from '@kubernetes/client-node';
+import type {
+  V1ConfigMap,
+  V1Container,
+  V1EnvVar,
+  V1OwnerReference,
+  V1ResourceRequirements,
+  V1Secret,
+  V1Service,
+  V1StatefulSet,
+  V1Volume,
+} from '@kubernetes/client-node';
 import { RUNTIME_ENV, type RuntimeEnvName, type StreamJob, type StreamJobSpec, type Topic } from '@sluice/crds';
 import { changelogTopics, repartitionTopic } from '@sluice/runtime';
 import { stringify } from 'yaml';
@@ -76,8 +86,18 @@ export function configMapName(job: StreamJob, hash: string): string {
   return `${job.metadata.name!}-job-${hash}`;
 }
 
-function metadata(job: StreamJob, name: string, extra: { labels?: Record<string, string>; annotations?: Record<string, string> } = {}): V1ConfigMap['metadata'] {
-  return { name, namespace: job.metadata.namespace!, labels: { ...podLabels(job), ...extra.labels }, ...(extra.annotations === undefined ? {} : { annotations: extra.annotations }), ownerReferences: [ownerReference(job)] };
+function metadata(
+  job: StreamJob,
+  name: string,
+  extra: { labels?: Record<string, string>; annotations?: Record<string, string> } = {},
+): V1ConfigMap['metadata'] {
+  return {
+    name,
+    namespace: job.metadata.namespace!,
+    labels: { ...podLabels(job), ...extra.labels },
+    ...(extra.annotations === undefined ? {} : { annotations: extra.annotations }),
+    ownerReferences: [ownerReference(job)],
+  };
 }
 
 export function controlSecret(job: StreamJob, token: string): V1Secret {
@@ -114,7 +134,8 @@ function runtimeEnv(job: StreamJob, deployment: Deployment, defaults: RuntimeDef
   const postgres = spec.connections?.postgres;
   const brokers = spec.connections?.kafka?.bootstrapServers ?? defaults.kafkaBrokers.join(',');
   // Under the controller's default location each job gets a folder of its own, so same-named jobs of two namespaces never share retention.
-  const fallback = defaults.snapshotLocation === undefined ? undefined : `${defaults.snapshotLocation.replace(/\/+$/, '')}/${job.metadata.namespace!}/${job.metadata.name!}`;
+  const fallback =
+    defaults.snapshotLocation === undefined ? undefined : `${defaults.snapshotLocation.replace(/\/+$/, '')}/${job.metadata.namespace!}/${job.metadata.name!}`;
   const checkpoints = checkpointLocation(spec, fallback);
   const savepoints = savepointLocation(spec, fallback);
   return [
@@ -134,7 +155,9 @@ function runtimeEnv(job: StreamJob, deployment: Deployment, defaults: RuntimeDef
     ...value(RUNTIME_ENV.checkpointInterval, checkpoints === undefined ? undefined : spec.checkpoints?.interval),
     ...value(RUNTIME_ENV.redisUrl, spec.connections?.redis?.url ?? defaults.redisUrl),
     ...value(RUNTIME_ENV.postgresUrl, postgres?.url),
-    ...(postgres?.passwordSecretRef === undefined ? [] : [{ name: RUNTIME_ENV.postgresPassword, valueFrom: { secretKeyRef: { name: postgres.passwordSecretRef.name, key: postgres.passwordSecretRef.key } } }]),
+    ...(postgres?.passwordSecretRef === undefined
+      ? []
+      : [{ name: RUNTIME_ENV.postgresPassword, valueFrom: { secretKeyRef: { name: postgres.passwordSecretRef.name, key: postgres.passwordSecretRef.key } } }]),
     ...value(RUNTIME_ENV.s3Endpoint, s3?.endpoint),
     ...value(RUNTIME_ENV.s3Region, s3?.region),
     ...value(RUNTIME_ENV.s3ForcePathStyle, s3?.forcePathStyle === undefined ? undefined : String(s3.forcePathStyle)),
@@ -166,7 +189,9 @@ export function statefulSet(job: StreamJob, deployment: Deployment, defaults: Ru
   return {
     apiVersion: 'apps/v1',
     kind: 'StatefulSet',
-    metadata: metadata(job, job.metadata.name!, { annotations: { ...annotations, ...(claims.length === 0 ? {} : { [volumeClaimAnnotation]: JSON.stringify(claims) }) } }),
+    metadata: metadata(job, job.metadata.name!, {
+      annotations: { ...annotations, ...(claims.length === 0 ? {} : { [volumeClaimAnnotation]: JSON.stringify(claims) }) },
+    }),
     spec: {
       replicas: deployment.replicas,
       serviceName: job.metadata.name!,
@@ -235,7 +260,10 @@ function resourceRequirements(resources: NonNullable<StreamJobSpec['resources']>
 
 /** The Kubernetes name of a changelog's Topic: the Kafka name made DNS-safe (the Topic's spec.topicName keeps the real one). */
 function topicResourceName(topic: string): string {
-  return topic.toLowerCase().replace(/[^a-z0-9.-]/g, '-').slice(0, 253);
+  return topic
+    .toLowerCase()
+    .replace(/[^a-z0-9.-]/g, '-')
+    .slice(0, 253);
 }
 
 /** A Topic per stateful operator's changelog, compacted, deleted with the job. */

@@ -3,7 +3,11 @@ import type { Savepoint } from '@sluice/crds';
 import { defaultRetainedSavepoints, retain } from './savepoint-retention.js';
 
 const now = new Date('2026-11-27T12:00:00Z');
-const hoursAgo = (hours: number, location: string): Savepoint => ({ location, timestamp: new Date(now.getTime() - hours * 3_600_000).toISOString(), trigger: 'periodic' });
+const hoursAgo = (hours: number, location: string): Savepoint => ({
+  location,
+  timestamp: new Date(now.getTime() - hours * 3_600_000).toISOString(),
+  trigger: 'periodic',
+});
 const newestFirst = [hoursAgo(1, 's3://b/sp-1'), hoursAgo(2, 's3://b/sp-2'), hoursAgo(30, 's3://b/sp-3'), hoursAgo(50, 's3://b/sp-4')];
 const locations = (list: readonly Savepoint[]): string[] => list.map((savepoint) => savepoint.location);
 

@@ -66,7 +66,9 @@ export class Savepoints {
     if (trigger === undefined || trigger === status.savepointTriggerNonce) return undefined;
     if (suspended) {
       const refusal = `savepointTrigger ${trigger}: the job is suspended and processes nothing; its last savepoint is ${status.lastSavepoint?.location ?? 'none'}`;
-      await this.deps.status.write(job, { savepointTriggerNonce: trigger }, [{ type: StreamJobCondition.Savepoint, status: 'False', reason: StreamJobReason.SavepointFailed, message: refusal }]);
+      await this.deps.status.write(job, { savepointTriggerNonce: trigger }, [
+        { type: StreamJobCondition.Savepoint, status: 'False', reason: StreamJobReason.SavepointFailed, message: refusal },
+      ]);
       return done;
     }
     return this.begin(context, { trigger: 'manual', triggerNonce: trigger });
@@ -78,7 +80,9 @@ export class Savepoints {
     const status = statusOf(job);
     const interval = savepointIntervalMs(job.spec);
     if (interval === undefined) return { requeueAfterMs: lookAgainMs };
-    const since = this.deps.clock.now().getTime() - new Date(status.lastSavepoint?.timestamp ?? findCondition(status.conditions, StreamJobCondition.Ready)?.lastTransitionTime ?? 0).getTime();
+    const since =
+      this.deps.clock.now().getTime() -
+      new Date(status.lastSavepoint?.timestamp ?? findCondition(status.conditions, StreamJobCondition.Ready)?.lastTransitionTime ?? 0).getTime();
     if (since >= interval && this.retryWait(job) === 0) return this.begin(context, { trigger: 'periodic' });
     if (since >= interval) return { requeueAfterMs: this.retryWait(job) };
     return { requeueAfterMs: Math.min(lookAgainMs, interval - since) };
@@ -107,9 +111,14 @@ export class Savepoints {
     const answered = pending.triggerNonce === undefined ? {} : { savepointTriggerNonce: pending.triggerNonce };
     if (failures.length > 0 || pods.length === 0) {
       const retryInMs = pending.trigger === 'manual' ? this.failedOnRequest(job) : this.failed(job, pending.trigger);
-      const retry = pending.trigger === 'manual' ? 'change spec.savepointTrigger again (streamctl savepoint) to retry' : `Sluice tries again in ${Math.round(retryInMs / 1000)}s`;
+      const retry =
+        pending.trigger === 'manual'
+          ? 'change spec.savepointTrigger again (streamctl savepoint) to retry'
+          : `Sluice tries again in ${Math.round(retryInMs / 1000)}s`;
       const message = `the ${pending.trigger} savepoint ${id} failed: ${failures.join('; ') || 'no runtime pod runs'}. The job goes on running; ${retry}`;
-      await this.deps.status.write(job, { pendingSavepoint: null, ...answered }, [{ type: StreamJobCondition.Savepoint, status: 'False', reason: StreamJobReason.SavepointFailed, message }]);
+      await this.deps.status.write(job, { pendingSavepoint: null, ...answered }, [
+        { type: StreamJobCondition.Savepoint, status: 'False', reason: StreamJobReason.SavepointFailed, message },
+      ]);
       this.deps.status.event(job, 'Warning', StreamJobReason.SavepointFailed, message);
       return { requeueAfterMs: retryInMs };
     }
@@ -125,7 +134,9 @@ export class Savepoints {
     };
     const kept = await this.record(context, savepoint, [observation.deployed?.restoreFrom]);
     const message = `${pending.trigger} savepoint ${location} taken by ${pods.length} pods`;
-    await this.deps.status.write(job, { pendingSavepoint: null, ...answered, ...kept }, [{ type: StreamJobCondition.Savepoint, status: 'True', reason: StreamJobReason.SavepointTaken, message }]);
+    await this.deps.status.write(job, { pendingSavepoint: null, ...answered, ...kept }, [
+      { type: StreamJobCondition.Savepoint, status: 'True', reason: StreamJobReason.SavepointTaken, message },
+    ]);
     this.deps.status.event(job, 'Normal', StreamJobReason.SavepointTaken, message);
     return { requeueAfterMs: observeEveryMs };
   }
@@ -137,7 +148,8 @@ export class Savepoints {
     for (const old of removed) {
       await this.deps.savepointStorage.delete(job, old.location).then(
         () => this.deps.status.event(job, 'Normal', StreamJobEventReason.SavepointDeleted, `retention deleted savepoint ${old.location}`),
-        (error: unknown) => this.deps.log.warn({ err: error, location: old.location }, 'could not delete a savepoint retention removed; it stays in its storage'),
+        (error: unknown) =>
+          this.deps.log.warn({ err: error, location: old.location }, 'could not delete a savepoint retention removed; it stays in its storage'),
       );
     }
     return { lastSavepoint: savepoint, savepoints: kept };

@@ -47,7 +47,14 @@ describe('lifecycle settings', () => {
 
 describe('a spec held back after a rollback', () => {
   it('runs the stable runtime spec with its own parallelism, suspend and restart nonce', () => {
-    const rolledBack = { ...base, image: 'ghcr.io/sluice/broken:1', parallelism: 3, suspend: true, restartNonce: 'again', savepoints: { interval: '1h' } } as StreamJobSpec;
+    const rolledBack = {
+      ...base,
+      image: 'ghcr.io/sluice/broken:1',
+      parallelism: 3,
+      suspend: true,
+      restartNonce: 'again',
+      savepoints: { interval: '1h' },
+    } as StreamJobSpec;
     const held = withRuntimeOf(rolledBack, { ...base, savepoints: { location: 's3://b/sp' } });
     expect(specHash(held)).toBe(specHash({ ...base, savepoints: { location: 's3://b/sp' } }));
     expect(held).toMatchObject({ parallelism: 3, suspend: true, restartNonce: 'again', savepoints: { interval: '1h', location: 's3://b/sp' } });

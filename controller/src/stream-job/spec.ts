@@ -7,7 +7,16 @@ import { parseDuration } from '@sluice/runtime';
  * Fields that change what the controller does but not what the pods run: a change to one of them never redeploys.
  * (parallelism and suspend redeploy through their own paths; restartNonce is compared on its own so a restart says so.)
  */
-const controllerOnly = ['parallelism', 'suspend', 'savepointTrigger', 'restartNonce', 'readinessTimeout', 'autoscaler', 'upgradeMode', 'initialSavepoint'] as const;
+const controllerOnly = [
+  'parallelism',
+  'suspend',
+  'savepointTrigger',
+  'restartNonce',
+  'readinessTimeout',
+  'autoscaler',
+  'upgradeMode',
+  'initialSavepoint',
+] as const;
 
 /** The spec as the runtime pods see it: the job's sources, pipeline, sinks and their settings. */
 export function runtimeSpec(spec: StreamJobSpec): Record<string, unknown> {
@@ -24,7 +33,10 @@ export function runtimeSpec(spec: StreamJobSpec): Record<string, unknown> {
  */
 export function withRuntimeOf(spec: StreamJobSpec, runtimeFrom: StreamJobSpec): StreamJobSpec {
   const controller = Object.fromEntries(controllerOnly.filter((field) => spec[field] !== undefined).map((field) => [field, spec[field]]));
-  const savepoints = spec.savepoints === undefined && runtimeFrom.savepoints?.location === undefined ? undefined : { ...spec.savepoints, location: runtimeFrom.savepoints?.location };
+  const savepoints =
+    spec.savepoints === undefined && runtimeFrom.savepoints?.location === undefined
+      ? undefined
+      : { ...spec.savepoints, location: runtimeFrom.savepoints?.location };
   if (savepoints !== undefined && savepoints.location === undefined) delete savepoints.location;
   return { ...runtimeSpec(runtimeFrom), ...controller, ...(savepoints === undefined ? {} : { savepoints }) } as unknown as StreamJobSpec;
 }
@@ -40,7 +52,10 @@ export function heldBackAfterRollback(spec: StreamJobSpec, failedHash: string, h
 
 /** A short, stable hash of the runtime spec: equal specs hash equal whatever their key order. */
 export function specHash(spec: StreamJobSpec): string {
-  return createHash('sha256').update(canonicalJson(runtimeSpec(spec))).digest('hex').slice(0, 10);
+  return createHash('sha256')
+    .update(canonicalJson(runtimeSpec(spec)))
+    .digest('hex')
+    .slice(0, 10);
 }
 
 function canonicalJson(value: unknown): string {

@@ -39,7 +39,9 @@ export class TestingCluster implements OwnedObjects {
 
   ensureTopics(topics: readonly Topic[]): Promise<Topic[]> {
     for (const topic of topics) if (!this.topics.has(topic.metadata.name!)) this.topics.set(topic.metadata.name!, structuredClone(topic));
-    const status = { conditions: [{ type: 'Ready', status: this.topicsReady ? 'True' : 'False', reason: 'Ready', message: '', lastTransitionTime: '2026-01-01T00:00:00Z' }] };
+    const status = {
+      conditions: [{ type: 'Ready', status: this.topicsReady ? 'True' : 'False', reason: 'Ready', message: '', lastTransitionTime: '2026-01-01T00:00:00Z' }],
+    };
     return Promise.resolve(topics.map((topic) => ({ ...structuredClone(this.topics.get(topic.metadata.name!)!), status }) as Topic));
   }
 
@@ -59,7 +61,9 @@ export class TestingCluster implements OwnedObjects {
     desired.metadata = { ...desired.metadata, generation };
     desired.status = { ...(this.#statefulSet?.status ?? { replicas: 0 }) };
     this.#statefulSet = desired;
-    this.changes.push(`deploy ${deployment.hash} g${deployment.generation} x${deployment.replicas}${deployment.restoreFrom === undefined ? '' : ` from ${deployment.restoreFrom}`}`);
+    this.changes.push(
+      `deploy ${deployment.hash} g${deployment.generation} x${deployment.replicas}${deployment.restoreFrom === undefined ? '' : ` from ${deployment.restoreFrom}`}`,
+    );
     return Promise.resolve();
   }
 
@@ -122,12 +126,26 @@ export class TestingCluster implements OwnedObjects {
     const count = ++this.#podCount;
     const name = `${set.metadata!.name!}-${index}`;
     const pod: V1Pod = {
-      metadata: { name, namespace: set.metadata!.namespace!, uid: `pod-${count}`, labels: { ...set.spec!.template.metadata!.labels, 'apps.kubernetes.io/pod-index': String(index), 'controller-revision-hash': revision } },
+      metadata: {
+        name,
+        namespace: set.metadata!.namespace!,
+        uid: `pod-${count}`,
+        labels: { ...set.spec!.template.metadata!.labels, 'apps.kubernetes.io/pod-index': String(index), 'controller-revision-hash': revision },
+      },
       spec: structuredClone(set.spec!.template.spec!),
       status: { podIP: `10.0.0.${count}`, conditions: [{ type: 'Ready', status: 'False' }] },
     };
     if (this.cannotStart(pod)) {
-      pod.status!.containerStatuses = [{ name: 'runtime', image: pod.spec!.containers[0]!.image!, imageID: '', ready: false, restartCount: 0, state: { waiting: { reason: 'ImagePullBackOff' } } }];
+      pod.status!.containerStatuses = [
+        {
+          name: 'runtime',
+          image: pod.spec!.containers[0]!.image!,
+          imageID: '',
+          ready: false,
+          restartCount: 0,
+          state: { waiting: { reason: 'ImagePullBackOff' } },
+        },
+      ];
     } else {
       this.control.start(address(pod), { job: set.metadata!.name!, ordinal: index, parallelism: set.spec!.replicas! });
     }

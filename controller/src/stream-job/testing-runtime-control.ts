@@ -29,7 +29,15 @@ export class TestingRuntimeControl implements RuntimeControl {
 
   /** A runtime starts behind `address` (a pod was created). */
   start(address: string, runtime: Partial<TestingRuntime> & Pick<TestingRuntime, 'job' | 'ordinal' | 'parallelism'>): TestingRuntime {
-    const started: TestingRuntime = { phase: 'running', recordsIn: 0, lags: [0], lastSavepoint: null, answering: true, savepointFailure: undefined, ...runtime };
+    const started: TestingRuntime = {
+      phase: 'running',
+      recordsIn: 0,
+      lags: [0],
+      lastSavepoint: null,
+      answering: true,
+      savepointFailure: undefined,
+      ...runtime,
+    };
     this.#runtimes.set(address, started);
     return started;
   }
@@ -85,7 +93,8 @@ export class TestingRuntimeControl implements RuntimeControl {
 
   #answer<T>(address: string, token: string, request: string, answer: (runtime: TestingRuntime) => T): Promise<T> {
     const runtime = this.#runtimes.get(address);
-    if (runtime === undefined || !runtime.answering) return Promise.reject(new RuntimeControlError('SLUICE_E_UNREACHABLE', `${request} on ${address} failed: connect ECONNREFUSED`));
+    if (runtime === undefined || !runtime.answering)
+      return Promise.reject(new RuntimeControlError('SLUICE_E_UNREACHABLE', `${request} on ${address} failed: connect ECONNREFUSED`));
     if (token !== this.token) return Promise.reject(new RuntimeControlError('SLUICE_E_UNAUTHORIZED', `${request} on ${address}: the control token is wrong`));
     try {
       return Promise.resolve(answer(runtime));

@@ -3,7 +3,17 @@ import type { Savepoint, StreamJob, StreamJobSpec, Upgrade } from '@sluice/crds'
 import { formatProblem, messageOf } from '@sluice/runtime';
 import type { StatedCondition } from '../machinery/status-reporter.js';
 import type { Result } from '../machinery/reconciler.js';
-import { compileSpec, effectiveSpec, livePods, notReadyPods, observeEveryMs, ownedChangeSafetyNetMs, pollMs, type JobContext, type PartDeps } from './job-context.js';
+import {
+  compileSpec,
+  effectiveSpec,
+  livePods,
+  notReadyPods,
+  observeEveryMs,
+  ownedChangeSafetyNetMs,
+  pollMs,
+  type JobContext,
+  type PartDeps,
+} from './job-context.js';
 import { StreamJobCondition, StreamJobEventReason, StreamJobReason, generationOf, statusOf, type JobStatusFields } from './job-status.js';
 import { deploymentReady, type ObservedPod } from './observer.js';
 import type { Deployment } from './resources.js';
@@ -73,7 +83,9 @@ export class Upgrades {
       // Only a savepoint needs every pod running; the other modes stop what answers and replace the rest.
       if (base.mode === 'savepoint' && (notRunning.length > 0 || observation.pods.length === 0)) {
         const waitingFor = `waiting for ${notRunning.map((pod) => pod.name).join(', ') || 'the pods'} to run before stopping the job with a savepoint for generation ${base.targetGeneration} (${reason}); a job that cannot run upgrades from its last commit with spec.upgradeMode: last-state`;
-        await this.deps.status.write(job, {}, [{ type: StreamJobCondition.Progressing, status: 'True', reason: StreamJobReason.Upgrading, message: waitingFor }]);
+        await this.deps.status.write(job, {}, [
+          { type: StreamJobCondition.Progressing, status: 'True', reason: StreamJobReason.Upgrading, message: waitingFor },
+        ]);
         return { requeueAfterMs: ownedChangeSafetyNetMs };
       }
       upgrade = base;
@@ -132,10 +144,20 @@ export class Upgrades {
       };
       this.savepoints.taken(job, savepoint.trigger);
       Object.assign(fields, await this.savepoints.record(context, savepoint, [location]));
-      conditions.push({ type: StreamJobCondition.Savepoint, status: 'True', reason: StreamJobReason.SavepointTaken, message: `savepoint ${location} taken for ${upgrade.reason ?? 'the upgrade'}` });
+      conditions.push({
+        type: StreamJobCondition.Savepoint,
+        status: 'True',
+        reason: StreamJobReason.SavepointTaken,
+        message: `savepoint ${location} taken for ${upgrade.reason ?? 'the upgrade'}`,
+      });
       this.deps.status.event(job, 'Normal', StreamJobReason.SavepointTaken, `stopped ${pods.length} pods with savepoint ${location}`);
     } else if (upgrade.mode === 'stateless') {
-      this.deps.status.event(job, 'Normal', StreamJobEventReason.Stopped, `stopped ${pods.length} pods; generation ${upgrade.targetGeneration} starts with empty state`);
+      this.deps.status.event(
+        job,
+        'Normal',
+        StreamJobEventReason.Stopped,
+        `stopped ${pods.length} pods; generation ${upgrade.targetGeneration} starts with empty state`,
+      );
     }
     const updated = await this.deps.status.writeAndRead(job, fields, conditions);
     return this.deployTarget({ ...context, job: updated }, next);
@@ -143,7 +165,8 @@ export class Upgrades {
 
   /** One pod's part: its answer's savepoint location; a pod that already stopped with this savepoint answers from its status. */
   private async stopPod(pod: ObservedPod, token: string, withSavepoint: boolean, id: string): Promise<string | undefined> {
-    if (pod.runtime?.phase === 'finished' && (!withSavepoint || pod.runtime.lastSavepoint?.includes(id) === true)) return pod.runtime.lastSavepoint ?? undefined;
+    if (pod.runtime?.phase === 'finished' && (!withSavepoint || pod.runtime.lastSavepoint?.includes(id) === true))
+      return pod.runtime.lastSavepoint ?? undefined;
     if (pod.address === undefined) throw new Error('the pod has no address yet');
     const answer = await this.deps.control.stop(pod.address, token, withSavepoint ? { savepoint: true, id } : { savepoint: false });
     return answer.savepoint?.location;
@@ -186,13 +209,19 @@ export class Upgrades {
     const compiled = compileSpec(job);
     if (!compiled.ok) {
       const message = `generation ${generationOf(job)} is refused while the job is stopped for an upgrade: ${compiled.problems.map(formatProblem).join('; ')}; apply a spec that compiles, or the job rolls back to generation ${job.status?.lastStableGeneration ?? '?'} after readinessTimeout`;
-      if (await this.deps.status.write(job, {}, [{ type: StreamJobCondition.Upgrade, status: 'False', reason: StreamJobReason.InvalidSpec, message }])) this.deps.status.event(job, 'Warning', StreamJobReason.InvalidSpec, message);
+      if (await this.deps.status.write(job, {}, [{ type: StreamJobCondition.Upgrade, status: 'False', reason: StreamJobReason.InvalidSpec, message }]))
+        this.deps.status.event(job, 'Warning', StreamJobReason.InvalidSpec, message);
       return this.awaitReadiness(context, upgrade, deployment);
     }
     if (!(await this.rollOut(context, deployment))) return { requeueAfterMs: ownedChangeSafetyNetMs };
     const next: Upgrade = { ...upgrade, state: 'Verifying', targetGeneration: deployment.generation };
     await this.deps.status.write(context.job, { upgrade: next, deployedGeneration: deployment.generation }, [
-      { type: StreamJobCondition.Progressing, status: 'True', reason: StreamJobReason.Upgrading, message: `starting generation ${deployment.generation} on ${deployment.replicas} pods` },
+      {
+        type: StreamJobCondition.Progressing,
+        status: 'True',
+        reason: StreamJobReason.Upgrading,
+        message: `starting generation ${deployment.generation} on ${deployment.replicas} pods`,
+      },
     ]);
     return { requeueAfterMs: pollMs };
   }
@@ -224,12 +253,14 @@ export class Upgrades {
     const { job, observation } = context;
     const target = this.targetDeployment(job, upgrade);
     const deployed = observation.deployed;
-    const changedAgain = deployed === undefined || deployed.hash !== target.hash || deployed.replicas !== target.replicas || deployed.restartNonce !== target.spec.restartNonce;
+    const changedAgain =
+      deployed === undefined || deployed.hash !== target.hash || deployed.replicas !== target.replicas || deployed.restartNonce !== target.spec.restartNonce;
     const compiled = changedAgain ? compileSpec(job) : undefined;
     if (compiled?.ok === false) {
       // A newer spec that does not compile is not deployed; the one starting goes on being verified (or rolled back).
       const message = `generation ${generationOf(job)} is refused while generation ${upgrade.targetGeneration} starts: ${compiled.problems.map(formatProblem).join('; ')}`;
-      if (await this.deps.status.write(job, {}, [{ type: StreamJobCondition.Upgrade, status: 'False', reason: StreamJobReason.InvalidSpec, message }])) this.deps.status.event(job, 'Warning', StreamJobReason.InvalidSpec, message);
+      if (await this.deps.status.write(job, {}, [{ type: StreamJobCondition.Upgrade, status: 'False', reason: StreamJobReason.InvalidSpec, message }]))
+        this.deps.status.event(job, 'Warning', StreamJobReason.InvalidSpec, message);
       const starting = deployed === undefined ? undefined : await this.deps.objects.deployedSpec(job, deployed.hash);
       if (starting !== undefined && deploymentReady(observation)) return this.finishUpgrade(context, upgrade, starting);
       return this.awaitReadiness(context, upgrade, { ...target, hash: deployed?.hash ?? target.hash });
@@ -252,14 +283,30 @@ export class Upgrades {
     if (elapsed > readinessTimeoutMs(job.spec) && upgrade.reason !== 'Suspend' && lastStable !== undefined) {
       const message = `generation ${upgrade.targetGeneration} was not ready within ${job.spec.readinessTimeout ?? '5m'} (${notReadyPods(observation).join(', ') || 'pods missing'}): rolling back to generation ${job.status?.lastStableGeneration ?? '?'}${upgrade.savepoint === undefined ? '' : ` from savepoint ${upgrade.savepoint}`}`;
       const next: Upgrade = { ...upgrade, state: 'RollingBack' };
-      await this.deps.status.write(job, { upgrade: next, phase: 'RollingBack', rolledBackGeneration: upgrade.targetGeneration, rolledBackSpecHash: heldBackAfterRollback(job.spec, target.hash, job.status?.rolledBackSpecHash) ?? null }, [
-        { type: StreamJobCondition.Upgrade, status: 'False', reason: StreamJobReason.RollingBack, message },
-        { type: StreamJobCondition.Progressing, status: 'True', reason: StreamJobReason.RollingBack, message },
-      ]);
+      await this.deps.status.write(
+        job,
+        {
+          upgrade: next,
+          phase: 'RollingBack',
+          rolledBackGeneration: upgrade.targetGeneration,
+          rolledBackSpecHash: heldBackAfterRollback(job.spec, target.hash, job.status?.rolledBackSpecHash) ?? null,
+        },
+        [
+          { type: StreamJobCondition.Upgrade, status: 'False', reason: StreamJobReason.RollingBack, message },
+          { type: StreamJobCondition.Progressing, status: 'True', reason: StreamJobReason.RollingBack, message },
+        ],
+      );
       this.deps.status.event(job, 'Warning', StreamJobEventReason.UpgradeFailed, message);
       return { requeueAfterMs: pollMs };
     }
-    await this.deps.status.write(job, {}, [{ type: StreamJobCondition.Progressing, status: 'True', reason: StreamJobReason.Upgrading, message: `starting generation ${target.generation}: waiting for ${notReadyPods(observation).join(', ') || 'the pods'}` }]);
+    await this.deps.status.write(job, {}, [
+      {
+        type: StreamJobCondition.Progressing,
+        status: 'True',
+        reason: StreamJobReason.Upgrading,
+        message: `starting generation ${target.generation}: waiting for ${notReadyPods(observation).join(', ') || 'the pods'}`,
+      },
+    ]);
     // A pod turning ready brings the job back at once; the deadline does not announce itself.
     const untilDeadlineMs = readinessTimeoutMs(job.spec) - elapsed + 1;
     return { requeueAfterMs: untilDeadlineMs > 0 ? Math.min(ownedChangeSafetyNetMs, untilDeadlineMs) : ownedChangeSafetyNetMs };
@@ -284,12 +331,24 @@ export class Upgrades {
         lastStableGeneration: upgrade.targetGeneration,
       },
       [
-        { type: StreamJobCondition.Ready, status: suspended ? 'False' : 'True', reason: suspended ? StreamJobReason.Suspended : StreamJobReason.Running, message },
+        {
+          type: StreamJobCondition.Ready,
+          status: suspended ? 'False' : 'True',
+          reason: suspended ? StreamJobReason.Suspended : StreamJobReason.Running,
+          message,
+        },
         { type: StreamJobCondition.Upgrade, status: 'True', reason: StreamJobReason.Upgraded, message },
         { type: StreamJobCondition.Progressing, status: 'False', reason: StreamJobReason.Upgraded, message },
       ],
     );
-    const reason = upgrade.reason === 'Suspend' ? StreamJobReason.Suspended : upgrade.reason === 'Resume' ? StreamJobEventReason.Resumed : upgrade.reason === 'Rescale' ? StreamJobEventReason.Rescaled : StreamJobReason.Upgraded;
+    const reason =
+      upgrade.reason === 'Suspend'
+        ? StreamJobReason.Suspended
+        : upgrade.reason === 'Resume'
+          ? StreamJobEventReason.Resumed
+          : upgrade.reason === 'Rescale'
+            ? StreamJobEventReason.Rescaled
+            : StreamJobReason.Upgraded;
     this.deps.status.event(job, 'Normal', reason, message);
     this.countUpgrade(job, upgrade, 'succeeded');
     this.deps.metrics?.upgradeDuration.observe({ reason: upgrade.reason ?? 'SpecChanged' }, (this.deps.clock.now().getTime() - started) / 1000);
@@ -307,7 +366,12 @@ export class Upgrades {
     if (!(await this.rollOut(context, deployment)) || !deploymentReady(observation)) return { requeueAfterMs: ownedChangeSafetyNetMs };
     const message = `generation ${upgrade.targetGeneration} was not ready in time and was rolled back: generation ${generation} runs again${upgrade.savepoint === undefined ? '' : ` from savepoint ${upgrade.savepoint}`}. Fix the spec and apply it again`;
     await this.deps.status.write(job, { upgrade: null, phase: 'Running', deployedGeneration: generation, parallelism: deployment.replicas }, [
-      { type: StreamJobCondition.Ready, status: 'True', reason: StreamJobReason.Running, message: `${deployment.replicas} runtime pods run generation ${generation}` },
+      {
+        type: StreamJobCondition.Ready,
+        status: 'True',
+        reason: StreamJobReason.Running,
+        message: `${deployment.replicas} runtime pods run generation ${generation}`,
+      },
       { type: StreamJobCondition.Upgrade, status: 'False', reason: StreamJobReason.RolledBack, message },
       { type: StreamJobCondition.Progressing, status: 'False', reason: StreamJobReason.RolledBack, message },
     ]);

@@ -117,7 +117,13 @@ export class KafkaTopicAdmin implements TopicAdmin {
       for (const entry of resource.configEntries) {
         config.set(entry.configName, { value: entry.configValue, override: entry.configSource === ConfigSource.TOPIC_CONFIG });
       }
-      states.set(topic.name, { name: topic.name, id: ids?.get(topic.name), partitions: topic.partitions.length, replicas: topic.partitions[0]?.replicas.length ?? 0, config });
+      states.set(topic.name, {
+        name: topic.name,
+        id: ids?.get(topic.name),
+        partitions: topic.partitions.length,
+        replicas: topic.partitions[0]?.replicas.length ?? 0,
+        config,
+      });
     }
     return states;
   }

@@ -3,7 +3,13 @@ import type { Topic } from '@sluice/crds';
 import { kafkaTopicName, owningTopic } from './reconciler.js';
 
 function topic(name: string, created: string, extra: Partial<Topic> = {}): Topic {
-  return { apiVersion: 'sluice.dev/v1alpha1', kind: 'Topic', metadata: { namespace: 'ns', name, uid: `uid-${name}`, creationTimestamp: created }, spec: { topicName: 'payments' }, ...extra };
+  return {
+    apiVersion: 'sluice.dev/v1alpha1',
+    kind: 'Topic',
+    metadata: { namespace: 'ns', name, uid: `uid-${name}`, creationTimestamp: created },
+    spec: { topicName: 'payments' },
+    ...extra,
+  };
 }
 
 describe('owningTopic', () => {

@@ -15,7 +15,14 @@ function setup(watched: Topic[] = []) {
   const admin = new TestingTopicAdmin();
   const events: string[] = [];
   const recorder: EventRecorder = { record: (_object, type, reason) => events.push(`${type} ${reason}`) };
-  const reconciler = new TopicReconciler({ topics, watchedTopics: () => watched, admin, events: recorder, clock: new ManualClock(), log: pino({ level: 'silent' }) });
+  const reconciler = new TopicReconciler({
+    topics,
+    watchedTopics: () => watched,
+    admin,
+    events: recorder,
+    clock: new ManualClock(),
+    log: pino({ level: 'silent' }),
+  });
   const apply = (spec: TopicSpec, annotations?: Record<string, string>): Topic =>
     topics.apply({ apiVersion: 'sluice.dev/v1alpha1', kind: 'Topic', metadata: { ...key, annotations }, spec });
   return { topics, admin, events, reconciler, apply };
@@ -99,7 +106,12 @@ describe('TopicReconciler', () => {
   });
 
   it('gives way with ResourceConflict to an older Topic for the same Kafka topic', async () => {
-    const older: Topic = { apiVersion: 'sluice.dev/v1alpha1', kind: 'Topic', metadata: { namespace: 'other', name: 'first', uid: 'old', creationTimestamp: '2025-12-31T00:00:00Z' }, spec: { topicName: 'transactions' } };
+    const older: Topic = {
+      apiVersion: 'sluice.dev/v1alpha1',
+      kind: 'Topic',
+      metadata: { namespace: 'other', name: 'first', uid: 'old', creationTimestamp: '2025-12-31T00:00:00Z' },
+      spec: { topicName: 'transactions' },
+    };
     const { topics, admin, reconciler, apply } = setup([older]);
     apply({ partitions: 1 });
     await expect(reconciler.reconcile(key)).rejects.toBeInstanceOf(TerminalError);

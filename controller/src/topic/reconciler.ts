@@ -34,7 +34,16 @@ export const TopicCondition = {
 } as const;
 
 /** kafkajs error types that retrying the same request cannot fix. */
-const rejectedByKafka = new Set(['INVALID_CONFIG', 'INVALID_REPLICATION_FACTOR', 'INVALID_PARTITIONS', 'POLICY_VIOLATION', 'INVALID_TOPIC_EXCEPTION', 'INVALID_REQUEST', 'TOPIC_AUTHORIZATION_FAILED', 'UNKNOWN_SERVER_ERROR_CONFIG']);
+const rejectedByKafka = new Set([
+  'INVALID_CONFIG',
+  'INVALID_REPLICATION_FACTOR',
+  'INVALID_PARTITIONS',
+  'POLICY_VIOLATION',
+  'INVALID_TOPIC_EXCEPTION',
+  'INVALID_REQUEST',
+  'TOPIC_AUTHORIZATION_FAILED',
+  'UNKNOWN_SERVER_ERROR_CONFIG',
+]);
 
 export interface TopicReconcilerDeps {
   topics: ResourceClient<Topic>;
@@ -72,7 +81,13 @@ export class TopicReconciler implements Reconciler {
   readonly #report: StatusReporter<Topic>;
 
   constructor(private readonly deps: TopicReconcilerDeps) {
-    this.#report = new StatusReporter('Topic', { resources: deps.topics, events: deps.events, clock: deps.clock, log: deps.log, clearedByOthers: [TopicCondition.Paused] });
+    this.#report = new StatusReporter('Topic', {
+      resources: deps.topics,
+      events: deps.events,
+      clock: deps.clock,
+      log: deps.log,
+      clearedByOthers: [TopicCondition.Paused],
+    });
   }
 
   async reconcile(key: ObjectKey): Promise<Result> {
@@ -99,7 +114,11 @@ export class TopicReconciler implements Reconciler {
     const owner = owningTopic(this.claimants(topic));
     if (owner !== undefined && owner.metadata.uid !== topic.metadata.uid) {
       const { namespace, name: ownerName } = keyOfObject(owner);
-      throw await this.refuse(topic, TopicReason.ResourceConflict, `Kafka topic ${name} is already managed by the older Topic ${namespace}/${ownerName}; delete one of the two`);
+      throw await this.refuse(
+        topic,
+        TopicReason.ResourceConflict,
+        `Kafka topic ${name} is already managed by the older Topic ${namespace}/${ownerName}; delete one of the two`,
+      );
     }
     // The finalizer goes on before Kafka is touched, so a deletion can never miss a topic this controller created.
     const held = await ensureFinalizer(this.deps.topics, topic, topicFinalizer);
@@ -127,7 +146,11 @@ export class TopicReconciler implements Reconciler {
     }
     const after = await this.deps.admin.describe(name);
     if (after === undefined) {
-      await this.writeStatus(held, {}, { type: TopicCondition.Ready, status: 'False', reason: TopicReason.Creating, message: `waiting for Kafka to show topic ${name}` });
+      await this.writeStatus(
+        held,
+        {},
+        { type: TopicCondition.Ready, status: 'False', reason: TopicReason.Creating, message: `waiting for Kafka to show topic ${name}` },
+      );
       return { requeueAfterMs: 100 };
     }
     const wasReady = findCondition(topic.status?.conditions, TopicCondition.Ready)?.status === 'True';
@@ -141,12 +164,16 @@ export class TopicReconciler implements Reconciler {
   }
 
   private async pause(topic: Topic): Promise<Result> {
-    const changed = await this.writeStatus(topic, {}, {
-      type: TopicCondition.Paused,
-      status: 'True',
-      reason: TopicReason.ReconciliationPaused,
-      message: `the ${pausedAnnotation} annotation is "true": Kafka is not changed until it is removed`,
-    });
+    const changed = await this.writeStatus(
+      topic,
+      {},
+      {
+        type: TopicCondition.Paused,
+        status: 'True',
+        reason: TopicReason.ReconciliationPaused,
+        message: `the ${pausedAnnotation} annotation is "true": Kafka is not changed until it is removed`,
+      },
+    );
     if (changed) this.event(topic, 'Normal', TopicReason.ReconciliationPaused, `reconciliation paused by the ${pausedAnnotation} annotation`);
     return done;
   }

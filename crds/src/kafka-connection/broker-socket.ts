@@ -141,7 +141,12 @@ async function signIn(socket: BrokerConnection, sasl: KafkaSasl, nextId: () => n
 }
 
 /** Sends `request(correlationId)` to `broker` on a connection of its own (signed in first when SASL is set) and returns the response after its size prefix. */
-export async function brokerRequest(broker: string, connection: KafkaConnectionOptions, timeoutMs: number, request: (correlationId: number) => Buffer): Promise<Buffer> {
+export async function brokerRequest(
+  broker: string,
+  connection: KafkaConnectionOptions,
+  timeoutMs: number,
+  request: (correlationId: number) => Buffer,
+): Promise<Buffer> {
   let correlationId = 0;
   const nextId = (): number => ++correlationId;
   const socket = await open(broker, connection, timeoutMs);

@@ -77,7 +77,8 @@ export function kafkaConnectionOptions(settings: Readonly<Record<string, string>
   if (saslWanted) {
     if (mechanismName === undefined) return fail(`${key.saslMechanism} is not set: set it to PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512`);
     const mechanism = mechanisms[mechanismName] ?? fail(`${key.saslMechanism} is ${mechanismName}: Sluice speaks PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512`);
-    if (username === undefined || password === undefined || password === '') fail(`SASL ${mechanismName} needs ${key.saslUsername} and ${key.saslPassword}: set both`);
+    if (username === undefined || password === undefined || password === '')
+      fail(`SASL ${mechanismName} needs ${key.saslUsername} and ${key.saslPassword}: set both`);
     options.sasl = { mechanism, username: username!, password: password! };
   }
   return options;
@@ -93,7 +94,9 @@ export function readKafkaSecretDir(dir: string): Record<string, string> {
   try {
     names = readdirSync(dir);
   } catch (error) {
-    throw new KafkaConnectionError(`the Kafka credentials folder ${dir} cannot be read (${messageOf(error)}): mount the Secret of connections.kafka.secretRef there, or unset ${KAFKA_SECRET_ENV}`);
+    throw new KafkaConnectionError(
+      `the Kafka credentials folder ${dir} cannot be read (${messageOf(error)}): mount the Secret of connections.kafka.secretRef there, or unset ${KAFKA_SECRET_ENV}`,
+    );
   }
   for (const name of names) {
     if (name.startsWith('..') || !statSync(join(dir, name)).isFile()) continue;
@@ -138,7 +141,8 @@ export interface KafkaListener {
 }
 
 function listenerName({ brokers, connection }: KafkaListener): string {
-  const protocol = connection.sasl === undefined ? (connection.ssl === undefined ? 'PLAINTEXT' : 'SSL') : connection.ssl === undefined ? 'SASL_PLAINTEXT' : 'SASL_SSL';
+  const protocol =
+    connection.sasl === undefined ? (connection.ssl === undefined ? 'PLAINTEXT' : 'SSL') : connection.ssl === undefined ? 'SASL_PLAINTEXT' : 'SASL_SSL';
   return `the ${protocol} listener ${brokers.join(',')}`;
 }
 
@@ -153,7 +157,7 @@ interface KafkaErrorFields {
 /** The error and the errors it wraps (kafkajs wraps a retried call's last error as `cause` or `originalError`). */
 function chain(error: unknown): KafkaErrorFields[] {
   const links: KafkaErrorFields[] = [];
-  for (let current: unknown = error; typeof current === 'object' && current !== null && links.length < 10; ) {
+  for (let current: unknown = error; typeof current === 'object' && current !== null && links.length < 10;) {
     const link: KafkaErrorFields = current;
     links.push(link);
     current = link.cause ?? link.originalError;
@@ -172,15 +176,24 @@ export function explainKafkaError(error: unknown, listener: KafkaListener, acces
   if (links.some((link) => link instanceof BrokerSaslError || link.name === 'KafkaJSSASLAuthenticationError')) {
     const user = listener.connection.sasl?.username ?? '(none)';
     const mechanism = listener.connection.sasl?.mechanism.toUpperCase() ?? 'SASL';
-    return new KafkaConnectionError(`authentication failed for user ${user} on ${listenerName(listener)} (${mechanism}): check sasl.username, sasl.password and sasl.mechanism in the Kafka Secret`, { cause: error });
+    return new KafkaConnectionError(
+      `authentication failed for user ${user} on ${listenerName(listener)} (${mechanism}): check sasl.username, sasl.password and sasl.mechanism in the Kafka Secret`,
+      { cause: error },
+    );
   }
   const refused = links.map((link) => link.type).find((type) => type !== undefined && type in refusals);
   if (refused !== undefined) {
     const kind = refusals[refused]!;
     const user = listener.connection.sasl?.username ?? 'ANONYMOUS';
     const access = accesses.find((candidate) => candidate.kind === kind);
-    const asked = access === undefined ? `an operation on a ${kind}` : `${access.operation} on ${kind === 'cluster' ? 'the cluster' : `${kind} ${access.names.join(', ')}`}`;
-    return new KafkaConnectionError(`Kafka refused user ${user} ${asked} (${refused}) on ${listenerName(listener)}: grant User:${user} that ACL (docs/security.md lists the ACLs a job needs)`, { cause: error });
+    const asked =
+      access === undefined
+        ? `an operation on a ${kind}`
+        : `${access.operation} on ${kind === 'cluster' ? 'the cluster' : `${kind} ${access.names.join(', ')}`}`;
+    return new KafkaConnectionError(
+      `Kafka refused user ${user} ${asked} (${refused}) on ${listenerName(listener)}: grant User:${user} that ACL (docs/security.md lists the ACLs a job needs)`,
+      { cause: error },
+    );
   }
   return error;
 }

@@ -15,7 +15,9 @@ describe('the Kafka Secret as connection options', () => {
       ssl: true,
       sasl: { mechanism: 'scram-sha-512', username: 'fraud', password: 'pw' },
     });
-    expect(options({ 'ssl.ca': 'CA', 'ssl.certificate': 'CERT', 'ssl.key': 'KEY', 'sasl.mechanism': 'PLAIN', 'sasl.username': 'u', 'sasl.password': 'p' })).toEqual({
+    expect(
+      options({ 'ssl.ca': 'CA', 'ssl.certificate': 'CERT', 'ssl.key': 'KEY', 'sasl.mechanism': 'PLAIN', 'sasl.username': 'u', 'sasl.password': 'p' }),
+    ).toEqual({
       ssl: { ca: ['CA'], cert: 'CERT', key: 'KEY' },
       sasl: { mechanism: 'plain', username: 'u', password: 'p' },
     });
@@ -26,8 +28,12 @@ describe('the Kafka Secret as connection options', () => {
   });
 
   it('names the key at fault and what to set', () => {
-    expect(() => options({ 'sasl.username': 'u', 'sasl.password': 'p' })).toThrow(`${source}: sasl.mechanism is not set: set it to PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512`);
-    expect(() => options({ 'sasl.mechanism': 'GSSAPI', 'sasl.username': 'u', 'sasl.password': 'p' })).toThrow(/sasl\.mechanism is GSSAPI: Sluice speaks PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512/);
+    expect(() => options({ 'sasl.username': 'u', 'sasl.password': 'p' })).toThrow(
+      `${source}: sasl.mechanism is not set: set it to PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512`,
+    );
+    expect(() => options({ 'sasl.mechanism': 'GSSAPI', 'sasl.username': 'u', 'sasl.password': 'p' })).toThrow(
+      /sasl\.mechanism is GSSAPI: Sluice speaks PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512/,
+    );
     expect(() => options({ 'sasl.mechanism': 'PLAIN', 'sasl.username': 'u' })).toThrow(/needs sasl\.username and sasl\.password: set both/);
     expect(() => options({ 'ssl.certificate': 'CERT' })).toThrow(/needs both ssl\.certificate and ssl\.key/);
     expect(() => options({ 'security.protocol': 'PLAINTEXT', 'ssl.ca': 'CA' })).toThrow(/TLS keys are set: set it to SSL or SASL_SSL/);
@@ -50,7 +56,10 @@ describe('the Kafka Secret as connection options', () => {
 });
 
 describe('a Kafka refusal explained', () => {
-  const listener = { brokers: ['kafka:9093'], connection: options({ 'sasl.mechanism': 'SCRAM-SHA-512', 'sasl.username': 'fraud', 'sasl.password': 'pw', 'ssl.ca': 'CA' }) };
+  const listener = {
+    brokers: ['kafka:9093'],
+    connection: options({ 'sasl.mechanism': 'SCRAM-SHA-512', 'sasl.username': 'fraud', 'sasl.password': 'pw', 'ssl.ca': 'CA' }),
+  };
 
   it('names the user and listener of a failed sign-in, and never the password', () => {
     const failed = Object.assign(new Error('SASL SCRAM SHA512 authentication failed'), { name: 'KafkaJSSASLAuthenticationError' });
@@ -62,7 +71,9 @@ describe('a Kafka refusal explained', () => {
   });
 
   it('names the operation and resource of a missing ACL, found in a wrapped error', () => {
-    const refused = Object.assign(new Error('retries exhausted'), { cause: Object.assign(new Error('Not authorized'), { type: 'TOPIC_AUTHORIZATION_FAILED' }) });
+    const refused = Object.assign(new Error('retries exhausted'), {
+      cause: Object.assign(new Error('Not authorized'), { type: 'TOPIC_AUTHORIZATION_FAILED' }),
+    });
     const explained = explainKafkaError(refused, listener, [
       { kind: 'group', operation: 'READ', names: ['sluice-fraud'] },
       { kind: 'topic', operation: 'WRITE', names: ['fraud-features'] },

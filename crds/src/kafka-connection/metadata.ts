@@ -20,11 +20,20 @@ export interface TopicMetadata {
  * `connection` says so). A topic the user may not see (or that does not exist) is absent. A refused sign-in is thrown
  * at once: it would be the same on every broker.
  */
-export async function readTopicMetadata(brokers: readonly string[], connection: KafkaConnectionOptions, names: readonly string[], options: { authorizedOperations?: boolean; timeoutMs?: number } = {}): Promise<Map<string, TopicMetadata>> {
+export async function readTopicMetadata(
+  brokers: readonly string[],
+  connection: KafkaConnectionOptions,
+  names: readonly string[],
+  options: { authorizedOperations?: boolean; timeoutMs?: number } = {},
+): Promise<Map<string, TopicMetadata>> {
   let lastError: unknown;
   for (const broker of brokers) {
     try {
-      return parseMetadata(await brokerRequest(broker, connection, options.timeoutMs ?? 10_000, (correlationId) => encodeMetadataRequest(correlationId, names, options.authorizedOperations)));
+      return parseMetadata(
+        await brokerRequest(broker, connection, options.timeoutMs ?? 10_000, (correlationId) =>
+          encodeMetadataRequest(correlationId, names, options.authorizedOperations),
+        ),
+      );
     } catch (error) {
       if (error instanceof BrokerSaslError) throw error;
       lastError = error;

@@ -11,7 +11,10 @@ const { brokers, sasl: endpoint } = readEndpoints().kafka as { brokers: string[]
 const user = 'sluice-job-b';
 const listener = {
   brokers: endpoint.brokers,
-  connection: kafkaConnectionOptions({ 'sasl.mechanism': 'SCRAM-SHA-512', 'sasl.username': user, 'sasl.password': endpoint.passwords[user]!, 'ssl.ca': readFileSync(endpoint.ca, 'utf8') }, 'the test Secret'),
+  connection: kafkaConnectionOptions(
+    { 'sasl.mechanism': 'SCRAM-SHA-512', 'sasl.username': user, 'sasl.password': endpoint.passwords[user]!, 'ssl.ca': readFileSync(endpoint.ca, 'utf8') },
+    'the test Secret',
+  ),
 };
 const writable = `refusal-writable-${randomUUID()}`;
 const readOnly = `refusal-read-only-${randomUUID()}`;

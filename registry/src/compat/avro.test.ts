@@ -32,7 +32,11 @@ const fixed = (size: number) => ({ type: 'fixed', name: 'Iban', size });
 const customer = (fields: Field[]) => ({ type: 'record', name: 'Customer', fields });
 
 const rules: Rule[] = [
-  { rule: 'a field added with a default', old: record([field('id', 'string')]), new: record([field('id', 'string'), field('amount', 'double', { default: 0 })]) },
+  {
+    rule: 'a field added with a default',
+    old: record([field('id', 'string')]),
+    new: record([field('id', 'string'), field('amount', 'double', { default: 0 })]),
+  },
   {
     rule: 'a field added without a default',
     old: record([field('id', 'string')]),
@@ -47,15 +51,39 @@ const rules: Rule[] = [
     new: record([field('id', 'string')]),
     breaks: { errorType: 'READER_FIELD_MISSING_DEFAULT_VALUE', names: 'note' },
   },
-  { rule: 'a field with a default removed (FORWARD)', level: 'FORWARD', old: record([field('id', 'string'), field('note', 'string', { default: '' })]), new: record([field('id', 'string')]) },
+  {
+    rule: 'a field with a default removed (FORWARD)',
+    level: 'FORWARD',
+    old: record([field('id', 'string'), field('note', 'string', { default: '' })]),
+    new: record([field('id', 'string')]),
+  },
   { rule: 'int promoted to long', old: record([field('count', 'int')]), new: record([field('count', 'long')]) },
-  { rule: 'long promoted to float and double', old: record([field('a', 'long'), field('b', 'long')]), new: record([field('a', 'float'), field('b', 'double')]) },
+  {
+    rule: 'long promoted to float and double',
+    old: record([field('a', 'long'), field('b', 'long')]),
+    new: record([field('a', 'float'), field('b', 'double')]),
+  },
   { rule: 'float promoted to double', old: record([field('rate', 'float')]), new: record([field('rate', 'double')]) },
-  { rule: 'long narrowed to int', old: record([field('count', 'long')]), new: record([field('count', 'int')]), breaks: { errorType: 'TYPE_MISMATCH', names: 'count' } },
-  { rule: 'double narrowed to float', old: record([field('rate', 'double')]), new: record([field('rate', 'float')]), breaks: { errorType: 'TYPE_MISMATCH', names: 'rate' } },
+  {
+    rule: 'long narrowed to int',
+    old: record([field('count', 'long')]),
+    new: record([field('count', 'int')]),
+    breaks: { errorType: 'TYPE_MISMATCH', names: 'count' },
+  },
+  {
+    rule: 'double narrowed to float',
+    old: record([field('rate', 'double')]),
+    new: record([field('rate', 'float')]),
+    breaks: { errorType: 'TYPE_MISMATCH', names: 'rate' },
+  },
   { rule: 'string read as bytes', old: record([field('raw', 'string')]), new: record([field('raw', 'bytes')]) },
   { rule: 'bytes read as string', old: record([field('raw', 'bytes')]), new: record([field('raw', 'string')]) },
-  { rule: 'string changed to int', old: record([field('code', 'string')]), new: record([field('code', 'int')]), breaks: { errorType: 'TYPE_MISMATCH', names: 'code' } },
+  {
+    rule: 'string changed to int',
+    old: record([field('code', 'string')]),
+    new: record([field('code', 'int')]),
+    breaks: { errorType: 'TYPE_MISMATCH', names: 'code' },
+  },
   { rule: 'a union branch added', old: record([field('note', ['null', 'string'])]), new: record([field('note', ['null', 'string', 'int'])]) },
   {
     rule: 'a union branch removed',
@@ -71,7 +99,11 @@ const rules: Rule[] = [
     breaks: { errorType: 'MISSING_UNION_BRANCH', names: 'note' },
   },
   { rule: 'a union branch promoted', old: record([field('n', ['null', 'int'])]), new: record([field('n', ['null', 'long'])]) },
-  { rule: 'an enum symbol added', old: record([field('tier', enumOf(['GOLD', 'SILVER']))]), new: record([field('tier', enumOf(['GOLD', 'SILVER', 'BRONZE']))]) },
+  {
+    rule: 'an enum symbol added',
+    old: record([field('tier', enumOf(['GOLD', 'SILVER']))]),
+    new: record([field('tier', enumOf(['GOLD', 'SILVER', 'BRONZE']))]),
+  },
   {
     rule: 'an enum symbol removed',
     old: record([field('tier', enumOf(['GOLD', 'SILVER', 'BRONZE']))]),
@@ -90,8 +122,17 @@ const rules: Rule[] = [
     new: record([field('value', 'double')]),
     breaks: { errorType: 'READER_FIELD_MISSING_DEFAULT_VALUE', names: 'value' },
   },
-  { rule: 'a record renamed with an alias', old: record([field('id', 'string')]), new: { ...record([field('id', 'string')]), name: 'Transfer', aliases: ['Payment'] } },
-  { rule: 'a record renamed without an alias', old: record([field('id', 'string')]), new: { ...record([field('id', 'string')]), name: 'Transfer' }, breaks: { errorType: 'NAME_MISMATCH', names: 'bank.Transfer' } },
+  {
+    rule: 'a record renamed with an alias',
+    old: record([field('id', 'string')]),
+    new: { ...record([field('id', 'string')]), name: 'Transfer', aliases: ['Payment'] },
+  },
+  {
+    rule: 'a record renamed without an alias',
+    old: record([field('id', 'string')]),
+    new: { ...record([field('id', 'string')]), name: 'Transfer' },
+    breaks: { errorType: 'NAME_MISMATCH', names: 'bank.Transfer' },
+  },
   {
     rule: 'a nested record field added with a default',
     old: record([field('customer', customer([field('id', 'string')]))]),
@@ -103,14 +144,22 @@ const rules: Rule[] = [
     new: record([field('customer', customer([field('id', 'string'), field('tier', 'string')]))]),
     breaks: { errorType: 'READER_FIELD_MISSING_DEFAULT_VALUE', names: 'customer.tier' },
   },
-  { rule: 'array items promoted', old: record([field('amounts', { type: 'array', items: 'int' })]), new: record([field('amounts', { type: 'array', items: 'long' })]) },
+  {
+    rule: 'array items promoted',
+    old: record([field('amounts', { type: 'array', items: 'int' })]),
+    new: record([field('amounts', { type: 'array', items: 'long' })]),
+  },
   {
     rule: 'array items narrowed',
     old: record([field('amounts', { type: 'array', items: 'long' })]),
     new: record([field('amounts', { type: 'array', items: 'int' })]),
     breaks: { errorType: 'TYPE_MISMATCH', names: 'amounts' },
   },
-  { rule: 'map values promoted', old: record([field('limits', { type: 'map', values: 'float' })]), new: record([field('limits', { type: 'map', values: 'double' })]) },
+  {
+    rule: 'map values promoted',
+    old: record([field('limits', { type: 'map', values: 'float' })]),
+    new: record([field('limits', { type: 'map', values: 'double' })]),
+  },
   {
     rule: 'map values changed',
     old: record([field('limits', { type: 'map', values: 'string' })]),
@@ -118,7 +167,12 @@ const rules: Rule[] = [
     breaks: { errorType: 'TYPE_MISMATCH', names: 'limits' },
   },
   { rule: 'a fixed of the same size', old: record([field('iban', fixed(34))]), new: record([field('iban', fixed(34))]) },
-  { rule: 'a fixed resized', old: record([field('iban', fixed(34))]), new: record([field('iban', fixed(32))]), breaks: { errorType: 'FIXED_SIZE_MISMATCH', names: 'iban' } },
+  {
+    rule: 'a fixed resized',
+    old: record([field('iban', fixed(34))]),
+    new: record([field('iban', fixed(32))]),
+    breaks: { errorType: 'FIXED_SIZE_MISMATCH', names: 'iban' },
+  },
   { rule: 'anything at NONE', level: 'NONE', old: record([field('id', 'string')]), new: record([field('id', 'int')]) },
   {
     rule: 'an added field without a default at FULL',
@@ -127,7 +181,12 @@ const rules: Rule[] = [
     new: record([field('id', 'string'), field('amount', 'double')]),
     breaks: { errorType: 'READER_FIELD_MISSING_DEFAULT_VALUE', names: 'amount' },
   },
-  { rule: 'an added field with a default at FULL', level: 'FULL', old: record([field('id', 'string')]), new: record([field('id', 'string'), field('amount', 'double', { default: 0 })]) },
+  {
+    rule: 'an added field with a default at FULL',
+    level: 'FULL',
+    old: record([field('id', 'string')]),
+    new: record([field('id', 'string'), field('amount', 'double', { default: 0 })]),
+  },
   {
     rule: 'a removed field without a default at FULL',
     level: 'FULL',
@@ -151,7 +210,11 @@ describe('Avro compatibility rules', () => {
   });
 
   it('reads recursive records without looping', () => {
-    const list = (extra: Field[]) => ({ type: 'record', name: 'Node', fields: [field('value', 'int'), field('next', ['null', 'Node'], { default: null }), ...extra] });
+    const list = (extra: Field[]) => ({
+      type: 'record',
+      name: 'Node',
+      fields: [field('value', 'int'), field('next', ['null', 'Node'], { default: null }), ...extra],
+    });
     expect(reasons('FULL', [list([])], list([field('label', 'string', { default: '' })]))).toEqual([]);
   });
 });

@@ -76,7 +76,12 @@ class AvroResolution {
       case 'array':
         return this.check((reader as avro.types.ArrayType).itemsType, (writer as avro.types.ArrayType).itemsType, `${path}/items`, field);
       case 'map':
-        return this.check((reader as avro.types.MapType).valuesType as avro.Type, (writer as avro.types.MapType).valuesType as avro.Type, `${path}/values`, field);
+        return this.check(
+          (reader as avro.types.MapType).valuesType as avro.Type,
+          (writer as avro.types.MapType).valuesType as avro.Type,
+          `${path}/values`,
+          field,
+        );
       default:
         return [];
     }

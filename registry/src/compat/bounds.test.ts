@@ -17,7 +17,10 @@ function avroChain(length: number, width: number, leaf: string, optional = false
   const fields: unknown[] = [{ name: 'r0', type: { type: 'record', name: 'R0', fields: [{ name: 'value', type: leaf }] } }];
   for (let i = 1; i <= length; i++) {
     const previous = optional ? ['null', `R${i - 1}`] : `R${i - 1}`;
-    fields.push({ name: `r${i}`, type: { type: 'record', name: `R${i}`, fields: Array.from({ length: width }, (_, k) => ({ name: `f${k}`, type: previous })) } });
+    fields.push({
+      name: `r${i}`,
+      type: { type: 'record', name: `R${i}`, fields: Array.from({ length: width }, (_, k) => ({ name: `f${k}`, type: previous })) },
+    });
   }
   return { type: 'record', name: 'Top', fields };
 }
@@ -26,7 +29,10 @@ function avroChain(length: number, width: number, leaf: string, optional = false
 function jsonChain(length: number, width: number, leaf: string) {
   const definitions: Record<string, unknown> = { d0: { type: leaf } };
   for (let i = 1; i <= length; i++) {
-    definitions[`d${i}`] = { type: 'object', properties: Object.fromEntries(Array.from({ length: width }, (_, k) => [`p${k}`, { $ref: `#/definitions/d${i - 1}` }])) };
+    definitions[`d${i}`] = {
+      type: 'object',
+      properties: Object.fromEntries(Array.from({ length: width }, (_, k) => [`p${k}`, { $ref: `#/definitions/d${i - 1}` }])),
+    };
   }
   return { definitions, $ref: `#/definitions/d${length}` };
 }
@@ -51,7 +57,9 @@ describe('JSON Schema compatibility bounds', () => {
 
   it('finds a change 40 $refs down a chain of definitions', () => {
     expect(backward('JSON', jsonChain(40, 1, 'string'), jsonChain(40, 1, 'string'))).toEqual([]);
-    expect(backward('JSON', jsonChain(40, 1, 'string'), jsonChain(40, 1, 'integer'))).toEqual(expect.arrayContaining([expect.stringContaining("'TYPE_CHANGED'")]));
+    expect(backward('JSON', jsonChain(40, 1, 'string'), jsonChain(40, 1, 'integer'))).toEqual(
+      expect.arrayContaining([expect.stringContaining("'TYPE_CHANGED'")]),
+    );
   });
 
   it('compares a definition shared by many properties once when it is compatible', () => {
@@ -60,12 +68,19 @@ describe('JSON Schema compatibility bounds', () => {
 
   it(`refuses with 42201 a comparison that would take more than ${maxComparisonSteps} steps`, () => {
     const refused = refusal(() => backward('JSON', jsonChain(20, 2, 'string'), jsonChain(20, 2, 'integer')));
-    expect(refused.toBody()).toEqual({ error_code: 42201, message: expect.stringContaining(`checking its compatibility with version 1 takes more than ${maxComparisonSteps} steps`) as string });
+    expect(refused.toBody()).toEqual({
+      error_code: 42201,
+      message: expect.stringContaining(`checking its compatibility with version 1 takes more than ${maxComparisonSteps} steps`) as string,
+    });
   });
 
   it(`refuses with 42201 a chain of $refs more than ${maxComparisonDepth} deep`, () => {
     const refused = refusal(() => backward('JSON', jsonChain(300, 1, 'string'), jsonChain(300, 1, 'string')));
-    expect(refused).toMatchObject({ status: 422, errorCode: 42201, message: expect.stringContaining(`goes more than ${maxComparisonDepth} types deep`) as string });
+    expect(refused).toMatchObject({
+      status: 422,
+      errorCode: 42201,
+      message: expect.stringContaining(`goes more than ${maxComparisonDepth} types deep`) as string,
+    });
   });
 });
 
@@ -79,7 +94,9 @@ describe('Avro compatibility bounds', () => {
   it(`lists ${maxReasonsListed} reasons per earlier version and counts the rest`, () => {
     const found = backward('AVRO', avroChain(8, 2, 'string'), avroChain(8, 2, 'int'));
     expect(found.filter((reason) => reason.includes("'TYPE_MISMATCH'"))).toHaveLength(maxReasonsListed);
-    expect(found).toContain(`{errorType:'MORE_INCOMPATIBILITIES', description:'${2 ** 9 - 1 - maxReasonsListed} more incompatibilities of the same schemas are not listed'}`);
+    expect(found).toContain(
+      `{errorType:'MORE_INCOMPATIBILITIES', description:'${2 ** 9 - 1 - maxReasonsListed} more incompatibilities of the same schemas are not listed'}`,
+    );
   });
 
   it(`refuses with 42201 a comparison that would take more than ${maxComparisonSteps} steps`, () => {

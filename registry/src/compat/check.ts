@@ -38,7 +38,9 @@ export function compatibilityReasons(level: CompatibilityLevel, candidate: Parse
   const compared = transitive ? earlier : earlier.slice(-1);
   const reasons: string[] = [];
   for (const old of compared.slice().reverse()) {
-    const found = directions.flatMap((roles) => boundedIncompatibilities(roles.reader === 'new' ? candidate : old.schema, roles.reader === 'new' ? old.schema : candidate, roles, old.version));
+    const found = directions.flatMap((roles) =>
+      boundedIncompatibilities(roles.reader === 'new' ? candidate : old.schema, roles.reader === 'new' ? old.schema : candidate, roles, old.version),
+    );
     if (found.length === 0) continue;
     reasons.push(...listed(found), `{oldSchemaVersion: ${old.version}}`, `{oldSchema: '${old.schema.canonical}'}`, `{compatibility: '${level}'}`);
   }
@@ -48,7 +50,10 @@ export function compatibilityReasons(level: CompatibilityLevel, candidate: Parse
 function listed(found: string[]): string[] {
   if (found.length <= maxReasonsListed) return found;
   const more = found.length - maxReasonsListed;
-  return [...found.slice(0, maxReasonsListed), `{errorType:'MORE_INCOMPATIBILITIES', description:'${more} more incompatibilities of the same schemas are not listed'}`];
+  return [
+    ...found.slice(0, maxReasonsListed),
+    `{errorType:'MORE_INCOMPATIBILITIES', description:'${more} more incompatibilities of the same schemas are not listed'}`,
+  ];
 }
 
 function boundedIncompatibilities(reader: ParsedSchema, writer: ParsedSchema, roles: Roles, oldVersion: number): string[] {
@@ -65,5 +70,7 @@ function incompatibilities(reader: ParsedSchema, writer: ParsedSchema, roles: Ro
   if (reader.schemaType === 'JSON' && writer.schemaType === 'JSON') {
     return jsonIncompatibilities({ root: reader.json, referenced: reader.referenced }, { root: writer.json, referenced: writer.referenced }, roles);
   }
-  return [`{errorType:'SCHEMA_TYPE_CHANGED', description:'The ${roles.reader} schema is ${reader.schemaType} and the ${roles.writer} schema is ${writer.schemaType}'}`];
+  return [
+    `{errorType:'SCHEMA_TYPE_CHANGED', description:'The ${roles.reader} schema is ${reader.schemaType} and the ${roles.writer} schema is ${writer.schemaType}'}`,
+  ];
 }

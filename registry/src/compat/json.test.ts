@@ -40,7 +40,11 @@ const rules: Rule[] = [
     new: closed({ id: str }),
     breaks: { errorType: 'PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL', names: 'note' },
   },
-  { rule: 'a property removed into a partially open model that accepts it', old: closed({ id: str, note: str }), new: object({ id: str }, { additionalProperties: str }) },
+  {
+    rule: 'a property removed into a partially open model that accepts it',
+    old: closed({ id: str, note: str }),
+    new: object({ id: str }, { additionalProperties: str }),
+  },
   {
     rule: 'a property removed into a partially open model that refuses it',
     old: closed({ id: str, count: int }),
@@ -50,11 +54,26 @@ const rules: Rule[] = [
   { rule: 'a content model opened', old: closed({ id: str }), new: object({ id: str }) },
   { rule: 'a content model closed', old: object({ id: str }), new: closed({ id: str }), breaks: { errorType: 'ADDITIONAL_PROPERTIES_REMOVED', names: '#' } },
   { rule: 'a required property made optional', old: object({ id: str }, { required: ['id'] }), new: object({ id: str }) },
-  { rule: 'an optional property made required', old: object({ id: str }), new: object({ id: str }, { required: ['id'] }), breaks: { errorType: 'REQUIRED_ATTRIBUTE_ADDED', names: 'id' } },
+  {
+    rule: 'an optional property made required',
+    old: object({ id: str }),
+    new: object({ id: str }, { required: ['id'] }),
+    breaks: { errorType: 'REQUIRED_ATTRIBUTE_ADDED', names: 'id' },
+  },
   { rule: 'a type widened with null', old: object({ note: str }), new: object({ note: { type: ['string', 'null'] } }) },
-  { rule: 'a type narrowed', old: object({ note: { type: ['string', 'null'] } }), new: object({ note: str }), breaks: { errorType: 'TYPE_NARROWED', names: 'note' } },
+  {
+    rule: 'a type narrowed',
+    old: object({ note: { type: ['string', 'null'] } }),
+    new: object({ note: str }),
+    breaks: { errorType: 'TYPE_NARROWED', names: 'note' },
+  },
   { rule: 'integer widened to number', old: object({ count: int }), new: object({ count: { type: 'number' } }) },
-  { rule: 'number narrowed to integer', old: object({ count: { type: 'number' } }), new: object({ count: int }), breaks: { errorType: 'TYPE_CHANGED', names: 'count' } },
+  {
+    rule: 'number narrowed to integer',
+    old: object({ count: { type: 'number' } }),
+    new: object({ count: int }),
+    breaks: { errorType: 'TYPE_CHANGED', names: 'count' },
+  },
   { rule: 'a type changed', old: object({ code: str }), new: object({ code: int }), breaks: { errorType: 'TYPE_CHANGED', names: 'code' } },
   { rule: 'an enum extended', old: object({ tier: { enum: ['GOLD', 'SILVER'] } }), new: object({ tier: { enum: ['GOLD', 'SILVER', 'BRONZE'] } }) },
   {
@@ -71,14 +90,23 @@ const rules: Rule[] = [
     breaks: { errorType: 'MAX_LENGTH_DECREASED', names: 'iban' },
   },
   { rule: 'a minimum lowered', old: object({ amount: { type: 'number', minimum: 1 } }), new: object({ amount: { type: 'number', minimum: 0 } }) },
-  { rule: 'a minimum added', old: object({ amount: { type: 'number' } }), new: object({ amount: { type: 'number', minimum: 0 } }), breaks: { errorType: 'MINIMUM_ADDED', names: 'amount' } },
+  {
+    rule: 'a minimum added',
+    old: object({ amount: { type: 'number' } }),
+    new: object({ amount: { type: 'number', minimum: 0 } }),
+    breaks: { errorType: 'MINIMUM_ADDED', names: 'amount' },
+  },
   {
     rule: 'a nested property narrowed',
     old: object({ customer: object({ tier: { type: ['string', 'null'] } }) }),
     new: object({ customer: object({ tier: str }) }),
     breaks: { errorType: 'TYPE_NARROWED', names: 'customer/properties/tier' },
   },
-  { rule: 'array items widened', old: object({ tags: { type: 'array', items: str } }), new: object({ tags: { type: 'array', items: { type: ['string', 'null'] } } }) },
+  {
+    rule: 'array items widened',
+    old: object({ tags: { type: 'array', items: str } }),
+    new: object({ tags: { type: 'array', items: { type: ['string', 'null'] } } }),
+  },
   {
     rule: 'array items changed',
     old: object({ tags: { type: 'array', items: str } }),
@@ -113,7 +141,12 @@ const rules: Rule[] = [
     new: closed({ id: str, amount: { type: 'number' } }),
     breaks: { errorType: 'PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL', names: 'amount' },
   },
-  { rule: 'a description changed at FULL', level: 'FULL', old: object({ id: { ...str, description: 'the id' } }), new: object({ id: { ...str, description: 'the payment id' } }) },
+  {
+    rule: 'a description changed at FULL',
+    level: 'FULL',
+    old: object({ id: { ...str, description: 'the id' } }),
+    new: object({ id: { ...str, description: 'the payment id' } }),
+  },
 ];
 
 describe('JSON Schema compatibility rules', () => {

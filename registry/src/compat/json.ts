@@ -58,7 +58,8 @@ class JsonSchemaDiff {
     if (reader === true || isEmpty(reader)) return [];
     if (reader === false) return writer === false ? [] : [difference('TYPE_NARROWED', path, `The ${this.roles.reader} schema at '${path}' accepts nothing`)];
     if (writer === false) return [];
-    if (writer === true) return [difference('TYPE_NARROWED', path, `The ${this.roles.reader} schema at '${path}' constrains a value the ${this.roles.writer} schema leaves open`)];
+    if (writer === true)
+      return [difference('TYPE_NARROWED', path, `The ${this.roles.reader} schema at '${path}' constrains a value the ${this.roles.writer} schema leaves open`)];
     const r = reader as Schema;
     const w = writer as Schema;
     const combined = this.compareCombined(r, w, path, depth);
@@ -106,7 +107,13 @@ class JsonSchemaDiff {
     if (!readerTypes) return [];
     const writerTypes = typesOf(writer);
     if (!writerTypes) {
-      return [difference('TYPE_NARROWED', path, `The ${this.roles.reader} schema restricts '${path}' to ${[...readerTypes].join(', ')}, which the ${this.roles.writer} schema left open`)];
+      return [
+        difference(
+          'TYPE_NARROWED',
+          path,
+          `The ${this.roles.reader} schema restricts '${path}' to ${[...readerTypes].join(', ')}, which the ${this.roles.writer} schema left open`,
+        ),
+      ];
     }
     const unread = [...writerTypes].filter((t) => !readerTypes.has(t) && !(t === 'integer' && readerTypes.has('number')));
     if (unread.length === 0) return [];
@@ -124,11 +131,19 @@ class JsonSchemaDiff {
     if (!Array.isArray(reader.enum)) return [];
     const readerValues = new Set(reader.enum.map((v) => JSON.stringify(v)));
     if (!Array.isArray(writer.enum)) {
-      return [difference('ENUM_ARRAY_NARROWED', path, `The ${this.roles.reader} schema adds an enum to '${path}' that the ${this.roles.writer} schema did not have`)];
+      return [
+        difference('ENUM_ARRAY_NARROWED', path, `The ${this.roles.reader} schema adds an enum to '${path}' that the ${this.roles.writer} schema did not have`),
+      ];
     }
     const missing = writer.enum.filter((v) => !readerValues.has(JSON.stringify(v)));
     if (missing.length === 0) return [];
-    return [difference('ENUM_ARRAY_NARROWED', path, `The enum of '${path}' in the ${this.roles.reader} schema lacks ${missing.map((v) => JSON.stringify(v)).join(', ')}`)];
+    return [
+      difference(
+        'ENUM_ARRAY_NARROWED',
+        path,
+        `The enum of '${path}' in the ${this.roles.reader} schema lacks ${missing.map((v) => JSON.stringify(v)).join(', ')}`,
+      ),
+    ];
   }
 
   /** Limits that may only stay or loosen: [keyword, error prefix, true when a larger value is looser]. */
@@ -157,11 +172,24 @@ class JsonSchemaDiff {
       }
     }
     if (typeof reader.pattern === 'string' && reader.pattern !== writer.pattern) {
-      found.push(difference(writer.pattern === undefined ? 'PATTERN_ADDED' : 'PATTERN_CHANGED', path, `The pattern of '${path}' is ${reader.pattern} in the ${this.roles.reader} schema`));
+      found.push(
+        difference(
+          writer.pattern === undefined ? 'PATTERN_ADDED' : 'PATTERN_CHANGED',
+          path,
+          `The pattern of '${path}' is ${reader.pattern} in the ${this.roles.reader} schema`,
+        ),
+      );
     }
     if (typeof reader.multipleOf === 'number' && reader.multipleOf !== writer.multipleOf) {
       const divides = typeof writer.multipleOf === 'number' && Number.isInteger(writer.multipleOf / reader.multipleOf);
-      if (!divides) found.push(difference(writer.multipleOf === undefined ? 'MULTIPLE_OF_ADDED' : 'MULTIPLE_OF_CHANGED', path, `multipleOf of '${path}' is ${reader.multipleOf} in the ${this.roles.reader} schema`));
+      if (!divides)
+        found.push(
+          difference(
+            writer.multipleOf === undefined ? 'MULTIPLE_OF_ADDED' : 'MULTIPLE_OF_CHANGED',
+            path,
+            `multipleOf of '${path}' is ${reader.multipleOf} in the ${this.roles.reader} schema`,
+          ),
+        );
     }
     if (reader.uniqueItems === true && writer.uniqueItems !== true) {
       found.push(difference('UNIQUE_ITEMS_ADDED', path, `The ${this.roles.reader} schema requires unique items in '${path}'`));
@@ -178,7 +206,13 @@ class JsonSchemaDiff {
     const found: string[] = [];
 
     if (writerOpen && reader.additionalProperties !== undefined && reader.additionalProperties !== true) {
-      found.push(difference('ADDITIONAL_PROPERTIES_REMOVED', path, `The ${this.roles.reader} schema closes the content model of '${path}' that the ${this.roles.writer} schema left open`));
+      found.push(
+        difference(
+          'ADDITIONAL_PROPERTIES_REMOVED',
+          path,
+          `The ${this.roles.reader} schema closes the content model of '${path}' that the ${this.roles.writer} schema left open`,
+        ),
+      );
     } else if (isObject(reader.additionalProperties) && isObject(writer.additionalProperties)) {
       found.push(...this.compare(reader.additionalProperties, writer.additionalProperties, `${path}/additionalProperties`, depth + 1));
     }
@@ -188,14 +222,32 @@ class JsonSchemaDiff {
       if (name in writerProperties) {
         found.push(...this.compare(readerProperty, writerProperties[name], propertyPath, depth + 1));
         if (readerRequired.has(name) && !writerRequired.has(name)) {
-          found.push(difference('REQUIRED_ATTRIBUTE_ADDED', propertyPath, `The property '${name}' is required in the ${this.roles.reader} schema but optional in the ${this.roles.writer} schema`));
+          found.push(
+            difference(
+              'REQUIRED_ATTRIBUTE_ADDED',
+              propertyPath,
+              `The property '${name}' is required in the ${this.roles.reader} schema but optional in the ${this.roles.writer} schema`,
+            ),
+          );
         }
       } else if (writerOpen) {
         if (!isEmpty(this.resolve(this.reader, readerProperty)) || readerRequired.has(name)) {
-          found.push(difference('PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL', propertyPath, `The property '${name}' is new in the ${this.roles.reader} schema, but the ${this.roles.writer} schema's open content model may already hold '${name}' with any value`));
+          found.push(
+            difference(
+              'PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL',
+              propertyPath,
+              `The property '${name}' is new in the ${this.roles.reader} schema, but the ${this.roles.writer} schema's open content model may already hold '${name}' with any value`,
+            ),
+          );
         }
       } else if (readerRequired.has(name)) {
-        found.push(difference('REQUIRED_PROPERTY_ADDED_TO_UNOPEN_CONTENT_MODEL', propertyPath, `The property '${name}' is new and required in the ${this.roles.reader} schema, but the ${this.roles.writer} schema never holds it`));
+        found.push(
+          difference(
+            'REQUIRED_PROPERTY_ADDED_TO_UNOPEN_CONTENT_MODEL',
+            propertyPath,
+            `The property '${name}' is new and required in the ${this.roles.reader} schema, but the ${this.roles.writer} schema never holds it`,
+          ),
+        );
       } else if (isObject(writer.additionalProperties)) {
         found.push(...this.compare(readerProperty, writer.additionalProperties, propertyPath, depth + 1));
       }
@@ -205,21 +257,45 @@ class JsonSchemaDiff {
       if (name in readerProperties) continue;
       const propertyPath = `${path}/properties/${name}`;
       if (reader.additionalProperties === false) {
-        found.push(difference('PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL', propertyPath, `The property '${name}' is gone from the ${this.roles.reader} schema, whose closed content model refuses it`));
+        found.push(
+          difference(
+            'PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL',
+            propertyPath,
+            `The property '${name}' is gone from the ${this.roles.reader} schema, whose closed content model refuses it`,
+          ),
+        );
       } else if (isObject(reader.additionalProperties)) {
         const partial = this.compare(reader.additionalProperties, writerProperty, propertyPath, depth + 1);
         if (partial.length > 0) {
-          found.push(difference('PROPERTY_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL', propertyPath, `The property '${name}' is gone from the ${this.roles.reader} schema and its additionalProperties do not accept it`));
+          found.push(
+            difference(
+              'PROPERTY_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL',
+              propertyPath,
+              `The property '${name}' is gone from the ${this.roles.reader} schema and its additionalProperties do not accept it`,
+            ),
+          );
         }
       }
       if (readerRequired.has(name) && !writerRequired.has(name)) {
-        found.push(difference('REQUIRED_ATTRIBUTE_ADDED', propertyPath, `The property '${name}' is required in the ${this.roles.reader} schema but optional in the ${this.roles.writer} schema`));
+        found.push(
+          difference(
+            'REQUIRED_ATTRIBUTE_ADDED',
+            propertyPath,
+            `The property '${name}' is required in the ${this.roles.reader} schema but optional in the ${this.roles.writer} schema`,
+          ),
+        );
       }
     }
 
     for (const name of readerRequired) {
       if (name in readerProperties || name in writerProperties || writerRequired.has(name)) continue;
-      found.push(difference('REQUIRED_ATTRIBUTE_ADDED', `${path}/required`, `The property '${name}' is required in the ${this.roles.reader} schema but not in the ${this.roles.writer} schema`));
+      found.push(
+        difference(
+          'REQUIRED_ATTRIBUTE_ADDED',
+          `${path}/required`,
+          `The property '${name}' is required in the ${this.roles.reader} schema but not in the ${this.roles.writer} schema`,
+        ),
+      );
     }
     return found;
   }

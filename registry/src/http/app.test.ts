@@ -8,8 +8,14 @@ import { contentType, createRegistry } from './app.js';
 
 const record = (fields: Array<{ name: string; type: unknown; default?: unknown }>, name = 'Payment') => JSON.stringify({ type: 'record', name, fields });
 const v1 = record([{ name: 'id', type: 'string' }]);
-const v2 = record([{ name: 'id', type: 'string' }, { name: 'amount', type: 'double', default: 0 }]);
-const incompatible = record([{ name: 'id', type: 'string' }, { name: 'currency', type: 'string' }]);
+const v2 = record([
+  { name: 'id', type: 'string' },
+  { name: 'amount', type: 'double', default: 0 },
+]);
+const incompatible = record([
+  { name: 'id', type: 'string' },
+  { name: 'currency', type: 'string' },
+]);
 
 let directory: string;
 let app: FastifyInstance;
@@ -26,7 +32,11 @@ afterEach(async () => {
 });
 
 async function call(method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, body?: unknown) {
-  const response = await app.inject({ method, url, ...(body === undefined ? {} : { payload: JSON.stringify(body), headers: { 'content-type': contentType } }) });
+  const response = await app.inject({
+    method,
+    url,
+    ...(body === undefined ? {} : { payload: JSON.stringify(body), headers: { 'content-type': contentType } }),
+  });
   return { status: response.statusCode, body: response.body ? (JSON.parse(response.body) as unknown) : undefined, type: response.headers['content-type'] };
 }
 
@@ -61,14 +71,22 @@ describe('registering and reading schemas', () => {
   it('looks a schema up under a subject', async () => {
     await register('payments-value', v1);
     expect((await call('POST', '/subjects/payments-value', { schema: v1 })).body).toEqual({ subject: 'payments-value', version: 1, id: 1, schema: v1 });
-    expect(await call('POST', '/subjects/payments-value', { schema: v2 })).toEqual(expect.objectContaining({ status: 404, body: { error_code: 40403, message: 'Schema not found' } }));
+    expect(await call('POST', '/subjects/payments-value', { schema: v2 })).toEqual(
+      expect.objectContaining({ status: 404, body: { error_code: 40403, message: 'Schema not found' } }),
+    );
     expect((await call('POST', '/subjects/other', { schema: v1 })).body).toEqual({ error_code: 40401, message: "Subject 'other' not found." });
   });
 
   it('keeps JSON Schema apart from Avro and says so with schemaType', async () => {
     const json = JSON.stringify({ type: 'object', properties: { id: { type: 'string' } } });
     expect((await register('orders-value', json, { schemaType: 'JSON' })).body).toEqual({ id: 1 });
-    expect((await call('GET', '/subjects/orders-value/versions/1')).body).toEqual({ subject: 'orders-value', version: 1, id: 1, schemaType: 'JSON', schema: json });
+    expect((await call('GET', '/subjects/orders-value/versions/1')).body).toEqual({
+      subject: 'orders-value',
+      version: 1,
+      id: 1,
+      schemaType: 'JSON',
+      schema: json,
+    });
     expect((await call('GET', '/schemas/ids/1')).body).toEqual({ schemaType: 'JSON', schema: json });
     expect((await call('GET', '/schemas/types')).body).toEqual(['JSON', 'AVRO']);
   });
@@ -83,14 +101,18 @@ describe('registering and reading schemas', () => {
     expect((await call('GET', '/subjects/address/versions/1/referencedby')).body).toEqual([2]);
     expect(await call('DELETE', '/subjects/address/versions/1')).toMatchObject({ status: 422, body: { error_code: 42206 } });
     expect((await register('orphan', customer)).body).toMatchObject({ error_code: 42201 });
-    expect((await register('dangling', customer, { references: [{ name: 'bank.Address', subject: 'nowhere', version: 1 }] })).body).toMatchObject({ error_code: 42201 });
+    expect((await register('dangling', customer, { references: [{ name: 'bank.Address', subject: 'nowhere', version: 1 }] })).body).toMatchObject({
+      error_code: 42201,
+    });
   });
 });
 
 describe('errors', () => {
   it('answers Confluent error codes for missing subjects, versions and ids', async () => {
     await register('payments-value', v1);
-    expect(await call('GET', '/subjects/nope/versions')).toEqual(expect.objectContaining({ status: 404, body: { error_code: 40401, message: "Subject 'nope' not found." } }));
+    expect(await call('GET', '/subjects/nope/versions')).toEqual(
+      expect.objectContaining({ status: 404, body: { error_code: 40401, message: "Subject 'nope' not found." } }),
+    );
     expect((await call('GET', '/subjects/payments-value/versions/7')).body).toEqual({ error_code: 40402, message: 'Version 7 not found.' });
     expect((await call('GET', '/schemas/ids/42')).body).toEqual({ error_code: 40403, message: 'Schema 42 not found' });
     expect(await call('GET', '/subjects/payments-value/versions/zero')).toMatchObject({ status: 422, body: { error_code: 42202 } });
@@ -104,14 +126,19 @@ describe('errors', () => {
     expect(await register('bad', 'syntax = "proto3";', { schemaType: 'PROTOBUF' })).toMatchObject({ status: 422, body: { error_code: 42201 } });
     const malformed = await register('bad', JSON.stringify({ type: 'object', properties: { id: { type: 'text' } } }), { schemaType: 'JSON' });
     expect(malformed).toMatchObject({ status: 422, body: { error_code: 42201, message: expect.stringContaining('schema/properties/id/type') as string } });
-    expect((await register('draft-2020', JSON.stringify({ $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'object' }), { schemaType: 'JSON' })).body).toEqual({ id: 1 });
+    expect(
+      (await register('draft-2020', JSON.stringify({ $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'object' }), { schemaType: 'JSON' })).body,
+    ).toEqual({ id: 1 });
   });
 
   it('refuses an incompatible schema with 409 and says which field', async () => {
     await register('payments-value', v1);
     const refused = await register('payments-value', incompatible);
     expect(refused.status).toBe(409);
-    expect(refused.body).toMatchObject({ error_code: 409, message: expect.stringContaining('Schema being registered is incompatible with an earlier schema for subject "payments-value"') as string });
+    expect(refused.body).toMatchObject({
+      error_code: 409,
+      message: expect.stringContaining('Schema being registered is incompatible with an earlier schema for subject "payments-value"') as string,
+    });
     expect((refused.body as { message: string }).message).toContain("'currency'");
     expect((await call('GET', '/subjects/payments-value/versions')).body).toEqual([1]);
   });
@@ -225,8 +252,14 @@ describe('IMPORT mode', () => {
     expect((await call('PUT', '/mode', { mode: 'IMPORT' })).body).toEqual({ mode: 'IMPORT' });
     expect((await register('payments-value', v1, { id: 7, version: 3 })).body).toEqual({ id: 7 });
     expect((await register('payments-value', incompatible, { id: 9, version: 4 })).body).toEqual({ id: 9 });
-    expect((await register('other-value', v1, { id: 8 })).body).toMatchObject({ error_code: 42207, message: 'Schema already registered with id 7 instead of input id 8' });
-    expect((await register('other-value', v2, { id: 7 })).body).toMatchObject({ error_code: 42207, message: 'Overwrite new schema with id 7 is not permitted.' });
+    expect((await register('other-value', v1, { id: 8 })).body).toMatchObject({
+      error_code: 42207,
+      message: 'Schema already registered with id 7 instead of input id 8',
+    });
+    expect((await register('other-value', v2, { id: 7 })).body).toMatchObject({
+      error_code: 42207,
+      message: 'Overwrite new schema with id 7 is not permitted.',
+    });
     expect((await call('GET', '/subjects/payments-value/versions')).body).toEqual([3, 4]);
     await call('PUT', '/mode', { mode: 'READWRITE' });
     expect((await register('fresh-value', v2)).body).toEqual({ id: 10 });

@@ -60,7 +60,9 @@ export function createRegistry(options: RegistryOptions): FastifyInstance {
     if ((error as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE') return reply.status(413).send(requestTooLarge(maxRequestBytes).toBody());
     const status = error.statusCode ?? 500;
     if (status >= 500) app.log.error({ err: error }, 'request failed');
-    return reply.status(status).send({ error_code: status >= 500 ? 50001 : status, message: status >= 500 ? `Error in the backend data store: ${error.message}` : error.message });
+    return reply
+      .status(status)
+      .send({ error_code: status >= 500 ? 50001 : status, message: status >= 500 ? `Error in the backend data store: ${error.message}` : error.message });
   });
   app.setNotFoundHandler((_request, reply) => reply.status(404).send({ error_code: 404, message: 'HTTP 404 Not Found' }));
 
@@ -125,7 +127,9 @@ export function createRegistry(options: RegistryOptions): FastifyInstance {
   );
 
   app.get('/config', () => ({ compatibilityLevel: registry.globalCompatibility() }));
-  app.put<{ Body: { compatibility?: unknown } }>('/config', async (request) => ({ compatibility: await registry.setCompatibility(null, request.body?.compatibility) }));
+  app.put<{ Body: { compatibility?: unknown } }>('/config', async (request) => ({
+    compatibility: await registry.setCompatibility(null, request.body?.compatibility),
+  }));
   app.delete('/config', async () => ({ compatibilityLevel: await registry.deleteCompatibility(null) }));
   app.get<{ Params: SubjectParams; Querystring: Query }>('/config/:subject', (request) => ({
     compatibilityLevel: registry.subjectCompatibility(request.params.subject, flag(request.query, 'defaultToGlobal')),
@@ -133,10 +137,14 @@ export function createRegistry(options: RegistryOptions): FastifyInstance {
   app.put<{ Params: SubjectParams; Body: { compatibility?: unknown } }>('/config/:subject', async (request) => ({
     compatibility: await registry.setCompatibility(request.params.subject, request.body?.compatibility),
   }));
-  app.delete<{ Params: SubjectParams }>('/config/:subject', async (request) => ({ compatibilityLevel: await registry.deleteCompatibility(request.params.subject) }));
+  app.delete<{ Params: SubjectParams }>('/config/:subject', async (request) => ({
+    compatibilityLevel: await registry.deleteCompatibility(request.params.subject),
+  }));
 
   app.get('/mode', () => ({ mode: registry.globalMode() }));
-  app.put<{ Body: { mode?: unknown }; Querystring: Query }>('/mode', async (request) => ({ mode: await registry.setMode(null, request.body?.mode, flag(request.query, 'force')) }));
+  app.put<{ Body: { mode?: unknown }; Querystring: Query }>('/mode', async (request) => ({
+    mode: await registry.setMode(null, request.body?.mode, flag(request.query, 'force')),
+  }));
   app.get<{ Params: SubjectParams; Querystring: Query }>('/mode/:subject', (request) => ({
     mode: registry.subjectMode(request.params.subject, flag(request.query, 'defaultToGlobal')),
   }));
@@ -158,7 +166,8 @@ function parseBody(text: string): unknown {
     throw badRequest(`The request body is not valid JSON: ${messageOf(error)}`);
   }
   // The registry's own bodies nest three levels ({"references": [{…}]}); a schema travels as a string inside.
-  if (nestsDeeperThan(body, maxNestingDepth)) throw badRequest(`The request body nests more than ${maxNestingDepth} levels of JSON arrays and objects; send the schema as a string in "schema"`);
+  if (nestsDeeperThan(body, maxNestingDepth))
+    throw badRequest(`The request body nests more than ${maxNestingDepth} levels of JSON arrays and objects; send the schema as a string in "schema"`);
   return body;
 }
 

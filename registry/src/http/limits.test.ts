@@ -64,7 +64,9 @@ describe('schemas nested past the limit', () => {
     expect(await register('deep-value', deep, asJson)).toMatchObject(refusedAsTooDeep);
     expect((await register('deep-value', '{"type":"object"}', asJson)).body).toEqual({ id: 1 });
     expect(await send('POST', '/subjects/deep-value', `{"schema":${JSON.stringify(deep)}${asJson}}`)).toMatchObject(refusedAsTooDeep);
-    expect(await send('POST', '/compatibility/subjects/deep-value/versions/latest', `{"schema":${JSON.stringify(deep)}${asJson}}`)).toMatchObject(refusedAsTooDeep);
+    expect(await send('POST', '/compatibility/subjects/deep-value/versions/latest', `{"schema":${JSON.stringify(deep)}${asJson}}`)).toMatchObject(
+      refusedAsTooDeep,
+    );
   });
 
   it(`takes a schema nested exactly ${maxNestingDepth} levels and refuses one level more`, async () => {
@@ -81,7 +83,10 @@ describe('schemas nested past the limit', () => {
       return `{"type":"record","name":"Top","fields":[${fields.join(',')}]}`;
     };
     expect((await register('chain-value', chain('string'))).body).toEqual({ id: 1 });
-    expect(await register('chain-value', chain('int'))).toMatchObject({ status: 422, body: { error_code: 42201, message: expect.stringContaining('types deep') as string } });
+    expect(await register('chain-value', chain('int'))).toMatchObject({
+      status: 422,
+      body: { error_code: 42201, message: expect.stringContaining('types deep') as string },
+    });
   });
 });
 
@@ -92,11 +97,17 @@ describe('schemas too large to compile', () => {
   it(`takes ${maxAvroNamedTypes} named Avro types and refuses one more, counting the references' types`, async () => {
     expect((await register('wide-value', `{"type":"record","name":"Top","fields":[${records(maxAvroNamedTypes - 1)}]}`)).body).toEqual({ id: 1 });
     const refused = await register('wider-value', `{"type":"record","name":"Top","fields":[${records(maxAvroNamedTypes)}]}`);
-    expect(refused).toMatchObject({ status: 422, body: { error_code: 42201, message: expect.stringContaining(`define ${maxAvroNamedTypes + 1} named types`) as string } });
+    expect(refused).toMatchObject({
+      status: 422,
+      body: { error_code: 42201, message: expect.stringContaining(`define ${maxAvroNamedTypes + 1} named types`) as string },
+    });
     expect((await register('part', `{"type":"record","name":"Part","fields":[${records(maxAvroNamedTypes / 2 - 1)}]}`)).body).toEqual({ id: 2 });
     const whole = `{"type":"record","name":"Whole","fields":[{"name":"part","type":"Part"},${records(maxAvroNamedTypes / 2, maxAvroNamedTypes)}]}`;
     const referencing = await register('whole-value', whole, ',"references":[{"name":"Part","subject":"part","version":1}]');
-    expect(referencing).toMatchObject({ status: 422, body: { error_code: 42201, message: expect.stringContaining(`define ${maxAvroNamedTypes + 1} named types`) as string } });
+    expect(referencing).toMatchObject({
+      status: 422,
+      body: { error_code: 42201, message: expect.stringContaining(`define ${maxAvroNamedTypes + 1} named types`) as string },
+    });
   });
 });
 
@@ -104,9 +115,13 @@ describe('references', () => {
   it(`follows references ${maxReferenceDepth} deep and refuses a schema whose references chain deeper, naming the limit`, async () => {
     const link = (level: number) => `,"schemaType":"JSON","references":[{"name":"level${level}.json","subject":"level${level}","version":1}]`;
     expect((await register('level0', '{"type":"string"}', asJson)).body).toEqual({ id: 1 });
-    for (let level = 1; level <= maxReferenceDepth; level++) expect((await register(`level${level}`, `{"$ref":"level${level - 1}.json"}`, link(level - 1))).status).toBe(200);
+    for (let level = 1; level <= maxReferenceDepth; level++)
+      expect((await register(`level${level}`, `{"$ref":"level${level - 1}.json"}`, link(level - 1))).status).toBe(200);
     const refused = await register('too-deep', `{"$ref":"level${maxReferenceDepth}.json"}`, link(maxReferenceDepth));
-    expect(refused).toMatchObject({ status: 422, body: { error_code: 42201, message: expect.stringContaining(`references chain more than ${maxReferenceDepth} deep`) as string } });
+    expect(refused).toMatchObject({
+      status: 422,
+      body: { error_code: 42201, message: expect.stringContaining(`references chain more than ${maxReferenceDepth} deep`) as string },
+    });
   });
 });
 
@@ -121,7 +136,10 @@ describe('request bodies', () => {
 
   it(`refuses a body over ${defaultMaxRequestBytes} bytes with 413 naming the limit`, async () => {
     const large = await register('large-value', JSON.stringify({ type: 'record', name: 'Large', doc: 'x'.repeat(defaultMaxRequestBytes), fields: [] }));
-    expect(large).toMatchObject({ status: 413, body: { error_code: 413, message: expect.stringContaining(`larger than ${defaultMaxRequestBytes} bytes`) as string } });
+    expect(large).toMatchObject({
+      status: 413,
+      body: { error_code: 413, message: expect.stringContaining(`larger than ${defaultMaxRequestBytes} bytes`) as string },
+    });
   });
 
   it('answers a bodyless DELETE or GET that carries a content type, as the Java client sends them', async () => {
@@ -140,12 +158,15 @@ describe('request bodies', () => {
     const { port } = app.server.address() as AddressInfo;
     // node's client, like Java's HttpURLConnection, sends no Content-Length and no body for a DELETE it writes nothing to.
     const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const outgoing = httpRequest({ host: '127.0.0.1', port, method: 'DELETE', path: '/subjects/payments-value', headers: { 'content-type': contentType, accept: contentType } }, (incoming) => {
-        let body = '';
-        incoming.setEncoding('utf8');
-        incoming.on('data', (chunk: string) => (body += chunk));
-        incoming.on('end', () => resolve({ status: incoming.statusCode ?? 0, body }));
-      });
+      const outgoing = httpRequest(
+        { host: '127.0.0.1', port, method: 'DELETE', path: '/subjects/payments-value', headers: { 'content-type': contentType, accept: contentType } },
+        (incoming) => {
+          let body = '';
+          incoming.setEncoding('utf8');
+          incoming.on('data', (chunk: string) => (body += chunk));
+          incoming.on('end', () => resolve({ status: incoming.statusCode ?? 0, body }));
+        },
+      );
       outgoing.on('error', reject);
       outgoing.end();
     });
@@ -159,9 +180,18 @@ describe('JSON Schema $refs', () => {
   it('refuses a $ref to a definition that does not exist, naming the ref', async () => {
     const refused = await register('orders-value', JSON.stringify({ $ref: '#/definitions/none' }), asJson);
     expect(refused).toMatchObject({ status: 422, body: { error_code: 42201, message: expect.stringContaining("$ref '#/definitions/none'") as string } });
-    const nested = JSON.stringify({ type: 'object', definitions: { id: { type: 'string' } }, properties: { id: { $ref: '#/definitions/id' }, owner: { $ref: '#/definitions/owner' } } });
-    expect((await register('orders-value', nested, asJson)).body).toMatchObject({ error_code: 42201, message: expect.stringContaining("$ref '#/definitions/owner' at '#/properties/owner'") as string });
-    expect((await register('orders-value', JSON.stringify({ type: 'object', properties: { a: { $ref: '#missing' } } }), asJson)).body).toMatchObject({ error_code: 42201 });
+    const nested = JSON.stringify({
+      type: 'object',
+      definitions: { id: { type: 'string' } },
+      properties: { id: { $ref: '#/definitions/id' }, owner: { $ref: '#/definitions/owner' } },
+    });
+    expect((await register('orders-value', nested, asJson)).body).toMatchObject({
+      error_code: 42201,
+      message: expect.stringContaining("$ref '#/definitions/owner' at '#/properties/owner'") as string,
+    });
+    expect((await register('orders-value', JSON.stringify({ type: 'object', properties: { a: { $ref: '#missing' } } }), asJson)).body).toMatchObject({
+      error_code: 42201,
+    });
   });
 
   it('refuses a $ref to a schema the references do not name, or to what the referenced schema lacks', async () => {
@@ -169,12 +199,22 @@ describe('JSON Schema $refs', () => {
     const references = ',"references":[{"name":"address.json","subject":"address","version":1}]';
     const unknown = await register('customer-value', JSON.stringify({ type: 'object', properties: { home: { $ref: 'home.json' } } }), asJson + references);
     expect(unknown).toMatchObject({ status: 422, body: { error_code: 42201, message: expect.stringContaining("$ref 'home.json'") as string } });
-    const lacking = await register('customer-value', JSON.stringify({ type: 'object', properties: { zip: { $ref: 'address.json#/definitions/postcode' } } }), asJson + references);
+    const lacking = await register(
+      'customer-value',
+      JSON.stringify({ type: 'object', properties: { zip: { $ref: 'address.json#/definitions/postcode' } } }),
+      asJson + references,
+    );
     expect(lacking.body).toMatchObject({ error_code: 42201, message: expect.stringContaining("'address.json' has no '#/definitions/postcode'") as string });
     const resolving = JSON.stringify({
       type: 'object',
       definitions: { tag: { $anchor: 'tag', type: 'string' } },
-      properties: { home: { $ref: 'address.json' }, zip: { $ref: 'address.json#/definitions/zip' }, tag: { $ref: '#tag' }, self: { $ref: '#' }, enumOf: { enum: [{ $ref: 'data, not a ref' }] } },
+      properties: {
+        home: { $ref: 'address.json' },
+        zip: { $ref: 'address.json#/definitions/zip' },
+        tag: { $ref: '#tag' },
+        self: { $ref: '#' },
+        enumOf: { enum: [{ $ref: 'data, not a ref' }] },
+      },
     });
     expect((await register('customer-value', resolving, asJson + references)).body).toEqual({ id: 2 });
   });
@@ -184,11 +224,16 @@ describe('JSON Schema $refs', () => {
       $id: 'https://example.com/order.json',
       type: 'object',
       properties: { line: { $ref: 'line.json' }, price: { $ref: 'https://example.com/line.json#/definitions/price' } },
-      definitions: { line: { $id: 'line.json', type: 'object', properties: { price: { $ref: '#/definitions/price' } }, definitions: { price: { type: 'number' } } } },
+      definitions: {
+        line: { $id: 'line.json', type: 'object', properties: { price: { $ref: '#/definitions/price' } }, definitions: { price: { type: 'number' } } },
+      },
     });
     expect((await register('order-value', bundled, asJson)).body).toEqual({ id: 1 });
     const misplaced = JSON.parse(bundled) as { properties: Record<string, unknown> };
     misplaced.properties.total = { $ref: '#/definitions/price' };
-    expect((await register('order-value', JSON.stringify(misplaced), asJson)).body).toMatchObject({ error_code: 42201, message: expect.stringContaining("at '#/properties/total'") as string });
+    expect((await register('order-value', JSON.stringify(misplaced), asJson)).body).toMatchObject({
+      error_code: 42201,
+      message: expect.stringContaining("at '#/properties/total'") as string,
+    });
   });
 });

@@ -23,7 +23,8 @@ export function avroCanonical(schema: Json): Json {
   if (!order && typeof schema.type === 'string' && Object.keys(schema).length === 1) return schema.type;
   if (!order) return ordered(schema, ['type'], (key, value) => (key === 'type' ? avroCanonical(value) : value));
   return ordered(schema, order, (key, value) => {
-    if (key === 'fields' && Array.isArray(value)) return value.map((field) => (isObject(field) ? ordered(field, fieldOrder, (k, v) => (k === 'type' ? avroCanonical(v) : v)) : field));
+    if (key === 'fields' && Array.isArray(value))
+      return value.map((field) => (isObject(field) ? ordered(field, fieldOrder, (k, v) => (k === 'type' ? avroCanonical(v) : v)) : field));
     if (key === 'items' || key === 'values') return avroCanonical(value);
     return value;
   });
@@ -31,7 +32,11 @@ export function avroCanonical(schema: Json): Json {
 
 function ordered(source: { [key: string]: Json }, first: string[], convert: (key: string, value: Json) => Json): { [key: string]: Json } {
   const result: { [key: string]: Json } = {};
-  const keys = [...first.filter((k) => k in source), ...Object.keys(source).filter((k) => !first.includes(k) && !last.includes(k)), ...last.filter((k) => k in source)];
+  const keys = [
+    ...first.filter((k) => k in source),
+    ...Object.keys(source).filter((k) => !first.includes(k) && !last.includes(k)),
+    ...last.filter((k) => k in source),
+  ];
   for (const key of keys) result[key] = convert(key, source[key]!);
   return result;
 }

@@ -12,7 +12,10 @@ const validators = [
 
 /** What is wrong with the schema as a JSON Schema, or undefined when it is well formed or its draft is one we do not hold. */
 export function jsonSchemaProblems(document: unknown): string | undefined {
-  const declared = typeof document === 'object' && document !== null && typeof (document as { $schema?: unknown }).$schema === 'string' ? (document as { $schema: string }).$schema : '';
+  const declared =
+    typeof document === 'object' && document !== null && typeof (document as { $schema?: unknown }).$schema === 'string'
+      ? (document as { $schema: string }).$schema
+      : '';
   const validator = validators.find((v) => v.matches(declared))?.ajv;
   if (!validator || typeof document === 'boolean') return undefined;
   const valid = validator.validateSchema(document as object) as boolean;

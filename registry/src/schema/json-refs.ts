@@ -71,7 +71,13 @@ function ownId(node: unknown, base: string | undefined): string | undefined {
 }
 
 /** The schema a ref's URI part names: a resource inside this schema by `$id`, or a referenced schema by its reference name. */
-function findResource(resource: string, base: string | undefined, resources: Map<string, Resource>, referenced: Map<string, unknown>, rootBase: string | undefined): unknown {
+function findResource(
+  resource: string,
+  base: string | undefined,
+  resources: Map<string, Resource>,
+  referenced: Map<string, unknown>,
+  rootBase: string | undefined,
+): unknown {
   const wanted = resolve(resource, base);
   const embedded = resources.get(wanted);
   if (embedded) return embedded.node;

@@ -10,8 +10,7 @@ import type { SchemaReference, SchemaType } from '../model.js';
 
 /** A schema ready to compare: Avro as an avsc Type; JSON Schema as its document plus the documents it references by name. */
 export type ParsedSchema =
-  | { schemaType: 'AVRO'; canonical: string; avro: avro.Type }
-  | { schemaType: 'JSON'; canonical: string; json: unknown; referenced: Map<string, unknown> };
+  { schemaType: 'AVRO'; canonical: string; avro: avro.Type } | { schemaType: 'JSON'; canonical: string; json: unknown; referenced: Map<string, unknown> };
 
 /** A referenced schema as the registry holds it, with its own references. */
 export interface ReferencedSchema {
@@ -31,7 +30,9 @@ export function parseSchema(schemaType: SchemaType, text: string, references: Sc
     const referenced = dependencies.map((d) => parseJson('AVRO', d.schema.schema));
     const named = avroNamedTypes([document, ...referenced]);
     if (named > maxAvroNamedTypes) {
-      throw invalidSchema(`of type AVRO, details: the schema and its references define ${named} named types (records, enums, fixed), more than the ${maxAvroNamedTypes} this registry accepts`);
+      throw invalidSchema(
+        `of type AVRO, details: the schema and its references define ${named} named types (records, enums, fixed), more than the ${maxAvroNamedTypes} this registry accepts`,
+      );
     }
     const registry: Record<string, avro.Type> = {};
     try {
@@ -61,7 +62,9 @@ function parseJson(schemaType: SchemaType, text: string): unknown {
     throw invalidSchema(`of type ${schemaType}, details: the schema is not valid JSON (${messageOf(error)})`);
   }
   if (nestsDeeperThan(document, maxNestingDepth)) {
-    throw invalidSchema(`of type ${schemaType}, details: the schema nests more than ${maxNestingDepth} levels of JSON arrays and objects, the most this registry accepts; flatten it, e.g. with named types or $ref definitions`);
+    throw invalidSchema(
+      `of type ${schemaType}, details: the schema nests more than ${maxNestingDepth} levels of JSON arrays and objects, the most this registry accepts; flatten it, e.g. with named types or $ref definitions`,
+    );
   }
   return document;
 }
@@ -76,14 +79,18 @@ function collectReferences(
   const ordered: Array<{ name: string; schema: ReferencedSchema }> = [];
   for (const reference of references) {
     if (depth > maxReferenceDepth) {
-      throw invalidSchema(`: references chain more than ${maxReferenceDepth} deep (down to '${reference.name}' in subject '${reference.subject}'), the most this registry follows; reference the schemas you use directly`);
+      throw invalidSchema(
+        `: references chain more than ${maxReferenceDepth} deep (down to '${reference.name}' in subject '${reference.subject}'), the most this registry follows; reference the schemas you use directly`,
+      );
     }
     const key = `${reference.subject}\u0000${reference.version}`;
     if (seen.has(key)) continue;
     seen.add(key);
     const schema = resolve(reference);
     if (!schema) {
-      throw invalidSchema(`: reference '${reference.name}' points to subject '${reference.subject}' version ${reference.version}, which does not exist; register it first`);
+      throw invalidSchema(
+        `: reference '${reference.name}' points to subject '${reference.subject}' version ${reference.version}, which does not exist; register it first`,
+      );
     }
     ordered.push(...collectReferences(schema.references, resolve, seen, depth + 1), { name: reference.name, schema });
   }

@@ -55,7 +55,9 @@ export class FileStore implements Store {
       }
       const holder = Number(readFileSync(this.lockFile, 'utf8'));
       if (Number.isInteger(holder) && holder > 0 && isAlive(holder)) {
-        throw new Error(`${this.directory} is in use by another registry (pid ${holder}); stop it, or give this one its own folder, or run replicas on a kafka: store`);
+        throw new Error(
+          `${this.directory} is in use by another registry (pid ${holder}); stop it, or give this one its own folder, or run replicas on a kafka: store`,
+        );
       }
       rmSync(this.lockFile, { force: true });
     }

@@ -38,7 +38,12 @@ const credentials = (password: string): Record<string, string> => ({
 async function grantRegistry(topic: string): Promise<void> {
   const admin = new kafkajs.Kafka({ brokers, logLevel: kafkajs.logLevel.NOTHING }).admin();
   await admin.connect();
-  const allow = (resourceType: kafkajs.AclResourceTypes, resourceName: string, pattern: kafkajs.ResourcePatternTypes, operation: kafkajs.AclOperationTypes) => ({
+  const allow = (
+    resourceType: kafkajs.AclResourceTypes,
+    resourceName: string,
+    pattern: kafkajs.ResourcePatternTypes,
+    operation: kafkajs.AclOperationTypes,
+  ) => ({
     resourceType,
     resourceName,
     resourcePatternType: pattern,
@@ -50,7 +55,9 @@ async function grantRegistry(topic: string): Promise<void> {
   try {
     await admin.createAcls({
       acl: [
-        ...[AclOperationTypes.CREATE, AclOperationTypes.READ, AclOperationTypes.WRITE, AclOperationTypes.DESCRIBE].map((operation) => allow(AclResourceTypes.TOPIC, topic, ResourcePatternTypes.LITERAL, operation)),
+        ...[AclOperationTypes.CREATE, AclOperationTypes.READ, AclOperationTypes.WRITE, AclOperationTypes.DESCRIBE].map((operation) =>
+          allow(AclResourceTypes.TOPIC, topic, ResourcePatternTypes.LITERAL, operation),
+        ),
         allow(AclResourceTypes.GROUP, 'sluice-registry-', ResourcePatternTypes.PREFIXED, AclOperationTypes.READ),
       ],
     });
@@ -60,7 +67,10 @@ async function grantRegistry(topic: string): Promise<void> {
 }
 
 async function replica(topic: string, password: string): Promise<FastifyInstance> {
-  const store = storeFromSpec(`kafka:${listener.brokers.join(',')}`, { kafkaTopic: topic, kafkaConnection: kafkaConnectionFromDir(secretDir(credentials(password))) });
+  const store = storeFromSpec(`kafka:${listener.brokers.join(',')}`, {
+    kafkaTopic: topic,
+    kafkaConnection: kafkaConnectionFromDir(secretDir(credentials(password))),
+  });
   const app = createRegistry({ store });
   started.push(app);
   await app.ready();
@@ -81,7 +91,12 @@ describe('the Kafka store over SASL_SSL', () => {
     await grantRegistry(topic);
     const writer = await replica(topic, listener.passwords[user]!);
     const schema = JSON.stringify({ type: 'record', name: 'Event', fields: [{ name: 'id', type: 'string' }] });
-    const registered = await writer.inject({ method: 'POST', url: '/subjects/events-value/versions', payload: JSON.stringify({ schema }), headers: { 'content-type': contentType } });
+    const registered = await writer.inject({
+      method: 'POST',
+      url: '/subjects/events-value/versions',
+      payload: JSON.stringify({ schema }),
+      headers: { 'content-type': contentType },
+    });
     expect(registered.statusCode).toBe(200);
 
     const reader = await replica(topic, listener.passwords[user]!);
@@ -90,6 +105,8 @@ describe('the Kafka store over SASL_SSL', () => {
   }, 60_000);
 
   it('fails to open with "authentication failed", the user and the listener, on a wrong password', async () => {
-    await expect(replica(`_schemas-sasl-${randomUUID()}`, 'not-the-password')).rejects.toThrow(`authentication failed for user ${user} on the SASL_SSL listener ${listener.brokers.join(',')}`);
+    await expect(replica(`_schemas-sasl-${randomUUID()}`, 'not-the-password')).rejects.toThrow(
+      `authentication failed for user ${user} on the SASL_SSL listener ${listener.brokers.join(',')}`,
+    );
   }, 60_000);
 });

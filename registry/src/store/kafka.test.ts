@@ -24,11 +24,16 @@ afterEach(async () => {
 const schemaWith = (field: string) => JSON.stringify({ type: 'record', name: 'Event', fields: [{ name: field, type: 'string', default: '' }] });
 
 async function call(app: FastifyInstance, method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, body?: unknown): Promise<{ status: number; body: unknown }> {
-  const response = await app.inject({ method, url, ...(body === undefined ? {} : { payload: JSON.stringify(body), headers: { 'content-type': contentType } }) });
+  const response = await app.inject({
+    method,
+    url,
+    ...(body === undefined ? {} : { payload: JSON.stringify(body), headers: { 'content-type': contentType } }),
+  });
   return { status: response.statusCode, body: JSON.parse(response.body) as unknown };
 }
 
-const register = async (app: FastifyInstance, subject: string, schema: string) => (await call(app, 'POST', `/subjects/${subject}/versions`, { schema })).body as { id: number };
+const register = async (app: FastifyInstance, subject: string, schema: string) =>
+  (await call(app, 'POST', `/subjects/${subject}/versions`, { schema })).body as { id: number };
 
 describe('the Kafka store', () => {
   it('creates its topic compacted with one partition', async () => {
@@ -74,7 +79,9 @@ describe('the Kafka store', () => {
     const topic = `_schemas-${randomUUID()}`;
     const [a, b] = await Promise.all([replica(topic), replica(topic)]);
     await register(a, 'payments-value', schemaWith('id'));
-    await eventually('the first version on the second replica', async () => ((await call(b, 'GET', '/subjects/payments-value/versions')).status === 200 ? true : undefined));
+    await eventually('the first version on the second replica', async () =>
+      (await call(b, 'GET', '/subjects/payments-value/versions')).status === 200 ? true : undefined,
+    );
     const fields = ['a', 'b', 'c', 'd'];
     const ids = await Promise.all(fields.map((field, i) => register(i % 2 === 0 ? a : b, 'payments-value', schemaWith(field))));
     expect(new Set(ids.map((r) => r.id)).size).toBe(fields.length);
@@ -85,7 +92,10 @@ describe('the Kafka store', () => {
     expect(versions).toEqual([1, 2, 3, 4, 5]);
     const restarted = await replica(topic);
     for (const version of versions) {
-      const [before, after] = await Promise.all([call(a, 'GET', `/subjects/payments-value/versions/${version}`), call(restarted, 'GET', `/subjects/payments-value/versions/${version}`)]);
+      const [before, after] = await Promise.all([
+        call(a, 'GET', `/subjects/payments-value/versions/${version}`),
+        call(restarted, 'GET', `/subjects/payments-value/versions/${version}`),
+      ]);
       expect(after.body).toEqual(before.body);
     }
   });
@@ -117,7 +127,10 @@ describe('the Kafka store', () => {
     // Within the 1 MiB request limit; its log record, with the subject, id and version around it, is over the broker's default 1 MiB.
     const large = JSON.stringify({ type: 'record', name: 'Large', doc: 'x'.repeat(1024 * 1024 - 120), fields: [] });
     const refused = await call(a, 'POST', '/subjects/large-value/versions', { schema: large });
-    expect(refused).toMatchObject({ status: 413, body: { error_code: 413, message: expect.stringContaining(`larger than Kafka accepts on topic '${topic}'`) as string } });
+    expect(refused).toMatchObject({
+      status: 413,
+      body: { error_code: 413, message: expect.stringContaining(`larger than Kafka accepts on topic '${topic}'`) as string },
+    });
     expect(await register(a, 'payments-value', schemaWith('id'))).toEqual({ id: 1 });
   });
 });

@@ -113,7 +113,11 @@ export class KafkaStore implements Store {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== waiter);
-        reject(operationTimeout(`${what}: offset ${offset} of ${this.topic} was not read back within ${this.timeoutMs} ms; check that Kafka at ${this.description} is reachable`));
+        reject(
+          operationTimeout(
+            `${what}: offset ${offset} of ${this.topic} was not read back within ${this.timeoutMs} ms; check that Kafka at ${this.description} is reachable`,
+          ),
+        );
       }, this.timeoutMs);
       const waiter: Waiter = {
         offset,
@@ -128,10 +132,15 @@ export class KafkaStore implements Store {
 
   async append(records: LogRecord[]): Promise<boolean[]> {
     if (!this.producer) throw new Error('the Kafka store is not open: call open() first');
-    const messages = records.map((record) => ({ partition: 0, key: JSON.stringify(record.key), value: record.value === null ? null : JSON.stringify(record.value) }));
+    const messages = records.map((record) => ({
+      partition: 0,
+      key: JSON.stringify(record.key),
+      value: record.value === null ? null : JSON.stringify(record.value),
+    }));
     const [metadata] = await this.producer.send({ topic: this.topic, acks: -1, messages }).catch((error: unknown) => {
       // Retrying cannot help a record the broker finds too large, and Confluent's clients retry a 500.
-      if ((error as { type?: string }).type === 'MESSAGE_TOO_LARGE') throw recordTooLarge(this.topic, Math.max(...messages.map((m) => Buffer.byteLength(m.key) + Buffer.byteLength(m.value ?? ''))));
+      if ((error as { type?: string }).type === 'MESSAGE_TOO_LARGE')
+        throw recordTooLarge(this.topic, Math.max(...messages.map((m) => Buffer.byteLength(m.key) + Buffer.byteLength(m.value ?? ''))));
       throw error;
     });
     const base = Number(metadata?.baseOffset ?? metadata?.offset);
@@ -159,5 +168,8 @@ export class KafkaStore implements Store {
 }
 
 function decodeRecord(key: Buffer, value: Buffer | null): LogRecord {
-  return { key: JSON.parse(key.toString('utf8')) as LogRecord['key'], value: value ? (JSON.parse(value.toString('utf8')) as LogRecord['value']) : null } as LogRecord;
+  return {
+    key: JSON.parse(key.toString('utf8')) as LogRecord['key'],
+    value: value ? (JSON.parse(value.toString('utf8')) as LogRecord['value']) : null,
+  } as LogRecord;
 }

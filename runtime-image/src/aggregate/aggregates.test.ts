@@ -25,14 +25,48 @@ function roundTrip(aggregate: Aggregate, json: Json) {
 const rowsOf = (field: string, values: readonly unknown[]): Row[] => values.map((value, i) => [{ [field]: value }, 1_000 + i]);
 
 const cases: { name: string; spec: AggregateSpec; rows: Row[]; expected: Json }[] = [
-  { name: 'count counts records', spec: { name: 'n', fn: 'count' }, rows: [[{}, 1], [{ a: null }, 2], [{ a: 1 }, 3]], expected: 3 },
-  { name: 'count of a field skips null and missing', spec: { name: 'n', fn: 'count', field: 'x' }, rows: [[{ x: 1 }, 1], [{ x: null }, 2], [{}, 3], [{ x: 0 }, 4]], expected: 2 },
+  {
+    name: 'count counts records',
+    spec: { name: 'n', fn: 'count' },
+    rows: [
+      [{}, 1],
+      [{ a: null }, 2],
+      [{ a: 1 }, 3],
+    ],
+    expected: 3,
+  },
+  {
+    name: 'count of a field skips null and missing',
+    spec: { name: 'n', fn: 'count', field: 'x' },
+    rows: [
+      [{ x: 1 }, 1],
+      [{ x: null }, 2],
+      [{}, 3],
+      [{ x: 0 }, 4],
+    ],
+    expected: 2,
+  },
   { name: 'count of nothing', spec: { name: 'n', fn: 'count' }, rows: [], expected: 0 },
   { name: 'sum', spec: { name: 's', fn: 'sum', field: 'amount' }, rows: rowsOf('amount', [12.5, 7.25, null, 0.25]), expected: 20 },
   // Added one by one in binary floating point these give 0.9999999999999999 and 556.3299999999999.
-  { name: 'sum of decimal amounts as computed by hand', spec: { name: 's', fn: 'sum', field: 'amount' }, rows: rowsOf('amount', Array<number>(10).fill(0.1)), expected: 1 },
-  { name: 'sum of transaction amounts', spec: { name: 's', fn: 'sum', field: 'amount' }, rows: rowsOf('amount', [120.5, 89.99, 45.25, 300.59]), expected: 556.33 },
-  { name: 'sum of a value past 12 decimals is floating point', spec: { name: 's', fn: 'sum', field: 'v' }, rows: rowsOf('v', [0.5, 1 / 3, -0.25]), expected: 0.5 + 1 / 3 - 0.25 },
+  {
+    name: 'sum of decimal amounts as computed by hand',
+    spec: { name: 's', fn: 'sum', field: 'amount' },
+    rows: rowsOf('amount', Array<number>(10).fill(0.1)),
+    expected: 1,
+  },
+  {
+    name: 'sum of transaction amounts',
+    spec: { name: 's', fn: 'sum', field: 'amount' },
+    rows: rowsOf('amount', [120.5, 89.99, 45.25, 300.59]),
+    expected: 556.33,
+  },
+  {
+    name: 'sum of a value past 12 decimals is floating point',
+    spec: { name: 's', fn: 'sum', field: 'v' },
+    rows: rowsOf('v', [0.5, 1 / 3, -0.25]),
+    expected: 0.5 + 1 / 3 - 0.25,
+  },
   { name: 'sum of negative amounts', spec: { name: 's', fn: 'sum', field: 'v' }, rows: rowsOf('v', [-0.05, 0.01, -0.01]), expected: -0.05 },
   { name: 'avg of decimal amounts', spec: { name: 'a', fn: 'avg', field: 'v' }, rows: rowsOf('v', Array<number>(10).fill(0.1)), expected: 0.1 },
   { name: 'sum of only nulls is null', spec: { name: 's', fn: 'sum', field: 'amount' }, rows: rowsOf('amount', [null, undefined]), expected: null },
@@ -43,13 +77,23 @@ const cases: { name: string; spec: AggregateSpec; rows: Row[]; expected: Json }[
   {
     name: 'first by event time, a tie going to the earlier arrival',
     spec: { name: 'f', fn: 'first', field: 'v' },
-    rows: [[{ v: 'a' }, 20], [{ v: 'b' }, 10], [{ v: 'c' }, 10], [{ v: 'd' }, 30]],
+    rows: [
+      [{ v: 'a' }, 20],
+      [{ v: 'b' }, 10],
+      [{ v: 'c' }, 10],
+      [{ v: 'd' }, 30],
+    ],
     expected: 'b',
   },
   {
     name: 'last by event time, a tie going to the later arrival',
     spec: { name: 'l', fn: 'last', field: 'v' },
-    rows: [[{ v: 'a' }, 30], [{ v: 'b' }, 10], [{ v: 'c' }, 30], [{ v: 'd' }, 20]],
+    rows: [
+      [{ v: 'a' }, 30],
+      [{ v: 'b' }, 10],
+      [{ v: 'c' }, 30],
+      [{ v: 'd' }, 20],
+    ],
     expected: 'c',
   },
   { name: 'first keeps objects whole', spec: { name: 'f', fn: 'first', field: 'v' }, rows: [[{ v: { k: [1, 2] } }, 5]], expected: { k: [1, 2] } },
@@ -66,12 +110,20 @@ const cases: { name: string; spec: AggregateSpec; rows: Row[]; expected: Json }[
   { name: 'percentile 0', spec: { name: 'p', fn: 'percentile', field: 'v', q: 0 }, rows: rowsOf('v', [5, 1, 4, 2, 3]), expected: 1 },
   { name: 'percentile 1', spec: { name: 'p', fn: 'percentile', field: 'v', q: 1 }, rows: rowsOf('v', [5, 1, 4, 2, 3]), expected: 5 },
   // Sorted [10, 20, 30, 40]: rank ⌊0.5·3⌋ = 1.
-  { name: 'percentile of an even count takes the lower rank', spec: { name: 'p', fn: 'percentile', field: 'v', q: 0.5 }, rows: rowsOf('v', [40, 10, 30, 20]), expected: 20 },
+  {
+    name: 'percentile of an even count takes the lower rank',
+    spec: { name: 'p', fn: 'percentile', field: 'v', q: 0.5 },
+    rows: rowsOf('v', [40, 10, 30, 20]),
+    expected: 20,
+  },
   { name: 'percentile of nothing is null', spec: { name: 'p', fn: 'percentile', field: 'v', q: 0.5 }, rows: [], expected: null },
   {
     name: 'a computed value instead of a field',
     spec: { name: 's', fn: 'sum', value: (record) => (record.price as number) * (record.qty as number) },
-    rows: [[{ price: 2, qty: 3 }, 1], [{ price: 0.5, qty: 4 }, 2]],
+    rows: [
+      [{ price: 2, qty: 3 }, 1],
+      [{ price: 0.5, qty: 4 }, 2],
+    ],
     expected: 8,
   },
 ];
@@ -106,7 +158,13 @@ describe('aggregates', () => {
     [{ name: 'm', fn: 'max', field: 'v' }, { v: true }, 'aggregate m: v is true, not a number'],
     [{ name: 'p', fn: 'percentile', field: 'v', q: 0.5 }, { v: [1] }, 'aggregate p: v is [1], not a number'],
     [
-      { name: 'x', fn: 'sum', value: () => { throw new Error('no such field: price'); } },
+      {
+        name: 'x',
+        fn: 'sum',
+        value: () => {
+          throw new Error('no such field: price');
+        },
+      },
       {},
       'aggregate x: no such field: price',
     ],
@@ -116,7 +174,13 @@ describe('aggregates', () => {
 
   it.each<[AggregateSpec[], string]>([
     [[], 'a window needs at least one aggregate, such as { name: "count", fn: "count" }'],
-    [[{ name: 'a', fn: 'count' }, { name: 'a', fn: 'sum', field: 'v' }], 'aggregate a is named twice; give each aggregate its own name'],
+    [
+      [
+        { name: 'a', fn: 'count' },
+        { name: 'a', fn: 'sum', field: 'v' },
+      ],
+      'aggregate a is named twice; give each aggregate its own name',
+    ],
     [[{ name: '', fn: 'count' }], 'every aggregate needs a name: the result field it fills'],
     [[{ name: 's', fn: 'sum' }], 'aggregate s: sum needs a field (or a value) to aggregate'],
     [[{ name: 'p', fn: 'percentile', field: 'v' }], 'aggregate p: percentile needs q, the quantile between 0 and 1 (0.99 for p99)'],

@@ -93,7 +93,11 @@ function compileOne<T>(spec: AggregateSpec<T>): Aggregate {
   const source = field ?? 'its value';
   const readValue =
     // Records are plain objects at run time; the typed API promised they are the stream's T.
-    value !== undefined ? (record: Record<string, unknown>) => value(record as T) : field !== undefined ? (record: Record<string, unknown>) => record[field] : () => true;
+    value !== undefined
+      ? (record: Record<string, unknown>) => value(record as T)
+      : field !== undefined
+        ? (record: Record<string, unknown>) => record[field]
+        : () => true;
   return {
     name,
     read(record) {

@@ -42,7 +42,10 @@ function isStoreJson(json: Json | undefined): json is StoreJson {
  */
 function sketchFromJson(positive: StoreJson, negative: StoreJson, zeros: number): Sketch {
   const sketch = new DDSketch({ relativeAccuracy: RELATIVE_ACCURACY });
-  for (const [store, json] of [[sketch.store, positive], [sketch.negativeStore, negative]] as const) {
+  for (const [store, json] of [
+    [sketch.store, positive],
+    [sketch.negativeStore, negative],
+  ] as const) {
     json.counts.forEach((count, index) => {
       if (count > 0) store.add(json.offset + index, count);
     });

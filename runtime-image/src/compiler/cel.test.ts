@@ -26,7 +26,13 @@ describe('CEL expressions over records', () => {
     ['has(self.card) && card.bin.startsWith("41")', true],
     ['country == "NZ" ? 1 : 0', 1],
     ['size(items)', 2],
-    ['items.map(i, {"sku": i.sku, "customer": customer_id})', [{ sku: 'a', customer: 'C1' }, { sku: 'b', customer: 'C1' }]],
+    [
+      'items.map(i, {"sku": i.sku, "customer": customer_id})',
+      [
+        { sku: 'a', customer: 'C1' },
+        { sku: 'b', customer: 'C1' },
+      ],
+    ],
     ['timestamp("2025-12-05T10:00:00Z")', '2025-12-05T10:00:00.000Z'],
     ['duration("30m")', '1800s'],
     ['(timestamp("2025-12-05T10:30:00Z") - timestamp("2025-12-05T10:00:00Z")).getSeconds()', 1800],
@@ -77,8 +83,14 @@ describe('CEL limits', () => {
   const numbers = (count: number): number[] => Array.from({ length: count }, (_, index) => index);
 
   it.each([
-    ['cel-filter-nested-all.yaml', 'spec.pipeline[0].filter: is 2,869 characters long, over the limit of 2,048; shorten it or split the work over several steps'],
-    ['cel-map-nested-map.yaml', 'spec.pipeline[0].map.fields.combinations: is 2,893 characters long, over the limit of 2,048; shorten it or split the work over several steps'],
+    [
+      'cel-filter-nested-all.yaml',
+      'spec.pipeline[0].filter: is 2,869 characters long, over the limit of 2,048; shorten it or split the work over several steps',
+    ],
+    [
+      'cel-map-nested-map.yaml',
+      'spec.pipeline[0].map.fields.combinations: is 2,893 characters long, over the limit of 2,048; shorten it or split the work over several steps',
+    ],
   ])('refuses the reproduction in %s by its length, as the API server does', (file, problem) => {
     const problems = problemsOf(reproduction(file));
     expect(problems).toHaveLength(1);
@@ -87,7 +99,9 @@ describe('CEL limits', () => {
 
   it('allows the length the StreamJob CRD allows its expression fields', () => {
     const streamJob = crdManifests().find((crd) => crd.spec.names.kind === 'StreamJob')!;
-    const step = streamJob.spec.versions[0]!.schema.openAPIV3Schema.properties!.spec!.properties!.pipeline!.items as { properties: Record<string, { maxLength?: number }> };
+    const step = streamJob.spec.versions[0]!.schema.openAPIV3Schema.properties!.spec!.properties!.pipeline!.items as {
+      properties: Record<string, { maxLength?: number }>;
+    };
     expect(step.properties.filter!.maxLength).toBe(CEL_LIMITS.maxLength);
   });
 
@@ -160,7 +174,9 @@ describe('CEL limits', () => {
     });
     task.processRecord({ id: 'long', items: numbers(5_000) }, 0);
     task.processRecord({ id: 'short', items: [-1, 0] }, 0);
-    expect(reasons).toEqual([`filter-0: "items.exists(a, items.exists(b, a + b == -1))" failed: ${overBudget} (its lists are longer, or its values larger, than one record may make this expression handle); nest fewer comprehensions (all, exists, exists_one, map, filter) or shorten the lists upstream`]);
+    expect(reasons).toEqual([
+      `filter-0: "items.exists(a, items.exists(b, a + b == -1))" failed: ${overBudget} (its lists are longer, or its values larger, than one record may make this expression handle); nest fewer comprehensions (all, exists, exists_one, map, filter) or shorten the lists upstream`,
+    ]);
     expect(results).toEqual([{ id: 'short', items: [-1, 0] }]);
   });
 });

@@ -192,7 +192,8 @@ export function toJson(value: unknown, source: string, budget?: CelBudget): unkn
       return value;
     case 'bigint': {
       const number = Number(value);
-      if (!Number.isSafeInteger(number)) throw new CelEvaluationError(`${JSON.stringify(source)} gave ${value}, beyond the integers JSON holds exactly (±2^53)`);
+      if (!Number.isSafeInteger(number))
+        throw new CelEvaluationError(`${JSON.stringify(source)} gave ${value}, beyond the integers JSON holds exactly (±2^53)`);
       return number;
     }
     case 'object':
@@ -210,7 +211,10 @@ function objectToJson(value: object | null, source: string, budget: CelBudget | 
   }
   if (value instanceof Date) {
     // cel-js lets timestamp arithmetic leave the Date range; such a Date holds NaN and toISOString would throw a bare RangeError.
-    if (Number.isNaN(value.getTime())) throw new CelEvaluationError(`${JSON.stringify(source)} gave a timestamp beyond the range of dates (±8.64e15 ms, about 275,000 years, from 1970), which has no ISO-8601 form`);
+    if (Number.isNaN(value.getTime()))
+      throw new CelEvaluationError(
+        `${JSON.stringify(source)} gave a timestamp beyond the range of dates (±8.64e15 ms, about 275,000 years, from 1970), which has no ISO-8601 form`,
+      );
     return value.toISOString();
   }
   if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');

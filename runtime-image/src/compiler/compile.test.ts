@@ -57,7 +57,11 @@ describe('the job compiler', () => {
 
   it('compiles a postgres sink: its table, key columns, and each column’s CEL expression over the result', () => {
     const columns = { customer_id: 'customer_id', window_start: 'window_start', txn_count: 'txn_count', average: 'txn_sum / double(txn_count)' };
-    const job = compileJobOrThrow(fraud((spec) => (spec.sinks as Spec[]).push({ name: 'pg', postgres: { table: 'features.velocity', keyColumns: ['customer_id', 'window_start'], columns } })));
+    const job = compileJobOrThrow(
+      fraud((spec) =>
+        (spec.sinks as Spec[]).push({ name: 'pg', postgres: { table: 'features.velocity', keyColumns: ['customer_id', 'window_start'], columns } }),
+      ),
+    );
     const sink = job.sinks[1]!;
     expect(sink).toMatchObject({ name: 'pg', kind: 'postgres', table: 'features.velocity', keyColumns: ['customer_id', 'window_start'] });
     const average = sink.kind === 'postgres' ? sink.columns?.find((column) => column.name === 'average') : undefined;
@@ -81,7 +85,16 @@ describe('the job compiler', () => {
       state: () => new MemoryKeyedState(),
       outputs: { result: (record) => results.push(record.value), late: () => undefined, deadLetter: ({ reason }) => reasons.push(reason) },
     });
-    task.processRecord({ order_id: 'o1', items: [{ sku: 'a', qty: 1 }, { sku: 'b', qty: 3 }] }, 0);
+    task.processRecord(
+      {
+        order_id: 'o1',
+        items: [
+          { sku: 'a', qty: 1 },
+          { sku: 'b', qty: 3 },
+        ],
+      },
+      0,
+    );
     expect(results).toEqual([]);
     expect(reasons).toEqual(['filter-3: "sku" returned "b", not true or false; a filter must be a condition']);
   });
@@ -93,7 +106,11 @@ describe('the job compiler', () => {
   });
 
   it.each<[string, (spec: Spec) => void, string[]]>([
-    ['a window size that is not a duration', (spec) => (window(spec).size = 'five minutes'), ['spec.pipeline[1].window.size: "five minutes" is not a duration such as 5m']],
+    [
+      'a window size that is not a duration',
+      (spec) => (window(spec).size = 'five minutes'),
+      ['spec.pipeline[1].window.size: "five minutes" is not a duration such as 5m'],
+    ],
     [
       'several mistakes at once, all reported',
       (spec) => {
@@ -110,7 +127,9 @@ describe('the job compiler', () => {
     [
       'a join step whose table is not a source of the job',
       (spec) => pipeline(spec).unshift({ join: { with: 'customers', type: 'table', leftKey: 'customer_id' } }),
-      ['spec.pipeline[0].join.with: "customers" is not one of the job\'s other sources (spec.sources after the first); the job has no other source: add the table to spec.sources'],
+      [
+        'spec.pipeline[0].join.with: "customers" is not one of the job\'s other sources (spec.sources after the first); the job has no other source: add the table to spec.sources',
+      ],
     ],
     [
       'a pattern step without a keyBy before it',

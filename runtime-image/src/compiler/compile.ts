@@ -13,7 +13,8 @@ export type CompileResult = { ok: true; job: CompiledJob } | { ok: false; proble
 
 /** Compiles a StreamJob manifest: `kind: StreamJob` with metadata.name and spec. */
 export function compileJob(manifest: unknown): CompileResult {
-  if (!isObject(manifest)) return { ok: false, problems: [{ path: '', message: 'a StreamJob manifest is an object with apiVersion, kind, metadata and spec' }] };
+  if (!isObject(manifest))
+    return { ok: false, problems: [{ path: '', message: 'a StreamJob manifest is an object with apiVersion, kind, metadata and spec' }] };
   const metadata = isObject(manifest.metadata) ? manifest.metadata : {};
   const name = typeof metadata.name === 'string' && metadata.name !== '' ? metadata.name : 'job';
   return compileJobSpec(manifest.spec, name);
@@ -38,7 +39,8 @@ export function compileJobSpec(spec: unknown, name: string): CompileResult {
   const commitInterval = duration(problems, 'spec.delivery.commitInterval', delivery.commitInterval, 100);
   const stateTtl = isObject(spec.state) ? positiveDuration(problems, 'spec.state.ttl', spec.state.ttl) : undefined;
   if (isObject(spec.checkpoints)) duration(problems, 'spec.checkpoints.interval', spec.checkpoints.interval);
-  const repartition = problems.list.length === 0 && source !== undefined && dataflow !== undefined ? planRepartition(problems, spec.pipeline, source, dataflow) : undefined;
+  const repartition =
+    problems.list.length === 0 && source !== undefined && dataflow !== undefined ? planRepartition(problems, spec.pipeline, source, dataflow) : undefined;
   if (problems.list.length > 0 || source === undefined || dataflow === undefined || commitInterval === undefined) {
     return { ok: false, problems: problems.list };
   }
@@ -126,7 +128,10 @@ function requireJoined(problems: Problems, list: unknown, joins: JoinSources): v
   (list as unknown[]).forEach((spec, i) => {
     if (i === 0 || !isObject(spec) || typeof spec.name !== 'string' || !joins.others.has(spec.name)) return;
     if (!joins.tables.some((table) => table.source.name === spec.name)) {
-      problems.add(`spec.sources[${i}]`, `${spec.name} is read by no join step; join with it ({ join: { with: ${spec.name}, type: table, leftKey: ... } }) or remove it`);
+      problems.add(
+        `spec.sources[${i}]`,
+        `${spec.name} is read by no join step; join with it ({ join: { with: ${spec.name}, type: table, leftKey: ... } }) or remove it`,
+      );
     }
   });
 }

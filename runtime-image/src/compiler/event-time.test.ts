@@ -36,7 +36,9 @@ describe('format iso8601', () => {
     'refuses %j with a reason that names the field and the fix',
     (timestamp) => {
       expect(reasonOf(() => extract({ timestamp }))).toMatch(
-        new RegExp(`^the event time field timestamp is ${JSON.stringify(JSON.stringify(timestamp)).slice(1, -1).replace(/[+.]/g, '\\$&')}, not an ISO-8601 time: .*; write an RFC 3339 date-time with its offset`),
+        new RegExp(
+          `^the event time field timestamp is ${JSON.stringify(JSON.stringify(timestamp)).slice(1, -1).replace(/[+.]/g, '\\$&')}, not an ISO-8601 time: .*; write an RFC 3339 date-time with its offset`,
+        ),
       );
     },
   );
@@ -54,7 +56,7 @@ describe('eventTime.maxFutureSkew', () => {
     expect(extract({ timestamp: '0001-01-01T00:00:00Z' })).toBe(Date.parse('0001-01-01T00:00:00Z'));
     expect(extract({ timestamp: '2025-12-05T13:00:00Z' })).toBe(NOW + 3_600_000);
     expect(reasonOf(() => extract({ timestamp: '2025-12-05T13:00:00.001Z' }))).toBe(
-      'the event time 2025-12-05T13:00:00.001Z is more than spec.sources[0].eventTime.maxFutureSkew (1h) past the wall clock (2025-12-05T12:00:00.000Z); fix the clock of the record\'s producer, or raise maxFutureSkew if such times are expected',
+      "the event time 2025-12-05T13:00:00.001Z is more than spec.sources[0].eventTime.maxFutureSkew (1h) past the wall clock (2025-12-05T12:00:00.000Z); fix the clock of the record's producer, or raise maxFutureSkew if such times are expected",
     );
   });
 
@@ -92,7 +94,9 @@ describe('epoch formats', () => {
   it.each([Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -1e300, -8.64e15 - 1, '1764936000000', true, null, [1]])(
     'refuse %p: not a number of epoch milliseconds a date can hold',
     (ts) => {
-      expect(() => millis({ ts })).toThrow(/^the event time field ts is .*, not a number of epoch milliseconds within ±8640000000000000 \(the range of a date\)$/);
+      expect(() => millis({ ts })).toThrow(
+        /^the event time field ts is .*, not a number of epoch milliseconds within ±8640000000000000 \(the range of a date\)$/,
+      );
     },
   );
 

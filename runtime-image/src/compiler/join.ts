@@ -30,7 +30,14 @@ function celKey(problems: Problems, path: string, source: unknown): CelExpressio
 }
 
 /** The join step `body` after `stream`; undefined after recording its problems. */
-export function compileJoin(problems: Problems, path: string, body: unknown, id: string, stream: DataStream<Row> | undefined, sources: JoinSources): DataStream<Row> | undefined {
+export function compileJoin(
+  problems: Problems,
+  path: string,
+  body: unknown,
+  id: string,
+  stream: DataStream<Row> | undefined,
+  sources: JoinSources,
+): DataStream<Row> | undefined {
   if (!isObject(body)) {
     problems.add(path, 'must be an object such as { with: customers, type: table, leftKey: customer_id }');
     return undefined;
@@ -49,9 +56,18 @@ export function compileJoin(problems: Problems, path: string, body: unknown, id:
   const mode = body.mode ?? 'inner';
   if (!MODES.includes(mode as (typeof MODES)[number])) problems.add(`${path}.mode`, `${showValue(body.mode)} is not a join mode; use inner or left`);
   const into = body.into ?? body.with;
-  if (typeof into !== 'string' || into === '') problems.add(`${path}.into`, `${showValue(body.into)} is not a field name; name the output field that holds the table row`);
-  if (body.broadcast !== undefined && typeof body.broadcast !== 'boolean') problems.add(`${path}.broadcast`, `${showValue(body.broadcast)} is not true or false`);
-  if (stream === undefined || table === undefined || leftKey === undefined || (body.rightKey !== undefined && rightKey === undefined) || problems.list.length > 0) return undefined;
+  if (typeof into !== 'string' || into === '')
+    problems.add(`${path}.into`, `${showValue(body.into)} is not a field name; name the output field that holds the table row`);
+  if (body.broadcast !== undefined && typeof body.broadcast !== 'boolean')
+    problems.add(`${path}.broadcast`, `${showValue(body.broadcast)} is not true or false`);
+  if (
+    stream === undefined ||
+    table === undefined ||
+    leftKey === undefined ||
+    (body.rightKey !== undefined && rightKey === undefined) ||
+    problems.list.length > 0
+  )
+    return undefined;
   const broadcast = body.broadcast === true;
   sources.tables.push({ source: table, joinId: id, broadcast });
   return problems.attempt(path, () =>
@@ -81,20 +97,46 @@ function signedDuration(problems: Problems, path: string, value: unknown): numbe
 }
 
 /** Flink's interval join: the other stream's records b with b.key = key and ts + lower ≤ b.ts ≤ ts + upper; inner only, as Flink's. */
-function compileIntervalJoin(problems: Problems, path: string, body: Spec, id: string, stream: DataStream<Row> | undefined, other: JobSource | undefined, sources: JoinSources): DataStream<Row> | undefined {
+function compileIntervalJoin(
+  problems: Problems,
+  path: string,
+  body: Spec,
+  id: string,
+  stream: DataStream<Row> | undefined,
+  other: JobSource | undefined,
+  sources: JoinSources,
+): DataStream<Row> | undefined {
   const leftKey = celKey(problems, `${path}.leftKey`, body.leftKey);
-  if (body.rightKey === undefined) problems.add(`${path}.rightKey`, 'is required for an interval join: the other stream\'s key, a CEL expression such as customer_id');
+  if (body.rightKey === undefined)
+    problems.add(`${path}.rightKey`, "is required for an interval join: the other stream's key, a CEL expression such as customer_id");
   const rightKey = body.rightKey === undefined ? undefined : celKey(problems, `${path}.rightKey`, body.rightKey);
   const lower = signedDuration(problems, `${path}.lower`, body.lower);
   const upper = signedDuration(problems, `${path}.upper`, body.upper);
-  if (lower !== undefined && upper !== undefined && lower > upper) problems.add(`${path}.upper`, `${showValue(body.upper)} is earlier than lower ${showValue(body.lower)}; swap them`);
-  if (body.mode !== undefined && body.mode !== 'inner') problems.add(`${path}.mode`, `${showValue(body.mode)}: an interval join is inner (as Flink's); remove mode`);
+  if (lower !== undefined && upper !== undefined && lower > upper)
+    problems.add(`${path}.upper`, `${showValue(body.upper)} is earlier than lower ${showValue(body.lower)}; swap them`);
+  if (body.mode !== undefined && body.mode !== 'inner')
+    problems.add(`${path}.mode`, `${showValue(body.mode)}: an interval join is inner (as Flink's); remove mode`);
   if (body.broadcast === true) problems.add(`${path}.broadcast`, 'applies only to table joins; remove it');
   const into = body.into ?? body.with;
-  if (typeof into !== 'string' || into === '') problems.add(`${path}.into`, `${showValue(body.into)} is not a field name; name the output field that holds the other record`);
+  if (typeof into !== 'string' || into === '')
+    problems.add(`${path}.into`, `${showValue(body.into)} is not a field name; name the output field that holds the other record`);
   const eventTime = other === undefined ? undefined : sources.eventTimes.get(other.name);
-  if (other !== undefined && eventTime === undefined) problems.add(`${path}.with`, `source ${other.name} has no eventTime; an interval join matches event times, so give it one, for example { field: timestamp }`);
-  if (stream === undefined || other === undefined || leftKey === undefined || rightKey === undefined || lower === undefined || upper === undefined || eventTime === undefined || problems.list.length > 0) return undefined;
+  if (other !== undefined && eventTime === undefined)
+    problems.add(
+      `${path}.with`,
+      `source ${other.name} has no eventTime; an interval join matches event times, so give it one, for example { field: timestamp }`,
+    );
+  if (
+    stream === undefined ||
+    other === undefined ||
+    leftKey === undefined ||
+    rightKey === undefined ||
+    lower === undefined ||
+    upper === undefined ||
+    eventTime === undefined ||
+    problems.list.length > 0
+  )
+    return undefined;
   sources.tables.push({ source: other, joinId: id, broadcast: false, interval: true });
   return problems.attempt(path, () =>
     stream.joinInterval(
@@ -126,7 +168,10 @@ function tableSource(problems: Problems, path: string, name: unknown, sources: J
     return undefined;
   }
   if (sources.tables.some((table) => table.source.name === source.name)) {
-    problems.add(`${path}.with`, `source ${source.name} is joined by an earlier step already; join each table once, and keep its row in the field the first join names`);
+    problems.add(
+      `${path}.with`,
+      `source ${source.name} is joined by an earlier step already; join each table once, and keep its row in the field the first join names`,
+    );
     return undefined;
   }
   return source;

@@ -31,13 +31,16 @@ function compileStage(problems: Problems, path: string, step: unknown, index: nu
     failed = true;
   };
   const { name, times = 1, orMore = false, contiguity = 'followedBy' } = step;
-  if (typeof name !== 'string' || !STAGE_NAME.test(name)) fail('name', `${showValue(name)} is not a stage name; use an identifier such as failures, which select expressions see as a list`);
+  if (typeof name !== 'string' || !STAGE_NAME.test(name))
+    fail('name', `${showValue(name)} is not a stage name; use an identifier such as failures, which select expressions see as a list`);
   else if (names.has(name)) fail('name', `${name} names an earlier stage too; give each stage its own name`);
   else names.add(name);
   const condition = celAt(problems, `${path}.condition`, step.condition);
   if (condition === undefined) failed = true;
-  else if (!['dyn', 'bool'].includes(condition.resultType)) fail('condition', `returns ${condition.resultType}, not bool; write a condition such as result == "failed"`);
-  if (typeof times !== 'number' || !Number.isSafeInteger(times) || times < 1) fail('times', `${showValue(times)} is not a whole number of records of at least 1`);
+  else if (!['dyn', 'bool'].includes(condition.resultType))
+    fail('condition', `returns ${condition.resultType}, not bool; write a condition such as result == "failed"`);
+  if (typeof times !== 'number' || !Number.isSafeInteger(times) || times < 1)
+    fail('times', `${showValue(times)} is not a whole number of records of at least 1`);
   if (typeof orMore !== 'boolean') fail('orMore', `${showValue(orMore)} is not true or false`);
   if (!CONTIGUITIES.includes(contiguity as (typeof CONTIGUITIES)[number])) fail('contiguity', `${showValue(contiguity)} is not next or followedBy`);
   if (failed || condition === undefined) return undefined;
@@ -77,7 +80,8 @@ export function compilePattern(problems: Problems, path: string, body: unknown, 
   const names = new Set<string>();
   const stages = (Array.isArray(steps) ? steps : []).map((step: unknown, index) => compileStage(problems, `${path}.steps[${index}]`, step, index, names));
   const within = body.within === undefined ? undefined : positiveDuration(problems, `${path}.within`, body.within);
-  if (body.within === undefined) problems.add(`${path}.within`, 'is required: the longest time a match may span, from its first record to its last, such as 10m');
+  if (body.within === undefined)
+    problems.add(`${path}.within`, 'is required: the longest time a match may span, from its first record to its last, such as 10m');
   const select = body.select === undefined ? undefined : compileSelect(problems, `${path}.select`, body.select);
   if (body.select !== undefined && select === undefined) return undefined;
   if (stages.length === 0 || stages.some((stage) => stage === undefined) || within === undefined || keyed === undefined) return undefined;

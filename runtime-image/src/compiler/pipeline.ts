@@ -73,7 +73,12 @@ function compileStep(problems: Problems, path: string, step: Spec, index: number
     return undefined;
   }
   if (operators.length !== 1) {
-    problems.add(path, operators.length === 0 ? 'set one operator: filter, map, flatMap, keyBy or window' : `set one operator per step, not ${operators.join(' and ')}; split it into ${operators.length} steps`);
+    problems.add(
+      path,
+      operators.length === 0
+        ? 'set one operator: filter, map, flatMap, keyBy or window'
+        : `set one operator per step, not ${operators.join(' and ')}; split it into ${operators.length} steps`,
+    );
     return undefined;
   }
   const operator = operators[0]!;
@@ -96,7 +101,12 @@ function compileStep(problems: Problems, path: string, step: Spec, index: number
     return joined === undefined ? undefined : { stream: joined };
   }
   const body = step[operator];
-  const built = operator === 'filter' ? filter(problems, `${path}.filter`, body) : operator === 'map' ? map(problems, `${path}.map`, body) : flatMap(problems, `${path}.flatMap`, body);
+  const built =
+    operator === 'filter'
+      ? filter(problems, `${path}.filter`, body)
+      : operator === 'map'
+        ? map(problems, `${path}.map`, body)
+        : flatMap(problems, `${path}.flatMap`, body);
   if (built === undefined || stage === undefined) return undefined;
   const stream = stage.stream;
   return problems.attempt(idPath, () => ({ stream: built(stream, id) }));
@@ -113,7 +123,8 @@ function filter(problems: Problems, path: string, source: unknown): Apply | unde
   }
   const test = (record: Row): boolean => {
     const keep = expression.evaluate(record);
-    if (typeof keep !== 'boolean') throw new Error(`${JSON.stringify(expression.source)} returned ${showValue(keep)}, not true or false; a filter must be a condition`);
+    if (typeof keep !== 'boolean')
+      throw new Error(`${JSON.stringify(expression.source)} returned ${showValue(keep)}, not true or false; a filter must be a condition`);
     return keep;
   };
   return (stream, id) => stream.filter(test, { id });
@@ -241,7 +252,7 @@ function compilePatternStep(problems: Problems, path: string, step: Spec, id: st
   const keyed = stage !== undefined && 'keyed' in stage ? stage.keyed : undefined;
   const stream = compilePattern(problems, `${path}.pattern`, step.pattern, id, keyed);
   if (stage !== undefined && !('keyed' in stage)) {
-    problems.add(`${path}.pattern`, 'needs a keyBy step before it, for example { keyBy: { field: ip } }: a pattern matches each key\'s records');
+    problems.add(`${path}.pattern`, "needs a keyBy step before it, for example { keyBy: { field: ip } }: a pattern matches each key's records");
     return undefined;
   }
   return stream === undefined ? undefined : { stream };
@@ -260,10 +271,16 @@ function compileAssigner(problems: Problems, path: string, window: unknown): Win
   const wanted = WINDOW_SETTINGS[type];
   for (const setting of ['size', 'slide', 'gap']) {
     const given = window[setting] !== undefined;
-    if (given && !wanted.includes(setting)) problems.add(`${path}.${setting}`, `is not a setting of ${type} windows, which take ${wanted.join(' and ')}; remove it`);
-    if (!given && wanted.includes(setting)) problems.add(`${path}.${setting}`, `is required for ${type} windows: a duration such as ${setting === 'gap' ? '30m' : setting === 'slide' ? '1m' : '5m'}`);
+    if (given && !wanted.includes(setting))
+      problems.add(`${path}.${setting}`, `is not a setting of ${type} windows, which take ${wanted.join(' and ')}; remove it`);
+    if (!given && wanted.includes(setting))
+      problems.add(
+        `${path}.${setting}`,
+        `is required for ${type} windows: a duration such as ${setting === 'gap' ? '30m' : setting === 'slide' ? '1m' : '5m'}`,
+      );
   }
-  const ms = (setting: string): number | undefined => (window[setting] === undefined ? undefined : positiveDuration(problems, `${path}.${setting}`, window[setting]));
+  const ms = (setting: string): number | undefined =>
+    window[setting] === undefined ? undefined : positiveDuration(problems, `${path}.${setting}`, window[setting]);
   if (type === 'tumbling') {
     const size = ms('size');
     return size === undefined ? undefined : tumbling(size);

@@ -62,9 +62,11 @@ function compileSink(problems: Problems, path: string, spec: Record<string, unkn
       const value = body.value === undefined ? undefined : problems.attempt(`${at}.value`, () => compileCel(body.value as string));
       const dataType = body.dataType ?? 'string';
       if (dataType !== 'string' && dataType !== 'hash') problems.add(`${at}.dataType`, `${showValue(dataType)} is not a Redis data type; use string or hash`);
-      if (dataType === 'hash' && body.value !== undefined) problems.add(`${at}.value`, 'a hash stores every field of the result; remove value, or use dataType string');
+      if (dataType === 'hash' && body.value !== undefined)
+        problems.add(`${at}.value`, 'a hash stores every field of the result; remove value, or use dataType string');
       const ttl = body.ttl === undefined ? undefined : positiveDuration(problems, `${at}.ttl`, body.ttl);
-      if (key === undefined || key === null || (body.value !== undefined && value === undefined) || (body.ttl !== undefined && ttl === undefined)) return undefined;
+      if (key === undefined || key === null || (body.value !== undefined && value === undefined) || (body.ttl !== undefined && ttl === undefined))
+        return undefined;
       const sink: JobSink = { name, kind, key, dataType: dataType === 'hash' ? 'hash' : 'string' };
       if (value !== undefined) sink.value = value;
       if (ttl !== undefined) sink.ttl = ttl;
@@ -94,18 +96,24 @@ function compilePostgres(problems: Problems, name: string, at: string, body: Rec
   const count = problems.list.length;
   const table = body.table;
   if (typeof table !== 'string' || !table.split('.').every((part) => IDENTIFIER.test(part)) || table.split('.').length > 2) {
-    problems.add(`${at}.table`, `${showValue(table)} is not a table name; name the table to upsert into, for example customer_velocity or features.customer_velocity`);
+    problems.add(
+      `${at}.table`,
+      `${showValue(table)} is not a table name; name the table to upsert into, for example customer_velocity or features.customer_velocity`,
+    );
   }
   const keyColumns = body.keyColumns;
   if (!Array.isArray(keyColumns) || keyColumns.length === 0) {
     problems.add(`${at}.keyColumns`, "list the columns of the table's primary key that a result's row is found by, for example [customer_id, window_start]");
   } else {
-    for (const [i, column] of keyColumns.entries()) if (typeof column !== 'string' || !IDENTIFIER.test(column)) problems.add(`${at}.keyColumns[${i}]`, `${showValue(column)} is not a column name such as customer_id`);
+    for (const [i, column] of keyColumns.entries())
+      if (typeof column !== 'string' || !IDENTIFIER.test(column))
+        problems.add(`${at}.keyColumns[${i}]`, `${showValue(column)} is not a column name such as customer_id`);
     if (new Set(keyColumns).size !== keyColumns.length) problems.add(`${at}.keyColumns`, 'names a column twice; list each key column once');
   }
   let columns: { name: string; value: CelExpression }[] | undefined;
   if (body.columns !== undefined) {
-    if (!isObject(body.columns)) problems.add(`${at}.columns`, 'must map each column to a CEL expression over the result, for example { txn_count: txn_count }');
+    if (!isObject(body.columns))
+      problems.add(`${at}.columns`, 'must map each column to a CEL expression over the result, for example { txn_count: txn_count }');
     else {
       columns = [];
       for (const [column, source] of Object.entries(body.columns)) {
@@ -115,7 +123,12 @@ function compilePostgres(problems: Problems, name: string, at: string, body: Rec
         if (value !== undefined) columns.push({ name: column, value });
       }
       if (Array.isArray(keyColumns)) {
-        for (const key of keyColumns) if (typeof key === 'string' && !Object.hasOwn(body.columns, key)) problems.add(`${at}.columns`, `has no ${key}, a key column; add ${key}: <expression>, or leave columns out to write the result's fields as they are`);
+        for (const key of keyColumns)
+          if (typeof key === 'string' && !Object.hasOwn(body.columns, key))
+            problems.add(
+              `${at}.columns`,
+              `has no ${key}, a key column; add ${key}: <expression>, or leave columns out to write the result's fields as they are`,
+            );
       }
     }
   }

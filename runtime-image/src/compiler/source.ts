@@ -50,7 +50,10 @@ function kafkaSource(problems: Problems, path: string, name: string, body: Spec,
   const source: JobSource = { name, kind: 'kafka', topic, startingOffsets: body.startingOffsets === 'latest' ? 'latest' : 'earliest' };
   if (body.keyedBy === undefined) return source;
   if (typeof body.keyedBy !== 'string' || body.keyedBy.trim() === '') {
-    problems.add(`${path}.keyedBy`, `${showValue(body.keyedBy)} is not a key; write the field (customer_id) or CEL expression the topic's producers key it by, as the keyBy step writes it`);
+    problems.add(
+      `${path}.keyedBy`,
+      `${showValue(body.keyedBy)} is not a key; write the field (customer_id) or CEL expression the topic's producers key it by, as the keyBy step writes it`,
+    );
   } else source.keyedBy = body.keyedBy;
   return source;
 }
@@ -81,15 +84,18 @@ export function compileFormat(problems: Problems, path: string, spec: Spec, topi
   }
   const format: RecordFormat = { name: name as 'avro' | 'json-schema', subject: `${topic}-value` };
   if (schema.subject !== undefined) {
-    if (typeof schema.subject !== 'string' || schema.subject === '') problems.add(`${path}.schema.subject`, `${showValue(schema.subject)} is not a subject; name the registry subject, for example ${topic}-value`);
+    if (typeof schema.subject !== 'string' || schema.subject === '')
+      problems.add(`${path}.schema.subject`, `${showValue(schema.subject)} is not a subject; name the registry subject, for example ${topic}-value`);
     else format.subject = schema.subject;
   }
   if (schema.version !== undefined) {
-    if (!Number.isSafeInteger(schema.version) || (schema.version as number) < 1) problems.add(`${path}.schema.version`, `${showValue(schema.version)} is not a version; use a version number from 1, or remove it for the latest`);
+    if (!Number.isSafeInteger(schema.version) || (schema.version as number) < 1)
+      problems.add(`${path}.schema.version`, `${showValue(schema.version)} is not a version; use a version number from 1, or remove it for the latest`);
     else format.version = schema.version as number;
   }
   if (schema.registryUrl !== undefined) {
-    if (typeof schema.registryUrl !== 'string' || !/^https?:\/\/\S+$/.test(schema.registryUrl)) problems.add(`${path}.schema.registryUrl`, `${showValue(schema.registryUrl)} is not a registry URL such as http://sluice-registry:8081`);
+    if (typeof schema.registryUrl !== 'string' || !/^https?:\/\/\S+$/.test(schema.registryUrl))
+      problems.add(`${path}.schema.registryUrl`, `${showValue(schema.registryUrl)} is not a registry URL such as http://sluice-registry:8081`);
     else format.registryUrl = schema.registryUrl;
   }
   return format;
@@ -99,10 +105,18 @@ export function compileFormat(problems: Problems, path: string, spec: Spec, topi
  * The job's formats as a whole: a joined source (a table) is read as JSON, so another format there is refused by name;
  * spec.connections.schemaRegistry.url is the registry of every format whose schema names no registryUrl.
  */
-export function connectSchemaRegistry(problems: Problems, job: { source: JobSource; tables: { source: JobSource }[]; sinks: JobSink[] }, connections: unknown): void {
+export function connectSchemaRegistry(
+  problems: Problems,
+  job: { source: JobSource; tables: { source: JobSource }[]; sinks: JobSink[] },
+  connections: unknown,
+): void {
   for (const { source } of job.tables) {
     if (source.kind === 'kafka' && source.format !== undefined) {
-      problems.notYet(`spec.sources[name=${source.name}].format`, `format ${source.format.name} on a joined source`, 'the source the pipeline reads (the first) may be avro or json-schema; a joined source is read as JSON for now');
+      problems.notYet(
+        `spec.sources[name=${source.name}].format`,
+        `format ${source.format.name} on a joined source`,
+        'the source the pipeline reads (the first) may be avro or json-schema; a joined source is read as JSON for now',
+      );
     }
   }
   if (!isObject(connections) || !isObject(connections.schemaRegistry) || connections.schemaRegistry.url === undefined) return;

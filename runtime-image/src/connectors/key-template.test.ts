@@ -59,7 +59,10 @@ test('with an expression compiler, other placeholders are expressions (here the 
   expect(failed.ok).toBe(false);
   if (!failed.ok) expect(failed.reason).toContain('{window_start.substring(0, 10)} failed:');
   const notScalar = parseKeyTemplate('{[1, 2]}', { expression: compileCel }).render({});
-  expect(notScalar).toEqual({ ok: false, reason: 'key template "{[1, 2]}": {[1, 2]} gives no usable value (it is an array); make it a string, number or boolean' });
+  expect(notScalar).toEqual({
+    ok: false,
+    reason: 'key template "{[1, 2]}": {[1, 2]} gives no usable value (it is an array); make it a string, number or boolean',
+  });
   expect(() => parseKeyTemplate('k:{1 +}', { expression: compileCel })).toThrow('key template "k:{1 +}": {1 +} at position 2 is not valid CEL');
   expect(() => parseKeyTemplate('k:{1 + 1}')).toThrow('is not a field name');
 });

@@ -76,7 +76,9 @@ export function parseKeyTemplate(template: string, options: KeyTemplateOptions =
 function placeholder(template: string, field: string, at: number, options: KeyTemplateOptions): Part {
   if (FIELD.test(field)) return { field, path: field.split('.') };
   if (!options.expression || field === '') {
-    throw new KeyTemplateError(`key template "${template}": "{${field}}" at position ${at} is not a field name; write a field such as {customer_id} or {customer.id}`);
+    throw new KeyTemplateError(
+      `key template "${template}": "{${field}}" at position ${at} is not a field name; write a field such as {customer_id} or {customer.id}`,
+    );
   }
   try {
     return { field, expression: options.expression(field) };
@@ -103,8 +105,16 @@ function render(template: string, parts: readonly Part[], value: Record<string, 
     }
     if (typeof found === 'string') key += found;
     else if ((typeof found === 'number' && Number.isFinite(found)) || typeof found === 'boolean') key += String(found);
-    else if ('path' in part) return { ok: false, reason: `key template "${template}": the result has no usable field "${part.field}" (${describe(found)}); add it to the result, e.g. with keyBy or a map step` };
-    else return { ok: false, reason: `key template "${template}": {${part.field}} gives no usable value (${describe(found)}); make it a string, number or boolean` };
+    else if ('path' in part)
+      return {
+        ok: false,
+        reason: `key template "${template}": the result has no usable field "${part.field}" (${describe(found)}); add it to the result, e.g. with keyBy or a map step`,
+      };
+    else
+      return {
+        ok: false,
+        reason: `key template "${template}": {${part.field}} gives no usable value (${describe(found)}); make it a string, number or boolean`,
+      };
   }
   return { ok: true, key };
 }

@@ -16,7 +16,14 @@ test('murmur2 matches the vectors of Kafka’s UtilsTest', () => {
 test('partitionOf agrees with kafkajs’s DefaultPartitioner', () => {
   const kafkajs = Partitioners.DefaultPartitioner();
   for (const partitions of [1, 3, 6, 32]) {
-    const partitionMetadata = Array.from({ length: partitions }, (_, partitionId) => ({ partitionId, partitionErrorCode: 0, leader: 0, replicas: [0], isr: [0], offlineReplicas: [] }));
+    const partitionMetadata = Array.from({ length: partitions }, (_, partitionId) => ({
+      partitionId,
+      partitionErrorCode: 0,
+      leader: 0,
+      replicas: [0],
+      isr: [0],
+      offlineReplicas: [],
+    }));
     for (let i = 0; i < 500; i++) {
       const key = i % 7 === 0 ? `ünïcode-${i}` : `C${i}`;
       const expected = kafkajs({ topic: 't', partitionMetadata, message: { key, value: null } });

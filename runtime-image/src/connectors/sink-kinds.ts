@@ -50,7 +50,8 @@ function notInPod(sink: JobSink): never {
 
 export const SINK_KINDS: SinkKinds = {
   kafka: {
-    inPod: (sink, { outbox, formats }) => new KafkaSink({ topic: sink.topic, key: sink.key, outbox, serializer: formats.serializer(sink.format, `sink ${sink.name}`) }),
+    inPod: (sink, { outbox, formats }) =>
+      new KafkaSink({ topic: sink.topic, key: sink.key, outbox, serializer: formats.serializer(sink.format, `sink ${sink.name}`) }),
     inLocalRun: (sink, { output, note }) => {
       note(`sink ${sink.name} (Kafka topic ${sink.topic}) is not written by streamctl run; its results go to ${output === '-' ? 'stdout' : output}`);
       return undefined;
@@ -58,7 +59,8 @@ export const SINK_KINDS: SinkKinds = {
   },
   redis: {
     inPod: (sink, { connections }) => {
-      if (connections.redisUrl === undefined) throw new ConfigError(`sink ${sink.name} writes to Redis but ${RUNTIME_ENV.redisUrl} is not set: set it to the feature store's redis:// URL`);
+      if (connections.redisUrl === undefined)
+        throw new ConfigError(`sink ${sink.name} writes to Redis but ${RUNTIME_ENV.redisUrl} is not set: set it to the feature store's redis:// URL`);
       return redisSink(sink, connections.redisUrl);
     },
     inLocalRun: (sink, { connections, note }) => {
@@ -70,13 +72,21 @@ export const SINK_KINDS: SinkKinds = {
   postgres: {
     inPod: (sink, { connections, writer }) => {
       if (connections.postgresUrl === undefined) {
-        throw new ConfigError(`sink ${sink.name} writes to PostgreSQL but ${RUNTIME_ENV.postgresUrl} is not set: set spec.connections.postgres.url (postgres://user@host:5432/database)`);
+        throw new ConfigError(
+          `sink ${sink.name} writes to PostgreSQL but ${RUNTIME_ENV.postgresUrl} is not set: set spec.connections.postgres.url (postgres://user@host:5432/database)`,
+        );
       }
-      return postgresSink(sink, { url: connections.postgresUrl, ...(connections.postgresPassword === undefined ? {} : { password: connections.postgresPassword }) }, writer);
+      return postgresSink(
+        sink,
+        { url: connections.postgresUrl, ...(connections.postgresPassword === undefined ? {} : { password: connections.postgresPassword }) },
+        writer,
+      );
     },
     inLocalRun: (sink, { connections, note }) => {
       if (connections.postgresUrl !== undefined) return postgresSink(sink, { url: connections.postgresUrl });
-      note(`sink ${sink.name} (PostgreSQL table ${sink.table}) is skipped; pass --postgres postgres://user@127.0.0.1:5432/database to write it (the password from PGPASSWORD)`);
+      note(
+        `sink ${sink.name} (PostgreSQL table ${sink.table}) is skipped; pass --postgres postgres://user@127.0.0.1:5432/database to write it (the password from PGPASSWORD)`,
+      );
       return undefined;
     },
   },

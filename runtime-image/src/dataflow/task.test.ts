@@ -200,16 +200,31 @@ describe('DataStream', () => {
   });
 
   it.each<[string, () => unknown, string]>([
-    ['a repeated id', () => DataStream.fromSource({ maxOutOfOrderness: 0 }).map((r) => r, { id: 'x' }).filter(() => true, { id: 'x' }), 'operator id x is used twice; give each step its own id'],
+    [
+      'a repeated id',
+      () =>
+        DataStream.fromSource({ maxOutOfOrderness: 0 })
+          .map((r) => r, { id: 'x' })
+          .filter(() => true, { id: 'x' }),
+      'operator id x is used twice; give each step its own id',
+    ],
     ['an empty id', () => DataStream.fromSource({ maxOutOfOrderness: 0 }).map((r) => r, { id: '' }), 'the map step has an empty id; leave it out or name it'],
     [
       'an aggregate named like a key field',
-      () => DataStream.fromSource<Click>({ maxOutOfOrderness: 0 }).keyBy('user').window(session('1s')).aggregate([{ name: 'user', fn: 'count' }]),
+      () =>
+        DataStream.fromSource<Click>({ maxOutOfOrderness: 0 })
+          .keyBy('user')
+          .window(session('1s'))
+          .aggregate([{ name: 'user', fn: 'count' }]),
       'aggregate user would overwrite the result field user; rename the aggregate',
     ],
     [
       'an aggregate named window_end',
-      () => DataStream.fromSource<Click>({ maxOutOfOrderness: 0 }).keyBy('user').window(session('1s')).aggregate([{ name: 'window_end', fn: 'count' }]),
+      () =>
+        DataStream.fromSource<Click>({ maxOutOfOrderness: 0 })
+          .keyBy('user')
+          .window(session('1s'))
+          .aggregate([{ name: 'window_end', fn: 'count' }]),
       'aggregate window_end would overwrite the result field window_end; rename the aggregate',
     ],
     [

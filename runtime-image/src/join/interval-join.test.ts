@@ -19,7 +19,12 @@ function ordersWithShipments(join: Spec = {}): unknown {
         { name: 'orders', file: { path: 'orders.jsonl' }, eventTime },
         { name: 'shipments', file: { path: 'shipments.jsonl' }, eventTime },
       ],
-      pipeline: [{ id: 'shipped', join: { with: 'shipments', type: 'interval', leftKey: 'id', rightKey: 'order', lower: '0s', upper: '10ms', into: 'shipment', ...join } }],
+      pipeline: [
+        {
+          id: 'shipped',
+          join: { with: 'shipments', type: 'interval', leftKey: 'id', rightKey: 'order', lower: '0s', upper: '10ms', into: 'shipment', ...join },
+        },
+      ],
       sinks: [{ name: 'out', stdout: {} }],
     },
   };
@@ -56,7 +61,14 @@ function run(manifest: unknown, steps: Step[]) {
       if (rejected !== undefined) events.push(rejected.reason);
     } else task.processRecord({ id: step.order, ts: step.at }, step.at);
   });
-  return { events, state: () => [...stores.get('shipped')!.entries()].map(([key]) => key).filter((key) => !key.startsWith('position/')).sort() };
+  return {
+    events,
+    state: () =>
+      [...stores.get('shipped')!.entries()]
+        .map(([key]) => key)
+        .filter((key) => !key.startsWith('position/'))
+        .sort(),
+  };
 }
 
 const order = (id: string, at: number): Step => ({ order: id, at });
@@ -83,7 +95,7 @@ describe('the interval join', () => {
       ['o1+s1@2', 'o1+s3@3'],
     ],
     [
-      'a record below the combined watermark (the least of both streams\') is late: the late output, never joined',
+      "a record below the combined watermark (the least of both streams') is late: the late output, never joined",
       {},
       [order('x', 100), shipment('y', 'z', 100), order('o1', 50), shipment('s1', 'x', 98)],
       ['late o1', 'late s1'],
@@ -92,14 +104,18 @@ describe('the interval join', () => {
     expect(run(ordersWithShipments(join), steps).events).toEqual(expected);
   });
 
-  it('drops a buffered record once the watermark passes its last possible match (Flink\'s cleanup timers)', () => {
+  it("drops a buffered record once the watermark passes its last possible match (Flink's cleanup timers)", () => {
     const { state } = run(ordersWithShipments(), [order('o1', 0), shipment('s1', 'o9', 0), order('o2', 30), shipment('s2', 'o8', 30)]);
     // Combined watermark 29: o1 (cleanup at 0 + 10) and s1 (cleanup at 0) are gone; o2 and s2 stay.
     expect(state()).toEqual(['left/o2', 'right/o8', 'watermark/right']);
   });
 
   it.each<[string, Spec, string[]]>([
-    ['an interval join without rightKey', { rightKey: undefined }, ['spec.pipeline[0].join.rightKey: is required for an interval join: the other stream\'s key, a CEL expression such as customer_id']],
+    [
+      'an interval join without rightKey',
+      { rightKey: undefined },
+      ["spec.pipeline[0].join.rightKey: is required for an interval join: the other stream's key, a CEL expression such as customer_id"],
+    ],
     ['upper before lower', { lower: '5m', upper: '-5m' }, ['spec.pipeline[0].join.upper: "-5m" is earlier than lower "5m"; swap them']],
     ['a left interval join', { mode: 'left' }, ['spec.pipeline[0].join.mode: "left": an interval join is inner (as Flink\'s); remove mode']],
   ])('refuses %s', (_name, join, expected) => {

@@ -41,7 +41,8 @@ function keyText(value: unknown, what: string): string | null {
 
 /** JSON has no infinities: the watermark's ends are stored as strings. */
 const storeWatermark = (watermark: number): Json => (Number.isFinite(watermark) ? watermark : String(watermark));
-const readWatermark = (stored: Json | undefined): number => (typeof stored === 'number' ? stored : typeof stored === 'string' ? Number(stored) : WATERMARK_START);
+const readWatermark = (stored: Json | undefined): number =>
+  typeof stored === 'number' ? stored : typeof stored === 'string' ? Number(stored) : WATERMARK_START;
 
 export class IntervalJoinOperator implements Operator {
   readonly id: string;
@@ -137,7 +138,8 @@ export class IntervalJoinOperator implements Operator {
       this.#buffer('right', key, timestamp, change.value as Json);
       const { lower, upper } = this.#options;
       for (const [leftTime, value] of this.#buffered('left', key)) {
-        if (leftTime >= timestamp - upper && leftTime <= timestamp - lower) this.#emit({ value: value as Row, timestamp: leftTime }, change.value as Json, timestamp);
+        if (leftTime >= timestamp - upper && leftTime <= timestamp - lower)
+          this.#emit({ value: value as Row, timestamp: leftTime }, change.value as Json, timestamp);
       }
       this.#addTimer(-lower > 0 ? timestamp - lower : timestamp, 'right', key, timestamp);
     }

@@ -28,7 +28,13 @@ export class JoinedStreams {
   }
 
   /** Opens the other stream of each interval join, from where the tasks' state says they stopped; they must have the stream's partition count. */
-  static async open(joins: readonly JobTable[], inputs: ReadonlyMap<string, Source> | undefined, streamPartitions: number, tasks: TableJoinTasks, deadLetter: JoinedDeadLetter): Promise<JoinedStreams> {
+  static async open(
+    joins: readonly JobTable[],
+    inputs: ReadonlyMap<string, Source> | undefined,
+    streamPartitions: number,
+    tasks: TableJoinTasks,
+    deadLetter: JoinedDeadLetter,
+  ): Promise<JoinedStreams> {
     const readings: Reading[] = [];
     for (const join of joins.filter((table) => table.interval === true)) {
       const name = join.source.name;
@@ -36,7 +42,9 @@ export class JoinedStreams {
       if (input === undefined) throw new Error(`the join ${join.joinId} reads the stream ${name}, and the run has no input for it`);
       const partitions = await input.partitions();
       if (partitions.length !== streamPartitions) {
-        throw new Error(`the join ${join.joinId} reads the stream ${name} co-partitioned with the job's stream, but it has ${partitions.length} partition(s) and the job's stream ${streamPartitions}: give both the same partition count`);
+        throw new Error(
+          `the join ${join.joinId} reads the stream ${name} co-partitioned with the job's stream, but it has ${partitions.length} partition(s) and the job's stream ${streamPartitions}: give both the same partition count`,
+        );
       }
       const read = tasks.partitionsRead(name, partitions);
       readings.push({ name, batches: input.read({ partitions: read, from: tasks.positions(name, read) })[Symbol.asyncIterator](), ended: false });

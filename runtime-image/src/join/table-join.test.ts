@@ -25,16 +25,18 @@ function enrichment(join: Spec = {}, sources: Spec[] = [{ name: 'customers', fil
 /** Keyed state in memory per task and operator, kept across a "restart" of the task. */
 class KeptState {
   readonly stores = new Map<string, MemoryKeyedState<Json>>();
-  readonly factory = (task: number): KeyedStateFactory => <V>(operatorId: string, codec: StateCodec<V>): KeyedState<V> => {
-    const kept = this.stores.get(`${operatorId}/${task}`) ?? new MemoryKeyedState<Json>();
-    this.stores.set(`${operatorId}/${task}`, kept);
-    return {
-      get: (key) => (kept.get(key) === undefined ? undefined : codec.decode(kept.get(key)!)),
-      put: (key, value) => kept.put(key, codec.encode(value)),
-      delete: (key) => kept.delete(key),
-      entries: () => [...kept.entries()].map(([key, json]) => [key, codec.decode(json)] as const),
+  readonly factory =
+    (task: number): KeyedStateFactory =>
+    <V>(operatorId: string, codec: StateCodec<V>): KeyedState<V> => {
+      const kept = this.stores.get(`${operatorId}/${task}`) ?? new MemoryKeyedState<Json>();
+      this.stores.set(`${operatorId}/${task}`, kept);
+      return {
+        get: (key) => (kept.get(key) === undefined ? undefined : codec.decode(kept.get(key)!)),
+        put: (key, value) => kept.put(key, codec.encode(value)),
+        delete: (key) => kept.delete(key),
+        entries: () => [...kept.entries()].map(([key, json]) => [key, codec.decode(json)] as const),
+      };
     };
-  };
 }
 
 type Step = { table: Omit<TableChange, 'partition'> & { partition?: number } } | { stream: Row; partition?: number };
@@ -50,7 +52,11 @@ function run(manifest: unknown, steps: Step[], tasks = [0], state = new KeptStat
       partition,
       new Task(joins.wrap(job.dataflow, partition), {
         state: state.factory(partition),
-        outputs: { result: (record) => results.push({ task: partition, ...record.value }), late: () => undefined, deadLetter: ({ reason }) => reasons.push(reason) },
+        outputs: {
+          result: (record) => results.push({ task: partition, ...record.value }),
+          late: () => undefined,
+          deadLetter: ({ reason }) => reasons.push(reason),
+        },
       }),
     ]),
   );
@@ -64,7 +70,10 @@ function run(manifest: unknown, steps: Step[], tasks = [0], state = new KeptStat
 }
 
 const row = (key: string | null, value: Row | null, offset: number): Step => ({ table: { key, value, offset } });
-const txn = (id: string, customer: unknown, partition?: number): Step => ({ stream: { id, customer_id: customer }, ...(partition === undefined ? {} : { partition }) });
+const txn = (id: string, customer: unknown, partition?: number): Step => ({
+  stream: { id, customer_id: customer },
+  ...(partition === undefined ? {} : { partition }),
+});
 const gold = { tier: 'gold' };
 const silver = { tier: 'silver' };
 
@@ -162,7 +171,9 @@ describe('the stream–table join', () => {
   });
 
   it('compiles the table into the job: its source, the join step that holds it, co-partitioned or broadcast', () => {
-    expect(compileJobOrThrow(enrichment({ broadcast: true })).tables).toEqual([{ source: { name: 'customers', kind: 'file', path: 'customers.jsonl' }, joinId: 'with-customer', broadcast: true }]);
+    expect(compileJobOrThrow(enrichment({ broadcast: true })).tables).toEqual([
+      { source: { name: 'customers', kind: 'file', path: 'customers.jsonl' }, joinId: 'with-customer', broadcast: true },
+    ]);
   });
 
   const problemsOf = (manifest: unknown): string[] => {
@@ -181,7 +192,11 @@ describe('the stream–table join', () => {
       enrichment({ with: 'accounts' }),
       ['spec.pipeline[0].join.with: "accounts" is not one of the job\'s other sources (spec.sources after the first); use one of customers'],
     ],
-    ['a generated table', enrichment({}, [{ name: 'customers', generator: { workload: 'transactions' } }]), ['spec.pipeline[0].join.with: source customers is a generator; a table reads a Kafka topic (compacted, keyed by the join key) or a JSON-lines file']],
+    [
+      'a generated table',
+      enrichment({}, [{ name: 'customers', generator: { workload: 'transactions' } }]),
+      ['spec.pipeline[0].join.with: source customers is a generator; a table reads a Kafka topic (compacted, keyed by the join key) or a JSON-lines file'],
+    ],
     [
       'a source no join reads',
       enrichment({}, [

@@ -110,7 +110,8 @@ export class TableJoinOperator implements Operator {
     } catch (error) {
       return `${this.id}: table ${this.table}: ${messageOf(error)}`;
     }
-    if (key === null) return `${this.id}: table ${this.table} partition ${change.partition} offset ${change.offset} has no key; a table row needs a message key (or join.rightKey)`;
+    if (key === null)
+      return `${this.id}: table ${this.table} partition ${change.partition} offset ${change.offset} has no key; a table row needs a message key (or join.rightKey)`;
     if (change.value === null) this.#state.delete(rowKey(key));
     else this.#state.put(rowKey(key), change.value as Json);
     return undefined;

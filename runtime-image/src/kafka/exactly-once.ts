@@ -245,16 +245,25 @@ export class ExactlyOnceTaskSet {
   #fail!: (error: Error) => void;
 
   constructor(options: ExactlyOnceOptions) {
-    if (options.job.source.kind !== 'kafka') throw new Error(`job ${options.job.name} reads a ${options.job.source.kind} source; the exactly-once task set reads Kafka`);
+    if (options.job.source.kind !== 'kafka')
+      throw new Error(`job ${options.job.name} reads a ${options.job.source.kind} source; the exactly-once task set reads Kafka`);
     if (options.stage === undefined && options.job.repartition !== undefined) {
-      throw new Error(`job ${options.job.name} repartitions (${options.job.repartition.path}): it runs in two stages, a RepartitionedTaskSet (repartition/kafka-stage.ts), not one task set`);
+      throw new Error(
+        `job ${options.job.name} repartitions (${options.job.repartition.path}): it runs in two stages, a RepartitionedTaskSet (repartition/kafka-stage.ts), not one task set`,
+      );
     }
     this.#options = options;
     this.applicationId = options.applicationId ?? options.job.name;
     const suffix = options.stage?.idSuffix ?? '';
     this.groupId = `sluice-${this.applicationId}${suffix}`;
     this.transactionalId = `sluice-${this.applicationId}${suffix}-${options.ordinal}`;
-    this.#source = new KafkaSource({ client: options.client, topic: options.job.source.topic, format: options.job.source.format, endMarkers: options.endMarkers, maxBytesPerPartition: options.maxBytesPerPartition });
+    this.#source = new KafkaSource({
+      client: options.client,
+      topic: options.job.source.topic,
+      format: options.job.source.format,
+      endMarkers: options.endMarkers,
+      maxBytesPerPartition: options.maxBytesPerPartition,
+    });
     this.done = new Promise<void>((resolve, reject) => {
       this.#finish = resolve;
       this.#fail = reject;
@@ -312,13 +321,28 @@ export class ExactlyOnceTaskSet {
             onUnreadable: (partition, error) => this.#options.events?.snapshotUnreadable?.(partition, error),
           });
     this.restoredFromSnapshot = [...from.keys()];
-    this.restoredRecords = await restoreChangelogs({ client, store, job: this.applicationId, operatorIds: statefulIds, partitions: this.partitions, from: (_id, p) => from.get(p) ?? 0 });
+    this.restoredRecords = await restoreChangelogs({
+      client,
+      store,
+      job: this.applicationId,
+      operatorIds: statefulIds,
+      partitions: this.partitions,
+      from: (_id, p) => from.get(p) ?? 0,
+    });
     const startedOver = await this.#startOver(committed, statefulIds);
     const cache = new CacheBudget(this.#options.cacheEntries ?? 100_000);
     const latest = job.source.kind === 'kafka' && job.source.startingOffsets === 'latest' ? await client.endOffsets(topic) : undefined;
     for (const partition of this.partitions) {
       const state = new TaskState({ store, partition, cache, ttl: jobStateTtl(job) });
-      const slot: TaskSlot = { partition, state, position: 0, current: -1, arrived: undefined, counts: new OperatorCounts(), task: undefined as unknown as Task };
+      const slot: TaskSlot = {
+        partition,
+        state,
+        position: 0,
+        current: -1,
+        arrived: undefined,
+        counts: new OperatorCounts(),
+        task: undefined as unknown as Task,
+      };
       const dataflow = slot.counts.wrap(this.#tables.wrap(job.dataflow, partition));
       const taskOptions = { state: operatorStates(job.dataflow, state), outputs: this.#outputs(slot) };
       slot.task = this.#options.stage?.task(partition, dataflow, taskOptions) ?? new Task(dataflow, taskOptions);
@@ -360,7 +384,8 @@ export class ExactlyOnceTaskSet {
     const { store, discardState } = this.#options;
     const savepoint = await this.#savepointToRestore();
     try {
-      const startOver: StartOver | undefined = savepoint !== undefined ? fromSavepoint(savepoint) : discardState !== undefined ? withEmptyState(discardState) : undefined;
+      const startOver: StartOver | undefined =
+        savepoint !== undefined ? fromSavepoint(savepoint) : discardState !== undefined ? withEmptyState(discardState) : undefined;
       if (startOver === undefined) return started;
       this.#startMark = startOver.mark;
       for (const partition of this.partitions) {
@@ -386,7 +411,9 @@ export class ExactlyOnceTaskSet {
     const savepoint = await requireSnapshot(restoreFrom, { job: job.name }, s3 === undefined ? {} : { s3 });
     if (savepoint.manifest.job !== job.name) {
       savepoint.storage.close();
-      throw new Error(`${RUNTIME_ENV.restoreFrom}=${restoreFrom} is snapshot ${savepoint.manifest.id} of job ${savepoint.manifest.job}, not of ${job.name}: give a snapshot this job took`);
+      throw new Error(
+        `${RUNTIME_ENV.restoreFrom}=${restoreFrom} is snapshot ${savepoint.manifest.id} of job ${savepoint.manifest.job}, not of ${job.name}: give a snapshot this job took`,
+      );
     }
     return savepoint;
   }
@@ -512,7 +539,9 @@ export class ExactlyOnceTaskSet {
     const topic = this.#options.job.deadLetter?.topic;
     if (topic === undefined) return;
     const origin = { topic: message.topic, partition: message.partition, offset: message.offset, timestamp: message.timestamp };
-    this.#options.outbox.add(deadLetterMessage(topic, reason, { key: message.key, value: message.value, headers: message.rawHeaders }, origin, this.#maxMessageBytes.get(topic)));
+    this.#options.outbox.add(
+      deadLetterMessage(topic, reason, { key: message.key, value: message.value, headers: message.rawHeaders }, origin, this.#maxMessageBytes.get(topic)),
+    );
   }
 
   /**
@@ -598,14 +627,20 @@ export class ExactlyOnceTaskSet {
     this.#options.events?.deadLettered?.(slot.partition);
     const topic = this.#options.job.deadLetter?.topic;
     if (topic === undefined) return;
-    const origin = { topic: this.#source.topic, partition: slot.partition, offset: slot.current, ...(slot.arrived === undefined ? {} : { timestamp: slot.arrived.timestamp }) };
+    const origin = {
+      topic: this.#source.topic,
+      partition: slot.partition,
+      offset: slot.current,
+      ...(slot.arrived === undefined ? {} : { timestamp: slot.arrived.timestamp }),
+    };
     this.#options.outbox.add(deadLetterMessage(topic, reason, content, origin, this.#maxMessageBytes.get(topic)));
   }
 
   async #commitNow(): Promise<void> {
     // After a failed transaction its outputs and changelog records are gone while the store kept the
     // changes: committing anything later would skip them. Only a restart, from the last commit, is safe.
-    if (this.phase === 'failed') throw new Error(`job ${this.#options.job.name}: a transaction failed, so nothing more is committed; the pod restarts from its last commit`);
+    if (this.phase === 'failed')
+      throw new Error(`job ${this.#options.job.name}: a transaction failed, so nothing more is committed; the pod restarts from its last commit`);
     const started = Date.now();
     this.#lastCommit = started;
     const producer = this.#producer;
@@ -622,7 +657,12 @@ export class ExactlyOnceTaskSet {
     this.#requireFit(messages, outputs);
     const offsets = [...this.#dirty].map((partition) => {
       const slot = this.#tasks.get(partition)!;
-      return { topic: this.#source.topic, partition, offset: slot.position, metadata: encodeOffsetMetadata(slot.task.watermark, this.#startMark, slot.task.metadata?.()) };
+      return {
+        topic: this.#source.topic,
+        partition,
+        offset: slot.position,
+        metadata: encodeOffsetMetadata(slot.task.watermark, this.#startMark, slot.task.metadata?.()),
+      };
     });
     this.#dirty.clear();
     const resultEventTimes = this.#resultTimes;

@@ -1,7 +1,29 @@
 // The KafkaClient on kafkajs: admin calls, static-partition fetches in a private group, and one transaction per commit.
 import { randomBytes } from 'node:crypto';
-import kafkajs, { Kafka, logLevel, type Admin, type ConfigResourceTypes as ConfigResourceType, type IHeaders, type KafkaMessage, type Message, type Producer, type ProducerBatch } from 'kafkajs';
-import type { CommittedOffset, Fetch, FetchOptions, FetchedMessage, KafkaClient, OutgoingMessage, PlainProducer, RawHeaders, TopicRequest, TransactionContents, TransactionalProducer } from './client.js';
+import kafkajs, {
+  Kafka,
+  logLevel,
+  type Admin,
+  type ConfigResourceTypes as ConfigResourceType,
+  type IHeaders,
+  type KafkaMessage,
+  type Message,
+  type Producer,
+  type ProducerBatch,
+} from 'kafkajs';
+import type {
+  CommittedOffset,
+  Fetch,
+  FetchOptions,
+  FetchedMessage,
+  KafkaClient,
+  OutgoingMessage,
+  PlainProducer,
+  RawHeaders,
+  TopicRequest,
+  TransactionContents,
+  TransactionalProducer,
+} from './client.js';
 import { explainKafkaError, explainKafkaErrorPrecisely, type KafkaAccess, type KafkaConnectionOptions, type KafkaListener } from '@sluice/crds';
 import { murmur2, partitionOf } from '../connectors/partitioner.js';
 import { BATCH_OVERHEAD_BYTES, DEFAULT_MAX_MESSAGE_BYTES, messageBytes } from './message-size.js';
@@ -123,7 +145,12 @@ async function placed(messages: readonly OutgoingMessage[], facts: TopicFacts, r
  * of every partition: at most SEND_CHUNK messages and the topic's limit in bytes each, REQUEST_BYTES in all. That
  * keeps every partition's order; in a transaction, every request is part of it.
  */
-async function sendInChunks(messages: readonly OutgoingMessage[], facts: TopicFacts, roundRobin: Map<string, number>, send: (batch: ProducerBatch) => Promise<unknown>): Promise<void> {
+async function sendInChunks(
+  messages: readonly OutgoingMessage[],
+  facts: TopicFacts,
+  roundRobin: Map<string, number>,
+  send: (batch: ProducerBatch) => Promise<unknown>,
+): Promise<void> {
   const byPartition = new Map<string, PartitionQueue>();
   const rooms = new Map<string, number>();
   for (const message of await placed(messages, facts, roundRobin)) {
@@ -425,8 +452,7 @@ export class KafkajsClient implements KafkaClient {
     const producer = this.#kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await this.#explained([{ kind: 'cluster', operation: 'IDEMPOTENT_WRITE', names: [] }], () => producer.connect());
     return {
-      send: (messages) =>
-        this.#explained(writing(messages), () => sendInChunks(messages, this.#facts, this.#roundRobin, (batch) => producer.sendBatch(batch))),
+      send: (messages) => this.#explained(writing(messages), () => sendInChunks(messages, this.#facts, this.#roundRobin, (batch) => producer.sendBatch(batch))),
       close: () => producer.disconnect(),
     };
   }
@@ -473,7 +499,9 @@ class KafkajsTransactionalProducer implements TransactionalProducer {
         }
         // kafkajs sends AddOffsetsToTxn without retrying: right after the previous commit the coordinator may still be
         // writing its markers and answer CONCURRENT_TRANSACTIONS, which Java's client retries, and so does this.
-        await retried(() => transaction.sendOffsets({ consumerGroupId: groupId, topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) }), { initialMs: 10 });
+        await retried(() => transaction.sendOffsets({ consumerGroupId: groupId, topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) }), {
+          initialMs: 10,
+        });
       }
       await transaction.commit();
     } catch (error) {

@@ -84,7 +84,12 @@ describe('Kafka messages as engine records', () => {
   });
 
   it('bounds the reason: a 1 MB value quoted in it leaves at most 1 KiB', () => {
-    const letter = deadLetterMessage('dlq', `the timestamp "${'9'.repeat(1 << 20)}" is not ISO-8601`, { key: null, value: '{}' }, { topic: 'transactions', partition: 0 });
+    const letter = deadLetterMessage(
+      'dlq',
+      `the timestamp "${'9'.repeat(1 << 20)}" is not ISO-8601`,
+      { key: null, value: '{}' },
+      { topic: 'transactions', partition: 0 },
+    );
     const reason = letter.headers![DEAD_LETTER_HEADERS.reason] as string;
     expect(Buffer.byteLength(reason)).toBeLessThanOrEqual(MAX_REASON_BYTES);
     expect(reason).toMatch(/^the timestamp "9999.*reason cut at 1024 bytes\)$/);

@@ -48,11 +48,19 @@ export function decodeJson(message: FetchedMessage): Decoded {
 export function decodeMessage(message: FetchedMessage, deserializer: Deserializer): Decoded {
   const { partition, offset, value } = message;
   const decoded: DecodeResult =
-    value === null ? { ok: false, reason: `the message has no value (a tombstone); ${EXPECTED[deserializer.format]} was expected` } : deserializer.decode(value);
+    value === null
+      ? { ok: false, reason: `the message has no value (a tombstone); ${EXPECTED[deserializer.format]} was expected` }
+      : deserializer.decode(value);
   if (decoded.ok) return { ok: true, record: { value: decoded.value, partition, offset, arrived: message } };
   return {
     ok: false,
-    rejected: { partition, offset, raw: value ?? EMPTY, arrived: message, reason: boundedReason(`${message.topic} partition ${partition} offset ${offset}: ${decoded.reason}`) },
+    rejected: {
+      partition,
+      offset,
+      raw: value ?? EMPTY,
+      arrived: message,
+      reason: boundedReason(`${message.topic} partition ${partition} offset ${offset}: ${decoded.reason}`),
+    },
   };
 }
 
@@ -94,7 +102,11 @@ function fitted(message: OutgoingMessage, limit: number): OutgoingMessage {
   if (messageBytes(message) <= room) return message;
   const key = toBuffer(message.key);
   const value = toBuffer(message.value);
-  const headers: OutgoingHeaders = { ...message.headers, [DEAD_LETTER_HEADERS.keyBytes]: String(key?.length ?? 0), [DEAD_LETTER_HEADERS.valueBytes]: String(value?.length ?? 0) };
+  const headers: OutgoingHeaders = {
+    ...message.headers,
+    [DEAD_LETTER_HEADERS.keyBytes]: String(key?.length ?? 0),
+    [DEAD_LETTER_HEADERS.valueBytes]: String(value?.length ?? 0),
+  };
   headers[DEAD_LETTER_HEADERS.truncated] = 'key,value';
   // What the message takes without key and value: the room left is theirs.
   const free = room - messageBytes({ key: null, value: null, headers });

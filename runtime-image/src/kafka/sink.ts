@@ -55,7 +55,10 @@ export class KafkaSink implements Sink {
       key = rendered.key;
       // Checked by length first: a key of n characters takes at most 3n bytes.
       if (key.length * 3 > MAX_KEY_BYTES && Buffer.byteLength(key) > MAX_KEY_BYTES) {
-        return { reason: `Kafka sink ${this.topic}: the key is ${Buffer.byteLength(key)} bytes, over the ${MAX_KEY_BYTES} bytes a key may take (it starts ${JSON.stringify(key.slice(0, 32))})`, record };
+        return {
+          reason: `Kafka sink ${this.topic}: the key is ${Buffer.byteLength(key)} bytes, over the ${MAX_KEY_BYTES} bytes a key may take (it starts ${JSON.stringify(key.slice(0, 32))})`,
+          record,
+        };
       }
     }
     const encoded = this.#serializer.encode(record.value);

@@ -33,10 +33,14 @@ export function tableChangeOf(message: FetchedMessage): TableChange | { reason: 
   try {
     value = JSON.parse(message.value.toString('utf8'));
   } catch (error) {
-    return { reason: `table ${message.topic}: not valid JSON (${messageOf(error)}); a table message is a JSON object, or no value (a tombstone) to delete its key` };
+    return {
+      reason: `table ${message.topic}: not valid JSON (${messageOf(error)}); a table message is a JSON object, or no value (a tombstone) to delete its key`,
+    };
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return { reason: `table ${message.topic}: ${showValue(value)} is not a JSON object; a table message is a JSON object, or no value (a tombstone) to delete its key` };
+    return {
+      reason: `table ${message.topic}: ${showValue(value)} is not a JSON object; a table message is a JSON object, or no value (a tombstone) to delete its key`,
+    };
   }
   return { partition: message.partition, offset: message.offset, key, value: value as Record<string, unknown> };
 }
@@ -67,14 +71,20 @@ export class KafkaTableReader {
     const { client, table, streamPartitions, tasks } = this.#options;
     const name = table.source.name;
     const count = await client.partitionCount(this.topic);
-    if (count === 0) throw new Error(`the table topic ${this.topic} (source ${name}) does not exist: create it (a Topic resource, compacted) or correct its spec.sources[].kafka.topic`);
+    if (count === 0)
+      throw new Error(
+        `the table topic ${this.topic} (source ${name}) does not exist: create it (a Topic resource, compacted) or correct its spec.sources[].kafka.topic`,
+      );
     if (!table.broadcast && count !== streamPartitions) {
       throw new Error(
         `the join ${table.joinId} reads the table ${this.topic} co-partitioned with the stream, but it has ${count} partition(s) and the stream ${streamPartitions}: ` +
           'task p holds table partition p, so give both topics the same partition count (and key both by the join key), or set broadcast: true on the join for a table every task holds whole',
       );
     }
-    const partitions = tasks.partitionsRead(name, Array.from({ length: count }, (_, p) => p));
+    const partitions = tasks.partitionsRead(
+      name,
+      Array.from({ length: count }, (_, p) => p),
+    );
     if (partitions.length === 0) return;
     const from = tasks.positions(name, partitions);
     const ends = await client.endOffsets(this.topic);

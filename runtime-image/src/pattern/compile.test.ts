@@ -74,7 +74,11 @@ describe('the pattern step in a job', () => {
   });
 
   it.each<[string, (pattern: Spec, spec: Spec) => void, string[]]>([
-    ['no stages', (pattern) => (pattern.steps = []), ['spec.pipeline[1].pattern.steps: must list at least one stage, for example [{ name: failures, condition: result == "failed", times: 3, orMore: true }]']],
+    [
+      'no stages',
+      (pattern) => (pattern.steps = []),
+      ['spec.pipeline[1].pattern.steps: must list at least one stage, for example [{ name: failures, condition: result == "failed", times: 3, orMore: true }]'],
+    ],
     [
       'two stages of one name',
       (pattern) => (steps(pattern)[1]!.name = 'failures'),
@@ -83,7 +87,9 @@ describe('the pattern step in a job', () => {
     [
       'a stage name select could not see',
       (pattern) => (steps(pattern)[0]!.name = 'failed logins'),
-      ['spec.pipeline[1].pattern.steps[0].name: "failed logins" is not a stage name; use an identifier such as failures, which select expressions see as a list'],
+      [
+        'spec.pipeline[1].pattern.steps[0].name: "failed logins" is not a stage name; use an identifier such as failures, which select expressions see as a list',
+      ],
     ],
     [
       'a condition that is not CEL, and one that is not a condition',
@@ -96,11 +102,31 @@ describe('the pattern step in a job', () => {
         'spec.pipeline[1].pattern.steps[1].condition: returns string, not bool; write a condition such as result == "failed"',
       ],
     ],
-    ['times below 1', (pattern) => (steps(pattern)[0]!.times = 0), ['spec.pipeline[1].pattern.steps[0].times: 0 is not a whole number of records of at least 1']],
-    ['a contiguity Flink has no name for', (pattern) => (steps(pattern)[1]!.contiguity = 'then'), ['spec.pipeline[1].pattern.steps[1].contiguity: "then" is not next or followedBy']],
-    ['no within', (pattern) => delete pattern.within, ['spec.pipeline[1].pattern.within: is required: the longest time a match may span, from its first record to its last, such as 10m']],
-    ['a within that is not a duration', (pattern) => (pattern.within = '10 minutes'), ['spec.pipeline[1].pattern.within: "10 minutes" is not a duration such as 5m']],
-    ['a select expression that is not CEL', (pattern) => (pattern.select = { ip: 'success[0].' }), ['spec.pipeline[1].pattern.select.ip: is not valid CEL: Expected IDENTIFIER, got EOF (column 12)']],
+    [
+      'times below 1',
+      (pattern) => (steps(pattern)[0]!.times = 0),
+      ['spec.pipeline[1].pattern.steps[0].times: 0 is not a whole number of records of at least 1'],
+    ],
+    [
+      'a contiguity Flink has no name for',
+      (pattern) => (steps(pattern)[1]!.contiguity = 'then'),
+      ['spec.pipeline[1].pattern.steps[1].contiguity: "then" is not next or followedBy'],
+    ],
+    [
+      'no within',
+      (pattern) => delete pattern.within,
+      ['spec.pipeline[1].pattern.within: is required: the longest time a match may span, from its first record to its last, such as 10m'],
+    ],
+    [
+      'a within that is not a duration',
+      (pattern) => (pattern.within = '10 minutes'),
+      ['spec.pipeline[1].pattern.within: "10 minutes" is not a duration such as 5m'],
+    ],
+    [
+      'a select expression that is not CEL',
+      (pattern) => (pattern.select = { ip: 'success[0].' }),
+      ['spec.pipeline[1].pattern.select.ip: is not valid CEL: Expected IDENTIFIER, got EOF (column 12)'],
+    ],
     [
       'a pattern without a keyBy before it',
       (_, spec) => (spec.pipeline as Spec[]).shift(),

@@ -46,7 +46,8 @@ function matched(k: string, start: number, last: number, counts: Record<string, 
 /** Runs one pattern operator over the steps, optionally from a snapshot; returns what it emitted and a snapshot of where it ended. */
 function run(testCase: Case, steps: readonly Step[], from?: Snapshot): DrivenOperator {
   const { stages, within, select } = testCase;
-  const build = (context: OperatorContext) => new PatternOperator({ key: keyByFields(['k']), stages, within, ...(select === undefined ? {} : { select }) }, context);
+  const build = (context: OperatorContext) =>
+    new PatternOperator({ key: keyByFields(['k']), stages, within, ...(select === undefined ? {} : { select }) }, context);
   return driveOperator('pattern-2', build, steps, ({ at, ...value }: RecordStep) => ({ value, timestamp: at }), from);
 }
 
@@ -263,7 +264,13 @@ describe('the pattern operator', () => {
 
 describe('the pattern state', () => {
   it('holds each record the partial matches took once, however many partial matches took it', () => {
-    const testCase: Case = { name: 'five failures, no success yet', stages: failuresThenSuccess({ times: 3, orMore: true }), within: 100, steps: [], expected: [] };
+    const testCase: Case = {
+      name: 'five failures, no success yet',
+      stages: failuresThenSuccess({ times: 3, orMore: true }),
+      within: 100,
+      steps: [],
+      expected: [],
+    };
     const { snapshot } = run(testCase, [r(1, 'f'), r(2, 'f'), r(3, 'f'), r(4, 'f'), r(5, 'f'), w(5)]);
     const [[, state]] = snapshot.entries as [[string, { records: [number, ...Json[]][]; runs: Json[] }]];
     // Five partial matches (one from each failure) holding 5 + 4 + 3 + 2 + 1 records between them.

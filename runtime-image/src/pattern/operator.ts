@@ -138,7 +138,8 @@ export class PatternOperator implements Operator {
   #watermark = WATERMARK_START;
 
   constructor(options: PatternOperatorOptions, context: OperatorContext) {
-    if (!Number.isSafeInteger(options.within) || options.within <= 0) throw new RangeError(`within must be a whole, positive number of milliseconds, not ${options.within}`);
+    if (!Number.isSafeInteger(options.within) || options.within <= 0)
+      throw new RangeError(`within must be a whole, positive number of milliseconds, not ${options.within}`);
     if (options.stages.length === 0) throw new RangeError('a pattern needs at least one stage');
     this.id = context.operatorId;
     this.#key = options.key;
@@ -161,7 +162,10 @@ export class PatternOperator implements Operator {
     }
     const keyId = JSON.stringify(key);
     if (keyId.length * 3 > MAX_STATE_KEY_BYTES && Buffer.byteLength(keyId) > MAX_STATE_KEY_BYTES) {
-      this.#context.deadLetter(`${this.id}: the key takes ${Buffer.byteLength(keyId)} bytes, over the ${MAX_STATE_KEY_BYTES} bytes a pattern key may take`, record);
+      this.#context.deadLetter(
+        `${this.id}: the key takes ${Buffer.byteLength(keyId)} bytes, over the ${MAX_STATE_KEY_BYTES} bytes a pattern key may take`,
+        record,
+      );
       return;
     }
     // As in Flink CEP, a record the watermark has passed can no longer be put in order: it is late.
@@ -255,7 +259,10 @@ export class PatternOperator implements Operator {
       try {
         value = this.#select(byStage);
       } catch (error) {
-        this.#context.deadLetter(`${this.id}: select failed on the match ending at ${formatIsoTime(last.timestamp)}: ${messageOf(error)}`, { value: last.value, timestamp: last.timestamp });
+        this.#context.deadLetter(`${this.id}: select failed on the match ending at ${formatIsoTime(last.timestamp)}: ${messageOf(error)}`, {
+          value: last.value,
+          timestamp: last.timestamp,
+        });
         return;
       }
     }

@@ -6,7 +6,14 @@ const base = { SLUICE_JOB_FILE: '/etc/sluice/job.yaml', SLUICE_KAFKA_BROKERS: 'k
 describe('the runtime’s settings from its environment', () => {
   it('takes the ordinal from the StatefulSet hostname when SLUICE_POD_ORDINAL is absent', () => {
     const config = readConfig({ ...base, SLUICE_PARALLELISM: '3' }, 'fraud-velocity-2');
-    expect(config).toMatchObject({ ordinal: 2, parallelism: 3, brokers: ['kafka-0:9092', 'kafka-1:9092'], httpPort: 8080, httpHost: '127.0.0.1', endMarkers: false });
+    expect(config).toMatchObject({
+      ordinal: 2,
+      parallelism: 3,
+      brokers: ['kafka-0:9092', 'kafka-1:9092'],
+      httpPort: 8080,
+      httpHost: '127.0.0.1',
+      endMarkers: false,
+    });
   });
 
   it('prefers SLUICE_POD_ORDINAL', () => {
@@ -22,19 +29,43 @@ describe('the runtime’s settings from its environment', () => {
 
   it('takes the S3 settings and the savepoint location, which falls back to the snapshot location', () => {
     const config = readConfig(
-      { ...base, SLUICE_SNAPSHOT_LOCATION: 's3://sluice/checkpoints', SLUICE_S3_ENDPOINT: 'http://minio:9000', SLUICE_S3_REGION: 'eu-west-1', SLUICE_S3_FORCE_PATH_STYLE: 'true' },
+      {
+        ...base,
+        SLUICE_SNAPSHOT_LOCATION: 's3://sluice/checkpoints',
+        SLUICE_S3_ENDPOINT: 'http://minio:9000',
+        SLUICE_S3_REGION: 'eu-west-1',
+        SLUICE_S3_FORCE_PATH_STYLE: 'true',
+      },
       'job-0',
     );
-    expect(config).toMatchObject({ snapshotLocation: 's3://sluice/checkpoints', savepointLocation: 's3://sluice/checkpoints', s3: { endpoint: 'http://minio:9000', region: 'eu-west-1', forcePathStyle: true } });
-    const apart = readConfig({ ...base, SLUICE_SNAPSHOT_LOCATION: 's3://sluice/checkpoints', SLUICE_SAVEPOINT_LOCATION: 's3://sluice/savepoints', SLUICE_S3_FORCE_PATH_STYLE: 'false' }, 'job-0');
+    expect(config).toMatchObject({
+      snapshotLocation: 's3://sluice/checkpoints',
+      savepointLocation: 's3://sluice/checkpoints',
+      s3: { endpoint: 'http://minio:9000', region: 'eu-west-1', forcePathStyle: true },
+    });
+    const apart = readConfig(
+      {
+        ...base,
+        SLUICE_SNAPSHOT_LOCATION: 's3://sluice/checkpoints',
+        SLUICE_SAVEPOINT_LOCATION: 's3://sluice/savepoints',
+        SLUICE_S3_FORCE_PATH_STYLE: 'false',
+      },
+      'job-0',
+    );
     expect(apart).toMatchObject({ snapshotLocation: 's3://sluice/checkpoints', savepointLocation: 's3://sluice/savepoints', s3: { forcePathStyle: false } });
-    expect(readConfig({ ...base, SLUICE_S3_ENDPOINT: '', SLUICE_SAVEPOINT_LOCATION: '' }, 'job-0')).toMatchObject({ s3: {}, snapshotLocation: undefined, savepointLocation: undefined });
+    expect(readConfig({ ...base, SLUICE_S3_ENDPOINT: '', SLUICE_SAVEPOINT_LOCATION: '' }, 'job-0')).toMatchObject({
+      s3: {},
+      snapshotLocation: undefined,
+      savepointLocation: undefined,
+    });
   });
 
   it('says which S3 or location setting is wrong', () => {
     expect(() => readConfig({ ...base, SLUICE_S3_FORCE_PATH_STYLE: 'yes' }, 'job-0')).toThrow(/SLUICE_S3_FORCE_PATH_STYLE=yes is neither true nor false/);
     expect(() => readConfig({ ...base, SLUICE_S3_ENDPOINT: 'minio:9000' }, 'job-0')).toThrow(/SLUICE_S3_ENDPOINT=minio:9000 is not an http/);
-    expect(() => readConfig({ ...base, SLUICE_SAVEPOINT_LOCATION: 's3://Bad_Bucket/x' }, 'job-0')).toThrow(/^SLUICE_SAVEPOINT_LOCATION: .*is not an S3 location/);
+    expect(() => readConfig({ ...base, SLUICE_SAVEPOINT_LOCATION: 's3://Bad_Bucket/x' }, 'job-0')).toThrow(
+      /^SLUICE_SAVEPOINT_LOCATION: .*is not an S3 location/,
+    );
     expect(() => readConfig({ ...base, SLUICE_SNAPSHOT_LOCATION: 'gs://bucket' }, 'job-0')).toThrow(/^SLUICE_SNAPSHOT_LOCATION: /);
     expect(() => readConfig({ ...base, SLUICE_S3_TIMEOUT: 'soon' }, 'job-0')).toThrow(/SLUICE_S3_TIMEOUT=soon is not a positive duration/);
   });
@@ -47,7 +78,10 @@ describe('the runtime’s settings from its environment', () => {
 
   it('starts from a savepoint or with empty state, not both', () => {
     expect(readConfig({ ...base, SLUICE_DISCARD_STATE: 'upgrade-7' }, 'job-0')).toMatchObject({ discardState: 'upgrade-7', restoreFrom: undefined });
-    expect(readConfig({ ...base, SLUICE_RESTORE_FROM: 's3://sluice/savepoints/sp-1' }, 'job-0')).toMatchObject({ discardState: undefined, restoreFrom: 's3://sluice/savepoints/sp-1' });
+    expect(readConfig({ ...base, SLUICE_RESTORE_FROM: 's3://sluice/savepoints/sp-1' }, 'job-0')).toMatchObject({
+      discardState: undefined,
+      restoreFrom: 's3://sluice/savepoints/sp-1',
+    });
     expect(() => readConfig({ ...base, SLUICE_DISCARD_STATE: 'upgrade-7', SLUICE_RESTORE_FROM: '/savepoints/sp-1' }, 'job-0')).toThrow(/both set/);
     expect(() => readConfig({ ...base, SLUICE_DISCARD_STATE: 'x'.repeat(201) }, 'job-0')).toThrow(/SLUICE_DISCARD_STATE is 201 characters long/);
   });
@@ -86,7 +120,10 @@ describe('the environment contract with the controller', () => {
   };
   const baseline = { ...base, SLUICE_PARALLELISM: '4' };
 
-  it.each(Object.entries(RUNTIME_ENV).map(([key, name]) => [name, key as keyof typeof RUNTIME_ENV] as const))('reads %s, which the controller sets on runtime pods', (name, key) => {
-    expect(readConfig({ ...baseline, [name]: samples[key] }, 'fraud-0')).not.toEqual(readConfig(baseline, 'fraud-0'));
-  });
+  it.each(Object.entries(RUNTIME_ENV).map(([key, name]) => [name, key as keyof typeof RUNTIME_ENV] as const))(
+    'reads %s, which the controller sets on runtime pods',
+    (name, key) => {
+      expect(readConfig({ ...baseline, [name]: samples[key] }, 'fraud-0')).not.toEqual(readConfig(baseline, 'fraud-0'));
+    },
+  );
 });

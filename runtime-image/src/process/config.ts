@@ -69,7 +69,10 @@ function ordinalOf(env: Env, host: string): number {
   const explicit = env[RUNTIME_ENV.podOrdinal];
   if (explicit !== undefined && explicit !== '') return whole(RUNTIME_ENV.podOrdinal, explicit, 0);
   const suffix = /-(\d+)$/.exec(host)?.[1];
-  if (suffix === undefined) throw new ConfigError(`${RUNTIME_ENV.podOrdinal} is not set and the hostname ${host} has no StatefulSet ordinal suffix (-0, -1, …): set ${RUNTIME_ENV.podOrdinal}`);
+  if (suffix === undefined)
+    throw new ConfigError(
+      `${RUNTIME_ENV.podOrdinal} is not set and the hostname ${host} has no StatefulSet ordinal suffix (-0, -1, …): set ${RUNTIME_ENV.podOrdinal}`,
+    );
   return Number(suffix);
 }
 
@@ -94,7 +97,9 @@ function optional(env: Env, name: string): string | undefined {
 function applicationId(env: Env): string | undefined {
   const value = optional(env, RUNTIME_ENV.applicationId);
   if (value !== undefined && !/^[A-Za-z0-9._-]{1,200}$/.test(value)) {
-    throw new ConfigError(`${RUNTIME_ENV.applicationId}=${value} may hold only letters, digits, '.', '_' and '-' (at most 200): it names Kafka topics and groups`);
+    throw new ConfigError(
+      `${RUNTIME_ENV.applicationId}=${value} may hold only letters, digits, '.', '_' and '-' (at most 200): it names Kafka topics and groups`,
+    );
   }
   return value;
 }
@@ -113,7 +118,9 @@ function location(env: Env, name: string): string | undefined {
 function s3Settings(env: Env): S3Settings {
   const endpoint = optional(env, RUNTIME_ENV.s3Endpoint);
   if (endpoint !== undefined && !/^https?:\/\/[^/]/.test(endpoint)) {
-    throw new ConfigError(`${RUNTIME_ENV.s3Endpoint}=${endpoint} is not an http:// or https:// URL: set it to the S3 server's address, or leave it unset for AWS`);
+    throw new ConfigError(
+      `${RUNTIME_ENV.s3Endpoint}=${endpoint} is not an http:// or https:// URL: set it to the S3 server's address, or leave it unset for AWS`,
+    );
   }
   const pathStyle = optional(env, RUNTIME_ENV.s3ForcePathStyle);
   if (pathStyle !== undefined && pathStyle !== 'true' && pathStyle !== 'false') {
@@ -157,10 +164,14 @@ function startingPoint(env: Env): { restoreFrom: string | undefined; discardStat
   const restoreFrom = location(env, RUNTIME_ENV.restoreFrom);
   const discardState = optional(env, RUNTIME_ENV.discardState);
   if (restoreFrom !== undefined && discardState !== undefined) {
-    throw new ConfigError(`${RUNTIME_ENV.restoreFrom} and ${RUNTIME_ENV.discardState} are both set: a pod starts either from a savepoint or with empty state, set one of them`);
+    throw new ConfigError(
+      `${RUNTIME_ENV.restoreFrom} and ${RUNTIME_ENV.discardState} are both set: a pod starts either from a savepoint or with empty state, set one of them`,
+    );
   }
   if (discardState !== undefined && discardState.length > MARKER_MAX_LENGTH) {
-    throw new ConfigError(`${RUNTIME_ENV.discardState} is ${discardState.length} characters long: give a marker of at most ${MARKER_MAX_LENGTH} (such as the upgrade's generation)`);
+    throw new ConfigError(
+      `${RUNTIME_ENV.discardState} is ${discardState.length} characters long: give a marker of at most ${MARKER_MAX_LENGTH} (such as the upgrade's generation)`,
+    );
   }
   return { restoreFrom, discardState };
 }
@@ -168,7 +179,10 @@ function startingPoint(env: Env): { restoreFrom: string | undefined; discardStat
 export function readConfig(env: Env = process.env, host: string = hostname()): RuntimeConfig {
   const parallelism = whole(RUNTIME_ENV.parallelism, env[RUNTIME_ENV.parallelism] ?? '1', 1);
   const ordinal = ordinalOf(env, host);
-  if (ordinal >= parallelism) throw new ConfigError(`the pod ordinal ${ordinal} is not below ${RUNTIME_ENV.parallelism}=${parallelism}: every pod of a job must be given the job's parallelism`);
+  if (ordinal >= parallelism)
+    throw new ConfigError(
+      `the pod ordinal ${ordinal} is not below ${RUNTIME_ENV.parallelism}=${parallelism}: every pod of a job must be given the job's parallelism`,
+    );
   const snapshotLocation = location(env, RUNTIME_ENV.snapshotLocation);
   return {
     jobFile: required(env, RUNTIME_ENV.jobFile, 'the path of the StreamJob manifest (YAML or JSON) to run'),

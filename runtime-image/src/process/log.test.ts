@@ -22,7 +22,16 @@ describe('the runtime log', () => {
   it('writes one JSON event a line: the event, its level by name, an ISO time, its fields at the top level', () => {
     const { log, lines } = capture();
     log.info({ messages: 3, changelogRecords: 1, ms: 12 }, 'committed');
-    expect(lines).toEqual([{ level: 'info', time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/) as unknown, messages: 3, changelogRecords: 1, ms: 12, event: 'committed' }]);
+    expect(lines).toEqual([
+      {
+        level: 'info',
+        time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/) as unknown,
+        messages: 3,
+        changelogRecords: 1,
+        ms: 12,
+        event: 'committed',
+      },
+    ]);
   });
 
   it('binds the task and the job to every line of a child', () => {
@@ -44,7 +53,9 @@ describe('the runtime log', () => {
     log.error({ err: error }, 'failure');
     // pino's serializer appends the causes: to the message after a colon, to the stack as `caused by:`.
     expect(lines[0]!.err).toMatchObject({ type: 'ConfigError', message: 'SLUICE_JOB_FILE is not set: no such file', code: 'SLUICE_E_CONFIG' });
-    expect((lines[0]!.err as { stack: string }).stack).toMatch(/^ConfigError: SLUICE_JOB_FILE is not set\n {4}at [^]*\ncaused by: Error: no such file\n {4}at /);
+    expect((lines[0]!.err as { stack: string }).stack).toMatch(
+      /^ConfigError: SLUICE_JOB_FILE is not set\n {4}at [^]*\ncaused by: Error: no such file\n {4}at /,
+    );
   });
 });
 
@@ -56,7 +67,9 @@ describe('SLUICE_LOG_LEVEL', () => {
   });
 
   it('refuses a level it does not know, naming the ones it does', () => {
-    expect(() => readLogLevel({ SLUICE_LOG_LEVEL: 'verbose' })).toThrow(new ConfigError('SLUICE_LOG_LEVEL=verbose is not a log level: set it to one of trace, debug, info, warn, error, fatal'));
+    expect(() => readLogLevel({ SLUICE_LOG_LEVEL: 'verbose' })).toThrow(
+      new ConfigError('SLUICE_LOG_LEVEL=verbose is not a log level: set it to one of trace, debug, info, warn, error, fatal'),
+    );
   });
 });
 
@@ -64,7 +77,11 @@ describe('a runtime pod that fails', () => {
   // The controller reads `error` and `code` from the last `failed` line of the termination message, the log's last 2 KB.
   it('logs the error with its stack, then the short failed line last', () => {
     const repo = join(import.meta.dirname, '..', '..', '..');
-    const run = spawnSync(process.execPath, ['--import', 'tsx', 'runtime-image/src/main.ts'], { cwd: repo, env: { PATH: process.env.PATH, SLUICE_POD_ORDINAL: '0' }, encoding: 'utf8' });
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'runtime-image/src/main.ts'], {
+      cwd: repo,
+      env: { PATH: process.env.PATH, SLUICE_POD_ORDINAL: '0' },
+      encoding: 'utf8',
+    });
     expect(run.status).toBe(1);
     const lines = run.stdout
       .split('\n')

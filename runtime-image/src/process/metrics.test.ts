@@ -12,7 +12,12 @@ async function gauge(metrics: ReturnType<typeof createMetrics>, name: string): P
 describe('the runtime metrics', () => {
   it('count a running checkpoint’s seconds and a partition’s watermark lag on the clock they are given', async () => {
     const clock = new ManualClock(noon);
-    const metrics = createMetrics('fraud', () => [{ partition: 0, lag: 0, watermark: noon - 30_000 }], () => ({ inProgressSince: noon, lastCompletedAt: null }), clock.now);
+    const metrics = createMetrics(
+      'fraud',
+      () => [{ partition: 0, lag: 0, watermark: noon - 30_000 }],
+      () => ({ inProgressSince: noon, lastCompletedAt: null }),
+      clock.now,
+    );
     clock.advance(90_000);
     expect(await gauge(metrics, 'sluice_checkpoint_in_progress_seconds')).toEqual([90]);
     expect(await gauge(metrics, 'sluice_watermark_lag_seconds')).toEqual([120]);

@@ -24,10 +24,30 @@ const NO_CHECKPOINTS: CheckpointSample = () => ({ inProgressSince: null, lastCom
 export function createMetrics(job: string, sample: PartitionSample, checkpoints: CheckpointSample = NO_CHECKPOINTS, now: Clock = Date.now): RuntimeMetrics {
   const registry = new Registry();
   registry.setDefaultLabels({ job });
-  const recordsIn = new Counter({ name: 'sluice_records_in_total', help: 'Records read by an operator', labelNames: ['operator', 'partition'], registers: [registry] });
-  const recordsOut = new Counter({ name: 'sluice_records_out_total', help: 'Records emitted by an operator', labelNames: ['operator', 'partition'], registers: [registry] });
-  const late = new Counter({ name: 'sluice_late_records_total', help: 'Records too late for every window, sent to the late output', labelNames: ['partition'], registers: [registry] });
-  const deadLettered = new Counter({ name: 'sluice_dead_lettered_records_total', help: 'Records sent to the dead-letter output', labelNames: ['partition'], registers: [registry] });
+  const recordsIn = new Counter({
+    name: 'sluice_records_in_total',
+    help: 'Records read by an operator',
+    labelNames: ['operator', 'partition'],
+    registers: [registry],
+  });
+  const recordsOut = new Counter({
+    name: 'sluice_records_out_total',
+    help: 'Records emitted by an operator',
+    labelNames: ['operator', 'partition'],
+    registers: [registry],
+  });
+  const late = new Counter({
+    name: 'sluice_late_records_total',
+    help: 'Records too late for every window, sent to the late output',
+    labelNames: ['partition'],
+    registers: [registry],
+  });
+  const deadLettered = new Counter({
+    name: 'sluice_dead_lettered_records_total',
+    help: 'Records sent to the dead-letter output',
+    labelNames: ['partition'],
+    registers: [registry],
+  });
   new Gauge({
     name: 'sluice_consumer_lag_records',
     help: 'Source records not read yet',
@@ -53,10 +73,24 @@ export function createMetrics(job: string, sample: PartitionSample, checkpoints:
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
     registers: [registry],
   });
-  const commits = new Histogram({ name: 'sluice_commit_duration_seconds', help: 'Duration of one exactly-once transaction', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5], registers: [registry] });
-  const checkpointDuration = new Histogram({ name: 'sluice_checkpoint_duration_seconds', help: 'Duration of a checkpoint or savepoint', buckets: [0.1, 0.5, 1, 5, 15, 60, 300], registers: [registry] });
+  const commits = new Histogram({
+    name: 'sluice_commit_duration_seconds',
+    help: 'Duration of one exactly-once transaction',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+    registers: [registry],
+  });
+  const checkpointDuration = new Histogram({
+    name: 'sluice_checkpoint_duration_seconds',
+    help: 'Duration of a checkpoint or savepoint',
+    buckets: [0.1, 0.5, 1, 5, 15, 60, 300],
+    registers: [registry],
+  });
   const checkpointBytes = new Gauge({ name: 'sluice_checkpoint_size_bytes', help: 'Size of the last checkpoint or savepoint', registers: [registry] });
-  const checkpointFailures = new Counter({ name: 'sluice_checkpoint_failures_total', help: 'Periodic checkpoints that failed (S3 unreachable, timed out, refused)', registers: [registry] });
+  const checkpointFailures = new Counter({
+    name: 'sluice_checkpoint_failures_total',
+    help: 'Periodic checkpoints that failed (S3 unreachable, timed out, refused)',
+    registers: [registry],
+  });
   // A stuck checkpoint shows as this gauge growing while commits go on: alert on it exceeding a few checkpoint intervals.
   new Gauge({
     name: 'sluice_checkpoint_in_progress_seconds',

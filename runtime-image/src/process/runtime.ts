@@ -109,7 +109,8 @@ export class Runtime {
     this.#hooks = hooks;
     // A replacement pod has the same application id and ordinal: its PostgreSQL sinks fence the pod it replaces.
     this.#sinks = openSinks(job.sinks, outbox, { ...config, writer: `${config.applicationId ?? job.name}/${config.ordinal}` });
-    const open = (location: string | undefined): SnapshotStorage | undefined => (location === undefined ? undefined : openSnapshotStorage(location, { s3: config.s3 }));
+    const open = (location: string | undefined): SnapshotStorage | undefined =>
+      location === undefined ? undefined : openSnapshotStorage(location, { s3: config.s3 });
     this.#checkpoints = open(config.snapshotLocation);
     this.#savepoints = config.savepointLocation === config.snapshotLocation ? this.#checkpoints : open(config.savepointLocation);
     const taskSetOptions: ExactlyOnceOptions = {
@@ -150,11 +151,19 @@ export class Runtime {
   /** Compiles the job and opens its store and clients; `clock` times the checkpoints (a test's manual one moves them). */
   static async open(config: RuntimeConfig, hooks: RuntimeHooks = {}, clock: RuntimeClock = systemClock): Promise<Runtime> {
     const job = await readJobFile(config.jobFile);
-    if (job.source.kind !== 'kafka') throw new ConfigError(`job ${job.name} reads a ${job.source.kind} source; a runtime pod reads Kafka (run it with streamctl run instead)`);
-    const hash = createHash('sha256').update(await readFile(config.jobFile)).digest('hex').slice(0, 16);
+    if (job.source.kind !== 'kafka')
+      throw new ConfigError(`job ${job.name} reads a ${job.source.kind} source; a runtime pod reads Kafka (run it with streamctl run instead)`);
+    const hash = createHash('sha256')
+      .update(await readFile(config.jobFile))
+      .digest('hex')
+      .slice(0, 16);
     const specHash = job.repartition === undefined ? hash : `${hash}${repartitionedSnapshotTag(job.repartition)}`;
     const store = await RocksDbStore.open(join(config.stateDir, job.name));
-    const client = new KafkajsClient({ brokers: config.brokers, clientId: `sluice-${job.name}-${config.ordinal}`, connection: kafkaConnectionFromDir(config.kafkaSecretDir) });
+    const client = new KafkajsClient({
+      brokers: config.brokers,
+      clientId: `sluice-${job.name}-${config.ordinal}`,
+      connection: kafkaConnectionFromDir(config.kafkaSecretDir),
+    });
     return new Runtime(config, job, specHash, store, client, hooks, clock);
   }
 
@@ -227,7 +236,9 @@ export class Runtime {
     const checkpoint = this.store.checkpoint(this.taskSet.partitions);
     try {
       const changelog = await this.taskSet.changelogPositions();
-      const tasks = this.taskSet.positions().map(({ partition, offset, watermark }) => ({ partition, sourceOffset: offset, changelogOffset: changelog.get(partition) ?? null, watermark }));
+      const tasks = this.taskSet
+        .positions()
+        .map(({ partition, offset, watermark }) => ({ partition, sourceOffset: offset, changelogOffset: changelog.get(partition) ?? null, watermark }));
       return { checkpoint, tasks };
     } catch (error) {
       checkpoint.release();
@@ -280,7 +291,11 @@ export class Runtime {
 
   #requireSavepointLocation(): void {
     if (this.#savepoints === undefined) {
-      throw new ControlError('SLUICE_E_NO_SNAPSHOT_LOCATION', `this pod has neither ${RUNTIME_ENV.savepointLocation} nor ${RUNTIME_ENV.snapshotLocation}: set spec.savepoints.location or spec.checkpoints.location on the job`, 409);
+      throw new ControlError(
+        'SLUICE_E_NO_SNAPSHOT_LOCATION',
+        `this pod has neither ${RUNTIME_ENV.savepointLocation} nor ${RUNTIME_ENV.snapshotLocation}: set spec.savepoints.location or spec.checkpoints.location on the job`,
+        409,
+      );
     }
   }
 
@@ -307,7 +322,11 @@ export class Runtime {
     if (first !== undefined) {
       if (first.request.savepoint === request.savepoint && first.request.id === request.id) return first.answer;
       return Promise.reject(
-        new ControlError('SLUICE_E_STOPPED', `this pod was stopped already by ${describeStop(first.request)}, not ${describeStop(request)}: delete the pod to run the job again, then stop it the way you want`, 409),
+        new ControlError(
+          'SLUICE_E_STOPPED',
+          `this pod was stopped already by ${describeStop(first.request)}, not ${describeStop(request)}: delete the pod to run the job again, then stop it the way you want`,
+          409,
+        ),
       );
     }
     const answer = this.#stopNow(request);
@@ -322,13 +341,18 @@ export class Runtime {
     if (request.savepoint) this.#requireSavepointLocation();
     const { phase } = this.taskSet;
     if (phase === 'starting' || phase === 'restoring') {
-      throw new ControlError('SLUICE_E_NOT_RUNNING', `the job is ${phase}, not running: stop it once it runs, or delete the pod (it has processed nothing since its last commit)`, 409);
+      throw new ControlError(
+        'SLUICE_E_NOT_RUNNING',
+        `the job is ${phase}, not running: stop it once it runs, or delete the pod (it has processed nothing since its last commit)`,
+        409,
+      );
     }
     // Processing stops before the savepoint: a record processed after it would be committed past the savepoint, and the new spec restored from it would write its results again.
     if (request.savepoint) await this.#requireReachableSavepoints();
     this.#stopped = true;
     await this.#stopProcessing(request.savepoint === true);
-    if (this.taskSet.phase !== 'finished') throw new ControlError('SLUICE_E_NOT_STOPPED', `the job ended ${this.taskSet.phase}, not finished: its last commit is where it restarts`, 500);
+    if (this.taskSet.phase !== 'finished')
+      throw new ControlError('SLUICE_E_NOT_STOPPED', `the job ended ${this.taskSet.phase}, not finished: its last commit is where it restarts`, 500);
     const savepoint = request.savepoint ? await this.#savepoint(request.id) : null;
     await this.close();
     return { stopped: true, savepoint };

@@ -13,7 +13,17 @@ class TestingControlTarget implements ControlTarget {
   readonly stops: StopRequest[] = [];
 
   status(): RuntimeStatus {
-    return { job: 'fraud', ordinal: 0, parallelism: 1, phase: this.phase, partitions: [{ partition: 0, offset: 5, lag: 0, watermark: 'Infinity' }], recordsIn: 5, recordsOut: 1, lastSavepoint: null, checkpoint: this.checkpoint };
+    return {
+      job: 'fraud',
+      ordinal: 0,
+      parallelism: 1,
+      phase: this.phase,
+      partitions: [{ partition: 0, offset: 5, lag: 0, watermark: 'Infinity' }],
+      recordsIn: 5,
+      recordsOut: 1,
+      lastSavepoint: null,
+      checkpoint: this.checkpoint,
+    };
   }
 
   savepoint(request: SavepointRequest) {
@@ -56,7 +66,11 @@ describe('the runtime pod’s HTTP surface', () => {
   it('stays ready through a stuck checkpoint and says since when it runs, in /readyz and /status', async () => {
     const target = new TestingControlTarget();
     target.ready = true;
-    target.checkpoint = { lastCompletedAt: '2026-12-07T10:00:00.000Z', inProgressSince: '2026-12-07T10:00:05.000Z', lastError: 'uploading s3://b/k at http://s3:9000 timed out 3 times' };
+    target.checkpoint = {
+      lastCompletedAt: '2026-12-07T10:00:00.000Z',
+      inProgressSince: '2026-12-07T10:00:05.000Z',
+      lastError: 'uploading s3://b/k at http://s3:9000 timed out 3 times',
+    };
     const app = buildServer({ target, registry: new Registry(), controlToken: 's3cret' });
     const ready = await app.inject({ method: 'GET', url: '/readyz' });
     expect(ready.statusCode).toBe(200);
@@ -79,7 +93,10 @@ describe('the runtime pod’s HTTP surface', () => {
   it('answers status, savepoints and stop in the shapes of the control API', async () => {
     const target = new TestingControlTarget();
     const app = buildServer({ target, registry: new Registry(), controlToken: 's3cret' });
-    expect((await app.inject({ method: 'GET', url: '/status', headers: auth })).json()).toMatchObject({ job: 'fraud', partitions: [{ watermark: 'Infinity' }] });
+    expect((await app.inject({ method: 'GET', url: '/status', headers: auth })).json()).toMatchObject({
+      job: 'fraud',
+      partitions: [{ watermark: 'Infinity' }],
+    });
     const taken = await app.inject({ method: 'POST', url: '/savepoints', headers: auth, payload: { id: 'shared-1' } });
     expect(taken.statusCode).toBe(201);
     expect(taken.json()).toEqual({ id: 'shared-1', location: '/tmp/savepoints/shared-1', complete: true });
@@ -110,7 +127,13 @@ describe('the runtime pod’s HTTP surface', () => {
     const lines: Record<string, unknown>[] = [];
     const destination = new Writable({
       write(chunk: Buffer, _encoding, done) {
-        lines.push(...chunk.toString('utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>));
+        lines.push(
+          ...chunk
+            .toString('utf8')
+            .split('\n')
+            .filter(Boolean)
+            .map((line) => JSON.parse(line) as Record<string, unknown>),
+        );
         done();
       },
     });
@@ -118,6 +141,8 @@ describe('the runtime pod’s HTTP surface', () => {
     const app = buildServer({ target: new TestingControlTarget(), registry: new Registry(), controlToken: 's3cret', log });
     await app.inject({ method: 'GET', url: '/healthz' });
     app.log.warn('a route took too long');
-    expect(lines.map(({ level, job, component, msg, event }) => ({ level, job, component, event: event ?? msg }))).toEqual([{ level: 'warn', job: 'fraud', component: 'http', event: 'a route took too long' }]);
+    expect(lines.map(({ level, job, component, msg, event }) => ({ level, job, component, event: event ?? msg }))).toEqual([
+      { level: 'warn', job: 'fraud', component: 'http', event: 'a route took too long' },
+    ]);
   });
 });

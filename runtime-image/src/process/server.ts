@@ -1,6 +1,15 @@
 // The pod's HTTP surface (fastify): health, readiness, Prometheus metrics and the token-protected control API.
 import { timingSafeEqual } from 'node:crypto';
-import { RUNTIME_ENV, controlApi, controlErrorSchema, runtimeStatusSchema, savepointRequestSchema, savepointResponseSchema, stopQuerySchema, stopResponseSchema } from '@sluice/crds';
+import {
+  RUNTIME_ENV,
+  controlApi,
+  controlErrorSchema,
+  runtimeStatusSchema,
+  savepointRequestSchema,
+  savepointResponseSchema,
+  stopQuerySchema,
+  stopResponseSchema,
+} from '@sluice/crds';
 import type { ControlError as ControlErrorBody, RuntimeStatus, SavepointRequest, SavepointResponse, StopRequest, StopResponse } from '@sluice/crds';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
@@ -61,7 +70,9 @@ export function buildServer(options: ServerOptions): FastifyInstance {
 
   const authorize = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     if (controlToken === undefined) {
-      await reply.code(503).send(errorBody('SLUICE_E_CONTROL_DISABLED', `the control API is disabled: set ${RUNTIME_ENV.controlToken} on the pod (the job’s control Secret)`));
+      await reply
+        .code(503)
+        .send(errorBody('SLUICE_E_CONTROL_DISABLED', `the control API is disabled: set ${RUNTIME_ENV.controlToken} on the pod (the job’s control Secret)`));
     } else if (!tokenMatches(request.headers.authorization, controlToken)) {
       await reply.code(401).send(errorBody('SLUICE_E_UNAUTHORIZED', 'send the job’s control token as Authorization: Bearer <token>'));
     }
@@ -90,7 +101,11 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     handler: async (request, reply) => {
       const { savepoint, id } = request.query;
       if (id !== undefined && !savepoint) {
-        return reply.code(400).send(errorBody('SLUICE_E_BAD_REQUEST', `id=${id} names a savepoint, and savepoint is not true: send savepoint=true with the id, or leave the id out`));
+        return reply
+          .code(400)
+          .send(
+            errorBody('SLUICE_E_BAD_REQUEST', `id=${id} names a savepoint, and savepoint is not true: send savepoint=true with the id, or leave the id out`),
+          );
       }
       return reply.send(await target.stop({ savepoint, ...(id === undefined ? {} : { id }) }));
     },

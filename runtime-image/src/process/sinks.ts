@@ -11,6 +11,11 @@ export type { SinkConnections };
  * Each sink as its row of SINK_KINDS opens it on a pod; a ConfigError names what the pod lacks (a connection, a kind
  * it does not write). `pod.writer`: the job's application id and the pod's ordinal, which a replacement pod shares.
  */
-export function openSinks(sinks: readonly JobSink[], outbox: TransactionOutbox, pod: SinkConnections & { writer?: string }, formats: Formats = new Formats()): Sink[] {
+export function openSinks(
+  sinks: readonly JobSink[],
+  outbox: TransactionOutbox,
+  pod: SinkConnections & { writer?: string },
+  formats: Formats = new Formats(),
+): Sink[] {
   return openPodSinks(sinks, { outbox, connections: pod, formats, writer: pod.writer });
 }

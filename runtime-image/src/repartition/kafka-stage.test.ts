@@ -10,20 +10,32 @@ const plan = compileJobOrThrow({
   kind: 'StreamJob',
   metadata: { name: 'velocity' },
   spec: {
-    sources: [{ name: 'transactions', kafka: { topic: 'transactions' }, format: 'json', eventTime: { field: 'timestamp', format: 'iso8601', maxOutOfOrderness: '0s' } }],
+    sources: [
+      { name: 'transactions', kafka: { topic: 'transactions' }, format: 'json', eventTime: { field: 'timestamp', format: 'iso8601', maxOutOfOrderness: '0s' } },
+    ],
     pipeline: [{ keyBy: { field: 'customer_id' } }, { window: { type: 'tumbling', size: '1m' }, aggregate: [{ name: 'n', fn: 'count' }] }],
     sinks: [{ name: 'out', stdout: {} }],
   },
 }).repartition!;
 
 const minute = 60_000;
-const record = (from: number, customer: string, at: number): Row => ({ from, time: at, value: { customer_id: customer, timestamp: new Date(at).toISOString() } });
+const record = (from: number, customer: string, at: number): Row => ({
+  from,
+  time: at,
+  value: { customer_id: customer, timestamp: new Date(at).toISOString() },
+});
 const mark = (from: number, watermark: number | string): Row => ({ from, watermark });
 
 function stage(): { task: RepartitionedTask; fired: Row[] } {
   const fired: Row[] = [];
   const memory: KeyedStateFactory = <V>() => new MemoryKeyedState<V>([]);
-  const task = new RepartitionedTask(plan.downstream, { state: memory, outputs: { result: (r) => fired.push(r.value), late: () => undefined, deadLetter: () => undefined } }, [0, 1, 2], undefined, () => 0);
+  const task = new RepartitionedTask(
+    plan.downstream,
+    { state: memory, outputs: { result: (r) => fired.push(r.value), late: () => undefined, deadLetter: () => undefined } },
+    [0, 1, 2],
+    undefined,
+    () => 0,
+  );
   return { task, fired };
 }
 
@@ -43,7 +55,12 @@ describe('a stage 2 task of a repartitioned job on Kafka', () => {
 
   it('restarts from each upstream’s mark kept in its offset metadata, not from their least', () => {
     const { task: first } = stage();
-    for (const [from, watermark] of [[0, 10 * minute], [1, 2 * minute], [2, '+Infinity']] as const) first.processRecord(mark(from, watermark));
+    for (const [from, watermark] of [
+      [0, 10 * minute],
+      [1, 2 * minute],
+      [2, '+Infinity'],
+    ] as const)
+      first.processRecord(mark(from, watermark));
     const metadata = first.metadata();
     expect(metadata).toEqual({ upstream: { 0: 10 * minute, 1: 2 * minute, 2: 'Infinity' } });
     const { task: restarted } = stage();

@@ -98,7 +98,8 @@ export class RepartitionedTask implements PartitionTask {
 
   processRecord(value: Row): void {
     const envelope = value as Envelope;
-    if (typeof envelope.from !== 'number') throw new Error('a message of the repartition topic has no upstream partition ("from"): only the job\'s stage 1 writes this topic');
+    if (typeof envelope.from !== 'number')
+      throw new Error('a message of the repartition topic has no upstream partition ("from"): only the job\'s stage 1 writes this topic');
     if ('stopped' in envelope) {
       this.#stopped.add(envelope.from);
       return;
@@ -204,7 +205,13 @@ export class RepartitionedTaskSet {
       stage: {
         idSuffix: STAGE_2_SUFFIX,
         task: (partition, dataflow, taskOptions) => {
-          const task = new RepartitionedTask(dataflow, taskOptions, Array.from({ length: partitions }, (_, p) => p), idleTimeout, clock);
+          const task = new RepartitionedTask(
+            dataflow,
+            taskOptions,
+            Array.from({ length: partitions }, (_, p) => p),
+            idleTimeout,
+            clock,
+          );
           this.#stage2Tasks.set(partition, task);
           return task;
         },
@@ -217,7 +224,8 @@ export class RepartitionedTaskSet {
     this.#start = async () => {
       const { client } = options;
       partitions = await client.partitionCount(source.topic);
-      if (partitions === 0) throw new Error(`the Kafka topic ${source.topic} does not exist: create it (a Topic resource) or correct spec.sources[0].kafka.topic`);
+      if (partitions === 0)
+        throw new Error(`the Kafka topic ${source.topic} does not exist: create it (a Topic resource) or correct spec.sources[0].kafka.topic`);
       await client.ensureTopics([{ topic, partitions }]);
       const written = await client.partitionCount(topic);
       if (written !== partitions) {
@@ -265,7 +273,8 @@ export class RepartitionedTaskSet {
     if (options.drain === true) {
       this.#outbox.stopping = true;
       await this.stage1.stop();
-      while (this.stage2.phase === 'running' && ![...this.#stage2Tasks.values()].every((task) => task.drained)) await new Promise((resolve) => setTimeout(resolve, 20));
+      while (this.stage2.phase === 'running' && ![...this.#stage2Tasks.values()].every((task) => task.drained))
+        await new Promise((resolve) => setTimeout(resolve, 20));
     }
     await Promise.all([this.stage1.stop(), this.stage2.stop()]);
   }
@@ -363,7 +372,7 @@ async function requireDrained(location: string, job: string, plan: RepartitionPl
   if (!found.manifest.specHash.endsWith(repartitionedSnapshotTag(plan))) {
     throw new Error(
       `job ${job} cannot start from ${found.manifest.kind} ${found.manifest.id}: it was taken by a version of the job that did not repartition by ${plan.key} (${plan.path}), ` +
-        'whose state holds each key under its source partition rather than under its key\'s hash, so restoring it would split keys\' state; ' +
+        "whose state holds each key under its source partition rather than under its key's hash, so restoring it would split keys' state; " +
         'start from the last commit instead (no SLUICE_RESTORE_FROM; spec.upgradeMode last-state or stateless), or from a savepoint the repartitioned job took',
     );
   }

@@ -29,7 +29,8 @@ export function repartitionRefusal(job: Pick<CompiledJob, 'source' | 'repartitio
   const needs = `${plan.path}: keys by ${plan.key}, but source ${source.name} (Kafka topic ${source.topic}) ${declaredAs(plan.sourceKeyedBy)}, so the job needs a repartition stage`;
   if (job.tables.length > 0) return `${needs}, which runtime pods do not run yet for a job that joins a table (streamctl run does); ${declare}`;
   const stateful = statefulOperatorIds(plan.upstream);
-  if (stateful.length > 0) return `${needs}, which runtime pods do not run yet for steps before the keyBy that keep state (${stateful.join(', ')}); move them after the keyBy, or ${declare}`;
+  if (stateful.length > 0)
+    return `${needs}, which runtime pods do not run yet for steps before the keyBy that keep state (${stateful.join(', ')}); move them after the keyBy, or ${declare}`;
   return undefined;
 }
 

@@ -29,7 +29,9 @@ class BatchesSource implements Source {
   async *read(options: ReadOptions = {}): AsyncGenerator<SourceBatch> {
     const offsets = new Array<number>(this.partitionCount).fill(0);
     for (const [index, { partition, values }] of this.batches.entries()) {
-      const records = values.map((value) => ({ value, partition, offset: offsets[partition]!++ })).filter(({ offset }) => offset >= (options.from?.[partition] ?? 0));
+      const records = values
+        .map((value) => ({ value, partition, offset: offsets[partition]!++ }))
+        .filter(({ offset }) => offset >= (options.from?.[partition] ?? 0));
       if (records.length === 0) continue;
       if (index === this.stopAt?.batch) this.stopAt.controller.abort();
       yield await Promise.resolve({ partition, records, rejected: [], next: offsets[partition]! });
@@ -63,7 +65,17 @@ function velocityJob(source: Row): ReturnType<typeof compileJobOrThrow> {
     metadata: { name: 'velocity' },
     spec: {
       sources: [{ name: 'transactions', ...source, format: 'json', eventTime: { field: 'timestamp', format: 'iso8601', maxOutOfOrderness: '0s' } }],
-      pipeline: [{ filter: 'amount > 0.0' }, { keyBy: { field: 'customer_id' } }, { window: { type: 'tumbling', size: '5m' }, aggregate: [{ name: 'txn_count', fn: 'count' }, { name: 'txn_sum', fn: 'sum', field: 'amount' }] }],
+      pipeline: [
+        { filter: 'amount > 0.0' },
+        { keyBy: { field: 'customer_id' } },
+        {
+          window: { type: 'tumbling', size: '5m' },
+          aggregate: [
+            { name: 'txn_count', fn: 'count' },
+            { name: 'txn_sum', fn: 'sum', field: 'amount' },
+          ],
+        },
+      ],
       sinks: [{ name: 'out', stdout: {} }],
     },
   });
@@ -113,7 +125,10 @@ describe('a job whose source is not keyed by its keyBy, in one process', () => {
 
     // The same transactions on one partition keyed by customer, in event-time order.
     const inOrder = byAccount.flatMap(({ values }) => values).sort((a, b) => String(a.timestamp).localeCompare(String(b.timestamp)));
-    const coPartitioned = await run(velocityJob({ kafka: { topic: 'transactions', keyedBy: 'customer_id' } }), new BatchesSource(1, [{ partition: 0, values: inOrder }]));
+    const coPartitioned = await run(
+      velocityJob({ kafka: { topic: 'transactions', keyedBy: 'customer_id' } }),
+      new BatchesSource(1, [{ partition: 0, values: inOrder }]),
+    );
     expect(sorted(coPartitioned.results)).toEqual(sorted(expected));
   });
 
@@ -129,17 +144,32 @@ describe('a job whose source is not keyed by its keyBy, in one process', () => {
     const job = velocityJob({ kafka: { topic: 'transactions' } });
     const controller = new AbortController();
     const first = new Collected();
-    const stopped = await runJob({ job, specHash: 'test', source: new BatchesSource(2, byAccount, { batch: 0, controller }), results: [first], stateDir: join(dir, 'first'), savepointDir: join(dir, 'savepoints'), signal: controller.signal });
+    const stopped = await runJob({
+      job,
+      specHash: 'test',
+      source: new BatchesSource(2, byAccount, { batch: 0, controller }),
+      results: [first],
+      stateDir: join(dir, 'first'),
+      savepointDir: join(dir, 'savepoints'),
+      signal: controller.signal,
+    });
     // Partition 1 has not started: stage 2's watermark is still its −∞, so nothing has fired.
     expect(first.values).toEqual([]);
     const second = new Collected();
-    await runJob({ job, specHash: 'test', source: new BatchesSource(2, byAccount), results: [second], stateDir: join(dir, 'second'), restore: stopped.savepoint! });
+    await runJob({
+      job,
+      specHash: 'test',
+      source: new BatchesSource(2, byAccount),
+      results: [second],
+      stateDir: join(dir, 'second'),
+      restore: stopped.savepoint!,
+    });
     expect(sorted(second.values)).toEqual(sorted([window('c1', 0, 3, 32), window('c2', 0, 1, 5), window('c1', 5, 1, 1), window('c2', 5, 1, 7)]));
 
     // Keys are placed by their hash over the partition count: another count would find each key's state elsewhere.
-    await expect(runJob({ job, specHash: 'test', source: new BatchesSource(3, byAccount), results: [], stateDir: join(dir, 'third'), restore: stopped.savepoint! })).rejects.toThrow(
-      /the snapshot holds source partitions 0, 1 but the input has 0, 1, 2; .* pass --parallelism 2/,
-    );
+    await expect(
+      runJob({ job, specHash: 'test', source: new BatchesSource(3, byAccount), results: [], stateDir: join(dir, 'third'), restore: stopped.savepoint! }),
+    ).rejects.toThrow(/the snapshot holds source partitions 0, 1 but the input has 0, 1, 2; .* pass --parallelism 2/);
   });
 
   it('lets a source partition without records for idleTimeout stop holding stage 2 back, and only then', () => {

@@ -22,7 +22,11 @@ function job(source: Row, keyBy: Row, before: Row[] = []): Row {
 describe('the repartition stage a job gets', () => {
   it.each([
     ['a Kafka topic declared keyed by the keyBy field', { kafka: { topic: 't', keyedBy: 'customer_id' } }, { field: 'customer_id' }],
-    ['a Kafka topic declared keyed by the keyBy expression, whitespace aside', { kafka: { topic: 't', keyedBy: 'card.bin +  ":" + card.last4' } }, { expression: 'card.bin+":"+card.last4', name: 'card' }],
+    [
+      'a Kafka topic declared keyed by the keyBy expression, whitespace aside',
+      { kafka: { topic: 't', keyedBy: 'card.bin +  ":" + card.last4' } },
+      { expression: 'card.bin+":"+card.last4', name: 'card' },
+    ],
     ['a generator partitioned by the keyBy field', { generator: { workload: 'transactions', keyField: 'merchant_id' } }, { field: 'merchant_id' }],
     ['a file (one partition)', { file: { path: 'in.jsonl' } }, { field: 'customer_id' }],
   ])('none for %s', (_what, source, keyBy) => {
@@ -54,7 +58,10 @@ describe('the repartition stage a job gets', () => {
 
   it('refuses a second keyBy that would need a repartition of its own, and a keyedBy that is not a key', () => {
     const second = job({ kafka: { topic: 't' } }, { field: 'customer_id' });
-    (second.spec as { pipeline: Row[] }).pipeline.push({ keyBy: { field: 'txn_count' } }, { window: { type: 'tumbling', size: '1h' }, aggregate: [{ name: 'n', fn: 'count' }] });
+    (second.spec as { pipeline: Row[] }).pipeline.push(
+      { keyBy: { field: 'txn_count' } },
+      { window: { type: 'tumbling', size: '1h' }, aggregate: [{ name: 'n', fn: 'count' }] },
+    );
     const refused = compileJob(second);
     expect(!refused.ok && refused.problems.map(formatProblem)).toEqual([
       'spec.pipeline[2].keyBy: a second repartition (by txn_count, after the one by customer_id) arrives in a later release of Sluice; key this step by customer_id as well, or split the job in two',
@@ -69,11 +76,14 @@ describe('the repartition stage a job gets', () => {
     expect(repartitionTopic('shop.velocity', plain.repartition!)).toBe('shop.velocity-keyBy-0-repartition');
     // A window keyed by the topic's key, then a keyBy by customer: the window would be stage 1's state.
     const stateful = compileJobOrThrow(
-      job({ kafka: { topic: 'payments', keyedBy: 'account' } }, { field: 'customer_id' }, [{ keyBy: { field: 'account' } }, { window: { type: 'tumbling', size: '1m' }, aggregate: [{ name: 'customer_id', fn: 'count' }] }]),
+      job({ kafka: { topic: 'payments', keyedBy: 'account' } }, { field: 'customer_id' }, [
+        { keyBy: { field: 'account' } },
+        { window: { type: 'tumbling', size: '1m' }, aggregate: [{ name: 'customer_id', fn: 'count' }] },
+      ]),
     );
     expect(repartitionRefusal(stateful)).toBe(
       'spec.pipeline[2].keyBy: keys by customer_id, but source transactions (Kafka topic payments) is keyed by account (spec.sources[0].kafka.keyedBy), so the job needs a repartition stage, ' +
-        'which runtime pods do not run yet for steps before the keyBy that keep state (window-1); move them after the keyBy, or if the topic\'s producers key its messages by customer_id, ' +
+        "which runtime pods do not run yet for steps before the keyBy that keep state (window-1); move them after the keyBy, or if the topic's producers key its messages by customer_id, " +
         'set spec.sources[0].kafka.keyedBy: "customer_id" and no repartition stage is needed',
     );
   });
@@ -82,11 +92,23 @@ describe('the repartition stage a job gets', () => {
 describe('streamctl run and a repartitioned job', () => {
   it('notes that runtime pods refuse it only where they do, with the fix', () => {
     const notes: string[] = [];
-    const stateful = job({ kafka: { topic: 'payments', keyedBy: 'account' } }, { field: 'customer_id' }, [{ keyBy: { field: 'account' } }, { window: { type: 'tumbling', size: '1m' }, aggregate: [{ name: 'customer_id', fn: 'count' }] }]);
+    const stateful = job({ kafka: { topic: 'payments', keyedBy: 'account' } }, { field: 'customer_id' }, [
+      { keyBy: { field: 'account' } },
+      { window: { type: 'tumbling', size: '1m' }, aggregate: [{ name: 'customer_id', fn: 'count' }] },
+    ]);
     localRunOptions(compileJobOrThrow(stateful), 'hash', { generator: 'transactions', count: 10 }, (line) => notes.push(line));
-    expect(notes).toContainEqual(expect.stringMatching(/^streamctl run repartitions in memory \(where the input has several partitions\); runtime pods refuse this job: spec\.pipeline\[2\]\.keyBy: keys by customer_id, .*set spec\.sources\[0\]\.kafka\.keyedBy: "customer_id"/));
+    expect(notes).toContainEqual(
+      expect.stringMatching(
+        /^streamctl run repartitions in memory \(where the input has several partitions\); runtime pods refuse this job: spec\.pipeline\[2\]\.keyBy: keys by customer_id, .*set spec\.sources\[0\]\.kafka\.keyedBy: "customer_id"/,
+      ),
+    );
     const runs: string[] = [];
-    localRunOptions(compileJobOrThrow(job({ kafka: { topic: 'payments' } }, { field: 'customer_id' })), 'hash', { generator: 'transactions', count: 10 }, (line) => runs.push(line));
+    localRunOptions(
+      compileJobOrThrow(job({ kafka: { topic: 'payments' } }, { field: 'customer_id' })),
+      'hash',
+      { generator: 'transactions', count: 10 },
+      (line) => runs.push(line),
+    );
     expect(runs.filter((line) => line.includes('refuse'))).toEqual([]);
   });
 });

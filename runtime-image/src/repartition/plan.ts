@@ -37,7 +37,10 @@ export function sameKey(a: string, b: string): boolean {
 }
 
 function normalizeKey(text: string): string {
-  return text.trim().replace(/\s+/g, ' ').replace(/ ?([^\w\s]) ?/g, '$1');
+  return text
+    .trim()
+    .replace(/\s+/g, ' ')
+    .replace(/ ?([^\w\s]) ?/g, '$1');
 }
 
 /** How the source is partitioned: one partition (every key in one task), or by a key where something declares it. */
@@ -88,7 +91,7 @@ function stepNodeId(step: Spec, index: number): string | undefined {
 
 /** The key of a record as the repartition stage hashes it: a string key as it is (as a producer keyed by it would), else its JSON. */
 function keyText(value: unknown): string {
-  return typeof value === 'string' ? value : JSON.stringify(value) ?? 'null';
+  return typeof value === 'string' ? value : (JSON.stringify(value) ?? 'null');
 }
 
 /**
@@ -107,7 +110,11 @@ export function planRepartition(problems: Problems, steps: unknown, source: JobS
     if (current !== undefined && sameKey(current, keyBy.key)) continue;
     const path = `spec.pipeline[${keyBy.index}].keyBy`;
     if (plan !== undefined) {
-      problems.notYet(path, `a second repartition (by ${keyBy.key}, after the one by ${plan.key})`, `key this step by ${plan.key} as well, or split the job in two`);
+      problems.notYet(
+        path,
+        `a second repartition (by ${keyBy.key}, after the one by ${plan.key})`,
+        `key this step by ${plan.key} as well, or split the job in two`,
+      );
       return undefined;
     }
     const next = list[keyBy.index + 1];

@@ -51,13 +51,21 @@ export function specHash(spec: unknown): string {
 /** Builds the run; `note` receives one line for each part of the job that runs differently on a laptop. */
 export function localRunOptions(job: CompiledJob, hash: string, flags: LocalRunFlags, note: (line: string) => void): RunOptions {
   const files = inputFiles(job, flags.input);
-  const options: RunOptions = { job, specHash: hash, source: localSource(job, flags, files.get(job.source.name)), results: resultSinks(job, flags, note), parallelism: flags.parallelism ?? 1 };
-  if (job.tables.length > 0) options.tables = new Map(job.tables.map(({ source, interval }) => [source.name, tableInput(source, files.get(source.name), interval === true)]));
+  const options: RunOptions = {
+    job,
+    specHash: hash,
+    source: localSource(job, flags, files.get(job.source.name)),
+    results: resultSinks(job, flags, note),
+    parallelism: flags.parallelism ?? 1,
+  };
+  if (job.tables.length > 0)
+    options.tables = new Map(job.tables.map(({ source, interval }) => [source.name, tableInput(source, files.get(source.name), interval === true)]));
   const refusal = repartitionRefusal(job);
   if (refusal !== undefined) note(`streamctl run repartitions in memory (where the input has several partitions); runtime pods refuse this job: ${refusal}`);
   const late = flags.lateOutput ?? job.lateOutput?.file;
   if (late !== undefined) options.late = jsonLinesOutput(late);
-  else if (job.lateOutput?.topic !== undefined) note(`late records (spec.lateOutput topic ${job.lateOutput.topic}) are counted; pass --late-output FILE to keep them`);
+  else if (job.lateOutput?.topic !== undefined)
+    note(`late records (spec.lateOutput topic ${job.lateOutput.topic}) are counted; pass --late-output FILE to keep them`);
   const deadLetters = flags.deadLetterOutput ?? job.deadLetter?.file;
   if (deadLetters !== undefined) options.deadLetters = jsonLinesOutput(deadLetters);
   else options.deadLetters = new StderrDeadLetters(10);
@@ -92,7 +100,9 @@ function tableInput(source: JobSource, file: string | undefined, stream: boolean
   if (source.kind === 'file') return new JsonLinesSource(source.path);
   const topic = source.kind === 'kafka' ? `the Kafka topic ${source.topic}` : 'a generator';
   const lines = stream ? 'one record a line' : 'one {"key": ..., "value": {...}} a line';
-  throw new Error(`the ${stream ? 'stream' : 'table'} ${source.name} reads ${topic}; streamctl run reads --input ${source.name}=FILE.jsonl in its place (${lines})`);
+  throw new Error(
+    `the ${stream ? 'stream' : 'table'} ${source.name} reads ${topic}; streamctl run reads --input ${source.name}=FILE.jsonl in its place (${lines})`,
+  );
 }
 
 function localSource(job: CompiledJob, flags: LocalRunFlags, input: string | undefined): Source {

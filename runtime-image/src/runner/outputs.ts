@@ -48,7 +48,8 @@ export function jsonLinesOutput(target: string): JsonLinesSink {
  * What a dead letter holds: the reason, and the record as decoded or, for input that would not decode, the raw
  * line (in base64 where it is not UTF-8); only the reason where the record cannot be written as JSON.
  */
-export type DeadLetterLine = { reason: string; record: Record<string, unknown> } | { reason: string; raw: string } | { reason: string; rawBase64: string } | { reason: string };
+export type DeadLetterLine =
+  { reason: string; record: Record<string, unknown> } | { reason: string; raw: string } | { reason: string; rawBase64: string } | { reason: string };
 
 /** Dead letters without a file: the first few reasons on stderr, the rest counted in the summary. */
 export class StderrDeadLetters implements Sink {

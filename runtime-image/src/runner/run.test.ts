@@ -35,7 +35,13 @@ describe('a local run', () => {
       },
     });
     const deadLetters = join(dir, 'dead-letters.jsonl');
-    const summary = await runJob({ job, specHash: 'test', source: new JsonLinesSource(input), results: [jsonLinesOutput(join(dir, 'out.jsonl'))], deadLetters: jsonLinesOutput(deadLetters) });
+    const summary = await runJob({
+      job,
+      specHash: 'test',
+      source: new JsonLinesSource(input),
+      results: [jsonLinesOutput(join(dir, 'out.jsonl'))],
+      deadLetters: jsonLinesOutput(deadLetters),
+    });
 
     expect(summary.deadLettered).toBe(3);
     const lines = readFileSync(deadLetters, 'utf8')

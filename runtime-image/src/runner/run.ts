@@ -81,7 +81,8 @@ export async function runJob(options: RunOptions): Promise<RunSummary> {
     const bounded = boundedReason(reason);
     const refused = options.deadLetters?.write({ value: { reason: bounded, ...line }, timestamp: Date.now() });
     // A record the output cannot hold (not JSON-writable) is still written: its reason, and why the record is not there.
-    if (refused !== undefined) options.deadLetters?.write({ value: { reason: boundedReason(`${bounded}; the record is left out: ${refused.reason}`) }, timestamp: Date.now() });
+    if (refused !== undefined)
+      options.deadLetters?.write({ value: { reason: boundedReason(`${bounded}; the record is left out: ${refused.reason}`) }, timestamp: Date.now() });
   };
   const outputs = {
     result: (record: StreamRecord) => {
@@ -108,7 +109,9 @@ export async function runJob(options: RunOptions): Promise<RunSummary> {
   try {
     stages = await repartitionStages(options, (partition) => new TaskState({ store, partition, cache, ttl: jobStateTtl(job) }), outputs);
     if (stages !== undefined && job.tables.length > 0) {
-      throw new Error(`job ${job.name} joins a table and repartitions its stream (${job.repartition!.path}); streamctl run runs such a job on one partition: read one --input file, or leave --parallelism out`);
+      throw new Error(
+        `job ${job.name} joins a table and repartitions its stream (${job.repartition!.path}); streamctl run runs such a job on one partition: read one --input file, or leave --parallelism out`,
+      );
     }
     const from = await restore(options, store, open);
     stages?.started(from, tasks, open);
@@ -161,7 +164,13 @@ export async function runJob(options: RunOptions): Promise<RunSummary> {
  * Reads a table's input from where the tasks' state says they stopped to its end, into the tasks' join state. A
  * co-partitioned table's partition p goes to task p, so the partition counts must be equal; a broadcast one goes to all.
  */
-async function readTable(table: JobTable, streamPartitions: number, options: RunOptions, tables: TableJoinTasks, deadLetter: (reason: string, line: Record<string, unknown>) => void): Promise<void> {
+async function readTable(
+  table: JobTable,
+  streamPartitions: number,
+  options: RunOptions,
+  tables: TableJoinTasks,
+  deadLetter: (reason: string, line: Record<string, unknown>) => void,
+): Promise<void> {
   const name = table.source.name;
   const input = options.tables?.get(name);
   if (input === undefined) throw new Error(`the join ${table.joinId} reads the table ${name}, and the run has no input for it`);
@@ -186,7 +195,11 @@ async function readTable(table: JobTable, streamPartitions: number, options: Run
 }
 
 /** Restores every partition of the snapshot into the store and its task; returns where each partition resumes. */
-async function restore(options: RunOptions, store: RocksDbStore, open: (partition: number, watermark?: number, next?: number) => RunningTask): Promise<Positions> {
+async function restore(
+  options: RunOptions,
+  store: RocksDbStore,
+  open: (partition: number, watermark?: number, next?: number) => RunningTask,
+): Promise<Positions> {
   if (options.restore === undefined) return {};
   const { storage, manifest } = await requireSnapshot(options.restore, { job: options.job.name });
   try {
@@ -262,7 +275,12 @@ async function savepoint(options: RunOptions, store: RocksDbStore, tasks: Map<nu
       specHash: options.specHash,
       parallelism: options.parallelism ?? 1,
       checkpoint: store.checkpoint(partitions),
-      tasks: partitions.map((partition) => ({ partition, sourceOffset: tasks.get(partition)!.next, changelogOffset: null, watermark: tasks.get(partition)!.task.watermark })),
+      tasks: partitions.map((partition) => ({
+        partition,
+        sourceOffset: tasks.get(partition)!.next,
+        changelogOffset: null,
+        watermark: tasks.get(partition)!.task.watermark,
+      })),
     });
     return written.location;
   } finally {

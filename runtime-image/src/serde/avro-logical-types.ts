@@ -62,7 +62,8 @@ class DecimalType extends avro.types.LogicalType {
   }
 
   protected override _toValue(value: unknown): Buffer | undefined {
-    const text = typeof value === 'number' ? (Number.isFinite(value) ? value.toFixed(this.#scale) : undefined) : typeof value === 'string' ? value.trim() : undefined;
+    const text =
+      typeof value === 'number' ? (Number.isFinite(value) ? value.toFixed(this.#scale) : undefined) : typeof value === 'string' ? value.trim() : undefined;
     if (text === undefined) return undefined;
     const unscaled = parseUnscaled(text, this.#scale);
     if (unscaled === undefined) return undefined;

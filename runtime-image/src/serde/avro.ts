@@ -55,7 +55,10 @@ export class AvroDeserializer implements Deserializer {
     try {
       return { ok: true, value: plain(this.#reader!.type.fromBuffer(framed.body, writer.resolver)) as Record<string, unknown> };
     } catch (error) {
-      return { ok: false, reason: `the Avro body (schema id ${framed.schemaId}, ${framed.body.length} bytes) cannot be read: ${bodyProblem(messageOf(error))}` };
+      return {
+        ok: false,
+        reason: `the Avro body (schema id ${framed.schemaId}, ${framed.body.length} bytes) cannot be read: ${bodyProblem(messageOf(error))}`,
+      };
     }
   }
 
@@ -63,7 +66,10 @@ export class AvroDeserializer implements Deserializer {
     const { subject, version } = this.readerSubject;
     if (this.#reader === undefined) {
       const found = await this.registry.version(subject, version);
-      if (found.schemaType !== 'AVRO') throw new SchemaRegistryError(`subject ${subject} version ${found.version} is a ${found.schemaType} schema, not Avro: set the source's format to ${found.schemaType === 'JSON' ? 'json-schema' : 'the subject\'s'}, or name an Avro subject`);
+      if (found.schemaType !== 'AVRO')
+        throw new SchemaRegistryError(
+          `subject ${subject} version ${found.version} is a ${found.schemaType} schema, not Avro: set the source's format to ${found.schemaType === 'JSON' ? 'json-schema' : "the subject's"}, or name an Avro subject`,
+        );
       this.#reader = { type: avroType(found.schema), version: found };
     }
     const reader = this.#reader;
@@ -81,13 +87,21 @@ async function writerRead(registry: SchemaRegistryClient, reader: Reader, id: nu
   if (id === reader.version.id) return { ok: true, resolver: undefined };
   const written = await registry.byId(id);
   if (written === undefined) {
-    return { ok: false, unknown: true, reason: `schema id ${id} is not in the schema registry at ${registry.url}: the producer registered its schema in another registry, or the id was deleted` };
+    return {
+      ok: false,
+      unknown: true,
+      reason: `schema id ${id} is not in the schema registry at ${registry.url}: the producer registered its schema in another registry, or the id was deleted`,
+    };
   }
-  if (written.schemaType !== 'AVRO') return { ok: false, reason: `schema id ${id} is a ${written.schemaType} schema, not Avro: the producer wrote with another format than the source's avro` };
+  if (written.schemaType !== 'AVRO')
+    return { ok: false, reason: `schema id ${id} is a ${written.schemaType} schema, not Avro: the producer wrote with another format than the source's avro` };
   try {
     return { ok: true, resolver: reader.type.createResolver(avroType(written.schema)) };
   } catch (error) {
-    return { ok: false, reason: `records written with schema id ${id} cannot be read as subject ${subject} version ${version} (the schemas are not compatible: ${messageOf(error)})` };
+    return {
+      ok: false,
+      reason: `records written with schema id ${id} cannot be read as subject ${subject} version ${version} (the schemas are not compatible: ${messageOf(error)})`,
+    };
   }
 }
 
@@ -123,7 +137,10 @@ export class AvroSerializer implements Serializer {
 
   async start(): Promise<void> {
     const found = await this.registry.version(this.writerSubject.subject, this.writerSubject.version);
-    if (found.schemaType !== 'AVRO') throw new SchemaRegistryError(`subject ${found.subject} version ${found.version} is a ${found.schemaType} schema, not Avro: set the sink's format to match, or name an Avro subject`);
+    if (found.schemaType !== 'AVRO')
+      throw new SchemaRegistryError(
+        `subject ${found.subject} version ${found.version} is a ${found.schemaType} schema, not Avro: set the sink's format to match, or name an Avro subject`,
+      );
     this.#writer = { type: avroType(found.schema), header: header(found.id), version: found };
     this.#writer.header.copy(this.#scratch);
   }
@@ -146,7 +163,10 @@ export class AvroSerializer implements Serializer {
     try {
       return { ok: true, value: this.#framed(writer.type, record) };
     } catch {
-      return { ok: false, reason: `the result does not fit subject ${writer.version.subject} version ${writer.version.version}: ${whyInvalid(writer.type, record)}` };
+      return {
+        ok: false,
+        reason: `the result does not fit subject ${writer.version.subject} version ${writer.version.version}: ${whyInvalid(writer.type, record)}`,
+      };
     }
   }
 }
@@ -159,7 +179,10 @@ function whyInvalid(type: avro.Type, record: Record<string, unknown>): string {
       if (reason !== undefined) return;
       const field = path.join('.');
       const expected = at.typeName.replace(/^logical:/, '');
-      reason = value === undefined ? `field ${field} is missing (it is a ${expected} without a default)` : `field ${field} is ${quoted(value)}, which is not a ${expected}`;
+      reason =
+        value === undefined
+          ? `field ${field} is missing (it is a ${expected} without a default)`
+          : `field ${field} is ${quoted(value)}, which is not a ${expected}`;
     },
   });
   return reason ?? 'the schema refuses it';

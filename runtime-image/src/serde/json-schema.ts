@@ -40,9 +40,17 @@ export class JsonSchemaDeserializer implements Deserializer {
       [...missing].map(async (id) => {
         const found = await this.registry.byId(id);
         if (found === undefined) {
-          this.#known.set(id, { refused: `schema id ${id} is not in the schema registry at ${this.registry.url}: the producer registered its schema in another registry, or the id was deleted` }, true);
+          this.#known.set(
+            id,
+            {
+              refused: `schema id ${id} is not in the schema registry at ${this.registry.url}: the producer registered its schema in another registry, or the id was deleted`,
+            },
+            true,
+          );
         } else if (found.schemaType !== 'JSON') {
-          this.#known.set(id, { refused: `schema id ${id} is a ${found.schemaType} schema, not a JSON schema: the producer wrote with another format than the source's json-schema` });
+          this.#known.set(id, {
+            refused: `schema id ${id} is a ${found.schemaType} schema, not a JSON schema: the producer wrote with another format than the source's json-schema`,
+          });
         } else this.#known.set(id, {});
       }),
     ).then(() => undefined);
@@ -69,7 +77,10 @@ export class JsonSchemaSerializer implements Serializer {
 
   async start(): Promise<void> {
     const found = await this.registry.version(this.writerSubject.subject, this.writerSubject.version);
-    if (found.schemaType !== 'JSON') throw new SchemaRegistryError(`subject ${found.subject} version ${found.version} is a ${found.schemaType} schema, not a JSON schema: set the sink's format to match, or name a JSON subject`);
+    if (found.schemaType !== 'JSON')
+      throw new SchemaRegistryError(
+        `subject ${found.subject} version ${found.version} is a ${found.schemaType} schema, not a JSON schema: set the sink's format to match, or name a JSON subject`,
+      );
     this.#writer = { validate: compileJsonSchema(found.schema), header: header(found.id), version: found };
   }
 
@@ -80,7 +91,10 @@ export class JsonSchemaSerializer implements Serializer {
       const error = writer.validate.errors?.[0];
       const at = error === undefined || error.instancePath === '' ? 'the result' : `field ${error.instancePath.slice(1).replaceAll('/', '.')}`;
       const value = error === undefined || error.instancePath === '' ? '' : ` (${quoted(valueAt(record, error.instancePath))})`;
-      return { ok: false, reason: `the result does not fit subject ${writer.version.subject} version ${writer.version.version}: ${at}${value} ${error?.message ?? 'is refused'}` };
+      return {
+        ok: false,
+        reason: `the result does not fit subject ${writer.version.subject} version ${writer.version.version}: ${at}${value} ${error?.message ?? 'is refused'}`,
+      };
     }
     return { ok: true, value: Buffer.concat([writer.header, Buffer.from(JSON.stringify(record))]) };
   }

@@ -5,7 +5,8 @@ import type { DecodeResult, Deserializer, EncodeResult, Serializer } from './ser
 
 /** JSON text → an object, or why it is not one; shared by plain JSON and the JSON Schema body. */
 export function parseJsonObject(text: Buffer): DecodeResult {
-  if (nestedDeeperThan(text)) return { ok: false, reason: `the value nests objects and arrays more than ${MAX_NESTING_DEPTH} levels deep; Sluice reads at most ${MAX_NESTING_DEPTH}` };
+  if (nestedDeeperThan(text))
+    return { ok: false, reason: `the value nests objects and arrays more than ${MAX_NESTING_DEPTH} levels deep; Sluice reads at most ${MAX_NESTING_DEPTH}` };
   let parsed: unknown;
   try {
     parsed = JSON.parse(text.toString('utf8'));

@@ -73,14 +73,22 @@ export class HttpSchemaRegistryClient implements SchemaRegistryClient {
   async #get(path: string): Promise<Record<string, unknown> | undefined> {
     let response: Response;
     try {
-      response = await fetch(`${this.url}${path}`, { headers: { accept: 'application/vnd.schemaregistry.v1+json' }, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+      response = await fetch(`${this.url}${path}`, {
+        headers: { accept: 'application/vnd.schemaregistry.v1+json' },
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
     } catch (error) {
-      throw new SchemaRegistryError(`the schema registry at ${this.url} did not answer GET ${path} (${messageOf(error)}): check that it runs and that the URL is right`, { retriable: true, cause: error });
+      throw new SchemaRegistryError(
+        `the schema registry at ${this.url} did not answer GET ${path} (${messageOf(error)}): check that it runs and that the URL is right`,
+        { retriable: true, cause: error },
+      );
     }
     if (response.status === 404) return undefined;
     const text = await response.text();
     if (!response.ok) {
-      throw new SchemaRegistryError(`the schema registry at ${this.url} answered GET ${path} with ${response.status}: ${text.slice(0, 300)}`, { retriable: response.status >= 500 });
+      throw new SchemaRegistryError(`the schema registry at ${this.url} answered GET ${path} with ${response.status}: ${text.slice(0, 300)}`, {
+        retriable: response.status >= 500,
+      });
     }
     return JSON.parse(text) as Record<string, unknown>;
   }

@@ -116,21 +116,31 @@ describe('avro in the Confluent wire format', () => {
     // A record past the writer's first 4 KiB of scratch space, then a small one after it: each value is its own.
     const big = encoded(writer, { customer_id: 'c'.repeat(10_000), amount: 1, timestamp: at });
     const small = encoded(writer, { customer_id: 'c2', amount: 2, timestamp: at });
-    expect(await decoded(new AvroDeserializer(registry, { subject: 'transactions-value' }), big)).toEqual({ ok: true, value: { customer_id: 'c'.repeat(10_000), amount: 1, timestamp: at } });
-    expect(await decoded(new AvroDeserializer(registry, { subject: 'transactions-value' }), small)).toEqual({ ok: true, value: { customer_id: 'c2', amount: 2, timestamp: at } });
+    expect(await decoded(new AvroDeserializer(registry, { subject: 'transactions-value' }), big)).toEqual({
+      ok: true,
+      value: { customer_id: 'c'.repeat(10_000), amount: 1, timestamp: at },
+    });
+    expect(await decoded(new AvroDeserializer(registry, { subject: 'transactions-value' }), small)).toEqual({
+      ok: true,
+      value: { customer_id: 'c2', amount: 2, timestamp: at },
+    });
     expect(bytes.subarray(0, 5)).toEqual(header(id));
   });
 
-  it('reads a record written with an older schema as the reader\'s newer version: the new field takes its default', async () => {
+  it("reads a record written with an older schema as the reader's newer version: the new field takes its default", async () => {
     const registry = new TestingSchemaRegistry();
     registry.register('transactions-value', transactionV1);
-    const old = encoded(await started(new AvroSerializer(registry, { subject: 'transactions-value', version: 1 })), { customer_id: 'c1', amount: 3, timestamp: at });
+    const old = encoded(await started(new AvroSerializer(registry, { subject: 'transactions-value', version: 1 })), {
+      customer_id: 'c1',
+      amount: 3,
+      timestamp: at,
+    });
     registry.register('transactions-value', transactionV2);
     const reader = new AvroDeserializer(registry, { subject: 'transactions-value' });
     expect(await decoded(reader, old)).toEqual({ ok: true, value: { customer_id: 'c1', amount: 3, timestamp: at, channel: 'web', merchant: null } });
   });
 
-  it('reads a record written with a newer schema as the reader\'s older version: unknown fields are dropped, nested records are plain', async () => {
+  it("reads a record written with a newer schema as the reader's older version: unknown fields are dropped, nested records are plain", async () => {
     const registry = new TestingSchemaRegistry();
     registry.register('transactions-value', transactionV1);
     registry.register('transactions-value', transactionV2);
@@ -141,7 +151,10 @@ describe('avro in the Confluent wire format', () => {
       channel: 'pos',
       merchant: { id: 'm9' },
     });
-    expect(await decoded(new AvroDeserializer(registry, { subject: 'transactions-value', version: 1 }), newer)).toEqual({ ok: true, value: { customer_id: 'c2', amount: 4, timestamp: at } });
+    expect(await decoded(new AvroDeserializer(registry, { subject: 'transactions-value', version: 1 }), newer)).toEqual({
+      ok: true,
+      value: { customer_id: 'c2', amount: 4, timestamp: at },
+    });
     const latest = await decoded(new AvroDeserializer(registry, { subject: 'transactions-value' }), newer);
     expect(latest).toEqual({ ok: true, value: { customer_id: 'c2', amount: 4, timestamp: at, channel: 'pos', merchant: { id: 'm9' } } });
     if (latest.ok) expect(Object.getPrototypeOf(latest.value.merchant)).toBe(Object.prototype);
@@ -179,7 +192,10 @@ describe('avro in the Confluent wire format', () => {
     });
     const ledgerWriter = await started(new AvroSerializer(registry, { subject: 'ledger-value' }));
     const tooPrecise = ledgerWriter.encode({ booked_on: '2025-12-05', balance: '1.005', fee: '0' });
-    expect(tooPrecise).toEqual({ ok: false, reason: 'the result does not fit subject ledger-value version 1: field balance is "1.005", which is not a decimal' });
+    expect(tooPrecise).toEqual({
+      ok: false,
+      reason: 'the result does not fit subject ledger-value version 1: field balance is "1.005", which is not a decimal',
+    });
   });
 
   describe('a value that cannot be decoded gets a reason', () => {
@@ -193,12 +209,20 @@ describe('avro in the Confluent wire format', () => {
     });
 
     it.each<[string, () => Buffer, RegExp]>([
-      ['an unknown schema id', () => Buffer.concat([header(999), good.subarray(5)]), /^schema id 999 is not in the schema registry at http:\/\/registry.test:8081/],
+      [
+        'an unknown schema id',
+        () => Buffer.concat([header(999), good.subarray(5)]),
+        /^schema id 999 is not in the schema registry at http:\/\/registry.test:8081/,
+      ],
       ['a bad magic byte', () => Buffer.concat([Buffer.from([1]), good.subarray(1)]), /starts with byte 1, not magic byte 0 of the Confluent wire format/],
       ['plain JSON', () => Buffer.from('{"customer_id":"c1"}'), /starts with byte 123, not magic byte 0.*plain JSON, so the source's format should be json/],
       ['a value shorter than the header', () => good.subarray(0, 3), /3 bytes, too short for the Confluent wire format's 5-byte header/],
       ['a truncated body', () => good.subarray(0, good.length - 2), /cannot be read: it ends before the record does \(truncated\)/],
-      ['an incompatible writer schema', () => Buffer.concat([header(other), Buffer.from([2])]), new RegExp(`written with schema id ${other} cannot be read as subject transactions-value version 1 \\(the schemas are not compatible`)],
+      [
+        'an incompatible writer schema',
+        () => Buffer.concat([header(other), Buffer.from([2])]),
+        new RegExp(`written with schema id ${other} cannot be read as subject transactions-value version 1 \\(the schemas are not compatible`),
+      ],
       ['a JSON schema id', () => Buffer.concat([header(json), Buffer.from('{}')]), new RegExp(`schema id ${json} is a JSON schema, not Avro`)],
     ])('%s', async (_what, value, reason) => {
       const result = await decoded(new AvroDeserializer(registry, { subject: 'transactions-value' }), value());
@@ -229,7 +253,10 @@ describe('avro in the Confluent wire format', () => {
     const reader = new AvroDeserializer(registry, { subject: 'transactions-value' }, () => now);
     const json = new JsonSchemaDeserializer(registry, () => now);
     // A replica that lags: records name id 2 before the registry asked holds it.
-    const early = Buffer.concat([header(2), avroType(JSON.stringify(transactionV2)).toBuffer({ customer_id: 'c1', amount: 1, timestamp: at, channel: 'pos', merchant: null })]);
+    const early = Buffer.concat([
+      header(2),
+      avroType(JSON.stringify(transactionV2)).toBuffer({ customer_id: 'c1', amount: 1, timestamp: at, channel: 'pos', merchant: null }),
+    ]);
     const earlyJson = Buffer.concat([header(3), Buffer.from('{"customer_id":"c1"}')]);
     expect((await decoded(reader, early)).ok).toBe(false);
     expect((await decoded(json, earlyJson)).ok).toBe(false);
@@ -249,7 +276,11 @@ describe('avro in the Confluent wire format', () => {
     const registry = new TestingSchemaRegistry();
     registry.register('transactions-value', transactionV1);
     registry.register('transactions-value', transactionV2);
-    const older = encoded(await started(new AvroSerializer(registry, { subject: 'transactions-value', version: 1 })), { customer_id: 'c1', amount: 1, timestamp: at });
+    const older = encoded(await started(new AvroSerializer(registry, { subject: 'transactions-value', version: 1 })), {
+      customer_id: 'c1',
+      amount: 1,
+      timestamp: at,
+    });
     const reader = new AvroDeserializer(registry, { subject: 'transactions-value' });
     await decoded(reader, older);
     expect(reader.prepare([older, older])).toBeUndefined();
@@ -265,8 +296,14 @@ describe('json-schema in the Confluent wire format', () => {
     const bytes = encoded(writer, { customer_id: 'c1', amount: 2 });
     expect(bytes).toEqual(Buffer.concat([header(id), Buffer.from('{"customer_id":"c1","amount":2}')]));
     expect(await decoded(new JsonSchemaDeserializer(registry), bytes)).toEqual({ ok: true, value: { customer_id: 'c1', amount: 2 } });
-    expect(writer.encode({ customer_id: 'c1', amount: 'two' })).toEqual({ ok: false, reason: 'the result does not fit subject orders-value version 1: field amount ("two") must be number' });
-    expect(writer.encode({ customer_id: 'c1' })).toEqual({ ok: false, reason: "the result does not fit subject orders-value version 1: the result must have required property 'amount'" });
+    expect(writer.encode({ customer_id: 'c1', amount: 'two' })).toEqual({
+      ok: false,
+      reason: 'the result does not fit subject orders-value version 1: field amount ("two") must be number',
+    });
+    expect(writer.encode({ customer_id: 'c1' })).toEqual({
+      ok: false,
+      reason: "the result does not fit subject orders-value version 1: the result must have required property 'amount'",
+    });
   });
 
   it('refuses an unknown schema id, an Avro id and a body that is not a JSON object', async () => {
@@ -275,10 +312,12 @@ describe('json-schema in the Confluent wire format', () => {
     const id = registry.register('orders-value', transactionJsonSchema, 'JSON');
     const reader = new JsonSchemaDeserializer(registry);
     const reasons = await Promise.all(
-      [Buffer.concat([header(42), Buffer.from('{}')]), Buffer.concat([header(avro), Buffer.from('{}')]), Buffer.concat([header(id), Buffer.from('[1]')])].map(async (value) => {
-        const result = await decoded(reader, value);
-        return result.ok ? 'decoded' : result.reason;
-      }),
+      [Buffer.concat([header(42), Buffer.from('{}')]), Buffer.concat([header(avro), Buffer.from('{}')]), Buffer.concat([header(id), Buffer.from('[1]')])].map(
+        async (value) => {
+          const result = await decoded(reader, value);
+          return result.ok ? 'decoded' : result.reason;
+        },
+      ),
     );
     expect(reasons).toEqual([
       expect.stringMatching(/^schema id 42 is not in the schema registry/),
@@ -291,10 +330,22 @@ describe('json-schema in the Confluent wire format', () => {
 describe('the Kafka sink with a serializer', () => {
   it('puts the Avro value in the outbox, and dead-letters a result the schema refuses', async () => {
     const registry = new TestingSchemaRegistry();
-    registry.register('features-value', { type: 'record', name: 'Features', fields: [{ name: 'customer_id', type: 'string' }, { name: 'txn_count', type: 'long' }] });
+    registry.register('features-value', {
+      type: 'record',
+      name: 'Features',
+      fields: [
+        { name: 'customer_id', type: 'string' },
+        { name: 'txn_count', type: 'long' },
+      ],
+    });
     const outbox = new TransactionOutbox();
     const formats = new Formats({ registries: new SchemaRegistries(() => registry), defaultUrl: registry.url });
-    const sink = new KafkaSink({ topic: 'features', key: '{customer_id}', outbox, serializer: formats.serializer({ name: 'avro', subject: 'features-value' }, 'sink features') });
+    const sink = new KafkaSink({
+      topic: 'features',
+      key: '{customer_id}',
+      outbox,
+      serializer: formats.serializer({ name: 'avro', subject: 'features-value' }, 'sink features'),
+    });
     await sink.start();
     expect(sink.write({ value: { customer_id: 'c1', txn_count: 3 }, timestamp: 1 })).toBeUndefined();
     expect(sink.write({ value: { customer_id: 'c1', txn_count: 'three' }, timestamp: 1 })?.reason).toBe(
@@ -302,13 +353,18 @@ describe('the Kafka sink with a serializer', () => {
     );
     const [message] = outbox.take();
     expect(message?.key).toBe('c1');
-    expect(await decoded(formats.deserializer({ name: 'avro', subject: 'features-value' }, 'spec.sources[0]'), message!.value as Buffer)).toEqual({ ok: true, value: { customer_id: 'c1', txn_count: 3 } });
+    expect(await decoded(formats.deserializer({ name: 'avro', subject: 'features-value' }, 'spec.sources[0]'), message!.value as Buffer)).toEqual({
+      ok: true,
+      value: { customer_id: 'c1', txn_count: 3 },
+    });
   });
 
   it('refuses to open an Avro format without a registry, saying where to name one', () => {
     const formats = new Formats({ defaultUrl: undefined });
     expect(() => formats.serializer({ name: 'avro', subject: 'features-value' }, 'sink features')).toThrow(NoSchemaRegistryError);
-    expect(() => formats.serializer({ name: 'avro', subject: 'features-value' }, 'sink features')).toThrow(/set spec.connections.schemaRegistry.url, sink features.schema.registryUrl, or SLUICE_SCHEMA_REGISTRY_URL/);
+    expect(() => formats.serializer({ name: 'avro', subject: 'features-value' }, 'sink features')).toThrow(
+      /set spec.connections.schemaRegistry.url, sink features.schema.registryUrl, or SLUICE_SCHEMA_REGISTRY_URL/,
+    );
   });
 });
 
@@ -327,28 +383,68 @@ describe('the compiler', () => {
 
   it('takes avro and json-schema sources and sinks, the subject defaulting to <topic>-value and the registry to connections', () => {
     const result = compileJob(
-      manifest({ kafka: { topic: 'transactions' }, format: 'avro', schema: { subject: 'bank.transactions', version: 3 } }, { topic: 'features', format: 'json-schema' }, { connections: { schemaRegistry: { url: 'http://registry:8081' } } }),
+      manifest(
+        { kafka: { topic: 'transactions' }, format: 'avro', schema: { subject: 'bank.transactions', version: 3 } },
+        { topic: 'features', format: 'json-schema' },
+        { connections: { schemaRegistry: { url: 'http://registry:8081' } } },
+      ),
     );
     expect(result.ok).toBe(true);
     if (!result.ok) return;
-    expect(result.job.source.kind === 'kafka' && result.job.source.format).toEqual({ name: 'avro', subject: 'bank.transactions', version: 3, registryUrl: 'http://registry:8081' });
-    expect(result.job.sinks[0]!.kind === 'kafka' && result.job.sinks[0]!.format).toEqual({ name: 'json-schema', subject: 'features-value', registryUrl: 'http://registry:8081' });
+    expect(result.job.source.kind === 'kafka' && result.job.source.format).toEqual({
+      name: 'avro',
+      subject: 'bank.transactions',
+      version: 3,
+      registryUrl: 'http://registry:8081',
+    });
+    expect(result.job.sinks[0]!.kind === 'kafka' && result.job.sinks[0]!.format).toEqual({
+      name: 'json-schema',
+      subject: 'features-value',
+      registryUrl: 'http://registry:8081',
+    });
   });
 
-  it('keeps a source\'s own registryUrl, and gives plain JSON no format', () => {
-    const result = compileJob(manifest({ kafka: { topic: 'transactions' }, format: 'avro', schema: { subject: 's', registryUrl: 'http://mine:8081' } }, { topic: 'features' }, { connections: { schemaRegistry: { url: 'http://registry:8081' } } }));
-    expect(result.ok && result.job.source.kind === 'kafka' && result.job.source.format?.name === 'avro' && result.job.source.format.registryUrl).toBe('http://mine:8081');
+  it("keeps a source's own registryUrl, and gives plain JSON no format", () => {
+    const result = compileJob(
+      manifest(
+        { kafka: { topic: 'transactions' }, format: 'avro', schema: { subject: 's', registryUrl: 'http://mine:8081' } },
+        { topic: 'features' },
+        { connections: { schemaRegistry: { url: 'http://registry:8081' } } },
+      ),
+    );
+    expect(result.ok && result.job.source.kind === 'kafka' && result.job.source.format?.name === 'avro' && result.job.source.format.registryUrl).toBe(
+      'http://mine:8081',
+    );
     expect(result.ok && result.job.sinks[0]!.kind === 'kafka' && result.job.sinks[0]!.format).toBeUndefined();
   });
 
   it.each<[string, Record<string, unknown>, Record<string, unknown>, string, RegExp]>([
-    ['an unknown format', { kafka: { topic: 't' }, format: 'protobuf' }, { topic: 'f' }, 'spec.sources[0].format', /"protobuf" is not a format; use one of json, json-schema, avro/],
-    ['avro on a file source', { file: { path: 'in.jsonl' }, format: 'avro' }, { topic: 'f' }, 'spec.sources[0].format', /a file source reads JSON; "avro" is read from Kafka only/],
-    ['a version 0', { kafka: { topic: 't' }, format: 'avro', schema: { subject: 's', version: 0 } }, { topic: 'f' }, 'spec.sources[0].schema.version', /is not a version/],
+    [
+      'an unknown format',
+      { kafka: { topic: 't' }, format: 'protobuf' },
+      { topic: 'f' },
+      'spec.sources[0].format',
+      /"protobuf" is not a format; use one of json, json-schema, avro/,
+    ],
+    [
+      'avro on a file source',
+      { file: { path: 'in.jsonl' }, format: 'avro' },
+      { topic: 'f' },
+      'spec.sources[0].format',
+      /a file source reads JSON; "avro" is read from Kafka only/,
+    ],
+    [
+      'a version 0',
+      { kafka: { topic: 't' }, format: 'avro', schema: { subject: 's', version: 0 } },
+      { topic: 'f' },
+      'spec.sources[0].schema.version',
+      /is not a version/,
+    ],
     ['a sink format typo', { kafka: { topic: 't' } }, { topic: 'f', format: 'avr' }, 'spec.sinks[0].kafka.format', /"avr" is not a format/],
   ])('refuses %s, naming the field', (_what, source, sink, path, message) => {
     const result = compileJob(manifest(source, sink));
     expect(result.ok).toBe(false);
-    if (!result.ok) expect(result.problems.filter((problem) => problem.path === path).map((problem) => problem.message)).toEqual([expect.stringMatching(message) as string]);
+    if (!result.ok)
+      expect(result.problems.filter((problem) => problem.path === path).map((problem) => problem.message)).toEqual([expect.stringMatching(message) as string]);
   });
 });

@@ -13,7 +13,8 @@ export function unframe(value: Buffer): Framed {
     const hint = first === 0x7b ? ' (it starts with "{": plain JSON, so the source\'s format should be json)' : '';
     return { ok: false, reason: `the value starts with byte ${first}, not magic byte 0 of the Confluent wire format${hint}` };
   }
-  if (value.length < HEADER_BYTES) return { ok: false, reason: `the value is ${value.length} bytes, too short for the Confluent wire format's 5-byte header (magic byte and schema id)` };
+  if (value.length < HEADER_BYTES)
+    return { ok: false, reason: `the value is ${value.length} bytes, too short for the Confluent wire format's 5-byte header (magic byte and schema id)` };
   return { ok: true, schemaId: value.readUInt32BE(1), body: value.subarray(HEADER_BYTES) };
 }
 

@@ -29,7 +29,16 @@ async function savepoint(prefix: string, shared?: { id: string; writers: number;
   const storage = openSnapshotStorage(`s3://${bucket}/${prefix}`, { s3: settings });
   try {
     const tasks = [0, 1].map((partition) => ({ partition, sourceOffset: 10, changelogOffset: 3, watermark: 1_700_000_000_000 }));
-    return await writeSnapshot({ storage, kind: 'savepoint', job: 'fraud', specHash: 'h', parallelism: 1, checkpoint: store.checkpoint([0, 1]), tasks, ...(shared === undefined ? {} : { shared }) });
+    return await writeSnapshot({
+      storage,
+      kind: 'savepoint',
+      job: 'fraud',
+      specHash: 'h',
+      parallelism: 1,
+      checkpoint: store.checkpoint([0, 1]),
+      tasks,
+      ...(shared === undefined ? {} : { shared }),
+    });
   } finally {
     storage.close();
   }

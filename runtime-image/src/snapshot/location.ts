@@ -14,13 +14,19 @@ export function parseLocation(location: string): SnapshotLocation {
   if (location.startsWith('s3://')) {
     const match = S3.exec(location);
     if (match === null) {
-      throw new SnapshotError('SLUICE_E_SNAPSHOT_LOCATION', `${JSON.stringify(location)} is not an S3 location such as s3://bucket/prefix (bucket names are 3–63 lowercase letters, digits, dots and hyphens)`);
+      throw new SnapshotError(
+        'SLUICE_E_SNAPSHOT_LOCATION',
+        `${JSON.stringify(location)} is not an S3 location such as s3://bucket/prefix (bucket names are 3–63 lowercase letters, digits, dots and hyphens)`,
+      );
     }
     return { scheme: 's3', bucket: match[1] as string, prefix: (match[2] ?? '').replace(/^\/+|\/+$/g, '') };
   }
   if (location.startsWith('file:')) return { scheme: 'file', dir: fileURLToPath(location) };
   if (location === '' || /^[a-z][a-z0-9+.-]*:\/\//i.test(location)) {
-    throw new SnapshotError('SLUICE_E_SNAPSHOT_LOCATION', `${JSON.stringify(location)} is not a snapshot location: use s3://bucket/prefix, file:///path or a folder path`);
+    throw new SnapshotError(
+      'SLUICE_E_SNAPSHOT_LOCATION',
+      `${JSON.stringify(location)} is not a snapshot location: use s3://bucket/prefix, file:///path or a folder path`,
+    );
   }
   return { scheme: 'file', dir: resolve(location) };
 }
@@ -41,7 +47,11 @@ export function splitSnapshotLocation(location: SnapshotLocation): { parent: Sna
   const path = location.scheme === 'file' ? location.dir : location.prefix;
   const cut = path.replace(/\/+$/, '').lastIndexOf('/');
   const id = path.slice(cut + 1).replace(/\/+$/, '');
-  if (id === '') throw new SnapshotError('SLUICE_E_SNAPSHOT_LOCATION', `${formatLocation(location)} names no snapshot folder: give the snapshot's own location, such as s3://bucket/prefix/<id>`);
+  if (id === '')
+    throw new SnapshotError(
+      'SLUICE_E_SNAPSHOT_LOCATION',
+      `${formatLocation(location)} names no snapshot folder: give the snapshot's own location, such as s3://bucket/prefix/<id>`,
+    );
   const parent = path.slice(0, Math.max(cut, 0));
   return { parent: location.scheme === 'file' ? { scheme: 'file', dir: parent === '' ? '/' : parent } : { ...location, prefix: parent }, id };
 }

@@ -76,7 +76,10 @@ class Checker {
   constructor(readonly where: string) {}
 
   fail(field: string, what: string): never {
-    throw new SnapshotError('SLUICE_E_SNAPSHOT_MANIFEST', `${this.where}: ${field} ${what}; the snapshot was not written by this version of Sluice or is damaged`);
+    throw new SnapshotError(
+      'SLUICE_E_SNAPSHOT_MANIFEST',
+      `${this.where}: ${field} ${what}; the snapshot was not written by this version of Sluice or is damaged`,
+    );
   }
 
   object(value: unknown, field: string): Record<string, unknown> {

@@ -89,7 +89,10 @@ async function keepIfFound(
 export async function requireSnapshot(location: string, filter: SnapshotFilter = {}, options: StorageOptions = {}): Promise<FoundSnapshot> {
   const found = await findSnapshot(location, filter, options);
   if (found === undefined) {
-    throw new SnapshotError('SLUICE_E_SNAPSHOT_MISSING', `there is no complete snapshot at ${formatLocation(parseLocation(location))}: check the location, or that the job that wrote it finished writing it`);
+    throw new SnapshotError(
+      'SLUICE_E_SNAPSHOT_MISSING',
+      `there is no complete snapshot at ${formatLocation(parseLocation(location))}: check the location, or that the job that wrote it finished writing it`,
+    );
   }
   return found;
 }

@@ -79,7 +79,10 @@ export class S3SnapshotStorage implements SnapshotStorage {
   }
 
   #key(path: string): string {
-    const clean = path.split('/').filter((part) => part !== '').join('/');
+    const clean = path
+      .split('/')
+      .filter((part) => part !== '')
+      .join('/');
     return this.#prefix === '' ? clean : clean === '' ? this.#prefix : `${this.#prefix}/${clean}`;
   }
 
@@ -99,7 +102,11 @@ export class S3SnapshotStorage implements SnapshotStorage {
         { cause: err },
       );
     }
-    return new SnapshotError('SLUICE_E_SNAPSHOT_S3', `${action} s3://${this.#bucket}/${this.#key(path)} at ${this.#endpoint} failed: ${message}; check the bucket exists and the credentials may read and write it`, { cause: err });
+    return new SnapshotError(
+      'SLUICE_E_SNAPSHOT_S3',
+      `${action} s3://${this.#bucket}/${this.#key(path)} at ${this.#endpoint} failed: ${message}; check the bucket exists and the credentials may read and write it`,
+      { cause: err },
+    );
   }
 
   async write(path: string, body: Buffer): Promise<void> {
@@ -113,7 +120,12 @@ export class S3SnapshotStorage implements SnapshotStorage {
   async upload(path: string, file: string): Promise<void> {
     try {
       // One PutObject below a part's size, a multipart upload above: a state file can exceed PutObject's 5 GiB.
-      await new Upload({ client: this.#client, params: { Bucket: this.#bucket, Key: this.#key(path), Body: createReadStream(file) }, partSize: PART_BYTES, queueSize: 2 }).done();
+      await new Upload({
+        client: this.#client,
+        params: { Bucket: this.#bucket, Key: this.#key(path), Body: createReadStream(file) },
+        partSize: PART_BYTES,
+        queueSize: 2,
+      }).done();
     } catch (err) {
       throw this.#failure('uploading', path, err);
     }
@@ -160,14 +172,20 @@ export class S3SnapshotStorage implements SnapshotStorage {
   async folders(path: string): Promise<string[]> {
     const prefix = this.#folder(path);
     const pages = await this.#pages(prefix, true, path);
-    return pages.flatMap((page) => (page.CommonPrefixes ?? []).map(({ Prefix }) => (Prefix ?? '').slice(prefix.length).replace(/\/$/, ''))).filter((name) => name !== '');
+    return pages
+      .flatMap((page) => (page.CommonPrefixes ?? []).map(({ Prefix }) => (Prefix ?? '').slice(prefix.length).replace(/\/$/, '')))
+      .filter((name) => name !== '');
   }
 
   async list(path: string): Promise<StoredObject[]> {
     const root = this.#folder('');
     const pages = await this.#pages(this.#folder(path), false, path);
     return pages.flatMap((page) =>
-      (page.Contents ?? []).map(({ Key, Size, LastModified }) => ({ path: (Key ?? '').slice(root.length), bytes: Size ?? 0, modifiedAt: LastModified ?? new Date(0) })),
+      (page.Contents ?? []).map(({ Key, Size, LastModified }) => ({
+        path: (Key ?? '').slice(root.length),
+        bytes: Size ?? 0,
+        modifiedAt: LastModified ?? new Date(0),
+      })),
     );
   }
 
@@ -184,7 +202,9 @@ export class S3SnapshotStorage implements SnapshotStorage {
     for (let i = 0; i < keys.length; i += DELETE_BATCH) {
       const chunk = keys.slice(i, i + DELETE_BATCH);
       try {
-        const { Errors } = await this.#client.send(new DeleteObjectsCommand({ Bucket: this.#bucket, Delete: { Objects: chunk.map((Key) => ({ Key })), Quiet: true } }));
+        const { Errors } = await this.#client.send(
+          new DeleteObjectsCommand({ Bucket: this.#bucket, Delete: { Objects: chunk.map((Key) => ({ Key })), Quiet: true } }),
+        );
         const first = Errors?.[0];
         if (first !== undefined) throw new Error(`${Errors?.length} objects were not deleted, the first ${first.Key}: ${first.Code} ${first.Message}`);
       } catch (err) {

@@ -43,7 +43,12 @@ function dump(store: StateStore, partition: number): string[] {
   return lines;
 }
 
-const positionOf = (partition: number): TaskPosition => ({ partition, sourceOffset: 1_000 + partition, changelogOffset: 50 + partition, watermark: 1_700_000_000_000 });
+const positionOf = (partition: number): TaskPosition => ({
+  partition,
+  sourceOffset: 1_000 + partition,
+  changelogOffset: 50 + partition,
+  watermark: 1_700_000_000_000,
+});
 
 beforeAll(async () => {
   await client.send(new CreateBucketCommand({ Bucket: bucket }));
@@ -110,7 +115,15 @@ describe('snapshots on S3', () => {
     for (let i = 0; i < 20; i++) batch.put({ operatorId: 'blobs', partition: 9 }, `blob-${i}`, big);
     batch.write();
 
-    const { manifest } = await writeSnapshot({ storage, kind: 'checkpoint', job: 'big', specHash: 'h', parallelism: 1, checkpoint: source.checkpoint([9]), tasks: [positionOf(9)] });
+    const { manifest } = await writeSnapshot({
+      storage,
+      kind: 'checkpoint',
+      job: 'big',
+      specHash: 'h',
+      parallelism: 1,
+      checkpoint: source.checkpoint([9]),
+      tasks: [positionOf(9)],
+    });
     const target = await openStore();
     await restorePartition({ storage, manifest: manifest!, partition: 9, store: target });
 

@@ -48,9 +48,19 @@ function dump(store: StateStore, partition: number): string[] {
   return lines;
 }
 
-const positionOf = (partition: number): TaskPosition => ({ partition, sourceOffset: 100 + partition, changelogOffset: 10 + partition, watermark: 1_700_000_000_000 + partition });
+const positionOf = (partition: number): TaskPosition => ({
+  partition,
+  sourceOffset: 100 + partition,
+  changelogOffset: 10 + partition,
+  watermark: 1_700_000_000_000 + partition,
+});
 
-async function snapshotOf(store: StateStore, storage: LocalSnapshotStorage, partitions: number[], options: { kind?: SnapshotKind; at?: Date; parallelism?: number; shared?: { id: string; writers: number; ordinal: number } } = {}) {
+async function snapshotOf(
+  store: StateStore,
+  storage: LocalSnapshotStorage,
+  partitions: number[],
+  options: { kind?: SnapshotKind; at?: Date; parallelism?: number; shared?: { id: string; writers: number; ordinal: number } } = {},
+) {
   return writeSnapshot({
     storage,
     kind: options.kind ?? 'checkpoint',
@@ -70,7 +80,10 @@ describe('snapshot locations', () => {
     expect(parseLocation('s3://sluice-state')).toEqual({ scheme: 's3', bucket: 'sluice-state', prefix: '' });
     expect(parseLocation('file:///var/sluice')).toEqual({ scheme: 'file', dir: '/var/sluice' });
     expect(parseLocation('/var/sluice')).toEqual({ scheme: 'file', dir: '/var/sluice' });
-    expect(splitSnapshotLocation(childLocation(parseLocation('s3://b1b/jobs'), 'snap-1'))).toEqual({ parent: { scheme: 's3', bucket: 'b1b', prefix: 'jobs' }, id: 'snap-1' });
+    expect(splitSnapshotLocation(childLocation(parseLocation('s3://b1b/jobs'), 'snap-1'))).toEqual({
+      parent: { scheme: 's3', bucket: 'b1b', prefix: 'jobs' },
+      id: 'snap-1',
+    });
   });
 
   it('refuses what is not a location and says what is', () => {
@@ -90,8 +103,23 @@ describe('snapshots in a local folder', () => {
     expect(written.location).toBe(join(storage.location, written.id));
     const manifest = parseManifest(readFileSync(join(written.location, 'manifest.json')), 'manifest.json');
     expect(manifest).toEqual(written.manifest);
-    expect(manifest).toMatchObject({ format: 1, kind: 'savepoint', job: 'fraud-velocity', specHash: 'sha256:abc', parallelism: 1, createdAt: '2025-03-01T10:00:00.000Z' });
-    expect(manifest.partitions.map(({ partition, sourceOffset, changelogOffset, watermark, entries }) => ({ partition, sourceOffset, changelogOffset, watermark, entries }))).toEqual([
+    expect(manifest).toMatchObject({
+      format: 1,
+      kind: 'savepoint',
+      job: 'fraud-velocity',
+      specHash: 'sha256:abc',
+      parallelism: 1,
+      createdAt: '2025-03-01T10:00:00.000Z',
+    });
+    expect(
+      manifest.partitions.map(({ partition, sourceOffset, changelogOffset, watermark, entries }) => ({
+        partition,
+        sourceOffset,
+        changelogOffset,
+        watermark,
+        entries,
+      })),
+    ).toEqual([
       { partition: 0, sourceOffset: 100, changelogOffset: 10, watermark: 1_700_000_000_000, entries: 4 },
       { partition: 1, sourceOffset: 101, changelogOffset: 11, watermark: 1_700_000_000_001, entries: 4 },
     ]);
@@ -266,7 +294,8 @@ describe('snapshots in a local folder', () => {
       const now = new Date();
 
       expect(await applyRetention(storage, { kind: 'savepoint', now })).toEqual([]);
-      for (const object of await storage.list(id)) utimesSync(join(storage.location, object.path), new Date(now.getTime() - 2 * 3_600_000), new Date(now.getTime() - 2 * 3_600_000));
+      for (const object of await storage.list(id))
+        utimesSync(join(storage.location, object.path), new Date(now.getTime() - 2 * 3_600_000), new Date(now.getTime() - 2 * 3_600_000));
       expect(await applyRetention(storage, { kind: 'checkpoint', now })).toEqual([]);
       expect(await applyRetention(storage, { kind: 'savepoint', now })).toEqual([id]);
       expect(await storage.list(id)).toEqual([]);

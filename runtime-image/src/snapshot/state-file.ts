@@ -106,7 +106,10 @@ export async function* readStateFile(chunks: AsyncIterable<Buffer> | Iterable<Bu
   if (!magicSeen || queued > 0) throw damaged(where, 'it ends in the middle of an entry');
   const sha256 = hash.digest('hex');
   if (bytes !== expected.bytes || sha256 !== expected.sha256 || count !== expected.entries) {
-    throw damaged(where, `${bytes} bytes, ${count} entries, sha256 ${sha256}; the manifest says ${expected.bytes} bytes, ${expected.entries} entries, sha256 ${expected.sha256}`);
+    throw damaged(
+      where,
+      `${bytes} bytes, ${count} entries, sha256 ${sha256}; the manifest says ${expected.bytes} bytes, ${expected.entries} entries, sha256 ${expected.sha256}`,
+    );
   }
 }
 

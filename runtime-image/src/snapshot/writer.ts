@@ -89,7 +89,10 @@ function checkTasks({ checkpoint, tasks, shared }: SnapshotRequest): void {
   const positions = new Set(tasks.map((t) => t.partition));
   const pinned = new Set(checkpoint.partitions);
   if (positions.size !== tasks.length || positions.size !== pinned.size || [...positions].some((p) => !pinned.has(p))) {
-    throw new SnapshotError('SLUICE_E_SNAPSHOT_TASKS', `the task positions (partitions ${[...positions].join(', ')}) must name each partition of the checkpoint (${[...pinned].join(', ')}) once`);
+    throw new SnapshotError(
+      'SLUICE_E_SNAPSHOT_TASKS',
+      `the task positions (partitions ${[...positions].join(', ')}) must name each partition of the checkpoint (${[...pinned].join(', ')}) once`,
+    );
   }
   if (shared !== undefined && !(Number.isInteger(shared.ordinal) && shared.ordinal >= 0 && shared.ordinal < shared.writers)) {
     throw new SnapshotError('SLUICE_E_SNAPSHOT_TASKS', `writer ordinal ${shared.ordinal} is not between 0 and ${shared.writers - 1}`);
@@ -132,7 +135,10 @@ async function completeIfAllParts(storage: SnapshotStorage, own: SnapshotPart): 
     const part = parsePart(bytes, `${storage.location}/${where}`);
     for (const field of ['kind', 'job', 'specHash', 'parallelism', 'writers'] as const) {
       if (part[field] !== own[field]) {
-        throw new SnapshotError('SLUICE_E_SNAPSHOT_PARTS', `snapshot ${own.id}: writer ${ordinal} wrote ${field} ${JSON.stringify(part[field])}, writer ${own.ordinal} ${JSON.stringify(own[field])}; writers of one snapshot must run the same job`);
+        throw new SnapshotError(
+          'SLUICE_E_SNAPSHOT_PARTS',
+          `snapshot ${own.id}: writer ${ordinal} wrote ${field} ${JSON.stringify(part[field])}, writer ${own.ordinal} ${JSON.stringify(own[field])}; writers of one snapshot must run the same job`,
+        );
       }
     }
     parts.push(part);
@@ -140,9 +146,15 @@ async function completeIfAllParts(storage: SnapshotStorage, own: SnapshotPart): 
   const partitions = parts.flatMap((part) => part.partitions).sort((a, b) => a.partition - b.partition);
   const duplicate = partitions.find((p, i) => i > 0 && partitions[i - 1]?.partition === p.partition);
   if (duplicate !== undefined) {
-    throw new SnapshotError('SLUICE_E_SNAPSHOT_PARTS', `snapshot ${own.id}: partition ${duplicate.partition} was written by two writers; each partition belongs to one pod`);
+    throw new SnapshotError(
+      'SLUICE_E_SNAPSHOT_PARTS',
+      `snapshot ${own.id}: partition ${duplicate.partition} was written by two writers; each partition belongs to one pod`,
+    );
   }
-  const createdAt = parts.map((part) => part.createdAt).sort().at(-1) as string;
+  const createdAt = parts
+    .map((part) => part.createdAt)
+    .sort()
+    .at(-1) as string;
   const { id, kind, job, specHash, parallelism, writers } = own;
   const manifest: SnapshotManifest = { format: 1, id, kind, job, specHash, parallelism, writers, createdAt, partitions };
   await storage.write(`${id}/${MANIFEST}`, manifestJson(manifest));

@@ -77,18 +77,27 @@ describe('CachedKeyedState', () => {
     state.put('alice', { count: 1 });
     state.flush();
     // Changed underneath the cache: a read that reached the store would see it.
-    store.batch().put(namespace, 'alice', encodeStateValue({ count: 99 }, undefined)).write();
+    store
+      .batch()
+      .put(namespace, 'alice', encodeStateValue({ count: 99 }, undefined))
+      .write();
 
     expect(state.get('alice')).toEqual({ count: 1 });
   });
 
   it('reads a miss from the store synchronously and caches absent keys too', () => {
-    store.batch().put(namespace, 'carol', encodeStateValue({ count: 5 }, undefined)).write();
+    store
+      .batch()
+      .put(namespace, 'carol', encodeStateValue({ count: 5 }, undefined))
+      .write();
     const state = keyedState(counterCodec);
 
     expect(state.get('carol')).toEqual({ count: 5 });
     expect(state.get('dave')).toBeUndefined();
-    store.batch().put(namespace, 'dave', encodeStateValue({ count: 1 }, undefined)).write();
+    store
+      .batch()
+      .put(namespace, 'dave', encodeStateValue({ count: 1 }, undefined))
+      .write();
     expect(state.get('dave')).toBeUndefined();
   });
 

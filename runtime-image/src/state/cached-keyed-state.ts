@@ -81,7 +81,9 @@ export class CachedKeyedState<V> implements KeyedState<V> {
     this.#ttl = options.ttl;
     this.#sweepPerFlush = options.sweepPerFlush ?? DEFAULT_SWEEP_PER_FLUSH;
     if (this.#ttl !== undefined && !(this.#ttl.ms > 0)) {
-      throw new RangeError(`the state TTL of operator ${JSON.stringify(this.namespace.operatorId)} must be a positive number of milliseconds, not ${this.#ttl.ms}`);
+      throw new RangeError(
+        `the state TTL of operator ${JSON.stringify(this.namespace.operatorId)} must be a positive number of milliseconds, not ${this.#ttl.ms}`,
+      );
     }
   }
 

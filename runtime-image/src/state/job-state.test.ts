@@ -19,7 +19,11 @@ function job(state?: Record<string, unknown>) {
     metadata: { name: 'fraud' },
     spec: {
       sources: [{ name: 'transactions', kafka: { topic: 'transactions' }, format: 'json', eventTime: { field: 'timestamp', maxOutOfOrderness: '30s' } }],
-      pipeline: [{ filter: 'amount > 0' }, { keyBy: { field: 'customer_id' } }, { window: { type: 'tumbling', size: '5m' }, aggregate: [{ name: 'txn_count', fn: 'count' }] }],
+      pipeline: [
+        { filter: 'amount > 0' },
+        { keyBy: { field: 'customer_id' } },
+        { window: { type: 'tumbling', size: '5m' }, aggregate: [{ name: 'txn_count', fn: 'count' }] },
+      ],
       sinks: [{ name: 'out', kafka: { topic: 'fraud-features' } }],
       ...(state === undefined ? {} : { state }),
     },

@@ -46,7 +46,10 @@ function partitionBytes(partition: number): Buffer {
 /** The first key of a namespace: partition, operator id, separator. */
 function namespacePrefix({ operatorId, partition }: StateNamespace): Buffer {
   if (operatorId.length === 0 || operatorId.includes('\u0000')) {
-    throw new StateStoreError('SLUICE_E_STATE_OPERATOR_ID', `operator id ${JSON.stringify(operatorId)} must be non-empty and must not contain the character U+0000`);
+    throw new StateStoreError(
+      'SLUICE_E_STATE_OPERATOR_ID',
+      `operator id ${JSON.stringify(operatorId)} must be non-empty and must not contain the character U+0000`,
+    );
   }
   return Buffer.concat([partitionBytes(checkPartition(partition)), Buffer.from(operatorId, 'utf8'), Buffer.of(SEPARATOR)]);
 }
@@ -103,9 +106,14 @@ class RocksDbView implements StoreView {
   }
 
   getMany(keys: readonly string[]): (Buffer | undefined)[] {
-    const values = this.#store.native.db_get_many_sync(this.#store.db, keys.map((key) => this.key(key)), { valueEncoding: 'buffer', fillCache: true });
+    const values = this.#store.native.db_get_many_sync(
+      this.#store.db,
+      keys.map((key) => this.key(key)),
+      { valueEncoding: 'buffer', fillCache: true },
+    );
     return values.map((value, i) => {
-      if (value === null) throw new StateStoreError('SLUICE_E_STATE_READ', `reading key ${JSON.stringify(keys[i])} of ${describe(this.namespace)} was aborted by RocksDB`);
+      if (value === null)
+        throw new StateStoreError('SLUICE_E_STATE_READ', `reading key ${JSON.stringify(keys[i])} of ${describe(this.namespace)} was aborted by RocksDB`);
       return value;
     });
   }
@@ -176,7 +184,10 @@ class RocksDbCheckpoint implements StoreCheckpoint {
   *entries(partition: number): Generator<StoreEntry> {
     const iterator = this.#iterators.get(partition);
     if (iterator === undefined) {
-      throw new StateStoreError('SLUICE_E_STATE_CHECKPOINT', `partition ${partition} is not in this checkpoint (or was read already); it holds ${this.partitions.join(', ')}`);
+      throw new StateStoreError(
+        'SLUICE_E_STATE_CHECKPOINT',
+        `partition ${partition} is not in this checkpoint (or was read already); it holds ${this.partitions.join(', ')}`,
+      );
     }
     this.#iterators.delete(partition);
     for (const [key, value] of readRange(this.#store, iterator)) {
@@ -215,7 +226,9 @@ export class RocksDbStore implements StateStore {
     const db = native.db_init(dir);
     try {
       await new Promise<void>((resolve, reject) =>
-        native.db_open(db, { createIfMissing: true, cacheSize: options.blockCacheBytes ?? 32 << 20, infoLogLevel: null }, (err) => (err ? reject(err) : resolve())),
+        native.db_open(db, { createIfMissing: true, cacheSize: options.blockCacheBytes ?? 32 << 20, infoLogLevel: null }, (err) =>
+          err ? reject(err) : resolve(),
+        ),
       );
     } catch (err) {
       const locked = (err as { code?: string }).code === 'LEVEL_LOCKED';

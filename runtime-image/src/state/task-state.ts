@@ -32,7 +32,10 @@ export class TaskState {
   /** One operator's keyed state in this task; an arrow so it can be handed out as a KeyedStateFactory. */
   readonly keyedState = (<V>(operatorId: string, codec: StateCodec<V>, options: KeyedStateOptions = {}): CachedKeyedState<V> => {
     if (this.#states.has(operatorId)) {
-      throw new StateStoreError('SLUICE_E_STATE_DUPLICATE', `operator id ${JSON.stringify(operatorId)} already has keyed state in partition ${this.partition}: give each stateful step its own id`);
+      throw new StateStoreError(
+        'SLUICE_E_STATE_DUPLICATE',
+        `operator id ${JSON.stringify(operatorId)} already has keyed state in partition ${this.partition}: give each stateful step its own id`,
+      );
     }
     const state = new CachedKeyedState<V>({
       store: this.#options.store,

@@ -25,7 +25,10 @@ export function encodeStateValue(json: Json, touchedAt: number | undefined): Buf
 function flags(bytes: Buffer): number {
   const value = bytes[0];
   if (value === undefined || (value & ~TOUCHED) !== 0) {
-    throw new StateStoreError('SLUICE_E_STATE_FORMAT', `a stored state value starts with ${value === undefined ? 'nothing' : `flags ${value}`}; it was not written by this version of Sluice`);
+    throw new StateStoreError(
+      'SLUICE_E_STATE_FORMAT',
+      `a stored state value starts with ${value === undefined ? 'nothing' : `flags ${value}`}; it was not written by this version of Sluice`,
+    );
   }
   return value;
 }

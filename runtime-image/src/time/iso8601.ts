@@ -120,7 +120,7 @@ export function parseIsoDateTime(text: string): number {
     second = 59;
     millis = 999;
   }
-  return (daysFromCivil(year, month, day) * DAY_MS + hour * 3_600_000 + minute * 60_000 + second * 1000 + millis) - offsetMinutes * 60_000;
+  return daysFromCivil(year, month, day) * DAY_MS + hour * 3_600_000 + minute * 60_000 + second * 1000 + millis - offsetMinutes * 60_000;
 }
 
 /** The offset at text[at] in minutes east of UTC; it must end the text. */
@@ -131,7 +131,11 @@ function readOffset(text: string, at: number): number {
     return 0;
   }
   if (sign !== 43 /* + */ && sign !== 45 /* - */) {
-    throw refuse(at === text.length ? 'it has no offset (Z or ±hh:mm), and a time without one would be read in local time' : 'its time of day is followed by something other than an offset (Z or ±hh:mm)');
+    throw refuse(
+      at === text.length
+        ? 'it has no offset (Z or ±hh:mm), and a time without one would be read in local time'
+        : 'its time of day is followed by something other than an offset (Z or ±hh:mm)',
+    );
   }
   const hours = digits(text, at + 1, 2);
   const minutes = digits(text, at + 4, 2);
@@ -146,7 +150,8 @@ function readOffset(text: string, at: number): number {
 function notADateWhy(text: string): string {
   if (text.charCodeAt(0) === 43 || text.charCodeAt(0) === 45) return 'it has a signed year; only four-digit years 0000–9999 are event times';
   if (text.length === 4 && digits(text, 0, 4) >= 0) return 'it is a year alone, not a date and time of day';
-  if (digits(text, 0, text.length) >= 0 && text.length > 0) return 'it is a bare number, not a date (for epoch numbers use format epoch-millis or epoch-seconds)';
+  if (digits(text, 0, text.length) >= 0 && text.length > 0)
+    return 'it is a bare number, not a date (for epoch numbers use format epoch-millis or epoch-seconds)';
   return 'it does not start with a four-digit year and a date, YYYY-MM-DD';
 }
 

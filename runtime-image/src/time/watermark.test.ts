@@ -107,6 +107,6 @@ describe('WatermarkCombiner', () => {
 
   it('refuses an input it does not have and names the ones it has', () => {
     const combiner = new WatermarkCombiner([0, 3], { clock: () => 0 });
-    expect(() => combiner.update(1, 5)).toThrow('input 1 is not one of this combiner\'s inputs (0, 3)');
+    expect(() => combiner.update(1, 5)).toThrow("input 1 is not one of this combiner's inputs (0, 3)");
   });
 });

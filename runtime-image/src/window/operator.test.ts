@@ -38,7 +38,10 @@ const late = (timestamp: number): Event => ({ late: timestamp });
 /** Runs one window operator over the steps, optionally from a snapshot; returns what it emitted and a snapshot of where it ended. */
 function run(testCase: Case, steps: readonly Step[], from?: Snapshot): DrivenOperator {
   const build = (context: OperatorContext) =>
-    new WindowOperator({ assigner: testCase.assigner, allowedLateness: testCase.allowedLateness, key: keyByFields(['k']), aggregates: compileAggregates(aggregates) }, context);
+    new WindowOperator(
+      { assigner: testCase.assigner, allowedLateness: testCase.allowedLateness, key: keyByFields(['k']), aggregates: compileAggregates(aggregates) },
+      context,
+    );
   return driveOperator('window-1', build, steps, (step: RecordStep) => ({ value: { k: step.k, v: step.v }, timestamp: step.record }), from);
 }
 

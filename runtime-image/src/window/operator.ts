@@ -113,12 +113,13 @@ export class WindowOperator implements Operator {
     const keyId = JSON.stringify(key);
     // A key is held in every state entry and changelog record of its windows: one huge key must not make state that cannot be written.
     if (keyId.length * 3 > MAX_STATE_KEY_BYTES && Buffer.byteLength(keyId) > MAX_STATE_KEY_BYTES) {
-      this.#context.deadLetter(`${this.id}: the key takes ${Buffer.byteLength(keyId)} bytes, over the ${MAX_STATE_KEY_BYTES} bytes a window key may take`, record);
+      this.#context.deadLetter(
+        `${this.id}: the key takes ${Buffer.byteLength(keyId)} bytes, over the ${MAX_STATE_KEY_BYTES} bytes a window key may take`,
+        record,
+      );
       return;
     }
-    const added = this.#assigner.merging
-      ? this.#addToSession(keyId, key, inputs, record.timestamp)
-      : this.#addToWindows(keyId, key, inputs, record.timestamp);
+    const added = this.#assigner.merging ? this.#addToSession(keyId, key, inputs, record.timestamp) : this.#addToWindows(keyId, key, inputs, record.timestamp);
     if (!added) this.#context.late(record);
   }
 

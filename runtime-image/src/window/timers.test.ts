@@ -32,7 +32,7 @@ describe('TimerQueue', () => {
     expect(drain(queue, Number.POSITIVE_INFINITY)).toEqual([timer(29, 'fire', 'a|20|30')]);
   });
 
-  it('queues a window\'s timer once, and again after it came due', () => {
+  it("queues a window's timer once, and again after it came due", () => {
     const queue = new TimerQueue();
     queue.add(timer(9, 'fire', 'a'));
     queue.add(timer(9, 'fire', 'a'));

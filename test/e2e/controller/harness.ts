@@ -89,7 +89,11 @@ export async function remove(plural: Kind, namespace: string, name: string): Pro
 
 /** Waits until the object is gone from the API server (its finalizer removed). */
 export async function gone(plural: Kind, namespace: string, name: string): Promise<void> {
-  await eventually(`${plural} ${namespace}/${name} to be deleted`, async () => ((await read(plural, namespace, name)) === undefined ? true : undefined), 30_000);
+  await eventually(
+    `${plural} ${namespace}/${name} to be deleted`,
+    async () => ((await read(plural, namespace, name)) === undefined ? true : undefined),
+    30_000,
+  );
 }
 
 export function condition(object: { status?: { conditions?: Condition[] } } | undefined, type: string): Condition | undefined {
@@ -97,7 +101,15 @@ export function condition(object: { status?: { conditions?: Condition[] } } | un
 }
 
 /** Waits until the object's `type` condition has `status` and `reason` for its current generation; returns the object. */
-export async function until<K extends Kind>(plural: K, namespace: string, name: string, type: string, status: Condition['status'], reason: string, timeoutMs = 30_000): Promise<Object<K>> {
+export async function until<K extends Kind>(
+  plural: K,
+  namespace: string,
+  name: string,
+  type: string,
+  status: Condition['status'],
+  reason: string,
+  timeoutMs = 30_000,
+): Promise<Object<K>> {
   return eventually(
     `${plural} ${namespace}/${name} to have ${type}=${status} (${reason})`,
     async () => {

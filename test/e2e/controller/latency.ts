@@ -58,7 +58,9 @@ async function measure(namespace: string, plural: Plural, spec: (index: number) 
 function report(what: string, latencies: number[]): void {
   const sorted = [...latencies].sort((a, b) => a - b);
   const at = (q: number): string => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!.toFixed(1);
-  process.stdout.write(`${what}: n=${sorted.length} parallel=${parallel} p50=${at(0.5)} ms p99=${at(0.99)} ms max=${sorted[sorted.length - 1]!.toFixed(1)} ms\n`);
+  process.stdout.write(
+    `${what}: n=${sorted.length} parallel=${parallel} p50=${at(0.5)} ms p99=${at(0.99)} ms max=${sorted[sorted.length - 1]!.toFixed(1)} ms\n`,
+  );
 }
 
 const namespace = await prepareNamespace('sluice-latency');
@@ -67,9 +69,15 @@ await registry.listen({ port: 0, host: '127.0.0.1' });
 const registryUrl = `http://127.0.0.1:${(registry.server.address() as AddressInfo).port}`;
 const controller = await runController(namespace, { defaultRegistryUrl: registryUrl, resyncPeriodMs: 600_000 });
 try {
-  report('Topic applied → Ready', await measure(namespace, 'topics', (index) => ({ partitions: 1 + (index % 3), deletionPolicy: 'delete', config: { 'retention.ms': '3600000' } })));
+  report(
+    'Topic applied → Ready',
+    await measure(namespace, 'topics', (index) => ({ partitions: 1 + (index % 3), deletionPolicy: 'delete', config: { 'retention.ms': '3600000' } })),
+  );
   const schema = (index: number): string => JSON.stringify({ type: 'record', name: `Latency${index}`, fields: [{ name: 'id', type: 'string' }] });
-  report('SchemaSubject applied → Ready', await measure(namespace, 'schemasubjects', (index) => ({ subject: randomName('latency-value'), schema: schema(index), deletionPolicy: 'hard' })));
+  report(
+    'SchemaSubject applied → Ready',
+    await measure(namespace, 'schemasubjects', (index) => ({ subject: randomName('latency-value'), schema: schema(index), deletionPolicy: 'hard' })),
+  );
 } finally {
   await cleanNamespace(namespace);
   await controller.stop();

@@ -49,7 +49,11 @@ export async function createTopics(brokers: string[], topics: string[], partitio
  * Creates `topic` with `partitions` and produces `count` hand-made transactions to it: one a second from
  * 2025-12-05T00:00Z, customer `c<i mod customers>`, amount i, round-robin over the partitions.
  */
-export async function produceTransactions(brokers: string[], topic: string, { count, partitions, customers }: { count: number; partitions: number; customers: number }): Promise<void> {
+export async function produceTransactions(
+  brokers: string[],
+  topic: string,
+  { count, partitions, customers }: { count: number; partitions: number; customers: number },
+): Promise<void> {
   await createTopics(brokers, [topic], partitions);
   const producer = kafka(brokers).producer();
   await producer.connect();
@@ -75,12 +79,19 @@ export async function produceGenerated(brokers: string[], topic: string, options
   try {
     const source = new GeneratorSource(options);
     for await (const batch of source.read()) {
-      await producer.send({ topic, messages: batch.records.map((r) => ({ partition: batch.partition, key: String(r.value.customer_id), value: JSON.stringify(r.value) })) });
+      await producer.send({
+        topic,
+        messages: batch.records.map((r) => ({ partition: batch.partition, key: String(r.value.customer_id), value: JSON.stringify(r.value) })),
+      });
       count += batch.records.length;
     }
     if (extra.length > 0) await producer.send({ topic, messages: extra.map((value) => ({ partition: 0, key: null, value })) });
     const partitions = source.options.partitions;
-    if (endOfInput) await producer.send({ topic, messages: Array.from({ length: partitions }, (_, partition) => ({ partition, value: null, headers: { [END_OF_INPUT_HEADER]: 'true' } })) });
+    if (endOfInput)
+      await producer.send({
+        topic,
+        messages: Array.from({ length: partitions }, (_, partition) => ({ partition, value: null, headers: { [END_OF_INPUT_HEADER]: 'true' } })),
+      });
   } finally {
     await producer.disconnect();
   }
@@ -101,7 +112,14 @@ export interface FraudJobTopics {
  */
 export function fraudJobSpec(topics: Omit<FraudJobTopics, 'name'>, before: readonly Record<string, unknown>[] = []): Record<string, unknown> {
   return {
-    sources: [{ name: 'transactions', kafka: { topic: topics.input, keyedBy: 'customer_id' }, format: 'json', eventTime: { field: 'timestamp', format: 'iso8601', maxOutOfOrderness: '30s' } }],
+    sources: [
+      {
+        name: 'transactions',
+        kafka: { topic: topics.input, keyedBy: 'customer_id' },
+        format: 'json',
+        eventTime: { field: 'timestamp', format: 'iso8601', maxOutOfOrderness: '30s' },
+      },
+    ],
     pipeline: [
       ...before,
       { keyBy: { field: 'customer_id' } },
@@ -179,7 +197,10 @@ export function startRuntime(env: Record<string, string>): RuntimeProcess {
   const request = async (method: string, path: string): Promise<{ status: number; body: unknown }> => {
     const listening = events.find((e) => e.event === 'listening') as { port: number } | undefined;
     if (listening === undefined) throw new Error(`${method} ${path}: the runtime has not logged "listening" yet; wait for it first`);
-    const response = await fetch(`http://127.0.0.1:${listening.port}${path}`, { method, headers: { authorization: `Bearer ${env.SLUICE_CONTROL_TOKEN ?? ''}` } });
+    const response = await fetch(`http://127.0.0.1:${listening.port}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${env.SLUICE_CONTROL_TOKEN ?? ''}` },
+    });
     const text = await response.text();
     return { status: response.status, body: text === '' ? undefined : (JSON.parse(text) as unknown) };
   };
@@ -196,7 +217,8 @@ export function startRuntime(env: Record<string, string>): RuntimeProcess {
     stderr: () => errors,
     exitsWith: async (expected) => {
       const code = await exited;
-      if (code !== expected) throw new Error(`the runtime exited with ${code}, not ${expected}; stderr:\n${errors}\nevents:\n${events.map((e) => JSON.stringify(e)).join('\n')}`);
+      if (code !== expected)
+        throw new Error(`the runtime exited with ${code}, not ${expected}; stderr:\n${errors}\nevents:\n${events.map((e) => JSON.stringify(e)).join('\n')}`);
     },
     waitForEvents: (event, count) =>
       Promise.race([
@@ -205,7 +227,9 @@ export function startRuntime(env: Record<string, string>): RuntimeProcess {
           check();
         }),
         exited.then((code) => {
-          throw new Error(`the runtime exited (${code}) before logging ${count} "${event}" events; stderr:\n${errors}\nevents:\n${events.map((e) => JSON.stringify(e)).join('\n')}`);
+          throw new Error(
+            `the runtime exited (${code}) before logging ${count} "${event}" events; stderr:\n${errors}\nevents:\n${events.map((e) => JSON.stringify(e)).join('\n')}`,
+          );
         }),
       ]),
   };

@@ -43,15 +43,19 @@ export async function prepareWorld(prefix: string, s3: S3Endpoint = endpoints.s3
   const kubelet = await startProcessKubelet({ kubeconfig: endpoints.kube.kubeconfig, images: runtimeImages(), namespace, workDir, maxGracePeriodSeconds: 20 });
   const bucket = uniqueName('savepoints');
   await createBucket(s3, bucket);
-  await core.createNamespacedSecret({ namespace, body: { metadata: { name: 's3-credentials' }, stringData: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } } });
+  await core.createNamespacedSecret({
+    namespace,
+    body: { metadata: { name: 's3-credentials' }, stringData: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } },
+  });
   const close = async (): Promise<void> => {
     await core.deleteNamespace({ name: namespace }).catch(() => undefined);
     await eventually(
       `namespace ${namespace} gone`,
-      () => core.readNamespace({ name: namespace }).then(
-        () => undefined,
-        (error: unknown) => (error instanceof ApiException && error.code === 404 ? true : undefined),
-      ),
+      () =>
+        core.readNamespace({ name: namespace }).then(
+          () => undefined,
+          (error: unknown) => (error instanceof ApiException && error.code === 404 ? true : undefined),
+        ),
       90_000,
       250,
     ).catch(() => undefined);
@@ -125,7 +129,14 @@ export function fraudJob(name: string, topics: FraudTopics, world: { bucket: str
     kind: 'StreamJob',
     metadata: { name },
     spec: {
-      sources: [{ name: 'transactions', kafka: { topic: topics.input, keyedBy: 'customer_id' }, format: 'json', eventTime: { field: 'timestamp', format: 'iso8601', maxOutOfOrderness: '30s' } }],
+      sources: [
+        {
+          name: 'transactions',
+          kafka: { topic: topics.input, keyedBy: 'customer_id' },
+          format: 'json',
+          eventTime: { field: 'timestamp', format: 'iso8601', maxOutOfOrderness: '30s' },
+        },
+      ],
       pipeline: [
         { keyBy: { field: 'customer_id' } },
         {
@@ -150,7 +161,13 @@ export function fraudJob(name: string, topics: FraudTopics, world: { bucket: str
 }
 
 export async function createJob(namespace: string, job: StreamJob): Promise<StreamJob> {
-  return (await custom.createNamespacedCustomObject({ group, version, namespace, plural: 'streamjobs', body: { ...job, metadata: { ...job.metadata, namespace } } })) as StreamJob;
+  return (await custom.createNamespacedCustomObject({
+    group,
+    version,
+    namespace,
+    plural: 'streamjobs',
+    body: { ...job, metadata: { ...job.metadata, namespace } },
+  })) as StreamJob;
 }
 
 export async function readJob(namespace: string, name: string): Promise<StreamJob> {
@@ -159,7 +176,10 @@ export async function readJob(namespace: string, name: string): Promise<StreamJo
 
 /** Merge-patches the job's spec, as kubectl apply of a changed manifest would; the new generation. */
 export async function patchSpec(namespace: string, name: string, spec: Partial<StreamJobSpec> | Record<string, unknown>): Promise<number> {
-  const patched = (await custom.patchNamespacedCustomObject({ group, version, namespace, plural: 'streamjobs', name, body: { spec } }, mergePatch)) as StreamJob;
+  const patched = (await custom.patchNamespacedCustomObject(
+    { group, version, namespace, plural: 'streamjobs', name, body: { spec } },
+    mergePatch,
+  )) as StreamJob;
   return patched.metadata.generation ?? 0;
 }
 
@@ -172,13 +192,24 @@ export async function deleteJob(namespace: string, name: string): Promise<void> 
 }
 
 /** Waits until the job's status says `phase` for at least generation `generation`, with no upgrade in flight. */
-export function waitForPhase(namespace: string, name: string, phase: NonNullable<NonNullable<StreamJob['status']>['phase']>, generation = 1, timeoutMs = 240_000): Promise<StreamJob> {
+export function waitForPhase(
+  namespace: string,
+  name: string,
+  phase: NonNullable<NonNullable<StreamJob['status']>['phase']>,
+  generation = 1,
+  timeoutMs = 240_000,
+): Promise<StreamJob> {
   return eventually(
     `StreamJob ${name} ${phase} at generation ${generation}`,
     async () => {
       const job = await readJob(namespace, name);
       const status = job.status;
-      return status?.phase === phase && status.upgrade === undefined && (status.observedGeneration ?? 0) >= generation && (status.deployedGeneration ?? 0) >= Math.min(generation, job.metadata.generation ?? 0) ? job : undefined;
+      return status?.phase === phase &&
+        status.upgrade === undefined &&
+        (status.observedGeneration ?? 0) >= generation &&
+        (status.deployedGeneration ?? 0) >= Math.min(generation, job.metadata.generation ?? 0)
+        ? job
+        : undefined;
     },
     timeoutMs,
     250,
@@ -236,9 +267,17 @@ export class TransactionFeed {
     for (let i = 0; i < count; i += 1) {
       const sequence = this.produced.length + batch.length;
       const customer = sequence % customers;
-      batch.push({ customer_id: `c${customer}`, amount: (sequence % 97) + 1, timestamp: new Date(start + sequence * stepMs).toISOString(), partition: customer % this.partitions });
+      batch.push({
+        customer_id: `c${customer}`,
+        amount: (sequence % 97) + 1,
+        timestamp: new Date(start + sequence * stepMs).toISOString(),
+        partition: customer % this.partitions,
+      });
     }
-    await this.#producer!.send({ topic: this.topic, messages: batch.map(({ partition, ...value }) => ({ partition, key: value.customer_id, value: JSON.stringify(value) })) });
+    await this.#producer!.send({
+      topic: this.topic,
+      messages: batch.map(({ partition, ...value }) => ({ partition, key: value.customer_id, value: JSON.stringify(value) })),
+    });
     this.produced.push(...batch);
   }
 
@@ -266,7 +305,11 @@ export class TransactionFeed {
     const last = start + this.produced.length * stepMs;
     await this.#producer!.send({
       topic: this.topic,
-      messages: Array.from({ length: this.partitions }, (_, partition) => ({ partition, key: `flush${partition}`, value: JSON.stringify({ customer_id: `flush${partition}`, amount: 1, timestamp: new Date(last + 3_600_000).toISOString() }) })),
+      messages: Array.from({ length: this.partitions }, (_, partition) => ({
+        partition,
+        key: `flush${partition}`,
+        value: JSON.stringify({ customer_id: `flush${partition}`, amount: 1, timestamp: new Date(last + 3_600_000).toISOString() }),
+      })),
     });
   }
 

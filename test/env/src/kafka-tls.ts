@@ -28,7 +28,9 @@ function openssl(dir: string, args: string[]): void {
     execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (error) {
     const failure = error as { stderr?: Buffer; message: string };
-    throw new Error(`openssl ${args[0]} failed making the test broker's certificates in ${dir}: ${failure.stderr?.toString() || failure.message}; is openssl installed?`);
+    throw new Error(
+      `openssl ${args[0]} failed making the test broker's certificates in ${dir}: ${failure.stderr?.toString() || failure.message}; is openssl installed?`,
+    );
   }
 }
 
@@ -36,7 +38,24 @@ function openssl(dir: string, args: string[]): void {
 function signed(dir: string, name: string, subject: string): void {
   writeFileSync(join(dir, `${name}.ext`), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
   openssl(dir, ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject]);
-  openssl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-set_serial', `0x${randomBytes(8).toString('hex')}`, '-days', '3650', '-out', `${name}.pem`, '-extfile', `${name}.ext`]);
+  openssl(dir, [
+    'x509',
+    '-req',
+    '-in',
+    `${name}.csr`,
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-set_serial',
+    `0x${randomBytes(8).toString('hex')}`,
+    '-days',
+    '3650',
+    '-out',
+    `${name}.pem`,
+    '-extfile',
+    `${name}.ext`,
+  ]);
   rmSync(join(dir, `${name}.csr`));
 }
 

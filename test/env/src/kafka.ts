@@ -6,7 +6,19 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
-import { daemonPid, freeLoopbackPort, killAndWait, portFrom, startDaemon, stopDaemon, tcpOpen, waitFor, waitForDaemon, type EnvPaths, pinnedVersion } from './proc.js';
+import {
+  daemonPid,
+  freeLoopbackPort,
+  killAndWait,
+  portFrom,
+  startDaemon,
+  stopDaemon,
+  tcpOpen,
+  waitFor,
+  waitForDaemon,
+  type EnvPaths,
+  pinnedVersion,
+} from './proc.js';
 // Where pods on the real node (test/env/src/real-node.ts) reach the shared broker: its forwarder listens there.
 import { hostAddress as kafkaBridgeAddress } from './pod-network.js';
 import type { KafkaEndpoint, Service } from './service.js';
@@ -29,7 +41,6 @@ interface KafkaLayout {
   /** The shared broker's SASL_SSL listener (SCRAM and PLAIN users, ACLs enforced) and where its certificates are kept. */
   sasl?: { port: number; dir: string };
 }
-
 
 function kafkaVersion(): string {
   return pinnedVersion(installScript, 'KAFKA_VERSION');
@@ -58,7 +69,14 @@ function endpoint(kafka: Pick<KafkaLayout, 'port' | 'sasl'>): KafkaEndpoint {
   const tls = kafkaTls(kafka.sasl.dir);
   return {
     brokers: [`127.0.0.1:${kafka.port}`],
-    sasl: { brokers: [`127.0.0.1:${kafka.sasl.port}`], ca: tls.ca, clientCertificate: tls.clientCertificate, clientKey: tls.clientKey, admin: kafkaAdminUser, passwords: tls.passwords },
+    sasl: {
+      brokers: [`127.0.0.1:${kafka.sasl.port}`],
+      ca: tls.ca,
+      clientCertificate: tls.clientCertificate,
+      clientKey: tls.clientKey,
+      admin: kafkaAdminUser,
+      passwords: tls.passwords,
+    },
   };
 }
 
@@ -69,7 +87,9 @@ function endpoint(kafka: Pick<KafkaLayout, 'port' | 'sasl'>): KafkaEndpoint {
  */
 function saslSettings(sasl: { port: number; dir: string }): Record<string, string> {
   const tls = kafkaTls(sasl.dir);
-  const plainUsers = Object.entries(tls.passwords).map(([user, password]) => `user_${user}="${password}"`).join(' ');
+  const plainUsers = Object.entries(tls.passwords)
+    .map(([user, password]) => `user_${user}="${password}"`)
+    .join(' ');
   const scram = 'org.apache.kafka.common.security.scram.ScramLoginModule required;';
   return {
     'sasl.enabled.mechanisms': 'PLAIN,SCRAM-SHA-256,SCRAM-SHA-512',
@@ -95,17 +115,28 @@ function scramUsers(sasl: { dir: string } | undefined): string[] {
 }
 
 /** server.properties of one node; `overrides` replace settings (undefined: left out), as a private cluster's nodes need. */
-function serverProperties(kafka: Pick<KafkaLayout, 'port' | 'controllerPort' | 'data' | 'bridgePort' | 'sasl'>, overrides: Record<string, string | number | undefined> = {}): string {
+function serverProperties(
+  kafka: Pick<KafkaLayout, 'port' | 'controllerPort' | 'data' | 'bridgePort' | 'sasl'>,
+  overrides: Record<string, string | number | undefined> = {},
+): string {
   const controller = `127.0.0.1:${kafka.controllerPort}`;
   // A client is told the addresses of the listener it connected to: loopback clients keep 127.0.0.1, pods get the bridge address.
-  const bridge = kafka.bridgePort === undefined ? undefined : { listener: `BRIDGE://127.0.0.1:${kafka.bridgePort}`, advertised: `BRIDGE://${kafkaBridgeAddress}:${kafka.bridgePort}` };
+  const bridge =
+    kafka.bridgePort === undefined
+      ? undefined
+      : { listener: `BRIDGE://127.0.0.1:${kafka.bridgePort}`, advertised: `BRIDGE://${kafkaBridgeAddress}:${kafka.bridgePort}` };
   const sasl = kafka.sasl === undefined ? [] : [`SASL_SSL://127.0.0.1:${kafka.sasl.port}`];
   const settings: Record<string, string | number | boolean> = {
     'process.roles': 'broker,controller',
     'node.id': 1,
     'controller.quorum.bootstrap.servers': controller,
     listeners: [`PLAINTEXT://127.0.0.1:${kafka.port}`, `CONTROLLER://${controller}`, ...(bridge === undefined ? [] : [bridge.listener]), ...sasl].join(','),
-    'advertised.listeners': [`PLAINTEXT://127.0.0.1:${kafka.port}`, `CONTROLLER://${controller}`, ...(bridge === undefined ? [] : [bridge.advertised]), ...sasl].join(','),
+    'advertised.listeners': [
+      `PLAINTEXT://127.0.0.1:${kafka.port}`,
+      `CONTROLLER://${controller}`,
+      ...(bridge === undefined ? [] : [bridge.advertised]),
+      ...sasl,
+    ].join(','),
     'inter.broker.listener.name': 'PLAINTEXT',
     'controller.listener.names': 'CONTROLLER',
     'listener.security.protocol.map': `CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT${bridge === undefined ? '' : ',BRIDGE:PLAINTEXT'}${sasl.length === 0 ? '' : ',SASL_SSL:SASL_SSL'}`,
@@ -143,7 +174,17 @@ function java(): string {
 }
 
 function jvmArgs(kafka: Pick<KafkaLayout, 'lib' | 'log4j'>): string[] {
-  return ['-Xms256m', '-Xmx768m', '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-XX:+ExitOnOutOfMemoryError', '-Djava.awt.headless=true', `-Dlog4j2.configurationFile=${kafka.log4j}`, '-cp', join(kafka.lib, '*')];
+  return [
+    '-Xms256m',
+    '-Xmx768m',
+    '-XX:+UseG1GC',
+    '-XX:MaxGCPauseMillis=20',
+    '-XX:+ExitOnOutOfMemoryError',
+    '-Djava.awt.headless=true',
+    `-Dlog4j2.configurationFile=${kafka.log4j}`,
+    '-cp',
+    join(kafka.lib, '*'),
+  ];
 }
 
 /** Kafka's cluster ids are 16 random bytes in URL-safe base64; like Kafka's own, never one that starts with '-' (it would read as a flag). */
@@ -173,7 +214,13 @@ async function formatStorage(kafka: Pick<KafkaLayout, 'lib' | 'log4j' | 'data' |
 /** True when a Kafka broker answers a metadata request on the port. */
 async function answers(kafka: Pick<KafkaLayout, 'port'>): Promise<boolean> {
   if (!(await tcpOpen('127.0.0.1', kafka.port))) return false;
-  const admin = new Kafka({ brokers: [`127.0.0.1:${kafka.port}`], logLevel: logLevel.NOTHING, connectionTimeout: 1000, requestTimeout: 3000, retry: { retries: 0 } }).admin();
+  const admin = new Kafka({
+    brokers: [`127.0.0.1:${kafka.port}`],
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 1000,
+    requestTimeout: 3000,
+    retry: { retries: 0 },
+  }).admin();
   try {
     await admin.connect();
     const cluster = await admin.describeCluster();
@@ -191,7 +238,13 @@ async function answers(kafka: Pick<KafkaLayout, 'port'>): Promise<boolean> {
  */
 async function coordinatorsReady(kafka: Pick<KafkaLayout, 'port'>): Promise<boolean> {
   // A few quick retries inside: right after the broker starts, kafkajs's first FindCoordinator finds no coordinator yet.
-  const client = new Kafka({ brokers: [`127.0.0.1:${kafka.port}`], logLevel: logLevel.NOTHING, connectionTimeout: 1000, requestTimeout: 5000, retry: { retries: 5, initialRetryTime: 100 } });
+  const client = new Kafka({
+    brokers: [`127.0.0.1:${kafka.port}`],
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 1000,
+    requestTimeout: 5000,
+    retry: { retries: 5, initialRetryTime: 100 },
+  });
   const admin = client.admin();
   const producer = client.producer({ transactionalId: 'sluice-test-env-ready', idempotent: true, maxInFlightRequests: 1 });
   try {
@@ -242,13 +295,16 @@ export const kafka: Service<KafkaEndpoint> = {
     if (await answers(kafka)) {
       if (!existsSync(kafka.properties) || readFileSync(kafka.properties, 'utf8') === serverProperties(kafka)) return endpoint(kafka);
       // Started by an older tree with other settings (an older pod network's advertised address): started afresh.
-      if (daemonPid(paths, name) === undefined) throw new Error(`the Kafka broker on 127.0.0.1:${kafka.port} runs with settings other than ${kafka.properties}: stop it, then run npm run env:up`);
+      if (daemonPid(paths, name) === undefined)
+        throw new Error(`the Kafka broker on 127.0.0.1:${kafka.port} runs with settings other than ${kafka.properties}: stop it, then run npm run env:up`);
       process.stderr.write(`[test env] the running Kafka broker has settings other than this tree's; restarting it with an empty cluster\n`);
       await stopDaemon(paths, name, 30_000);
     }
     if (daemonPid(paths, name) === undefined) {
-      if (await tcpOpen('127.0.0.1', kafka.port)) throw new Error(`127.0.0.1:${kafka.port} is taken by something that is not a Kafka broker; stop it or set SLUICE_KAFKA_PORT`);
-      if (!existsSync(join(kafka.lib, '.stamp'))) throw new Error(`Kafka ${kafkaVersion()} is not installed in ${kafka.lib}: run npm run env:install (or bash ${installScript})`);
+      if (await tcpOpen('127.0.0.1', kafka.port))
+        throw new Error(`127.0.0.1:${kafka.port} is taken by something that is not a Kafka broker; stop it or set SLUICE_KAFKA_PORT`);
+      if (!existsSync(join(kafka.lib, '.stamp')))
+        throw new Error(`Kafka ${kafkaVersion()} is not installed in ${kafka.lib}: run npm run env:install (or bash ${installScript})`);
       mkdirSync(kafka.dir, { recursive: true });
       writeFileSync(kafka.properties, serverProperties(kafka));
       // A broker that is not running starts with an empty cluster, as after env:down: the data a killed broker left
@@ -291,9 +347,15 @@ export interface PrivateKafka {
 const BROKER_SESSION_TIMEOUT_MS = 9000;
 
 /** Formats one node's log dir of a private cluster: every node of a cluster shares its id; only the controller forms the quorum. */
-async function formatPrivateNode(kafka: Pick<KafkaLayout, 'lib' | 'log4j' | 'properties'>, cluster: string, quorum: '--standalone' | '--no-initial-controllers'): Promise<void> {
+async function formatPrivateNode(
+  kafka: Pick<KafkaLayout, 'lib' | 'log4j' | 'properties'>,
+  cluster: string,
+  quorum: '--standalone' | '--no-initial-controllers',
+): Promise<void> {
   try {
-    await promisify(execFile)(java(), [...jvmArgs(kafka), 'kafka.tools.StorageTool', 'format', quorum, '-t', cluster, '-c', kafka.properties], { maxBuffer: 1 << 20 });
+    await promisify(execFile)(java(), [...jvmArgs(kafka), 'kafka.tools.StorageTool', 'format', quorum, '-t', cluster, '-c', kafka.properties], {
+      maxBuffer: 1 << 20,
+    });
   } catch (error) {
     const output = error as { stdout?: string; stderr?: string; message: string };
     throw new Error(`formatting the private Kafka node of ${kafka.properties} failed: ${output.stderr || output.stdout || output.message}`);
@@ -331,7 +393,12 @@ export async function startPrivateKafka(paths: EnvPaths, dir: string): Promise<P
   );
   writeFileSync(
     own.properties,
-    serverProperties(own, { 'process.roles': 'broker', 'node.id': 2, listeners: `PLAINTEXT://127.0.0.1:${port}`, 'advertised.listeners': `PLAINTEXT://127.0.0.1:${port}` }),
+    serverProperties(own, {
+      'process.roles': 'broker',
+      'node.id': 2,
+      listeners: `PLAINTEXT://127.0.0.1:${port}`,
+      'advertised.listeners': `PLAINTEXT://127.0.0.1:${port}`,
+    }),
   );
   const cluster = clusterId();
   await formatPrivateNode(controller, cluster, '--standalone');

@@ -40,16 +40,37 @@ export function ensureKubeCerts(dir: string): KubeCerts {
   openssl(['req', '-x509', ...ecKey, ...days, '-keyout', certs.caKey, '-out', certs.caCert, '-subj', '/CN=sluice-test-ca']);
   const signedBy = ['-CA', certs.caCert, '-CAkey', certs.caKey, '-addext', 'basicConstraints=critical,CA:FALSE'];
   openssl([
-    'req', '-x509', ...ecKey, ...days, ...signedBy,
-    '-keyout', certs.apiserverKey, '-out', certs.apiserverCert, '-subj', '/CN=kube-apiserver',
+    'req',
+    '-x509',
+    ...ecKey,
+    ...days,
+    ...signedBy,
+    '-keyout',
+    certs.apiserverKey,
+    '-out',
+    certs.apiserverCert,
+    '-subj',
+    '/CN=kube-apiserver',
     // 10.0.0.1 is the `kubernetes` Service's address in --service-cluster-ip-range.
-    '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost,IP:10.0.0.1,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc',
-    '-addext', 'extendedKeyUsage=serverAuth',
+    '-addext',
+    'subjectAltName=IP:127.0.0.1,DNS:localhost,IP:10.0.0.1,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc',
+    '-addext',
+    'extendedKeyUsage=serverAuth',
   ]);
   openssl([
-    'req', '-x509', ...ecKey, ...days, ...signedBy,
-    '-keyout', certs.adminKey, '-out', certs.adminCert, '-subj', '/O=system:masters/CN=admin',
-    '-addext', 'extendedKeyUsage=clientAuth',
+    'req',
+    '-x509',
+    ...ecKey,
+    ...days,
+    ...signedBy,
+    '-keyout',
+    certs.adminKey,
+    '-out',
+    certs.adminCert,
+    '-subj',
+    '/O=system:masters/CN=admin',
+    '-addext',
+    'extendedKeyUsage=clientAuth',
   ]);
   openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-out', certs.saKey]);
   openssl(['pkey', '-in', certs.saKey, '-pubout', '-out', certs.saPub]);

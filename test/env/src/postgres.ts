@@ -27,7 +27,9 @@ function postgresUser(): { uid: number; gid: number } {
     const id = (flag: string): number => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
     return { uid: id('-u'), gid: id('-g') };
   } catch {
-    throw new Error("PostgreSQL refuses to run as root and there is no 'postgres' system user to run it as: run npm run env:install (the postgresql package creates the user), or run the tests as a normal user");
+    throw new Error(
+      "PostgreSQL refuses to run as root and there is no 'postgres' system user to run it as: run npm run env:install (the postgresql package creates the user), or run the tests as a normal user",
+    );
   }
 }
 
@@ -52,7 +54,9 @@ function majorVersion(): string {
   try {
     version = execFileSync(binary('postgres'), ['--version'], { encoding: 'utf8' });
   } catch (error) {
-    throw new Error(`PostgreSQL's server (${binary('postgres')}) does not run: ${(error as Error).message}. Run npm run env:install, or set SLUICE_PG_BIN to its bin folder`);
+    throw new Error(
+      `PostgreSQL's server (${binary('postgres')}) does not run: ${(error as Error).message}. Run npm run env:install, or set SLUICE_PG_BIN to its bin folder`,
+    );
   }
   const major = /\(PostgreSQL\) (\d+)/.exec(version)?.[1];
   if (major === undefined) throw new Error(`cannot read the PostgreSQL version from: ${version}`);
@@ -75,7 +79,10 @@ function initCluster(dir: string, data: string): Launch {
   const [command, args] = launch(binary('initdb'), ['-D', data, '-U', superuser, '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync']);
   const result = spawnSync(command, args, { encoding: 'utf8' });
   if (result.status !== 0) {
-    const hint = process.getuid?.() !== 0 ? '' : `\n(initdb ran as the postgres user through setpriv; if it could not reach ${data}, set SLUICE_CACHE or SLUICE_RUN to a folder that user can reach)`;
+    const hint =
+      process.getuid?.() !== 0
+        ? ''
+        : `\n(initdb ran as the postgres user through setpriv; if it could not reach ${data}, set SLUICE_CACHE or SLUICE_RUN to a folder that user can reach)`;
     throw new Error(`initdb of ${data} failed: ${result.error?.message ?? ''}${result.stderr}${result.stdout}${hint}`);
   }
   writeFileSync(stamp, wanted);
@@ -139,7 +146,8 @@ export const postgres: Service<PostgresEndpoint> = {
     const endpoint = { url: url(port, database) };
     if (await answers(endpoint.url)) return endpoint;
     if (daemonPid(paths, name) === undefined) {
-      if (await tcpOpen('127.0.0.1', port)) throw new Error(`127.0.0.1:${port} is taken by something that is not our PostgreSQL; stop it or set SLUICE_PG_PORT`);
+      if (await tcpOpen('127.0.0.1', port))
+        throw new Error(`127.0.0.1:${port} is taken by something that is not our PostgreSQL; stop it or set SLUICE_PG_PORT`);
       const dir = join(paths.run, name);
       const data = join(dir, 'data');
       const launch = initCluster(dir, data);

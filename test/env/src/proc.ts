@@ -116,7 +116,9 @@ export async function waitFor(what: string, check: () => Promise<boolean>, optio
     const now = Date.now();
     if (now - started > options.timeoutMs) {
       const tail = options.log === undefined ? '' : logTail(options.log);
-      throw new Error(`timed out after ${Math.round(options.timeoutMs / 1000)}s waiting for ${what}${options.log ? `; its log is ${options.log}` : ''}\n${tail}`);
+      throw new Error(
+        `timed out after ${Math.round(options.timeoutMs / 1000)}s waiting for ${what}${options.log ? `; its log is ${options.log}` : ''}\n${tail}`,
+      );
     }
     if (now - lastReport >= 5000) {
       process.stderr.write(`  … still waiting for ${what} (${Math.round((now - started) / 1000)}s)\n`);

@@ -53,9 +53,17 @@ export function buildStaticImageArchive(dir: string, image: string, source: stri
   rmSync(work, { recursive: true, force: true });
   mkdirSync(join(work, 'rootfs'), { recursive: true });
   writeFileSync(join(work, `${program}.c`), source);
-  run('gcc', ['-static', '-Os', '-s', '-o', join(work, 'rootfs', program), join(work, `${program}.c`)], `compiling ${program} (apt-get install build-essential)`);
+  run(
+    'gcc',
+    ['-static', '-Os', '-s', '-o', join(work, 'rootfs', program), join(work, `${program}.c`)],
+    `compiling ${program} (apt-get install build-essential)`,
+  );
   // Fixed owner and time, so the same binary always gives the same layer digest.
-  run('tar', ['--create', '--file', join(work, 'layer.tar'), '--owner=0', '--group=0', '--numeric-owner', '--mtime=@0', '-C', join(work, 'rootfs'), program], `packing the ${program} layer`);
+  run(
+    'tar',
+    ['--create', '--file', join(work, 'layer.tar'), '--owner=0', '--group=0', '--numeric-owner', '--mtime=@0', '-C', join(work, 'rootfs'), program],
+    `packing the ${program} layer`,
+  );
   const layer = readFileSync(join(work, 'layer.tar'));
   const config = Buffer.from(
     JSON.stringify({
@@ -90,7 +98,11 @@ export function buildStaticImageArchive(dir: string, image: string, source: stri
   for (const blob of [layer, config, manifest]) writeFileSync(join(layout, 'blobs', 'sha256', sha256(blob).slice('sha256:'.length)), blob);
   writeFileSync(join(layout, 'index.json'), JSON.stringify(index));
   writeFileSync(join(layout, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-  run('tar', ['--create', '--file', `${archive}.tmp`, '--owner=0', '--group=0', '--numeric-owner', '-C', layout, 'oci-layout', 'index.json', 'blobs'], `packing the ${image} archive`);
+  run(
+    'tar',
+    ['--create', '--file', `${archive}.tmp`, '--owner=0', '--group=0', '--numeric-owner', '-C', layout, 'oci-layout', 'index.json', 'blobs'],
+    `packing the ${image} archive`,
+  );
   renameSync(`${archive}.tmp`, archive);
   rmSync(work, { recursive: true, force: true });
   return archive;

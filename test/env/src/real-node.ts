@@ -163,7 +163,12 @@ function writeCniConfig(real: Layout): string {
         // Pods talk only to the host and to each other: nothing to masquerade to the outside.
         ipMasq: false,
         hairpinMode: true,
-        ipam: { type: 'host-local', dataDir: join(real.dir, 'cni', 'ipam'), ranges: [[{ subnet: podCidr, gateway: hostAddress }]], routes: [{ dst: '0.0.0.0/0' }] },
+        ipam: {
+          type: 'host-local',
+          dataDir: join(real.dir, 'cni', 'ipam'),
+          ranges: [[{ subnet: podCidr, gateway: hostAddress }]],
+          routes: [{ dst: '0.0.0.0/0' }],
+        },
       },
       { type: 'portmap', capabilities: { portMappings: true } },
     ],
@@ -206,7 +211,11 @@ state = "/run/containerd"
 }
 
 async function startContainerd(paths: EnvPaths, real: Layout): Promise<void> {
-  const answers = (): Promise<boolean> => Promise.resolve(existsSync(containerdSocket) && command('ctr', ['--address', containerdSocket, '--connect-timeout', '1s', 'version'], { allowFailure: true }).includes('Server:'));
+  const answers = (): Promise<boolean> =>
+    Promise.resolve(
+      existsSync(containerdSocket) &&
+        command('ctr', ['--address', containerdSocket, '--connect-timeout', '1s', 'version'], { allowFailure: true }).includes('Server:'),
+    );
   if (await answers()) return;
   const config = writeContainerdConfig(real, writeCniConfig(real));
   if (daemonPid(paths, 'real-node-containerd') === undefined) startDaemon(paths, 'real-node-containerd', 'containerd', ['--config', config]);
@@ -222,7 +231,12 @@ export function importImageArchive(image: string, archive: string): void {
 }
 
 function importPauseImage(paths: EnvPaths): void {
-  if (command('ctr', [...ctr, 'images', 'ls', '-q']).split('\n').includes(pauseImage)) return;
+  if (
+    command('ctr', [...ctr, 'images', 'ls', '-q'])
+      .split('\n')
+      .includes(pauseImage)
+  )
+    return;
   importImageArchive(pauseImage, buildPauseArchive(join(paths.cache, 'real-node')));
 }
 
@@ -370,7 +384,9 @@ function cel(text: string): string {
 function admissionPolicy(s3: Endpoints['s3']): string {
   const s3Endpoint = `http://${hostAddress}:${portOf(s3.endpoint)}`;
   const env = { AWS_ENDPOINT_URL_S3: s3Endpoint, AWS_REGION: s3.region, AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey };
-  const envList = Object.entries(env).map(([name, value]) => `Object.spec.containers.env{name: ${cel(name)}, value: ${cel(value)}}`).join(', ');
+  const envList = Object.entries(env)
+    .map(([name, value]) => `Object.spec.containers.env{name: ${cel(name)}, value: ${cel(value)}}`)
+    .join(', ');
   const tokenPath = '/var/run/secrets/kubernetes.io/serviceaccount';
   const sources = 'Object.spec.volumes.projected.sources';
   const tokenVolume = `Object.spec.volumes{name: "kube-api-access", projected: Object.spec.volumes.projected{defaultMode: 420, sources: [
@@ -430,7 +446,11 @@ spec:
 }
 
 /** Starts the real node on the running test servers (reusing what already runs) and writes `<run>/real-node/node.json`. */
-export async function startRealNode(paths: EnvPaths, endpoints: Endpoints, progress: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): Promise<RealNode> {
+export async function startRealNode(
+  paths: EnvPaths,
+  endpoints: Endpoints,
+  progress: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+): Promise<RealNode> {
   const started = Date.now();
   const step = (what: string): void => progress(`real node: ${what} after ${((Date.now() - started) / 1000).toFixed(1)}s`);
   const real = layout(paths);
@@ -447,7 +467,9 @@ export async function startRealNode(paths: EnvPaths, endpoints: Endpoints, progr
 
   const kafkaPort = kafkaBridgePort(paths);
   if (!(await tcpOpen('127.0.0.1', kafkaPort))) {
-    throw new Error(`the shared Kafka broker has no listener for pods on 127.0.0.1:${kafkaPort} (it was started before it had one): restart it with \`kill $(cat ${join(paths.run, 'kafka.pid')})\` and \`npm run env:up\` (it starts with an empty cluster)`);
+    throw new Error(
+      `the shared Kafka broker has no listener for pods on 127.0.0.1:${kafkaPort} (it was started before it had one): restart it with \`kill $(cat ${join(paths.run, 'kafka.pid')})\` and \`npm run env:up\` (it starts with an empty cluster)`,
+    );
   }
   const forwarded = [portOf(endpoints.kube.server), portOf(endpoints.s3.endpoint), portOf(endpoints.redis.url), portOf(endpoints.postgres.url), kafkaPort];
   // A forwarder started before Kafka was in the list is replaced.
@@ -460,7 +482,9 @@ export async function startRealNode(paths: EnvPaths, endpoints: Endpoints, progr
     kubectl(real, ['apply', '-f', '-'], admissionPolicy(endpoints.s3));
   } catch (error) {
     if (!/no matches for kind/.test(String(error))) throw error;
-    throw new Error(`the apiserver serves no MutatingAdmissionPolicy (it was started before test/env/src/kube.ts enabled it): restart it with \`kill $(cat ${join(paths.run, 'kube-apiserver.pid')})\` and \`npm run env:up\` (etcd keeps the cluster's objects)`);
+    throw new Error(
+      `the apiserver serves no MutatingAdmissionPolicy (it was started before test/env/src/kube.ts enabled it): restart it with \`kill $(cat ${join(paths.run, 'kube-apiserver.pid')})\` and \`npm run env:up\` (etcd keeps the cluster's objects)`,
+    );
   }
 
   if (daemonPid(paths, 'real-node-kube-scheduler') === undefined) {
@@ -503,7 +527,13 @@ export async function startRealNode(paths: EnvPaths, endpoints: Endpoints, progr
   }
   await waitForDaemon(paths, 'real-node-kube-scheduler', `kube-scheduler on 127.0.0.1:${schedulerPort}`, () => schedulerHealthy(schedulerPort), 60_000);
   step('kube-scheduler healthy');
-  await waitForDaemon(paths, 'real-node-kube-proxy', `kube-proxy health on 127.0.0.1:${kubeProxyHealthPort}`, () => kubeProxyHealthy(kubeProxyHealthPort), 60_000);
+  await waitForDaemon(
+    paths,
+    'real-node-kube-proxy',
+    `kube-proxy health on 127.0.0.1:${kubeProxyHealthPort}`,
+    () => kubeProxyHealthy(kubeProxyHealthPort),
+    60_000,
+  );
   step('kube-proxy healthy');
   await waitForDaemon(paths, 'real-node-kubelet', `Node ${node} Ready`, () => nodeReady(real), 90_000);
   await untaintReadyNode(real);
@@ -612,7 +642,14 @@ function removeKubepodsCgroups(): void {
 export async function stopRealNode(paths: EnvPaths): Promise<void> {
   const real = layout(paths);
   if (!existsSync(real.hostChanged)) return;
-  const apiserverUp = existsSync(real.kubeconfig) && (await kubeClients(real).core.getAPIResources().then(() => true, () => false));
+  const apiserverUp =
+    existsSync(real.kubeconfig) &&
+    (await kubeClients(real)
+      .core.getAPIResources()
+      .then(
+        () => true,
+        () => false,
+      ));
   if (apiserverUp && daemonPid(paths, 'real-node-kubelet') !== undefined) await deletePodsOnNode(real);
   for (const name of ['real-node-kubelet', 'real-node-kube-proxy', 'real-node-kube-scheduler', 'real-node-forward']) await stopDaemon(paths, name);
   if (isExecutable(join(real.bin, 'kube-proxy'))) command(join(real.bin, 'kube-proxy'), ['--cleanup'], { allowFailure: true });

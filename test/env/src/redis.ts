@@ -63,7 +63,11 @@ export interface PrivateRedis {
  */
 export async function startPrivateRedis(): Promise<PrivateRedis> {
   const port = await freeLoopbackPort();
-  const child = spawn('redis-server', ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--logfile', ''], { stdio: 'ignore' });
+  const child = spawn(
+    'redis-server',
+    ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--logfile', ''],
+    { stdio: 'ignore' },
+  );
   child.once('error', () => undefined);
   await waitFor(`private redis-server on 127.0.0.1:${port}`, async () => child.exitCode === null && (await answersPing(port, 1000)), { timeoutMs: 10_000 });
   return { url: `redis://127.0.0.1:${port}`, pid: child.pid!, stop: () => killAndWait(child) };

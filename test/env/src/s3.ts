@@ -4,7 +4,19 @@ import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
-import { daemonPid, freeLoopbackPort, killAndWait, portFrom, startDaemon, stopDaemon, tcpOpen, waitFor, waitForDaemon, type EnvPaths, pinnedVersion } from './proc.js';
+import {
+  daemonPid,
+  freeLoopbackPort,
+  killAndWait,
+  portFrom,
+  startDaemon,
+  stopDaemon,
+  tcpOpen,
+  waitFor,
+  waitForDaemon,
+  type EnvPaths,
+  pinnedVersion,
+} from './proc.js';
 import type { S3Endpoint, Service } from './service.js';
 
 const installScript = fileURLToPath(new URL('../install/s3.sh', import.meta.url));
@@ -105,7 +117,8 @@ export const s3: Service<S3Endpoint> = {
     const s3 = s3Endpoint(port);
     if (await answers(s3, port)) return s3;
     if (daemonPid(paths, name) === undefined) {
-      if (await tcpOpen('127.0.0.1', port)) throw new Error(`127.0.0.1:${port} is taken by something that is not our S3 server (or it has other credentials); stop it or set SLUICE_S3_PORT`);
+      if (await tcpOpen('127.0.0.1', port))
+        throw new Error(`127.0.0.1:${port} is taken by something that is not our S3 server (or it has other credentials); stop it or set SLUICE_S3_PORT`);
       const { binary, args, env } = versitygwCommand(paths, join(paths.run, name), port, s3);
       startDaemon(paths, name, binary, args, { env });
     }

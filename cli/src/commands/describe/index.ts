@@ -77,7 +77,12 @@ export function formatEvents(events: CoreV1Event[], now: Date = new Date()): str
   if (events.length === 0) return 'Events: none\n';
   const when = (event: CoreV1Event) => event.lastTimestamp ?? event.eventTime ?? event.firstTimestamp ?? event.metadata.creationTimestamp;
   const newest = [...events].sort((a, b) => new Date(when(a) ?? 0).getTime() - new Date(when(b) ?? 0).getTime()).slice(-recentEvents);
-  const rows = newest.map((event) => [event.type ?? '', event.reason ?? '', `${age(when(event), now)}${(event.count ?? 1) > 1 ? ` (x${event.count})` : ''}`, event.message ?? '']);
+  const rows = newest.map((event) => [
+    event.type ?? '',
+    event.reason ?? '',
+    `${age(when(event), now)}${(event.count ?? 1) > 1 ? ` (x${event.count})` : ''}`,
+    event.message ?? '',
+  ]);
   return `Events:\n${formatTable(['TYPE', 'REASON', 'AGE', 'MESSAGE'], rows)}`;
 }
 
@@ -88,7 +93,14 @@ export function formatPods(pods: V1Pod[], now: Date = new Date()): string {
     const ready = `${statuses.filter((status) => status.ready).length}/${pod.spec?.containers.length ?? statuses.length}`;
     const waiting = statuses.map((status) => status.state?.waiting?.reason).find((reason) => reason !== undefined);
     const restarts = statuses.reduce((sum, status) => sum + status.restartCount, 0);
-    return [pod.metadata?.name ?? '', ready, waiting ?? pod.status?.phase ?? '', String(restarts), age(pod.metadata?.creationTimestamp, now), pod.spec?.nodeName ?? '-'];
+    return [
+      pod.metadata?.name ?? '',
+      ready,
+      waiting ?? pod.status?.phase ?? '',
+      String(restarts),
+      age(pod.metadata?.creationTimestamp, now),
+      pod.spec?.nodeName ?? '-',
+    ];
   });
   return `Pods:\n${formatTable(['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE', 'NODE'], rows)}`;
 }

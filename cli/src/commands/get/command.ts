@@ -29,7 +29,7 @@ export const getCommand: CommandModule<object, GetArgs> = {
       })
       .example('$0 get', "the jobs in the kubeconfig context's namespace")
       .example('$0 get -A -o wide', 'every job in the cluster, with more columns')
-      .example("$0 get fraud-velocity -o jsonpath='{.status.phase}'", "one field of one job, for scripts"),
+      .example("$0 get fraud-velocity -o jsonpath='{.status.phase}'", 'one field of one job, for scripts'),
   handler: async (args) => {
     const { get } = await import('./index.js');
     process.exitCode = await get(args, processIo);

@@ -44,7 +44,10 @@ const columns: Column[] = [
 export function formatJobs(jobs: StreamJob[], options: { wide?: boolean; allNamespaces?: boolean } = {}, now: Date = new Date()): string {
   const shown = columns.filter((column) => options.wide === true || column.wide !== true);
   const header = [...(options.allNamespaces === true ? ['NAMESPACE'] : []), ...shown.map((column) => column.title)];
-  const rows = jobs.map((job) => [...(options.allNamespaces === true ? [job.metadata.namespace ?? none] : []), ...shown.map((column) => column.cell(job, now))]);
+  const rows = jobs.map((job) => [
+    ...(options.allNamespaces === true ? [job.metadata.namespace ?? none] : []),
+    ...shown.map((column) => column.cell(job, now)),
+  ]);
   return formatTable(header, rows);
 }
 

@@ -46,7 +46,9 @@ describe('streamctl run with records whose event time cannot be trusted', () => 
     expect(withBad.late).toEqual(clean.late);
     expect(withBad.dead).toEqual(
       BAD_TIMES.map((timestamp, i) => ({
-        reason: expect.stringMatching(timestamp.startsWith('9999-') ? /past the wall clock/ : /^the event time field timestamp is .*, not an ISO-8601 time: /) as unknown,
+        reason: expect.stringMatching(
+          timestamp.startsWith('9999-') ? /past the wall clock/ : /^the event time field timestamp is .*, not an ISO-8601 time: /,
+        ) as unknown,
         record: JSON.parse(badRecord(timestamp, i)) as unknown,
       })),
     );
@@ -56,6 +58,8 @@ describe('streamctl run with records whose event time cannot be trusted', () => 
     const lastDate = await runOn('last-date', [badRecord('+275760-09-13T00:00:00.000Z', 0)]);
     expect(lastDate.code).toBe(0);
     expect(lastDate.results).toEqual([]);
-    expect(lastDate.dead).toEqual([{ reason: expect.stringMatching(/signed year/) as unknown, record: JSON.parse(badRecord('+275760-09-13T00:00:00.000Z', 0)) as unknown }]);
+    expect(lastDate.dead).toEqual([
+      { reason: expect.stringMatching(/signed year/) as unknown, record: JSON.parse(badRecord('+275760-09-13T00:00:00.000Z', 0)) as unknown },
+    ]);
   });
 });

@@ -104,7 +104,9 @@ function flagsOf(args: RunArgs): LocalRunFlags {
 function plantedLine(args: RunArgs): string {
   const seed = args.seed ?? 1;
   const keys = args.keys ?? 10_000;
-  const fraudsters = plantFraudsters(seed, keys).map((fraudster) => `${fraudster.customerId} (${fraudster.burstSeconds} s bursts every ${fraudster.periodSeconds} s)`);
+  const fraudsters = plantFraudsters(seed, keys).map(
+    (fraudster) => `${fraudster.customerId} (${fraudster.burstSeconds} s bursts every ${fraudster.periodSeconds} s)`,
+  );
   return `planted by the generator (seed ${seed}, ${keys} customers): ${fraudsters.join(', ')}`;
 }
 
@@ -115,7 +117,13 @@ interface TopRun {
   view: TopView;
 }
 
-function topRun(args: RunArgs, spec: unknown, deadLetterFile: string | undefined, options: RunOptions, out: NodeJS.WritableStream & { isTTY?: boolean }): TopRun | undefined {
+function topRun(
+  args: RunArgs,
+  spec: unknown,
+  deadLetterFile: string | undefined,
+  options: RunOptions,
+  out: NodeJS.WritableStream & { isTTY?: boolean },
+): TopRun | undefined {
   if (args.top === undefined) return undefined;
   if (!Number.isInteger(args.top) || args.top < 1) throw new Error(`--top ${String(args.top)} is not a number of rows; use a whole number such as 10`);
   const columns = topColumnsOf(spec);
@@ -195,16 +203,23 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .positional('job', { type: 'string', demandOption: true, describe: 'the StreamJob manifest' })
       .option('input', {
         type: 'string',
-        describe: 'read JSON-lines files instead of the job sources: NAME=FILE per source (tables are read whole before the stream), or FILE for the first; one partition each, line order',
+        describe:
+          'read JSON-lines files instead of the job sources: NAME=FILE per source (tables are read whole before the stream), or FILE for the first; one partition each, line order',
       })
       .option('output', { type: 'string', describe: 'write every result as a JSON line to this file, or - for stdout (the default)' })
       .option('late-output', { type: 'string', describe: 'write records too late for every window here (default: spec.lateOutput.file, else counted)' })
-      .option('dead-letter-output', { type: 'string', describe: 'write dead letters {reason, record|raw} here (default: spec.deadLetter.file, else the first 10 reasons on stderr)' })
+      .option('dead-letter-output', {
+        type: 'string',
+        describe: 'write dead letters {reason, record|raw} here (default: spec.deadLetter.file, else the first 10 reasons on stderr)',
+      })
       .option('state-dir', { type: 'string', describe: 'the RocksDB state folder (default: a new temporary folder)' })
       .option('savepoint-dir', { type: 'string', describe: 'take a savepoint into this folder when the run ends' })
       .option('restore', { type: 'string', describe: 'start from this savepoint (or the newest snapshot of the job in this folder)' })
       .option('parallelism', { type: 'number', describe: 'partitions (tasks) of generated input; recorded in savepoints' })
-      .option('generator', { type: 'string', describe: 'generate this workload (transactions, clickstream, logins) instead of reading Kafka; bare --generator infers it from the topic' })
+      .option('generator', {
+        type: 'string',
+        describe: 'generate this workload (transactions, clickstream, logins) instead of reading Kafka; bare --generator infers it from the topic',
+      })
       .option('rate', { type: 'number', describe: 'generated events per second (0: as fast as possible)' })
       .option('keys', { type: 'number', describe: 'distinct customers or users in generated input' })
       .option('seed', { type: 'number', describe: 'generator seed: the same seed gives the same events' })
@@ -212,16 +227,26 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('since', { type: 'string', describe: 'start generated event time this long ago (e.g. 10m), catching up at full speed' })
       .option('duration', { type: 'string', describe: 'stop cleanly after this long (e.g. 30s), as Ctrl-C does' })
       .option('redis', { type: 'string', describe: 'redis:// URL for the job Redis sinks (skipped without it)' })
-      .option('postgres', { type: 'string', describe: 'postgres://user@host:port/database for the job PostgreSQL sinks, the password from PGPASSWORD (skipped without it)' })
+      .option('postgres', {
+        type: 'string',
+        describe: 'postgres://user@host:port/database for the job PostgreSQL sinks, the password from PGPASSWORD (skipped without it)',
+      })
       .option('compact', { type: 'boolean', describe: 'results on stdout as short field=value lines instead of JSON' })
-      .option('top', { type: 'number', describe: 'show the top N keys of the newest closed window instead of the results (a live table on a terminal, a line every 5 s otherwise); Ctrl-C prints the keys that stood out' })
+      .option('top', {
+        type: 'number',
+        describe:
+          'show the top N keys of the newest closed window instead of the results (a live table on a terminal, a line every 5 s otherwise); Ctrl-C prints the keys that stood out',
+      })
       .example('$0 run examples/fraud-velocity/job.yaml --input examples/fraud-velocity/sample.jsonl', 'replay a file; results as JSON lines on stdout')
       .example(
         '$0 run examples/transaction-enrichment/job.yaml --input transactions=examples/transaction-enrichment/sample.jsonl --input customers=examples/transaction-enrichment/customers.jsonl --input merchants=examples/transaction-enrichment/merchants.jsonl',
         'a job with joins: one file per source',
       )
       .example('$0 run examples/fraud-velocity/job.yaml --generator --rate 2000 --since 10m --compact', 'generated transactions until Ctrl-C')
-      .example('$0 run examples/fraud-velocity/job.yaml --generator --rate 2000 --keys 10000 --since 20m --top 10', 'the demo: the top customers of each closed window, live'),
+      .example(
+        '$0 run examples/fraud-velocity/job.yaml --generator --rate 2000 --keys 10000 --since 20m --top 10',
+        'the demo: the top customers of each closed window, live',
+      ),
   handler: async (args) => {
     try {
       process.exitCode = await run(args);

@@ -83,7 +83,9 @@ describe('streamctl run on the examples', () => {
       'state-dir': join(dir, 'state'),
     });
     expect(code).toBe(0);
-    expect(lines(join(dir, 'out.jsonl'))).toEqual([{ customer_id: 'C1', window_start: '2025-12-05T10:00:00.000Z', window_end: '2025-12-05T10:05:00.000Z', txn_count: 2, txn_sum: 10 }]);
+    expect(lines(join(dir, 'out.jsonl'))).toEqual([
+      { customer_id: 'C1', window_start: '2025-12-05T10:00:00.000Z', window_end: '2025-12-05T10:05:00.000Z', txn_count: 2, txn_sum: 10 },
+    ]);
     expect(lines(join(dir, 'dead.jsonl'))).toEqual([
       { reason: expect.stringMatching(/^.*input\.jsonl line 2: not valid JSON \(.*\); each line must hold one JSON object$/) as unknown, raw: 'not json' },
       { reason: 'the event time field timestamp is missing, not an ISO-8601 time such as 2025-12-05T10:23:15Z', record: { customer_id: 'C1', amount: 5 } },
@@ -115,7 +117,7 @@ describe('streamctl run with several inputs (a job with joins)', () => {
     );
   });
 
-  it('refuses a co-partitioned table whose partition count is not the stream\'s', async () => {
+  it("refuses a co-partitioned table whose partition count is not the stream's", async () => {
     const dir = scratch();
     const joinOnly = join(dir, 'job.yaml');
     // The example without its keyBy and window: generated transactions in 2 partitions, the customers file in 1.
@@ -131,7 +133,14 @@ describe('streamctl run with several inputs (a job with joins)', () => {
     const customers = join(dir, 'customers.jsonl');
     writeFileSync(customers, `${readFileSync(example('customers.jsonl'), 'utf8')}{"customer_id":"C9","tier":"gold"}\n`);
     const input = [`transactions=${example('sample.jsonl')}`, `customers=${customers}`, `merchants=${example('merchants.jsonl')}`];
-    const first = { job, input, output: join(dir, 'first.jsonl'), 'dead-letter-output': join(dir, 'dead.jsonl'), 'state-dir': join(dir, 'state-1'), 'savepoint-dir': join(dir, 'savepoints') };
+    const first = {
+      job,
+      input,
+      output: join(dir, 'first.jsonl'),
+      'dead-letter-output': join(dir, 'dead.jsonl'),
+      'state-dir': join(dir, 'state-1'),
+      'savepoint-dir': join(dir, 'savepoints'),
+    };
     expect(await run(first)).toBe(0);
     expect(lines(join(dir, 'first.jsonl'))).toEqual(lines(example('expected.jsonl')));
     expect(lines(join(dir, 'dead.jsonl'))).toEqual([
@@ -141,7 +150,13 @@ describe('streamctl run with several inputs (a job with joins)', () => {
       },
     ]);
     // Restored, the tables are read from where the savepoint's state says they stopped: the bad line is not read again.
-    const again = { ...first, output: join(dir, 'again.jsonl'), 'dead-letter-output': join(dir, 'dead-again.jsonl'), 'state-dir': join(dir, 'state-2'), restore: join(dir, 'savepoints') };
+    const again = {
+      ...first,
+      output: join(dir, 'again.jsonl'),
+      'dead-letter-output': join(dir, 'dead-again.jsonl'),
+      'state-dir': join(dir, 'state-2'),
+      restore: join(dir, 'savepoints'),
+    };
     delete (again as { 'savepoint-dir'?: string })['savepoint-dir'];
     expect(await run(again)).toBe(0);
     expect(existsSync(join(dir, 'dead-again.jsonl')) ? lines(join(dir, 'dead-again.jsonl')) : []).toEqual([]);
@@ -171,7 +186,16 @@ describe('streamctl run with an interval join', () => {
     );
     const at = (minutes: number) => `"2025-12-05T10:${String(minutes).padStart(2, '0')}:00Z"`;
     writeFileSync(join(dir, 'orders.jsonl'), [`{"id":"o1","ts":${at(0)}}`, `{"id":"o2","ts":${at(5)}}`, `{"id":"o3","ts":${at(20)}}`, ''].join('\n'));
-    writeFileSync(join(dir, 'shipments.jsonl'), [`{"id":"s1","order":"o1","ts":${at(8)}}`, `{"id":"s2","order":"o2","ts":${at(16)}}`, `{"id":"s3","order":"o3","ts":${at(30)}}`, `{"id":"s4","order":"o1","ts":${at(2)}}`, ''].join('\n'));
+    writeFileSync(
+      join(dir, 'shipments.jsonl'),
+      [
+        `{"id":"s1","order":"o1","ts":${at(8)}}`,
+        `{"id":"s2","order":"o2","ts":${at(16)}}`,
+        `{"id":"s3","order":"o3","ts":${at(30)}}`,
+        `{"id":"s4","order":"o1","ts":${at(2)}}`,
+        '',
+      ].join('\n'),
+    );
     const input = [`orders=${join(dir, 'orders.jsonl')}`, `shipments=${join(dir, 'shipments.jsonl')}`];
     expect(await run({ job, input, output: join(dir, 'first.jsonl'), 'late-output': join(dir, 'late.jsonl') })).toBe(0);
     expect(await run({ job, input, output: join(dir, 'second.jsonl') })).toBe(0);
@@ -194,7 +218,15 @@ describe('savepoints in streamctl run', () => {
     // 600 000 generated events 1 ms apart in event time span two 5-minute windows; two partitions, two tasks.
     const generated = { job, generator: 'transactions', rate: 0, count: 600_000, keys: 20, parallelism: 2 };
     expect(await run({ ...generated, output: join(dir, 'whole.jsonl'), 'state-dir': join(dir, 'state-whole') })).toBe(0);
-    expect(await run({ ...generated, output: join(dir, 'first.jsonl'), 'state-dir': join(dir, 'state-first'), duration: '1s', 'savepoint-dir': join(dir, 'savepoints') })).toBe(0);
+    expect(
+      await run({
+        ...generated,
+        output: join(dir, 'first.jsonl'),
+        'state-dir': join(dir, 'state-first'),
+        duration: '1s',
+        'savepoint-dir': join(dir, 'savepoints'),
+      }),
+    ).toBe(0);
     expect(await run({ ...generated, output: join(dir, 'rest.jsonl'), 'state-dir': join(dir, 'state-rest'), restore: join(dir, 'savepoints') })).toBe(0);
     const whole = readFileSync(join(dir, 'whole.jsonl'), 'utf8').split('\n');
     const resumed = (readFileSync(join(dir, 'first.jsonl'), 'utf8') + readFileSync(join(dir, 'rest.jsonl'), 'utf8')).split('\n');
@@ -206,7 +238,8 @@ describe('savepoints in streamctl run', () => {
 });
 
 describe('the streamctl run command', () => {
-  const streamctl = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(root, 'cli/src/main.ts'), 'run', ...args], { cwd: root, encoding: 'utf8' });
+  const streamctl = (...args: string[]) =>
+    spawnSync(process.execPath, ['--import', 'tsx', join(root, 'cli/src/main.ts'), 'run', ...args], { cwd: root, encoding: 'utf8' });
 
   it('replays a file to stdout and prints the one-line summary on stderr', () => {
     const result = streamctl('examples/fraud-velocity/job.yaml', '--input', 'examples/fraud-velocity/sample.jsonl', '--state-dir', join(scratch(), 'state'));
@@ -216,7 +249,21 @@ describe('the streamctl run command', () => {
   });
 
   it('runs the generator until told to stop, then stops cleanly with the summary', () => {
-    const result = streamctl('examples/fraud-velocity/job.yaml', '--generator', '--rate', '200', '--keys', '50', '--since', '6m', '--duration', '3s', '--compact', '--state-dir', join(scratch(), 'state'));
+    const result = streamctl(
+      'examples/fraud-velocity/job.yaml',
+      '--generator',
+      '--rate',
+      '200',
+      '--keys',
+      '50',
+      '--since',
+      '6m',
+      '--duration',
+      '3s',
+      '--compact',
+      '--state-dir',
+      join(scratch(), 'state'),
+    );
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/^customer_id=C\d+ window_start=\S+ window_end=\S+ txn_count=\d+ txn_sum=[\d.]+$/m);
     expect(result.stderr).toMatch(/^fraud-velocity: [\d,]+ records in, [\d,]+ results out, \d+ late, 0 dead-lettered in [\d.]+ s/m);

@@ -15,7 +15,12 @@ function windowWithOneFraudster(leaders: WindowLeaders, start?: string, end?: st
   leaders.write(result('C99', 90, start, end));
 }
 
-const progress: Progress = { job: 'fraud-velocity', counts: { recordsIn: 123_456, resultsOut: 11, late: 2, deadLettered: 1 }, eventsPerSecond: 2000, watermark: Date.parse('2026-12-07T10:05:30.000Z') };
+const progress: Progress = {
+  job: 'fraud-velocity',
+  counts: { recordsIn: 123_456, resultsOut: 11, late: 2, deadLettered: 1 },
+  eventsPerSecond: 2000,
+  watermark: Date.parse('2026-12-07T10:05:30.000Z'),
+};
 
 class Screen extends Writable {
   text = '';
@@ -29,7 +34,18 @@ class Screen extends Writable {
 }
 
 test('the columns come from the spec: the keyBy field, the window aggregates, ranked by the count', () => {
-  const spec = { pipeline: [{ keyBy: { field: 'customer_id' } }, { window: { type: 'tumbling', size: '5m' }, aggregate: [{ name: 'txn_sum', fn: 'sum', field: 'amount' }, { name: 'txn_count', fn: 'count' }] }] };
+  const spec = {
+    pipeline: [
+      { keyBy: { field: 'customer_id' } },
+      {
+        window: { type: 'tumbling', size: '5m' },
+        aggregate: [
+          { name: 'txn_sum', fn: 'sum', field: 'amount' },
+          { name: 'txn_count', fn: 'count' },
+        ],
+      },
+    ],
+  };
   expect(topColumnsOf(spec)).toEqual({ key: 'customer_id', rankBy: 'txn_count', aggregates: ['txn_sum', 'txn_count'] });
   expect(topColumnsOf({ pipeline: [{ filter: 'true' }] })).toBeUndefined();
 });
@@ -77,7 +93,10 @@ test('on a narrow terminal each line is cut to its width, so a redraw backs up o
   const leaders = new WindowLeaders(columns);
   windowWithOneFraudster(leaders);
   new TopView(screen, leaders, 3, () => 0).show(progress);
-  const rows = screen.text.split('\n').slice(0, -1).map((row) => row.replace('\x1b[K', ''));
+  const rows = screen.text
+    .split('\n')
+    .slice(0, -1)
+    .map((row) => row.replace('\x1b[K', ''));
   expect(rows).toHaveLength(6);
   for (const row of rows) expect(row.length).toBeLessThan(40);
   expect(rows[0]).toBe('fraud-velocity · 2,000 events/s · 123,4');
@@ -123,7 +142,7 @@ test('the summary names every key that stood out in any window, most extreme fir
   await leaders.close();
   expect(summaryLines(leaders, { count: 3, reasons: deadLetters.reasons })).toEqual([
     'windows: 5 closed, the first at 2026-12-07T10:00:00.000Z',
-    'suspicious customer_ids (a 5-minute txn_count at least 5× the window\'s median and at least 20):',
+    "suspicious customer_ids (a 5-minute txn_count at least 5× the window's median and at least 20):",
     '  C77: 120 in 2026-12-07 10:15–10:20 (10.0× the median 12); stood out in 1 window',
     '  C99: 90 in 2026-12-07 10:00–10:05 (7.5× the median 12); stood out in 1 window',
     'dead letters: 3; the first reasons: amount is not a number | no timestamp',

@@ -42,7 +42,10 @@ export interface Suspect {
 
 /** The columns of a StreamJob spec: keyBy.field and the aggregates of its window; undefined when it has no keyed window. */
 export function topColumnsOf(spec: unknown): TopColumns | undefined {
-  const pipeline = ((spec as { pipeline?: unknown[] } | undefined)?.pipeline ?? []) as { keyBy?: { field?: string }; aggregate?: { name: string; fn: string }[] }[];
+  const pipeline = ((spec as { pipeline?: unknown[] } | undefined)?.pipeline ?? []) as {
+    keyBy?: { field?: string };
+    aggregate?: { name: string; fn: string }[];
+  }[];
   const key = pipeline.find((step) => step.keyBy?.field !== undefined)?.keyBy?.field;
   const aggregates = pipeline.find((step) => step.aggregate !== undefined)?.aggregate ?? [];
   if (key === undefined || aggregates.length === 0) return undefined;
@@ -188,7 +191,9 @@ export function frame(leaders: WindowLeaders, progress: Progress, rows: number):
     lines.push('no window has closed yet: a window closes once the watermark passes its end');
     return lines;
   }
-  lines.push(`window ${span(newest.window)} (newest of ${whole.format(leaders.closedWindows)} closed) · ${whole.format(newest.window.rows.size)} ${key} values · median ${rankBy} ${number.format(newest.median)}`);
+  lines.push(
+    `window ${span(newest.window)} (newest of ${whole.format(leaders.closedWindows)} closed) · ${whole.format(newest.window.rows.size)} ${key} values · median ${rankBy} ${number.format(newest.median)}`,
+  );
   const header = ['#', key, ...aggregates, '× median'];
   const body = newest.top.map((row, i) => {
     const count = row[rankBy] as number;
@@ -203,7 +208,7 @@ export function frame(leaders: WindowLeaders, progress: Progress, rows: number):
 /** A cell: the ranking count whole, other numbers (sums, averages) with cents so a column's decimal points line up. */
 function shown(value: unknown, withCents = false): string {
   if (typeof value === 'number') return withCents ? cents.format(value) : whole.format(value);
-  return typeof value === 'string' ? value : JSON.stringify(value) ?? '';
+  return typeof value === 'string' ? value : (JSON.stringify(value) ?? '');
 }
 
 /** Columns padded to their widest cell; text left, numbers right. */
@@ -232,12 +237,15 @@ export function summaryLines(leaders: WindowLeaders, deadLetters: { count: numbe
   const { key, rankBy } = leaders.columns;
   const lines = [`windows: ${whole.format(leaders.closedWindows)} closed${leaders.firstWindow === undefined ? '' : `, the first at ${leaders.firstWindow}`}`];
   const suspects = leaders.suspects();
-  if (suspects.length === 0) lines.push(`suspicious ${key}s: none (no ${rankBy} reached ${SUSPICIOUS_TIMES_MEDIAN}× its window's median and ${SUSPICIOUS_MIN_COUNT})`);
+  if (suspects.length === 0)
+    lines.push(`suspicious ${key}s: none (no ${rankBy} reached ${SUSPICIOUS_TIMES_MEDIAN}× its window's median and ${SUSPICIOUS_MIN_COUNT})`);
   else {
     lines.push(`suspicious ${key}s (a 5-minute ${rankBy} at least ${SUSPICIOUS_TIMES_MEDIAN}× the window's median and at least ${SUSPICIOUS_MIN_COUNT}):`);
     for (const suspect of suspects.slice(0, 10)) {
       const times = (suspect.count / suspect.median).toFixed(1);
-      lines.push(`  ${suspect.key}: ${whole.format(suspect.count)} in ${suspect.window} (${times}× the median ${number.format(suspect.median)}); stood out in ${suspect.windows} window${suspect.windows === 1 ? '' : 's'}`);
+      lines.push(
+        `  ${suspect.key}: ${whole.format(suspect.count)} in ${suspect.window} (${times}× the median ${number.format(suspect.median)}); stood out in ${suspect.windows} window${suspect.windows === 1 ? '' : 's'}`,
+      );
     }
   }
   if (deadLetters.count === 0) lines.push('dead letters: none');
@@ -276,7 +284,9 @@ export class TopView {
     }
     // A line wider than the terminal wraps onto two rows, and moving back by lines would then leave rows behind.
     const width = this.out.columns;
-    const lines = frame(this.leaders, progress, this.rows).map((line) => (width !== undefined && width > 0 && line.length >= width ? line.slice(0, width - 1) : line));
+    const lines = frame(this.leaders, progress, this.rows).map((line) =>
+      width !== undefined && width > 0 && line.length >= width ? line.slice(0, width - 1) : line,
+    );
     // Up to the first line of the previous frame, clear to the end of the screen, draw the new one.
     const back = this.#drawnLines > 0 ? `\x1b[${this.#drawnLines}F\x1b[J` : '';
     this.out.write(`${back}${lines.map((line) => `${line}\x1b[K`).join('\n')}\n`);

@@ -72,8 +72,7 @@ export function checkManifest(manifest: unknown): FieldError[] {
   if ((manifest as { kind?: unknown }).kind !== 'StreamJob') return errors;
   const compiled = compileJob(stored);
   if (compiled.ok) return errors;
-  const faulted = (path: string) =>
-    errors.some((error) => path === error.path || path.startsWith(`${error.path}.`) || path.startsWith(`${error.path}[`));
+  const faulted = (path: string) => errors.some((error) => path === error.path || path.startsWith(`${error.path}.`) || path.startsWith(`${error.path}[`));
   return [...errors, ...compiled.problems.filter((problem) => !faulted(problem.path))];
 }
 

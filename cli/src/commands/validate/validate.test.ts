@@ -96,18 +96,23 @@ describe('streamctl validate', () => {
     ]);
   });
 
-  it('reports a field the API server refused once, not again in the job compiler\'s words', () => {
+  it("reports a field the API server refused once, not again in the job compiler's words", () => {
     const dir = mkdtempSync(join(tmpdir(), 'sluice-validate-'));
     scratches.push(dir);
     const file = join(dir, 'twice.yaml');
     writeFileSync(file, refusedTwice);
     const paths = validateFiles([file]).map((line) => line.split(': ')[0]);
     expect(paths).toEqual([`${file} StreamJob/twice`, `${file} StreamJob/twice`, `${file} StreamJob/twice`]);
-    expect(validateFiles([file]).map((line) => line.split(': ')[1])).toEqual(['spec.sources[0]', 'spec.pipeline[1].aggregate', 'spec.pipeline[1].window.slide']);
+    expect(validateFiles([file]).map((line) => line.split(': ')[1])).toEqual([
+      'spec.sources[0]',
+      'spec.pipeline[1].aggregate',
+      'spec.pipeline[1].window.slide',
+    ]);
   });
 
   it('as a command, exits 1 with the problems on stderr, and 0 for the examples', () => {
-    const streamctl = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(root, 'cli/src/main.ts'), ...args], { cwd: root, encoding: 'utf8' });
+    const streamctl = (...args: string[]) =>
+      spawnSync(process.execPath, ['--import', 'tsx', join(root, 'cli/src/main.ts'), ...args], { cwd: root, encoding: 'utf8' });
     const bad = streamctl('validate', writeBadJob());
     expect(bad.status).toBe(1);
     expect(bad.stderr).toContain('spec.pipeline[3].dedupe: dedupe arrives in a later release of Sluice');

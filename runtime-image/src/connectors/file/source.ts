@@ -66,7 +66,8 @@ export class JsonLinesSource implements Source {
 function parse(bytes: Buffer): { value: Record<string, unknown> } | { reason: string } | undefined {
   const text = bytes.toString('utf8');
   if (text.trim() === '') return undefined;
-  if (nestedDeeperThan(bytes)) return { reason: `objects and arrays nested more than ${MAX_NESTING_DEPTH} levels deep; Sluice reads at most ${MAX_NESTING_DEPTH}` };
+  if (nestedDeeperThan(bytes))
+    return { reason: `objects and arrays nested more than ${MAX_NESTING_DEPTH} levels deep; Sluice reads at most ${MAX_NESTING_DEPTH}` };
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -42,7 +42,10 @@ class Clickstream implements Workload {
   private readonly sessions: Session[] = [];
   private readonly active = new Set<number>();
 
-  constructor(seed: number | string, private readonly keys: number) {
+  constructor(
+    seed: number | string,
+    private readonly keys: number,
+  ) {
     const profiles = new Prng(seed, 'clickstream/profiles');
     this.devices = Array.from({ length: keys }, () => DEVICES.pick(profiles));
     this.productCategory = Uint8Array.from({ length: PRODUCTS }, () => profiles.int(CATEGORIES.length));

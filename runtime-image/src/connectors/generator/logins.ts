@@ -40,7 +40,10 @@ class Logins implements Workload {
   private readonly attackers: Attacker[];
   private readonly attacks: Attack[] = [];
 
-  constructor(seed: number | string, private readonly keys: number) {
+  constructor(
+    seed: number | string,
+    private readonly keys: number,
+  ) {
     const profiles = new Prng(seed, 'logins/profiles');
     this.homeIps = Array.from({ length: keys }, () => sharedAddress(profiles));
     this.countries = Array.from({ length: keys }, () => HOME_COUNTRIES.pick(profiles));

@@ -64,10 +64,13 @@ export function resolveOptions(options: GeneratorOptions, now: () => number = Da
   if (!spec) throw new GeneratorOptionsError(`generator workload "${String(options.workload)}" is unknown; use one of ${Object.keys(WORKLOADS).join(', ')}`);
   const keyField = options.keyField ?? spec.keyFields[0];
   if (!spec.keyFields.includes(keyField)) {
-    throw new GeneratorOptionsError(`generator keyField "${keyField}" cannot partition the ${options.workload} workload; use one of ${spec.keyFields.join(', ')}`);
+    throw new GeneratorOptionsError(
+      `generator keyField "${keyField}" cannot partition the ${options.workload} workload; use one of ${spec.keyFields.join(', ')}`,
+    );
   }
   const seed = options.seed ?? 1;
-  if (typeof seed === 'number' && !Number.isSafeInteger(seed)) throw new GeneratorOptionsError(`generator seed ${seed} is not an integer; use an integer or a string`);
+  if (typeof seed === 'number' && !Number.isSafeInteger(seed))
+    throw new GeneratorOptionsError(`generator seed ${seed} is not an integer; use an integer or a string`);
   return {
     workload: options.workload,
     seed,
@@ -94,8 +97,16 @@ interface Bounds {
 function number(name: string, value: number, bounds: Bounds): number {
   const unit = bounds.unit ? ` (${bounds.unit})` : '';
   const range = bounds.max === undefined ? `≥ ${bounds.min}` : `between ${bounds.min} and ${bounds.max}`;
-  const ok = typeof value === 'number' && Number.isFinite(value) && value >= bounds.min && (bounds.max === undefined || value <= bounds.max) && (!bounds.integer || Number.isInteger(value));
-  if (!ok) throw new GeneratorOptionsError(`generator ${name} ${JSON.stringify(value)} is not valid; use ${bounds.integer ? 'an integer' : 'a number'} ${range}${unit}`);
+  const ok =
+    typeof value === 'number' &&
+    Number.isFinite(value) &&
+    value >= bounds.min &&
+    (bounds.max === undefined || value <= bounds.max) &&
+    (!bounds.integer || Number.isInteger(value));
+  if (!ok)
+    throw new GeneratorOptionsError(
+      `generator ${name} ${JSON.stringify(value)} is not valid; use ${bounds.integer ? 'an integer' : 'a number'} ${range}${unit}`,
+    );
   return value;
 }
 
@@ -103,6 +114,9 @@ function start(value: number | string | undefined, now: () => number): number {
   if (value === undefined) return DEFAULT_START;
   if (value === 'now') return now();
   const ms = typeof value === 'number' ? value : Date.parse(value);
-  if (!Number.isSafeInteger(ms)) throw new GeneratorOptionsError(`generator start ${JSON.stringify(value)} is not a time; use epoch milliseconds, an ISO-8601 time such as 2025-12-05T00:00:00Z, or "now"`);
+  if (!Number.isSafeInteger(ms))
+    throw new GeneratorOptionsError(
+      `generator start ${JSON.stringify(value)} is not a time; use epoch milliseconds, an ISO-8601 time such as 2025-12-05T00:00:00Z, or "now"`,
+    );
   return ms;
 }

@@ -30,7 +30,8 @@ export class GeneratorSource implements Source {
     const { partitions, keyField, batchSize } = this.options;
     const owned = new Set(options.partitions ?? (await this.partitions()));
     for (const p of owned) {
-      if (!Number.isInteger(p) || p < 0 || p >= partitions) throw new Error(`generator partition ${p} does not exist: the generator has partitions 0…${partitions - 1}`);
+      if (!Number.isInteger(p) || p < 0 || p >= partitions)
+        throw new Error(`generator partition ${p} does not exist: the generator has partitions 0…${partitions - 1}`);
     }
     const from = options.from ?? {};
     const offsets = new Array<number>(partitions).fill(0);

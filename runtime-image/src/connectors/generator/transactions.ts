@@ -33,19 +33,75 @@ interface Category {
   channels: Weighted<Channel>;
 }
 
-const category = (name: string, median: number, sigma: number, channels: [Channel, number][]): Category => ({ name, median, sigma, channels: new Weighted(channels) });
+const category = (name: string, median: number, sigma: number, channels: [Channel, number][]): Category => ({
+  name,
+  median,
+  sigma,
+  channels: new Weighted(channels),
+});
 
 const CATEGORIES = new Weighted<Category>([
-  [category('grocery', 65, 0.7, [['pos', 80], ['online', 15], ['mobile', 5]]), 25],
-  [category('restaurants', 45, 0.6, [['pos', 85], ['mobile', 15]]), 20],
-  [category('retail', 90, 0.9, [['pos', 60], ['online', 30], ['mobile', 10]]), 15],
-  [category('online_services', 25, 0.8, [['online', 70], ['mobile', 30]]), 12],
+  [
+    category('grocery', 65, 0.7, [
+      ['pos', 80],
+      ['online', 15],
+      ['mobile', 5],
+    ]),
+    25,
+  ],
+  [
+    category('restaurants', 45, 0.6, [
+      ['pos', 85],
+      ['mobile', 15],
+    ]),
+    20,
+  ],
+  [
+    category('retail', 90, 0.9, [
+      ['pos', 60],
+      ['online', 30],
+      ['mobile', 10],
+    ]),
+    15,
+  ],
+  [
+    category('online_services', 25, 0.8, [
+      ['online', 70],
+      ['mobile', 30],
+    ]),
+    12,
+  ],
   [category('fuel', 80, 0.4, [['pos', 100]]), 10],
   [category('cash', 120, 0.7, [['atm', 100]]), 7],
-  [category('electronics', 350, 1.0, [['pos', 40], ['online', 50], ['mobile', 10]]), 5],
-  [category('travel', 600, 0.9, [['online', 80], ['pos', 20]]), 3],
-  [category('gambling', 100, 1.1, [['online', 60], ['mobile', 40]]), 2],
-  [category('jewelry', 800, 1.0, [['pos', 80], ['online', 20]]), 1],
+  [
+    category('electronics', 350, 1.0, [
+      ['pos', 40],
+      ['online', 50],
+      ['mobile', 10],
+    ]),
+    5,
+  ],
+  [
+    category('travel', 600, 0.9, [
+      ['online', 80],
+      ['pos', 20],
+    ]),
+    3,
+  ],
+  [
+    category('gambling', 100, 1.1, [
+      ['online', 60],
+      ['mobile', 40],
+    ]),
+    2,
+  ],
+  [
+    category('jewelry', 800, 1.0, [
+      ['pos', 80],
+      ['online', 20],
+    ]),
+    1,
+  ],
 ]);
 
 const MERCHANTS = 5000;
@@ -119,7 +175,13 @@ class Transactions implements Workload {
       if (RISKY.has(m.category.name)) push(this.risky, m.country.code, m);
     }
     this.rng = new Prng(seed, 'transactions/events');
-    this.fraudsters = plantFraudsters(seed, keys).map((planted) => ({ ...planted, customer: Number(planted.customerId.slice(1)) - 1, burst: -1, tests: 0, country: this.homes[0]! }));
+    this.fraudsters = plantFraudsters(seed, keys).map((planted) => ({
+      ...planted,
+      customer: Number(planted.customerId.slice(1)) - 1,
+      burst: -1,
+      tests: 0,
+      country: this.homes[0]!,
+    }));
     this.fraudShare = Math.min(MAX_FRAUD_SHARE, FRAUD_VELOCITY / keys);
   }
 
@@ -137,7 +199,7 @@ class Transactions implements Workload {
     if (this.bursts.length > 0 && rng.chance(BURST_SHARE)) return this.fraud();
     const customer = rng.int(this.keys);
     const home = this.homes[customer]!;
-    const pool = rng.chance(0.95) ? this.byCountry.get(home.code) ?? this.merchants : this.merchants;
+    const pool = rng.chance(0.95) ? (this.byCountry.get(home.code) ?? this.merchants) : this.merchants;
     const merchant = rng.pick(pool);
     const cat = merchant.category;
     const channel = cat.channels.pick(rng);

@@ -26,7 +26,17 @@ const CURRENCY: Record<string, string> = { NZ: 'NZD', AU: 'AUD', US: 'USD', GB: 
 
 test('transactions: the fields of the seed’s example and more, consistent with each other', async () => {
   const events = await values({ workload: 'transactions', count: 5000 });
-  expect(Object.keys(events[0]!)).toEqual(['transaction_id', 'customer_id', 'merchant_id', 'merchant_category', 'amount', 'currency', 'country', 'channel', 'timestamp']);
+  expect(Object.keys(events[0]!)).toEqual([
+    'transaction_id',
+    'customer_id',
+    'merchant_id',
+    'merchant_category',
+    'amount',
+    'currency',
+    'country',
+    'channel',
+    'timestamp',
+  ]);
   expect(new Set(events.map((e) => e.transaction_id)).size).toBe(events.length);
   for (const e of events) {
     expect(e.customer_id).toMatch(/^C\d+$/);
@@ -82,7 +92,11 @@ test('transactions: the planted fraudsters and their schedule follow from the se
     expect(fraudster.periodSeconds).toBeGreaterThanOrEqual(300);
     expect(fraudster.periodSeconds).toBeLessThanOrEqual(600);
   }
-  expect(plantFraudsters(1, 2).map((fraudster) => fraudster.customerId).sort()).toEqual(['C1', 'C2']);
+  expect(
+    plantFraudsters(1, 2)
+      .map((fraudster) => fraudster.customerId)
+      .sort(),
+  ).toEqual(['C1', 'C2']);
 });
 
 test('clickstream: sessions belong to one user and follow a shop’s flow', async () => {
@@ -125,6 +139,8 @@ test('logins: the seed’s fields; attacking IPs fail in bursts, ordinary users 
   expect(failures.length / events.length).toBeLessThan(0.15);
   // The CEP case of the seed: three or more failures for one user from one IP, then a success.
   const perUserAndIp = groupBy(events, (e) => `${e.user_id as string}@${e.ip as string}`);
-  const breakIns = [...perUserAndIp.values()].filter((list) => list.length >= 4 && list.at(-1)!.result === 'success' && list.slice(0, -1).filter((e) => e.result === 'failed').length >= 3);
+  const breakIns = [...perUserAndIp.values()].filter(
+    (list) => list.length >= 4 && list.at(-1)!.result === 'success' && list.slice(0, -1).filter((e) => e.result === 'failed').length >= 3,
+  );
   expect(breakIns.length).toBeGreaterThanOrEqual(3);
 });

@@ -32,11 +32,16 @@ export class Fence {
   /** Makes the token the writer's: from now on, commits of any earlier sink of the same writer fail. */
   async take(client: pg.ClientBase): Promise<void> {
     try {
-      await client.query(`CREATE TABLE IF NOT EXISTS ${this.#quoted()} (writer text PRIMARY KEY, token text NOT NULL, taken_at timestamptz NOT NULL DEFAULT now())`);
+      await client.query(
+        `CREATE TABLE IF NOT EXISTS ${this.#quoted()} (writer text PRIMARY KEY, token text NOT NULL, taken_at timestamptz NOT NULL DEFAULT now())`,
+      );
     } catch (error) {
       if (!ALREADY_MADE.has(String((error as { code?: unknown }).code))) throw error;
     }
-    await client.query(`INSERT INTO ${this.#quoted()} (writer, token) VALUES ($1, $2) ON CONFLICT (writer) DO UPDATE SET token = EXCLUDED.token, taken_at = now()`, [this.writer, this.token]);
+    await client.query(
+      `INSERT INTO ${this.#quoted()} (writer, token) VALUES ($1, $2) ON CONFLICT (writer) DO UPDATE SET token = EXCLUDED.token, taken_at = now()`,
+      [this.writer, this.token],
+    );
   }
 
   /** The first statement of a commit's transaction: holds the writer's row until the commit ends, or fails when a newer sink took it. */

@@ -91,7 +91,10 @@ test('maps columns from the result and quotes names, so a mixed-case column is w
 test('a result without a key column’s field, or whose column value cannot be computed, goes to dead letters with the reason', async () => {
   const sink = new PostgresSink({ url: url(), table, keyColumns: ['customer_id', 'window_start'] });
   const keyless = { value: { window_start: '2025-12-05T10:20:00.000Z', txn_count: 1 }, timestamp: 0 };
-  expect(sink.write(keyless)).toEqual({ record: keyless, reason: `postgres sink ${table}: the result has no value for the key column customer_id; add the field customer_id to the result, or map it with columns:` });
+  expect(sink.write(keyless)).toEqual({
+    record: keyless,
+    reason: `postgres sink ${table}: the result has no value for the key column customer_id; add the field customer_id to the result, or map it with columns:`,
+  });
   await sink.close();
 
   const computed = new PostgresSink({
@@ -163,7 +166,9 @@ describe('the table, checked at start and again before the first write', () => {
     sink.write({ value: { customer_id: 'C1', window_start: 'not a time', txn_count: 1 }, timestamp: 0 });
     sink.write(result('C2', 2));
     await expect(sink.commit()).rejects.toThrow(
-      new RegExp(`^postgres sink: upserting into ${table} at 127\\.0\\.0\\.1:\\d+/sluice failed \\(invalid input syntax for type timestamp with time zone: "not a time"\\); PostgreSQL refused the rows, so retrying will not help`),
+      new RegExp(
+        `^postgres sink: upserting into ${table} at 127\\.0\\.0\\.1:\\d+/sluice failed \\(invalid input syntax for type timestamp with time zone: "not a time"\\); PostgreSQL refused the rows, so retrying will not help`,
+      ),
     );
     // Nothing of the commit is in the table: its rows went in one transaction.
     expect(await rows()).toEqual([]);
@@ -211,7 +216,11 @@ describe('the fence between a pod and its replacement', () => {
     const starting = replacement.start().then(() => (started = true));
     // The takeover waits on the row lock until the holder commits.
     const waiting = async (): Promise<number> =>
-      (await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO "sluice_sink_fences"%'`)).rows[0]!.n;
+      (
+        await client.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO "sluice_sink_fences"%'`,
+        )
+      ).rows[0]!.n;
     while ((await waiting()) === 0) await client.query('SELECT pg_sleep(0.01)');
     expect(started).toBe(false);
     await held.query('COMMIT');

@@ -85,12 +85,18 @@ export class PostgresSink implements Sink {
 
   constructor(options: PostgresSinkOptions) {
     this.table = parseTableName(options.table);
-    if (options.keyColumns.length === 0) throw new Error(`postgres sink for ${showTable(this.table)} needs keyColumns: the columns of the table's primary key, for example [customer_id, window_start]`);
+    if (options.keyColumns.length === 0)
+      throw new Error(
+        `postgres sink for ${showTable(this.table)} needs keyColumns: the columns of the table's primary key, for example [customer_id, window_start]`,
+      );
     if (!options.pool && !options.url) throw new Error('postgres sink needs a url such as postgres://sluice@127.0.0.1:5432/sluice (or a pool)');
     this.keyColumns = [...options.keyColumns];
     this.columns = options.columns;
     const missingKey = this.columns === undefined ? undefined : this.keyColumns.find((key) => !this.columns!.some((column) => column.name === key));
-    if (missingKey !== undefined) throw new Error(`postgres sink for ${showTable(this.table)}: key column ${missingKey} is not among columns:; add ${missingKey} to columns, or leave columns out to write the result's fields as they are`);
+    if (missingKey !== undefined)
+      throw new Error(
+        `postgres sink for ${showTable(this.table)}: key column ${missingKey} is not among columns:; add ${missingKey} to columns, or leave columns out to write the result's fields as they are`,
+      );
     this.timeouts = { ...POSTGRES_TIMEOUTS, ...options.timeouts };
     this.clock = options.clock ?? systemClock;
     this.batchSize = options.batchSize ?? 1000;
@@ -137,7 +143,10 @@ export class PostgresSink implements Sink {
     for (const column of this.keyColumns) {
       const value = row.get(column);
       if (value === undefined || value === null) {
-        return { reason: `postgres sink ${showTable(this.table)}: the result has no value for the key column ${column}; add the field ${column} to the result, or map it with columns:`, record };
+        return {
+          reason: `postgres sink ${showTable(this.table)}: the result has no value for the key column ${column}; add the field ${column} to the result, or map it with columns:`,
+          record,
+        };
       }
       key.push(value);
     }
@@ -236,7 +245,8 @@ export class PostgresSink implements Sink {
       const shape = JSON.stringify(columns);
       let group = shapes.get(shape);
       if (group === undefined) {
-        for (const column of columns) if (!table.has(column)) throw missingColumn(this.table, column, row.get(column), this.columns === undefined ? 'field' : 'column');
+        for (const column of columns)
+          if (!table.has(column)) throw missingColumn(this.table, column, row.get(column), this.columns === undefined ? 'field' : 'column');
         group = { columns, rows: [] };
         shapes.set(shape, group);
       }
@@ -265,9 +275,12 @@ export class PostgresSink implements Sink {
     const hint = /timeout|timed out/i.test(cause)
       ? `PostgreSQL took longer than ${this.timeouts.queryMs} ms to answer: check that PostgreSQL at ${this.where} is up and not overloaded`
       : `check that PostgreSQL at ${this.where} is up and reachable`;
-    return new PostgresSinkError('SLUICE_E_POSTGRES_UNREACHABLE', `postgres sink: upserting into ${table} at ${this.where} failed${tries} (${cause}); ${hint}; the results are kept for the next commit`, { cause: error });
+    return new PostgresSinkError(
+      'SLUICE_E_POSTGRES_UNREACHABLE',
+      `postgres sink: upserting into ${table} at ${this.where} failed${tries} (${cause}); ${hint}; the results are kept for the next commit`,
+      { cause: error },
+    );
   }
-
 }
 
 /**

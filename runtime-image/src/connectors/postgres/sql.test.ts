@@ -24,10 +24,15 @@ describe('the upsert', () => {
   const table = parseTableName('features.customer_velocity');
 
   it('inserts every row as parameters and, on the key, updates the other columns from the new row', () => {
-    const statement = upsertStatement(table, ['customer_id', 'window_start', 'txn_count'], ['customer_id', 'window_start'], [
-      ['C1', '2025-12-05T10:20:00.000Z', 4],
-      ["C2'; --", '2025-12-05T10:20:00.000Z', 2],
-    ]);
+    const statement = upsertStatement(
+      table,
+      ['customer_id', 'window_start', 'txn_count'],
+      ['customer_id', 'window_start'],
+      [
+        ['C1', '2025-12-05T10:20:00.000Z', 4],
+        ["C2'; --", '2025-12-05T10:20:00.000Z', 2],
+      ],
+    );
     expect(statement.text).toBe(
       'INSERT INTO "features"."customer_velocity" ("customer_id", "window_start", "txn_count") VALUES ($1, $2, $3), ($4, $5, $6) ' +
         'ON CONFLICT ("customer_id", "window_start") DO UPDATE SET "txn_count" = EXCLUDED."txn_count"',
@@ -36,7 +41,9 @@ describe('the upsert', () => {
   });
 
   it('does nothing on conflict when every column is a key column: the row already holds everything', () => {
-    expect(upsertStatement(table, ['customer_id'], ['customer_id'], [['C1']]).text).toBe('INSERT INTO "features"."customer_velocity" ("customer_id") VALUES ($1) ON CONFLICT ("customer_id") DO NOTHING');
+    expect(upsertStatement(table, ['customer_id'], ['customer_id'], [['C1']]).text).toBe(
+      'INSERT INTO "features"."customer_velocity" ("customer_id") VALUES ($1) ON CONFLICT ("customer_id") DO NOTHING',
+    );
   });
 
   it('keeps a statement within PostgreSQL’s parameter limit', () => {
@@ -44,7 +51,14 @@ describe('the upsert', () => {
     expect(rowsPerStatement(100, 1000)).toBe(655);
     expect(rowsPerStatement(100, 1000) * 100).toBeLessThanOrEqual(MAX_PARAMETERS);
     const row = Array.from({ length: 100 }, () => 1);
-    expect(() => upsertStatement(table, row.map((_, i) => `c${i}`), ['c0'], Array.from({ length: 656 }, () => row))).toThrow("over PostgreSQL's 65535 parameters");
+    expect(() =>
+      upsertStatement(
+        table,
+        row.map((_, i) => `c${i}`),
+        ['c0'],
+        Array.from({ length: 656 }, () => row),
+      ),
+    ).toThrow("over PostgreSQL's 65535 parameters");
   });
 });
 

@@ -49,7 +49,8 @@ export interface Statement {
  */
 export function upsertStatement(table: TableName, columns: readonly string[], keyColumns: readonly string[], rows: readonly (readonly unknown[])[]): Statement {
   if (rows.length === 0) throw new Error('an upsert needs at least one row');
-  if (rows.length * columns.length > MAX_PARAMETERS) throw new Error(`${rows.length} rows of ${columns.length} columns is over PostgreSQL's ${MAX_PARAMETERS} parameters a statement`);
+  if (rows.length * columns.length > MAX_PARAMETERS)
+    throw new Error(`${rows.length} rows of ${columns.length} columns is over PostgreSQL's ${MAX_PARAMETERS} parameters a statement`);
   const values: unknown[] = [];
   const tuples = rows.map((row) => {
     const placeholders = row.map((value) => {

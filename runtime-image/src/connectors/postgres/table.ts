@@ -19,10 +19,16 @@ export type TableColumns = ReadonlyMap<string, TableColumn>;
  * Reads the table's columns and fails with what to run when the table is missing, a key column or a mapped column is
  * missing, or no unique index or primary key covers exactly the key columns (ON CONFLICT needs one).
  */
-export async function describeTable(client: pg.ClientBase, table: TableName, keyColumns: readonly string[], mappedColumns: readonly string[]): Promise<TableColumns> {
+export async function describeTable(
+  client: pg.ClientBase,
+  table: TableName,
+  keyColumns: readonly string[],
+  mappedColumns: readonly string[],
+): Promise<TableColumns> {
   const { rows: found } = await client.query<{ oid: number | null }>('SELECT to_regclass($1)::oid AS oid', [quoteTable(table)]);
   const oid = found[0]?.oid ?? null;
-  if (oid === null) throw tableMismatch(`the table ${showTable(table)} does not exist; create it, for example ${createTableExample(table, keyColumns, mappedColumns)}`);
+  if (oid === null)
+    throw tableMismatch(`the table ${showTable(table)} does not exist; create it, for example ${createTableExample(table, keyColumns, mappedColumns)}`);
   const { rows } = await client.query<{ name: string; type: string; typname: string; category: string }>(
     `SELECT a.attname::text AS name, format_type(a.atttypid, a.atttypmod) AS type, t.typname::text AS typname, t.typcategory AS category
        FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
@@ -30,7 +36,9 @@ export async function describeTable(client: pg.ClientBase, table: TableName, key
       ORDER BY a.attnum`,
     [oid],
   );
-  const columns = new Map(rows.map((row) => [row.name, { type: row.type, json: row.typname === 'json' || row.typname === 'jsonb', array: row.category === 'A' }]));
+  const columns = new Map(
+    rows.map((row) => [row.name, { type: row.type, json: row.typname === 'json' || row.typname === 'jsonb', array: row.category === 'A' }]),
+  );
   for (const column of [...keyColumns, ...mappedColumns]) {
     if (!columns.has(column)) throw missingColumn(table, column, undefined, keyColumns.includes(column) ? 'key column' : 'column');
   }
@@ -55,8 +63,15 @@ export async function describeTable(client: pg.ClientBase, table: TableName, key
 export function missingColumn(table: TableName, column: string, value: unknown, what = 'column'): PostgresSinkError {
   const type = value === undefined ? 'TYPE' : suggestedType(value);
   const field = what === 'field' ? `the result's field ${column}` : `the ${what} ${column}`;
-  const instead = what === 'field' ? `, or name the columns to write with columns: (column: CEL expression) in the sink` : what === 'column' ? `, or remove ${column} from columns:` : `, or change keyColumns`;
-  return tableMismatch(`the table ${showTable(table)} has no column ${column} for ${field}; add it (ALTER TABLE ${quoteTable(table)} ADD COLUMN ${quoteIdentifier(column)} ${type})${instead}`);
+  const instead =
+    what === 'field'
+      ? `, or name the columns to write with columns: (column: CEL expression) in the sink`
+      : what === 'column'
+        ? `, or remove ${column} from columns:`
+        : `, or change keyColumns`;
+  return tableMismatch(
+    `the table ${showTable(table)} has no column ${column} for ${field}; add it (ALTER TABLE ${quoteTable(table)} ADD COLUMN ${quoteIdentifier(column)} ${type})${instead}`,
+  );
 }
 
 /** The table or its keys do not fit the sink: retrying will not help, the message says what to change. */

@@ -104,7 +104,14 @@ test('dataType hash stores every field of the latest result as a hash, replaced 
   await sink.commit();
   sink.write({ value: { customer_id: 'C1', txn_count: 2, txn_sum: 21.5, window_start: '2025-12-05T10:20:00.000Z', tags: ['a'], none: null }, timestamp: 0 });
   await sink.close();
-  expect(await redis.hgetall(`${prefix}:C1`)).toEqual({ customer_id: 'C1', txn_count: '2', txn_sum: '21.5', window_start: '2025-12-05T10:20:00.000Z', tags: '["a"]', none: 'null' });
+  expect(await redis.hgetall(`${prefix}:C1`)).toEqual({
+    customer_id: 'C1',
+    txn_count: '2',
+    txn_sum: '21.5',
+    window_start: '2025-12-05T10:20:00.000Z',
+    tags: '["a"]',
+    none: 'null',
+  });
   expect(await redis.pttl(`${prefix}:C1`)).toBeGreaterThan(0);
   expect(() => new RedisSink({ url: url(), key: 'k', dataType: 'hash', valueField: 'txn_count' })).toThrow('leave out valueField, or use dataType string');
 });
@@ -140,7 +147,9 @@ test('a failed commit keeps its results, and the next commit writes them', async
 test('a commit to an unreachable Redis fails with its address, and close lets go of it', async () => {
   const sink = new RedisSink({ url: 'redis://127.0.0.1:1', key: `${prefix}:{customer_id}` });
   sink.write(result('C1', 1));
-  await expect(sink.commit()).rejects.toThrow('redis sink: writing to 127.0.0.1:1 failed 3 times (connect ECONNREFUSED 127.0.0.1:1); check that Redis at 127.0.0.1:1 is up and reachable');
+  await expect(sink.commit()).rejects.toThrow(
+    'redis sink: writing to 127.0.0.1:1 failed 3 times (connect ECONNREFUSED 127.0.0.1:1); check that Redis at 127.0.0.1:1 is up and reachable',
+  );
   await expect(sink.close()).rejects.toThrow('127.0.0.1:1');
 });
 
@@ -155,7 +164,9 @@ test('a commit to a frozen Redis times out naming its address, and once Redis an
     await sink.commit();
     frozen.freeze();
     sink.write(result('C1', 2));
-    await expect(sink.commit()).rejects.toThrow(`redis sink: writing to ${address} failed 2 times (a write failed: Command timed out); Redis took longer than 200 ms to answer: check that Redis at ${address} is up`);
+    await expect(sink.commit()).rejects.toThrow(
+      `redis sink: writing to ${address} failed 2 times (a write failed: Command timed out); Redis took longer than 200 ms to answer: check that Redis at ${address} is up`,
+    );
     frozen.thaw();
     await sink.commit();
     expect(await reader.get(`${prefix}:C1`)).toBe('2');

@@ -72,10 +72,13 @@ export class RedisSink implements Sink {
   constructor(options: RedisSinkOptions) {
     this.template = typeof options.key === 'string' ? parseKeyTemplate(options.key) : options.key;
     if (options.ttlMs !== undefined && !(Number.isInteger(options.ttlMs) && options.ttlMs > 0)) {
-      throw new Error(`redis sink ttl ${options.ttlMs} ms is not valid; use a positive whole number of milliseconds, or leave it out for keys that never expire`);
+      throw new Error(
+        `redis sink ttl ${options.ttlMs} ms is not valid; use a positive whole number of milliseconds, or leave it out for keys that never expire`,
+      );
     }
     this.hash = options.dataType === 'hash';
-    if (this.hash && options.valueField !== undefined) throw new Error('redis sink: a hash stores every field of the result; leave out valueField, or use dataType string');
+    if (this.hash && options.valueField !== undefined)
+      throw new Error('redis sink: a hash stores every field of the result; leave out valueField, or use dataType string');
     if (!options.client && !options.url) throw new Error('redis sink needs a url such as redis://127.0.0.1:6379 (or a client)');
     this.owned = !options.client;
     this.timeouts = { ...REDIS_TIMEOUTS, ...options.timeouts };

@@ -149,7 +149,13 @@ export function fieldValue(pod: V1Pod, fieldPath: string, placement: PodPlacemen
 }
 
 /** The container's environment as its process sees it: the machine's basics, the image's env, envFrom, env; `$(VAR)` expanded. */
-export async function resolveEnv(core: CoreV1Api, pod: V1Pod, container: V1Container, placement: PodPlacement, imageEnv: Record<string, string> = {}): Promise<Record<string, string>> {
+export async function resolveEnv(
+  core: CoreV1Api,
+  pod: V1Pod,
+  container: V1Container,
+  placement: PodPlacement,
+  imageEnv: Record<string, string> = {},
+): Promise<Record<string, string>> {
   const namespace = pod.metadata?.namespace ?? 'default';
   const env: Record<string, string> = {};
   for (const name of inheritedEnv) {
@@ -190,7 +196,9 @@ export async function resolveEnv(core: CoreV1Api, pod: V1Pod, container: V1Conta
       if (value !== undefined) env[variable.name] = value.toString('utf8');
       else if (optional !== true) throw new ContainerConfigError(`${what} has no key ${key} (env ${variable.name} of container ${container.name})`);
     } else {
-      throw new ContainerConfigError(`env ${variable.name} of container ${container.name}: only fieldRef, configMapKeyRef and secretKeyRef are supported by the process kubelet`);
+      throw new ContainerConfigError(
+        `env ${variable.name} of container ${container.name}: only fieldRef, configMapKeyRef and secretKeyRef are supported by the process kubelet`,
+      );
     }
   }
   return env;

@@ -35,7 +35,10 @@ const images: ImageTable = runtimeImages();
 for (const entry of values.image ?? []) {
   const split = entry.indexOf('=');
   if (split <= 0) throw new Error(`--image ${entry}: write it as REPO=COMMAND, e.g. --image my-app=node /path/to/app.js`);
-  images[entry.slice(0, split)] = entry.slice(split + 1).split(' ').filter((part) => part !== '');
+  images[entry.slice(0, split)] = entry
+    .slice(split + 1)
+    .split(' ')
+    .filter((part) => part !== '');
 }
 
 const kubelet = await startProcessKubelet({
@@ -46,7 +49,9 @@ const kubelet = await startProcessKubelet({
   workDir: values['work-dir'] ?? join(envPaths().run, 'process-kubelet'),
   ...(values.node === undefined ? {} : { nodeName: values.node }),
 });
-process.stderr.write(`[process-kubelet] node ${kubelet.nodeName} running Pods${values.namespace ? ` in ${values.namespace.join(', ')}` : ''}; Ctrl-C stops it and its processes\n`);
+process.stderr.write(
+  `[process-kubelet] node ${kubelet.nodeName} running Pods${values.namespace ? ` in ${values.namespace.join(', ')}` : ''}; Ctrl-C stops it and its processes\n`,
+);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => void kubelet.stop().then(() => process.exit(0)));
 }

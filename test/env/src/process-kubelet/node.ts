@@ -11,7 +11,16 @@ function code(error: unknown): number | undefined {
 
 function readyStatus(now: Date, readySince: Date): V1Node['status'] {
   return {
-    conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'the process kubelet runs Pods as local processes', lastHeartbeatTime: now, lastTransitionTime: readySince }],
+    conditions: [
+      {
+        type: 'Ready',
+        status: 'True',
+        reason: 'KubeletReady',
+        message: 'the process kubelet runs Pods as local processes',
+        lastHeartbeatTime: now,
+        lastTransitionTime: readySince,
+      },
+    ],
     addresses: [
       { type: 'InternalIP', address: '127.0.0.1' },
       { type: 'Hostname', address: 'localhost' },
@@ -44,7 +53,12 @@ export async function registerNode(kubeconfig: KubeConfig, nodeName: string, log
   const heartbeat = async (): Promise<void> => {
     const now = new Date();
     try {
-      await core.createNode({ body: { metadata: { name: nodeName, labels: { 'kubernetes.io/hostname': nodeName, 'sluice.dev/process-kubelet': 'true' } }, status: readyStatus(now, readySince) } });
+      await core.createNode({
+        body: {
+          metadata: { name: nodeName, labels: { 'kubernetes.io/hostname': nodeName, 'sluice.dev/process-kubelet': 'true' } },
+          status: readyStatus(now, readySince),
+        },
+      });
     } catch (error) {
       if (code(error) !== 409) throw error;
     }
@@ -57,9 +71,14 @@ export async function registerNode(kubeconfig: KubeConfig, nodeName: string, log
       await coordination.patchNamespacedLease({ namespace: 'kube-node-lease', name: nodeName, body: { spec: lease } }, mergePatch);
     } catch (error) {
       if (code(error) !== 404) throw error;
-      await coordination.createNamespacedLease({ namespace: 'kube-node-lease', body: { metadata: { name: nodeName }, spec: { ...lease, renewTime: renewTime as unknown as Date } } }).catch((createError: unknown) => {
-        if (code(createError) !== 409) throw createError;
-      });
+      await coordination
+        .createNamespacedLease({
+          namespace: 'kube-node-lease',
+          body: { metadata: { name: nodeName }, spec: { ...lease, renewTime: renewTime as unknown as Date } },
+        })
+        .catch((createError: unknown) => {
+          if (code(createError) !== 409) throw createError;
+        });
     }
   };
   await heartbeat();

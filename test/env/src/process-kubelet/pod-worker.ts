@@ -1,7 +1,15 @@
 // One Pod on the process kubelet: its IP and ports, its containers' processes (restarted per restartPolicy), readiness, status, termination.
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ApiException, PatchStrategy, setHeaderOptions, type CoreV1Api, type V1Container, type V1ContainerStateTerminated, type V1Pod } from '@kubernetes/client-node';
+import {
+  ApiException,
+  PatchStrategy,
+  setHeaderOptions,
+  type CoreV1Api,
+  type V1Container,
+  type V1ContainerStateTerminated,
+  type V1Pod,
+} from '@kubernetes/client-node';
 import { ContainerConfigError, expand, materializeVolumes, mountsOf, resolveEnv, rewriteArg, rewritePath } from './container-config.js';
 import { launch, signalGroup, type Exit, type LaunchSpec, type RunningProcess } from './container-process.js';
 import { commandFor, type ImageTable } from './images.js';
@@ -140,7 +148,8 @@ export class PodWorker {
           body: { gracePeriodSeconds: 0, preconditions: { uid: this.uid } },
         });
       } catch (error) {
-        if (!isGone(error) && !(error instanceof ApiException && error.code === 409)) this.options.log(`deleting pod ${this.namespace}/${this.name} failed: ${String(error)}`);
+        if (!isGone(error) && !(error instanceof ApiException && error.code === 409))
+          this.options.log(`deleting pod ${this.namespace}/${this.name} failed: ${String(error)}`);
       }
     })();
     return this.terminating;
@@ -182,7 +191,8 @@ export class PodWorker {
     const previous = container.state.waiting;
     container.state = { waiting: { reason, message } };
     // A retry that fails the same way says nothing new.
-    if (previous?.reason !== reason || previous.message !== message) this.options.log(`${this.namespace}/${this.name} ${container.name}: ${reason}: ${message}`);
+    if (previous?.reason !== reason || previous.message !== message)
+      this.options.log(`${this.namespace}/${this.name} ${container.name}: ${reason}: ${message}`);
     this.report();
   }
 
@@ -198,7 +208,11 @@ export class PodWorker {
     try {
       const volumes = await materializeVolumes(this.options.core, this.pod, join(this.podDir, 'volumes'));
       const mounts = mountsOf(container.spec, volumes);
-      const env = withPodAddress(await resolveEnv(this.options.core, this.pod, container.spec, { nodeName: this.options.nodeName, podIP }, image.env), container.spec, podIP);
+      const env = withPodAddress(
+        await resolveEnv(this.options.core, this.pod, container.spec, { nodeName: this.options.nodeName, podIP }, image.env),
+        container.spec,
+        podIP,
+      );
       for (const [name, value] of Object.entries(env)) env[name] = rewritePath(value, mounts);
       const args = (container.spec.args ?? []).map((arg) => rewriteArg(expand(arg, env), mounts));
       const workingDir = container.spec.workingDir === undefined ? undefined : rewritePath(container.spec.workingDir, mounts);
@@ -259,7 +273,9 @@ export class PodWorker {
     const delayMs = Math.min(initialMs * 2 ** container.crashes, maxMs);
     container.crashes += 1;
     container.lastTerminated = terminated;
-    container.state = { waiting: { reason: 'CrashLoopBackOff', message: `back-off ${delayMs}ms restarting failed container=${container.name} pod=${this.name}` } };
+    container.state = {
+      waiting: { reason: 'CrashLoopBackOff', message: `back-off ${delayMs}ms restarting failed container=${container.name} pod=${this.name}` },
+    };
     this.report();
     this.after(delayMs, () => {
       container.restartCount += 1;

@@ -21,7 +21,10 @@ export function declaredPorts(pod: V1Pod): PortMap {
 
 /** The TCP containerPorts, which the Pod's processes will listen on at its IP. */
 export function tcpPorts(pod: V1Pod): number[] {
-  return (pod.spec?.containers ?? []).flatMap((container) => container.ports ?? []).filter((port) => (port.protocol ?? 'TCP') === 'TCP').map((port) => port.containerPort);
+  return (pod.spec?.containers ?? [])
+    .flatMap((container) => container.ports ?? [])
+    .filter((port) => (port.protocol ?? 'TCP') === 'TCP')
+    .map((port) => port.containerPort);
 }
 
 /**
@@ -36,7 +39,11 @@ export function withPodAddress(env: Record<string, string>, container: V1Contain
   const withAddress: Record<string, string> = { ...env };
   withAddress.POD_IP ??= podIP;
   for (const port of container.ports ?? []) {
-    withAddress[`PORT_${portKey(port).toUpperCase().replace(/[^A-Z0-9]/g, '_')}`] = String(port.containerPort);
+    withAddress[
+      `PORT_${portKey(port)
+        .toUpperCase()
+        .replace(/[^A-Z0-9]/g, '_')}`
+    ] = String(port.containerPort);
     if (port.name === 'http') {
       withAddress.SLUICE_HTTP_PORT = String(port.containerPort);
       withAddress.SLUICE_HTTP_HOST = podIP;

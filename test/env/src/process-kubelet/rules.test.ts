@@ -68,7 +68,18 @@ describe('the downward API', () => {
 
 describe('ports', () => {
   const pod: V1Pod = {
-    spec: { containers: [{ name: 'main', ports: [{ name: 'http', containerPort: 8080 }, { name: 'grpc-api', containerPort: 9090 }, { containerPort: 9000, protocol: 'UDP' }] }] },
+    spec: {
+      containers: [
+        {
+          name: 'main',
+          ports: [
+            { name: 'http', containerPort: 8080 },
+            { name: 'grpc-api', containerPort: 9090 },
+            { containerPort: 9000, protocol: 'UDP' },
+          ],
+        },
+      ],
+    },
     status: { podIP: '127.10.0.7' },
   };
   const container = pod.spec!.containers[0]!;
