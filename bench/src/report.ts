@@ -92,7 +92,7 @@ export function enrichmentTable(result: EnrichmentBenchResult): string {
     ...jobRows('enrichment: 2 table joins + window by customer_id, exactly-once', result.enrichment, 'windows'),
     ['    ratio enrichment / fraud-velocity', `${(result.ratio * 100).toFixed(1)} %`, 'same run, same broker, same commit interval'],
   ]);
-  const note = `tables: ${result.tables.customers} customers (co-partitioned), ${result.tables.merchants} merchants (broadcast); windowed by customer_id, not the example's tier (keyBy tier needs a repartition topic, which runtime pods refuse)`;
+  const note = `tables: ${result.tables.customers} customers (co-partitioned), ${result.tables.merchants} merchants (broadcast); windowed by customer_id, not the example's tier (keyBy tier needs a repartition after the table joins, which runtime pods still refuse)`;
   const load = machineLine(result.machine);
   return [...lines, note, load].join('\n');
 }
