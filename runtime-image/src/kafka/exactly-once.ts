@@ -30,6 +30,7 @@ import { OperatorCounts, type OperatorCount } from './operator-counts.js';
 import { changelogPositions, restoreSnapshotBase, snapshotChangelog } from './snapshot-base.js';
 import { ownedPartitions } from './static-assignment.js';
 import { carriesMark, fromSavepoint, withEmptyState, type StartMark, type StartOver } from './savepoint-restore.js';
+import { systemClock, type RuntimeClock } from '../time/clock.js';
 
 /** How many commit intervals the loop processes ahead of a transaction in flight before it waits for it. */
 const RUN_AHEAD_INTERVALS = 10;
@@ -94,6 +95,8 @@ export interface ExactlyOnceOptions {
   events?: ExactlyOnceEvents;
   /** Set for one stage of a repartitioned job (repartition/kafka-stage.ts): `job` is then that stage's part of the job. */
   stage?: TaskSetStage;
+  /** Times the commit interval and stamps records of a job without event time; the system clock by default. */
+  clock?: RuntimeClock;
 }
 
 /** What the task set drives for an owned partition: the job's Task, or a repartition stage's task. */
@@ -221,6 +224,7 @@ export class ExactlyOnceTaskSet {
   #snapshotChangelog: string | undefined;
   readonly done: Promise<void>;
   readonly #options: ExactlyOnceOptions;
+  readonly #clock: RuntimeClock;
   readonly #tasks = new Map<number, TaskSlot>();
   readonly #dirty = new Set<number>();
   readonly #source: KafkaSource;
@@ -235,7 +239,7 @@ export class ExactlyOnceTaskSet {
   /** Commits started and not yet settled. */
   #inFlight = 0;
   #lastCommit = 0;
-  #timer: NodeJS.Timeout | undefined;
+  #stopTimer: () => void = () => undefined;
   #stopping = false;
   /** Set while a commit point's action runs: processing waits for it (see atCommitPoint). */
   #paused: Promise<void> | undefined;
@@ -245,6 +249,7 @@ export class ExactlyOnceTaskSet {
   #fail!: (error: Error) => void;
 
   constructor(options: ExactlyOnceOptions) {
+    this.#clock = options.clock ?? systemClock;
     if (options.job.source.kind !== 'kafka')
       throw new Error(`job ${options.job.name} reads a ${options.job.source.kind} source; the exactly-once task set reads Kafka`);
     if (options.stage === undefined && options.job.repartition !== undefined) {
@@ -364,10 +369,10 @@ export class ExactlyOnceTaskSet {
     }
     await this.#startTables(count);
     this.phase = 'running';
-    this.#lastCommit = Date.now();
-    this.#timer = setInterval(() => {
+    this.#lastCommit = this.#clock.now();
+    this.#stopTimer = this.#clock.every(job.commitInterval, () => {
       if (this.#inFlight === 0 && (this.#dirty.size > 0 || this.#options.outbox.size > 0)) this.commit().catch((error: Error) => this.#failWith(error));
-    }, job.commitInterval);
+    });
     this.#run().then(
       () => this.#finish(),
       (error: Error) => this.#failWith(error),
@@ -476,7 +481,7 @@ export class ExactlyOnceTaskSet {
         this.#process(batch);
         // A repartition stage's partitions end when every upstream partition has (its watermark is +∞), not at a marker.
         if (this.#options.endMarkers === true && active.every((p) => this.#tasks.get(p)!.task.watermark === WATERMARK_END)) break;
-        if (Date.now() - this.#lastCommit >= this.#options.job.commitInterval) await this.#commitBehind();
+        if (this.#clock.now() - this.#lastCommit >= this.#options.job.commitInterval) await this.#commitBehind();
       }
     }
     if (this.phase === 'failed') return;
@@ -488,7 +493,7 @@ export class ExactlyOnceTaskSet {
       }
     }
     await this.#stopTables();
-    clearInterval(this.#timer);
+    this.#stopTimer();
     await this.commit();
     await this.#producer?.close();
     this.phase = 'finished';
@@ -554,7 +559,7 @@ export class ExactlyOnceTaskSet {
    */
   async #commitBehind(): Promise<void> {
     if (this.#inFlight > 0) {
-      if (Date.now() - this.#lastCommit < RUN_AHEAD_INTERVALS * this.#options.job.commitInterval) return;
+      if (this.#clock.now() - this.#lastCommit < RUN_AHEAD_INTERVALS * this.#options.job.commitInterval) return;
       await this.#commits;
     }
     this.commit().catch((error: Error) => this.#failWith(error));
@@ -576,7 +581,7 @@ export class ExactlyOnceTaskSet {
         slot.arrived = record.arrived;
         let timestamp: number;
         try {
-          timestamp = eventTime === undefined ? Date.now() : eventTime.extract(record.value);
+          timestamp = eventTime === undefined ? this.#clock.now() : eventTime.extract(record.value);
         } catch (error) {
           this.#deadLetter(slot, messageOf(error), this.#asArrived(slot, { value: record.value, timestamp: Number.NaN }));
           continue;
@@ -642,7 +647,7 @@ export class ExactlyOnceTaskSet {
     if (this.phase === 'failed')
       throw new Error(`job ${this.#options.job.name}: a transaction failed, so nothing more is committed; the pod restarts from its last commit`);
     const started = Date.now();
-    this.#lastCommit = started;
+    this.#lastCommit = this.#clock.now();
     const producer = this.#producer;
     if (producer === undefined) return;
     const messages: OutgoingMessage[] = this.#options.outbox.take();
@@ -698,7 +703,7 @@ export class ExactlyOnceTaskSet {
   #failWith(error: Error): void {
     if (this.phase === 'failed') return;
     this.phase = 'failed';
-    clearInterval(this.#timer);
+    this.#stopTimer();
     void this.#source.close();
     void this.#stopTables().catch(() => undefined);
     // A transaction in flight settles (it carries only what was processed before the failure); then the producer is let go.

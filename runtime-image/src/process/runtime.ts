@@ -125,6 +125,7 @@ export class Runtime {
       snapshots: this.#checkpoints === undefined ? undefined : { storage: this.#checkpoints, specHash },
       restoreFrom: config.restoreFrom,
       discardState: config.discardState,
+      clock,
       ...(config.applicationId === undefined ? {} : { applicationId: config.applicationId }),
       s3: config.s3,
       ...(config.maxBytesPerPartition === undefined ? {} : { maxBytesPerPartition: config.maxBytesPerPartition }),
