@@ -7,7 +7,7 @@ import { Runtime } from '../../runtime-image/src/process/runtime.js';
 import { ManualClock } from '../../runtime-image/src/time/manual-clock.js';
 import { readEndpoints } from '../env/src/endpoints.js';
 import { eventually } from '../env/src/eventually.js';
-import { produceTransactions, removeScratchDirs, scratchDir, uniqueName, writeFraudJob } from './kafka/harness.js';
+import { fraudPodEnv, produceTransactions, removeScratchDirs, uniqueName } from './kafka/harness.js';
 
 const brokers = readEndpoints().kafka.brokers;
 
@@ -17,14 +17,7 @@ it('commits when its clock passes the commit interval: records read while the cl
   const input = uniqueName('txn');
   const name = uniqueName('fraud-clock');
   await produceTransactions(brokers, input, { count: 200, partitions: 2, customers: 7 });
-  const config = readConfig({
-    SLUICE_JOB_FILE: writeFraudJob({ name, input, output: `${name}-features`, late: `${name}-late`, deadLetter: `${name}-dead-letter` }),
-    SLUICE_KAFKA_BROKERS: brokers.join(','),
-    SLUICE_STATE_DIR: scratchDir('state'),
-    SLUICE_POD_ORDINAL: '0',
-    SLUICE_PARALLELISM: '1',
-    SLUICE_CONTROL_TOKEN: 'test-token-of-this-run',
-  });
+  const config = readConfig(fraudPodEnv(brokers, { name, input }, { SLUICE_CONTROL_TOKEN: 'test-token-of-this-run' }));
   const clock = new ManualClock(Date.parse('2025-12-05T01:00:00Z'));
   const commits: CommitReport[] = [];
   const runtime = await Runtime.open(config, { onCommit: (report) => commits.push(report) }, clock);

@@ -8,7 +8,7 @@ import { Runtime } from '../../runtime-image/src/process/runtime.js';
 import { buildServer } from '../../runtime-image/src/process/server.js';
 import { readEndpoints } from '../env/src/endpoints.js';
 import { eventually } from '../env/src/eventually.js';
-import { kafka, produceTransactions, uniqueName, writeFraudJob, removeScratchDirs, scratchDir } from './kafka/harness.js';
+import { fraudPodEnv, kafka, produceTransactions, uniqueName, writeFraudJob, removeScratchDirs, scratchDir } from './kafka/harness.js';
 
 const brokers = readEndpoints().kafka.brokers;
 
@@ -49,15 +49,7 @@ describe('the runtime pod’s HTTP surface', () => {
     await produceTransactions(brokers, input, { count: 200, partitions: 2, customers: 7 });
 
     const snapshots = scratchDir('savepoints');
-    const config = readConfig({
-      SLUICE_JOB_FILE: writeFraudJob({ name, input, output: `${name}-features`, late: `${name}-late`, deadLetter: `${name}-dead-letter` }),
-      SLUICE_KAFKA_BROKERS: brokers.join(','),
-      SLUICE_STATE_DIR: scratchDir('state'),
-      SLUICE_POD_ORDINAL: '0',
-      SLUICE_PARALLELISM: '1',
-      SLUICE_CONTROL_TOKEN: token,
-      SLUICE_SNAPSHOT_LOCATION: snapshots,
-    });
+    const config = readConfig(fraudPodEnv(brokers, { name, input }, { SLUICE_CONTROL_TOKEN: token, SLUICE_SNAPSHOT_LOCATION: snapshots }));
     const runtime = await Runtime.open(config);
     const app = buildServer({ target: runtime, registry: runtime.metrics.registry, controlToken: config.controlToken });
     try {
@@ -144,14 +136,7 @@ describe('the runtime pod’s HTTP surface', () => {
     await admin.connect();
     await admin.createTopics({ waitForLeaders: true, topics: [{ topic: input, numPartitions: 2 }] });
     await admin.disconnect();
-    const config = readConfig({
-      SLUICE_JOB_FILE: writeFraudJob({ name, input, output: `${name}-features`, late: `${name}-late`, deadLetter: `${name}-dead-letter` }),
-      SLUICE_KAFKA_BROKERS: brokers.join(','),
-      SLUICE_STATE_DIR: scratchDir('state'),
-      SLUICE_POD_ORDINAL: '2',
-      SLUICE_PARALLELISM: '3',
-      SLUICE_CONTROL_TOKEN: token,
-    });
+    const config = readConfig(fraudPodEnv(brokers, { name, input, ordinal: 2, parallelism: 3 }, { SLUICE_CONTROL_TOKEN: token }));
     const runtime = await Runtime.open(config);
     const app = buildServer({ target: runtime, registry: runtime.metrics.registry, controlToken: config.controlToken });
     try {
@@ -244,17 +229,18 @@ describe('the runtime pod’s HTTP surface', () => {
     const name = uniqueName('fraud-backlog');
     await produceInSmallBatches(input, 20_000);
     const savepoints = scratchDir('savepoints');
-    const config = readConfig({
-      SLUICE_JOB_FILE: writeFraudJob({ name, input, output: `${name}-features`, late: `${name}-late`, deadLetter: `${name}-dead-letter` }),
-      SLUICE_KAFKA_BROKERS: brokers.join(','),
-      SLUICE_STATE_DIR: scratchDir('state'),
-      SLUICE_POD_ORDINAL: '0',
-      SLUICE_PARALLELISM: '1',
-      SLUICE_CONTROL_TOKEN: token,
-      SLUICE_SAVEPOINT_LOCATION: savepoints,
-      // Small fetches of small batches: the backlog takes a while, so the stop lands while records are being processed.
-      SLUICE_MAX_BYTES_PER_PARTITION: '1024',
-    });
+    const config = readConfig(
+      fraudPodEnv(
+        brokers,
+        { name, input },
+        {
+          SLUICE_CONTROL_TOKEN: token,
+          SLUICE_SAVEPOINT_LOCATION: savepoints,
+          // Small fetches of small batches: the backlog takes a while, so the stop lands while records are being processed.
+          SLUICE_MAX_BYTES_PER_PARTITION: '1024',
+        },
+      ),
+    );
     const runtime = await Runtime.open(config);
     const app = buildServer({ target: runtime, registry: runtime.metrics.registry, controlToken: config.controlToken });
     const kafkaClient = new KafkajsClient({ brokers });

@@ -149,6 +149,25 @@ export function writeFraudJob(topics: FraudJobTopics): string {
   return writeJobFile(topics.name, fraudJobSpec(topics));
 }
 
+/**
+ * The environment of one runtime pod of the fraud job over `input` (its output, late and dead-letter topics named after
+ * `name`), on its own state folder; `more` adds or replaces variables.
+ */
+export function fraudPodEnv(
+  brokers: string[],
+  { name, input, ordinal = 0, parallelism = 1 }: { name: string; input: string; ordinal?: number; parallelism?: number },
+  more: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    SLUICE_JOB_FILE: writeFraudJob({ name, input, output: `${name}-features`, late: `${name}-late`, deadLetter: `${name}-dead-letter` }),
+    SLUICE_KAFKA_BROKERS: brokers.join(','),
+    SLUICE_STATE_DIR: scratchDir('state'),
+    SLUICE_POD_ORDINAL: String(ordinal),
+    SLUICE_PARALLELISM: String(parallelism),
+    ...more,
+  };
+}
+
 export interface RuntimeProcess {
   child: ChildProcess;
   /** Every JSON log event the process wrote so far. */
