@@ -120,13 +120,15 @@ describe('a Kafka job with the PostgreSQL sink, killed -9 mid-stream', () => {
   const tables: string[] = [];
 
   /** The fraud job on `input` with a Kafka sink and a PostgreSQL sink into a table of its own (created here). */
-  async function job(name: string): Promise<{ env: Record<string, string>; table: string; output: string }> {
+  /** The fraud job with the PostgreSQL sink on a new table; `commitInterval` replaces the job's 100 ms. */
+  async function job(name: string, commitInterval?: string): Promise<{ env: Record<string, string>; table: string; output: string }> {
     const table = `velocity_${name.replaceAll('-', '_')}`;
     await client.query(`CREATE TABLE ${table} (LIKE public.velocity_template_${suffix} INCLUDING ALL)`);
     tables.push(table);
     const output = `${name}-features`;
     const spec = fraudJobSpec({ input, output, late: `${name}-late`, deadLetter: `${name}-dead-letter` });
     (spec.sinks as unknown[]).push({ name: 'velocity-table', postgres: { table, keyColumns: ['customer_id', 'window_start'] } });
+    if (commitInterval !== undefined) spec.delivery = { ...(spec.delivery as object | undefined), commitInterval };
     const env = {
       SLUICE_JOB_FILE: writeJobFile(name, spec),
       SLUICE_KAFKA_BROKERS: brokers.join(','),
@@ -191,9 +193,12 @@ describe('a Kafka job with the PostgreSQL sink, killed -9 mid-stream', () => {
   it(
     'fences a paused zombie with the same ordinal in PostgreSQL too: woken after its replacement finished, it writes nothing',
     async () => {
-      const topics = await job(uniqueName('pg-zombie'));
+      // No commit before the end of the input, so the zombie is frozen outside a commit: frozen inside one, it would
+      // hold the fence's row lock and its replacement would wait for it (docs/connectors.md, PostgreSQL, "a frozen pod").
+      const topics = await job(uniqueName('pg-zombie'), '10m');
       const zombie = startRuntime(topics.env);
-      await zombie.waitForEvents('committed', 2);
+      // Running: its sink has taken the fence's token, and it is reading.
+      await zombie.waitForEvents('running', 1);
       // Frozen mid-run, as by a long GC pause, while its replacement runs the job to its end.
       zombie.child.kill('SIGSTOP');
       const replacement = startRuntime({ ...topics.env, SLUICE_STATE_DIR: scratchDir('state') });
