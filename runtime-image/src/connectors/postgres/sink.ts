@@ -3,6 +3,7 @@ import pg from 'pg';
 import { messageOf } from '../../error-message.js';
 import { systemClock, type RuntimeClock } from '../../time/clock.js';
 import type { DeadLetter, Sink, SinkRecord } from '../sink.js';
+import { WriteBuffer } from '../write-buffer.js';
 import { parseTableName, rowsPerStatement, showTable, upsertStatement, type TableName } from './sql.js';
 import { PostgresSinkError } from './errors.js';
 import { Fence } from './fence.js';
@@ -54,9 +55,6 @@ export interface PostgresTimeouts {
 
 export const POSTGRES_TIMEOUTS: PostgresTimeouts = { connectMs: 5_000, queryMs: 30_000, attempts: 3 };
 
-/** The first retry waits about this long, each next one twice as long. */
-const RETRY_BACKOFF_MS = 200;
-
 /** A row to write: column → value, in the result's (or the columns') order. */
 type Row = ReadonlyMap<string, unknown>;
 
@@ -77,7 +75,7 @@ export class PostgresSink implements Sink {
   /** Where the sink writes, for messages: host:port/database, never the password. */
   private readonly where: string;
   /** Per key (the key columns' values as JSON), the latest row. */
-  private pending = new Map<string, Row>();
+  private readonly pending = new WriteBuffer<Row>();
   private tableColumns: TableColumns | undefined;
   private readonly fence: Fence | undefined;
   private fenceTaken = false;
@@ -151,9 +149,7 @@ export class PostgresSink implements Sink {
       key.push(value);
     }
     const id = JSON.stringify(key);
-    // Deleted first, so the map's order is the order of the latest writes.
-    this.pending.delete(id);
-    this.pending.set(id, row);
+    this.pending.put(id, row);
     return undefined;
   }
 
@@ -163,24 +159,12 @@ export class PostgresSink implements Sink {
    * stay buffered for the next one. A table that does not fit the results fails at once, saying what to change.
    */
   async commit(): Promise<void> {
-    if (this.pending.size === 0) return;
-    const rows = [...this.pending];
-    this.pending = new Map();
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.send(rows.map(([, row]) => row));
-        return;
-      } catch (error) {
-        const retriable = isRetriable(error);
-        if (retriable && attempt < this.timeouts.attempts) {
-          await this.clock.sleep(RETRY_BACKOFF_MS * 2 ** (attempt - 1) * (0.5 + Math.random()));
-          continue;
-        }
-        // Put back what may not have been written, so the next commit retries it; newer rows written meanwhile win.
-        for (const [id, row] of rows) if (!this.pending.has(id)) this.pending.set(id, row);
-        throw this.failure(error, attempt, retriable);
-      }
-    }
+    await this.pending.commit((entries) => this.send(entries.map(([, row]) => row)), {
+      attempts: this.timeouts.attempts,
+      clock: this.clock,
+      retriable: isRetriable,
+      failure: (error, attempts, retriable) => this.failure(error, attempts, retriable),
+    });
   }
 
   async close(): Promise<void> {

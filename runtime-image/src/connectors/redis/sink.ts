@@ -4,6 +4,7 @@ import { messageOf } from '../../error-message.js';
 import { systemClock, type RuntimeClock } from '../../time/clock.js';
 import { parseKeyTemplate, type KeyTemplate } from '../key-template.js';
 import type { DeadLetter, Sink, SinkRecord } from '../sink.js';
+import { WriteBuffer } from '../write-buffer.js';
 
 export interface RedisSinkOptions {
   /** A redis:// URL; ignored when `client` is given. */
@@ -48,9 +49,6 @@ export interface RedisTimeouts {
 
 export const REDIS_TIMEOUTS: RedisTimeouts = { connectMs: 5_000, commandMs: 5_000, attempts: 3 };
 
-/** The first retry waits about this long, each next one twice as long. */
-const RETRY_BACKOFF_MS = 200;
-
 /**
  * Idempotent by construction: a key holds the latest value written for it, and a replay after a crash writes
  * the same values under the same keys again. Within one commit only the last value per key is sent.
@@ -66,7 +64,7 @@ export class RedisSink implements Sink {
   private readonly timeouts: RedisTimeouts;
   private readonly clock: RuntimeClock;
   /** Per key, the latest value: a string to SET, or a hash's field–value pairs to HSET. */
-  private pending = new Map<string, string | string[]>();
+  private readonly pending = new WriteBuffer<string | string[]>();
   private connectionError: Error | undefined;
 
   constructor(options: RedisSinkOptions) {
@@ -108,7 +106,7 @@ export class RedisSink implements Sink {
     if (!key.ok) return { reason: key.reason, record };
     const value = this.hash ? fields(record.value) : this.encode(record.value);
     if (!isValue(value)) return { reason: value.reason, record };
-    this.pending.set(key.key, value);
+    this.pending.put(key.key, value);
     return undefined;
   }
 
@@ -118,23 +116,11 @@ export class RedisSink implements Sink {
    * writes stay buffered for the next one.
    */
   async commit(): Promise<void> {
-    if (this.pending.size === 0) return;
-    const entries = [...this.pending];
-    this.pending = new Map();
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.send(entries);
-        return;
-      } catch (error) {
-        if (attempt < this.timeouts.attempts) {
-          await this.clock.sleep(RETRY_BACKOFF_MS * 2 ** (attempt - 1) * (0.5 + Math.random()));
-          continue;
-        }
-        // Put back what may not have been written, so the next commit retries it; newer values written meanwhile win.
-        for (const [key, value] of entries) if (!this.pending.has(key)) this.pending.set(key, value);
-        throw this.failure(error, attempt);
-      }
-    }
+    await this.pending.commit((entries) => this.send(entries), {
+      attempts: this.timeouts.attempts,
+      clock: this.clock,
+      failure: (error, attempts) => this.failure(error, attempts),
+    });
   }
 
   private async send(entries: readonly (readonly [string, string | string[]])[]): Promise<void> {
