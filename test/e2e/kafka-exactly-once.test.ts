@@ -11,6 +11,7 @@ import {
   type FraudJobTopics,
   removeScratchDirs,
   scratchDir,
+  killAfterCommits,
 } from './kafka/harness.js';
 
 const brokers = readEndpoints().kafka.brokers;
@@ -73,12 +74,7 @@ describe('the runtime on Kafka, exactly once', () => {
     const crashed = jobTopics(input, uniqueName('fraud-crash'));
     const env = runtimeEnv(writeFraudJob(crashed));
     // Killed twice, each time after a few transactions of its run while more input waits: the kills land between or inside commits.
-    for (const commits of [3, 5]) {
-      const killed = startRuntime(env);
-      await killed.waitForEvents('committed', commits);
-      killed.child.kill('SIGKILL');
-      await killed.exitsWith(null);
-    }
+    await killAfterCommits(env, [3, 5]);
     // (Not read here: a transaction the kill left open keeps read_committed readers waiting until the restart fences it.)
     const last = startRuntime(env);
     await last.exitsWith(0);

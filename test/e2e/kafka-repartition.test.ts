@@ -12,6 +12,7 @@ import {
   startRuntime,
   uniqueName,
   writeJobFile,
+  killAfterCommits,
 } from './kafka/harness.js';
 
 const brokers = readEndpoints().kafka.brokers;
@@ -73,12 +74,7 @@ describe('a runtime pod and a job whose topic is not keyed by its keyBy', () => 
     const topics = topicsOf(uniqueName('velocity-crash'), byMerchant);
     // Small fetches: dozens of transactions in each stage, so the kills land between and inside commits of both.
     const env = runtimeEnv(jobFile(topics, 'merchant_id'), { SLUICE_MAX_BYTES_PER_PARTITION: '1024' });
-    for (const commits of [6, 10]) {
-      const killed = startRuntime(env);
-      await killed.waitForEvents('committed', commits);
-      killed.child.kill('SIGKILL');
-      await killed.exitsWith(null);
-    }
+    await killAfterCommits(env, [6, 10]);
     const last = startRuntime(env);
     await last.exitsWith(0);
     expect(last.events.find((e) => e.event === 'running')?.restoredRecords).toBeGreaterThan(0);

@@ -15,6 +15,7 @@ import {
   startRuntime,
   uniqueName,
   writeJobFile,
+  killAfterCommits,
 } from './kafka/harness.js';
 
 const endpoints = readEndpoints();
@@ -172,12 +173,7 @@ describe('a Kafka job with the PostgreSQL sink, killed -9 mid-stream', () => {
     'leaves the table equal to the uninterrupted run’s after kill -9 twice and a restart',
     async () => {
       const crashed = await job(uniqueName('pg-crash'));
-      for (const commits of [3, 6]) {
-        const killed = startRuntime(crashed.env);
-        await killed.waitForEvents('committed', commits);
-        killed.child.kill('SIGKILL');
-        await killed.exitsWith(null);
-      }
+      await killAfterCommits(crashed.env, [3, 6]);
       const mid = await tableAsResults(crashed.table);
       expect(mid.length).toBeGreaterThan(0);
       expect(mid.length).toBeLessThan((await tableAsResults(clean.table)).length);

@@ -6,6 +6,7 @@ import { Task } from '../dataflow/task.js';
 import { ExactlyOnceTaskSet, type ExactlyOnceOptions, type Phase, type PartitionTask } from '../kafka/exactly-once.js';
 import { TransactionOutbox } from '../kafka/sink.js';
 import { type Clock, WATERMARK_START, WatermarkCombiner } from '../time/watermark.js';
+import { systemClock } from '../time/clock.js';
 import { repartitionedSnapshotTag, repartitionRefusal, repartitionTopic } from './kafka.js';
 import { StageTask } from './stage-task.js';
 import type { RepartitionPlan } from './plan.js';
@@ -147,8 +148,10 @@ export class RepartitionedTaskSet {
   readonly stage2: ExactlyOnceTaskSet;
   readonly done: Promise<void>;
 
-  constructor(options: ExactlyOnceOptions, clock: Clock = Date.now) {
+  constructor(options: ExactlyOnceOptions) {
     const { job } = options;
+    // Stage 2's idle-input timeout runs on the job's clock, as its commit interval does.
+    const clock = (options.clock ?? systemClock).now;
     const plan = job.repartition;
     if (plan === undefined || job.source.kind !== 'kafka') throw new Error(`job ${job.name} has no repartition stage on Kafka: run it with ExactlyOnceTaskSet`);
     const refusal = repartitionRefusal(job);

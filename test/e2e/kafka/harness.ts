@@ -265,6 +265,16 @@ export async function endOffsets(brokers: string[], topic: string): Promise<Map<
   }
 }
 
+/** Runs the runtime once per entry of `commitCounts`, each time killing it with SIGKILL after that many commits of its run. */
+export async function killAfterCommits(env: Record<string, string>, commitCounts: readonly number[]): Promise<void> {
+  for (const commits of commitCounts) {
+    const killed = startRuntime(env);
+    await killed.waitForEvents('committed', commits);
+    killed.child.kill('SIGKILL');
+    await killed.exitsWith(null);
+  }
+}
+
 /** Every committed message of the topic (read_committed, from the beginning to its current end). */
 export async function readCommitted(brokers: string[], topic: string): Promise<FetchedMessage[]> {
   const client = new KafkajsClient({ brokers });
