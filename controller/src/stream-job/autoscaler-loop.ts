@@ -72,9 +72,11 @@ export class AutoscalerLoop {
       await this.deps.status.write(job, { autoscaler: evaluated }, []);
       return undefined;
     }
-    await this.deps.objects.scale(job, recommendation.parallelism);
-    // The pods restart from a savepoint and count from zero: the next recommendation is measured anew.
+    // Intent first: whoever reads spec.parallelism changed finds the recommendation and lastScaleTime behind it, and a
+    // controller killed between the two writes finds the samples gone, measures anew and decides again.
+    // The pods restart from a savepoint and count from zero: the next recommendation is measured anew anyway.
     await this.deps.status.write(job, { autoscaler: { ...evaluated, samples: [], lastScaleTime: new Date(now).toISOString() } }, []);
+    await this.deps.objects.scale(job, recommendation.parallelism);
     this.deps.status.event(job, 'Normal', StreamJobEventReason.Autoscaled, `parallelism ${current} → ${recommendation.parallelism}: ${recommendation.reason}`);
     return { requeueAfterMs: pollMs };
   }

@@ -581,10 +581,18 @@ describe('StreamJobReconciler', () => {
 
     it('in mode apply rescales through the scale subresource once the recommendation held for stabilizationWindow', async () => {
       const { world, work } = await behind('apply');
+      // What status said when spec.parallelism changed: anyone who sees the new parallelism finds the decision behind it.
+      const statusAtScale: unknown[] = [];
+      const scale = world.cluster.scale.bind(world.cluster);
+      world.cluster.scale = async (job, parallelism) => {
+        statusAtScale.push((await world.read()).status?.autoscaler);
+        return scale(job, parallelism);
+      };
       for (let count = 0; count < 20 && !world.cluster.changes.includes('scale 4'); count++) {
         await world.step();
         work();
       }
+      expect(statusAtScale).toEqual([expect.objectContaining({ recommendedParallelism: 4, lastScaleTime: expect.any(String), samples: [] })]);
       let job = await world.read();
       expect(job.spec.parallelism).toBe(4);
       expect(job.status?.autoscaler?.lastScaleTime).toBeDefined();
