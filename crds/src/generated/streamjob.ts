@@ -334,6 +334,62 @@ export interface PipelineStep {
   join?: Join;
   pattern?: Pattern;
   dedupe?: Dedupe;
+  /**
+   * Call an HTTP scoring endpoint (a model's REST service) for each record, or for micro-batches of records, and join the response to the record. Records leave the step in their input order per partition; a call that fails after its retries sends its records to the dead letters with the reason. See docs/inference.md.
+   */
+  score?: {
+    /**
+     * The endpoint each call POSTs to, for example http://fraud-model:8080/score.
+     */
+    url: string;
+    /**
+     * A CEL expression over the record giving the JSON body of one record, for example {"amount": amount, "merchant": merchant}. Without it, the whole record.
+     */
+    request?: string;
+    /**
+     * The field the whole response goes into; without into or fields, score.
+     */
+    into?: string;
+    /**
+     * Output field → the response field it takes (a dotted path), for example {fraud_score: score, model_version: model.version}.
+     */
+    fields?: {
+      /**
+       * The record field that holds the event time, for example timestamp.
+       */
+      [k: string]: string;
+    };
+    /**
+     * Records per call; above 1 the body is a JSON array of the records' bodies and the response must be an array of as many results, in the same order. 1 by default.
+     */
+    batchSize?: number;
+    /**
+     * Calls in flight at once per partition; 4 by default.
+     */
+    concurrency?: number;
+    /**
+     * Records a partition holds in the step (waiting or in flight) before its source pauses; 2 × concurrency × batchSize by default.
+     */
+    queueSize?: number;
+    /**
+     * How long one attempt may take before it is abandoned and retried; 2s by default.
+     */
+    timeout?: string;
+    /**
+     * Attempts after the first for a timeout, a connection error or a 5xx, 408 or 429 answer, with jittered exponential backoff; other 4xx answers are not retried. 3 by default.
+     */
+    retries?: number;
+    /**
+     * The first retry's backoff, doubled for each next one (with jitter); 100ms by default.
+     */
+    retryBackoff?: string;
+    /**
+     * HTTP headers sent with every call, for example x-model-version. They are part of the spec: keep credentials out of them.
+     */
+    headers?: {
+      [k: string]: string;
+    };
+  };
 }
 /**
  * Compute or project fields.
