@@ -34,6 +34,8 @@ export const RUNTIME_ENV = {
   postgresUrl: 'SLUICE_POSTGRES_URL',
   /** The PostgreSQL password, from the Secret of connections.postgres.passwordSecretRef; never logged. */
   postgresPassword: 'SLUICE_POSTGRES_PASSWORD',
+  /** The key of the job's hmac and tokenise mask fields, from the Secret of the mask steps' keySecretRef; never logged. */
+  maskKey: 'SLUICE_MASK_KEY',
   /** The S3 server's http(s):// address; AWS when unset. */
   s3Endpoint: 'SLUICE_S3_ENDPOINT',
   /** The S3 region. */

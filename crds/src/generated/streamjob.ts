@@ -390,6 +390,45 @@ export interface PipelineStep {
       [k: string]: string;
     };
   };
+  /**
+   * Hide personal data (card numbers, emails) in named fields before any state, changelog or sink sees it: put it first in the pipeline. A missing or null field is left alone. See docs/security.md, "PII: the mask step".
+   */
+  mask?: {
+    /**
+     * The fields to mask and how.
+     */
+    fields: {
+      /**
+       * The record field to mask, for example card_number or payment.card_number.
+       */
+      field: string;
+      /**
+       * hmac (HMAC-SHA256 under the job's key: the same value gives the same digest, so it still works as a key), redact (the constant REDACTED), truncate (only the last keep characters) or tokenise (a token of the same length and shape, digits for digits, derived by HMAC: not reversible, not format-preserving encryption).
+       */
+      with: 'hmac' | 'redact' | 'truncate' | 'tokenise';
+      /**
+       * with truncate: how many trailing characters are kept; 4 by default.
+       */
+      keep?: number;
+      /**
+       * with hmac: how the digest is written, hex (64 characters, the default) or base64.
+       */
+      encoding?: 'hex' | 'base64';
+    }[];
+    /**
+     * The Secret key holding the job's mask key (at least one byte; 32 random bytes recommended), required when a field uses hmac or tokenise. The operator gives it to the job's pods as the SLUICE_MASK_KEY environment variable; every mask step of a job names the same one.
+     */
+    keySecretRef?: {
+      /**
+       * The Secret's name, in the job's namespace.
+       */
+      name: string;
+      /**
+       * The key in the Secret.
+       */
+      key: string;
+    };
+  };
 }
 /**
  * Compute or project fields.
