@@ -5,6 +5,7 @@ import { badRequest, RegistryHttpError, requestTooLarge, schemaNotFound } from '
 import { schemaTypes, type SchemaVersion } from '../model.js';
 import { SchemaRegistry, type SchemaRequest } from '../registry.js';
 import { maxNestingDepth, nestsDeeperThan } from '../schema/limits.js';
+import { requireUsers, type RegistryUser } from './auth.js';
 import type { Store } from '../store/store.js';
 
 export const contentType = 'application/vnd.schemaregistry.v1+json';
@@ -18,6 +19,10 @@ export interface RegistryOptions {
   logger?: FastifyServerOptions['logger'];
   /** The largest request body, in bytes, the registry reads; a larger one is refused with 413. */
   maxRequestBytes?: number;
+  /** The users who may call the registry (HTTP basic auth); without any, the registry is open to every client that reaches it. */
+  users?: readonly RegistryUser[];
+  /** A PEM certificate and its key: the registry serves HTTPS only. */
+  tls?: { cert: string; key: string };
 }
 
 type Query = Record<string, string | undefined>;
@@ -30,7 +35,7 @@ const flag = (query: Query, name: string) => query[name] === 'true';
 /** A fastify app serving the registry; the store opens when the app gets ready and closes with it. */
 export function createRegistry(options: RegistryOptions): FastifyInstance {
   const maxRequestBytes = options.maxRequestBytes ?? defaultMaxRequestBytes;
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit: maxRequestBytes });
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit: maxRequestBytes, ...(options.tls === undefined ? {} : { https: options.tls }) }) as unknown as FastifyInstance;
   const registry = new SchemaRegistry(options.store);
   app.decorate('registry', registry);
   app.addHook('onReady', () => registry.open());
@@ -50,6 +55,7 @@ export function createRegistry(options: RegistryOptions): FastifyInstance {
     void reply.type(contentType);
     done();
   });
+  if (options.users !== undefined && options.users.length > 0) requireUsers(app, options.users);
   // fastify appends a charset to JSON types; Confluent answers the bare media type, and so do we.
   app.addHook('onSend', (_request, reply, payload, done) => {
     void reply.header('content-type', contentType);
