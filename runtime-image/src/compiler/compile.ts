@@ -7,6 +7,7 @@ import { planRepartition } from '../repartition/plan.js';
 import { JobSpecError, type JobProblem, Problems } from './problems.js';
 import { compileSideOutput, compileSinks } from './sinks.js';
 import { compileEventTime, compileSource, connectSchemaRegistry } from './source.js';
+import { compileRules, type SourceRules } from '../quality/rules.js';
 import { duration, isObject, positiveDuration } from './values.js';
 
 export type CompileResult = { ok: true; job: CompiledJob } | { ok: false; problems: JobProblem[] };
@@ -27,7 +28,7 @@ export function compileJobSpec(spec: unknown, name: string): CompileResult {
     problems.add('spec', 'is required: the sources, pipeline and sinks of the job');
     return { ok: false, problems: problems.list };
   }
-  const { source, eventTime, others, eventTimes } = compileSources(problems, spec.sources);
+  const { source, eventTime, others, eventTimes, rules } = compileSources(problems, spec.sources);
   const joins: JoinSources = { others, eventTimes, tables: [] };
   const dataflow = compilePipeline(problems, spec.pipeline, eventTime?.maxOutOfOrderness ?? 0, joins);
   // After other problems are fixed: a join step with a mistake would read as not reading its table.
@@ -49,6 +50,7 @@ export function compileJobSpec(spec: unknown, name: string): CompileResult {
   connectSchemaRegistry(problems, job, spec.connections);
   if (problems.list.length > 0) return { ok: false, problems: problems.list };
   if (stateTtl !== undefined) job.stateTtl = stateTtl;
+  if (rules !== undefined) job.rules = rules;
   if (repartition !== undefined) job.repartition = repartition;
   return { ok: true, job };
 }
@@ -84,6 +86,8 @@ interface CompiledSources {
   others: Map<string, JobSource>;
   /** The event time of those that set one (an interval join's other stream). */
   eventTimes: Map<string, EventTime>;
+  /** The first source's data-quality rules. */
+  rules?: SourceRules;
 }
 
 /** The pipeline reads the first source; the others feed join steps. */
@@ -101,6 +105,8 @@ function compileSources(problems: Problems, list: unknown): CompiledSources {
     if (!isObject(spec)) return problems.add(path, 'must be an object with a name and one of kafka or file');
     const source = compileSource(problems, path, spec);
     const eventTime = compileEventTime(problems, `${path}.eventTime`, spec.eventTime);
+    if (spec.rules !== undefined)
+      problems.notYet(`${path}.rules`, 'rules on a joined source', 'set rules on spec.sources[0], the source the pipeline reads, or check the joined rows in a filter step after the join');
     if (source !== undefined) others.set(source.name, source);
     if (source !== undefined && eventTime !== undefined) eventTimes.set(source.name, eventTime);
   });
@@ -116,8 +122,10 @@ function compileSources(problems: Problems, list: unknown): CompiledSources {
   }
   const source = compileSource(problems, 'spec.sources[0]', first);
   const eventTime = compileEventTime(problems, 'spec.sources[0].eventTime', first.eventTime);
+  const rules = compileRules(problems, 'spec.sources[0].rules', first.rules, typeof first.name === 'string' ? first.name : 'source');
   const result: CompiledSources = { others, eventTimes };
   if (source !== undefined) result.source = source;
+  if (rules !== undefined) result.rules = rules;
   if (eventTime !== undefined) result.eventTime = eventTime;
   return result;
 }

@@ -5,6 +5,7 @@ import type { KeyTemplate } from '../connectors/key-template.js';
 import type { RepartitionPlan } from '../repartition/plan.js';
 import type { RecordFormat } from '../serde/serde.js';
 import type { CelExpression } from './cel.js';
+import type { SourceRules } from '../quality/rules.js';
 
 export type EventTimeFormat = 'iso8601' | 'epoch-millis' | 'epoch-seconds';
 
@@ -96,4 +97,6 @@ export interface CompiledJob {
   repartition?: RepartitionPlan;
   /** spec.state.ttl in milliseconds: keyed state untouched this long is dropped (windows excepted); absent, kept. */
   stateTtl?: number;
+  /** spec.sources[0].rules: a record that breaks one goes to the dead letters as it enters, before its event time is read. */
+  rules?: SourceRules;
 }

@@ -49,6 +49,8 @@ export interface ExactlyOnceEvents {
   resultsOut?(partition: number, count: number): void;
   late?(partition: number): void;
   deadLettered?(partition: number): void;
+  /** A record broke `rules` of the source's data-quality rules (it is dead-lettered once, whatever their number). */
+  rulesBroken?(source: string, rules: readonly string[]): void;
   committed?(report: CommitReport): void;
   /** Once per commit: each operator's records in and out since the last one. */
   operators?(partition: number, counts: readonly OperatorCount[]): void;
@@ -579,6 +581,12 @@ export class ExactlyOnceTaskSet {
       for (const record of batch.records) {
         slot.current = record.offset;
         slot.arrived = record.arrived;
+        const broken = job.rules?.check(record.value);
+        if (broken !== undefined) {
+          events?.rulesBroken?.(job.rules!.source, broken.rules);
+          this.#deadLetter(slot, broken.reason, this.#asArrived(slot, { value: record.value, timestamp: Number.NaN }));
+          continue;
+        }
         let timestamp: number;
         try {
           timestamp = eventTime === undefined ? this.#clock.now() : eventTime.extract(record.value);

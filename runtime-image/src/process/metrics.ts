@@ -48,6 +48,12 @@ export function createMetrics(job: string, sample: PartitionSample, checkpoints:
     labelNames: ['partition'],
     registers: [registry],
   });
+  const ruleViolations = new Counter({
+    name: 'sluice_rule_violations_total',
+    help: "Records that broke a source's data-quality rule (spec.sources[].rules), sent to the dead-letter output",
+    labelNames: ['source', 'rule'],
+    registers: [registry],
+  });
   new Gauge({
     name: 'sluice_consumer_lag_records',
     help: 'Source records not read yet',
@@ -123,6 +129,9 @@ export function createMetrics(job: string, sample: PartitionSample, checkpoints:
     },
     late: (partition) => late.inc({ partition }),
     deadLettered: (partition) => deadLettered.inc({ partition }),
+    rulesBroken: (source, rules) => {
+      for (const rule of rules) ruleViolations.inc({ source, rule });
+    },
     committed: (report: CommitReport) => {
       commits.observe(report.durationMs / 1000);
       const at = now();

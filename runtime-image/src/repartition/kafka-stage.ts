@@ -197,6 +197,8 @@ export class RepartitionedTaskSet {
       },
     });
     const { eventTime, ...downstream } = rest;
+    // Stage 1 checked the source's rules as its records entered; what stage 2 reads is stage 1's output.
+    delete downstream.rules;
     const idleTimeout = eventTime?.idleTimeout;
     // Stage 2 reads the repartition topic from its start, as JSON whatever the source's format: stage 1 wrote it so.
     this.stage2 = new ExactlyOnceTaskSet({

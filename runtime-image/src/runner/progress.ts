@@ -7,6 +7,8 @@ export interface RunCounts {
   resultsOut: number;
   late: number;
   deadLettered: number;
+  /** Records that broke each of spec.sources[0].rules, by rule name; absent until one does. */
+  ruleViolations?: Record<string, number>;
 }
 
 export interface RunSummary extends RunCounts {
@@ -43,7 +45,9 @@ export function progressLine(job: string, counts: RunCounts, rate: number, water
 
 export function summaryLine(job: string, summary: RunSummary): string {
   const saved = summary.savepoint === undefined ? '' : `; savepoint ${summary.savepoint}`;
-  return `${job}: ${number.format(summary.recordsIn)} records in, ${number.format(summary.resultsOut)} results out, ${number.format(summary.late)} late, ${number.format(summary.deadLettered)} dead-lettered in ${summary.seconds.toFixed(2)} s (${number.format(summary.eventsPerSecond)} events/s)${saved}`;
+  const broken = Object.entries(summary.ruleViolations ?? {});
+  const rules = broken.length === 0 ? '' : `; rules broken: ${broken.map(([rule, count]) => `${rule} ${number.format(count)}`).join(', ')}`;
+  return `${job}: ${number.format(summary.recordsIn)} records in, ${number.format(summary.resultsOut)} results out, ${number.format(summary.late)} late, ${number.format(summary.deadLettered)} dead-lettered in ${summary.seconds.toFixed(2)} s (${number.format(summary.eventsPerSecond)} events/s)${rules}${saved}`;
 }
 
 /** Where progress goes: a terminal gets one line rewritten in place; a log gets a line every `everyMs`. */

@@ -228,6 +228,13 @@ function processBatch(
   let rejected = 0;
   for (const record of batch.records) {
     while (rejected < batch.rejected.length && batch.rejected[rejected]!.offset < record.offset) reject(batch.rejected[rejected++]!);
+    const broken = job.rules?.check(record.value);
+    if (broken !== undefined) {
+      counts.recordsIn += 1;
+      countRules(counts, broken.rules);
+      deadLetter(broken.reason, { rules: broken.rules, record: record.value });
+      continue;
+    }
     let timestamp: number;
     try {
       timestamp = eventTime === undefined ? Date.now() : eventTime.extract(record.value);
@@ -247,6 +254,12 @@ function processBatch(
     counts.recordsIn += 1;
     deadLetter(input.reason, rawLine(input.raw));
   }
+}
+
+/** Each rule a record broke, counted by name: the summary says which rules the dead letters broke. */
+function countRules(counts: RunCounts, rules: readonly string[]): void {
+  const byRule = (counts.ruleViolations ??= {});
+  for (const rule of rules) byRule[rule] = (byRule[rule] ?? 0) + 1;
 }
 
 /** The input's bytes in a dead-letter line: as text where they are UTF-8, else in base64, so they are kept byte for byte. */
