@@ -2,6 +2,7 @@
 import type { Dataflow } from '../dataflow/datastream.js';
 import type { CompiledJob, EventTime, JobSink, JobSource } from './job.js';
 import type { JoinSources } from './join.js';
+import { maskContext, type MaskSecrets } from './mask.js';
 import { compilePipeline } from './pipeline.js';
 import { planRepartition } from '../repartition/plan.js';
 import { JobSpecError, type JobProblem, Problems } from './problems.js';
@@ -12,17 +13,22 @@ import { duration, isObject, positiveDuration } from './values.js';
 
 export type CompileResult = { ok: true; job: CompiledJob } | { ok: false; problems: JobProblem[] };
 
+/** Given by a run (the runtime, streamctl run), not by a check (the controller, streamctl validate): the secrets it runs with. */
+export interface CompileOptions {
+  secrets?: MaskSecrets;
+}
+
 /** Compiles a StreamJob manifest: `kind: StreamJob` with metadata.name and spec. */
-export function compileJob(manifest: unknown): CompileResult {
+export function compileJob(manifest: unknown, options: CompileOptions = {}): CompileResult {
   if (!isObject(manifest))
     return { ok: false, problems: [{ path: '', message: 'a StreamJob manifest is an object with apiVersion, kind, metadata and spec' }] };
   const metadata = isObject(manifest.metadata) ? manifest.metadata : {};
   const name = typeof metadata.name === 'string' && metadata.name !== '' ? metadata.name : 'job';
-  return compileJobSpec(manifest.spec, name);
+  return compileJobSpec(manifest.spec, name, options);
 }
 
 /** Compiles a StreamJob's spec; every problem is collected, not just the first. */
-export function compileJobSpec(spec: unknown, name: string): CompileResult {
+export function compileJobSpec(spec: unknown, name: string, options: CompileOptions = {}): CompileResult {
   const problems = new Problems();
   if (!isObject(spec)) {
     problems.add('spec', 'is required: the sources, pipeline and sinks of the job');
@@ -30,7 +36,7 @@ export function compileJobSpec(spec: unknown, name: string): CompileResult {
   }
   const { source, eventTime, others, eventTimes, rules } = compileSources(problems, spec.sources);
   const joins: JoinSources = { others, eventTimes, tables: [] };
-  const dataflow = compilePipeline(problems, spec.pipeline, eventTime?.maxOutOfOrderness ?? 0, joins);
+  const dataflow = compilePipeline(problems, spec.pipeline, eventTime?.maxOutOfOrderness ?? 0, joins, maskContext(options.secrets));
   // After other problems are fixed: a join step with a mistake would read as not reading its table.
   if (problems.list.length === 0) requireJoined(problems, spec.sources, joins);
   const sinks = compileSinks(problems, spec.sinks);
@@ -56,8 +62,8 @@ export function compileJobSpec(spec: unknown, name: string): CompileResult {
 }
 
 /** For the runtime, which refuses to start on a bad spec: the job, or a JobSpecError listing every problem. */
-export function compileJobOrThrow(manifest: unknown): CompiledJob {
-  const result = compileJob(manifest);
+export function compileJobOrThrow(manifest: unknown, options: CompileOptions = {}): CompiledJob {
+  const result = compileJob(manifest, options);
   if (!result.ok) throw new JobSpecError(result.problems);
   return result.job;
 }

@@ -2,4 +2,5 @@
 export * from './cel.js';
 export * from './compile.js';
 export * from './job.js';
+export type { MaskKeyRef, MaskSecrets } from './mask.js';
 export * from './problems.js';

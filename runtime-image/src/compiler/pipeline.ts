@@ -6,6 +6,7 @@ import { showValue } from '../error-message.js';
 import { session, sliding, tumbling, type WindowAssigner } from '../window/assigners.js';
 import { type CelExpression, compileCel } from './cel.js';
 import { compileJoin, type JoinSources, NO_JOIN_SOURCES } from './join.js';
+import { compileMask, type MaskContext, maskContext } from './mask.js';
 import { compilePattern } from './pattern.js';
 import type { Problems } from './problems.js';
 import { duration, fieldReader, isObject, positiveDuration, setKeys, type Spec } from './values.js';
@@ -13,7 +14,7 @@ import { duration, fieldReader, isObject, positiveDuration, setKeys, type Spec }
 type Row = Record<string, unknown>;
 
 /** The operators a step may set; the last three are in the CRD but not in the engine yet. */
-const OPERATORS = ['filter', 'map', 'flatMap', 'keyBy', 'window', 'join', 'pattern', 'dedupe'] as const;
+const OPERATORS = ['filter', 'map', 'flatMap', 'keyBy', 'window', 'join', 'pattern', 'dedupe', 'mask'] as const;
 type OperatorName = (typeof OPERATORS)[number];
 
 const LATER: Partial<Record<OperatorName, string>> = {
@@ -41,7 +42,7 @@ function isRecord(value: unknown): value is Row {
   return isObject(value);
 }
 
-export function compilePipeline(problems: Problems, steps: unknown, maxOutOfOrderness: number, sources: JoinSources = NO_JOIN_SOURCES): Dataflow | undefined {
+export function compilePipeline(problems: Problems, steps: unknown, maxOutOfOrderness: number, sources: JoinSources = NO_JOIN_SOURCES, masks: MaskContext = maskContext()): Dataflow | undefined {
   let stage: Stage | undefined = { stream: DataStream.fromSource<Row>({ maxOutOfOrderness }) };
   const list = steps === undefined || steps === null ? [] : steps;
   if (!Array.isArray(list)) {
@@ -50,7 +51,7 @@ export function compilePipeline(problems: Problems, steps: unknown, maxOutOfOrde
   }
   for (const [index, step] of (list as unknown[]).entries()) {
     const path = `spec.pipeline[${index}]`;
-    if (isObject(step)) stage = compileStep(problems, path, step, index, stage, sources);
+    if (isObject(step)) stage = compileStep(problems, path, step, index, stage, sources, masks);
     else {
       problems.add(path, 'must be an object with one operator, for example { filter: amount > 100.0 }');
       stage = undefined;
@@ -65,7 +66,7 @@ export function compilePipeline(problems: Problems, steps: unknown, maxOutOfOrde
 }
 
 /** One step; a failed step leaves the stage undefined so later steps are still checked but nothing is built. */
-function compileStep(problems: Problems, path: string, step: Spec, index: number, stage: Stage | undefined, sources: JoinSources): Stage | undefined {
+function compileStep(problems: Problems, path: string, step: Spec, index: number, stage: Stage | undefined, sources: JoinSources, masks: MaskContext): Stage | undefined {
   const operators = setKeys(step, OPERATORS) as OperatorName[];
   const hasAggregate = step.aggregate !== undefined;
   if (hasAggregate && !operators.includes('window')) {
@@ -99,6 +100,12 @@ function compileStep(problems: Problems, path: string, step: Spec, index: number
   if (operator === 'join') {
     const joined = compileJoin(problems, `${path}.join`, step.join, id, stage?.stream, sources);
     return joined === undefined ? undefined : { stream: joined };
+  }
+  if (operator === 'mask') {
+    const mask = compileMask(problems, `${path}.mask`, step.mask, masks);
+    if (mask === undefined || stage === undefined) return undefined;
+    const stream = stage.stream;
+    return problems.attempt(idPath, () => ({ stream: mask(stream, id) }));
   }
   const body = step[operator];
   const built =

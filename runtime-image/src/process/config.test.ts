@@ -112,6 +112,7 @@ describe('the environment contract with the controller', () => {
     redisUrl: 'redis://redis:6379',
     postgresUrl: 'postgres://sluice@postgres:5432/features',
     postgresPassword: 'secret',
+    maskKey: 'a-mask-key',
     s3Endpoint: 'http://minio:9000',
     s3Region: 'eu-west-1',
     s3ForcePathStyle: 'true',

@@ -26,6 +26,8 @@ export interface RuntimeConfig {
   /** Where PostgreSQL sinks write (SLUICE_POSTGRES_URL), and the password (SLUICE_POSTGRES_PASSWORD, else the url's or PGPASSWORD). */
   postgresUrl: string | undefined;
   postgresPassword: string | undefined;
+  /** The key of the job's hmac and tokenise mask fields (SLUICE_MASK_KEY, its UTF-8 bytes); never logged. */
+  maskKey: string | undefined;
   /** Where checkpoints go (s3://bucket/prefix or a folder), and savepoints too unless savepointLocation says otherwise. */
   snapshotLocation: string | undefined;
   /** Where savepoints go (SLUICE_SAVEPOINT_LOCATION); snapshotLocation when not set. */
@@ -200,6 +202,7 @@ export function readConfig(env: Env = process.env, host: string = hostname()): R
     redisUrl: optional(env, RUNTIME_ENV.redisUrl),
     postgresUrl: optional(env, RUNTIME_ENV.postgresUrl),
     postgresPassword: optional(env, RUNTIME_ENV.postgresPassword),
+    maskKey: optional(env, RUNTIME_ENV.maskKey),
     snapshotLocation,
     savepointLocation: location(env, RUNTIME_ENV.savepointLocation) ?? snapshotLocation,
     s3: s3Settings(env),

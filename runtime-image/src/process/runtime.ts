@@ -151,7 +151,7 @@ export class Runtime {
   /** Reads and compiles the job, opens the state store and the Kafka client; `start` then restores and runs. */
   /** Compiles the job and opens its store and clients; `clock` times the checkpoints (a test's manual one moves them). */
   static async open(config: RuntimeConfig, hooks: RuntimeHooks = {}, clock: RuntimeClock = systemClock): Promise<Runtime> {
-    const job = await readJobFile(config.jobFile);
+    const job = await readJobFile(config.jobFile, { maskKey: config.maskKey === undefined ? undefined : Buffer.from(config.maskKey, 'utf8') });
     if (job.source.kind !== 'kafka')
       throw new ConfigError(`job ${job.name} reads a ${job.source.kind} source; a runtime pod reads Kafka (run it with streamctl run instead)`);
     const hash = createHash('sha256')
