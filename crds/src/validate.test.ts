@@ -250,6 +250,24 @@ const ruleCases: RuleCase[] = [
     message: 'Required value: schema is required when format is avro or json-schema',
   },
   {
+    name: 'a source rule with two checks',
+    manifest: job((s) => (s.sources[0]!.rules = [{ name: 'amount-ok', field: 'amount', min: 0, regex: '^[0-9]+$' }])),
+    path: 'spec.sources[0].rules[0]',
+    message: 'each rule sets exactly one check: required, min and/or max, regex, enum or cel',
+  },
+  {
+    name: 'a source rule with a check but no field',
+    manifest: job((s) => (s.sources[0]!.rules = [{ name: 'amount-ok', min: 0 }])),
+    path: 'spec.sources[0].rules[0].field',
+    message: 'field names the record field a required, min/max, regex or enum rule checks',
+  },
+  {
+    name: 'a source rule whose max is below its min',
+    manifest: job((s) => (s.sources[0]!.rules = [{ name: 'amount-ok', field: 'amount', min: 5, max: 1 }])),
+    path: 'spec.sources[0].rules[0].max',
+    message: 'max is below min, so no value could keep the rule',
+  },
+  {
     name: 'an idle timeout of zero',
     manifest: job((s) => (s.sources[0]!.eventTime!.idleTimeout = '0s')),
     path: 'spec.sources[0].eventTime.idleTimeout',

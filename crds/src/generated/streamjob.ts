@@ -79,6 +79,43 @@ export interface Source {
   format?: 'json' | 'json-schema' | 'avro';
   schema?: SchemaReference;
   eventTime?: EventTime;
+  /**
+   * Data-quality rules every record of this source must keep, checked as it enters (before its event time is read). A record that breaks any goes to the dead-letter output with every rule it breaks named in the reason, and each is counted in sluice_rule_violations_total{source,rule}. Each rule sets one check; a field that is missing or null keeps every check but required. Only the first source (the one the pipeline reads) takes rules today (docs/data-quality.md).
+   */
+  rules?: {
+    /**
+     * The rule's name, unique in the source: dead-letter reasons and the rule label of sluice_rule_violations_total name it.
+     */
+    name: string;
+    /**
+     * The record field the rule checks, nested with dots (card.country).
+     */
+    field?: string;
+    /**
+     * true — the field must be present and not null.
+     */
+    required?: true;
+    /**
+     * The smallest value allowed; the field must be a number.
+     */
+    min?: number;
+    /**
+     * The largest value allowed; the field must be a number.
+     */
+    max?: number;
+    /**
+     * A regular expression (JavaScript syntax) the field, a string, must match somewhere; anchor it (^...$) to match the whole value.
+     */
+    regex?: string;
+    /**
+     * The values allowed (strings or whole numbers), compared by type and value.
+     */
+    enum?: (number | string)[];
+    /**
+     * A CEL condition over the record that must be true, for example amount <= credit_limit.
+     */
+    cel?: string;
+  }[];
 }
 /**
  * Read a Kafka topic.

@@ -229,8 +229,8 @@ const COMPILERS: Record<Kind, RuleCompiler> = {
   },
   enum: (problems, path, item, field) => {
     const allowed = item.enum;
-    if (!Array.isArray(allowed) || allowed.length === 0 || !allowed.every((value) => ['string', 'number', 'boolean'].includes(typeof value))) {
-      problems.add(`${path}.enum`, `${quoted(allowed)} is not a list of allowed values; write strings, numbers or booleans, such as [EUR, USD, GBP]`);
+    if (!Array.isArray(allowed) || allowed.length === 0 || !allowed.every((value) => typeof value === 'string' || Number.isSafeInteger(value))) {
+      problems.add(`${path}.enum`, `${quoted(allowed)} is not a list of allowed values; write strings or whole numbers, such as [EUR, USD, GBP]`);
       return undefined;
     }
     const values = new Set<unknown>(allowed);
