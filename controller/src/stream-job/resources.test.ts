@@ -63,16 +63,39 @@ describe('the runtime StatefulSet', () => {
   });
 
   it('sets only variables of the environment contract the runtime reads, and each of them', () => {
-    // The settings the job above leaves out: a stateless upgrade's marker (instead of a savepoint), an S3 region and a Kafka Secret.
+    // The settings the job above leaves out: a stateless upgrade's marker (instead of a savepoint), an S3 region, a Kafka Secret and a mask key.
     const other: Deployment = {
       ...deployment,
-      spec: { ...job.spec, connections: { s3: { region: 'eu-west-1' }, kafka: { bootstrapServers: 'kafka:9093', secretRef: { name: 'kafka-client' } } } },
+      spec: {
+        ...job.spec,
+        connections: { s3: { region: 'eu-west-1' }, kafka: { bootstrapServers: 'kafka:9093', secretRef: { name: 'kafka-client' } } },
+        pipeline: [{ mask: { fields: [{ field: 'card_number', with: 'hmac' }], keySecretRef: { name: 'pii-mask-key', key: 'key' } } }],
+      },
       restoreFrom: undefined,
       discardState: '3',
     };
     const stateless = statefulSet(job, other, defaults).spec!.template.spec!.containers[0]!;
     const names = [...container.env!, ...stateless.env!].map((variable) => variable.name).filter((name) => name.startsWith('SLUICE_'));
     expect([...new Set(names)].sort()).toEqual(Object.values(RUNTIME_ENV).sort());
+  });
+
+  it("gives the pods the mask steps' key from its Secret, never its value, and no key variable to a job without one", () => {
+    const masked: Deployment = {
+      ...deployment,
+      spec: {
+        ...job.spec,
+        pipeline: [
+          { filter: 'amount > 0' },
+          { mask: { fields: [{ field: 'email', with: 'redact' }] } },
+          { mask: { fields: [{ field: 'card_number', with: 'tokenise' }], keySecretRef: { name: 'pii-mask-key', key: 'key' } } },
+        ],
+      },
+    };
+    const variables = statefulSet(job, masked, defaults).spec!.template.spec!.containers[0]!.env!;
+    expect(variables.filter((variable) => variable.name === RUNTIME_ENV.maskKey)).toEqual([
+      { name: 'SLUICE_MASK_KEY', valueFrom: { secretKeyRef: { name: 'pii-mask-key', key: 'key' } } },
+    ]);
+    expect(env.SLUICE_MASK_KEY).toBeUndefined();
   });
 
   it("puts the tail of a failed runtime's log into its termination message, for the StreamJob's status", () => {

@@ -128,6 +128,12 @@ function value(name: RuntimeEnvName, text: string | undefined): V1EnvVar[] {
   return text === undefined || text === '' ? [] : [{ name, value: text }];
 }
 
+/** The mask steps' key (one per job: the compiler refuses two), from its Secret: the pod spec names the Secret, never the value. */
+function maskKeyEnv(spec: StreamJobSpec): V1EnvVar[] {
+  const ref = spec.pipeline?.find((step) => step.mask?.keySecretRef !== undefined)?.mask?.keySecretRef;
+  return ref === undefined ? [] : [{ name: RUNTIME_ENV.maskKey, valueFrom: { secretKeyRef: { name: ref.name, key: ref.key } } }];
+}
+
 function runtimeEnv(job: StreamJob, deployment: Deployment, defaults: RuntimeDefaults): V1EnvVar[] {
   const { spec } = deployment;
   const s3 = spec.connections?.s3;
@@ -158,6 +164,7 @@ function runtimeEnv(job: StreamJob, deployment: Deployment, defaults: RuntimeDef
     ...(postgres?.passwordSecretRef === undefined
       ? []
       : [{ name: RUNTIME_ENV.postgresPassword, valueFrom: { secretKeyRef: { name: postgres.passwordSecretRef.name, key: postgres.passwordSecretRef.key } } }]),
+    ...maskKeyEnv(spec),
     ...value(RUNTIME_ENV.s3Endpoint, s3?.endpoint),
     ...value(RUNTIME_ENV.s3Region, s3?.region),
     ...value(RUNTIME_ENV.s3ForcePathStyle, s3?.forcePathStyle === undefined ? undefined : String(s3.forcePathStyle)),
