@@ -1,6 +1,6 @@
 // `streamctl run <job.yaml>`: the embedded default — the job on this machine, reading a file or the generator instead of Kafka.
 import { readFileSync } from 'node:fs';
-import { validateManifest } from '@sluice/crds';
+import { RUNTIME_ENV, validateManifest } from '@sluice/crds';
 import {
   compileJob,
   formatProblem,
@@ -44,6 +44,7 @@ interface RunArgs {
   postgres?: string;
   compact?: boolean;
   top?: number;
+  'mask-key-file'?: string;
 }
 
 /** The one StreamJob in the file (other documents, such as its Topics, are passed over). */
@@ -64,6 +65,19 @@ function problemsOf(file: string, manifest: unknown): string[] {
   if (errors.length > 0) return errors.map((error) => `${file}: ${error.path}: ${error.message}`);
   const compiled = compileJob(stored);
   return compiled.ok ? [] : compiled.problems.map((problem) => `${file}: ${formatProblem(problem)}`);
+}
+
+/** The key of the job's hmac and tokenise masks: the file's bytes exactly (as the Secret holds them), else SLUICE_MASK_KEY's. */
+function maskKeyOf(args: RunArgs): Uint8Array | undefined {
+  if (args['mask-key-file'] !== undefined) {
+    try {
+      return readFileSync(args['mask-key-file']);
+    } catch (error) {
+      throw new Error(`cannot read the mask key from --mask-key-file ${args['mask-key-file']}: ${messageOf(error)}`);
+    }
+  }
+  const fromEnv = process.env[RUNTIME_ENV.maskKey];
+  return fromEnv === undefined || fromEnv === '' ? undefined : Buffer.from(fromEnv, 'utf8');
 }
 
 function durationFlag(name: string, value: string | undefined): number | undefined {
@@ -154,8 +168,11 @@ export async function run(args: RunArgs, io: RunIo = { stdout: process.stdout, s
     return 1;
   }
   const { manifest: stored } = validateManifest(manifest);
-  const compiled = compileJob(stored);
-  if (!compiled.ok) return 1;
+  const compiled = compileJob(stored, { secrets: { maskKey: maskKeyOf(args) } });
+  if (!compiled.ok) {
+    for (const problem of compiled.problems) err.write(`${args.job}: ${formatProblem(problem)}\n`);
+    return 1;
+  }
   const job = compiled.job;
   const stopAfter = durationFlag('duration', args.duration);
   const options = localRunOptions(job, specHash((stored as { spec: unknown }).spec), flagsOf(args), (line) => err.write(`note: ${line}\n`));
@@ -230,6 +247,10 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('postgres', {
         type: 'string',
         describe: 'postgres://user@host:port/database for the job PostgreSQL sinks, the password from PGPASSWORD (skipped without it)',
+      })
+      .option('mask-key-file', {
+        type: 'string',
+        describe: `the key of the job's hmac and tokenise mask fields: this file's bytes (default: the ${RUNTIME_ENV.maskKey} environment variable)`,
       })
       .option('compact', { type: 'boolean', describe: 'results on stdout as short field=value lines instead of JSON' })
       .option('top', {
