@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
 import { kafkaConnectionFromDir } from '@sluice/crds';
+import { REGISTRY_ENV, registryConnectionFromEnv } from '@sluice/crds/registry-connection';
 import { pino } from 'pino';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -102,6 +103,10 @@ const manager = await startManager({
   kafkaBrokers: brokers,
   kafkaConnection: kafkaConnectionFromDir(argv['kafka-secret-dir']),
   defaultRegistryUrl: argv['registry-url'],
+  registryConnection: registryConnectionFromEnv(
+    process.env,
+    `the controller's ${REGISTRY_ENV.user} and ${REGISTRY_ENV.password} (the chart: the Secret of registry.auth.clientSecretName)`,
+  ),
   metricsPort: argv['metrics-port'],
   metricsHost: argv['metrics-bind-address'],
   leaderElection: argv['leader-elect']

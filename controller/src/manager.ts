@@ -17,7 +17,8 @@ import { LeaderElector, type LeaderElectionOptions } from './machinery/leader-el
 import { ControllerMetrics } from './machinery/metrics.js';
 import { isNotFound } from './machinery/kube-errors.js';
 import { keyOf } from './machinery/reconciler.js';
-import { RegistryClient } from './registry-client.js';
+import type { RegistryConnection } from '@sluice/crds/registry-connection';
+import { registryClientFor } from './registry-client.js';
 import { SchemaSubjectReconciler } from './schema-subject/reconciler.js';
 import { JobObjects } from './stream-job/job-objects.js';
 import { podIpAddress, type PodAddress } from './stream-job/observer.js';
@@ -38,6 +39,8 @@ export interface ManagerOptions {
   kafkaConnection?: KafkaConnectionOptions;
   /** The registry a SchemaSubject without spec.registryUrl uses. */
   defaultRegistryUrl?: string;
+  /** The controller's user and CA for the default registry (SLUICE_REGISTRY_USER, _PASSWORD, _CA_FILE); none without. */
+  registryConnection?: RegistryConnection;
   /** Undefined: no HTTP server; 0: any free port. */
   metricsPort?: number;
   metricsHost?: string;
@@ -150,7 +153,7 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
       new SchemaSubjectReconciler({
         subjects,
         readConfigMap: (namespace, name) => readConfigMap(core, namespace, name),
-        registry: (url) => new RegistryClient(url),
+        registry: (url) => registryClientFor(url, options.defaultRegistryUrl, options.registryConnection),
         defaultRegistryUrl: options.defaultRegistryUrl,
         events,
         clock,

@@ -1,5 +1,6 @@
 // A small typed client of Confluent Schema Registry's REST API, enough for the SchemaSubject reconciler, with Confluent's error codes.
 import { SluiceError } from '@sluice/crds/errors';
+import { RegistryAuthError, registryRequest, type RegistryConnection } from '@sluice/crds/registry-connection';
 export const contentType = 'application/vnd.schemaregistry.v1+json';
 
 /** Confluent's error codes (the `error_code` of an error body). */
@@ -86,6 +87,8 @@ export interface SchemaRegistryApi {
 
 export interface RegistryClientOptions {
   timeoutMs?: number;
+  /** The user and CA the registry asks for; none by default. */
+  connection?: RegistryConnection;
 }
 
 export class RegistryClient implements SchemaRegistryApi {
@@ -172,24 +175,41 @@ export class RegistryClient implements SchemaRegistryApi {
   }
 
   private async request<T>(method: string, path: string, payload?: unknown): Promise<T> {
-    const response = await fetch(`${this.base}${path}`, {
-      method,
-      headers: { accept: contentType, ...(payload === undefined ? {} : { 'content-type': contentType }) },
-      body: payload === undefined ? undefined : JSON.stringify(payload),
-      signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
-    });
-    const text = await response.text();
+    let response: { status: number; text: string };
+    try {
+      response = await registryRequest(this.base, this.options.connection ?? {}, {
+        method,
+        path,
+        headers: { accept: contentType, ...(payload === undefined ? {} : { 'content-type': contentType }) },
+        ...(payload === undefined ? {} : { body: JSON.stringify(payload) }),
+        signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
+      });
+    } catch (error) {
+      // A refused user is the request's fault (4xx, not retried at once); the message says which Secret to check.
+      if (error instanceof RegistryAuthError) throw new RegistryError(error.status ?? 401, undefined, error.message);
+      throw error;
+    }
+    const { status, text } = response;
     const parsed: unknown = text === '' ? undefined : parseJson(text);
-    if (!response.ok) {
+    if (status < 200 || status >= 300) {
       const error = (parsed ?? {}) as { error_code?: number; message?: string };
       throw new RegistryError(
-        response.status,
+        status,
         error.error_code,
-        `${method} ${path}: ${error.message ?? (text || response.statusText)} (HTTP ${response.status}${error.error_code === undefined ? '' : `, error ${error.error_code}`})`,
+        `${method} ${path}: ${error.message ?? (text || `HTTP ${status}`)} (HTTP ${status}${error.error_code === undefined ? '' : `, error ${error.error_code}`})`,
       );
     }
     return parsed as T;
   }
+}
+
+/**
+ * The client of the registry at `url`. The controller's user goes only to its own registry (`defaultUrl`, same origin):
+ * a SchemaSubject that names another spec.registryUrl must not receive the controller's password.
+ */
+export function registryClientFor(url: string, defaultUrl: string | undefined, connection: RegistryConnection | undefined): RegistryClient {
+  const home = defaultUrl !== undefined && connection !== undefined && new URL(url).origin === new URL(defaultUrl).origin;
+  return new RegistryClient(url, home ? { connection } : {});
 }
 
 export function isCode(error: unknown, ...codes: number[]): boolean {

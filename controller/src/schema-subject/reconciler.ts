@@ -169,6 +169,8 @@ export class SchemaSubjectReconciler implements Reconciler {
 const failureReasons: FailureReasons = {
   refusal(error) {
     if (!(error instanceof RegistryError) || !error.clientError) return undefined;
+    // The controller's own user was refused: its Secret, not the spec, needs fixing (the message names it).
+    if (error.status === 401 || error.status === 403) return { reason: SchemaSubjectReason.RegistryRejected, message: error.message };
     const reason = (error.errorCode === undefined ? undefined : reasonOfCode.get(error.errorCode)) ?? SchemaSubjectReason.RegistryRejected;
     return { reason, message: `the registry refused: ${error.message}; fix the spec` };
   },

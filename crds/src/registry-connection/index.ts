@@ -32,6 +32,14 @@ export interface RegistryConnection {
 /** The registry refused the client's user (401, 403), or the options do not add up. */
 export class RegistryAuthError extends SluiceError {
   readonly code = 'SLUICE_E_REGISTRY_AUTH';
+
+  /** `status`: the registry's answer, 401 or 403; undefined when the client's own options are at fault. */
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
 }
 
 /**
@@ -95,7 +103,7 @@ export async function registryRequest(url: string, connection: RegistryConnectio
     outgoing.on('error', reject);
     outgoing.end(request.body);
   });
-  if (response.status === 401 || response.status === 403) throw new RegistryAuthError(refusal(url, connection, request, response.status));
+  if (response.status === 401 || response.status === 403) throw new RegistryAuthError(refusal(url, connection, request, response.status), response.status);
   return response;
 }
 

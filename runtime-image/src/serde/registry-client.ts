@@ -1,5 +1,6 @@
 // Schemas from a Confluent-compatible schema registry over HTTP: by id (cached for good, ids never change) and a subject's version.
 import { SluiceError } from '@sluice/crds/errors';
+import { REGISTRY_ENV, RegistryAuthError, registryConnectionFromEnv, registryRequest, type RegistryConnection } from '@sluice/crds/registry-connection';
 import { messageOf } from '../error-message.js';
 
 /** A registered schema as the registry holds it. */
@@ -39,8 +40,12 @@ export class HttpSchemaRegistryClient implements SchemaRegistryClient {
   /** Ids are immutable in a Confluent registry: a schema read once is kept; a missing id is asked again next time. */
   readonly #byId = new Map<number, Promise<RegisteredSchema | undefined>>();
 
-  constructor(url: string) {
+  readonly #connection: RegistryConnection;
+
+  /** `connection`: the user and CA the registry asks for (registryConnectionFromEnv); none by default. */
+  constructor(url: string, connection: RegistryConnection = {}) {
     this.url = url.replace(/\/+$/, '');
+    this.#connection = connection;
   }
 
   byId(id: number): Promise<RegisteredSchema | undefined> {
@@ -71,26 +76,29 @@ export class HttpSchemaRegistryClient implements SchemaRegistryClient {
 
   /** The answer's JSON body; undefined on 404. */
   async #get(path: string): Promise<Record<string, unknown> | undefined> {
-    let response: Response;
+    let response: { status: number; text: string };
     try {
-      response = await fetch(`${this.url}${path}`, {
+      response = await registryRequest(this.url, this.#connection, {
+        method: 'GET',
+        path,
         headers: { accept: 'application/vnd.schemaregistry.v1+json' },
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });
     } catch (error) {
+      // A refused user stays refused until the Secret changes: not retriable, and the message says which Secret.
+      if (error instanceof RegistryAuthError) throw new SchemaRegistryError(error.message, { cause: error });
       throw new SchemaRegistryError(
         `the schema registry at ${this.url} did not answer GET ${path} (${messageOf(error)}): check that it runs and that the URL is right`,
         { retriable: true, cause: error },
       );
     }
     if (response.status === 404) return undefined;
-    const text = await response.text();
-    if (!response.ok) {
-      throw new SchemaRegistryError(`the schema registry at ${this.url} answered GET ${path} with ${response.status}: ${text.slice(0, 300)}`, {
+    if (response.status < 200 || response.status >= 300) {
+      throw new SchemaRegistryError(`the schema registry at ${this.url} answered GET ${path} with ${response.status}: ${response.text.slice(0, 300)}`, {
         retriable: response.status >= 500,
       });
     }
-    return JSON.parse(text) as Record<string, unknown>;
+    return JSON.parse(response.text) as Record<string, unknown>;
   }
 }
 
@@ -102,7 +110,7 @@ function registered(id: number, body: Record<string, unknown>): RegisteredSchema
 export class SchemaRegistries {
   readonly #clients = new Map<string, SchemaRegistryClient>();
 
-  constructor(private readonly open: (url: string) => SchemaRegistryClient = (url) => new HttpSchemaRegistryClient(url)) {}
+  constructor(private readonly open: (url: string) => SchemaRegistryClient = (url) => new HttpSchemaRegistryClient(url, connectionFromEnv())) {}
 
   at(url: string): SchemaRegistryClient {
     let client = this.#clients.get(url);
@@ -112,4 +120,12 @@ export class SchemaRegistries {
     }
     return client;
   }
+}
+
+/** Where a runtime pod's (and streamctl's) registry user comes from, as a refusal names it. */
+const CREDENTIALS_SOURCE = `${REGISTRY_ENV.user} and ${REGISTRY_ENV.password} (in a StreamJob's pods: the Secret of spec.connections.schemaRegistry.basicAuthSecretRef; streamctl: --registry-user)`;
+
+/** The user and CA of this process's environment; read when a job first asks a registry. */
+function connectionFromEnv(): RegistryConnection {
+  return registryConnectionFromEnv(process.env, CREDENTIALS_SOURCE);
 }
