@@ -1,5 +1,5 @@
 // The pod's HTTP surface (fastify): health, readiness, Prometheus metrics and the token-protected control API.
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import {
   RUNTIME_ENV,
   controlApi,
@@ -33,10 +33,12 @@ export interface ServerOptions {
   log?: Logger;
 }
 
+const sha256 = (text: string): Buffer => createHash('sha256').update(text).digest();
+
+/** Compares digests, not the tokens: timingSafeEqual needs equal lengths, and a length check first would tell a caller the token's length. */
 function tokenMatches(header: string | undefined, token: string): boolean {
-  const given = Buffer.from(/^Bearer (.+)$/.exec(header ?? '')?.[1] ?? '');
-  const wanted = Buffer.from(token);
-  return given.length === wanted.length && timingSafeEqual(given, wanted);
+  const given = /^Bearer (.+)$/.exec(header ?? '')?.[1];
+  return given !== undefined && timingSafeEqual(sha256(given), sha256(token));
 }
 
 const errorBody = (code: string, message: string): ControlErrorBody => ({ code, message });
