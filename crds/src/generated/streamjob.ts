@@ -674,6 +674,24 @@ export interface Connections {
      * The schema registry's URL.
      */
     url?: string;
+    /**
+     * A Secret in the job's namespace with the registry user's username and password keys (a kubernetes.io/basic-auth Secret), sent with HTTP basic auth to every registry the job asks.
+     */
+    basicAuthSecretRef?: {
+      /**
+       * The Secret's name.
+       */
+      name: string;
+    };
+    /**
+     * A Secret in the job's namespace whose ca.crt key holds the PEM certificates of the CAs that sign the registry's certificate (https:// URLs); without it, the system's CAs.
+     */
+    caSecretRef?: {
+      /**
+       * The Secret's name.
+       */
+      name: string;
+    };
   };
   redis?: {
     /**
