@@ -36,6 +36,12 @@ export const RUNTIME_ENV = {
   postgresPassword: 'SLUICE_POSTGRES_PASSWORD',
   /** The key of the job's hmac and tokenise mask fields, from the Secret of the mask steps' keySecretRef; never logged. */
   maskKey: 'SLUICE_MASK_KEY',
+  /** The schema registry user, from the Secret of connections.schemaRegistry.basicAuthSecretRef (key username). */
+  registryUser: 'SLUICE_REGISTRY_USER',
+  /** Its password (key password); never logged. */
+  registryPassword: 'SLUICE_REGISTRY_PASSWORD',
+  /** PEM certificates of the CAs that sign the registry's certificate, from connections.schemaRegistry.caSecretRef (key ca.crt). */
+  registryCa: 'SLUICE_REGISTRY_CA',
   /** The S3 server's http(s):// address; AWS when unset. */
   s3Endpoint: 'SLUICE_S3_ENDPOINT',
   /** The S3 region. */

@@ -68,7 +68,11 @@ describe('the runtime StatefulSet', () => {
       ...deployment,
       spec: {
         ...job.spec,
-        connections: { s3: { region: 'eu-west-1' }, kafka: { bootstrapServers: 'kafka:9093', secretRef: { name: 'kafka-client' } } },
+        connections: {
+          s3: { region: 'eu-west-1' },
+          kafka: { bootstrapServers: 'kafka:9093', secretRef: { name: 'kafka-client' } },
+          schemaRegistry: { url: 'https://sluice-registry:8081', basicAuthSecretRef: { name: 'fraud-registry' }, caSecretRef: { name: 'registry-ca' } },
+        },
         pipeline: [{ mask: { fields: [{ field: 'card_number', with: 'hmac' }], keySecretRef: { name: 'pii-mask-key', key: 'key' } } }],
       },
       restoreFrom: undefined,
@@ -77,6 +81,20 @@ describe('the runtime StatefulSet', () => {
     const stateless = statefulSet(job, other, defaults).spec!.template.spec!.containers[0]!;
     const names = [...container.env!, ...stateless.env!].map((variable) => variable.name).filter((name) => name.startsWith('SLUICE_'));
     expect([...new Set(names)].sort()).toEqual(Object.values(RUNTIME_ENV).sort());
+  });
+
+  it('gives the pods the registry user and CA from their Secrets, never their values, and none to a job without them', () => {
+    const withRegistry: Deployment = {
+      ...deployment,
+      spec: { ...job.spec, connections: { schemaRegistry: { basicAuthSecretRef: { name: 'fraud-registry' }, caSecretRef: { name: 'registry-ca' } } } },
+    };
+    const variables = statefulSet(job, withRegistry, defaults).spec!.template.spec!.containers[0]!.env!;
+    expect(variables.filter((variable) => variable.name.startsWith('SLUICE_REGISTRY_'))).toEqual([
+      { name: 'SLUICE_REGISTRY_USER', valueFrom: { secretKeyRef: { name: 'fraud-registry', key: 'username' } } },
+      { name: 'SLUICE_REGISTRY_PASSWORD', valueFrom: { secretKeyRef: { name: 'fraud-registry', key: 'password' } } },
+      { name: 'SLUICE_REGISTRY_CA', valueFrom: { secretKeyRef: { name: 'registry-ca', key: 'ca.crt' } } },
+    ]);
+    expect(Object.keys(env).filter((name) => name.startsWith('SLUICE_REGISTRY_'))).toEqual([]);
   });
 
   it("gives the pods the mask steps' key from its Secret, never its value, and no key variable to a job without one", () => {

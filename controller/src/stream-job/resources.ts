@@ -134,6 +134,18 @@ function maskKeyEnv(spec: StreamJobSpec): V1EnvVar[] {
   return ref === undefined ? [] : [{ name: RUNTIME_ENV.maskKey, valueFrom: { secretKeyRef: { name: ref.name, key: ref.key } } }];
 }
 
+/** The schema registry's user and CA from the job's Secrets (keys username, password, ca.crt): the pod spec names the Secrets, never the values. */
+function registryEnv(spec: StreamJobSpec): V1EnvVar[] {
+  const registry = spec.connections?.schemaRegistry;
+  const fromSecret = (name: RuntimeEnvName, secret: string | undefined, key: string): V1EnvVar[] =>
+    secret === undefined ? [] : [{ name, valueFrom: { secretKeyRef: { name: secret, key } } }];
+  return [
+    ...fromSecret(RUNTIME_ENV.registryUser, registry?.basicAuthSecretRef?.name, 'username'),
+    ...fromSecret(RUNTIME_ENV.registryPassword, registry?.basicAuthSecretRef?.name, 'password'),
+    ...fromSecret(RUNTIME_ENV.registryCa, registry?.caSecretRef?.name, 'ca.crt'),
+  ];
+}
+
 function runtimeEnv(job: StreamJob, deployment: Deployment, defaults: RuntimeDefaults): V1EnvVar[] {
   const { spec } = deployment;
   const s3 = spec.connections?.s3;
@@ -165,6 +177,7 @@ function runtimeEnv(job: StreamJob, deployment: Deployment, defaults: RuntimeDef
       ? []
       : [{ name: RUNTIME_ENV.postgresPassword, valueFrom: { secretKeyRef: { name: postgres.passwordSecretRef.name, key: postgres.passwordSecretRef.key } } }]),
     ...maskKeyEnv(spec),
+    ...registryEnv(spec),
     ...value(RUNTIME_ENV.s3Endpoint, s3?.endpoint),
     ...value(RUNTIME_ENV.s3Region, s3?.region),
     ...value(RUNTIME_ENV.s3ForcePathStyle, s3?.forcePathStyle === undefined ? undefined : String(s3.forcePathStyle)),

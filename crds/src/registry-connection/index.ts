@@ -3,16 +3,14 @@ import { readFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { messageOf, SluiceError } from '../errors.js';
+import { RUNTIME_ENV } from '../runtime-env.js';
 
 /** The environment a registry client reads its credentials and CA from (the controller sets them on runtime pods from the job's Secrets). */
 export const REGISTRY_ENV = {
-  /** The registry user. */
-  user: 'SLUICE_REGISTRY_USER',
-  /** Its password; never logged, never on a command line. */
-  password: 'SLUICE_REGISTRY_PASSWORD',
-  /** PEM certificates of the CAs that sign the registry's certificate; the system's CAs when absent. */
-  ca: 'SLUICE_REGISTRY_CA',
-  /** A file holding those PEM certificates, for clients that mount them rather than take them as text. */
+  user: RUNTIME_ENV.registryUser,
+  password: RUNTIME_ENV.registryPassword,
+  ca: RUNTIME_ENV.registryCa,
+  /** A file holding the CA's PEM certificates, for clients that mount them rather than take them as text (the controller, streamctl). */
   caFile: 'SLUICE_REGISTRY_CA_FILE',
 } as const;
 
@@ -43,17 +41,14 @@ export class RegistryAuthError extends SluiceError {
 }
 
 /**
- * The connection described by `env` (SLUICE_REGISTRY_USER, _PASSWORD, _CA or _CA_FILE). A user without a password, or
- * the reverse, is refused here rather than sent and refused by the registry.
+ * The connection described by `env` (SLUICE_REGISTRY_USER, _PASSWORD, _CA or _CA_FILE); `source` names where the user
+ * comes from in a refusal's message. A user without a password is sent with an empty one and refused by name; a
+ * password without a user is not sent.
  */
 export function registryConnectionFromEnv(env: NodeJS.ProcessEnv, source: string): RegistryConnection {
   const text = (name: string) => (env[name] === undefined || env[name] === '' ? undefined : env[name]);
   const username = text(REGISTRY_ENV.user);
   const password = text(REGISTRY_ENV.password);
-  if ((username === undefined) !== (password === undefined)) {
-    const missing = username === undefined ? REGISTRY_ENV.user : REGISTRY_ENV.password;
-    throw new RegistryAuthError(`the schema registry's credentials from ${source}: ${missing} is not set: set both the user and the password, or neither`);
-  }
   const caFile = text(REGISTRY_ENV.caFile);
   let ca = text(REGISTRY_ENV.ca);
   if (ca === undefined && caFile !== undefined) {
@@ -63,7 +58,12 @@ export function registryConnectionFromEnv(env: NodeJS.ProcessEnv, source: string
       throw new RegistryAuthError(`cannot read the schema registry's CA file ${caFile} (${REGISTRY_ENV.caFile}): ${messageOf(error)}`);
     }
   }
-  return { ...(username === undefined ? {} : { username, password, source }), ...(ca === undefined ? {} : { ca }) };
+  return {
+    source,
+    ...(username === undefined ? {} : { username }),
+    ...(password === undefined ? {} : { password }),
+    ...(ca === undefined ? {} : { ca }),
+  };
 }
 
 export interface RegistryRequest {

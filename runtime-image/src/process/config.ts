@@ -3,7 +3,9 @@ import { hostname } from 'node:os';
 import type { Level } from 'pino';
 import { RUNTIME_ENV } from '@sluice/crds';
 import { SluiceError } from '@sluice/crds/errors';
+import { registryConnectionFromEnv, type RegistryConnection } from '@sluice/crds/registry-connection';
 import { messageOf } from '../error-message.js';
+import { REGISTRY_CREDENTIALS_SOURCE } from '../serde/registry-client.js';
 import { parseLocation } from '../snapshot/location.js';
 import { S3_TIMEOUTS, type S3Settings } from '../snapshot/s3-storage.js';
 import { toMillis } from '../time/duration.js';
@@ -28,6 +30,8 @@ export interface RuntimeConfig {
   postgresPassword: string | undefined;
   /** The key of the job's hmac and tokenise mask fields (SLUICE_MASK_KEY, its UTF-8 bytes); never logged. */
   maskKey: string | undefined;
+  /** The schema registry's user and CA (SLUICE_REGISTRY_USER, _PASSWORD, _CA), checked at start; the serdes' registry clients use them. */
+  registry: RegistryConnection;
   /** Where checkpoints go (s3://bucket/prefix or a folder), and savepoints too unless savepointLocation says otherwise. */
   snapshotLocation: string | undefined;
   /** Where savepoints go (SLUICE_SAVEPOINT_LOCATION); snapshotLocation when not set. */
@@ -203,6 +207,7 @@ export function readConfig(env: Env = process.env, host: string = hostname()): R
     postgresUrl: optional(env, RUNTIME_ENV.postgresUrl),
     postgresPassword: optional(env, RUNTIME_ENV.postgresPassword),
     maskKey: optional(env, RUNTIME_ENV.maskKey),
+    registry: registryConnectionFromEnv(env, REGISTRY_CREDENTIALS_SOURCE),
     snapshotLocation,
     savepointLocation: location(env, RUNTIME_ENV.savepointLocation) ?? snapshotLocation,
     s3: s3Settings(env),
