@@ -68,6 +68,18 @@ describe('the job compiler', () => {
     expect(average?.value.evaluate({ txn_sum: 30, txn_count: 4 })).toBe(7.5);
   });
 
+  it('compiles an s3 sink: parquet every minute by default, its prefix a folder', () => {
+    const job = compileJobOrThrow(
+      fraud((spec) =>
+        (spec.sinks as Spec[]).push({ name: 'lake', s3: { bucket: 'fraud-lake', prefix: 'features/velocity' } }, { name: 'raw', s3: { bucket: 'fraud-lake', format: 'jsonl', rollInterval: '10s' } }),
+      ),
+    );
+    expect(job.sinks.slice(1)).toEqual([
+      { name: 'lake', kind: 's3', bucket: 'fraud-lake', prefix: 'features/velocity/', format: 'parquet', rollInterval: 60_000 },
+      { name: 'raw', kind: 's3', bucket: 'fraud-lake', prefix: '', format: 'jsonl', rollInterval: 10_000 },
+    ]);
+  });
+
   it('runs CEL filter, map and flatMap steps, and sends a filter that is not bool to the dead letters', () => {
     const job = compileJobOrThrow(
       fraud((spec) => {
@@ -142,9 +154,13 @@ describe('the job compiler', () => {
       ['spec.pipeline[0].dedupe: dedupe arrives in a later release of Sluice; the engine runs filter, map, flatMap, keyBy and window steps today'],
     ],
     [
-      'an s3 sink',
-      (spec) => (spec.sinks as Spec[]).push({ name: 'lake', s3: { bucket: 'b' } }),
-      ['spec.sinks[1].s3: the S3 sink arrives in a later release of Sluice; use a kafka, redis, postgres, file or stdout sink for now'],
+      'an s3 sink with a bucket name S3 refuses, an unknown format and a zero roll interval',
+      (spec) => (spec.sinks as Spec[]).push({ name: 'lake', s3: { bucket: 'b', format: 'csv', rollInterval: '0s' } }),
+      [
+        'spec.sinks[1].s3.bucket: "b" is not a bucket name; name the bucket, for example fraud-lake',
+        'spec.sinks[1].s3.format: "csv" is not an S3 sink format; use parquet or jsonl',
+        'spec.sinks[1].s3.rollInterval: "0s" must be longer than 0; use a duration such as 5m',
+      ],
     ],
     [
       'a postgres sink with a bad table name, a repeated key column, and columns without a key column or with bad CEL',

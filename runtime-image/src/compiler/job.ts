@@ -59,6 +59,16 @@ export type JobSink =
       /** Column → value computed from the result; absent: each field of the result goes to the column of the same name. */
       columns?: { name: string; value: CelExpression }[];
     }
+  | {
+      name: string;
+      kind: 's3';
+      bucket: string;
+      /** Ends with / unless empty. */
+      prefix: string;
+      format: 'parquet' | 'jsonl';
+      /** Milliseconds. */
+      rollInterval: number;
+    }
   | { name: string; kind: 'file'; path: string }
   | { name: string; kind: 'stdout'; format: 'json' | 'pretty' };
 

@@ -45,8 +45,7 @@ function compileSink(problems: Problems, path: string, spec: Record<string, unkn
     case 'postgres':
       return compilePostgres(problems, name, at, body);
     case 's3':
-      problems.notYet(at, 'the S3 sink', INSTEAD);
-      return undefined;
+      return compileS3(problems, name, at, body);
     case 'kafka': {
       if (typeof body.topic !== 'string' || body.topic === '') problems.add(`${at}.topic`, 'name the Kafka topic to write, for example fraud-features');
       const key = template(problems, `${at}.key`, body.key);
@@ -134,6 +133,22 @@ function compilePostgres(problems: Problems, name: string, at: string, body: Rec
   }
   if (problems.list.length > count) return undefined;
   return { name, kind: 'postgres', table: table as string, keyColumns: keyColumns as string[], ...(columns === undefined ? {} : { columns }) };
+}
+
+/** The CRD's bucket names: S3's rules, lower case, digits, dots and hyphens. */
+const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+function compileS3(problems: Problems, name: string, at: string, body: Record<string, unknown>): JobSink | undefined {
+  const count = problems.list.length;
+  const { bucket, prefix = '', format = 'parquet' } = body;
+  if (typeof bucket !== 'string' || !BUCKET.test(bucket)) problems.add(`${at}.bucket`, `${showValue(bucket)} is not a bucket name; name the bucket, for example fraud-lake`);
+  if (typeof prefix !== 'string') problems.add(`${at}.prefix`, `${showValue(prefix)} is not a key prefix such as features/velocity/`);
+  if (format !== 'parquet' && format !== 'jsonl') problems.add(`${at}.format`, `${showValue(format)} is not an S3 sink format; use parquet or jsonl`);
+  const rollInterval = positiveDuration(problems, `${at}.rollInterval`, body.rollInterval ?? '1m');
+  if (problems.list.length > count || rollInterval === undefined) return undefined;
+  // The prefix names a folder: results of `features/velocity` land under features/velocity/dt=…, not features/velocitydt=….
+  const folder = prefix === '' || (prefix as string).endsWith('/') ? (prefix as string) : `${prefix as string}/`;
+  return { name, kind: 's3', bucket: bucket as string, prefix: folder, format: format as 'parquet' | 'jsonl', rollInterval };
 }
 
 /** A key template, parsed once with CEL for placeholders that are not field names; undefined when absent, null after a problem. */

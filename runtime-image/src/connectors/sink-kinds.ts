@@ -2,11 +2,14 @@
 import { RUNTIME_ENV } from '@sluice/crds';
 import type { JobSink } from '../compiler/job.js';
 import { KafkaSink, type TransactionOutbox } from '../kafka/sink.js';
-import { ConfigError } from '../process/config.js';
+import { ConfigError, s3Settings } from '../process/config.js';
 import { redisSink } from '../runner/redis.js';
 import type { Formats } from '../serde/open.js';
 import { JsonLinesSink } from './file/sink.js';
 import { postgresSink } from './postgres/job.js';
+import { LakeSink } from './s3/sink.js';
+import { LakeStore } from './s3/store.js';
+import type { S3Settings } from '../snapshot/s3-storage.js';
 import type { Sink } from './sink.js';
 
 /** Where the sinks outside Kafka connect: a pod's environment (set by the controller from spec.connections), or streamctl run's flags. */
@@ -15,6 +18,8 @@ export interface SinkConnections {
   postgresUrl?: string | undefined;
   /** Else the URL's, or PGPASSWORD. */
   postgresPassword?: string | undefined;
+  /** The S3 server of S3 sinks (spec.connections.s3); the SDK's defaults where absent. */
+  s3?: S3Settings | undefined;
 }
 
 export interface PodSinks {
@@ -45,7 +50,7 @@ type SinkKinds = { [K in JobSink['kind']]: SinkKind<Extract<JobSink, { kind: K }
 
 /** A file or stdout sink is a laptop's: a pod has no place to append results for a reader. */
 function notInPod(sink: JobSink): never {
-  throw new ConfigError(`sink ${sink.name} is a ${sink.kind} sink, which streamctl run writes; a runtime pod writes Kafka, Redis and PostgreSQL sinks`);
+  throw new ConfigError(`sink ${sink.name} is a ${sink.kind} sink, which streamctl run writes; a runtime pod writes Kafka, Redis, PostgreSQL and S3 sinks`);
 }
 
 export const SINK_KINDS: SinkKinds = {
@@ -90,6 +95,11 @@ export const SINK_KINDS: SinkKinds = {
       return undefined;
     },
   },
+  s3: {
+    inPod: (sink, { connections }) => lakeSink(sink, connections.s3 ?? {}, true),
+    // streamctl run has no transaction: each commit's results are the lake's at once; the S3 server from the pod's variables.
+    inLocalRun: (sink) => lakeSink(sink, s3Settings(process.env), false),
+  },
   file: {
     inPod: notInPod,
     inLocalRun: (sink) => new JsonLinesSink(sink.path),
@@ -102,6 +112,11 @@ export const SINK_KINDS: SinkKinds = {
     },
   },
 };
+
+function lakeSink(sink: Extract<JobSink, { kind: 's3' }>, settings: S3Settings, transactional: boolean): LakeSink {
+  const { name, bucket, prefix, format, rollInterval } = sink;
+  return new LakeSink({ name, store: new LakeStore(bucket, settings), prefix, format, rollInterval, transactional });
+}
 
 /** The row of the sink's kind; the mapped type above pairs each kind with its own sink type, which a lookup by a union kind cannot see. */
 function kindOf<S extends JobSink>(sink: S): SinkKind<S> {

@@ -9,10 +9,28 @@ export type { DeadLetter };
 export interface Sink {
   /** Prepares before the first write (a Kafka sink looks up its schema subject); the job does not start when it rejects. */
   start?(): Promise<void>;
-  /** Buffers one result; nothing is guaranteed written before `commit`. Returns a dead letter when the result cannot be written. */
-  write(record: SinkRecord): DeadLetter | undefined;
+  /**
+   * Buffers one result; nothing is guaranteed written before `commit`. Returns a dead letter when the result cannot be
+   * written. `partition`: the source partition whose task produced it (a runtime pod gives it; streamctl run does not).
+   */
+  write(record: SinkRecord, partition?: number): DeadLetter | undefined;
   /** Writes everything buffered; resolves once it is in the target. Called once per commit interval. */
   commit(): Promise<void>;
+  /*
+   * A sink whose writes are not idempotent (the S3 lake's files) commits with the Kafka transaction instead, through
+   * the four optional methods below (Flink's two-phase commit sinks): `stage` takes the results into the transaction
+   * as it takes the offsets, `commit` makes them durable but invisible, the transaction records in each partition's
+   * committed offset metadata what was staged (`offsetMetadata`), `committed` makes it visible, and `recover`, on
+   * start, keeps what the last committed transaction recorded and drops the rest.
+   */
+  /** Called synchronously when a transaction takes what it carries; returns the partitions it staged results of, whose offsets the transaction commits. */
+  stage?(): number[];
+  /** Fields kept in the partition's committed offset metadata by every transaction that commits its offset. */
+  offsetMetadata?(partition: number): Record<string, unknown>;
+  /** The transaction `stage` went into has committed. */
+  committed?(): Promise<void>;
+  /** Before the first record: each owned partition's committed offset metadata (empty where none was committed). */
+  recover?(committed: ReadonlyMap<number, Record<string, unknown>>): Promise<void>;
   /** Commits what is buffered and releases the target. */
   close(): Promise<void>;
 }

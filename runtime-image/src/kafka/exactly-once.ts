@@ -369,6 +369,9 @@ export class ExactlyOnceTaskSet {
       }
       this.#tasks.set(partition, slot);
     }
+    // Sinks that commit with the transaction keep what the last committed one recorded, and drop the rest (Sink.recover).
+    const committedMetadata = new Map(this.partitions.map((p) => [p, decodeMetadata(committed.get(p)?.metadata ?? null).fields]));
+    for (const sink of this.#options.sinks) await sink.recover?.(committedMetadata);
     await this.#startTables(count);
     this.phase = 'running';
     this.#lastCommit = this.#clock.now();
@@ -613,7 +616,7 @@ export class ExactlyOnceTaskSet {
         events?.resultsOut?.(slot.partition, 1);
         this.#resultTimes.push(record.timestamp);
         for (const sink of sinks) {
-          const failed = sink.write(record);
+          const failed = sink.write(record, slot.partition);
           // A result is not an input: its dead letter is the result as JSON, with the coordinates of the input that fired it.
           if (failed !== undefined) this.#deadLetter(slot, failed.reason, asJson(failed.record));
         }
@@ -668,13 +671,15 @@ export class ExactlyOnceTaskSet {
       if (changes.length > 0) messages.push(...changelogMessages(this.applicationId, slot.partition, changes));
     }
     this.#requireFit(messages, outputs);
+    // Sinks that commit with the transaction (Sink.stage) take their results now, with the offsets that cover them.
+    for (const sink of this.#options.sinks) for (const partition of sink.stage?.() ?? []) this.#dirty.add(partition);
     const offsets = [...this.#dirty].map((partition) => {
       const slot = this.#tasks.get(partition)!;
       return {
         topic: this.#source.topic,
         partition,
         offset: slot.position,
-        metadata: encodeOffsetMetadata(slot.task.watermark, this.#startMark, slot.task.metadata?.()),
+        metadata: encodeOffsetMetadata(slot.task.watermark, this.#startMark, { ...slot.task.metadata?.(), ...this.#sinkMetadata(partition) }),
       };
     });
     this.#dirty.clear();
@@ -686,7 +691,13 @@ export class ExactlyOnceTaskSet {
     // Sinks outside Kafka are written first and idempotently: a crash before the transaction commits replays the same values into them.
     for (const sink of this.#options.sinks) await sink.commit();
     await producer.commit({ messages, groupId: this.groupId, offsets });
+    for (const sink of this.#options.sinks) await sink.committed?.();
     this.#options.events?.committed?.({ durationMs: Date.now() - started, messages: outputs, changelogRecords: messages.length - outputs, resultEventTimes });
+  }
+
+  /** What the sinks keep in the partition's committed offset metadata (Sink.offsetMetadata). */
+  #sinkMetadata(partition: number): Record<string, unknown> {
+    return Object.assign({}, ...this.#options.sinks.map((sink) => sink.offsetMetadata?.(partition))) as Record<string, unknown>;
   }
 
   /** Fails when a changelog record (from `first` on) is over its topic's limit: outputs were fitted as they were added. */

@@ -121,7 +121,8 @@ function location(env: Env, name: string): string | undefined {
   return value;
 }
 
-function s3Settings(env: Env): S3Settings {
+/** How the pod reaches S3 (SLUICE_S3_ENDPOINT, SLUICE_S3_REGION, SLUICE_S3_FORCE_PATH_STYLE, SLUICE_S3_TIMEOUT); streamctl run reads the same. */
+export function s3Settings(env: Env): S3Settings {
   const endpoint = optional(env, RUNTIME_ENV.s3Endpoint);
   if (endpoint !== undefined && !/^https?:\/\/[^/]/.test(endpoint)) {
     throw new ConfigError(
