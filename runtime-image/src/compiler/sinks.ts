@@ -8,7 +8,6 @@ import type { Problems } from './problems.js';
 import { isObject, positiveDuration, setKeys } from './values.js';
 
 const KINDS = ['kafka', 'redis', 'postgres', 's3', 'file', 'stdout'] as const;
-const INSTEAD = 'use a kafka, redis, postgres, file or stdout sink for now';
 
 export function compileSinks(problems: Problems, list: unknown): JobSink[] {
   if (!Array.isArray(list) || list.length === 0) {

@@ -92,7 +92,6 @@ describe('streamctl validate', () => {
       `${file} StreamJob/bad: spec.pipeline[2].window.size: Invalid value: "five minutes": spec.pipeline[2].window.size in body should match '^([0-9]{1,4}d)?([0-9]{1,5}h)?([0-9]{1,6}m)?([0-9]{1,7}s)?([0-9]{1,9}ms)?$'`,
       `${file} StreamJob/bad: spec.pipeline[0].filter: is not valid CEL: Unexpected token: EOF (column 9)`,
       `${file} StreamJob/bad: spec.pipeline[3].dedupe: dedupe arrives in a later release of Sluice; the engine runs filter, map, flatMap, keyBy and window steps today`,
-      `${file} StreamJob/bad: spec.sinks[0].s3: the S3 sink arrives in a later release of Sluice; use a kafka, redis, postgres, file or stdout sink for now`,
     ]);
   });
 
