@@ -8,13 +8,14 @@ import { type CelExpression, compileCel } from './cel.js';
 import { compileJoin, type JoinSources, NO_JOIN_SOURCES } from './join.js';
 import { compileMask, type MaskContext, maskContext } from './mask.js';
 import { compilePattern } from './pattern.js';
+import { compileScore } from './score.js';
 import type { Problems } from './problems.js';
 import { duration, fieldReader, isObject, positiveDuration, setKeys, type Spec } from './values.js';
 
 type Row = Record<string, unknown>;
 
 /** The operators a step may set; the last three are in the CRD but not in the engine yet. */
-const OPERATORS = ['filter', 'map', 'flatMap', 'keyBy', 'window', 'join', 'pattern', 'dedupe', 'mask'] as const;
+const OPERATORS = ['filter', 'map', 'flatMap', 'keyBy', 'window', 'join', 'pattern', 'dedupe', 'mask', 'score'] as const;
 type OperatorName = (typeof OPERATORS)[number];
 
 const LATER: Partial<Record<OperatorName, string>> = {
@@ -100,6 +101,10 @@ function compileStep(problems: Problems, path: string, step: Spec, index: number
   if (operator === 'join') {
     const joined = compileJoin(problems, `${path}.join`, step.join, id, stage?.stream, sources);
     return joined === undefined ? undefined : { stream: joined };
+  }
+  if (operator === 'score') {
+    const scored = compileScore(problems, `${path}.score`, step.score, id, stage?.stream);
+    return scored === undefined ? undefined : { stream: scored };
   }
   if (operator === 'mask') {
     const mask = compileMask(problems, `${path}.mask`, step.mask, masks);

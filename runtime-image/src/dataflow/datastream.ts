@@ -10,8 +10,11 @@ import { filterOperator, flatMapOperator, mapOperator } from './transforms.js';
 import { PatternOperator, type PatternOperatorOptions } from '../pattern/operator.js';
 import { type TableJoinOptions, tableJoinOperator } from '../join/table-join.js';
 import { type IntervalJoinOptions, intervalJoinOperator } from '../join/interval-join.js';
+import type { Metric } from 'prom-client';
+import { type ScoreOptions, scoreOperator } from '../score/operator.js';
+import { ScoreMetrics } from '../score/metrics.js';
 
-export type OperatorKind = 'filter' | 'map' | 'flatMap' | 'window' | 'join' | 'pattern';
+export type OperatorKind = 'filter' | 'map' | 'flatMap' | 'window' | 'join' | 'pattern' | 'score';
 
 /** One operator of the graph; a task creates its own instance of each. */
 export interface OperatorNode {
@@ -21,6 +24,8 @@ export interface OperatorNode {
   /** The node it reads from; null for the one that reads the source. */
   readonly input: string | null;
   create(context: OperatorContext): Operator;
+  /** Prometheus metrics the operator feeds (score's calls), for the process to register; steps of one kind may share them. */
+  readonly metrics?: readonly Metric[];
 }
 
 /** A job's dataflow: the source's event-time settings and its operators, from the source on. */
@@ -98,15 +103,28 @@ export class DataStream<T extends Row> {
     return this.then<Row>('join', options, intervalJoinOperator(join));
   }
 
+  /** Each record with its answer from a scoring endpoint, in input order per task; see docs/inference.md. */
+  score(score: ScoreOptions, options: StepOptions = {}): DataStream<Row> {
+    const { observer } = score;
+    const metrics = observer instanceof ScoreMetrics ? [observer.calls, observer.records, observer.latency] : undefined;
+    return this.then<Row>('score', options, scoreOperator(score), metrics);
+  }
+
   build(): Dataflow {
     return { maxOutOfOrderness: this.maxOutOfOrderness, nodes: this.nodes };
   }
 
-  private then<U extends Row>(kind: OperatorKind, options: StepOptions, create: (context: OperatorContext) => Operator): DataStream<U> {
+  private then<U extends Row>(
+    kind: OperatorKind,
+    options: StepOptions,
+    create: (context: OperatorContext) => Operator,
+    metrics?: readonly Metric[],
+  ): DataStream<U> {
     const id = options.id ?? `${kind}-${this.nodes.length + 1}`;
     if (id === '') throw new DataflowError(`the ${kind} step has an empty id; leave it out or name it`);
     if (this.nodes.some((node) => node.id === id)) throw new DataflowError(`operator id ${id} is used twice; give each step its own id`);
-    return new DataStream<U>(this.maxOutOfOrderness, [...this.nodes, { id, kind, input: this.nodes.at(-1)?.id ?? null, create }]);
+    const node: OperatorNode = { id, kind, input: this.nodes.at(-1)?.id ?? null, create, ...(metrics === undefined ? {} : { metrics }) };
+    return new DataStream<U>(this.maxOutOfOrderness, [...this.nodes, node]);
   }
 }
 

@@ -28,6 +28,13 @@ export interface Operator {
   processWatermark(watermark: number): void;
   /** The task's state was restored: rebuild what the operator holds in memory (timers) as of `watermark`. */
   restore(watermark: number): void;
+  /**
+   * Set by operators that emit asynchronously (score, which calls out over HTTP): undefined while they have room for
+   * more input, else a promise the source waits on before it reads on (backpressure).
+   */
+  room?(): Promise<void> | undefined;
+  /** Set with room: holds input back and resolves, once every record handed in has been emitted, with the function that lets input in again. */
+  settle?(): Promise<() => void>;
 }
 
 /** What a task gives each operator it creates. */

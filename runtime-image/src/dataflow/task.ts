@@ -100,6 +100,29 @@ export class Task {
     for (const operator of this.#operators) operator.restore(watermark);
   }
 
+  /** Undefined while every operator has room for more input; else resolves when they have (see Operator.room). */
+  room(): Promise<void> | undefined {
+    const waits = this.#operators.map((operator) => operator.room?.()).filter((wait) => wait !== undefined);
+    return waits.length === 0 ? undefined : Promise.all(waits).then(() => undefined);
+  }
+
+  /**
+   * Resolves once every record handed to the task has left its asynchronous operators, with the function that lets
+   * input in again (room() waits until then): a commit takes its offsets in between. Upstream operators settle first,
+   * since what they emit still has to pass the ones after them.
+   */
+  async settle(): Promise<() => void> {
+    const releases: (() => void)[] = [];
+    const release = (): void => releases.forEach((letIn) => letIn());
+    try {
+      for (const operator of this.#operators) if (operator.settle !== undefined) releases.push(await operator.settle());
+    } catch (error) {
+      release();
+      throw error;
+    }
+    return release;
+  }
+
   #advance(before: number, after: number): void {
     if (after > before) this.#head.watermark(after);
   }

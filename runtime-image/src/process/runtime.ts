@@ -24,6 +24,7 @@ import { join } from 'node:path';
 import { ConfigError, type RuntimeConfig } from './config.js';
 import { readJobFile } from './job-file.js';
 import { createMetrics, type RuntimeMetrics } from './metrics.js';
+import { registerOperatorMetrics } from '../score/metrics.js';
 import { openSinks } from './sinks.js';
 
 /** A control request the pod cannot serve now; the code and message go back to the caller. */
@@ -104,6 +105,7 @@ export class Runtime {
       () => this.#checkpointProgress,
       clock.now,
     );
+    registerOperatorMetrics(this.metrics.registry, job.dataflow);
     const outbox = new TransactionOutbox();
     const counted = this.metrics.events;
     this.#hooks = hooks;

@@ -125,6 +125,9 @@ export async function runJob(options: RunOptions): Promise<RunSummary> {
     }
     let lastCommit = performance.now();
     const commit = async (): Promise<void> => {
+      // Score steps emit records when their calls finish: the commit waits until every record read has left them.
+      const settling = [...tasks.values()].flatMap(({ task }) => (task instanceof Task ? [task.settle()] : []));
+      for (const letIn of await Promise.all(settling)) letIn();
       for (const { state } of tasks.values()) state.flush();
       stages?.flush();
       options.beforeCommit?.();
@@ -136,7 +139,11 @@ export async function runJob(options: RunOptions): Promise<RunSummary> {
     options.signal?.addEventListener('abort', stop, { once: true });
     try {
       for await (const batch of source.read({ from })) {
-        processBatch(batch, tasks.get(batch.partition) ?? open(batch.partition), job, counts, deadLetter);
+        const running = tasks.get(batch.partition) ?? open(batch.partition);
+        processBatch(batch, running, job, counts, deadLetter);
+        // A score step holds records while its calls run; with its queue full, reading waits (backpressure).
+        const room = running.task instanceof Task ? running.task.room() : undefined;
+        if (room !== undefined) await room;
         await joined?.step();
         if (performance.now() - lastCommit >= job.commitInterval) await commit();
         if (options.signal?.aborted) break;
