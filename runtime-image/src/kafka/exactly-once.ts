@@ -110,6 +110,9 @@ export interface PartitionTask {
   restore(watermark: number, metadata?: Record<string, unknown>): void;
   /** Fields kept in the committed offset's metadata beside the watermark (read back by `restore`). */
   metadata?(): Record<string, unknown>;
+  /** Set where the dataflow has operators that emit asynchronously (a score step); see Task.room and Task.settle. */
+  room?(): Promise<void> | undefined;
+  settle?(): Promise<() => void>;
 }
 
 /** One stage of a repartitioned job: its consumer group and transactional ids, and the task it runs per partition. */
@@ -484,6 +487,9 @@ export class ExactlyOnceTaskSet {
       for await (const batch of this.#source.read({ partitions: active, from })) {
         if (this.#paused !== undefined) await this.#paused;
         this.#process(batch);
+        // A score step holds records while its calls run; with its queue full, reading waits (backpressure).
+        const room = this.#tasks.get(batch.partition)!.task.room?.();
+        if (room !== undefined) await room;
         // A repartition stage's partitions end when every upstream partition has (its watermark is +∞), not at a marker.
         if (this.#options.endMarkers === true && active.every((p) => this.#tasks.get(p)!.task.watermark === WATERMARK_END)) break;
         if (this.#clock.now() - this.#lastCommit >= this.#options.job.commitInterval) await this.#commitBehind();
@@ -658,6 +664,11 @@ export class ExactlyOnceTaskSet {
     if (this.phase === 'failed')
       throw new Error(`job ${this.#options.job.name}: a transaction failed, so nothing more is committed; the pod restarts from its last commit`);
     const started = Date.now();
+    // Score steps emit records when their calls finish: wait until every record read so far has left them (reading held
+    // back meanwhile), so the offsets taken below cover finished records only. Reading may resume at once: from here to
+    // the sinks' commit this runs synchronously, so no batch is processed before the offsets are taken.
+    const settling = [...this.#tasks.values()].flatMap(({ task }) => (task.settle === undefined ? [] : [task.settle()]));
+    for (const letIn of await Promise.all(settling)) letIn();
     this.#lastCommit = this.#clock.now();
     const producer = this.#producer;
     if (producer === undefined) return;
