@@ -42,3 +42,4 @@ export * from './kafka/exactly-once.js';
 export * from './runner/index.js';
 export * from './repartition/index.js';
 export * from './connectors/index.js';
+export * from './score/model-server.js';
