@@ -129,13 +129,14 @@ describe('the sluice Helm chart', () => {
 
   it('renders the controller with its arguments from values, and the registry and ServiceMonitor only when enabled', async () => {
     const plain = await render('sluice', 'sluice-system', { 'kafka.bootstrap': 'kafka:9092' });
-    // Three ClusterRoles: the controller's, and the two aggregated into the built-in view and edit roles.
+    // Three ClusterRoles: the controller's, and the two aggregated into the built-in view and edit roles; the NetworkPolicy of the controller's metrics.
     expect(plain.map((object) => object.kind).sort()).toEqual([
       'ClusterRole',
       'ClusterRole',
       'ClusterRole',
       'ClusterRoleBinding',
       'Deployment',
+      'NetworkPolicy',
       'Role',
       'RoleBinding',
       'Service',

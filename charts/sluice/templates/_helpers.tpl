@@ -60,7 +60,7 @@ app.kubernetes.io/component: {{ index . 1 }}
 {{- if .Values.controller.registryUrl }}
 {{- .Values.controller.registryUrl }}
 {{- else if .Values.registry.enabled }}
-{{- printf "http://%s.%s.svc:%v" (include "sluice.registryName" .) .Release.Namespace .Values.registry.port }}
+{{- printf "%s://%s.%s.svc:%v" (ternary "https" "http" (not (empty .Values.registry.tls.secretName))) (include "sluice.registryName" .) .Release.Namespace .Values.registry.port }}
 {{- end }}
 {{- end }}
 
@@ -68,4 +68,9 @@ app.kubernetes.io/component: {{ index . 1 }}
 {{- $image := index . 0 -}}
 {{- $root := index . 1 -}}
 {{- printf "%s:%s" $image.repository (default $root.Chart.AppVersion $image.tag) }}
+{{- end }}
+
+{{/* The Secret whose ca.crt the controller trusts for its default registry: registry.tls.caSecretName, else the TLS Secret. */}}
+{{- define "sluice.registryCaSecret" -}}
+{{- default .Values.registry.tls.secretName .Values.registry.tls.caSecretName }}
 {{- end }}
