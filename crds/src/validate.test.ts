@@ -295,7 +295,13 @@ const ruleCases: RuleCase[] = [
     name: 'a pipeline step with two operators',
     manifest: job((s) => (pipeline(s)[0]!.filter = 'amount > 0')),
     path: 'spec.pipeline[0]',
-    message: 'each pipeline step sets exactly one of filter, map, flatMap, keyBy, window, join, pattern or dedupe',
+    message: 'each pipeline step sets exactly one of filter, map, flatMap, keyBy, window, join, pattern,',
+  },
+  {
+    name: 'a score step with both into and fields',
+    manifest: job((s) => pipeline(s).unshift({ score: { url: 'http://fraud-model:8080/score', into: 'fraud', fields: { fraud_score: 'score' } } })),
+    path: 'spec.pipeline[0].score',
+    message: 'a score step sets into (the whole response in one field) or fields (picked response fields), not both',
   },
   {
     name: 'a window without aggregate',
