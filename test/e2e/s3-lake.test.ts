@@ -1,0 +1,213 @@
+// The S3 data-lake sink on the real servers: streamctl run of the example writes its windows as JSON lines and as Parquet that DuckDB reads
+// back, and a Kafka job killed -9 mid-stream, twice, leaves the lake equal to an uninterrupted run's: no result twice, none missing, no half file.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { parse, stringify } from 'yaml';
+import { buildCli, streamctl } from '../cli/cli.js';
+import { readEndpoints } from '../env/src/endpoints.js';
+import { s3Client } from '../env/src/s3.js';
+import {
+  createTopics,
+  fraudJobSpec,
+  killAfterCommits,
+  produceGenerated,
+  readCommitted,
+  removeScratchDirs,
+  scratchDir,
+  startRuntime,
+  uniqueName,
+  writeJobFile,
+} from './kafka/harness.js';
+
+const endpoints = readEndpoints();
+/** How long a hook or test that runs the job from start to end may take before it counts as hung. */
+const RUN_TIMEOUT_MS = 300_000;
+const brokers = endpoints.kafka.brokers;
+const example = (file: string): string => new URL(`../../examples/fraud-velocity/${file}`, import.meta.url).pathname;
+const s3 = s3Client(endpoints.s3);
+const bucket = `lake-${randomBytes(4).toString('hex')}`;
+const downloads = mkdtempSync(join(tmpdir(), 'sluice-lake-'));
+/** How a pod and streamctl run reach the test's S3 server. */
+const s3Env = {
+  SLUICE_S3_ENDPOINT: endpoints.s3.endpoint,
+  SLUICE_S3_REGION: endpoints.s3.region,
+  SLUICE_S3_FORCE_PATH_STYLE: 'true',
+  AWS_ACCESS_KEY_ID: endpoints.s3.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: endpoints.s3.secretAccessKey,
+};
+
+beforeAll(async () => {
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+});
+afterAll(() => {
+  s3.destroy();
+  rmSync(downloads, { recursive: true, force: true });
+  removeScratchDirs();
+});
+
+async function keysUnder(prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    keys.push(...(page.Contents ?? []).map(({ Key }) => Key!));
+    token = page.NextContinuationToken;
+  } while (token !== undefined);
+  return keys.sort();
+}
+
+/** The lake under `prefix` copied to a local folder, as a reader would see it (staging included, for the reader to skip). */
+async function download(prefix: string): Promise<string> {
+  const folder = join(downloads, prefix);
+  for (const key of await keysUnder(prefix)) {
+    const { Body } = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    const file = join(downloads, key);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, await Body!.transformToByteArray());
+  }
+  return folder;
+}
+
+/** The lake's rows as DuckDB reads them (Hive partitions as columns), as sorted JSON lines of the result's fields. */
+async function lakeRows(prefix: string, format: 'parquet' | 'jsonl'): Promise<string[]> {
+  const folder = await download(prefix);
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  try {
+    // JSON lines have no types: the columns as the results' JSON has them (DuckDB would take the ISO strings for timestamps).
+    const read =
+      format === 'parquet'
+        ? `read_parquet('${folder}/*/*/*.parquet', hive_partitioning = true)`
+        : `read_json('${folder}/*/*/*.jsonl', hive_partitioning = true, columns = {customer_id: 'VARCHAR', window_start: 'VARCHAR', window_end: 'VARCHAR', txn_count: 'DOUBLE', txn_sum: 'DOUBLE'})`;
+    const reader = await connection.runAndReadAll(`SELECT customer_id, window_start, window_end, txn_count, txn_sum, dt, hr FROM ${read}`);
+    return reader
+      .getRowObjectsJson()
+      .map((row) =>
+        JSON.stringify({
+          customer_id: row.customer_id,
+          window_start: String(row.window_start),
+          window_end: String(row.window_end),
+          txn_count: Number(row.txn_count),
+          txn_sum: Number(row.txn_sum),
+          dt: String(row.dt),
+          hr: String(row.hr),
+        }),
+      )
+      .sort();
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+/** A result as the lake row of it: its fields and the Hive partition of its event time (a window's end minus 1 ms). */
+function asLakeRow(result: Record<string, unknown>): string {
+  const eventTime = new Date(Date.parse(String(result.window_end)) - 1).toISOString();
+  return JSON.stringify({
+    customer_id: result.customer_id,
+    window_start: String(result.window_start),
+    window_end: String(result.window_end),
+    txn_count: Number(result.txn_count),
+    txn_sum: Number(result.txn_sum),
+    dt: eventTime.slice(0, 10),
+    hr: eventTime.slice(11, 13),
+  });
+}
+
+describe('streamctl run with the S3 lake sink', () => {
+  const expected = readFileSync(example('expected.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => asLakeRow(JSON.parse(line) as Record<string, unknown>))
+    .sort();
+
+  // Compiling the CLI (tsc -b) alone can take over a minute on a loaded machine.
+  beforeAll(buildCli, RUN_TIMEOUT_MS);
+
+  it.each(['parquet', 'jsonl'] as const)('writes every firing of the example’s windows once, as %s a reader takes', async (format) => {
+    const manifest = parse(readFileSync(example('job-lake.yaml'), 'utf8')) as { spec: { sinks: { s3: Record<string, unknown> }[] } };
+    const prefix = `run-${format}/`;
+    Object.assign(manifest.spec.sinks[0]!.s3, { bucket, prefix, format });
+    const file = join(downloads, `job-lake-${format}.yaml`);
+    writeFileSync(file, stringify(manifest));
+
+    const ran = streamctl(['run', file, '--input', example('sample.jsonl'), '--output', '/dev/null'], { env: { ...process.env, ...s3Env } });
+    expect(ran.stderr).toContain('12 results out');
+    expect(ran.status).toBe(0);
+    // The 12 firings: C123's first window fired with 4 transactions and re-fired with 5, and the lake keeps both rows.
+    expect(expected).toHaveLength(12);
+    expect(await lakeRows(prefix, format)).toEqual(expected);
+    expect(await keysUnder(`${prefix}_staging/`)).toEqual([]);
+  });
+});
+
+describe('a Kafka job with the S3 lake sink, killed -9 mid-stream', () => {
+  const PARTITIONS = 3;
+  /** 12 000 events over 10 minutes of event time, 2 % of them 40 s late: within the minute of allowedLateness, so windows re-fire. */
+  const workload = {
+    workload: 'transactions',
+    seed: 11,
+    count: 12_000,
+    batchSize: 100,
+    keys: 200,
+    rate: 20,
+    disorder: 20_000,
+    lateFraction: 0.02,
+    lateBy: 40_000,
+    partitions: PARTITIONS,
+  } as const;
+  const input = uniqueName('txn-lake');
+
+  /** The fraud job with a Kafka sink and a Parquet lake under a prefix of its own, rolled every second so kills land between rolls too. */
+  function job(name: string): { env: Record<string, string>; prefix: string; output: string } {
+    const prefix = `${name}/`;
+    const output = `${name}-features`;
+    const spec = fraudJobSpec({ input, output, late: `${name}-late`, deadLetter: `${name}-dead-letter` });
+    (spec.sinks as unknown[]).push({ name: 'velocity-lake', s3: { bucket, prefix, format: 'parquet', rollInterval: '1s' } });
+    const env = {
+      SLUICE_JOB_FILE: writeJobFile(name, spec),
+      SLUICE_KAFKA_BROKERS: brokers.join(','),
+      SLUICE_STATE_DIR: scratchDir('state'),
+      SLUICE_END_MARKERS: 'true',
+      SLUICE_MAX_BYTES_PER_PARTITION: '1024',
+      ...s3Env,
+    };
+    return { env, prefix, output };
+  }
+
+  let clean: { prefix: string; output: string };
+
+  // An uninterrupted run of the job first: minutes on a loaded machine, where the other tests' minute is not enough.
+  beforeAll(async () => {
+    await createTopics(brokers, [input], PARTITIONS);
+    expect(await produceGenerated(brokers, input, workload)).toBe(workload.count);
+    const uninterrupted = job(uniqueName('lake-clean'));
+    await startRuntime(uninterrupted.env).exitsWith(0);
+    clean = uninterrupted;
+  }, RUN_TIMEOUT_MS);
+
+  it('holds every firing the uninterrupted run committed to Kafka, once', async () => {
+    const results = (await readCommitted(brokers, clean.output)).map((message) => JSON.parse(message.value!.toString()) as Record<string, unknown>);
+    expect(results.length).toBeGreaterThan(400);
+    expect(await lakeRows(clean.prefix, 'parquet')).toEqual(results.map(asLakeRow).sort());
+    expect(await keysUnder(`${clean.prefix}_staging/`)).toEqual([]);
+  });
+
+  it(
+    'leaves the lake equal to the uninterrupted run’s after kill -9 twice and a restart',
+    async () => {
+      const crashed = job(uniqueName('lake-crash'));
+      await killAfterCommits(crashed.env, [3, 6]);
+      const last = startRuntime(crashed.env);
+      await last.exitsWith(0);
+      expect(last.events.find((e) => e.event === 'running')?.restoredRecords).toBeGreaterThan(0);
+      expect(await lakeRows(crashed.prefix, 'parquet')).toEqual(await lakeRows(clean.prefix, 'parquet'));
+      expect(await keysUnder(`${crashed.prefix}_staging/`)).toEqual([]);
+    },
+    RUN_TIMEOUT_MS,
+  );
+});
