@@ -9,6 +9,8 @@ export interface RuntimeMetrics {
   checkpoint(durationSeconds: number, bytes: number): void;
   /** A periodic checkpoint failed (the job goes on; the next one is tried at the next interval). */
   checkpointFailed(): void;
+  /** Starts each rule's violation counter at 0, so a rule is in the metrics (and a dashboard's rate) before its first breakage. */
+  rules(source: string, names: readonly string[]): void;
 }
 
 /** What the gauges read at each scrape: every owned partition's consumer lag and watermark. */
@@ -146,5 +148,8 @@ export function createMetrics(job: string, sample: PartitionSample, checkpoints:
       checkpointBytes.set(bytes);
     },
     checkpointFailed: () => checkpointFailures.inc(),
+    rules: (source, names) => {
+      for (const rule of names) ruleViolations.inc({ source, rule }, 0);
+    },
   };
 }

@@ -106,6 +106,7 @@ export class Runtime {
       clock.now,
     );
     registerOperatorMetrics(this.metrics.registry, job.dataflow);
+    if (job.rules !== undefined) this.metrics.rules(job.rules.source, job.rules.names);
     const outbox = new TransactionOutbox();
     const counted = this.metrics.events;
     this.#hooks = hooks;
