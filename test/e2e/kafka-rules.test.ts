@@ -14,6 +14,36 @@ const RULES = [
   { name: 'has-timestamp', field: 'timestamp', required: true },
 ];
 
+/** Runs one runtime pod in-process over the job until the end of its input; returns the pod's metrics as scraped at the end. */
+async function runPod(name: string, spec: Record<string, unknown>): Promise<string> {
+  const config = readConfig({
+    SLUICE_JOB_FILE: writeJobFile(name, spec),
+    SLUICE_KAFKA_BROKERS: brokers.join(','),
+    SLUICE_STATE_DIR: scratchDir('state'),
+    SLUICE_POD_ORDINAL: '0',
+    SLUICE_PARALLELISM: '1',
+    SLUICE_END_MARKERS: 'true',
+  });
+  const runtime = await Runtime.open(config);
+  try {
+    await runtime.start();
+    await runtime.taskSet.done;
+    return await runtime.metrics.registry.metrics();
+  } finally {
+    await runtime.close();
+  }
+}
+
+/** The sum of the final txn_count of every window: each record counted into a result once. */
+async function countedIntoResults(topic: string): Promise<number> {
+  const results = (await readCommitted(brokers, topic)).map(
+    (m) => JSON.parse(m.value!.toString()) as { txn_count: number; window_start: string; customer_id: string },
+  );
+  const latest = new Map<string, number>();
+  for (const r of results) latest.set(`${r.customer_id} ${r.window_start}`, r.txn_count);
+  return [...latest.values()].reduce((a, b) => a + b, 0);
+}
+
 describe('data-quality rules in a runtime pod on Kafka', () => {
   afterAll(removeScratchDirs);
 
@@ -32,23 +62,7 @@ describe('data-quality rules in a runtime pod on Kafka', () => {
     const topics = { input, output: `${name}-features`, late: `${name}-late`, deadLetter: `${name}-dead-letter` };
     const spec = fraudJobSpec(topics);
     (spec.sources as Record<string, unknown>[])[0]!.rules = RULES;
-    const config = readConfig({
-      SLUICE_JOB_FILE: writeJobFile(name, spec),
-      SLUICE_KAFKA_BROKERS: brokers.join(','),
-      SLUICE_STATE_DIR: scratchDir('state'),
-      SLUICE_POD_ORDINAL: '0',
-      SLUICE_PARALLELISM: '1',
-      SLUICE_END_MARKERS: 'true',
-    });
-    const runtime = await Runtime.open(config);
-    let metrics: string;
-    try {
-      await runtime.start();
-      await runtime.taskSet.done;
-      metrics = await runtime.metrics.registry.metrics();
-    } finally {
-      await runtime.close();
-    }
+    const metrics = await runPod(name, spec);
 
     const letters = await readCommitted(brokers, topics.deadLetter);
     const byValue = new Map(letters.map((letter) => [letter.value?.toString(), letter.headers]));
@@ -70,11 +84,27 @@ describe('data-quality rules in a runtime pod on Kafka', () => {
     expect(metrics).toMatch(new RegExp(`sluice_dead_lettered_records_total\\{partition="0",job="${name}"\\} 4`));
 
     // The job went on: every generated transaction (all keep the rules) was counted into a window result.
-    const results = (await readCommitted(brokers, topics.output)).map(
-      (m) => JSON.parse(m.value!.toString()) as { txn_count: number; window_start: string; customer_id: string },
-    );
-    const latest = new Map<string, number>();
-    for (const r of results) latest.set(`${r.customer_id} ${r.window_start}`, r.txn_count);
-    expect([...latest.values()].reduce((a, b) => a + b, 0)).toBe(produced);
+    expect(await countedIntoResults(topics.output)).toBe(produced);
+  });
+
+  it('checks a repartitioned job once, as records leave the source, not again on what a map step made of them', async () => {
+    const input = uniqueName('txn');
+    const name = uniqueName('fraud-rules-repartitioned');
+    await createTopics(brokers, [input], 2);
+    const planted = [JSON.stringify({ transaction_id: 'bad-1', customer_id: 'c1', amount: 3, timestamp: '2025-12-05T00:00:30.000Z' })];
+    const produced = await produceGenerated(brokers, input, { workload: 'transactions', seed: 6, count: 300, keys: 30, partitions: 2 }, planted);
+    const topics = { input, output: `${name}-features`, late: `${name}-late`, deadLetter: `${name}-dead-letter` };
+    // The map drops merchant_id before the keyBy, which is not the topic's key: the keyBy's stage reads records without it.
+    const spec = fraudJobSpec(topics, [{ map: { fields: { customer_id: 'customer_id', amount: 'amount' } } }]);
+    const source = (spec.sources as Record<string, Record<string, unknown>>[])[0]!;
+    source.kafka!.keyedBy = 'merchant_id';
+    source.rules = [{ name: 'has-merchant', field: 'merchant_id', required: true }];
+    const metrics = await runPod(name, spec);
+
+    const letters = await readCommitted(brokers, topics.deadLetter);
+    expect(letters.map((letter) => letter.value?.toString())).toEqual(planted);
+    expect(letters[0]!.headers[DEAD_LETTER_HEADERS.reason]).toContain('rule has-merchant: merchant_id is missing');
+    expect(metrics).toMatch(new RegExp(`^sluice_rule_violations_total\\{source="transactions",rule="has-merchant",job="${name}"\\} 1$`, 'm'));
+    expect(await countedIntoResults(topics.output)).toBe(produced);
   });
 });
