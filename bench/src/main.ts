@@ -129,7 +129,21 @@ await yargs(hideBin(process.argv))
       process.stdout.write(`${sinksTable(options, await runSinksBench({ ...options, log }))}\n`);
     },
   )
-  .demandCommand(1, 'name a benchmark: fraud-velocity, failed-logins, enrichment, formats or sinks')
+  .command(
+    'score',
+    'run the same transactions through the score step (batchSize 1, then 100) against a local model, and through the job without the step, and print records/s of each',
+    (y) =>
+      y
+        .option('records', { type: 'number', default: 20_000, describe: 'transactions per job and round' })
+        .option('rounds', { type: 'number', default: 3, describe: 'rounds, the jobs interleaved; the best of each is shown' })
+        .option('model-delay', { type: 'number', default: 0, describe: 'milliseconds the model takes per call' }),
+    async (argv) => {
+      const { runScoreBench, scoreTable } = await import('./score.js');
+      const options = { records: argv.records, rounds: argv.rounds, modelDelay: argv['model-delay'] };
+      process.stdout.write(`${scoreTable(options, await runScoreBench({ ...options, log }))}\n`);
+    },
+  )
+  .demandCommand(1, 'name a benchmark: fraud-velocity, failed-logins, enrichment, formats, sinks or score')
   .strict()
   .help()
   .parseAsync();
