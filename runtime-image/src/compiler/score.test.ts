@@ -55,6 +55,19 @@ describe('the score step compiler', () => {
     ]);
   });
 
+  it('refuses a score step in a job that repartitions, saying how to avoid the repartition', () => {
+    const manifest = scoring({ url: 'http://fraud-model:8080/score' }) as { spec: { pipeline: unknown[] } };
+    manifest.spec.pipeline = [
+      { score: { url: 'http://fraud-model:8080/score' } },
+      { keyBy: { field: 'customer_id' } },
+      { window: { type: 'tumbling', size: '5m' }, aggregate: [{ name: 'txn_count', fn: 'count' }] },
+    ];
+    expect(problemsOf(manifest)).toEqual([
+      'spec.pipeline[0].score: a score step in a job that repartitions its stream arrives in a later release of Sluice; ' +
+        'key the source by customer_id (spec.sources[0].kafka.keyedBy) so the job needs no repartition, or score in a job of its own',
+    ]);
+  });
+
   it('refuses a fields entry that names no answer field', () => {
     expect(problemsOf(scoring({ url: 'http://fraud-model:8080/score', fields: { fraud_score: 'score..x' } }))).toEqual([
       'spec.pipeline[0].score.fields.fraud_score: "score..x" is not a field of the answer such as score or model.version',

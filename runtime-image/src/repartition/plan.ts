@@ -143,5 +143,15 @@ export function planRepartition(problems: Problems, steps: unknown, source: JobS
     if (partitioning.key !== undefined) plan.sourceKeyedBy = partitioning.key;
     current = keyBy.key;
   }
+  // A score step's records must have left it before a commit; the two stages' tasks do not wait for that yet.
+  const scoring = list.findIndex((step) => isObject(step) && step.score !== undefined);
+  if (plan !== undefined && scoring >= 0) {
+    problems.notYet(
+      `spec.pipeline[${scoring}].score`,
+      'a score step in a job that repartitions its stream',
+      `key the source by ${plan.key} (spec.sources[0].kafka.keyedBy) so the job needs no repartition, or score in a job of its own`,
+    );
+    return undefined;
+  }
   return plan;
 }
