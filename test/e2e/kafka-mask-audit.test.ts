@@ -286,6 +286,17 @@ describe('a job that masks card numbers first, on Kafka', () => {
   });
 });
 
+describe('a runtime pod without the mask key', () => {
+  it('does not start: it exits 1 naming the step, the field, SLUICE_MASK_KEY and the Secret key', async () => {
+    const refused = startRuntime({ SLUICE_JOB_FILE: writeJobFile(`${name}-nokey`, jobSpec()), SLUICE_KAFKA_BROKERS: brokers.join(','), SLUICE_STATE_DIR: scratchDir('state') });
+    expect(await refused.exited).toBe(1);
+    const said = `${refused.stderr()}\n${refused.events.map((event) => JSON.stringify(event)).join('\n')}`;
+    expect(said).toContain(
+      'spec.pipeline[0].mask.keySecretRef: card_number is masked with hmac but this run has no mask key: set SLUICE_MASK_KEY to the value of key key of Secret pii-mask-key',
+    );
+  });
+});
+
 describe('a run given every credential', () => {
   it('shows no secret value in its log lines, /metrics or /status', () => {
     const surfaces = { log: `${stdout}\n${runtime.stderr()}`, metrics, status: JSON.stringify(status) };
