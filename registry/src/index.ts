@@ -1,5 +1,6 @@
 /** @sluice/registry: a Confluent Schema Registry-compatible REST service (fastify) with a file or Kafka store. */
 export { createRegistry, contentType, type RegistryOptions } from './http/app.js';
+export { parseUsers, RegistryUsersError, type RegistryUser } from './http/auth.js';
 export { SchemaRegistry, type CompatibilityResult, type SchemaRequest } from './registry.js';
 export { RegistryHttpError } from './errors.js';
 export { FileStore } from './store/file.js';

@@ -28,7 +28,11 @@ const argv = await yargs(hideBin(process.argv))
     describe:
       'a file of the users who may call the registry, one NAME: PASSWORD a line (NAME: PASSWORD,read-only for a user that may only GET); without it every client may ($SLUICE_REGISTRY_USERS_FILE)',
   })
-  .option('tls-cert', { type: 'string', default: process.env.SLUICE_REGISTRY_TLS_CERT, describe: 'a PEM certificate (and its chain): serve HTTPS ($SLUICE_REGISTRY_TLS_CERT)' })
+  .option('tls-cert', {
+    type: 'string',
+    default: process.env.SLUICE_REGISTRY_TLS_CERT,
+    describe: 'a PEM certificate (and its chain): serve HTTPS ($SLUICE_REGISTRY_TLS_CERT)',
+  })
   .option('tls-key', { type: 'string', default: process.env.SLUICE_REGISTRY_TLS_KEY, describe: 'the PEM key of --tls-cert ($SLUICE_REGISTRY_TLS_KEY)' })
   .option('log-level', { type: 'string', default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] })
   .example('$0 --port 8081 --store file:/var/lib/sluice/schemas', 'serve the registry from a local folder')

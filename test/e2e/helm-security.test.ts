@@ -7,7 +7,10 @@ import { helm } from '../env/src/helm.js';
 const chartDir = fileURLToPath(new URL('../../charts/sluice/', import.meta.url));
 
 async function render(values: Record<string, string>): Promise<KubernetesObject[]> {
-  const sets = Object.entries({ 'kafka.bootstrap': 'kafka:9093', 'registry.enabled': 'true', ...values }).flatMap(([key, value]) => ['--set', `${key}=${value}`]);
+  const sets = Object.entries({ 'kafka.bootstrap': 'kafka:9093', 'registry.enabled': 'true', ...values }).flatMap(([key, value]) => [
+    '--set',
+    `${key}=${value}`,
+  ]);
   const rendered = await helm(['template', 'sluice', chartDir, '--namespace', 'sluice-system', ...sets]);
   // Plain objects, as the API server would receive them (loadAllYaml's classes would not compare equal to literals).
   return parseAllDocuments(rendered)

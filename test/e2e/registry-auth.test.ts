@@ -39,7 +39,9 @@ beforeAll(async () => {
   ca = readFileSync(join(directory, 'ca.pem'), 'utf8');
   writeFileSync(join(directory, 'users'), `${writer.username}: ${writer.password}\n${reader.username}: ${reader.password},read-only\n`);
   const args = ['--port', '0', '--store', `file:${join(directory, 'schemas')}`, '--users-file', join(directory, 'users')];
-  registry = spawn(tsx, [main, ...args, '--tls-cert', join(directory, 'tls.crt'), '--tls-key', join(directory, 'tls.key')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  registry = spawn(tsx, [main, ...args, '--tls-cert', join(directory, 'tls.crt'), '--tls-key', join(directory, 'tls.key')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   const announced = new Promise<string>((resolve, reject) => {
     const read = (chunk: Buffer) => {
@@ -101,10 +103,14 @@ describe('sluice-registry with users and TLS', () => {
     await expect(reconcile()).rejects.toBeInstanceOf(TerminalError);
     const ready = (await status())?.conditions?.find((condition) => condition.type === 'Ready');
     expect(ready).toMatchObject({ status: 'False', reason: 'RegistryRejected' });
-    expect(ready?.message).toBe(`the schema registry at ${url} refused user sluice-controller (401): check the user and password in the Secret sluice-registry-client`);
+    expect(ready?.message).toBe(
+      `the schema registry at ${url} refused user sluice-controller (401): check the user and password in the Secret sluice-registry-client`,
+    );
 
     const runtime = new HttpSchemaRegistryClient(url, { ca, username: 'fraud-velocity', password: 'stale', source: 'the Secret fraud-registry' });
-    await expect(runtime.byId(1)).rejects.toThrow(`the schema registry at ${url} refused user fraud-velocity (401): check the user and password in the Secret fraud-registry`);
+    await expect(runtime.byId(1)).rejects.toThrow(
+      `the schema registry at ${url} refused user fraud-velocity (401): check the user and password in the Secret fraud-registry`,
+    );
     await expect(new HttpSchemaRegistryClient(url, { ca, source: 'the Secret fraud-registry' }).byId(1)).rejects.toThrow(
       `the schema registry at ${url} asks for a user and password (401) and none is set: set them in the Secret fraud-registry`,
     );

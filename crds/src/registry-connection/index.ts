@@ -115,8 +115,7 @@ export function basicAuthorization(username: string, password: string): string {
 function refusal(url: string, connection: RegistryConnection, request: RegistryRequest, status: number): string {
   const registry = `the schema registry at ${url.replace(/\/+$/, '')}`;
   const where = connection.source ?? 'the client’s settings';
-  if (connection.username === undefined)
-    return `${registry} asks for a user and password (${status}) and none is set: set them in ${where}`;
+  if (connection.username === undefined) return `${registry} asks for a user and password (${status}) and none is set: set them in ${where}`;
   if (status === 403)
     return `${registry} does not let user ${connection.username} ${request.method} ${request.path} (403): the user may only read; use a user that may write, from ${where}`;
   return `${registry} refused user ${connection.username} (401): check the user and password in ${where}`;

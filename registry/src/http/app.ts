@@ -35,7 +35,11 @@ const flag = (query: Query, name: string) => query[name] === 'true';
 /** A fastify app serving the registry; the store opens when the app gets ready and closes with it. */
 export function createRegistry(options: RegistryOptions): FastifyInstance {
   const maxRequestBytes = options.maxRequestBytes ?? defaultMaxRequestBytes;
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit: maxRequestBytes, ...(options.tls === undefined ? {} : { https: options.tls }) }) as unknown as FastifyInstance;
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: maxRequestBytes,
+    ...(options.tls === undefined ? {} : { https: options.tls }),
+  }) as unknown as FastifyInstance;
   const registry = new SchemaRegistry(options.store);
   app.decorate('registry', registry);
   app.addHook('onReady', () => registry.open());

@@ -33,9 +33,12 @@ export function parseUsers(text: string, source: string): RegistryUser[] {
     if (line === '' || line.startsWith('#')) continue;
     const match = /^([^:\s]+)\s*:\s*(.+?)(?:,(read-only|read-write))?$/.exec(line);
     if (match === null)
-      throw new RegistryUsersError(`${source} line ${index + 1} is not NAME: PASSWORD or NAME: PASSWORD,read-only (the line is not shown: it holds a password)`);
+      throw new RegistryUsersError(
+        `${source} line ${index + 1} is not NAME: PASSWORD or NAME: PASSWORD,read-only (the line is not shown: it holds a password)`,
+      );
     const [, name, password, role] = match;
-    if (users.some((user) => user.name === name)) throw new RegistryUsersError(`${source} line ${index + 1} names user ${name} a second time: keep one line per user`);
+    if (users.some((user) => user.name === name))
+      throw new RegistryUsersError(`${source} line ${index + 1} names user ${name} a second time: keep one line per user`);
     users.push({ name: name!, password: password!, readOnly: role === 'read-only' });
   }
   if (users.length === 0) throw new RegistryUsersError(`${source} holds no users: add NAME: PASSWORD lines, or start the registry without users`);
