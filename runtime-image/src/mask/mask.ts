@@ -34,9 +34,14 @@ function digest(key: Uint8Array, label: string, text: string, counter = 0): Buff
   return createHmac('sha256', key).update(`${label}\u0000${counter}\u0000`).update(text, 'utf8').digest();
 }
 
-const DIGITS = '0123456789';
-const LOWER = 'abcdefghijklmnopqrstuvwxyz';
-const UPPER = LOWER.toUpperCase();
+/** Each character's replacement: a digit for a digit, a letter of the same case for a letter, the character itself otherwise. */
+function tokenCharacter(character: string, byte: number): string {
+  const code = character.charCodeAt(0);
+  if (code >= 48 && code <= 57) return String.fromCharCode(48 + (byte % 10));
+  if (code >= 97 && code <= 122) return String.fromCharCode(97 + (byte % 26));
+  if (code >= 65 && code <= 90) return String.fromCharCode(65 + (byte % 26));
+  return character;
+}
 
 /**
  * A token as long as the value, of the same shape: each digit becomes a digit, each letter a letter of the same case,
@@ -46,17 +51,13 @@ const UPPER = LOWER.toUpperCase();
  */
 export function tokenise(key: Uint8Array, text: string): string {
   const characters = [...text];
-  let stream = Buffer.alloc(0);
-  for (let counter = 0; stream.length < characters.length; counter += 1) stream = Buffer.concat([stream, digest(key, 'tokenise', text, counter)]);
-  return characters
-    .map((character, index) => {
-      const byte = stream[index]!;
-      if (DIGITS.includes(character)) return DIGITS[byte % 10];
-      if (LOWER.includes(character)) return LOWER[byte % 26];
-      if (UPPER.includes(character)) return UPPER[byte % 26];
-      return character;
-    })
-    .join('');
+  const blocks = [digest(key, 'tokenise', text, 0)];
+  // One 32-byte digest covers 32 characters; longer values take more, counter by counter.
+  for (let counter = 1; counter * 32 < characters.length; counter += 1) blocks.push(digest(key, 'tokenise', text, counter));
+  const stream = blocks.length === 1 ? blocks[0]! : Buffer.concat(blocks);
+  let token = '';
+  for (let index = 0; index < characters.length; index += 1) token += tokenCharacter(characters[index]!, stream[index]!);
+  return token;
 }
 
 /** HMAC-SHA256 of the value's text under the key: 64 hex characters or 44 base64 ones, the same for the same value. */
