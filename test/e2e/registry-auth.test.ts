@@ -11,7 +11,7 @@ import { TerminalError } from '../../controller/src/machinery/reconciler.js';
 import { TestingResources } from '../../controller/src/machinery/testing-resources.js';
 import { registryClientFor, RegistryError } from '../../controller/src/registry-client.js';
 import { SchemaSubjectReconciler } from '../../controller/src/schema-subject/reconciler.js';
-import { AvroDeserializer, AvroSerializer, HttpSchemaRegistryClient } from '../../runtime-image/src/serde/index.js';
+import { AvroDeserializer, AvroSerializer, HttpSchemaRegistryClient, SchemaRegistries } from '../../runtime-image/src/serde/index.js';
 
 const tsx = join(import.meta.dirname, '../../node_modules/.bin/tsx');
 const main = join(import.meta.dirname, '../../registry/src/main.ts');
@@ -96,6 +96,20 @@ describe('sluice-registry with users and TLS', () => {
     const deserializer = new AvroDeserializer(client, { subject: 'payments-value' });
     await deserializer.prepare([encoded.value as Buffer]);
     expect(deserializer.decode(encoded.value as Buffer)).toEqual({ ok: true, value: { id: 'tx-1' } });
+  });
+
+  it('signs a runtime pod in with the user and CA the controller puts in its environment', async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, { SLUICE_REGISTRY_USER: reader.username, SLUICE_REGISTRY_PASSWORD: reader.password, SLUICE_REGISTRY_CA: ca });
+    try {
+      expect(await new SchemaRegistries().at(url).byId(1)).toMatchObject({ id: 1, schemaType: 'AVRO' });
+      process.env.SLUICE_REGISTRY_PASSWORD = 'rotated-away';
+      await expect(new SchemaRegistries().at(url).byId(1)).rejects.toThrow(
+        `the schema registry at ${url} refused user fraud-velocity (401): check the user and password in SLUICE_REGISTRY_USER and SLUICE_REGISTRY_PASSWORD (in a StreamJob's pods: the Secret of spec.connections.schemaRegistry.basicAuthSecretRef)`,
+      );
+    } finally {
+      process.env = saved;
+    }
   });
 
   it('tells a client with a wrong password which user was refused and where to fix it', async () => {

@@ -123,7 +123,7 @@ export class SchemaRegistries {
 }
 
 /** Where a runtime pod's (and streamctl's) registry user comes from, as a refusal names it. */
-export const REGISTRY_CREDENTIALS_SOURCE = `${REGISTRY_ENV.user} and ${REGISTRY_ENV.password} (in a StreamJob's pods: the Secret of spec.connections.schemaRegistry.basicAuthSecretRef; streamctl: --registry-user)`;
+export const REGISTRY_CREDENTIALS_SOURCE = `${REGISTRY_ENV.user} and ${REGISTRY_ENV.password} (in a StreamJob's pods: the Secret of spec.connections.schemaRegistry.basicAuthSecretRef)`;
 
 /** The user and CA of this process's environment; read when a job first asks a registry. */
 function connectionFromEnv(): RegistryConnection {
