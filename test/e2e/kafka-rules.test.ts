@@ -96,8 +96,8 @@ describe('data-quality rules in a runtime pod on Kafka', () => {
     const topics = { input, output: `${name}-features`, late: `${name}-late`, deadLetter: `${name}-dead-letter` };
     // The map drops merchant_id before the keyBy, which is not the topic's key: the keyBy's stage reads records without it.
     const spec = fraudJobSpec(topics, [{ map: { fields: { customer_id: 'customer_id', amount: 'amount' } } }]);
-    const source = (spec.sources as Record<string, Record<string, unknown>>[])[0]!;
-    source.kafka!.keyedBy = 'merchant_id';
+    const source = (spec.sources as Record<string, unknown>[])[0]!;
+    (source.kafka as Record<string, unknown>).keyedBy = 'merchant_id';
     source.rules = [{ name: 'has-merchant', field: 'merchant_id', required: true }];
     const metrics = await runPod(name, spec);
 
