@@ -117,7 +117,7 @@ await yargs(hideBin(process.argv))
   )
   .command(
     'sinks',
-    'write the same window results through the Redis and the PostgreSQL sink, committing as the fraud job does, and print rows/s of each',
+    'write the same window results through the Redis, the PostgreSQL and the S3 lake (Parquet, JSON lines) sinks, committing as the fraud job does, and print rows/s of each',
     (y) =>
       y
         .option('rows', { type: 'number', default: 100_000, describe: 'window results per sink and round' })

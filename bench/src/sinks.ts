@@ -1,7 +1,10 @@
-// Rows/s through the Redis and PostgreSQL sinks, the same window results and the same commits in the same run (`npm run bench -- sinks`).
+// Rows/s through the Redis, PostgreSQL and S3 lake sinks, the same window results and the same commits in the same run (`npm run bench -- sinks`).
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import pg from 'pg';
+import { LakeSink } from '../../runtime-image/src/connectors/s3/sink.js';
+import { LakeStore } from '../../runtime-image/src/connectors/s3/store.js';
 import { RedisSink } from '../../runtime-image/src/connectors/redis/sink.js';
 import { PostgresSink } from '../../runtime-image/src/connectors/postgres/sink.js';
 import type { Sink, SinkRecord } from '../../runtime-image/src/connectors/sink.js';
@@ -52,6 +55,24 @@ async function drive(sink: Sink, results: readonly SinkRecord[], perCommit: numb
   return (performance.now() - started) / 1000;
 }
 
+/**
+ * Through an S3 lake sink as on a runtime pod: each commit stages a chunk, its transaction commits, and the close rolls
+ * the chunks into final files (the Parquet or JSON-lines encoding happens there); the seconds it took, close included.
+ */
+async function driveLake(sink: LakeSink, results: readonly SinkRecord[], perCommit: number): Promise<number> {
+  const started = performance.now();
+  for (let i = 0; i < results.length; i++) {
+    sink.write(results[i]!, 0);
+    if ((i + 1) % perCommit === 0 || i === results.length - 1) {
+      sink.stage();
+      await sink.commit();
+      await sink.committed();
+    }
+  }
+  await sink.close();
+  return (performance.now() - started) / 1000;
+}
+
 export async function runSinksBench(options: SinksBenchOptions): Promise<SinkMeasured[]> {
   const endpoints = await benchEnvironment(options.log);
   const results = windowResults(options.rows);
@@ -62,6 +83,12 @@ export async function runSinksBench(options: SinksBenchOptions): Promise<SinkMea
   await admin.query(
     `CREATE TABLE ${table} (customer_id text, window_start timestamptz, window_end timestamptz, txn_count bigint, txn_sum double precision, PRIMARY KEY (customer_id, window_start))`,
   );
+  const { endpoint, region, forcePathStyle, accessKeyId, secretAccessKey } = endpoints.s3;
+  const s3 = { endpoint, region, forcePathStyle, credentials: { accessKeyId, secretAccessKey } };
+  const bucket = `bench-lake-${run}`;
+  const s3Client = new S3Client(s3);
+  await s3Client.send(new CreateBucketCommand({ Bucket: bucket }));
+  s3Client.destroy();
   const best = new Map<string, number>();
   const record = (name: string, seconds: number): void => {
     best.set(name, Math.max(best.get(name) ?? 0, Math.round(options.rows / seconds)));
@@ -88,6 +115,17 @@ export async function runSinksBench(options: SinksBenchOptions): Promise<SinkMea
       await fenced.start();
       record('postgres (new rows, fenced)', await drive(fenced, results, options.perCommit));
       await fenced.close();
+      for (const format of ['parquet', 'jsonl'] as const) {
+        const lake = new LakeSink({
+          name: 'lake',
+          store: new LakeStore(bucket, s3),
+          prefix: `${format}-${round}/`,
+          format,
+          rollInterval: 3_600_000,
+          transactional: true,
+        });
+        record(`s3 lake (${format})`, await driveLake(lake, results, options.perCommit));
+      }
     }
   } finally {
     await admin.query(`DELETE FROM sluice_sink_fences WHERE writer = $1`, [`bench-${run}/0/velocity`]).catch(() => undefined);
