@@ -208,8 +208,13 @@ export class RegistryClient implements SchemaRegistryApi {
  * a SchemaSubject that names another spec.registryUrl must not receive the controller's password.
  */
 export function registryClientFor(url: string, defaultUrl: string | undefined, connection: RegistryConnection | undefined): RegistryClient {
-  const home = defaultUrl !== undefined && connection !== undefined && new URL(url).origin === new URL(defaultUrl).origin;
+  const home = defaultUrl !== undefined && connection !== undefined && originOf(url) !== undefined && originOf(url) === originOf(defaultUrl);
   return new RegistryClient(url, home ? { connection } : {});
+}
+
+/** scheme://host:port of a URL; undefined for one that does not parse (its requests then fail and say so). */
+function originOf(url: string): string | undefined {
+  return URL.canParse(url) ? new URL(url).origin : undefined;
 }
 
 export function isCode(error: unknown, ...codes: number[]): boolean {
