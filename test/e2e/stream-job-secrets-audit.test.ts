@@ -1,18 +1,21 @@
 // A StreamJob run through the operator with every credential type (Kafka SASL, PostgreSQL password, mask key, control token):
-// none of their values appears in its status, the namespace's Events, its pods, ConfigMaps or the pods' logs.
+// none of their values appears in its status, the namespace's Events, its pods, ConfigMaps, the pods' logs or the controller's log.
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import kafkajs from 'kafkajs';
+import { pino } from 'pino';
 import { RUNTIME_ENV } from '@sluice/crds';
 import type { KafkaSaslEndpoint } from '../env/src/service.js';
+import { runController } from './controller/harness.js';
 import { kafka } from './kafka/harness.js';
 import { allResults, core, createJob, described, endpoints, fraudJob, jobPods, jobTest, readJob, waitForPhase } from './stream-job/harness.js';
 
 const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } = kafkajs;
 const listener = endpoints.kafka.sasl as KafkaSaslEndpoint;
 const user = 'sluice-job-a';
-const setup = jobTest('sj-audit');
+// The controller runs in the test, with its log at debug kept for the search.
+const setup = jobTest('sj-audit', { inProcessController: false });
 
 /** What docs/security.md lists for a job with application id `app` (its late and dead-letter topics are named after the input). */
 async function grantJob(app: string, topics: { input: string; output: string }): Promise<void> {
@@ -60,7 +63,7 @@ function podLogs(dir: string): string {
 }
 
 describe('a StreamJob given every credential type', () => {
-  it('runs, and no credential appears in its status, Events, pods, ConfigMaps or logs', async () => {
+  it('runs, and no credential appears in its status, Events, pods, ConfigMaps, pod logs or the controller log', async () => {
     const { world, feed, name, topics } = setup;
     const { namespace } = world;
     const secrets: Record<string, string> = {
@@ -90,11 +93,16 @@ describe('a StreamJob given every credential type', () => {
       postgres: { url: endpoints.postgres.url, passwordSecretRef: { name: 'features-db', key: 'password' } },
     };
     await feed.produce(300);
-    await createJob(namespace, job);
-
-    await waitForPhase(namespace, name, 'Running', 1);
-    await feed.flush();
-    expect(described(await allResults(feed, topics.output))).toEqual(feed.expected());
+    const controllerLog: string[] = [];
+    const controller = await runController(namespace, { log: pino({ level: 'debug' }, { write: (line: string) => controllerLog.push(line) }) });
+    try {
+      await createJob(namespace, job);
+      await waitForPhase(namespace, name, 'Running', 1);
+      await feed.flush();
+      expect(described(await allResults(feed, topics.output))).toEqual(feed.expected());
+    } finally {
+      await controller.stop();
+    }
 
     const control = await core.readNamespacedSecret({ namespace, name: `${name}-control` });
     secrets.controlToken = Buffer.from(control.data!.token!, 'base64').toString('utf8');
@@ -108,9 +116,11 @@ describe('a StreamJob given every credential type', () => {
       pods: JSON.stringify(pods),
       configMaps: JSON.stringify((await core.listNamespacedConfigMap({ namespace })).items),
       logs: podLogs(world.workDir),
+      controllerLog: controllerLog.join(''),
     };
     expect(surfaces.status).toContain('"phase":"Running"');
     expect(surfaces.logs).toContain('"event":"committed"');
+    expect(surfaces.controllerLog).toContain(name);
     for (const [surface, text] of Object.entries(surfaces)) {
       expect([surface, Object.entries(secrets).filter(([, value]) => text.includes(value)).map(([secret]) => secret)]).toEqual([surface, []]);
     }
