@@ -1,5 +1,5 @@
 // One runtime pod: the job's exactly-once task set with its store, sinks and metrics, and what the control API asks of it.
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { CheckpointStatus, PartitionStatus, RuntimeStatus, SavepointRequest, SavepointResponse, StopRequest, StopResponse } from '@sluice/crds';
 import { RUNTIME_ENV } from '@sluice/crds';
@@ -52,6 +52,13 @@ export interface RuntimeHooks {
 
 /** Checkpoints kept per partition; older ones are deleted after each new one. */
 const CHECKPOINTS_KEPT = 3;
+
+/**
+ * How long a repartitioned job's savepoint waits for its repartition topic to drain: while it runs every pod's reading
+ * is paused meanwhile, so not long; at a stop (every pod stopping at once, within the controller's stop timeout) longer.
+ */
+const REPARTITION_DRAIN_WHILE_RUNNING_MS = 60_000;
+const REPARTITION_DRAIN_AT_STOP_MS = 5 * 60_000;
 
 /** What a snapshot takes at the commit point: the state as of that commit and where each task stood. */
 interface PinnedState {
@@ -212,10 +219,14 @@ export class Runtime {
    * This pod's part of a snapshot of one commit point. Only the state is pinned there; the upload runs beside
    * processing, so a slow or hung S3 delays this snapshot (and the next checkpoint, which waits for it), never a commit.
    */
-  async #snapshot(kind: 'checkpoint' | 'savepoint', shared?: { id: string; writers: number; ordinal: number }): Promise<WrittenSnapshot> {
+  async #snapshot(
+    kind: 'checkpoint' | 'savepoint',
+    shared?: { id: string; writers: number; ordinal: number },
+    pin: () => Promise<PinnedState> = () => this.taskSet.atCommitPoint(() => this.#pin()),
+  ): Promise<WrittenSnapshot> {
     const storage = (kind === 'checkpoint' ? this.#checkpoints : this.#savepoints)!;
     const started = this.#clock.now();
-    const pinned = await this.taskSet.atCommitPoint(() => this.#pin());
+    const pinned = await pin();
     const written = await writeSnapshot({
       storage,
       kind,
@@ -283,14 +294,14 @@ export class Runtime {
   async savepoint(request: SavepointRequest = {}): Promise<SavepointResponse> {
     this.#requireSavepointLocation();
     if (!this.ready) throw new ControlError('SLUICE_E_NOT_RUNNING', `the job is ${this.taskSet.phase}, not running: take the savepoint once it runs`, 409);
-    if (this.taskSet instanceof RepartitionedTaskSet) {
+    if (this.taskSet instanceof RepartitionedTaskSet && request.id === undefined && this.config.parallelism > 1) {
       throw new ControlError(
         'SLUICE_E_REPARTITIONED_SAVEPOINT',
-        `job ${this.job.name} repartitions (${this.job.repartition!.path}): its savepoints are taken when it stops, once every record in its repartition topic is counted (an upgrade, rescale or suspend does that); a savepoint while it runs arrives in a later release of Sluice`,
+        `job ${this.job.name} repartitions (${this.job.repartition!.path}) over ${this.config.parallelism} pods: a savepoint while it runs pauses every pod's reading until the repartition topic is drained, so every pod must be asked for it under one id at once: take it with streamctl savepoint (the controller asks them all)`,
         409,
       );
     }
-    return this.#savepoint(request.id);
+    return this.#savepoint(request.id, { running: true });
   }
 
   #requireSavepointLocation(): void {
@@ -303,9 +314,30 @@ export class Runtime {
     }
   }
 
-  async #savepoint(id: string | undefined): Promise<SavepointResponse> {
+  async #savepoint(id: string | undefined, { running }: { running: boolean }): Promise<SavepointResponse> {
     const shared = id === undefined ? undefined : { id, writers: this.config.parallelism, ordinal: this.config.ordinal };
-    const written = await this.#snapshot('savepoint', shared);
+    const taskSet = this.taskSet;
+    // A repartitioned job's savepoint must hold everything its stage 1 wrote before its offsets: while it runs, at a point
+    // where the repartition topic is drained (a stop drained it already).
+    const pin =
+      running && taskSet instanceof RepartitionedTaskSet
+        ? () => {
+            const ended = taskSet.endedSourcePartitions();
+            if (ended.length > 0) {
+              throw new ControlError(
+                'SLUICE_E_REPARTITIONED_SAVEPOINT',
+                `this bounded run has read source partitions ${ended.join(', ')} to their end markers, so a savepoint now could not be restored (its stage 1 would wait past the end for ever): take it before the input ends`,
+                409,
+              );
+            }
+            return taskSet
+              .atSavepointPoint(id ?? `savepoint-${randomUUID()}`, REPARTITION_DRAIN_WHILE_RUNNING_MS, () => this.#pin())
+              .catch((error: unknown) => {
+                throw new ControlError('SLUICE_E_SAVEPOINT_NOT_ALIGNED', `${messageOf(error)}; the job goes on running`, 503);
+              });
+          }
+        : undefined;
+    const written = await this.#snapshot('savepoint', shared, pin);
     this.lastSavepoint = written.location;
     return { id: written.id, location: written.location, complete: written.manifest !== undefined };
   }
@@ -354,10 +386,10 @@ export class Runtime {
     // Processing stops before the savepoint: a record processed after it would be committed past the savepoint, and the new spec restored from it would write its results again.
     if (request.savepoint) await this.#requireReachableSavepoints();
     this.#stopped = true;
-    await this.#stopProcessing(request.savepoint === true);
+    await this.#stopProcessing(request.savepoint === true ? (request.id ?? `stop-${randomUUID()}`) : undefined);
     if (this.taskSet.phase !== 'finished')
       throw new ControlError('SLUICE_E_NOT_STOPPED', `the job ended ${this.taskSet.phase}, not finished: its last commit is where it restarts`, 500);
-    const savepoint = request.savepoint ? await this.#savepoint(request.id) : null;
+    const savepoint = request.savepoint ? await this.#savepoint(request.id, { running: false }) : null;
     await this.close();
     return { stopped: true, savepoint };
   }
@@ -383,10 +415,11 @@ export class Runtime {
    * Stops the checkpoints and the task set, which commits what it processed, then waits for a checkpoint still
    * uploading (its pinned view reads the store, which closes next; S3's timeouts bound the wait).
    */
-  async #stopProcessing(forSavepoint = false): Promise<void> {
+  async #stopProcessing(forSavepoint?: string): Promise<void> {
     this.#stopCheckpoints?.();
     // A repartitioned job's savepoint needs its repartition topic drained (every pod of the job stops for it).
-    await (this.taskSet instanceof RepartitionedTaskSet ? this.taskSet.stop({ drain: forSavepoint }) : this.taskSet.stop());
+    const drain = forSavepoint === undefined ? {} : { drain: { barrier: forSavepoint, timeoutMs: REPARTITION_DRAIN_AT_STOP_MS } };
+    await (this.taskSet instanceof RepartitionedTaskSet ? this.taskSet.stop(drain) : this.taskSet.stop());
     await this.#checkpointing;
   }
 

@@ -70,14 +70,36 @@ describe('a stage 2 task of a repartitioned job on Kafka', () => {
     expect(restarted.watermark).toBe(10 * minute);
   });
 
-  it('is drained once every upstream partition has sent its stop mark, and no longer once one sends more', () => {
+  it('is drained for a savepoint once every upstream partition has sent its mark of it, and no longer once one sends more', () => {
     const { task } = stage();
-    task.processRecord({ from: 0, stopped: true });
-    task.processRecord({ from: 1, stopped: true });
-    expect(task.drained).toBe(false);
-    task.processRecord({ from: 2, stopped: true });
-    expect(task.drained).toBe(true);
+    task.processRecord({ from: 0, stopped: true, barrier: 'sp-1' });
+    task.processRecord({ from: 1, stopped: true, barrier: 'sp-1' });
+    expect(task.drainedFor('sp-1')).toBe(false);
+    expect(task.waitingFor('sp-1')).toEqual([2]);
+    task.processRecord({ from: 2, stopped: true, barrier: 'sp-1' });
+    expect(task.drainedFor('sp-1')).toBe(true);
     task.processRecord(record(1, 'c1', 10_000));
-    expect(task.drained).toBe(false);
+    expect(task.drainedFor('sp-1')).toBe(false);
+  });
+
+  it('counts an upstream partition that ended (its +∞ mark) as drained for any savepoint: it writes nothing more', () => {
+    const { task } = stage();
+    task.processRecord(mark(0, '+Infinity'));
+    task.processRecord({ from: 1, stopped: true, barrier: 'sp-1' });
+    expect(task.waitingFor('sp-1')).toEqual([2]);
+    task.processRecord(mark(2, '+Infinity'));
+    expect(task.drainedFor('sp-1')).toBe(true);
+  });
+
+  it("does not take an earlier savepoint's marks for the next one's: an idle upstream's old mark is not its new one", () => {
+    const { task } = stage();
+    for (const from of [0, 1, 2]) task.processRecord({ from, stopped: true, barrier: 'sp-1' });
+    // Upstream 0 wrote more and marked sp-2; 1 and 2 have marked sp-2 but stage 2 has not read their marks yet.
+    task.processRecord(record(0, 'c1', 20_000));
+    task.processRecord({ from: 0, stopped: true, barrier: 'sp-2' });
+    expect(task.drainedFor('sp-2')).toBe(false);
+    expect(task.waitingFor('sp-2')).toEqual([1, 2]);
+    for (const from of [1, 2]) task.processRecord({ from, stopped: true, barrier: 'sp-2' });
+    expect(task.drainedFor('sp-2')).toBe(true);
   });
 });

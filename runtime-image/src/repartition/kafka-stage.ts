@@ -5,7 +5,7 @@ import type { TaskOptions } from '../dataflow/task.js';
 import { Task } from '../dataflow/task.js';
 import { ExactlyOnceTaskSet, type ExactlyOnceOptions, type Phase, type PartitionTask } from '../kafka/exactly-once.js';
 import { TransactionOutbox } from '../kafka/sink.js';
-import { type Clock, WATERMARK_START, WatermarkCombiner } from '../time/watermark.js';
+import { type Clock, WATERMARK_END, WATERMARK_START, WatermarkCombiner } from '../time/watermark.js';
 import { systemClock } from '../time/clock.js';
 import { repartitionedSnapshotTag, repartitionRefusal, repartitionTopic } from './kafka.js';
 import { StageTask } from './stage-task.js';
@@ -26,9 +26,11 @@ const decodeWatermark = (watermark: unknown): number => (typeof watermark === 'n
 /**
  * A message of the repartition topic: a record of upstream partition `from` with its event time, a watermark mark
  * (upstream partition `from` has reached `watermark`, so nothing older follows from it), or a stop mark (upstream
- * partition `from` stopped for a savepoint: nothing follows from it in this run).
+ * partition `from` paused or stopped for the savepoint `barrier`: everything it wrote before its savepoint offsets
+ * precedes the mark). Every pod's stage 1 marks a savepoint with the id the controller gives them all, so a stage 2
+ * task knows the marks of this savepoint from those of an earlier one (marks written before barriers had none).
  */
-type Envelope = { from: number; time: number; value: Row } | { from: number; watermark: number | string } | { from: number; stopped: true };
+type Envelope = { from: number; time: number; value: Row } | { from: number; watermark: number | string } | { from: number; stopped: true; barrier?: string };
 
 /**
  * Stage 1's outbox: before each transaction takes its messages, every stage 1 task whose watermark moved since its
@@ -38,8 +40,8 @@ type Envelope = { from: number; time: number; value: Row } | { from: number; wat
 class MarkingOutbox extends TransactionOutbox {
   readonly #tasks = new Map<number, Task>();
   readonly #marked = new Map<number, number>();
-  /** Set when stage 1 stops for a savepoint: every transaction from then on ends with each task's stop mark. */
-  stopping = false;
+  /** Set when stage 1 stops or pauses for a savepoint (its id): every transaction from then on ends with each task's stop mark. */
+  barrier: string | undefined;
 
   constructor(
     private readonly topic: string,
@@ -60,7 +62,9 @@ class MarkingOutbox extends TransactionOutbox {
       const value = JSON.stringify({ from, watermark: encodeWatermark(watermark) } satisfies Envelope);
       this.#toEveryPartition(value);
     }
-    if (this.stopping) for (const from of this.#tasks.keys()) this.#toEveryPartition(JSON.stringify({ from, stopped: true } satisfies Envelope));
+    const barrier = this.barrier;
+    if (barrier !== undefined)
+      for (const from of this.#tasks.keys()) this.#toEveryPartition(JSON.stringify({ from, stopped: true, barrier } satisfies Envelope));
     return super.take();
   }
 
@@ -79,8 +83,8 @@ export class RepartitionedTask implements PartitionTask {
   readonly #combiner: WatermarkCombiner;
   readonly #marks = new Map<number, number>();
   readonly #upstream: readonly number[];
-  /** Upstream partitions whose last message was a stop mark. */
-  readonly #stopped = new Set<number>();
+  /** Upstream partitions whose last message was a stop mark, with the savepoint it marks. */
+  readonly #stopped = new Map<number, string | undefined>();
 
   constructor(dataflow: Dataflow, options: TaskOptions, upstream: readonly number[], idleTimeout: number | undefined, clock: Clock) {
     this.#stage = new StageTask(dataflow, options);
@@ -88,9 +92,17 @@ export class RepartitionedTask implements PartitionTask {
     this.#combiner = new WatermarkCombiner(upstream, { idleTimeout, clock });
   }
 
-  /** Every upstream partition has stopped: this task has everything they wrote before they did. */
-  get drained(): boolean {
-    return this.#upstream.every((from) => this.#stopped.has(from));
+  /**
+   * Every upstream partition's last message marks savepoint `barrier`, or it ended (its +∞ mark: it writes nothing
+   * more): this task has everything they wrote before the savepoint.
+   */
+  drainedFor(barrier: string): boolean {
+    return this.waitingFor(barrier).length === 0;
+  }
+
+  /** The upstream partitions whose mark of savepoint `barrier` this task has not read yet. */
+  waitingFor(barrier: string): number[] {
+    return this.#upstream.filter((from) => this.#stopped.get(from) !== barrier && this.#marks.get(from) !== WATERMARK_END);
   }
 
   get watermark(): number {
@@ -102,7 +114,7 @@ export class RepartitionedTask implements PartitionTask {
     if (typeof envelope.from !== 'number')
       throw new Error('a message of the repartition topic has no upstream partition ("from"): only the job\'s stage 1 writes this topic');
     if ('stopped' in envelope) {
-      this.#stopped.add(envelope.from);
+      this.#stopped.set(envelope.from, envelope.barrier);
       return;
     }
     this.#stopped.delete(envelope.from);
@@ -269,19 +281,73 @@ export class RepartitionedTaskSet {
   }
 
   /**
-   * Stops both stages, each with a final commit. With `drain` (a stop for a savepoint, which stops every pod of the
-   * job) stage 1 ends with a stop mark to every repartition partition, and stage 2 goes on until it has every
-   * upstream partition's, so the savepoint holds everything stage 1 wrote before its offsets: a restore needs nothing
-   * of the repartition topic.
+   * Stops both stages, each with a final commit. With `drain` (a stop for savepoint `drain.barrier`, which stops every
+   * pod of the job) stage 1 ends with a stop mark to every repartition partition, and stage 2 goes on until it has
+   * every upstream partition's, so the savepoint holds everything stage 1 wrote before its offsets: a restore needs
+   * nothing of the repartition topic.
    */
-  async stop(options: { drain?: boolean } = {}): Promise<void> {
-    if (options.drain === true) {
-      this.#outbox.stopping = true;
+  async stop(options: { drain?: { barrier: string; timeoutMs: number } } = {}): Promise<void> {
+    if (options.drain !== undefined) {
+      this.#outbox.barrier = options.drain.barrier;
       await this.stage1.stop();
-      while (this.stage2.phase === 'running' && ![...this.#stage2Tasks.values()].every((task) => task.drained))
-        await new Promise((resolve) => setTimeout(resolve, 20));
+      await this.#drained(options.drain.barrier, options.drain.timeoutMs).finally(() => this.stage2.stop());
     }
     await Promise.all([this.stage1.stop(), this.stage2.stop()]);
+  }
+
+  /**
+   * Runs `action` (a savepoint's pin) while the job runs, at a point where stage 2 holds everything stage 1 wrote
+   * before stage 1's offsets — the state a stop with drain leaves, without stopping: stage 1 pauses after a transaction
+   * that ends with its stop marks of savepoint `barrier`, stage 2 reads on until it has every upstream partition's
+   * mark (every pod of the job is asked for the savepoint at once, so every pod's stage 1 pauses at its own mark), the
+   * action runs at stage 2's next commit point, and stage 1 goes on. Flink aligns a checkpoint's barriers the same
+   * way. Rejects, with both stages going on, when the marks do not all arrive within `timeoutMs`.
+   */
+  async atSavepointPoint<T>(barrier: string, timeoutMs: number, action: () => Promise<T>): Promise<T> {
+    const aligned = async (): Promise<T> => {
+      await this.#drained(barrier, timeoutMs);
+      return this.stage2.atCommitPoint(action);
+    };
+    this.#outbox.barrier = barrier;
+    try {
+      return await this.stage1.atCommitPoint(async () => {
+        // The commit point's transaction took the marks; stage 1 writes nothing more until this returns.
+        this.#outbox.barrier = undefined;
+        return aligned();
+      });
+    } finally {
+      this.#outbox.barrier = undefined;
+    }
+  }
+
+  /**
+   * The source partitions a bounded run (end markers) has read to their end: a savepoint after that would restore
+   * stage 1 past its end marker, and the restored run would wait for it forever.
+   */
+  endedSourcePartitions(): number[] {
+    return this.stage1
+      .positions()
+      .filter(({ watermark }) => watermark === WATERMARK_END)
+      .map(({ partition }) => partition);
+  }
+
+  /** Resolves once every stage 2 task has read every upstream partition's mark of `barrier`; rejects after `timeoutMs` or when stage 2 stops. */
+  async #drained(barrier: string, timeoutMs: number): Promise<void> {
+    const tasks = [...this.#stage2Tasks];
+    const deadline = Date.now() + timeoutMs;
+    while (!tasks.every(([, task]) => task.drainedFor(barrier))) {
+      if (this.stage2.phase !== 'running') throw new Error(`stage 2 of the repartition stage is ${this.stage2.phase}, so savepoint ${barrier} cannot be taken`);
+      if (Date.now() >= deadline) {
+        const waiting = tasks
+          .filter(([, task]) => !task.drainedFor(barrier))
+          .map(([partition, task]) => `repartition partition ${partition} from source partitions ${task.waitingFor(barrier).join(', ')}`);
+        throw new Error(
+          `savepoint ${barrier}: the repartition topic did not drain within ${Math.round(timeoutMs / 1000)}s (still waiting for the marks of ${waiting.join('; ')}); ` +
+            'every pod of the job must be asked for the same savepoint at once (streamctl savepoint, or the controller): check that all of them run, then try again',
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
   }
 
   get phase(): Phase {
@@ -368,8 +434,9 @@ class StatelessStore implements StateStore {
 }
 
 /**
- * Only a savepoint taken at a stop holds everything stage 1 wrote before its offsets (see stop): a checkpoint, taken
- * while the stages run apart, does not, and a restore from it would count some records twice.
+ * Only a savepoint (taken at a stop, or while running at a drained point: see stop and atSavepointPoint) holds everything
+ * stage 1 wrote before its offsets: a checkpoint, taken while the stages run apart, does not, and a restore from it would
+ * count some records twice.
  */
 async function requireDrained(location: string, job: string, plan: RepartitionPlan, s3: S3Settings | undefined): Promise<void> {
   const found = await requireSnapshot(location, { job }, s3 === undefined ? {} : { s3 });
@@ -383,8 +450,9 @@ async function requireDrained(location: string, job: string, plan: RepartitionPl
   }
   if (found.manifest.kind !== 'savepoint') {
     throw new Error(
-      `job ${job} cannot start from ${found.manifest.kind} ${found.manifest.id}: a repartitioned job (${plan.path} by ${plan.key}) restores only from a savepoint taken when it stopped ` +
-        '(an upgrade, rescale or suspend takes one; streamctl savepoint while it runs is refused): give that savepoint',
+      `job ${job} cannot start from ${found.manifest.kind} ${found.manifest.id}: a repartitioned job (${plan.path} by ${plan.key}) restores only from a savepoint, ` +
+        'whose state holds every record its repartition topic held (a checkpoint is taken while records are in flight there): give a savepoint ' +
+        '(an upgrade, rescale or suspend takes one, and so does streamctl savepoint)',
     );
   }
 }

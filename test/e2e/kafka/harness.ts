@@ -180,9 +180,9 @@ export interface RuntimeProcess {
   /** Resolves with the exit code; fails with the process's output when it is not `expected`. */
   exitsWith(expected: number | null): Promise<void>;
   /** A request to its control API with its SLUICE_CONTROL_TOKEN: the status and the JSON body. */
-  request(method: string, path: string): Promise<{ status: number; body: unknown }>;
-  /** The JSON body of a control API request; fails on a status that is not 2xx. */
-  control(method: string, path: string): Promise<unknown>;
+  request(method: string, path: string, body?: object): Promise<{ status: number; body: unknown }>;
+  /** The JSON body of a control API request (with a JSON body when given); fails on a status that is not 2xx. */
+  control(method: string, path: string, body?: object): Promise<unknown>;
 }
 
 /** Starts the runtime's main as a child process (through tsx), on its own state folder. */
@@ -213,12 +213,13 @@ export function startRuntime(env: Record<string, string>): RuntimeProcess {
   });
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (errors += chunk));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const request = async (method: string, path: string): Promise<{ status: number; body: unknown }> => {
+  const request = async (method: string, path: string, json?: object): Promise<{ status: number; body: unknown }> => {
     const listening = events.find((e) => e.event === 'listening') as { port: number } | undefined;
     if (listening === undefined) throw new Error(`${method} ${path}: the runtime has not logged "listening" yet; wait for it first`);
     const response = await fetch(`http://127.0.0.1:${listening.port}${path}`, {
       method,
-      headers: { authorization: `Bearer ${env.SLUICE_CONTROL_TOKEN ?? ''}` },
+      headers: { authorization: `Bearer ${env.SLUICE_CONTROL_TOKEN ?? ''}`, ...(json === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(json === undefined ? {} : { body: JSON.stringify(json) }),
     });
     const text = await response.text();
     return { status: response.status, body: text === '' ? undefined : (JSON.parse(text) as unknown) };
@@ -226,8 +227,8 @@ export function startRuntime(env: Record<string, string>): RuntimeProcess {
   return {
     child,
     request,
-    control: async (method, path) => {
-      const { status, body } = await request(method, path);
+    control: async (method, path, json) => {
+      const { status, body } = await request(method, path, json);
       if (status < 200 || status >= 300) throw new Error(`${method} ${path}: ${status} ${JSON.stringify(body)}`);
       return body;
     },
