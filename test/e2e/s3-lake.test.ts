@@ -78,23 +78,24 @@ async function lakeRows(prefix: string, format: 'parquet' | 'jsonl'): Promise<st
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
   try {
+    // dt and hr as the folder names spell them (hr=09, not 9).
     // JSON lines have no types: the columns as the results' JSON has them (DuckDB would take the ISO strings for timestamps).
     const read =
       format === 'parquet'
-        ? `read_parquet('${folder}/*/*/*.parquet', hive_partitioning = true)`
-        : `read_json('${folder}/*/*/*.jsonl', hive_partitioning = true, columns = {customer_id: 'VARCHAR', window_start: 'VARCHAR', window_end: 'VARCHAR', txn_count: 'DOUBLE', txn_sum: 'DOUBLE'})`;
+        ? `read_parquet('${folder}/*/*/*.parquet', hive_partitioning = true, hive_types_autocast = false)`
+        : `read_json('${folder}/*/*/*.jsonl', hive_partitioning = true, hive_types_autocast = false, columns = {customer_id: 'VARCHAR', window_start: 'VARCHAR', window_end: 'VARCHAR', txn_count: 'DOUBLE', txn_sum: 'DOUBLE'})`;
     const reader = await connection.runAndReadAll(`SELECT customer_id, window_start, window_end, txn_count, txn_sum, dt, hr FROM ${read}`);
     return reader
       .getRowObjectsJson()
       .map((row) =>
         JSON.stringify({
           customer_id: row.customer_id,
-          window_start: String(row.window_start),
-          window_end: String(row.window_end),
+          window_start: row.window_start as string,
+          window_end: row.window_end as string,
           txn_count: Number(row.txn_count),
           txn_sum: Number(row.txn_sum),
-          dt: String(row.dt),
-          hr: String(row.hr),
+          dt: row.dt as string,
+          hr: row.hr as string,
         }),
       )
       .sort();
