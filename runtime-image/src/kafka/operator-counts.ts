@@ -43,6 +43,9 @@ export class OperatorCounts {
             },
             processWatermark: (watermark) => operator.processWatermark(watermark),
             restore: (watermark) => operator.restore(watermark),
+            // An asynchronous operator's backpressure and settling (a score step's) must reach the task through the count.
+            ...(operator.room === undefined ? {} : { room: () => operator.room!() }),
+            ...(operator.settle === undefined ? {} : { settle: () => operator.settle!() }),
           };
         },
       })),
