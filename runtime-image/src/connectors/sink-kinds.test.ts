@@ -4,6 +4,7 @@ import { TransactionOutbox } from '../kafka/sink.js';
 import { Formats } from '../serde/open.js';
 import { JsonLinesSink } from './file/sink.js';
 import { PostgresSink } from './postgres/sink.js';
+import { LakeSink } from './s3/sink.js';
 import { openLocalSinks, openPodSinks } from './sink-kinds.js';
 
 function sinksOf(...sinks: Record<string, unknown>[]) {
@@ -57,9 +58,19 @@ describe('a runtime pod', () => {
 
   it('refuses the sinks only streamctl run writes, naming the sink', () => {
     expect(() => openPodSinks(sinksOf({ name: 'lines', file: { path: 'out.jsonl' } }), { ...pod, connections: {} })).toThrow(
-      'sink lines is a file sink, which streamctl run writes; a runtime pod writes Kafka, Redis and PostgreSQL sinks',
+      'sink lines is a file sink, which streamctl run writes; a runtime pod writes Kafka, Redis, PostgreSQL and S3 sinks',
     );
     expect(() => openPodSinks(sinksOf({ name: 'screen', stdout: {} }), { ...pod, connections: {} })).toThrow('sink screen is a stdout sink');
+  });
+
+  it('opens an S3 sink as a lake that commits with the transaction (it stages), with or without spec.connections.s3', async () => {
+    const lake = sinksOf({ name: 'lake', s3: { bucket: 'fraud-lake' } });
+    for (const connections of [{}, { s3: { endpoint: 'http://127.0.0.1:9', forcePathStyle: true } }]) {
+      const [sink] = openPodSinks(lake, { ...pod, connections });
+      expect(sink).toBeInstanceOf(LakeSink);
+      expect(sink!.stage?.()).toEqual([]);
+      await sink!.close();
+    }
   });
 
   it('needs the connection of each Redis and PostgreSQL sink, naming the variable the controller sets', () => {

@@ -115,7 +115,7 @@ describe('streamctl validate', () => {
     const bad = streamctl('validate', writeBadJob());
     expect(bad.status).toBe(1);
     expect(bad.stderr).toContain('spec.pipeline[3].dedupe: dedupe arrives in a later release of Sluice');
-    expect(bad.stderr).toContain('4 problem(s) found; fix the fields named above and run streamctl validate again');
+    expect(bad.stderr).toContain('3 problem(s) found; fix the fields named above and run streamctl validate again');
     const good = streamctl('validate', ...examples);
     expect(good.stderr).toBe('');
     expect(good.stdout).toBe(`${examples.length} file(s) valid\n`);
