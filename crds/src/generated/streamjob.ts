@@ -19,6 +19,19 @@ export interface StreamJobSpec {
   pipeline?: PipelineStep[];
   lateOutput?: Output;
   deadLetter?: Output;
+  /**
+   * GDPR erasure: a Kafka topic whose records each name a subject (a value of the job's first keyBy field, e.g. a customer_id). Each one deletes the subject's keyed state (windows, pattern matches), writes changelog tombstones in the job's transaction, and deletes what the sinks derived for it (Redis keys whose template uses only the key field, PostgreSQL rows whose key field column holds it, a Kafka tombstone under a key template that uses only the key field). See docs/security.md.
+   */
+  erasure?: {
+    /**
+     * The erasure topic; every pod reads all of its partitions.
+     */
+    topic: string;
+    /**
+     * The field of the erasure record's JSON object that holds the subject. Without it, the record's Kafka key is the subject.
+     */
+    keyField?: string;
+  };
   connections?: Connections;
   delivery?: Delivery;
   state?: StateSettings;
