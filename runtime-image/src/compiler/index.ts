@@ -4,3 +4,4 @@ export * from './compile.js';
 export * from './job.js';
 export type { MaskKeyRef, MaskSecrets } from './mask.js';
 export * from './problems.js';
+export * from './schema-check.js';
