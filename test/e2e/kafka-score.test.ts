@@ -3,7 +3,19 @@ import { DEAD_LETTER_HEADERS, fraudScore, type ModelServer, startModelServer } f
 import { readConfig } from '../../runtime-image/src/process/config.js';
 import { Runtime } from '../../runtime-image/src/process/runtime.js';
 import { readEndpoints } from '../env/src/endpoints.js';
-import { createTopics, fraudJobSpec, produceGenerated, readCommitted, removeScratchDirs, scratchDir, uniqueName, writeJobFile } from './kafka/harness.js';
+import {
+  createTopics,
+  fraudJobSpec,
+  killAfterCommits,
+  multiset,
+  produceGenerated,
+  readCommitted,
+  removeScratchDirs,
+  scratchDir,
+  startRuntime,
+  uniqueName,
+  writeJobFile,
+} from './kafka/harness.js';
 
 const brokers = readEndpoints().kafka.brokers;
 const WINDOW = 5 * 60_000;
@@ -106,4 +118,34 @@ describe('the score step in a runtime pod on Kafka', () => {
     expect(counted).toBe(produced);
     expect(metrics).toMatch(new RegExp(`^sluice_score_calls_total\\{step="fraud-model",outcome="failed",job="${name}"\\} 2$`, 'm'));
   });
+
+  it('gives the same read_committed output after kill -9 in the middle, twice, as an uninterrupted run, though replayed records are scored again', async () => {
+    model = await startModelServer({ delay: () => 2 });
+    const input = uniqueName('txn');
+    await createTopics(brokers, [input], 2);
+    const workload = { workload: 'transactions', seed: 13, count: 3000, batchSize: 100, keys: 100, rate: 20, partitions: 2 } as const;
+    const produced = await produceGenerated(brokers, input, workload);
+    const runPodProcess = (name: string) => {
+      const topics = { input, output: `${name}-features`, late: `${name}-late`, deadLetter: `${name}-dead-letter` };
+      const env = {
+        SLUICE_JOB_FILE: writeJobFile(name, scoredFraudJob(topics, { url: model!.url, batchSize: 10, concurrency: 2 })),
+        SLUICE_KAFKA_BROKERS: brokers.join(','),
+        SLUICE_STATE_DIR: scratchDir('state'),
+        SLUICE_END_MARKERS: 'true',
+        SLUICE_MAX_BYTES_PER_PARTITION: '1024',
+      };
+      return { topics, env };
+    };
+    const clean = runPodProcess(uniqueName('fraud-score-clean'));
+    await startRuntime(clean.env).exitsWith(0);
+    expect(model.calls.flat()).toHaveLength(produced);
+    const expected = multiset(await readCommitted(brokers, clean.topics.output));
+
+    const crashed = runPodProcess(uniqueName('fraud-score-crash'));
+    await killAfterCommits(crashed.env, [3, 5]);
+    await startRuntime(crashed.env).exitsWith(0);
+    expect(multiset(await readCommitted(brokers, crashed.topics.output))).toEqual(expected);
+    expect(await readCommitted(brokers, crashed.topics.deadLetter)).toEqual([]);
+    // Five runs of a pod process on a shared machine: more than the default minute.
+  }, 300_000);
 });

@@ -486,10 +486,12 @@ export class ExactlyOnceTaskSet {
       const from = Object.fromEntries(active.map((p) => [p, this.#tasks.get(p)!.position]));
       for await (const batch of this.#source.read({ partitions: active, from })) {
         if (this.#paused !== undefined) await this.#paused;
+        // A score step holds records while its calls run: with its queue full, or while a commit settles it, the batch
+        // waits (backpressure). Checked again after each wait, in the same synchronous run as #process, so no batch
+        // slips in once a commit has started settling.
+        const task = this.#tasks.get(batch.partition)!.task;
+        for (let room = task.room?.(); room !== undefined; room = task.room?.()) await room;
         this.#process(batch);
-        // A score step holds records while its calls run; with its queue full, reading waits (backpressure).
-        const room = this.#tasks.get(batch.partition)!.task.room?.();
-        if (room !== undefined) await room;
         // A repartition stage's partitions end when every upstream partition has (its watermark is +∞), not at a marker.
         if (this.#options.endMarkers === true && active.every((p) => this.#tasks.get(p)!.task.watermark === WATERMARK_END)) break;
         if (this.#clock.now() - this.#lastCommit >= this.#options.job.commitInterval) await this.#commitBehind();
