@@ -2,7 +2,7 @@
 import { Environment } from '@marcbachmann/cel-js';
 import { RegistryAuthError } from '@sluice/crds/registry-connection';
 import { messageOf } from '../error-message.js';
-import type { SchemaRegistryClient } from '../serde/registry-client.js';
+import { SchemaRegistries, type SchemaRegistryClient } from '../serde/registry-client.js';
 import type { CompiledJob } from './job.js';
 import type { JobProblem } from './problems.js';
 import { isObject, type Spec } from './values.js';
@@ -21,7 +21,9 @@ export interface SchemaField {
 /** A subject's version as a check names it, and the shape of its records. */
 export interface SourceSchema {
   subject: string;
-  version: number;
+  /** The registry's version; absent for a schema read elsewhere (a SchemaSubject manifest), which `origin` names. */
+  version?: number;
+  origin?: string;
   record: SchemaField;
 }
 
@@ -313,7 +315,7 @@ export function checkJobAgainstSchema(spec: unknown, schema: SourceSchema): JobP
 }
 
 function subjectName(schema: SourceSchema): string {
-  return `subject ${schema.subject} version ${schema.version}`;
+  return schema.version === undefined ? `subject ${schema.subject} (${schema.origin ?? 'as given'})` : `subject ${schema.subject} version ${schema.version}`;
 }
 
 function checkUse(use: FieldUse, schema: SourceSchema): string | undefined {
@@ -386,20 +388,27 @@ export type SchemaCheckResult =
   | { checked: true; subject: string; version: number; problems: JobProblem[] }
   | { checked: false; reason: string; problems: JobProblem[] };
 
+export interface SchemaCheckOptions {
+  /** The registry to ask instead of the one the spec names (streamctl validate --registry). */
+  registryUrl?: string;
+  /** A client per registry URL; by default HTTP, with the user and CA of this process's environment. */
+  registryAt?: (url: string) => SchemaRegistryClient;
+}
+
+/** The subject the compiled job's source reads with, if it names one (format avro or json-schema). */
+export function sourceSubject(job: CompiledJob): string | undefined {
+  const format = job.source.kind === 'kafka' ? job.source.format : undefined;
+  return format === undefined || format.name === 'json' ? undefined : format.subject;
+}
+
 /**
  * Fetches the subject the job's source names and checks the job against it. A registry that cannot be reached or
  * refuses the user skips the check (the reason says why); a subject or version the registry lacks is a problem.
- * `fallbackUrl`: the registry when the spec names none (streamctl's --registry).
  */
-export async function checkJobSchema(
-  spec: unknown,
-  job: CompiledJob,
-  registryAt: (url: string) => SchemaRegistryClient,
-  fallbackUrl?: string,
-): Promise<SchemaCheckResult> {
+export async function checkJobSchema(spec: unknown, job: CompiledJob, options: SchemaCheckOptions = {}): Promise<SchemaCheckResult> {
   const format = job.source.kind === 'kafka' ? job.source.format : undefined;
   if (format === undefined || format.name === 'json') return { checked: false, reason: 'the source names no schema subject', problems: [] };
-  const url = format.registryUrl ?? fallbackUrl;
+  const url = options.registryUrl ?? format.registryUrl;
   if (url === undefined) {
     return {
       checked: false,
@@ -409,6 +418,7 @@ export async function checkJobSchema(
   }
   let text: { schemaType: string; schema: string; version: number };
   try {
+    const registryAt = options.registryAt ?? defaultRegistries();
     text = await registryAt(url).version(format.subject, format.version);
   } catch (error) {
     const unreachable = (error as { retriable?: unknown }).retriable === true || (error as { cause?: unknown }).cause instanceof RegistryAuthError;
@@ -416,5 +426,13 @@ export async function checkJobSchema(
     return { checked: false, reason: messageOf(error), problems: [{ path: 'spec.sources[0].schema.subject', message: messageOf(error) }] };
   }
   const schema: SourceSchema = { subject: format.subject, version: text.version, record: schemaShape(text.schemaType, text.schema) };
-  return { checked: true, subject: schema.subject, version: schema.version, problems: checkJobAgainstSchema(spec, schema) };
+  return { checked: true, subject: schema.subject, version: text.version, problems: checkJobAgainstSchema(spec, schema) };
+}
+
+let registries: SchemaRegistries | undefined;
+
+function defaultRegistries(): (url: string) => SchemaRegistryClient {
+  registries ??= new SchemaRegistries();
+  const shared = registries;
+  return (url) => shared.at(url);
 }

@@ -15,6 +15,11 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
         default: false,
         describe: "also send each manifest to the cluster's API server as a dry-run create (nothing is stored), so its installed CRDs judge it",
       })
+      .option('registry', {
+        type: 'string',
+        describe:
+          "the schema registry (URL) to check the fields of StreamJobs whose source names a subject against; by default a SchemaSubject among the files, else the job's registry",
+      })
       .example('$0 validate examples/fraud-velocity/*.yaml', 'validate a job with its topics and schema, offline')
       .example('$0 validate job.yaml --server -n fraud', 'also ask the API server, as kubectl apply --dry-run=server would'),
   handler: async (args) => {

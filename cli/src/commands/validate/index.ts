@@ -12,6 +12,8 @@ import { readInputs, type Input } from './inputs.js';
 export interface ValidateArgs extends ClusterArgs {
   files: string[];
   server?: boolean;
+  /** The schema registry to check StreamJobs' source subjects against, instead of the one the job names. */
+  registry?: string;
 }
 
 /** One YAML document of an input. */
@@ -133,7 +135,9 @@ export function validate(args: ValidateArgs, io: CommandIo): Promise<number> {
   return guarded('validate', io, async () => {
     const { inputs, skippedFiles } = readInputs(args.files);
     const verdict = judge(inputs);
-    const local = verdict.fieldProblems;
+    const schemas = await (await import('./schema.js')).schemaVerdict(verdict.checked, args.registry, verdict.fieldProblems);
+    const local = [...verdict.fieldProblems, ...schemas.problems];
+    for (const note of schemas.notes) io.stderr.write(`note: ${note}\n`);
     const server = args.server === true ? await (await import('./server.js')).serverVerdict(verdict.checked, args, local) : [];
     const problems = [...verdict.problems, ...local.map(formatProblem), ...server];
     const skipped = skippedText(verdict.skippedKinds, skippedFiles);
