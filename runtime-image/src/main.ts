@@ -52,6 +52,13 @@ async function main(): Promise<number> {
       'error' in result ? log.warn({ error: messageOf(result.error), err: result.error }, 'checkpoint failed') : log.info(result, 'checkpoint'),
     onSnapshotUnreadable: (partition, error) =>
       log.warn({ partition, error: error.message, err: error }, 'checkpoint unreadable; restoring the partition from its whole changelog'),
+    onRepartitionPurged: (topic, result) =>
+      'error' in result
+        ? log.warn(
+            { topic, error: result.error.message },
+            'repartition topic not purged; the job goes on and tries again (grant the job DELETE on the topic, or it grows until its retention)',
+          )
+        : log.debug({ topic, before: Object.fromEntries(result.before) }, 'repartition purged'),
   });
   log = log.child({ job: runtime.job.name });
   let closing: Promise<void> | undefined;

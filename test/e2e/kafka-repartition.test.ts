@@ -1,5 +1,6 @@
 // A runtime pod repartitions a job whose topic is keyed by something else through <app>-<keyBy>-repartition: the same windows as on a topic keyed by the key, and kill -9 loses and doubles nothing.
 import type { SavepointResponse, StopResponse } from '@sluice/crds';
+import { Kafka, logLevel } from 'kafkajs';
 import { readEndpoints } from '../env/src/endpoints.js';
 import {
   createTopics,
@@ -60,7 +61,8 @@ describe('a runtime pod and a job whose topic is not keyed by its keyBy', () => 
   it('gives the final windows of the same job on a topic keyed by the key, through its repartition topic', async () => {
     expect(expected.length).toBeGreaterThan(300);
     const topics = topicsOf(uniqueName('velocity-repartitioned'), byMerchant);
-    await startRuntime(runtimeEnv(jobFile(topics, 'merchant_id'))).exitsWith(0);
+    // Nothing purged, so every record and mark written is still there to count.
+    await startRuntime(runtimeEnv(jobFile(topics, 'merchant_id'), { SLUICE_REPARTITION_PURGE_INTERVAL_MS: '0' })).exitsWith(0);
     expect(multiset(await readCommitted(brokers, topics.output))).toEqual(expected);
     expect(await readCommitted(brokers, topics.late)).toEqual([]);
     // Every transaction went through the repartition topic, with each upstream partition's marks.
@@ -70,16 +72,23 @@ describe('a runtime pod and a job whose topic is not keyed by its keyBy', () => 
     expect(repartitioned.filter((m) => m.value!.toString().includes('"watermark":"Infinity"'))).toHaveLength(PARTITIONS * PARTITIONS);
   }, 120_000);
 
-  it('gives the same windows after kill -9 in the middle, twice, and a restart', async () => {
+  it('gives the same windows after kill -9 in the middle, twice, and a restart, deleting the repartition records it read as it goes', async () => {
     const topics = topicsOf(uniqueName('velocity-crash'), byMerchant);
-    // Small fetches: dozens of transactions in each stage, so the kills land between and inside commits of both.
-    const env = runtimeEnv(jobFile(topics, 'merchant_id'), { SLUICE_MAX_BYTES_PER_PARTITION: '1024' });
+    // Small fetches: dozens of transactions in each stage, so the kills land between and inside commits of both; the
+    // repartition topic purged every 200 ms, so purges land between the kills too.
+    const env = runtimeEnv(jobFile(topics, 'merchant_id'), { SLUICE_MAX_BYTES_PER_PARTITION: '1024', SLUICE_REPARTITION_PURGE_INTERVAL_MS: '200' });
     await killAfterCommits(env, [6, 10]);
-    const last = startRuntime(env);
+    const last = startRuntime({ ...env, SLUICE_LOG_LEVEL: 'debug' });
     await last.exitsWith(0);
     expect(last.events.find((e) => e.event === 'running')?.restoredRecords).toBeGreaterThan(0);
     expect(multiset(await readCommitted(brokers, topics.output))).toEqual(expected);
     expect(await readCommitted(brokers, topics.late)).toEqual([]);
+    // What stage 2 had committed past is gone from the repartition topic: each partition starts after its first records.
+    expect(last.events.some((e) => e.event === 'repartition purged')).toBe(true);
+    const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    const offsets = await admin.fetchTopicOffsets(`${topics.name}-keyBy-0-repartition`).finally(() => admin.disconnect());
+    expect(offsets.map(({ low }) => Number(low) > 0)).toEqual(offsets.map(() => true));
   }, 240_000);
 
   it('continues a job killed at parallelism 1 on 3 pods, each resuming both stages of its partitions, with the same windows', async () => {

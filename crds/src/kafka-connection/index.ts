@@ -129,7 +129,7 @@ const refusals: Record<string, KafkaResourceKind> = {
 /** What a Kafka client asked for when refused: the operation on resources of a kind that an ACL must allow. */
 export interface KafkaAccess {
   kind: KafkaResourceKind;
-  operation: 'READ' | 'WRITE' | 'DESCRIBE' | 'CREATE' | 'IDEMPOTENT_WRITE';
+  operation: 'READ' | 'WRITE' | 'DESCRIBE' | 'CREATE' | 'DELETE' | 'IDEMPOTENT_WRITE';
   /** The topics, groups or transactional ids (none for the cluster). */
   names: readonly string[];
 }

@@ -106,6 +106,8 @@ export interface KafkaClient {
   endOffsets(topic: string): Promise<Map<number, number>>;
   /** The offsets a group committed for a topic; partitions without one are absent. */
   committedOffsets(groupId: string, topic: string): Promise<Map<number, CommittedOffset>>;
+  /** Deletes each partition's records before the offset given for it (Kafka's DeleteRecords): a topic the job alone reads, once read. */
+  deleteRecordsBefore(topic: string, offsets: ReadonlyMap<number, number>): Promise<void>;
   fetch(options: FetchOptions): Promise<Fetch>;
   /**
    * A producer whose transactional id is stable per job and pod: opening it fences a previous

@@ -56,6 +56,8 @@ export interface ExactlyOnceEvents {
   operators?(partition: number, counts: readonly OperatorCount[]): void;
   /** On restore: the partition's latest snapshot could not be read, so its whole changelog is replayed instead. */
   snapshotUnreadable?(partition: number, error: Error): void;
+  /** A repartitioned job deleted the repartition topic's records stage 2 has committed past (or could not: `error`). */
+  repartitionPurged?(topic: string, result: { before: ReadonlyMap<number, number> } | { error: Error }): void;
 }
 
 export interface ExactlyOnceOptions {
@@ -97,6 +99,8 @@ export interface ExactlyOnceOptions {
   events?: ExactlyOnceEvents;
   /** Set for one stage of a repartitioned job (repartition/kafka-stage.ts): `job` is then that stage's part of the job. */
   stage?: TaskSetStage;
+  /** A repartitioned job: how often the repartition topic's records stage 2 committed past are deleted (30 s by default; 0: never). */
+  repartitionPurgeIntervalMs?: number;
   /** Times the commit interval and stamps records of a job without event time; the system clock by default. */
   clock?: RuntimeClock;
 }

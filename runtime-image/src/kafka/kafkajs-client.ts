@@ -328,6 +328,14 @@ export class KafkajsClient implements KafkaClient {
     return new Map((await retried(offsets)).map(({ partition, high }) => [partition, Number(high)]));
   }
 
+  deleteRecordsBefore(topic: string, offsets: ReadonlyMap<number, number>): Promise<void> {
+    return this.#explained([{ kind: 'topic', operation: 'DELETE', names: [topic] }], async () => {
+      const admin = await this.#adminClient();
+      const partitions = [...offsets].map(([partition, offset]) => ({ partition, offset: String(offset) }));
+      await retried(() => admin.deleteTopicRecords({ topic, partitions }));
+    });
+  }
+
   committedOffsets(groupId: string, topic: string): Promise<Map<number, CommittedOffset>> {
     const accesses: KafkaAccess[] = [
       { kind: 'group', operation: 'DESCRIBE', names: [groupId] },

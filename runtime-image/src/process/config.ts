@@ -50,6 +50,8 @@ export interface RuntimeConfig {
   checkpointIntervalMs: number | undefined;
   /** Caps each fetch per partition (SLUICE_MAX_BYTES_PER_PARTITION): smaller batches, more commits per record. */
   maxBytesPerPartition: number | undefined;
+  /** A repartitioned job: how often its repartition topic's read records are deleted (SLUICE_REPARTITION_PURGE_INTERVAL_MS; 0 never). */
+  repartitionPurgeIntervalMs?: number | undefined;
 }
 
 export class ConfigError extends SluiceError {
@@ -217,5 +219,8 @@ export function readConfig(env: Env = process.env, host: string = hostname()): R
     endMarkers: env.SLUICE_END_MARKERS === 'true',
     checkpointIntervalMs: checkpointInterval(env[RUNTIME_ENV.checkpointInterval]),
     maxBytesPerPartition: env.SLUICE_MAX_BYTES_PER_PARTITION ? whole('SLUICE_MAX_BYTES_PER_PARTITION', env.SLUICE_MAX_BYTES_PER_PARTITION, 1024) : undefined,
+    repartitionPurgeIntervalMs: env.SLUICE_REPARTITION_PURGE_INTERVAL_MS
+      ? whole('SLUICE_REPARTITION_PURGE_INTERVAL_MS', env.SLUICE_REPARTITION_PURGE_INTERVAL_MS, 0)
+      : undefined,
   };
 }

@@ -48,6 +48,8 @@ export interface RuntimeHooks {
   onCheckpoint?: (result: { location: string; seconds: number } | { error: unknown }) => void;
   /** On restore: a partition's latest checkpoint could not be read, so its whole changelog is replayed instead. */
   onSnapshotUnreadable?: (partition: number, error: Error) => void;
+  /** A repartitioned job deleted its repartition topic's records stage 2 committed past, or could not (it tries again). */
+  onRepartitionPurged?: NonNullable<ExactlyOnceOptions['events']>['repartitionPurged'];
 }
 
 /** Checkpoints kept per partition; older ones are deleted after each new one. */
@@ -139,6 +141,7 @@ export class Runtime {
       ...(config.applicationId === undefined ? {} : { applicationId: config.applicationId }),
       s3: config.s3,
       ...(config.maxBytesPerPartition === undefined ? {} : { maxBytesPerPartition: config.maxBytesPerPartition }),
+      ...(config.repartitionPurgeIntervalMs === undefined ? {} : { repartitionPurgeIntervalMs: config.repartitionPurgeIntervalMs }),
       events: {
         ...counted,
         recordsIn: (partition, count) => {
@@ -153,6 +156,7 @@ export class Runtime {
           hooks.onCommit?.(report);
         },
         snapshotUnreadable: (partition, error) => hooks.onSnapshotUnreadable?.(partition, error),
+        repartitionPurged: (topic, result) => hooks.onRepartitionPurged?.(topic, result),
       },
     };
     this.taskSet = job.repartition === undefined ? new ExactlyOnceTaskSet(taskSetOptions) : new RepartitionedTaskSet(taskSetOptions);

@@ -19,6 +19,9 @@ type Row = Record<string, unknown>;
 /** Appended to stage 2's consumer group and transactional ids; stage 1 keeps the job's own (its offsets are the source's). */
 const STAGE_2_SUFFIX = '-repartition';
 
+/** How often the records stage 2 has committed past are deleted from the repartition topic (Kafka Streams' repartition.purge.interval.ms). */
+export const REPARTITION_PURGE_INTERVAL_MS = 30_000;
+
 /** JSON has no infinities: a watermark at either end is written as its text. */
 const encodeWatermark = (watermark: number): number | string => (Number.isFinite(watermark) ? watermark : String(watermark));
 const decodeWatermark = (watermark: unknown): number => (typeof watermark === 'number' ? watermark : Number(watermark));
@@ -264,6 +267,8 @@ export class RepartitionedTaskSet {
       await this.stage2.commit();
       await this.stage1.start();
     };
+    const purgeEveryMs = options.repartitionPurgeIntervalMs ?? REPARTITION_PURGE_INTERVAL_MS;
+    this.#purge = purgeEveryMs > 0 ? new RepartitionPurge(options, topic, this.stage2, purgeEveryMs) : undefined;
     // One stage failing stops the other: the pod exits and both resume from their last commits.
     this.stage1.done.catch(() => this.stage2.stop());
     this.stage2.done.catch(() => this.stage1.stop());
@@ -272,12 +277,15 @@ export class RepartitionedTaskSet {
   }
 
   readonly #start: () => Promise<void>;
+  readonly #purge: RepartitionPurge | undefined;
   readonly #outbox: MarkingOutbox;
   readonly #stage2Tasks = new Map<number, RepartitionedTask>();
 
   /** Makes sure of the repartition topic (as many partitions as the source), then starts stage 1 and stage 2 (from a savepoint, stage 2 first). */
-  start(): Promise<void> {
-    return this.#start();
+  async start(): Promise<void> {
+    await this.#start();
+    this.#purge?.start();
+    this.done.finally(() => this.#purge?.stop()).catch(() => undefined);
   }
 
   /**
@@ -402,6 +410,51 @@ export class RepartitionedTaskSet {
 
   changelogPositions(): Promise<Map<number, number | null>> {
     return this.stage2.changelogPositions();
+  }
+}
+
+/**
+ * Deletes, every interval, the repartition topic's records before the offsets stage 2 committed for the pod's
+ * partitions: a restart resumes from those offsets, and a savepoint holds none of the topic, so nothing reads them
+ * again. Without it the topic grows by the source's volume for its whole retention. A failed delete (a user without
+ * DELETE on the topic) is reported and tried again at the next interval: the job goes on.
+ */
+class RepartitionPurge {
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> = Promise.resolve();
+  readonly #purged = new Map<number, number>();
+
+  constructor(
+    private readonly options: ExactlyOnceOptions,
+    private readonly topic: string,
+    private readonly stage2: ExactlyOnceTaskSet,
+    private readonly everyMs: number,
+  ) {}
+
+  start(): void {
+    this.#timer = setInterval(() => {
+      this.#running = this.#running.then(() => this.#once());
+    }, this.everyMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+
+  async #once(): Promise<void> {
+    const { client, events } = this.options;
+    try {
+      const owned = new Set(this.stage2.partitions);
+      const committed = await client.committedOffsets(this.stage2.groupId, this.topic);
+      const before = new Map([...committed].filter(([partition, { offset }]) => owned.has(partition) && offset > (this.#purged.get(partition) ?? 0)).map(([p, { offset }]) => [p, offset]));
+      if (before.size === 0) return;
+      await client.deleteRecordsBefore(this.topic, before);
+      for (const [partition, offset] of before) this.#purged.set(partition, offset);
+      events?.repartitionPurged?.(this.topic, { before });
+    } catch (error) {
+      events?.repartitionPurged?.(this.topic, { error: error instanceof Error ? error : new Error(String(error)) });
+    }
   }
 }
 
