@@ -8,6 +8,7 @@ import { planRepartition } from '../repartition/plan.js';
 import { JobSpecError, type JobProblem, Problems } from './problems.js';
 import { compileSideOutput, compileSinks } from './sinks.js';
 import { compileEventTime, compileSource, connectSchemaRegistry } from './source.js';
+import { compileErasure } from '../erasure/spec.js';
 import { compileRules, type SourceRules } from '../quality/rules.js';
 import { duration, isObject, positiveDuration } from './values.js';
 
@@ -42,6 +43,7 @@ export function compileJobSpec(spec: unknown, name: string, options: CompileOpti
   const sinks = compileSinks(problems, spec.sinks);
   const lateOutput = compileSideOutput(problems, 'spec.lateOutput', spec.lateOutput);
   const deadLetter = compileSideOutput(problems, 'spec.deadLetter', spec.deadLetter);
+  const erasure = compileErasure(problems, spec.erasure, spec.pipeline);
   const delivery = isObject(spec.delivery) ? spec.delivery : {};
   const commitInterval = duration(problems, 'spec.delivery.commitInterval', delivery.commitInterval, 100);
   const stateTtl = isObject(spec.state) ? positiveDuration(problems, 'spec.state.ttl', spec.state.ttl) : undefined;
@@ -57,6 +59,7 @@ export function compileJobSpec(spec: unknown, name: string, options: CompileOpti
   if (problems.list.length > 0) return { ok: false, problems: problems.list };
   if (stateTtl !== undefined) job.stateTtl = stateTtl;
   if (rules !== undefined) job.rules = rules;
+  if (erasure !== undefined) job.erasure = erasure;
   if (repartition !== undefined) job.repartition = repartition;
   return { ok: true, job };
 }

@@ -1,4 +1,5 @@
 // A compiled job: the dataflow plus everything a runner needs around it (its source, event time, sinks and side outputs).
+import type { JobErasure } from '../erasure/spec.js';
 import type { Dataflow } from '../dataflow/datastream.js';
 import type { GeneratorOptions } from '../connectors/generator/options.js';
 import type { KeyTemplate } from '../connectors/key-template.js';
@@ -107,6 +108,8 @@ export interface CompiledJob {
   repartition?: RepartitionPlan;
   /** spec.state.ttl in milliseconds: keyed state untouched this long is dropped (windows excepted); absent, kept. */
   stateTtl?: number;
+  /** spec.erasure: the topic of GDPR erasures, each deleting a subject's keyed state and derived sink rows (erasure/). */
+  erasure?: JobErasure;
   /** spec.sources[0].rules: a record that breaks one goes to the dead letters as it enters, before its event time is read. */
   rules?: SourceRules;
 }

@@ -1,4 +1,5 @@
 // The sink contract: results are buffered by `write` and made durable, idempotently where the target allows, by `commit`.
+import type { KeyValue } from '../dataflow/keys.js';
 import type { DeadLetter, StreamRecord } from '../dataflow/operator.js';
 
 /** A result as the engine emits it. */
@@ -31,6 +32,11 @@ export interface Sink {
   committed?(): Promise<void>;
   /** Before the first record: each owned partition's committed offset metadata (empty where none was committed). */
   recover?(committed: ReadonlyMap<number, Record<string, unknown>>): Promise<void>;
+  /**
+   * A GDPR erasure (erasure/): deletes, in order with the writes around it, what the sink holds for results whose
+   * `field` is `subject`, where the sink can name it. Returns false when it cannot (its keys use other fields too).
+   */
+  erase?(field: string, subject: KeyValue): boolean;
   /** Commits what is buffered and releases the target. */
   close(): Promise<void>;
 }

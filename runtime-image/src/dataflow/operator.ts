@@ -1,5 +1,6 @@
 // The engine's record and the Operator contract: operators push records and watermarks to the next one synchronously (chaining).
 import type { KeyedState, StateCodec } from '../state/keyed.js';
+import type { KeyValue } from './keys.js';
 
 export interface StreamRecord {
   value: Record<string, unknown>;
@@ -33,6 +34,11 @@ export interface Operator {
    * more input, else a promise the source waits on before it reads on (backpressure).
    */
   room?(): Promise<void> | undefined;
+  /**
+   * Set by operators with keyed state: deletes everything held for the keys whose first field is `subject` (a GDPR
+   * erasure, see erasure/), timers included; returns how many state entries it deleted.
+   */
+  eraseKey?(subject: KeyValue): number;
   /** Set with room: holds input back and resolves, once every record handed in has been emitted, with the function that lets input in again. */
   settle?(): Promise<() => void>;
 }

@@ -2,6 +2,7 @@
 import type { KeyedStateFactory } from '../state/keyed.js';
 import { BoundedOutOfOrdernessWatermark } from '../time/watermark.js';
 import type { Dataflow } from './datastream.js';
+import type { KeyValue } from './keys.js';
 import type { DeadLetter, Operator, Output, StreamRecord } from './operator.js';
 
 export interface TaskOutputs {
@@ -98,6 +99,13 @@ export class Task {
   restore(watermark: number): void {
     this.#generator.restore(watermark);
     for (const operator of this.#operators) operator.restore(watermark);
+  }
+
+  /** A GDPR erasure (erasure/): each operator deletes what it holds for the subject; returns the state entries deleted. */
+  eraseKey(subject: KeyValue): number {
+    let deleted = 0;
+    for (const operator of this.#operators) deleted += operator.eraseKey?.(subject) ?? 0;
+    return deleted;
   }
 
   /** Undefined while every operator has room for more input; else resolves when they have (see Operator.room). */

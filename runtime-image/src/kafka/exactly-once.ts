@@ -21,7 +21,7 @@ import { WATERMARK_END, WATERMARK_START } from '../time/watermark.js';
 import { changelogMessages, changelogTopics, restoreChangelogs, statefulOperatorIds } from './changelog.js';
 import { TableJoinTasks } from '../join/table-tasks.js';
 import { KafkaTableReader } from './table-reader.js';
-import type { CommittedOffset, FetchedMessage, KafkaClient, OutgoingMessage, TopicRequest, TransactionalProducer } from './client.js';
+import type { CommittedOffset, Fetch, FetchedMessage, KafkaClient, OutgoingMessage, TopicRequest, TransactionalProducer } from './client.js';
 import { deadLetterMessage, type DeadLetterContent } from './records.js';
 import { fitsAlone, messageBytes } from './message-size.js';
 import type { TransactionOutbox } from './sink.js';
@@ -31,6 +31,8 @@ import { changelogPositions, restoreSnapshotBase, snapshotChangelog } from './sn
 import { ownedPartitions } from './static-assignment.js';
 import { carriesMark, fromSavepoint, withEmptyState, type StartMark, type StartOver } from './savepoint-restore.js';
 import { systemClock, type RuntimeClock } from '../time/clock.js';
+import { ErasureTasks, subjectOf, type ErasureReport } from '../erasure/apply.js';
+import { startErasureReader } from '../erasure/reader.js';
 
 /** How many commit intervals the loop processes ahead of a transaction in flight before it waits for it. */
 const RUN_AHEAD_INTERVALS = 10;
@@ -58,6 +60,8 @@ export interface ExactlyOnceEvents {
   snapshotUnreadable?(partition: number, error: Error): void;
   /** A repartitioned job deleted the repartition topic's records stage 2 has committed past (or could not: `error`). */
   repartitionPurged?(topic: string, result: { before: ReadonlyMap<number, number> } | { error: Error }): void;
+  /** A GDPR erasure was applied (spec.erasure): the subject's hash, never its value. */
+  erased?(report: ErasureReport): void;
 }
 
 export interface ExactlyOnceOptions {
@@ -116,6 +120,8 @@ export interface PartitionTask {
   metadata?(): Record<string, unknown>;
   /** Set where the dataflow has operators that emit asynchronously (a score step); see Task.room and Task.settle. */
   room?(): Promise<void> | undefined;
+  /** A GDPR erasure: deletes what the task's operators hold for the subject (Task.eraseKey). */
+  eraseKey?(subject: string | number | boolean): number;
   settle?(): Promise<() => void>;
 }
 
@@ -240,6 +246,9 @@ export class ExactlyOnceTaskSet {
   /** The join operators of the tasks, which the table readers feed. */
   readonly #tables = new TableJoinTasks();
   readonly #tableReaders: KafkaTableReader[] = [];
+  /** spec.erasure: each task's erasure positions, and the reading of the erasure topic (erasure/). */
+  #erasure: ErasureTasks | undefined;
+  #erasureFetch: Fetch | undefined;
   #resultTimes: number[] = [];
   #producer: TransactionalProducer | undefined;
   /** Per topic written, its limit per record batch (max.message.bytes), read at the start. */
@@ -346,6 +355,11 @@ export class ExactlyOnceTaskSet {
     const startedOver = await this.#startOver(committed, statefulIds);
     const cache = new CacheBudget(this.#options.cacheEntries ?? 100_000);
     const latest = job.source.kind === 'kafka' && job.source.startingOffsets === 'latest' ? await client.endOffsets(topic) : undefined;
+    // Erasures run on the job's keyed state; a repartitioned job's stages hold it elsewhere, so they do not read them.
+    if (job.erasure !== undefined && this.#options.stage === undefined) {
+      const routed = job.source.kind === 'kafka' && job.source.keyedBy === job.erasure.resultField;
+      this.#erasure = new ErasureTasks({ erasure: job.erasure, sinks: this.#options.sinks, ...(routed ? { routeBy: count } : {}) });
+    }
     for (const partition of this.partitions) {
       const state = new TaskState({ store, partition, cache, ttl: jobStateTtl(job) });
       const slot: TaskSlot = {
@@ -371,6 +385,8 @@ export class ExactlyOnceTaskSet {
         slot.position = offset.offset;
         const { watermark, fields } = decodeMetadata(offset.metadata);
         slot.task.restore(watermark, fields);
+        // A start over (a savepoint, discarded state) has no erasure positions: every erasure is applied again.
+        this.#erasure?.restore(partition, fields);
       } else {
         slot.position = latest?.get(partition) ?? 0;
       }
@@ -380,6 +396,7 @@ export class ExactlyOnceTaskSet {
     const committedMetadata = new Map(this.partitions.map((p) => [p, decodeMetadata(committed.get(p)?.metadata ?? null).fields]));
     for (const sink of this.#options.sinks) await sink.recover?.(committedMetadata);
     await this.#startTables(count);
+    await this.#startErasures();
     this.phase = 'running';
     this.#lastCommit = this.#clock.now();
     this.#stopTimer = this.#clock.every(job.commitInterval, () => {
@@ -541,6 +558,34 @@ export class ExactlyOnceTaskSet {
     }
   }
 
+  /** Reads spec.erasure's topic beside the stream: each erasure's deletes reach the changelog and sinks with the next commit. */
+  async #startErasures(): Promise<void> {
+    const erasure = this.#erasure;
+    const { job, client, events } = this.#options;
+    if (erasure === undefined || job.erasure === undefined) return;
+    this.#erasureFetch = await startErasureReader({
+      client,
+      erasure: job.erasure,
+      tasks: erasure,
+      beforeBatch: () => this.#paused,
+      apply: (message) => {
+        let subject: string | number | boolean;
+        try {
+          subject = subjectOf(job.erasure!, message);
+        } catch (error) {
+          // Passed over (its offset is still recorded by the next erasure); dead-lettered with its own coordinates.
+          this.#tableDeadLetter(messageOf(error), message);
+          return;
+        }
+        const tasks = new Map([...this.#tasks].map(([partition, slot]) => [partition, slot.task]));
+        const { moved, report } = erasure.apply(message, subject, tasks);
+        for (const partition of moved) this.#dirty.add(partition);
+        if (report !== undefined) events?.erased?.(report);
+      },
+      onError: (error) => this.#failWith(error),
+    });
+  }
+
   /** A bounded run: each interval join's other stream is read to its end (its end markers), then ends (watermark +∞). */
   async #endOtherStreams(): Promise<void> {
     for (const reader of this.#tableReaders) {
@@ -553,7 +598,9 @@ export class ExactlyOnceTaskSet {
   }
 
   async #stopTables(): Promise<void> {
-    await Promise.all(this.#tableReaders.splice(0).map((reader) => reader.stop()));
+    const erasures = this.#erasureFetch;
+    this.#erasureFetch = undefined;
+    await Promise.all([...this.#tableReaders.splice(0).map((reader) => reader.stop()), erasures?.stop()]);
   }
 
   /** A table message that is no row (not a JSON object, no key): dead-lettered with its own coordinates, and passed over. */
@@ -696,7 +743,11 @@ export class ExactlyOnceTaskSet {
         topic: this.#source.topic,
         partition,
         offset: slot.position,
-        metadata: encodeOffsetMetadata(slot.task.watermark, this.#startMark, { ...slot.task.metadata?.(), ...this.#sinkMetadata(partition) }),
+        metadata: encodeOffsetMetadata(slot.task.watermark, this.#startMark, {
+          ...slot.task.metadata?.(),
+          ...this.#sinkMetadata(partition),
+          ...this.#erasure?.metadata(partition),
+        }),
       };
     });
     this.#dirty.clear();

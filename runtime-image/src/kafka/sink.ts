@@ -1,6 +1,8 @@
 // The Kafka sink: results encoded by the sink's format (JSON by default) keyed by a key template, handed to an outbox (a transaction, or a plain producer).
 import type { DeadLetter, Sink, SinkRecord } from '../connectors/sink.js';
 import { parseKeyTemplate, type KeyTemplate } from '../connectors/key-template.js';
+import type { KeyValue } from '../dataflow/keys.js';
+import { subjectSinkKeys } from '../erasure/sink-keys.js';
 import type { OutgoingMessage, PlainProducer } from './client.js';
 import { fitsAlone, messageBytes } from './message-size.js';
 import { JsonSerializer } from '../serde/json.js';
@@ -65,6 +67,14 @@ export class KafkaSink implements Sink {
     if (!encoded.ok) return { reason: `Kafka sink ${this.topic}: ${encoded.reason}`, record };
     const refused = this.#outbox.add({ topic: this.topic, key, value: encoded.value });
     return refused === undefined ? undefined : { reason: `Kafka sink ${this.topic}: ${refused}`, record };
+  }
+
+  /** A GDPR erasure: a tombstone (no value) under each key the key template renders for the subject, in the transaction. */
+  erase(field: string, subject: KeyValue): boolean {
+    const keys = this.#key === undefined ? undefined : subjectSinkKeys(this.#key, field, subject);
+    if (keys === undefined) return false;
+    for (const key of keys) this.#outbox.add({ topic: this.topic, key, value: null });
+    return true;
   }
 
   commit(): Promise<void> {

@@ -8,6 +8,7 @@ import { WATERMARK_START } from '../time/watermark.js';
 import { MAX_STATE_KEY_BYTES } from '../window/operator.js';
 import { TimerQueue } from '../window/timers.js';
 import { type Link, type PatternRecord, type PatternStage, type Run, type Taken, advance, runStart } from './nfa.js';
+import { keysOfSubject } from '../erasure/subject.js';
 
 type Row = Record<string, unknown>;
 
@@ -197,6 +198,16 @@ export class PatternOperator implements Operator {
     this.#timers.clear();
     this.#dueAt.clear();
     for (const [keyId, entry] of this.#state.entries()) this.#schedule(keyId, this.#nextDue(entry)!);
+  }
+
+  /** An erasure: the subject's partial matches and pending records are deleted; its timer finds no due time and passes. */
+  eraseKey(subject: KeyValue): number {
+    const keys = keysOfSubject(this.#state, subject);
+    for (const keyId of keys) {
+      this.#state.delete(keyId);
+      this.#dueAt.delete(keyId);
+    }
+    return keys.length;
   }
 
   #meets(stage: PatternStageSpec, value: Row): boolean {

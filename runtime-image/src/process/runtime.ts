@@ -1,4 +1,6 @@
 // One runtime pod: the job's exactly-once task set with its store, sinks and metrics, and what the control API asks of it.
+import type { ErasureReport } from '../erasure/apply.js';
+import { erasureMetric } from '../erasure/metrics.js';
 import { createHash, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { CheckpointStatus, PartitionStatus, RuntimeStatus, SavepointRequest, SavepointResponse, StopRequest, StopResponse } from '@sluice/crds';
@@ -50,6 +52,8 @@ export interface RuntimeHooks {
   onSnapshotUnreadable?: (partition: number, error: Error) => void;
   /** A repartitioned job deleted its repartition topic's records stage 2 committed past, or could not (it tries again). */
   onRepartitionPurged?: NonNullable<ExactlyOnceOptions['events']>['repartitionPurged'];
+  /** A GDPR erasure was applied (spec.erasure): the process logs it, with the subject's hash only. */
+  onErasure?: (report: ErasureReport) => void;
 }
 
 /** Checkpoints kept per partition; older ones are deleted after each new one. */
@@ -117,6 +121,7 @@ export class Runtime {
     registerOperatorMetrics(this.metrics.registry, job.dataflow);
     if (job.rules !== undefined) this.metrics.rules(job.rules.source, job.rules.names);
     const outbox = new TransactionOutbox();
+    const countErasure = erasureMetric(this.metrics.registry);
     const counted = this.metrics.events;
     this.#hooks = hooks;
     // A replacement pod has the same application id and ordinal: its PostgreSQL sinks fence the pod it replaces.
@@ -157,6 +162,10 @@ export class Runtime {
         },
         snapshotUnreadable: (partition, error) => hooks.onSnapshotUnreadable?.(partition, error),
         repartitionPurged: (topic, result) => hooks.onRepartitionPurged?.(topic, result),
+        erased: (report) => {
+          countErasure(report);
+          hooks.onErasure?.(report);
+        },
       },
     };
     this.taskSet = job.repartition === undefined ? new ExactlyOnceTaskSet(taskSetOptions) : new RepartitionedTaskSet(taskSetOptions);

@@ -123,6 +123,20 @@ export class CachedKeyedState<V> implements KeyedState<V> {
   }
 
   /**
+   * The keys with `prefix` that hold a value: the cache's, then the store's that the cache does not hold (a ranged scan:
+   * keys with one prefix sit together in key order). Expired entries are included: deleting one is harmless.
+   */
+  keysWithPrefix(prefix: string): string[] {
+    const keys: string[] = this.#cache.has(prefix) || this.#view.get(prefix) === undefined ? [] : [prefix];
+    for (const [key, entry] of this.#cache) if (entry.value !== undefined && key.startsWith(prefix)) keys.push(key);
+    for (const [key] of this.#view.scan({ after: prefix })) {
+      if (!key.startsWith(prefix)) break;
+      if (!this.#cache.has(key)) keys.push(key);
+    }
+    return keys;
+  }
+
+  /**
    * Writes the changes since the last flush (and, with a TTL, purges a slice of expired stored
    * entries) into `batch`, or into a batch of its own that it writes at once. With a caller's batch,
    * the caller writes it, and a failed write must fail the task: the entries already count as clean.

@@ -15,6 +15,11 @@ export interface KeyedState<V> {
   delete(key: string): void;
   /** Every entry, in no particular order: the operator scans them on restore. */
   entries(): Iterable<readonly [key: string, value: V]>;
+  /**
+   * The keys held that start with `prefix`, in no particular order: an erasure (erasure/) finds a subject's entries
+   * with it. Optional: without it the erasure scans entries().
+   */
+  keysWithPrefix?(prefix: string): string[];
 }
 
 /** How an operator's state values become plain JSON (for the store, changelog and snapshots) and back. */
@@ -47,5 +52,9 @@ export class MemoryKeyedState<V> implements KeyedState<V> {
 
   entries(): Iterable<readonly [string, V]> {
     return this.#values.entries();
+  }
+
+  keysWithPrefix(prefix: string): string[] {
+    return [...this.#values.keys()].filter((key) => key.startsWith(prefix));
   }
 }

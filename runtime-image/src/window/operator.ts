@@ -9,6 +9,7 @@ import { formatIsoTime } from '../time/iso8601.js';
 import { WATERMARK_START } from '../time/watermark.js';
 import { type TimeWindow, type WindowAssigner, maxTimestamp, mergeWindows, sameWindow } from './assigners.js';
 import { TimerQueue } from './timers.js';
+import { keysOfSubject } from '../erasure/subject.js';
 
 /** A window's key (its keyBy values as JSON) longer than this, in UTF-8 bytes, is refused: the record is dead-lettered. */
 export const MAX_STATE_KEY_BYTES = 16 * 1024;
@@ -143,6 +144,17 @@ export class WindowOperator implements Operator {
       this.#registerTimers(stateKey, entry.window);
       if (this.#assigner.merging) this.#indexSession(JSON.stringify(entry.key), entry.window);
     }
+  }
+
+  /** An erasure: every window of the subject's keys is deleted; their timers find no state and pass (as after a merge). */
+  eraseKey(subject: KeyValue): number {
+    const keys = keysOfSubject(this.#state, subject);
+    for (const stateKey of keys) {
+      const entry = this.#state.get(stateKey);
+      this.#state.delete(stateKey);
+      if (entry !== undefined) this.#sessions.delete(JSON.stringify(entry.key));
+    }
+    return keys.length;
   }
 
   /** Late for a window: its state is (or would be) already dropped, end − 1 + allowedLateness ≤ watermark. */

@@ -2,9 +2,10 @@
 import pg from 'pg';
 import { messageOf } from '../../error-message.js';
 import { systemClock, type RuntimeClock } from '../../time/clock.js';
+import type { KeyValue } from '../../dataflow/keys.js';
 import type { DeadLetter, Sink, SinkRecord } from '../sink.js';
 import { WriteBuffer } from '../write-buffer.js';
-import { parseTableName, rowsPerStatement, showTable, upsertStatement, type TableName } from './sql.js';
+import { parseTableName, quoteIdentifier, quoteTable, rowsPerStatement, showTable, upsertStatement, type TableName } from './sql.js';
 import { PostgresSinkError } from './errors.js';
 import { Fence } from './fence.js';
 import { describeTable, missingColumn, type TableColumns } from './table.js';
@@ -57,6 +58,11 @@ export const POSTGRES_TIMEOUTS: PostgresTimeouts = { connectMs: 5_000, queryMs: 
 
 /** A row to write: column → value, in the result's (or the columns') order. */
 type Row = ReadonlyMap<string, unknown>;
+/** A GDPR erasure: delete every row whose key column holds the subject (as text: PostgreSQL casts it to the column's type). */
+interface Erasure {
+  readonly column: string;
+  readonly subject: string;
+}
 
 /**
  * Idempotent by construction: a row holds the latest result written for its key, and a replay after a crash writes
@@ -74,8 +80,8 @@ export class PostgresSink implements Sink {
   private readonly clock: RuntimeClock;
   /** Where the sink writes, for messages: host:port/database, never the password. */
   private readonly where: string;
-  /** Per key (the key columns' values as JSON), the latest row. */
-  private readonly pending = new WriteBuffer<Row>();
+  /** Per key (the key columns' values as JSON), the latest row; and erasures, in order with the rows. */
+  private readonly pending = new WriteBuffer<Row | Erasure>();
   private tableColumns: TableColumns | undefined;
   private readonly fence: Fence | undefined;
   private fenceTaken = false;
@@ -154,6 +160,16 @@ export class PostgresSink implements Sink {
   }
 
   /**
+   * A GDPR erasure, when `field` is a key column: `DELETE … WHERE field = subject`, in the commit's transaction after the
+   * rows buffered before it and before those buffered after it (a new result for the subject starts its rows again).
+   */
+  erase(field: string, subject: KeyValue): boolean {
+    if (!this.keyColumns.includes(field)) return false;
+    this.pending.put(`erase ${field} ${JSON.stringify(String(subject))}`, { column: field, subject: String(subject) });
+    return true;
+  }
+
+  /**
    * Upserts the buffered rows in one transaction; resolves once PostgreSQL has committed it. A try that fails on the
    * connection is repeated (the upserts are idempotent) up to `attempts` times; then the commit fails and the rows
    * stay buffered for the next one. A table that does not fit the results fails at once, saying what to change.
@@ -198,7 +214,7 @@ export class PostgresSink implements Sink {
     return this.tableColumns;
   }
 
-  private async send(rows: readonly Row[]): Promise<void> {
+  private async send(rows: readonly (Row | Erasure)[]): Promise<void> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
     try {
@@ -222,7 +238,23 @@ export class PostgresSink implements Sink {
   }
 
   /** Rows grouped by the columns they set (results of one job usually all have the same), in statements of at most batchSize rows. */
-  private statements(rows: readonly Row[], table: TableColumns): pg.QueryConfig[] {
+  private statements(items: readonly (Row | Erasure)[], table: TableColumns): pg.QueryConfig[] {
+    const statements: pg.QueryConfig[] = [];
+    let rows: Row[] = [];
+    for (const item of items) {
+      if (item instanceof Map) {
+        rows.push(item);
+        continue;
+      }
+      const { column, subject } = item as Erasure;
+      statements.push(...this.upserts(rows, table), { text: `DELETE FROM ${quoteTable(this.table)} WHERE ${quoteIdentifier(column)} = $1`, values: [subject] });
+      rows = [];
+    }
+    statements.push(...this.upserts(rows, table));
+    return statements;
+  }
+
+  private upserts(rows: readonly Row[], table: TableColumns): pg.QueryConfig[] {
     const shapes = new Map<string, { columns: string[]; rows: unknown[][] }>();
     for (const row of rows) {
       const columns = [...row.keys()];

@@ -3,6 +3,8 @@ import { Redis } from 'ioredis';
 import { messageOf } from '../../error-message.js';
 import { systemClock, type RuntimeClock } from '../../time/clock.js';
 import { parseKeyTemplate, type KeyTemplate } from '../key-template.js';
+import type { KeyValue } from '../../dataflow/keys.js';
+import { subjectSinkKeys } from '../../erasure/sink-keys.js';
 import type { DeadLetter, Sink, SinkRecord } from '../sink.js';
 import { WriteBuffer } from '../write-buffer.js';
 
@@ -63,8 +65,8 @@ export class RedisSink implements Sink {
   private readonly hash: boolean;
   private readonly timeouts: RedisTimeouts;
   private readonly clock: RuntimeClock;
-  /** Per key, the latest value: a string to SET, or a hash's field–value pairs to HSET. */
-  private readonly pending = new WriteBuffer<string | string[]>();
+  /** Per key, the latest value: a string to SET, a hash's field–value pairs to HSET, or null to DEL (an erasure). */
+  private readonly pending = new WriteBuffer<string | string[] | null>();
   private connectionError: Error | undefined;
 
   constructor(options: RedisSinkOptions) {
@@ -110,6 +112,14 @@ export class RedisSink implements Sink {
     return undefined;
   }
 
+  /** A GDPR erasure: DEL of the keys the template renders for the subject, sent with the commit after the writes before it. */
+  erase(field: string, subject: KeyValue): boolean {
+    const keys = subjectSinkKeys(this.template, field, subject);
+    if (keys === undefined) return false;
+    for (const key of keys) this.pending.put(key, null);
+    return true;
+  }
+
   /**
    * Sends the buffered writes, `batchSize` keys per round trip; resolves once Redis has acknowledged every one.
    * A failed try is repeated (the writes are idempotent) up to `attempts` times; then the commit fails and the
@@ -123,12 +133,13 @@ export class RedisSink implements Sink {
     });
   }
 
-  private async send(entries: readonly (readonly [string, string | string[]])[]): Promise<void> {
+  private async send(entries: readonly (readonly [string, string | string[] | null])[]): Promise<void> {
     const pipelines: Promise<void>[] = [];
     for (let i = 0; i < entries.length; i += this.batchSize) {
       const pipeline = this.hash ? this.client.multi() : this.client.pipeline();
       for (const [key, value] of entries.slice(i, i + this.batchSize)) {
-        if (typeof value !== 'string') {
+        if (value === null) pipeline.del(key);
+        else if (typeof value !== 'string') {
           pipeline.del(key);
           pipeline.hset(key, ...value);
           if (this.ttlMs !== undefined) pipeline.pexpire(key, this.ttlMs);
