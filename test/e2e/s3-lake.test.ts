@@ -1,11 +1,11 @@
 // The S3 data-lake sink on the real servers: streamctl run of the example writes its windows as JSON lines and as Parquet that DuckDB reads
 // back, and a Kafka job killed -9 mid-stream, twice, leaves the lake equal to an uninterrupted run's: no result twice, none missing, no half file.
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { parse, stringify } from 'yaml';
 import { KafkajsClient } from '@sluice/runtime';
 import { buildCli, streamctl } from '../cli/cli.js';
@@ -28,6 +28,8 @@ const endpoints = readEndpoints();
 /** How long a hook or test that runs the job from start to end may take before it counts as hung. */
 const RUN_TIMEOUT_MS = 300_000;
 const brokers = endpoints.kafka.brokers;
+/** The repository's root, where node resolves @duckdb/node-api. */
+const repo = new URL('../../', import.meta.url).pathname;
 const example = (file: string): string => new URL(`../../examples/fraud-velocity/${file}`, import.meta.url).pathname;
 const s3 = s3Client(endpoints.s3);
 const bucket = `lake-${randomBytes(4).toString('hex')}`;
@@ -73,37 +75,46 @@ async function download(prefix: string): Promise<string> {
   return folder;
 }
 
+/**
+ * DuckDB in a process of its own: its native binding keeps a thread that would hold the test process open. Prints the
+ * query's rows as JSON.
+ */
+const DUCKDB_QUERY = `
+import { DuckDBInstance } from '@duckdb/node-api';
+const instance = await DuckDBInstance.create(':memory:');
+const connection = await instance.connect();
+const reader = await connection.runAndReadAll(process.argv[1]);
+process.stdout.write(JSON.stringify(reader.getRowObjectsJson()));
+connection.closeSync();
+instance.closeSync();
+`;
+
 /** The lake's rows as DuckDB reads them (Hive partitions as columns), as sorted JSON lines of the result's fields. */
 async function lakeRows(prefix: string, format: 'parquet' | 'jsonl'): Promise<string[]> {
   const folder = await download(prefix);
-  const instance = await DuckDBInstance.create(':memory:');
-  const connection = await instance.connect();
-  try {
-    // dt and hr as the folder names spell them (hr=09, not 9).
-    // JSON lines have no types: the columns as the results' JSON has them (DuckDB would take the ISO strings for timestamps).
-    const read =
-      format === 'parquet'
-        ? `read_parquet('${folder}/*/*/*.parquet', hive_partitioning = true, hive_types_autocast = false)`
-        : `read_json('${folder}/*/*/*.jsonl', hive_partitioning = true, hive_types_autocast = false, columns = {customer_id: 'VARCHAR', window_start: 'VARCHAR', window_end: 'VARCHAR', txn_count: 'DOUBLE', txn_sum: 'DOUBLE'})`;
-    const reader = await connection.runAndReadAll(`SELECT customer_id, window_start, window_end, txn_count, txn_sum, dt, hr FROM ${read}`);
-    return reader
-      .getRowObjectsJson()
-      .map((row) =>
-        JSON.stringify({
-          customer_id: row.customer_id,
-          window_start: row.window_start as string,
-          window_end: row.window_end as string,
-          txn_count: Number(row.txn_count),
-          txn_sum: Number(row.txn_sum),
-          dt: row.dt as string,
-          hr: row.hr as string,
-        }),
-      )
-      .sort();
-  } finally {
-    connection.closeSync();
-    instance.closeSync();
-  }
+  // dt and hr as the folder names spell them (hr=09, not 9).
+  // JSON lines have no types: the columns as the results' JSON has them (DuckDB would take the ISO strings for timestamps).
+  const read =
+    format === 'parquet'
+      ? `read_parquet('${folder}/*/*/*.parquet', hive_partitioning = true, hive_types_autocast = false)`
+      : `read_json('${folder}/*/*/*.jsonl', hive_partitioning = true, hive_types_autocast = false, columns = {customer_id: 'VARCHAR', window_start: 'VARCHAR', window_end: 'VARCHAR', txn_count: 'DOUBLE', txn_sum: 'DOUBLE'})`;
+  const query = `SELECT customer_id, window_start, window_end, txn_count, txn_sum, dt, hr FROM ${read}`;
+  const ran = spawnSync(process.execPath, ['--input-type=module', '-e', DUCKDB_QUERY, query], { cwd: repo, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (ran.status !== 0) throw new Error(`DuckDB could not read the lake under ${prefix}: ${ran.stderr}`);
+  const rows = JSON.parse(ran.stdout) as Record<string, string | number>[];
+  return rows
+    .map((row) =>
+      JSON.stringify({
+        customer_id: row.customer_id,
+        window_start: row.window_start,
+        window_end: row.window_end,
+        txn_count: Number(row.txn_count),
+        txn_sum: Number(row.txn_sum),
+        dt: row.dt,
+        hr: row.hr,
+      }),
+    )
+    .sort();
 }
 
 /** A result as the lake row of it: its fields and the Hive partition of its event time (a window's end minus 1 ms). */
@@ -223,7 +234,8 @@ describe('a Kafka job with the S3 lake sink, killed -9 mid-stream', () => {
     const pod = startRuntime(env);
     let exited = false;
     void pod.exited.then(() => (exited = true));
-    while (!exited && (await keysUnder(staging)).every((key) => before.has(key) || !key.endsWith('.jsonl'))) await new Promise((resolve) => setImmediate(resolve));
+    while (!exited && (await keysUnder(staging)).every((key) => before.has(key) || !key.endsWith('.jsonl')))
+      await new Promise((resolve) => setImmediate(resolve));
     pod.child.kill('SIGKILL');
     await pod.exited;
     const kafka = new KafkajsClient({ brokers });

@@ -71,7 +71,10 @@ describe('the job compiler', () => {
   it('compiles an s3 sink: parquet every minute by default, its prefix a folder', () => {
     const job = compileJobOrThrow(
       fraud((spec) =>
-        (spec.sinks as Spec[]).push({ name: 'lake', s3: { bucket: 'fraud-lake', prefix: 'features/velocity' } }, { name: 'raw', s3: { bucket: 'fraud-lake', format: 'jsonl', rollInterval: '10s' } }),
+        (spec.sinks as Spec[]).push(
+          { name: 'lake', s3: { bucket: 'fraud-lake', prefix: 'features/velocity' } },
+          { name: 'raw', s3: { bucket: 'fraud-lake', format: 'jsonl', rollInterval: '10s' } },
+        ),
       ),
     );
     expect(job.sinks.slice(1)).toEqual([

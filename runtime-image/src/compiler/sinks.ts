@@ -140,7 +140,8 @@ const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 function compileS3(problems: Problems, name: string, at: string, body: Record<string, unknown>): JobSink | undefined {
   const count = problems.list.length;
   const { bucket, prefix = '', format = 'parquet' } = body;
-  if (typeof bucket !== 'string' || !BUCKET.test(bucket)) problems.add(`${at}.bucket`, `${showValue(bucket)} is not a bucket name; name the bucket, for example fraud-lake`);
+  if (typeof bucket !== 'string' || !BUCKET.test(bucket))
+    problems.add(`${at}.bucket`, `${showValue(bucket)} is not a bucket name; name the bucket, for example fraud-lake`);
   if (typeof prefix !== 'string') problems.add(`${at}.prefix`, `${showValue(prefix)} is not a key prefix such as features/velocity/`);
   if (format !== 'parquet' && format !== 'jsonl') problems.add(`${at}.format`, `${showValue(format)} is not an S3 sink format; use parquet or jsonl`);
   const rollInterval = positiveDuration(problems, `${at}.rollInterval`, body.rollInterval ?? '1m');

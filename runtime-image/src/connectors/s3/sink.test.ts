@@ -75,7 +75,12 @@ describe('the S3 lake sink on a runtime pod', () => {
   it('rolls a partition’s committed chunks into one file per hour of event time once rollInterval has passed', async () => {
     const { prefix, open, store } = lake({ rollInterval: 0 });
     const sink = open();
-    for (const [customer, time] of [['C1', HOUR_10], ['C2', HOUR_11], ['C3', HOUR_10]] as const) sink.write(result(customer, time), 0);
+    for (const [customer, time] of [
+      ['C1', HOUR_10],
+      ['C2', HOUR_11],
+      ['C3', HOUR_10],
+    ] as const)
+      sink.write(result(customer, time), 0);
     sink.stage();
     await sink.commit();
     await sink.committed();

@@ -32,7 +32,9 @@ export class LakeStore {
   }
 
   async put(key: string, body: Uint8Array | string): Promise<void> {
-    await this.#attempt('writing', key, () => this.#client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentLength: Buffer.byteLength(body) })));
+    await this.#attempt('writing', key, () =>
+      this.#client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentLength: Buffer.byteLength(body) })),
+    );
   }
 
   async get(key: string): Promise<string> {
