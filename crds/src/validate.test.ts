@@ -304,6 +304,24 @@ const ruleCases: RuleCase[] = [
     message: 'a score step sets into (the whole response in one field) or fields (picked response fields), not both',
   },
   {
+    name: 'a mask step hashing a field without keySecretRef',
+    manifest: job((s) => pipeline(s).unshift({ mask: { fields: [{ field: 'card_number', with: 'hmac' }] } })),
+    path: 'spec.pipeline[0].mask.keySecretRef',
+    message: 'Required value: a mask field with hmac or tokenise needs keySecretRef',
+  },
+  {
+    name: 'a mask field keeping characters it does not truncate',
+    manifest: job((s) => pipeline(s).unshift({ mask: { fields: [{ field: 'email', with: 'redact', keep: 4 }] } })),
+    path: 'spec.pipeline[0].mask.fields[0].keep',
+    message: 'Forbidden: keep applies only to with truncate',
+  },
+  {
+    name: 'a mask field with an encoding it does not hash',
+    manifest: job((s) => pipeline(s).unshift({ mask: { fields: [{ field: 'email', with: 'redact', encoding: 'base64' }] } })),
+    path: 'spec.pipeline[0].mask.fields[0].encoding',
+    message: 'encoding applies only',
+  },
+  {
     name: 'a window without aggregate',
     manifest: job((s) => delete pipeline(s)[1]!.aggregate),
     path: 'spec.pipeline[1].aggregate',
