@@ -18,6 +18,7 @@ import { ControllerMetrics } from './machinery/metrics.js';
 import { isNotFound } from './machinery/kube-errors.js';
 import { keyOf } from './machinery/reconciler.js';
 import type { RegistryConnection } from '@sluice/crds/registry-connection';
+import { schemaRegistryClientFor } from '@sluice/runtime';
 import { registryClientFor } from './registry-client.js';
 import { SchemaSubjectReconciler } from './schema-subject/reconciler.js';
 import { JobObjects } from './stream-job/job-objects.js';
@@ -198,6 +199,8 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
         podAddress: options.streamJobs?.podAddress ?? podIpAddress(runtimePort),
         sourcePartitions: async (topic) => (await topicAdmin.describe(topic))?.partitions,
         savepointStorage: new KubeSavepointStorage(options.kubeconfig),
+        schemaRegistry: (url) => schemaRegistryClientFor(url, options.defaultRegistryUrl, options.registryConnection),
+        ...(options.defaultRegistryUrl === undefined ? {} : { defaultRegistryUrl: options.defaultRegistryUrl }),
         events,
         metrics,
         clock,

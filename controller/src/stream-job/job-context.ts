@@ -1,6 +1,6 @@
 // What one reconcile of a StreamJob works from (the job as stored, its control token, what the observer saw) and what every part of the reconciler reads from it.
 import type { StreamJob, StreamJobSpec } from '@sluice/crds';
-import { compileJob } from '@sluice/runtime';
+import { compileJob, type SchemaCheckOptions } from '@sluice/runtime';
 import type { Logger } from 'pino';
 import type { Clock } from '../machinery/clock.js';
 import type { ResourceClient } from '../machinery/custom-resources.js';
@@ -29,6 +29,10 @@ export interface StreamJobReconcilerDeps {
   metrics?: Pick<ControllerMetrics, 'savepoints' | 'upgrades' | 'upgradeDuration'>;
   clock: Clock;
   log: Logger;
+  /** The schema registry client a spec whose source names a subject is checked with before it rolls out; by default HTTP. */
+  schemaRegistry?: SchemaCheckOptions['registryAt'];
+  /** The registry of a spec that names none (the controller's --registry-url). */
+  defaultRegistryUrl?: string;
 }
 
 /** What each part of the reconciler (upgrades, savepoints, the autoscaler loop) is given: the deps and the status writer. */

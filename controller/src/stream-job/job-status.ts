@@ -40,6 +40,8 @@ export const StreamJobEventReason = {
   Rescaled: 'Rescaled',
   SavepointDeleted: 'SavepointDeleted',
   Autoscaled: 'Autoscaled',
+  /** The spec's fields could not be checked against its source's subject (the registry did not answer): the rollout went on. */
+  SchemaCheckSkipped: 'SchemaCheckSkipped',
 } as const;
 
 /** The generated status with lastStableSpec as what the controller writes there: a whole spec. */

@@ -1,6 +1,6 @@
 // The StreamJob reconciler: observes the job, then deploys it, keeps it running, or hands it to its parts — upgrades (upgrade.ts), savepoints (savepoints.ts) and the autoscaler loop (autoscaler-loop.ts).
 import type { StreamJob } from '@sluice/crds';
-import { formatProblem, repartitionRefusal, statefulOperatorIds } from '@sluice/runtime';
+import { checkJobSchema, formatProblem, repartitionRefusal, sourceSubject, statefulOperatorIds, type CompiledJob } from '@sluice/runtime';
 import { findCondition, hasCondition, setCondition } from '../machinery/conditions.js';
 import { done, keyOf, type ObjectKey, type Reconciler, type Result } from '../machinery/reconciler.js';
 import { patchStatusIfChanged } from '../machinery/status.js';
@@ -19,7 +19,7 @@ import {
   type PartDeps,
   type StreamJobReconcilerDeps,
 } from './job-context.js';
-import { JobStatusWriter, StreamJobCondition, StreamJobReason, generationOf, statusOf, type JobStatusFields } from './job-status.js';
+import { JobStatusWriter, StreamJobCondition, StreamJobEventReason, StreamJobReason, generationOf, statusOf, type JobStatusFields } from './job-status.js';
 import { deploymentReady, observe, type Observation } from './observer.js';
 import { RuntimeHealthReason, runtimeHealth } from './pod-failures.js';
 import { changelogTopicResources, repartitionTopicResource, selectorOf, type Deployment } from './resources.js';
@@ -68,6 +68,8 @@ export class StreamJobReconciler implements Reconciler {
     }
     const repartition = repartitionRefusal(compiled.job);
     if (repartition !== undefined) return this.refuseSpec(context, repartition);
+    const schemaProblems = await this.checkSchema(context, compiled.job);
+    if (schemaProblems !== undefined) return this.refuseSpec(context, schemaProblems);
     await deps.objects.ensureService(job);
     const waiting = await this.ensureChangelogs(
       context,
@@ -222,6 +224,27 @@ export class StreamJobReconciler implements Reconciler {
     const changed = await status.write(job, {}, [{ type: StreamJobCondition.Upgrade, status: 'False', reason: StreamJobReason.InvalidSpec, message }]);
     if (changed) status.event(job, 'Warning', StreamJobReason.InvalidSpec, message);
     return this.steady({ ...context, job: await status.reread(job) });
+  }
+
+  /**
+   * A spec not yet running whose source names a subject: every field it reads checked against the subject's schema,
+   * so a typo is refused here rather than dead-letter every record. The problems, or undefined. A registry that does
+   * not answer does not hold the rollout back: a Warning Event says the check was skipped and why.
+   */
+  private async checkSchema({ job, observation }: JobContext, compiled: CompiledJob): Promise<string | undefined> {
+    const subject = sourceSubject(compiled);
+    if (subject === undefined || observation.deployed?.hash === specHash(effectiveSpec(job))) return undefined;
+    const { schemaRegistry, defaultRegistryUrl, status } = this.#deps;
+    const result = await checkJobSchema(job.spec, compiled, {
+      ...(schemaRegistry === undefined ? {} : { registryAt: schemaRegistry }),
+      ...(defaultRegistryUrl === undefined ? {} : { defaultRegistryUrl }),
+    });
+    if (result.problems.length > 0) return result.problems.map(formatProblem).join('; ');
+    if (!result.checked) {
+      const message = `generation ${generationOf(job)} rolls out without its fields checked against subject ${subject}: ${result.reason}`;
+      status.event(job, 'Warning', StreamJobEventReason.SchemaCheckSkipped, message);
+    }
+    return undefined;
   }
 
   /**

@@ -1,8 +1,8 @@
 // A job checked against its source's registry schema: every field the pipeline reads before it reshapes records, named by the step that reads it.
 import { Environment } from '@marcbachmann/cel-js';
-import { RegistryAuthError } from '@sluice/crds/registry-connection';
+import { RegistryAuthError, type RegistryConnection } from '@sluice/crds/registry-connection';
 import { messageOf } from '../error-message.js';
-import { SchemaRegistries, type SchemaRegistryClient } from '../serde/registry-client.js';
+import { HttpSchemaRegistryClient, SchemaRegistries, type SchemaRegistryClient } from '../serde/registry-client.js';
 import type { CompiledJob } from './job.js';
 import type { JobProblem } from './problems.js';
 import { isObject, type Spec } from './values.js';
@@ -391,6 +391,8 @@ export type SchemaCheckResult =
 export interface SchemaCheckOptions {
   /** The registry to ask instead of the one the spec names (streamctl validate --registry). */
   registryUrl?: string;
+  /** The registry to ask when the spec names none (the controller's --registry-url, which runtime pods are given too). */
+  defaultRegistryUrl?: string;
   /** A client per registry URL; by default HTTP, with the user and CA of this process's environment. */
   registryAt?: (url: string) => SchemaRegistryClient;
 }
@@ -408,7 +410,7 @@ export function sourceSubject(job: CompiledJob): string | undefined {
 export async function checkJobSchema(spec: unknown, job: CompiledJob, options: SchemaCheckOptions = {}): Promise<SchemaCheckResult> {
   const format = job.source.kind === 'kafka' ? job.source.format : undefined;
   if (format === undefined || format.name === 'json') return { checked: false, reason: 'the source names no schema subject', problems: [] };
-  const url = options.registryUrl ?? format.registryUrl;
+  const url = options.registryUrl ?? format.registryUrl ?? options.defaultRegistryUrl;
   if (url === undefined) {
     return {
       checked: false,
@@ -435,4 +437,14 @@ function defaultRegistries(): (url: string) => SchemaRegistryClient {
   registries ??= new SchemaRegistries();
   const shared = registries;
   return (url) => shared.at(url);
+}
+
+/**
+ * For the controller: a client of the registry at `url` that sends the controller's user only to its own registry
+ * (`homeUrl`, same origin), so a spec naming another registryUrl never receives the controller's password.
+ */
+export function schemaRegistryClientFor(url: string, homeUrl: string | undefined, connection: RegistryConnection | undefined): SchemaRegistryClient {
+  const origin = (text: string | undefined) => (text !== undefined && URL.canParse(text) ? new URL(text).origin : undefined);
+  const home = connection !== undefined && origin(url) !== undefined && origin(url) === origin(homeUrl);
+  return new HttpSchemaRegistryClient(url, home ? connection : {});
 }
