@@ -21,6 +21,8 @@ export interface BoundedJobOptions {
   commitInterval?: string;
   /** Records the input holds, for the progress line and the time allowed. */
   events: number;
+  /** Drop the source's keyedBy, so the job repartitions through its repartition topic. */
+  notKeyed?: boolean;
   log: (line: string) => void;
 }
 
@@ -44,7 +46,7 @@ export async function runBoundedJob(options: BoundedJobOptions): Promise<Bounded
     options.job ?? FRAUD_VELOCITY_JOB,
     options.name,
     options.input,
-    { redis: options.redisUrl !== undefined, commitInterval: options.commitInterval, sourceTopics: options.sourceTopics },
+    { redis: options.redisUrl !== undefined, commitInterval: options.commitInterval, sourceTopics: options.sourceTopics, notKeyed: options.notKeyed },
     options.workDir,
   );
   const stateDir = mkdtempSync(join(tmpdir(), 'sluice-bench-state-'));

@@ -7,7 +7,7 @@ import { repoRoot } from './runtime-process.js';
 interface Manifest {
   metadata: { name: string };
   spec: {
-    sources: { name: string; kafka: { topic: string } }[];
+    sources: { name: string; kafka: { topic: string; keyedBy?: string } }[];
     sinks: ({ name: string; kafka?: { topic: string }; redis?: { key: string } } & Record<string, unknown>)[];
     lateOutput?: { topic: string };
     delivery?: { commitInterval?: string };
@@ -30,6 +30,8 @@ export interface JobChanges {
   commitInterval?: string | undefined;
   /** The topics of the sources after the first (a join's tables), by source name. */
   sourceTopics?: Record<string, string> | undefined;
+  /** Drop the first source's keyedBy: a keyBy then repartitions. */
+  notKeyed?: boolean | undefined;
 }
 
 /** The manifest at `path` with its source, Kafka sinks, late and dead-letter outputs on `<name>-…` topics, written into `dir`. */
@@ -37,12 +39,13 @@ export function jobOnTopics(
   path: string,
   name: string,
   input: string,
-  { redis, commitInterval, sourceTopics }: JobChanges,
+  { redis, commitInterval, sourceTopics, notKeyed }: JobChanges,
   dir: string,
 ): { file: string; topics: JobTopics } {
   const manifest = parse(readFileSync(join(repoRoot, path), 'utf8')) as Manifest;
   manifest.metadata.name = name;
   manifest.spec.sources[0]!.kafka.topic = input;
+  if (notKeyed === true) delete manifest.spec.sources[0]!.kafka.keyedBy;
   for (const source of manifest.spec.sources.slice(1)) {
     const topic = sourceTopics?.[source.name];
     if (topic === undefined) throw new Error(`${path}: no topic given for its source "${source.name}"; pass it in sourceTopics`);
