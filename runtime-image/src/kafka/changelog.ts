@@ -21,8 +21,16 @@ export function changelogTopics(job: string, operatorIds: readonly string[], par
   return operatorIds.map((operatorId) => ({
     topic: changelogTopic(job, operatorId),
     partitions,
-    // Compaction keeps the latest value per state key; the restore replays only that.
-    config: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '0', 'segment.ms': '600000' },
+    // Compaction keeps the latest value per state key; the restore replays only that. A deleted key (an expiry, a GDPR
+    // erasure) is a tombstone: max.compaction.lag.ms bounds how long its older values may wait for compaction (7 days),
+    // delete.retention.ms how long the tombstone itself stays after it, for a restore in progress to see (1 day).
+    config: {
+      'cleanup.policy': 'compact',
+      'min.compaction.lag.ms': '0',
+      'max.compaction.lag.ms': '604800000',
+      'delete.retention.ms': '86400000',
+      'segment.ms': '600000',
+    },
   }));
 }
 

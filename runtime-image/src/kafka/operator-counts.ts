@@ -1,4 +1,5 @@
 // Records into and out of each operator of one task, counted by wrapping the nodes of its dataflow; taken once per commit for the metrics.
+import type { KeyValue } from '../dataflow/keys.js';
 import type { Dataflow } from '../dataflow/datastream.js';
 import type { Operator, OperatorContext, StreamRecord } from '../dataflow/operator.js';
 
@@ -46,6 +47,8 @@ export class OperatorCounts {
             // An asynchronous operator's backpressure and settling (a score step's) must reach the task through the count.
             ...(operator.room === undefined ? {} : { room: () => operator.room!() }),
             ...(operator.settle === undefined ? {} : { settle: () => operator.settle!() }),
+            // A GDPR erasure (erasure/) reaches the operator's state through the wrapper too.
+            ...(operator.eraseKey === undefined ? {} : { eraseKey: (subject: KeyValue) => operator.eraseKey!(subject) }),
           };
         },
       })),

@@ -24,6 +24,7 @@ export function redisSink(spec: RedisJobSink, url: string): Sink {
       }
       return sink.write({ ...record, value: { ...record.value, [VALUE_FIELD]: computed } });
     },
+    erase: (field, subject) => sink.erase(field, subject),
     commit: () => sink.commit(),
     close: () => sink.close(),
   };
