@@ -7,7 +7,8 @@ import { runEnrichmentBench, type EnrichmentBenchResult } from './enrichment.js'
 import { runPatternBench, type PatternBenchResult } from './failed-logins.js';
 import { runBench, type BenchResult } from './fraud-velocity.js';
 import { runRepartitionBench, type RepartitionBenchResult } from './repartition.js';
-import { enrichmentTable, patternTable, repartitionTable, table, writeResult } from './report.js';
+import { enrichmentTable, patternTable, repartitionTable, saslTable, table, writeResult } from './report.js';
+import { runSaslBench, type SaslBenchResult } from './sasl.js';
 
 describe('npm run bench -- fraud-velocity, on 5 000 events', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-test-'));
@@ -163,5 +164,34 @@ describe('npm run bench -- repartition, on 3 000 transactions', () => {
     expect(printed).toMatch(/results \d+ and \d+: the repartitioned job's watermark is the least/);
     const written = JSON.parse(readFileSync(writeResult(dir, result), 'utf8')) as RepartitionBenchResult;
     expect(written.bench).toBe('repartition');
+  });
+});
+
+describe('npm run bench -- sasl, on 3 000 transactions', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-test-'));
+  let result: SaslBenchResult;
+  let printed: string;
+
+  beforeAll(async () => {
+    result = await runSaslBench({ events: 3000, partitions: 6, workDir: join(dir, 'work'), log: () => undefined });
+    printed = saslTable(result);
+  }, 600_000);
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('runs the job on both listeners over every transaction, with the same results', () => {
+    expect(result.preload.events).toBe(3000);
+    expect(result.plaintext.recordsIn).toBe(3000);
+    expect(result.saslSsl.recordsIn).toBe(3000);
+    expect(result.plaintext.recordsOut).toBeGreaterThan(0);
+    expect(result.saslSsl.recordsOut).toBe(result.plaintext.recordsOut);
+  });
+
+  it('prints both jobs’ events/s and the ratio', () => {
+    expect(result.ratio).toBeCloseTo(result.saslSsl.eventsPerSecond / result.plaintext.eventsPerSecond);
+    expect(printed).toMatch(/on SASL_SSL \(TLS, SCRAM-SHA-512\).* [\d,]+ events\/s/);
+    expect(printed).toMatch(/ratio SASL_SSL \/ plaintext +\d+\.\d %/);
+    const written = JSON.parse(readFileSync(writeResult(dir, result), 'utf8')) as SaslBenchResult;
+    expect(written.bench).toBe('sasl');
   });
 });

@@ -23,6 +23,8 @@ export interface BoundedJobOptions {
   events: number;
   /** Drop the source's keyedBy, so the job repartitions through its repartition topic. */
   notKeyed?: boolean;
+  /** The Kafka Secret's keys as files (SLUICE_KAFKA_SECRET_DIR), for brokers behind TLS and SASL. */
+  kafkaSecretDir?: string;
   log: (line: string) => void;
 }
 
@@ -57,6 +59,7 @@ export async function runBoundedJob(options: BoundedJobOptions): Promise<Bounded
       SLUICE_STATE_DIR: stateDir,
       SLUICE_END_MARKERS: 'true',
       ...(options.redisUrl === undefined ? {} : { SLUICE_REDIS_URL: options.redisUrl }),
+      ...(options.kafkaSecretDir === undefined ? {} : { SLUICE_KAFKA_SECRET_DIR: options.kafkaSecretDir }),
     },
     ...(options.profileDir === undefined ? {} : { profileDir: options.profileDir }),
   });

@@ -5,7 +5,7 @@ import { hideBin } from 'yargs/helpers';
 import { runEnrichmentBench } from './enrichment.js';
 import { runPatternBench } from './failed-logins.js';
 import { runBench } from './fraud-velocity.js';
-import { enrichmentTable, patternTable, repartitionTable, table, writeResult } from './report.js';
+import { enrichmentTable, patternTable, repartitionTable, saslTable, table, writeResult } from './report.js';
 import { repoRoot } from './runtime-process.js';
 
 const log = (line: string): void => {
@@ -126,6 +126,29 @@ await yargs(hideBin(process.argv))
         log,
       });
       process.stdout.write(`${repartitionTable(result)}\n`);
+      process.stdout.write(`result: ${writeResult(argv.results, result)}\n`);
+    },
+  )
+  .command(
+    'sasl',
+    'preload N transactions; run the fraud-velocity job on the plaintext listener and the same job on the SASL_SSL listener (TLS, SCRAM-SHA-512), exactly-once, and print their events/s and ratio',
+    (y) =>
+      y
+        .option('events', { type: 'number', default: 200_000, describe: 'transactions to preload and process' })
+        .option('partitions', { type: 'number', default: 6, describe: 'partitions of the input topic' })
+        .option('keep-topics', { type: 'boolean', default: false, describe: 'leave the run’s topics in Kafka (deleted by default)' })
+        .option('results', { type: 'string', default: join(repoRoot, 'bench', 'results'), describe: 'folder for the JSON result and the job manifests' }),
+    async (argv) => {
+      const startedAt = new Date().toISOString().slice(0, 19).replaceAll(':', '-');
+      const { runSaslBench } = await import('./sasl.js');
+      const result = await runSaslBench({
+        events: argv.events,
+        partitions: argv.partitions,
+        keepTopics: argv['keep-topics'],
+        workDir: join(argv.results, startedAt),
+        log,
+      });
+      process.stdout.write(`${saslTable(result)}\n`);
       process.stdout.write(`result: ${writeResult(argv.results, result)}\n`);
     },
   )

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { EnrichmentBenchResult } from './enrichment.js';
 import type { PatternBenchResult } from './failed-logins.js';
 import type { RepartitionBenchResult } from './repartition.js';
+import type { SaslBenchResult } from './sasl.js';
 import type { BenchResult } from './fraud-velocity.js';
 import type { BoundedJobResult } from './fraud.js';
 import { machineLine } from './run-header.js';
@@ -108,6 +109,17 @@ export function repartitionTable(result: RepartitionBenchResult): string {
   const note =
     `results ${result.keyed.recordsOut} and ${result.repartitioned.recordsOut}: the repartitioned job's watermark is the least over every source partition ` +
     "(Flink's rule), not each partition's own, so other records are late and other windows fire again; every record is written to and read back from the repartition topic, in transactions of its own";
+  return [...lines, note, machineLine(result.machine)].join('\n');
+}
+
+/** The SASL bench: the fraud job over SASL_SSL beside the same job in plaintext, same run, same topic. */
+export function saslTable(result: SaslBenchResult): string {
+  const lines = aligned([
+    ...jobRows('baseline: fraud-velocity on the plaintext listener, exactly-once, Redis on', result.plaintext, 'results'),
+    ...jobRows('the same job on SASL_SSL (TLS, SCRAM-SHA-512), exactly-once, Redis on', result.saslSsl, 'results'),
+    ['    ratio SASL_SSL / plaintext', `${(result.ratio * 100).toFixed(1)} %`, 'same run, same topic, same commit interval'],
+  ]);
+  const note = "the SASL user is the broker's super user: ACL checks for other users add little more (they are cached per session)";
   return [...lines, note, machineLine(result.machine)].join('\n');
 }
 
