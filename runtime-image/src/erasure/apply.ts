@@ -101,6 +101,19 @@ export class ErasureTasks {
     return positions === undefined || positions.size === 0 ? {} : { [ERASURE_METADATA]: Object.fromEntries(positions) };
   }
 
+  /** Moves the tasks past a record that names no subject (dead-lettered): a restart does not read it again. Returns the tasks moved. */
+  pass(message: ErasureMessage, partitions: Iterable<number>): number[] {
+    const moved: number[] = [];
+    for (const partition of partitions) {
+      const positions = this.#positions.get(partition) ?? new Map<number, number>();
+      this.#positions.set(partition, positions);
+      if ((positions.get(message.partition) ?? 0) > message.offset) continue;
+      positions.set(message.partition, message.offset + 1);
+      moved.push(partition);
+    }
+    return moved;
+  }
+
   /**
    * Applies one erasure to the tasks that have not applied it: their keyed state, then the sinks (in order with the
    * results buffered around it). Returns the partitions whose positions moved (to commit), and the report when a

@@ -142,6 +142,14 @@ describe('ErasureTasks', () => {
     expect(applier.metadata(1)).toEqual({ erasure: { 0: 3 } });
   });
 
+  it('moves the tasks past a record that names no subject, once', () => {
+    const applier = new ErasureTasks({ erasure, sinks: [] });
+    applier.restore(0, { erasure: { 0: 5 } });
+    expect(applier.pass(message(3, ''), [0, 1])).toEqual([1]);
+    expect(applier.pass(message(3, ''), [0, 1])).toEqual([]);
+    expect(applier.metadata(1)).toEqual({ erasure: { 0: 4 } });
+  });
+
   it("routes an erasure to the task owning the subject's partition when the source is keyed by it, and erases in the sinks", () => {
     const erased: string[][] = [[], []];
     const sinkErasures: string[] = [];

@@ -573,8 +573,10 @@ export class ExactlyOnceTaskSet {
         try {
           subject = subjectOf(job.erasure!, message);
         } catch (error) {
-          // Passed over (its offset is still recorded by the next erasure); dead-lettered with its own coordinates.
-          this.#tableDeadLetter(messageOf(error), message);
+          // Dead-lettered with its own coordinates (once: the tasks' positions move past it), and passed over.
+          const moved = erasure.pass(message, this.#tasks.keys());
+          if (moved.length > 0) this.#tableDeadLetter(messageOf(error), message);
+          for (const partition of moved) this.#dirty.add(partition);
           return;
         }
         const tasks = new Map([...this.#tasks].map(([partition, slot]) => [partition, slot.task]));
