@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { compileAggregates } from '../aggregate/aggregates.js';
 import { keyByFields } from '../dataflow/keys.js';
 import type { OperatorContext, StreamRecord } from '../dataflow/operator.js';
+import { IntervalJoinOperator } from '../join/interval-join.js';
+import { TableJoinOperator } from '../join/table-join.js';
 import { PatternOperator } from '../pattern/operator.js';
 import { CacheBudget } from '../state/cache-budget.js';
 import { MemoryKeyedState, type StateCodec } from '../state/keyed.js';
@@ -86,6 +88,36 @@ describe('eraseKey of the pattern operator', () => {
     pattern.processRecord(at('c1', 'b', 2_000));
     pattern.processRecord(at('c2', 'b', 2_000));
     pattern.processWatermark(WATERMARK_END);
+    expect(results.map((r) => r.customer_id)).toEqual(['c2']);
+  });
+});
+
+describe('eraseKey of the joins', () => {
+  it("deletes the table's row of the subject: the next record of the subject finds none", () => {
+    const results: Record<string, unknown>[] = [];
+    const { ctx } = context(results);
+    const join = new TableJoinOperator({ table: 'profiles', leftKey: (r) => r.customer_id, mode: 'left', into: 'profile', broadcast: false }, ctx);
+    join.apply({ partition: 0, offset: 0, key: 'c1', value: { email: 'c1@bank.test' } });
+    join.apply({ partition: 0, offset: 1, key: 'c2', value: { email: 'c2@bank.test' } });
+    expect(join.eraseKey('c1')).toBe(1);
+    join.processRecord(record('c1', 1_000));
+    join.processRecord(record('c2', 1_000));
+    expect(results.map((r) => r.profile)).toEqual([null, { email: 'c2@bank.test' }]);
+  });
+
+  it("deletes both sides' buffered records of the subject in an interval join", () => {
+    const results: Record<string, unknown>[] = [];
+    const { ctx, held } = context(results);
+    const join = new IntervalJoinOperator(
+      { other: 'logins', leftKey: (r) => r.customer_id, rightKey: (r) => r.customer_id, lower: -60_000, upper: 60_000, into: 'login', rightTime: (r) => r.at as number, rightMaxOutOfOrderness: 0 },
+      ctx,
+    );
+    join.processRecord(record('c1', 1_000));
+    join.processRecord(record('c2', 1_000));
+    expect(join.eraseKey('c1')).toBe(1);
+    expect([...held[0]!.entries()].map(([key]) => key).filter((key) => key.includes('c1'))).toEqual([]);
+    join.apply({ partition: 0, offset: 0, key: null, value: { customer_id: 'c1', at: 2_000 } });
+    join.apply({ partition: 0, offset: 1, key: null, value: { customer_id: 'c2', at: 2_000 } });
     expect(results.map((r) => r.customer_id)).toEqual(['c2']);
   });
 });

@@ -1,5 +1,7 @@
 // The interval join of two streams, with Flink's IntervalJoinOperator semantics: b joins a when a.key = b.key and a.ts + lower ≤ b.ts ≤ a.ts + upper.
+import type { KeyValue } from '../dataflow/keys.js';
 import type { Operator, OperatorContext, StreamRecord } from '../dataflow/operator.js';
+import { subjectForms } from '../erasure/subject.js';
 import { messageOf, showValue } from '../error-message.js';
 import type { Json, KeyedState, StateCodec } from '../state/keyed.js';
 import { ReadPositions } from './read-positions.js';
@@ -94,6 +96,19 @@ export class IntervalJoinOperator implements Operator {
   processWatermark(watermark: number): void {
     this.#left = watermark;
     this.#advance();
+  }
+
+  /** A GDPR erasure (erasure/): both sides' buffered records whose join key is the subject; their timers find nothing left. */
+  eraseKey(subject: KeyValue): number {
+    let deleted = 0;
+    for (const form of new Set(subjectForms(subject).map(String))) {
+      for (const side of ['left', 'right'] as const) {
+        if (this.#state.get(bufferKey(side, form)) === undefined) continue;
+        this.#state.delete(bufferKey(side, form));
+        deleted++;
+      }
+    }
+    return deleted;
   }
 
   restore(watermark: number): void {

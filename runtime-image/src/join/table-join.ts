@@ -1,5 +1,7 @@
 // The stream–table join operator: each stream record meets the latest row of a table under its key; the table lives in the task's keyed state.
+import type { KeyValue } from '../dataflow/keys.js';
 import type { Operator, OperatorContext, StreamRecord } from '../dataflow/operator.js';
+import { subjectForms } from '../erasure/subject.js';
 import { messageOf, showValue } from '../error-message.js';
 import type { Json, KeyedState, StateCodec } from '../state/keyed.js';
 import { ReadPositions } from './read-positions.js';
@@ -81,6 +83,17 @@ export class TableJoinOperator implements Operator {
   processWatermark(watermark: number): void {
     // The table side carries no event time: the stream's watermark passes through unchanged.
     this.#context.output.watermark(watermark);
+  }
+
+  /** A GDPR erasure (erasure/): the table's row whose key is the subject; the table's producer owns the topic's copy. */
+  eraseKey(subject: KeyValue): number {
+    let deleted = 0;
+    for (const form of new Set(subjectForms(subject).map(String))) {
+      if (this.#state.get(rowKey(form)) === undefined) continue;
+      this.#state.delete(rowKey(form));
+      deleted++;
+    }
+    return deleted;
   }
 
   restore(): void {

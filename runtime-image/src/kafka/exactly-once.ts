@@ -357,7 +357,8 @@ export class ExactlyOnceTaskSet {
     const latest = job.source.kind === 'kafka' && job.source.startingOffsets === 'latest' ? await client.endOffsets(topic) : undefined;
     // Erasures run on the job's keyed state; a repartitioned job's stages hold it elsewhere, so they do not read them.
     if (job.erasure !== undefined && this.#options.stage === undefined) {
-      const routed = job.source.kind === 'kafka' && job.source.keyedBy === job.erasure.resultField;
+      // Routed to the subject's partition only when the state is partitioned by it: a broadcast table is in every task.
+      const routed = job.source.kind === 'kafka' && job.source.keyedBy === job.erasure.resultField && job.tables.length === 0;
       this.#erasure = new ErasureTasks({ erasure: job.erasure, sinks: this.#options.sinks, ...(routed ? { routeBy: count } : {}) });
     }
     for (const partition of this.partitions) {
