@@ -123,6 +123,8 @@ export interface FieldUse {
   at: string;
   field: string[];
   aggregate?: string;
+  /** Read inside has(): the expression expects records without it. */
+  guarded?: true;
 }
 
 /** Aggregates that fail on every record whose field is not a number. */
@@ -144,6 +146,11 @@ function isAst(node: unknown): node is Ast {
 
 /** The record field paths a CEL expression reads (`payment.card.id` → [payment, card, id]); none when it does not parse (the compiler says why). */
 export function celFieldPaths(source: unknown): string[][] {
+  return celFieldReads(source).map((read) => read.field);
+}
+
+/** Each field path a CEL expression reads, marked when read inside has(). */
+function celFieldReads(source: unknown): { field: string[]; guarded: boolean }[] {
   if (typeof source !== 'string') return [];
   let ast: unknown;
   try {
@@ -153,7 +160,21 @@ export function celFieldPaths(source: unknown): string[][] {
   }
   const paths: string[][] = [];
   collectPaths(ast, new Set(), paths);
-  return paths;
+  const guarded: string[][] = [];
+  collectGuarded(ast, guarded);
+  const isGuarded = (field: string[]) => guarded.some((path) => path.join('.') === field.join('.'));
+  return paths.map((field) => ({ field, guarded: isGuarded(field) }));
+}
+
+/** The paths given to has(): `has(self.a.b)` → [a, b]. */
+function collectGuarded(node: unknown, guarded: string[][]): void {
+  if (Array.isArray(node)) for (const child of node) collectGuarded(child, guarded);
+  else if (isAst(node)) {
+    if (node.op === 'call' && Array.isArray(node.args) && node.args[0] === 'has') {
+      const chain = chainOf((node.args[1] as unknown[])[0], new Set());
+      if (chain !== undefined && chain.length > 0) guarded.push(chain);
+    } else if (typeof node.args === 'object') collectGuarded(node.args, guarded);
+  }
 }
 
 /** The field path a selection chain reads (`self.a.b`, `a["b"]`), undefined when it starts anywhere but a record field. */
@@ -209,7 +230,7 @@ function dotted(field: unknown): string[] {
 }
 
 function celUses(at: string, source: unknown): FieldUse[] {
-  return celFieldPaths(source).map((field) => ({ at, field }));
+  return celFieldReads(source).map(({ field, guarded }) => (guarded ? { at, field, guarded } : { at, field }));
 }
 
 /** What the pipeline reads from the source's records, and the fields a merging map adds (read later, not in the schema). */

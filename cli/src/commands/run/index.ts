@@ -20,6 +20,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { parseAllDocuments } from 'yaml';
 import { messageOf } from '@sluice/crds/errors';
 import { runDescription } from '../run-command.js';
+import { everyRecordDeadLettered, FieldWatch } from './field-watch.js';
 import { KeptDeadLetters, summaryLines, topColumnsOf, TopView, WindowLeaders } from './top-view.js';
 
 interface RunArgs {
@@ -177,6 +178,8 @@ export async function run(args: RunArgs, io: RunIo = { stdout: process.stdout, s
   const stopAfter = durationFlag('duration', args.duration);
   const options = localRunOptions(job, specHash((stored as { spec: unknown }).spec), flagsOf(args), (line) => err.write(`note: ${line}\n`));
   const top = topRun(args, (stored as { spec: unknown }).spec, job.deadLetter?.file, options, io.stdout);
+  const fields = FieldWatch.needed(job) ? new FieldWatch((stored as { spec: unknown }).spec) : undefined;
+  if (fields !== undefined) options.source = fields.watch(options.source);
   const progress = new ProgressReporter(err);
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
@@ -203,6 +206,12 @@ export async function run(args: RunArgs, io: RunIo = { stdout: process.stdout, s
       const deadLetters = { count: summary.deadLettered, reasons: top.deadLetters?.reasons ?? [] };
       for (const line of summaryLines(top.leaders, deadLetters)) err.write(`${line}\n`);
       if (args.generator === 'transactions' && job.source.kind !== 'generator') err.write(`${plantedLine(args)}\n`);
+    }
+    for (const warning of fields?.warnings() ?? []) err.write(`${warning}\n`);
+    const failed = everyRecordDeadLettered(summary, args['dead-letter-output'] ?? job.deadLetter?.file);
+    if (failed !== undefined) {
+      err.write(`streamctl run: ${failed}\n`);
+      return 1;
     }
     return 0;
   } finally {
