@@ -117,13 +117,14 @@ describe('GDPR erasure through spec.erasure', () => {
     'erases 3 customers from the window state, its changelog, Redis, PostgreSQL and the Kafka features; the others stay; a new transaction counts from zero',
     async () => {
       stateDir = scratchDir('state');
-      runtime = startRuntime({
+      const runtimeEnv = {
         SLUICE_JOB_FILE: writeJobFile(name, jobSpec()),
         SLUICE_KAFKA_BROKERS: brokers.join(','),
         SLUICE_STATE_DIR: stateDir,
         SLUICE_REDIS_URL: endpoints.redis.url,
         SLUICE_POSTGRES_URL: endpoints.postgres.url,
-      });
+      };
+      runtime = startRuntime(runtimeEnv);
       await runtime.waitForEvents('listening', 1);
       // Window [10:00, 10:05): 2 each; window [10:05, 10:10): 1 each, still open; cz's record at 10:06:40 fires and drops the first.
       await transactions(customers.flatMap((c) => [[c, at(1)], [c, at(2)], [c, at(6)]] as [string, string][]));
@@ -132,7 +133,8 @@ describe('GDPR erasure through spec.erasure', () => {
         const { rows } = await db.query(`SELECT DISTINCT customer_id FROM ${schema}.customer_velocity`);
         return rows.length >= customers.length ? rows : undefined;
       });
-      expect(JSON.parse((await redis.get(`${redisPrefix}c3`)) ?? 'null')).toMatchObject({ txn_count: 2 });
+      const before = await until("c3's features in Redis", async () => (await redis.get(`${redisPrefix}c3`)) ?? undefined);
+      expect(JSON.parse(before)).toMatchObject({ txn_count: 2 });
 
       await produce(erasures, erased.map((customer) => ({ key: customer, value: null })));
       await runtime.waitForEvents('erased', erased.length);
@@ -189,6 +191,22 @@ describe('GDPR erasure through spec.erasure', () => {
       await store.close();
       for (const customer of ['c3', 'c5']) expect(stored.filter((key) => startsWithCustomer(key, customer))).toEqual([]);
       for (const customer of kept) expect(stored.some((key) => startsWithCustomer(key, customer))).toBe(true);
+
+      // A new pod on an empty folder restores from the changelog alone: it holds none of the erased customers either, and
+      // applies no erasure again (each task's erasure position was committed with its offsets).
+      const restoredDir = scratchDir('state');
+      const restarted = startRuntime({ ...runtimeEnv, SLUICE_STATE_DIR: restoredDir });
+      runtime = restarted;
+      await restarted.waitForEvents('listening', 1);
+      await until('the restarted pod ready', async () => ((await restarted.request('GET', '/readyz')).status === 200 ? true : undefined));
+      restarted.child.kill('SIGTERM');
+      await restarted.exitsWith(0);
+      expect(restarted.events.filter((event) => event.event === 'erased')).toEqual([]);
+      const restoredStore = await RocksDbStore.open(join(restoredDir, name));
+      const restored = [0, 1].flatMap((partition) => [...restoredStore.view({ operatorId, partition }).scan()].map(([key]) => key));
+      await restoredStore.close();
+      for (const customer of ['c3', 'c5']) expect(restored.filter((key) => startsWithCustomer(key, customer))).toEqual([]);
+      expect(restored.sort()).toEqual(stored.sort());
 
       // The log says which subject by its hash only (the events carry no customer id).
       expect(logged).toHaveLength(erased.length);
