@@ -1,6 +1,6 @@
 // The schema check: the fields a job reads, found in (or missing from) Avro and JSON Schema subjects, with the step and the fix named.
 import { describe, expect, it } from '@jest/globals';
-import { checkJobAgainstSchema, closestName, fieldsReadFromSource, schemaShape, type SourceSchema } from './schema-check.js';
+import { checkJobAgainstSchema, checkResultsAgainstSink, closestName, fieldsReadFromSource, resultFields, schemaShape, type SourceSchema } from './schema-check.js';
 
 const AVRO = JSON.stringify({
   type: 'record',
@@ -143,5 +143,43 @@ describe('the schema check', () => {
     expect(closestName('customerid', ['amount', 'customer_id'])).toBe('customer_id');
     expect(closestName('amuont', ['amount'])).toBe('amount');
     expect(closestName('region', ['amount', 'customer_id'])).toBeUndefined();
+  });
+
+  it("refuses results that lack a field the sink's subject requires, and takes one the subject gives a default or null", () => {
+    const features: SourceSchema = {
+      subject: 'fraud-features-value',
+      version: 2,
+      record: schemaShape(
+        'AVRO',
+        JSON.stringify({
+          type: 'record',
+          name: 'Features',
+          fields: [
+            { name: 'customer_id', type: 'string' },
+            { name: 'window_start', type: { type: 'long', logicalType: 'timestamp-millis' } },
+            { name: 'txn_count', type: 'long' },
+            { name: 'txn_max', type: 'double' },
+            { name: 'region', type: 'string', default: 'nz' },
+            { name: 'note', type: ['null', 'string'], default: null },
+          ],
+        }),
+      ),
+    };
+    const spec = job([{ keyBy: { field: 'customer_id' } }, { window: { type: 'tumbling', size: '5m' }, aggregate: [{ name: 'txn_count', fn: 'count' }] }]);
+    expect(resultFields(spec)).toEqual({ fromSource: false, names: ['customer_id', 'window_start', 'window_end', 'txn_count'] });
+    expect(checkResultsAgainstSink(spec, 'spec.sinks[0].kafka.schema.subject', features, avro)).toEqual([
+      {
+        path: 'spec.sinks[0].kafka.schema.subject',
+        message:
+          "subject fraud-features-value version 2 requires field txn_max, which the pipeline's results do not hold (they hold customer_id, window_start, window_end, txn_count); add it (an aggregate or a map field named txn_max), or give it a default in the subject's schema",
+      },
+    ]);
+    // Without reshaping, the results are the source's records: the source's schema says what they hold.
+    expect(checkResultsAgainstSink(job([{ filter: 'amount > 1.0' }]), 'spec.sinks[0].kafka.schema.subject', features, avro).map((problem) => problem.message.split(',')[0])).toEqual([
+      'subject fraud-features-value version 2 requires field window_start',
+      'subject fraud-features-value version 2 requires field txn_count',
+      'subject fraud-features-value version 2 requires field txn_max',
+    ]);
+    expect(resultFields(job([{ flatMap: 'items' }]))).toBeUndefined();
   });
 });

@@ -86,7 +86,10 @@ function avroRecord(type: Spec, named: Map<string, SchemaField>, outer: string |
     if (namespace !== undefined) named.set(`${namespace}.${type.name}`, record);
   }
   for (const field of Array.isArray(type.fields) ? (type.fields as unknown[]) : []) {
-    if (isObject(field) && typeof field.name === 'string') record.fields!.set(field.name, avroField(field.type, named, namespace));
+    if (!isObject(field) || typeof field.name !== 'string') continue;
+    const shape = avroField(field.type, named, namespace);
+    // A field with a default may be left out by a writer: it is not required.
+    record.fields!.set(field.name, 'default' in field ? { ...shape, optional: true } : shape);
   }
   return record;
 }
@@ -406,7 +409,7 @@ function editDistance(a: string, b: string): number {
 
 /** The check's outcome: problems found, or why no check was made (no subject named, the registry unreachable). */
 export type SchemaCheckResult =
-  | { checked: true; subject: string; version: number; problems: JobProblem[] }
+  | { checked: true; subject: string; version?: number; problems: JobProblem[] }
   | { checked: false; reason: string; problems: JobProblem[] };
 
 export interface SchemaCheckOptions {
@@ -416,6 +419,8 @@ export interface SchemaCheckOptions {
   defaultRegistryUrl?: string;
   /** A client per registry URL; by default HTTP, with the user and CA of this process's environment. */
   registryAt?: (url: string) => SchemaRegistryClient;
+  /** Schemas known without a registry (the SchemaSubjects beside a job in streamctl validate's files), by subject. */
+  declared?: (subject: string) => SourceSchema | undefined;
 }
 
 /** The subject the compiled job's source reads with, if it names one (format avro or json-schema). */
@@ -424,32 +429,91 @@ export function sourceSubject(job: CompiledJob): string | undefined {
   return format === undefined || format.name === 'json' ? undefined : format.subject;
 }
 
+type Fetched = { schema: SourceSchema } | { unreachable: string } | { missing: string };
+
+async function fetchSchema(format: { subject: string; version?: number; registryUrl?: string }, options: SchemaCheckOptions): Promise<Fetched> {
+  const declared = options.declared?.(format.subject);
+  if (declared !== undefined) return { schema: declared };
+  const url = options.registryUrl ?? format.registryUrl ?? options.defaultRegistryUrl;
+  if (url === undefined) {
+    return {
+      unreachable: `no registry to fetch subject ${format.subject} from: set spec.sources[0].schema.registryUrl or spec.connections.schemaRegistry.url (streamctl: --registry <url>)`,
+    };
+  }
+  try {
+    const registryAt = options.registryAt ?? defaultRegistries();
+    const found = await registryAt(url).version(format.subject, format.version);
+    return { schema: { subject: format.subject, version: found.version, record: schemaShape(found.schemaType, found.schema) } };
+  } catch (error) {
+    const unreachable = (error as { retriable?: unknown }).retriable === true || (error as { cause?: unknown }).cause instanceof RegistryAuthError;
+    return unreachable ? { unreachable: messageOf(error) } : { missing: messageOf(error) };
+  }
+}
+
 /**
- * Fetches the subject the job's source names and checks the job against it. A registry that cannot be reached or
- * refuses the user skips the check (the reason says why); a subject or version the registry lacks is a problem.
+ * Fetches the subject the job's source names and checks the job against it, then the results against each Kafka
+ * sink's subject. A registry that cannot be reached or refuses the user skips the check (the reason says why); a
+ * source subject or version the registry lacks is a problem. A sink's subject that cannot be read is not checked
+ * (a SchemaSubject applied with the job may register it).
  */
 export async function checkJobSchema(spec: unknown, job: CompiledJob, options: SchemaCheckOptions = {}): Promise<SchemaCheckResult> {
   const format = job.source.kind === 'kafka' ? job.source.format : undefined;
   if (format === undefined || format.name === 'json') return { checked: false, reason: 'the source names no schema subject', problems: [] };
-  const url = options.registryUrl ?? format.registryUrl ?? options.defaultRegistryUrl;
-  if (url === undefined) {
-    return {
-      checked: false,
-      reason: `no registry to fetch subject ${format.subject} from: set spec.sources[0].schema.registryUrl or spec.connections.schemaRegistry.url (streamctl: --registry <url>)`,
-      problems: [],
-    };
+  const fetched = await fetchSchema(format, options);
+  if ('unreachable' in fetched) return { checked: false, reason: fetched.unreachable, problems: [] };
+  if ('missing' in fetched) return { checked: false, reason: fetched.missing, problems: [{ path: 'spec.sources[0].schema.subject', message: fetched.missing }] };
+  const problems = checkJobAgainstSchema(spec, fetched.schema);
+  const sinks = isObject(spec) && Array.isArray(spec.sinks) ? (spec.sinks as unknown[]) : [];
+  for (const [index, sinkSpec] of sinks.entries()) {
+    const sink = job.sinks.find((candidate) => isObject(sinkSpec) && candidate.name === sinkSpec.name);
+    if (sink?.kind !== 'kafka' || sink.format === undefined || sink.format.name === 'json') continue;
+    const sinkSchema = await fetchSchema(sink.format, options);
+    if ('schema' in sinkSchema) problems.push(...checkResultsAgainstSink(spec, `spec.sinks[${index}].kafka.schema.subject`, sinkSchema.schema, fetched.schema));
   }
-  let text: { schemaType: string; schema: string; version: number };
-  try {
-    const registryAt = options.registryAt ?? defaultRegistries();
-    text = await registryAt(url).version(format.subject, format.version);
-  } catch (error) {
-    const unreachable = (error as { retriable?: unknown }).retriable === true || (error as { cause?: unknown }).cause instanceof RegistryAuthError;
-    if (unreachable) return { checked: false, reason: messageOf(error), problems: [] };
-    return { checked: false, reason: messageOf(error), problems: [{ path: 'spec.sources[0].schema.subject', message: messageOf(error) }] };
+  return { checked: true, subject: fetched.schema.subject, ...(fetched.schema.version === undefined ? {} : { version: fetched.schema.version }), problems };
+}
+
+// ---- The results against a sink's subject ----
+
+/**
+ * The fields of the pipeline's results as far as the spec tells: a window's key, window_start, window_end and
+ * aggregate names; a map's fields; or the source's records (fromSource) plus what merging maps add. Undefined when a
+ * step's output cannot be known from the spec (a map expression, flatMap, join, score, pattern).
+ */
+export function resultFields(spec: unknown): { fromSource: boolean; names: string[] } | undefined {
+  let result = { fromSource: true, names: [] as string[] };
+  let key: string | undefined;
+  const steps = isObject(spec) && Array.isArray(spec.pipeline) ? (spec.pipeline as unknown[]) : [];
+  for (const step of steps) {
+    if (!isObject(step)) return undefined;
+    if (step.filter !== undefined || step.dedupe !== undefined || step.mask !== undefined) continue;
+    if (isObject(step.keyBy)) {
+      key = typeof step.keyBy.field === 'string' ? step.keyBy.field : typeof step.keyBy.name === 'string' ? step.keyBy.name : 'key';
+    } else if (isObject(step.map) && isObject(step.map.fields)) {
+      const names = Object.keys(step.map.fields);
+      result = step.map.merge === true ? { fromSource: result.fromSource, names: [...result.names, ...names] } : { fromSource: false, names };
+    } else if (step.window !== undefined && Array.isArray(step.aggregate)) {
+      const aggregates = (step.aggregate as unknown[]).map((item) => (isObject(item) && typeof item.name === 'string' ? item.name : '')).filter((name) => name !== '');
+      result = { fromSource: false, names: [...(key === undefined ? [] : [key]), 'window_start', 'window_end', ...aggregates] };
+    } else return undefined;
   }
-  const schema: SourceSchema = { subject: format.subject, version: text.version, record: schemaShape(text.schemaType, text.schema) };
-  return { checked: true, subject: schema.subject, version: text.version, problems: checkJobAgainstSchema(spec, schema) };
+  return result;
+}
+
+/** Each field the sink's subject requires (no default, not optional) that the pipeline's results do not hold. */
+export function checkResultsAgainstSink(spec: unknown, at: string, sink: SourceSchema, source?: SourceSchema): JobProblem[] {
+  const results = resultFields(spec);
+  if (results === undefined || (results.fromSource && source === undefined)) return [];
+  const names = results.fromSource ? [...(source!.record.fields?.keys() ?? []), ...results.names] : results.names;
+  const required = [...(sink.record.fields ?? new Map<string, SchemaField>())].filter(([, field]) => !field.optional).map(([name]) => name);
+  return required
+    .filter((name) => !names.includes(name))
+    .map((name) => ({
+      path: at,
+      message:
+        `${subjectName(sink)} requires field ${name}, which the pipeline's results do not hold (they hold ${names.join(', ')}); ` +
+        `add it (an aggregate or a map field named ${name}), or give it a default in the subject's schema`,
+    }));
 }
 
 let registries: SchemaRegistries | undefined;

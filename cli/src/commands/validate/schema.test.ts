@@ -142,6 +142,26 @@ describe('streamctl validate against a schema', () => {
     expect(status).toBe(1);
   });
 
+  it("refuses a job whose results lack a field its Kafka sink's subject requires, naming the field and the fix", async () => {
+    const features = `apiVersion: sluice.dev/v1alpha1
+kind: SchemaSubject
+metadata:
+  name: features-value
+spec:
+  subject: features-value
+  schemaType: AVRO
+  schema: '${JSON.stringify({ type: 'record', name: 'Features', fields: [{ name: 'customer_id', type: 'string' }, { name: 'total', type: 'double' }, { name: 'txn_max', type: 'double' }] })}'
+`;
+    const fixed = job(registryUrl).replace('filter: amont', 'filter: amount').replace('field: customerid', 'field: customer_id');
+    const withSink = fixed.replace('      stdout: {}', '      kafka:\n        topic: features\n        format: avro\n        schema:\n          subject: features-value');
+    const file = write('sink.yaml', `${subjectManifest}---\n${features}---\n${withSink}`);
+    const { status, stderr } = await run([file]);
+    expect(stderr.split('\n')[0]).toBe(
+      `${file}#3 StreamJob/typo: spec.sinks[0].kafka.schema.subject: subject features-value (the SchemaSubject in ${file}#2) requires field txn_max, which the pipeline's results do not hold (they hold customer_id, window_start, window_end, total); add it (an aggregate or a map field named txn_max), or give it a default in the subject's schema`,
+    );
+    expect(status).toBe(1);
+  });
+
   it('with the registry down, notes that the check was skipped and why, and keeps the exit code', async () => {
     const down = `http://127.0.0.1:${await closedPort()}`;
     const file = write('offline.yaml', job(down));

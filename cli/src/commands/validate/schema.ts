@@ -1,7 +1,7 @@
 // `streamctl validate`'s schema check: each StreamJob whose source names a subject, checked against that subject's schema —
 // from --registry, else a SchemaSubject among the inputs, else the registry the job names; unreachable → a note, not a problem.
 import { validateManifest } from '@sluice/crds';
-import { checkJobAgainstSchema, checkJobSchema, compileJob, schemaShape, sourceSubject, type JobProblem } from '@sluice/runtime/compiler';
+import { checkJobSchema, compileJob, schemaShape, sourceSubject, type SourceSchema } from '@sluice/runtime/compiler';
 import { describeManifest, type Document, type Problem } from './index.js';
 
 export interface SchemaVerdict {
@@ -39,17 +39,15 @@ export async function schemaVerdict(documents: Document[], registryUrl: string |
     const subject = sourceSubject(compiled.job);
     if (subject === undefined) continue;
     const spec = (manifest as { spec?: unknown }).spec;
-    const declared = registryUrl === undefined ? subjects.get(subject) : undefined;
-    let problems: JobProblem[];
-    if (declared !== undefined) {
-      const origin = `the SchemaSubject in ${declared.where}`;
-      problems = checkJobAgainstSchema(spec, { subject, origin, record: schemaShape(declared.schemaType, declared.schema) });
-    } else {
-      const result = await checkJobSchema(spec, compiled.job, registryUrl === undefined ? {} : { registryUrl });
-      if (!result.checked && result.problems.length === 0) verdict.notes.push(`${where} ${name}: the schema check was skipped: ${result.reason}`);
-      problems = result.problems;
-    }
-    verdict.problems.push(...problems.map((problem) => ({ where, name, ...problem })));
+    const declared = (wanted: string): SourceSchema | undefined => {
+      const found = subjects.get(wanted);
+      if (found === undefined) return undefined;
+      return { subject: wanted, origin: `the SchemaSubject in ${found.where}`, record: schemaShape(found.schemaType, found.schema) };
+    };
+    // --registry is asked instead of the files' SchemaSubjects: the user named the registry to check against.
+    const result = await checkJobSchema(spec, compiled.job, registryUrl === undefined ? { declared } : { registryUrl });
+    if (!result.checked && result.problems.length === 0) verdict.notes.push(`${where} ${name}: the schema check was skipped: ${result.reason}`);
+    verdict.problems.push(...result.problems.map((problem) => ({ where, name, ...problem })));
   }
   return verdict;
 }
