@@ -2,6 +2,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { BrokerSaslError, KafkaConnectionError } from '@sluice/crds';
+import { RegistryAuthError } from '@sluice/crds/registry-connection';
 import { SluiceError } from '@sluice/crds/errors';
 import { KubeApiError } from '../../cli/src/kube/api.js';
 import { CommandError } from '../../cli/src/kube/io.js';
@@ -10,6 +11,7 @@ import { RegistryError } from '../../controller/src/registry-client.js';
 import { RuntimeControlError } from '../../controller/src/stream-job/runtime-control.js';
 import { ComparisonTooLarge } from '../../registry/src/compat/bounds.js';
 import { RegistryHttpError } from '../../registry/src/errors.js';
+import { RegistryUsersError } from '../../registry/src/http/auth.js';
 import { AggregateInputError, AggregateSpecError } from '../../runtime-image/src/aggregate/aggregates.js';
 import { CelBudgetExceeded } from '../../runtime-image/src/compiler/cel-cost.js';
 import { CelCompileError, CelEvaluationError } from '../../runtime-image/src/compiler/cel.js';
@@ -17,6 +19,8 @@ import { JobSpecError } from '../../runtime-image/src/compiler/problems.js';
 import { GeneratorOptionsError } from '../../runtime-image/src/connectors/generator/options.js';
 import { KeyTemplateError } from '../../runtime-image/src/connectors/key-template.js';
 import { PostgresSinkError } from '../../runtime-image/src/connectors/postgres/errors.js';
+import { LakeError } from '../../runtime-image/src/connectors/s3/store.js';
+import { ScoreCallError } from '../../runtime-image/src/score/client.js';
 import { DataflowError } from '../../runtime-image/src/dataflow/datastream.js';
 import { NoSchemaRegistryError } from '../../runtime-image/src/serde/open.js';
 import { SchemaRegistryError } from '../../runtime-image/src/serde/registry-client.js';
@@ -53,13 +57,17 @@ const errors: Record<string, SluiceError> = {
   KeyError: new KeyError('m'),
   KeyTemplateError: new KeyTemplateError('m'),
   KubeApiError: new KubeApiError(403, { message: 'm' }),
+  LakeError: new LakeError('m'),
   NoSchemaRegistryError: new NoSchemaRegistryError('m'),
   PostgresSinkError: new PostgresSinkError('SLUICE_E_POSTGRES_TABLE', 'm'),
   RecordProcessingError: new RecordProcessingError('job', 'orders', 0, 1, new Error('m')),
   RegistryError: new RegistryError(404, 40401, 'm'),
+  RegistryAuthError: new RegistryAuthError('m', 401),
   RegistryHttpError: new RegistryHttpError(404, 40401, 'm'),
+  RegistryUsersError: new RegistryUsersError('m'),
   RuntimeControlError: new RuntimeControlError('SLUICE_E_UNREACHABLE', 'm'),
   SchemaRegistryError: new SchemaRegistryError('m'),
+  ScoreCallError: new ScoreCallError('m'),
   SnapshotError: new SnapshotError('SLUICE_E_SNAPSHOT_MISSING', 'm'),
   StateStoreError: new StateStoreError('SLUICE_E_STATE_CLOSED', 'm'),
   StateTooLargeError: new StateTooLargeError('count', 'changelog', 'k', 2, 1),
