@@ -30,6 +30,7 @@ export class FieldWatch {
   /** The source, with its first records looked at as they pass. */
   watch(source: Source): Source {
     const observe = (batch: SourceBatch): void => {
+      if (this.#done()) return;
       for (const record of batch.records) this.observe(record.value);
     };
     return {
@@ -47,8 +48,13 @@ export class FieldWatch {
     };
   }
 
+  /** Past the records watched, or every field seen: nothing left to look at. */
+  #done(): boolean {
+    return this.#records >= RECORDS_WATCHED || this.#unseen.size === 0;
+  }
+
   observe(record: Record<string, unknown>): void {
-    if (this.#records >= RECORDS_WATCHED || this.#unseen.size === 0) return;
+    if (this.#done()) return;
     this.#records++;
     for (const [name, { field }] of this.#unseen) if (holds(record, field)) this.#unseen.delete(name);
   }
