@@ -252,12 +252,14 @@ describe('the streamctl run command', () => {
     const result = streamctl(
       'examples/fraud-velocity/job.yaml',
       '--generator',
+      // 11 minutes of history at 10 a second (6,600 records, read within the 3 s even on a loaded machine): two 5-minute
+      // windows close whatever the run's pace (200 a second over 6 minutes left none closed on a CI run at load 13).
       '--rate',
-      '200',
+      '10',
       '--keys',
       '50',
       '--since',
-      '6m',
+      '11m',
       '--duration',
       '3s',
       '--compact',
