@@ -7,7 +7,18 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { RocksDbStore, type FetchedMessage } from '@sluice/runtime';
 import { readEndpoints } from '../env/src/endpoints.js';
-import { createTopics, fraudJobSpec, kafka, readCommitted, removeScratchDirs, scratchDir, startRuntime, uniqueName, writeJobFile, type RuntimeProcess } from './kafka/harness.js';
+import {
+  createTopics,
+  fraudJobSpec,
+  kafka,
+  readCommitted,
+  removeScratchDirs,
+  scratchDir,
+  startRuntime,
+  uniqueName,
+  writeJobFile,
+  type RuntimeProcess,
+} from './kafka/harness.js';
 
 const endpoints = readEndpoints();
 const brokers = endpoints.kafka.brokers;
@@ -50,14 +61,21 @@ async function produce(topic: string, messages: { key: string; value: string | n
 const transactions = (rows: [customer: string, time: string][]) =>
   produce(
     input,
-    rows.map(([customer, timestamp], i) => ({ key: customer, value: JSON.stringify({ transaction_id: `${customer}-${timestamp}-${i}`, customer_id: customer, amount: 10, timestamp }) })),
+    rows.map(([customer, timestamp], i) => ({
+      key: customer,
+      value: JSON.stringify({ transaction_id: `${customer}-${timestamp}-${i}`, customer_id: customer, amount: 10, timestamp }),
+    })),
   );
 
 /** A transaction of customer cz at `time` in each partition: it moves both partitions' watermarks on (each has its own). */
 const advanceTo = (time: string) =>
   produce(
     input,
-    [0, 1].map((partition) => ({ key: 'cz', partition, value: JSON.stringify({ transaction_id: `cz-${time}-${partition}`, customer_id: 'cz', amount: 1, timestamp: time }) })),
+    [0, 1].map((partition) => ({
+      key: 'cz',
+      partition,
+      value: JSON.stringify({ transaction_id: `cz-${time}-${partition}`, customer_id: 'cz', amount: 1, timestamp: time }),
+    })),
   );
 
 async function until<T>(what: string, check: () => Promise<T | undefined>): Promise<T> {
@@ -108,7 +126,12 @@ afterAll(async () => {
 });
 
 const rowsOf = async (customer: string): Promise<{ window_start: Date; txn_count: string }[]> =>
-  (await db.query<{ window_start: Date; txn_count: string }>(`SELECT window_start, txn_count FROM ${schema}.customer_velocity WHERE customer_id = $1 ORDER BY window_start`, [customer])).rows;
+  (
+    await db.query<{ window_start: Date; txn_count: string }>(
+      `SELECT window_start, txn_count FROM ${schema}.customer_velocity WHERE customer_id = $1 ORDER BY window_start`,
+      [customer],
+    )
+  ).rows;
 
 describe('GDPR erasure through spec.erasure', () => {
   let logged: Record<string, unknown>[] = [];
@@ -127,7 +150,16 @@ describe('GDPR erasure through spec.erasure', () => {
       runtime = startRuntime(runtimeEnv);
       await runtime.waitForEvents('listening', 1);
       // Window [10:00, 10:05): 2 each; window [10:05, 10:10): 1 each, still open; cz's record at 10:06:40 fires and drops the first.
-      await transactions(customers.flatMap((c) => [[c, at(1)], [c, at(2)], [c, at(6)]] as [string, string][]));
+      await transactions(
+        customers.flatMap(
+          (c) =>
+            [
+              [c, at(1)],
+              [c, at(2)],
+              [c, at(6)],
+            ] as [string, string][],
+        ),
+      );
       await advanceTo(at(6, 40));
       await until('every customer in the table', async () => {
         const { rows } = await db.query(`SELECT DISTINCT customer_id FROM ${schema}.customer_velocity`);
@@ -136,11 +168,17 @@ describe('GDPR erasure through spec.erasure', () => {
       const before = await until("c3's features in Redis", async () => (await redis.get(`${redisPrefix}c3`)) ?? undefined);
       expect(JSON.parse(before)).toMatchObject({ txn_count: 2 });
 
-      await produce(erasures, erased.map((customer) => ({ key: customer, value: null })));
+      await produce(
+        erasures,
+        erased.map((customer) => ({ key: customer, value: null })),
+      );
       await runtime.waitForEvents('erased', erased.length);
       await until('the erased rows deleted', async () => ((await rowsOf('c3')).length === 0 ? true : undefined));
       // After the erasure: one more transaction of c1 (erased) and of c2 (kept) in the open window, then cz's at 10:11 fires it.
-      await transactions([['c1', at(7)], ['c2', at(7)]]);
+      await transactions([
+        ['c1', at(7)],
+        ['c2', at(7)],
+      ]);
       await advanceTo(at(11));
       await until("every kept customer's second window in the table", async () => {
         for (const customer of kept) if ((await rowsOf(customer)).length < 2) return undefined;

@@ -8,7 +8,17 @@ import pg from 'pg';
 import { END_OF_INPUT_HEADER, KafkajsClient, type FetchedMessage } from '@sluice/runtime';
 import { readEndpoints } from '../env/src/endpoints.js';
 import type { KafkaSaslEndpoint } from '../env/src/service.js';
-import { createTopics, kafka, readCommitted, removeScratchDirs, scratchDir, startRuntime, uniqueName, writeJobFile, type RuntimeProcess } from './kafka/harness.js';
+import {
+  createTopics,
+  kafka,
+  readCommitted,
+  removeScratchDirs,
+  scratchDir,
+  startRuntime,
+  uniqueName,
+  writeJobFile,
+  type RuntimeProcess,
+} from './kafka/harness.js';
 
 const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } = kafkajs;
 const endpoints = readEndpoints();
@@ -39,7 +49,13 @@ const payments = Array.from({ length: 360 }, (_, i) => ({
   timestamp: new Date(at + i * 1000).toISOString(),
 }));
 /** A payment an hour later, so every window of the payments above fires. */
-const flush = { payment_id: 'flush', card_number: '4999999999999999', holder: { email: 'flush@bank-example.test' }, amount: 1, timestamp: new Date(at + 3_600_000).toISOString() };
+const flush = {
+  payment_id: 'flush',
+  card_number: '4999999999999999',
+  holder: { email: 'flush@bank-example.test' },
+  amount: 1,
+  timestamp: new Date(at + 3_600_000).toISOString(),
+};
 const raw = [...cards, ...emails, '4999999999999999', 'flush@bank-example.test'];
 
 const hmac = (card: string): string => createHmac('sha256', secrets.maskKey).update(card).digest('hex');
@@ -288,7 +304,11 @@ describe('a job that masks card numbers first, on Kafka', () => {
 
 describe('a runtime pod without the mask key', () => {
   it('does not start: it exits 1 naming the step, the field, SLUICE_MASK_KEY and the Secret key', async () => {
-    const refused = startRuntime({ SLUICE_JOB_FILE: writeJobFile(`${name}-nokey`, jobSpec()), SLUICE_KAFKA_BROKERS: brokers.join(','), SLUICE_STATE_DIR: scratchDir('state') });
+    const refused = startRuntime({
+      SLUICE_JOB_FILE: writeJobFile(`${name}-nokey`, jobSpec()),
+      SLUICE_KAFKA_BROKERS: brokers.join(','),
+      SLUICE_STATE_DIR: scratchDir('state'),
+    });
     expect(await refused.exited).toBe(1);
     const said = `${refused.stderr()}\n${refused.events.map((event) => JSON.stringify(event)).join('\n')}`;
     expect(said).toContain(
@@ -303,7 +323,12 @@ describe('a run given every credential', () => {
     expect(surfaces.log).toContain('"event":"committed"');
     expect(metrics).toContain('sluice_');
     for (const [surface, text] of Object.entries(surfaces)) {
-      expect([surface, Object.entries(secrets).filter(([, value]) => text.includes(value)).map(([secret]) => secret)]).toEqual([surface, []]);
+      expect([
+        surface,
+        Object.entries(secrets)
+          .filter(([, value]) => text.includes(value))
+          .map(([secret]) => secret),
+      ]).toEqual([surface, []]);
     }
   });
 });

@@ -75,7 +75,12 @@ describe('a StreamJob given every credential type', () => {
       namespace,
       body: {
         metadata: { name: 'kafka-credentials' },
-        stringData: { 'sasl.mechanism': 'SCRAM-SHA-512', 'sasl.username': user, 'sasl.password': secrets.saslPassword!, 'ssl.ca': readFileSync(listener.ca, 'utf8') },
+        stringData: {
+          'sasl.mechanism': 'SCRAM-SHA-512',
+          'sasl.username': user,
+          'sasl.password': secrets.saslPassword!,
+          'ssl.ca': readFileSync(listener.ca, 'utf8'),
+        },
       },
     });
     await core.createNamespacedSecret({ namespace, body: { metadata: { name: 'features-db' }, stringData: { password: secrets.postgresPassword! } } });
@@ -84,7 +89,15 @@ describe('a StreamJob given every credential type', () => {
     const job = fraudJob(name, topics, world, undefined, 1);
     // The feed's transactions carry no card number: the mask leaves them as they are, but the pods cannot start without its key.
     job.spec.pipeline = [
-      { mask: { fields: [{ field: 'card_number', with: 'hmac' }, { field: 'email', with: 'tokenise' }], keySecretRef: { name: 'pii-mask-key', key: 'key' } } },
+      {
+        mask: {
+          fields: [
+            { field: 'card_number', with: 'hmac' },
+            { field: 'email', with: 'tokenise' },
+          ],
+          keySecretRef: { name: 'pii-mask-key', key: 'key' },
+        },
+      },
       ...job.spec.pipeline!,
     ];
     job.spec.connections = {
@@ -122,7 +135,12 @@ describe('a StreamJob given every credential type', () => {
     expect(surfaces.logs).toContain('"event":"committed"');
     expect(surfaces.controllerLog).toContain(name);
     for (const [surface, text] of Object.entries(surfaces)) {
-      expect([surface, Object.entries(secrets).filter(([, value]) => text.includes(value)).map(([secret]) => secret)]).toEqual([surface, []]);
+      expect([
+        surface,
+        Object.entries(secrets)
+          .filter(([, value]) => text.includes(value))
+          .map(([secret]) => secret),
+      ]).toEqual([surface, []]);
     }
   }, 420_000);
 });

@@ -38,7 +38,12 @@ class TestingSchemaRegistry implements SchemaRegistryClient {
 
   version(subject: string): ReturnType<SchemaRegistryClient['version']> {
     this.asked.push(subject);
-    if (this.down) return Promise.reject(Object.assign(new Error(`the schema registry at ${REGISTRY} did not answer GET /subjects/${subject}/versions/latest (ECONNREFUSED)`), { retriable: true }));
+    if (this.down)
+      return Promise.reject(
+        Object.assign(new Error(`the schema registry at ${REGISTRY} did not answer GET /subjects/${subject}/versions/latest (ECONNREFUSED)`), {
+          retriable: true,
+        }),
+      );
     return Promise.resolve({ id: 7, schemaType: 'AVRO', schema: TRANSACTION, subject, version: 3 });
   }
 }

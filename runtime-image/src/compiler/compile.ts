@@ -115,7 +115,11 @@ function compileSources(problems: Problems, list: unknown): CompiledSources {
     const source = compileSource(problems, path, spec);
     const eventTime = compileEventTime(problems, `${path}.eventTime`, spec.eventTime);
     if (spec.rules !== undefined)
-      problems.notYet(`${path}.rules`, 'rules on a joined source', 'set rules on spec.sources[0], the source the pipeline reads, or check the joined rows in a filter step after the join');
+      problems.notYet(
+        `${path}.rules`,
+        'rules on a joined source',
+        'set rules on spec.sources[0], the source the pipeline reads, or check the joined rows in a filter step after the join',
+      );
     if (source !== undefined) others.set(source.name, source);
     if (source !== undefined && eventTime !== undefined) eventTimes.set(source.name, eventTime);
   });

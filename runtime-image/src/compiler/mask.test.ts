@@ -32,9 +32,18 @@ function problemsOf(manifest: unknown, options: CompileOptions = {}): string[] {
 
 describe('the mask step', () => {
   it('masks before the keyBy: the windows count per hmac of the card, and no result holds a raw card number', () => {
-    const job = compileJobOrThrow(cardJob({ fields: [{ field: 'card_number', with: 'hmac' }, { field: 'email', with: 'redact' }], keySecretRef }), {
-      secrets: { maskKey: key },
-    });
+    const job = compileJobOrThrow(
+      cardJob({
+        fields: [
+          { field: 'card_number', with: 'hmac' },
+          { field: 'email', with: 'redact' },
+        ],
+        keySecretRef,
+      }),
+      {
+        secrets: { maskKey: key },
+      },
+    );
     const results: Record<string, unknown>[] = [];
     const task = new Task(job.dataflow, {
       state: () => new MemoryKeyedState(),
@@ -51,7 +60,16 @@ describe('the mask step', () => {
   });
 
   it('refuses an hmac or tokenise field without keySecretRef, naming the field and the fix', () => {
-    expect(problemsOf(cardJob({ fields: [{ field: 'email', with: 'redact' }, { field: 'card_number', with: 'tokenise' }] }))).toEqual([
+    expect(
+      problemsOf(
+        cardJob({
+          fields: [
+            { field: 'email', with: 'redact' },
+            { field: 'card_number', with: 'tokenise' },
+          ],
+        }),
+      ),
+    ).toEqual([
       'spec.pipeline[0].mask.keySecretRef: is required: card_number is masked with tokenise, which is keyed by a secret; set keySecretRef: { name: <Secret>, key: <key> } to a Secret holding at least one random byte (32 recommended)',
     ]);
   });
@@ -60,7 +78,7 @@ describe('the mask step', () => {
     const manifest = cardJob({ fields: [{ field: 'card_number', with: 'hmac' }], keySecretRef });
     expect(problemsOf(manifest)).toEqual([]);
     const refusal = [
-      'spec.pipeline[0].mask.keySecretRef: card_number is masked with hmac but this run has no mask key: set SLUICE_MASK_KEY to the value of key key of Secret pii-mask-key (the operator does this in the job\'s pods; streamctl run also takes --mask-key-file)',
+      "spec.pipeline[0].mask.keySecretRef: card_number is masked with hmac but this run has no mask key: set SLUICE_MASK_KEY to the value of key key of Secret pii-mask-key (the operator does this in the job's pods; streamctl run also takes --mask-key-file)",
     ];
     expect(problemsOf(manifest, { secrets: { maskKey: undefined } })).toEqual(refusal);
     expect(problemsOf(manifest, { secrets: { maskKey: new Uint8Array(0) } })).toEqual(refusal);

@@ -66,7 +66,8 @@ function compileField(problems: Problems, path: string, item: unknown): MaskFiel
 }
 
 function compileKeyRef(problems: Problems, path: string, ref: unknown): MaskKeyRef | undefined {
-  if (isObject(ref) && typeof ref.name === 'string' && ref.name !== '' && typeof ref.key === 'string' && ref.key !== '') return { name: ref.name, key: ref.key };
+  if (isObject(ref) && typeof ref.name === 'string' && ref.name !== '' && typeof ref.key === 'string' && ref.key !== '')
+    return { name: ref.name, key: ref.key };
   problems.add(path, `${showValue(ref)} is not a Secret key reference; write { name: <Secret>, key: <key in it> }`);
   return undefined;
 }
@@ -77,7 +78,10 @@ function useKey(problems: Problems, path: string, ref: MaskKeyRef, use: MaskKeyU
     use.ref = ref;
     use.refPath = path;
   } else if (use.ref.name !== ref.name || use.ref.key !== ref.key) {
-    problems.add(path, `names Secret ${ref.name} key ${ref.key}, but ${use.refPath} names Secret ${use.ref.name} key ${use.ref.key}; a job has one mask key: name the same one`);
+    problems.add(
+      path,
+      `names Secret ${ref.name} key ${ref.key}, but ${use.refPath} names Secret ${use.ref.name} key ${use.ref.key}; a job has one mask key: name the same one`,
+    );
   }
 }
 
@@ -98,7 +102,8 @@ export function compileMask(
   const keyed = masked.find((field) => KEYED_METHODS.includes(field.with));
   const ref = body.keySecretRef === undefined ? undefined : compileKeyRef(problems, `${path}.keySecretRef`, body.keySecretRef);
   if (keyed === undefined) {
-    if (body.keySecretRef !== undefined) problems.add(`${path}.keySecretRef`, 'no field of this step is masked with hmac or tokenise, which use the key; remove keySecretRef');
+    if (body.keySecretRef !== undefined)
+      problems.add(`${path}.keySecretRef`, 'no field of this step is masked with hmac or tokenise, which use the key; remove keySecretRef');
     return problems.list.length > 0 ? undefined : (stream, id) => stream.map(masker(masked, undefined), { id });
   }
   if (body.keySecretRef === undefined) {

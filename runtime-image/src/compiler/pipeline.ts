@@ -43,7 +43,13 @@ function isRecord(value: unknown): value is Row {
   return isObject(value);
 }
 
-export function compilePipeline(problems: Problems, steps: unknown, maxOutOfOrderness: number, sources: JoinSources = NO_JOIN_SOURCES, masks: MaskContext = maskContext()): Dataflow | undefined {
+export function compilePipeline(
+  problems: Problems,
+  steps: unknown,
+  maxOutOfOrderness: number,
+  sources: JoinSources = NO_JOIN_SOURCES,
+  masks: MaskContext = maskContext(),
+): Dataflow | undefined {
   let stage: Stage | undefined = { stream: DataStream.fromSource<Row>({ maxOutOfOrderness }) };
   const list = steps === undefined || steps === null ? [] : steps;
   if (!Array.isArray(list)) {
@@ -67,7 +73,15 @@ export function compilePipeline(problems: Problems, steps: unknown, maxOutOfOrde
 }
 
 /** One step; a failed step leaves the stage undefined so later steps are still checked but nothing is built. */
-function compileStep(problems: Problems, path: string, step: Spec, index: number, stage: Stage | undefined, sources: JoinSources, masks: MaskContext): Stage | undefined {
+function compileStep(
+  problems: Problems,
+  path: string,
+  step: Spec,
+  index: number,
+  stage: Stage | undefined,
+  sources: JoinSources,
+  masks: MaskContext,
+): Stage | undefined {
   const operators = setKeys(step, OPERATORS) as OperatorName[];
   const hasAggregate = step.aggregate !== undefined;
   if (hasAggregate && !operators.includes('window')) {

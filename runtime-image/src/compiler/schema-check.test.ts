@@ -1,6 +1,14 @@
 // The schema check: the fields a job reads, found in (or missing from) Avro and JSON Schema subjects, with the step and the fix named.
 import { describe, expect, it } from '@jest/globals';
-import { checkJobAgainstSchema, checkResultsAgainstSink, closestName, fieldsReadFromSource, resultFields, schemaShape, type SourceSchema } from './schema-check.js';
+import {
+  checkJobAgainstSchema,
+  checkResultsAgainstSink,
+  closestName,
+  fieldsReadFromSource,
+  resultFields,
+  schemaShape,
+  type SourceSchema,
+} from './schema-check.js';
 
 const AVRO = JSON.stringify({
   type: 'record',
@@ -14,7 +22,10 @@ const AVRO = JSON.stringify({
     { name: 'fee', type: { type: 'bytes', logicalType: 'decimal', precision: 10, scale: 2 } },
     {
       name: 'payment',
-      type: ['null', { type: 'record', name: 'Payment', fields: [{ name: 'card', type: { type: 'record', name: 'Card', fields: [{ name: 'id', type: 'string' }] } }] }],
+      type: [
+        'null',
+        { type: 'record', name: 'Payment', fields: [{ name: 'card', type: { type: 'record', name: 'Card', fields: [{ name: 'id', type: 'string' }] } }] },
+      ],
       default: null,
     },
     { name: 'refund_payment', type: ['null', 'Payment'], default: null },
@@ -59,12 +70,18 @@ describe('the schema check', () => {
       { eventTime: { field: 'timestmap' } },
     );
     const problems = checkJobAgainstSchema(spec, avro);
-    expect(problems.map((problem) => problem.path)).toEqual(['spec.sources[0].eventTime.field', 'spec.pipeline[0].keyBy.field', 'spec.pipeline[1].aggregate[0].field']);
+    expect(problems.map((problem) => problem.path)).toEqual([
+      'spec.sources[0].eventTime.field',
+      'spec.pipeline[0].keyBy.field',
+      'spec.pipeline[1].aggregate[0].field',
+    ]);
     expect(problems[0]!.message).toMatch(/did you mean timestamp\?$/);
     expect(problems[1]!.message).toMatch(/did you mean customer_id\?$/);
     expect(problems[2]!.message).toMatch(/did you mean amount\?$/);
     const keyed = checkJobAgainstSchema(job([{ filter: 'amount > 1.0' }], {}, [{ name: 'out', redis: { key: 'fraud:{custmer_id}' } }]), avro);
-    expect(keyed).toEqual([{ path: 'spec.sinks[0].redis.key', message: expect.stringMatching(/^field custmer_id is not in .*did you mean customer_id\?$/) as unknown }]);
+    expect(keyed).toEqual([
+      { path: 'spec.sinks[0].redis.key', message: expect.stringMatching(/^field custmer_id is not in .*did you mean customer_id\?$/) as unknown },
+    ]);
   });
 
   it('walks nested paths through records, optional unions with null and named references', () => {
@@ -82,7 +99,12 @@ describe('the schema check', () => {
 
   it('reads JSON Schema objects, nullable types and anyOf with null; a free-form object is not looked into', () => {
     expect(checkJobAgainstSchema(job([{ filter: 'payment.card.id != "" && merchant != "" && labels.anything == "x"' }]), jsonSchema)).toEqual([]);
-    expect(checkJobAgainstSchema(job([{ keyBy: { field: 'payment.card.di' } }, { window: { type: 'tumbling', size: '1m' }, aggregate: [{ name: 'n', fn: 'count' }] }]), jsonSchema)).toEqual([
+    expect(
+      checkJobAgainstSchema(
+        job([{ keyBy: { field: 'payment.card.di' } }, { window: { type: 'tumbling', size: '1m' }, aggregate: [{ name: 'n', fn: 'count' }] }]),
+        jsonSchema,
+      ),
+    ).toEqual([
       {
         path: 'spec.pipeline[0].keyBy.field',
         message: 'field payment.card.di is not in subject transactions-value version 1 (fields of payment.card: id); did you mean payment.card.id?',
@@ -175,7 +197,11 @@ describe('the schema check', () => {
       },
     ]);
     // Without reshaping, the results are the source's records: the source's schema says what they hold.
-    expect(checkResultsAgainstSink(job([{ filter: 'amount > 1.0' }]), 'spec.sinks[0].kafka.schema.subject', features, avro).map((problem) => problem.message.split(',')[0])).toEqual([
+    expect(
+      checkResultsAgainstSink(job([{ filter: 'amount > 1.0' }]), 'spec.sinks[0].kafka.schema.subject', features, avro).map(
+        (problem) => problem.message.split(',')[0],
+      ),
+    ).toEqual([
       'subject fraud-features-value version 2 requires field window_start',
       'subject fraud-features-value version 2 requires field txn_count',
       'subject fraud-features-value version 2 requires field txn_max',

@@ -409,8 +409,7 @@ function editDistance(a: string, b: string): number {
 
 /** The check's outcome: problems found, or why no check was made (no subject named, the registry unreachable). */
 export type SchemaCheckResult =
-  | { checked: true; subject: string; version?: number; problems: JobProblem[] }
-  | { checked: false; reason: string; problems: JobProblem[] };
+  { checked: true; subject: string; version?: number; problems: JobProblem[] } | { checked: false; reason: string; problems: JobProblem[] };
 
 export interface SchemaCheckOptions {
   /** The registry to ask instead of the one the spec names (streamctl validate --registry). */
@@ -461,7 +460,8 @@ export async function checkJobSchema(spec: unknown, job: CompiledJob, options: S
   if (format === undefined || format.name === 'json') return { checked: false, reason: 'the source names no schema subject', problems: [] };
   const fetched = await fetchSchema(format, options);
   if ('unreachable' in fetched) return { checked: false, reason: fetched.unreachable, problems: [] };
-  if ('missing' in fetched) return { checked: false, reason: fetched.missing, problems: [{ path: 'spec.sources[0].schema.subject', message: fetched.missing }] };
+  if ('missing' in fetched)
+    return { checked: false, reason: fetched.missing, problems: [{ path: 'spec.sources[0].schema.subject', message: fetched.missing }] };
   const problems = checkJobAgainstSchema(spec, fetched.schema);
   const sinks = isObject(spec) && Array.isArray(spec.sinks) ? (spec.sinks as unknown[]) : [];
   for (const [index, sinkSpec] of sinks.entries()) {
@@ -493,7 +493,9 @@ export function resultFields(spec: unknown): { fromSource: boolean; names: strin
       const names = Object.keys(step.map.fields);
       result = step.map.merge === true ? { fromSource: result.fromSource, names: [...result.names, ...names] } : { fromSource: false, names };
     } else if (step.window !== undefined && Array.isArray(step.aggregate)) {
-      const aggregates = (step.aggregate as unknown[]).map((item) => (isObject(item) && typeof item.name === 'string' ? item.name : '')).filter((name) => name !== '');
+      const aggregates = (step.aggregate as unknown[])
+        .map((item) => (isObject(item) && typeof item.name === 'string' ? item.name : ''))
+        .filter((name) => name !== '');
       result = { fromSource: false, names: [...(key === undefined ? [] : [key]), 'window_start', 'window_end', ...aggregates] };
     } else return undefined;
   }

@@ -51,7 +51,9 @@ export function subjectOf(erasure: JobErasure, message: ErasureMessage): KeyValu
   }
   const subject = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[erasure.keyField] : undefined;
   if (typeof subject === 'string' || typeof subject === 'boolean' || (typeof subject === 'number' && Number.isFinite(subject))) return subject;
-  throw new Error(`erasure topic ${erasure.topic}: field ${erasure.keyField} is ${subject === undefined ? 'missing' : `${showValue(subject)}, not a string or number`}; it must name the subject`);
+  throw new Error(
+    `erasure topic ${erasure.topic}: field ${erasure.keyField} is ${subject === undefined ? 'missing' : `${showValue(subject)}, not a string or number`}; it must name the subject`,
+  );
 }
 
 export interface ErasureTasksOptions {
@@ -119,11 +121,7 @@ export class ErasureTasks {
    * results buffered around it). Returns the partitions whose positions moved (to commit), and the report when a
    * task applied it.
    */
-  apply(
-    message: ErasureMessage,
-    subject: KeyValue,
-    tasks: ReadonlyMap<number, ErasableTask>,
-  ): { moved: number[]; report: ErasureReport | undefined } {
+  apply(message: ErasureMessage, subject: KeyValue, tasks: ReadonlyMap<number, ErasableTask>): { moved: number[]; report: ErasureReport | undefined } {
     const { erasure, sinks, routeBy } = this.#options;
     const owner = routeBy === undefined ? undefined : partitionOf(String(subject), routeBy);
     const moved: number[] = [];

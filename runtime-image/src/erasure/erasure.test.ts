@@ -77,7 +77,13 @@ describe('eraseKey of the pattern operator', () => {
   it("deletes the subject's partial matches, so a later record does not complete them", () => {
     const results: Record<string, unknown>[] = [];
     const { ctx, held } = context(results);
-    const stage = (name: string, e: string) => ({ name, times: 1, orMore: false, contiguity: 'followedBy' as const, condition: (v: Record<string, unknown>) => v.e === e });
+    const stage = (name: string, e: string) => ({
+      name,
+      times: 1,
+      orMore: false,
+      contiguity: 'followedBy' as const,
+      condition: (v: Record<string, unknown>) => v.e === e,
+    });
     const pattern = new PatternOperator({ key: keyByFields(['customer_id']), stages: [stage('first', 'a'), stage('then', 'b')], within: 60_000 }, ctx);
     const at = (customer: string, e: string, time: number): StreamRecord => ({ value: { customer_id: customer, e }, timestamp: time });
     pattern.processRecord(at('c1', 'a', 1_000));
@@ -109,7 +115,16 @@ describe('eraseKey of the joins', () => {
     const results: Record<string, unknown>[] = [];
     const { ctx, held } = context(results);
     const join = new IntervalJoinOperator(
-      { other: 'logins', leftKey: (r) => r.customer_id, rightKey: (r) => r.customer_id, lower: -60_000, upper: 60_000, into: 'login', rightTime: (r) => r.at as number, rightMaxOutOfOrderness: 0 },
+      {
+        other: 'logins',
+        leftKey: (r) => r.customer_id,
+        rightKey: (r) => r.customer_id,
+        lower: -60_000,
+        upper: 60_000,
+        into: 'login',
+        rightTime: (r) => r.at as number,
+        rightMaxOutOfOrderness: 0,
+      },
       ctx,
     );
     join.processRecord(record('c1', 1_000));
@@ -168,7 +183,12 @@ describe('ErasureTasks', () => {
     applier.restore(0, { erasure: { 0: 2 } });
     applier.restore(1, {});
     expect(applier.from(0)).toBe(0);
-    for (const [offset, key] of [[0, 'a'], [1, 'b'], [2, 'c']] as const) applier.apply(message(offset, key), key, tasks(erased));
+    for (const [offset, key] of [
+      [0, 'a'],
+      [1, 'b'],
+      [2, 'c'],
+    ] as const)
+      applier.apply(message(offset, key), key, tasks(erased));
     expect(erased).toEqual([['c'], ['a', 'b', 'c']]);
     expect(applier.metadata(0)).toEqual({ erasure: { 0: 3 } });
     expect(applier.metadata(1)).toEqual({ erasure: { 0: 3 } });
@@ -185,7 +205,12 @@ describe('ErasureTasks', () => {
   it("routes an erasure to the task owning the subject's partition when the source is keyed by it, and erases in the sinks", () => {
     const erased: string[][] = [[], []];
     const sinkErasures: string[] = [];
-    const sink = { write: () => undefined, commit: () => Promise.resolve(), close: () => Promise.resolve(), erase: (field: string, s: unknown) => (sinkErasures.push(`${field}=${String(s)}`), true) };
+    const sink = {
+      write: () => undefined,
+      commit: () => Promise.resolve(),
+      close: () => Promise.resolve(),
+      erase: (field: string, s: unknown) => (sinkErasures.push(`${field}=${String(s)}`), true),
+    };
     const applier = new ErasureTasks({ erasure, sinks: [sink], routeBy: 2 });
     const { moved, report } = applier.apply(message(0, 'customer-1'), 'customer-1', tasks(erased));
     expect(moved).toEqual([0, 1]);

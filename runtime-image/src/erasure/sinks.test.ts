@@ -38,7 +38,9 @@ describe('PostgreSQL sink erase', () => {
       expect(sink.erase('customer_id', 'c1')).toBe(true);
       sink.write(result('c1', 1, '2025-12-05T10:10:00Z'));
       await sink.commit();
-      const { rows } = await client.query<{ customer_id: string; txn_count: string }>(`SELECT customer_id, txn_count FROM ${table} ORDER BY customer_id, window_start`);
+      const { rows } = await client.query<{ customer_id: string; txn_count: string }>(
+        `SELECT customer_id, txn_count FROM ${table} ORDER BY customer_id, window_start`,
+      );
       expect(rows.map((row) => `${row.customer_id} ${row.txn_count}`)).toEqual(['c1 1', 'c2 2']);
       expect(sink.erase('merchant_id', 'c1')).toBe(false);
     } finally {

@@ -18,16 +18,25 @@ export function compileErasure(problems: Problems, erasure: unknown, pipeline: u
   if (erasure === undefined) return undefined;
   const path = 'spec.erasure';
   if (!isObject(erasure) || typeof erasure.topic !== 'string' || erasure.topic === '') {
-    problems.add(path, `${showValue(erasure)} is not an erasure source; write { topic: customer-erasures } (and keyField when the subject is a field of the record)`);
+    problems.add(
+      path,
+      `${showValue(erasure)} is not an erasure source; write { topic: customer-erasures } (and keyField when the subject is a field of the record)`,
+    );
     return undefined;
   }
   if (erasure.keyField !== undefined && (typeof erasure.keyField !== 'string' || erasure.keyField === '')) {
-    problems.add(`${path}.keyField`, `${showValue(erasure.keyField)} is not a field name; name the field of the erasure record that holds the subject, or leave keyField out to use the record's key`);
+    problems.add(
+      `${path}.keyField`,
+      `${showValue(erasure.keyField)} is not a field name; name the field of the erasure record that holds the subject, or leave keyField out to use the record's key`,
+    );
     return undefined;
   }
   const resultField = keyField(pipeline);
   if (resultField === undefined) {
-    problems.add(path, 'erases a subject from keyed state, but the pipeline has no keyBy step: add one (e.g. { keyBy: { field: customer_id } }) or remove spec.erasure');
+    problems.add(
+      path,
+      'erases a subject from keyed state, but the pipeline has no keyBy step: add one (e.g. { keyBy: { field: customer_id } }) or remove spec.erasure',
+    );
     return undefined;
   }
   return { topic: erasure.topic, ...(erasure.keyField === undefined ? {} : { keyField: erasure.keyField }), resultField };

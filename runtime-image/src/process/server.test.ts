@@ -95,8 +95,17 @@ describe('the runtime pod’s HTTP surface', () => {
     const app = buildServer({ target, registry: new Registry(), controlToken: 's3cret' });
     const wrong = [undefined, 'Bearer ', 'Bearer s3creT', 'Bearer s3cret0', 'Basic s3cret', 'bearer s3cret'];
     for (const authorization of wrong) {
-      for (const [method, url] of [['GET', '/status'], ['POST', '/savepoints'], ['POST', '/stop?savepoint=true']] as const) {
-        const answer = await app.inject({ method, url, headers: authorization === undefined ? {} : { authorization }, payload: method === 'POST' ? {} : undefined });
+      for (const [method, url] of [
+        ['GET', '/status'],
+        ['POST', '/savepoints'],
+        ['POST', '/stop?savepoint=true'],
+      ] as const) {
+        const answer = await app.inject({
+          method,
+          url,
+          headers: authorization === undefined ? {} : { authorization },
+          payload: method === 'POST' ? {} : undefined,
+        });
         expect([authorization, url, answer.statusCode]).toEqual([authorization, url, 401]);
         expect(answer.body).not.toContain('s3cret');
       }

@@ -174,7 +174,14 @@ describe('rules in a compiled job', () => {
   it('refuses a bad rule by its path in the manifest, and rules on a joined source as not there yet', () => {
     const result = compileJob(
       manifest([
-        { name: 'transactions', file: { path: 'in.jsonl' }, rules: [{ name: 'ok', field: 'a', required: true }, { name: 'bad', field: 'b', regex: '(' }] },
+        {
+          name: 'transactions',
+          file: { path: 'in.jsonl' },
+          rules: [
+            { name: 'ok', field: 'a', required: true },
+            { name: 'bad', field: 'b', regex: '(' },
+          ],
+        },
         { name: 'customers', file: { path: 'c.jsonl' }, rules: [{ name: 'ok', field: 'a', required: true }] },
       ]),
     );

@@ -187,7 +187,10 @@ const COMPILERS: Record<Kind, RuleCompiler> = {
       const value = item[key];
       if (value === undefined || value === null) return undefined;
       if (typeof value === 'number' && Number.isFinite(value)) return value;
-      problems.add(`${path}.${key}`, `${showValue(value)} is not a number; write the ${key === 'min' ? 'smallest' : 'largest'} value allowed, such as 0 or 99.5`);
+      problems.add(
+        `${path}.${key}`,
+        `${showValue(value)} is not a number; write the ${key === 'min' ? 'smallest' : 'largest'} value allowed, such as 0 or 99.5`,
+      );
       return undefined;
     };
     const min = bound('min');
@@ -215,7 +218,10 @@ const COMPILERS: Record<Kind, RuleCompiler> = {
     try {
       pattern = new RegExp(item.regex, 'u');
     } catch (error) {
-      problems.add(`${path}.regex`, `${showValue(item.regex)} is not a valid regular expression: ${messageOf(error)}; fix it (JavaScript syntax, as in CEL's matches())`);
+      problems.add(
+        `${path}.regex`,
+        `${showValue(item.regex)} is not a valid regular expression: ${messageOf(error)}; fix it (JavaScript syntax, as in CEL's matches())`,
+      );
       return undefined;
     }
     const { path: name, read } = field!;
@@ -234,7 +240,13 @@ const COMPILERS: Record<Kind, RuleCompiler> = {
       return undefined;
     }
     const values = new Set<unknown>(allowed);
-    const shown = allowed.length <= 8 ? allowed.map((value) => showValue(value)).join(', ') : `${allowed.slice(0, 8).map((value) => showValue(value)).join(', ')}, …`;
+    const shown =
+      allowed.length <= 8
+        ? allowed.map((value) => showValue(value)).join(', ')
+        : `${allowed
+            .slice(0, 8)
+            .map((value) => showValue(value))
+            .join(', ')}, …`;
     const { path: name, read } = field!;
     return (record) => {
       const value = read(record);

@@ -447,7 +447,11 @@ class RepartitionPurge {
     try {
       const owned = new Set(this.stage2.partitions);
       const committed = await client.committedOffsets(this.stage2.groupId, this.topic);
-      const before = new Map([...committed].filter(([partition, { offset }]) => owned.has(partition) && offset > (this.#purged.get(partition) ?? 0)).map(([p, { offset }]) => [p, offset]));
+      const before = new Map(
+        [...committed]
+          .filter(([partition, { offset }]) => owned.has(partition) && offset > (this.#purged.get(partition) ?? 0))
+          .map(([p, { offset }]) => [p, offset]),
+      );
       if (before.size === 0) return;
       await client.deleteRecordsBefore(this.topic, before);
       for (const [partition, offset] of before) this.#purged.set(partition, offset);

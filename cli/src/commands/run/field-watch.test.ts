@@ -81,7 +81,7 @@ describe('streamctl run watches the fields a job reads', () => {
   it('exits 1 with a message when every record read was dead-lettered', () => {
     const { code, stderr } = streamctlRun(job('amont > 100.0'), input(transactions));
     expect(stderr).toContain(
-      'streamctl run: every record read (20) was dead-lettered and no result came out: read the reasons above, then fix the job\'s fields or the input and run again',
+      "streamctl run: every record read (20) was dead-lettered and no result came out: read the reasons above, then fix the job's fields or the input and run again",
     );
     expect(code).toBe(1);
   });

@@ -40,7 +40,9 @@ describe('streamctl validate with data-quality rules', () => {
     writeFileSync(file, ruledJob);
     expect(validateFiles([file])).toEqual([
       expect.stringMatching(
-        new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} StreamJob/ruled: spec\\.sources\\[0\\]\\.rules\\[1\\]\\.regex: "\\[A-Z" is not a valid regular expression: .+; fix it`),
+        new RegExp(
+          `^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} StreamJob/ruled: spec\\.sources\\[0\\]\\.rules\\[1\\]\\.regex: "\\[A-Z" is not a valid regular expression: .+; fix it`,
+        ),
       ),
       `${file} StreamJob/ruled: spec.sources[0].rules[2].cel: is not valid CEL: Unexpected token: EOF (column 10)`,
     ]);

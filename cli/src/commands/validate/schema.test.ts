@@ -68,14 +68,21 @@ let registryUrl: string;
 
 beforeAll(async () => {
   directory = mkdtempSync(join(tmpdir(), 'sluice-validate-schema-'));
-  registry = spawn(tsx, [join(root, 'registry/src/main.ts'), '--port', '0', '--store', `file:${join(directory, 'store')}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  registry = spawn(tsx, [join(root, 'registry/src/main.ts'), '--port', '0', '--store', `file:${join(directory, 'store')}`], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   registry.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   registry.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  registryUrl = await eventually('sluice-registry to announce its address', () => Promise.resolve(/listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1]));
+  registryUrl = await eventually('sluice-registry to announce its address', () =>
+    Promise.resolve(/listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1]),
+  );
   for (let version = 0; version < 3; version++) {
     // Three versions, each adding an optional field, so the check names version 3.
-    const fields = [...(JSON.parse(TRANSACTION) as { fields: unknown[] }).fields, ...Array.from({ length: version }, (_, i) => ({ name: `note_${i}`, type: ['null', 'string'], default: null }))];
+    const fields = [
+      ...(JSON.parse(TRANSACTION) as { fields: unknown[] }).fields,
+      ...Array.from({ length: version }, (_, i) => ({ name: `note_${i}`, type: ['null', 'string'], default: null })),
+    ];
     const response = await fetch(`${registryUrl}/subjects/transactions-value/versions`, {
       method: 'POST',
       headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
@@ -138,7 +145,9 @@ describe('streamctl validate against a schema', () => {
   it('checks against a SchemaSubject among the files when no --registry is given', async () => {
     const file = write('with-subject.yaml', `${subjectManifest}---\n${job(`http://127.0.0.1:${await closedPort()}`)}`);
     const { status, stderr } = await run([file]);
-    expect(stderr).toContain(`${file}#2 StreamJob/typo: spec.pipeline[0].filter: field amont is not in subject transactions-value (the SchemaSubject in ${file}#1)`);
+    expect(stderr).toContain(
+      `${file}#2 StreamJob/typo: spec.pipeline[0].filter: field amont is not in subject transactions-value (the SchemaSubject in ${file}#1)`,
+    );
     expect(status).toBe(1);
   });
 
@@ -150,10 +159,21 @@ metadata:
 spec:
   subject: features-value
   schemaType: AVRO
-  schema: '${JSON.stringify({ type: 'record', name: 'Features', fields: [{ name: 'customer_id', type: 'string' }, { name: 'total', type: 'double' }, { name: 'txn_max', type: 'double' }] })}'
+  schema: '${JSON.stringify({
+    type: 'record',
+    name: 'Features',
+    fields: [
+      { name: 'customer_id', type: 'string' },
+      { name: 'total', type: 'double' },
+      { name: 'txn_max', type: 'double' },
+    ],
+  })}'
 `;
     const fixed = job(registryUrl).replace('filter: amont', 'filter: amount').replace('field: customerid', 'field: customer_id');
-    const withSink = fixed.replace('      stdout: {}', '      kafka:\n        topic: features\n        format: avro\n        schema:\n          subject: features-value');
+    const withSink = fixed.replace(
+      '      stdout: {}',
+      '      kafka:\n        topic: features\n        format: avro\n        schema:\n          subject: features-value',
+    );
     const file = write('sink.yaml', `${subjectManifest}---\n${features}---\n${withSink}`);
     const { status, stderr } = await run([file]);
     expect(stderr.split('\n')[0]).toBe(
@@ -166,7 +186,11 @@ spec:
     const down = `http://127.0.0.1:${await closedPort()}`;
     const file = write('offline.yaml', job(down));
     const { status, stdout, stderr } = await run([file]);
-    expect(stderr).toMatch(new RegExp(`^note: ${file} StreamJob/typo: the schema check was skipped: the schema registry at ${down} did not answer GET /subjects/transactions-value/versions/latest`));
+    expect(stderr).toMatch(
+      new RegExp(
+        `^note: ${file} StreamJob/typo: the schema check was skipped: the schema registry at ${down} did not answer GET /subjects/transactions-value/versions/latest`,
+      ),
+    );
     expect(stderr.trim().split('\n')).toHaveLength(1);
     expect(stdout).toBe('1 file(s) valid\n');
     expect(status).toBe(0);
