@@ -1,10 +1,12 @@
 // A runtime pod repartitions a job whose topic is keyed by something else through <app>-<keyBy>-repartition: the same windows as on a topic keyed by the key, and kill -9 loses and doubles nothing.
 import type { SavepointResponse, StopResponse } from '@sluice/crds';
 import { Kafka, logLevel } from 'kafkajs';
+import { END_OF_INPUT_HEADER } from '@sluice/runtime';
 import { readEndpoints } from '../env/src/endpoints.js';
 import {
   createTopics,
   fraudJobSpec,
+  kafka,
   multiset,
   produceGenerated,
   readCommitted,
@@ -35,6 +37,20 @@ function jobFile(topics: ReturnType<typeof topicsOf>, keyedBy: string): string {
   const spec = fraudJobSpec(topics) as { sources: { kafka: Record<string, unknown> }[] };
   spec.sources[0]!.kafka.keyedBy = keyedBy;
   return writeJobFile(topics.name, spec);
+}
+
+/** Ends a bounded run's input: the end marker in every partition. */
+async function endInput(topic: string): Promise<void> {
+  const producer = kafka(brokers).producer();
+  await producer.connect();
+  try {
+    await producer.send({
+      topic,
+      messages: Array.from({ length: PARTITIONS }, (_, partition) => ({ partition, value: null, headers: { [END_OF_INPUT_HEADER]: 'true' } })),
+    });
+  } finally {
+    await producer.disconnect();
+  }
 }
 
 function runtimeEnv(file: string, extra: Record<string, string> = {}): Record<string, string> {
@@ -142,10 +158,13 @@ describe('a runtime pod and a job whose topic is not keyed by its keyBy', () => 
   }, 240_000);
 
   it('takes a savepoint while it runs on 2 pods, which go on to the end, and a run from it gives the windows after it, each whole', async () => {
-    const topics = topicsOf(uniqueName('velocity-running-savepoint'), byMerchant);
+    // The same transactions as the shared topic's, but its end markers only after the savepoint: a bounded run refuses a
+    // savepoint once a partition has ended (it would restore stage 1 past its end marker), so the pods must not get there first.
+    const input = uniqueName('txn-by-merchant-open');
+    await createTopics(brokers, [input], PARTITIONS);
+    expect(await produceGenerated(brokers, input, { ...workload, keyField: 'merchant_id' }, [], false)).toBe(workload.count);
+    const topics = topicsOf(uniqueName('velocity-running-savepoint'), input);
     const env = runtimeEnv(jobFile(topics, 'merchant_id'), {
-      // Small fetches and an early savepoint: it lands long before any pod reads to its partitions' end markers (a bounded
-      // run refuses a savepoint after them: it would restore stage 1 past its end marker, and the restored run would never end).
       SLUICE_MAX_BYTES_PER_PARTITION: '1024',
       SLUICE_SNAPSHOT_LOCATION: scratchDir('savepoints'),
       SLUICE_CONTROL_TOKEN: token,
@@ -160,6 +179,7 @@ describe('a runtime pod and a job whose topic is not keyed by its keyBy', () => 
     // The controller asks every pod at once, under one id.
     const answers = (await Promise.all(two.map((pod) => pod.control('POST', '/savepoints', { id: 'sp-running' })))) as SavepointResponse[];
     expect(answers.filter((answer) => answer.complete)).toHaveLength(1);
+    await endInput(input);
     await Promise.all(two.map((pod) => pod.exitsWith(0)));
     // The pause for the savepoint lost and doubled nothing of the run that went on.
     expect(multiset(await readCommitted(brokers, topics.output))).toEqual(expected);

@@ -10,7 +10,7 @@ import { messageOf } from '../error-message.js';
 import type { CompiledJob } from '../compiler/job.js';
 import type { Sink } from '../connectors/sink.js';
 import { ExactlyOnceTaskSet, type CommitReport, type ExactlyOnceOptions } from '../kafka/exactly-once.js';
-import { RepartitionedTaskSet } from '../repartition/kafka-stage.js';
+import { endedRefusal, RepartitionedTaskSet } from '../repartition/kafka-stage.js';
 import { repartitionedSnapshotTag } from '../repartition/kafka.js';
 import { KafkajsClient } from '../kafka/kafkajs-client.js';
 import { kafkaConnectionFromDir } from '@sluice/crds';
@@ -337,11 +337,7 @@ export class Runtime {
         ? () => {
             const ended = taskSet.endedSourcePartitions();
             if (ended.length > 0) {
-              throw new ControlError(
-                'SLUICE_E_REPARTITIONED_SAVEPOINT',
-                `this bounded run has read source partitions ${ended.join(', ')} to their end markers, so a savepoint now could not be restored (its stage 1 would wait past the end for ever): take it before the input ends`,
-                409,
-              );
+              throw new ControlError('SLUICE_E_REPARTITIONED_SAVEPOINT', endedRefusal(ended), 409);
             }
             return taskSet
               .atSavepointPoint(id ?? `savepoint-${randomUUID()}`, REPARTITION_DRAIN_WHILE_RUNNING_MS, () => this.#pin())

@@ -321,6 +321,9 @@ export class RepartitionedTaskSet {
       return await this.stage1.atCommitPoint(async () => {
         // The commit point's transaction took the marks; stage 1 writes nothing more until this returns.
         this.#outbox.barrier = undefined;
+        // Checked again here, with stage 1 paused: it may have read an end marker since the caller looked.
+        const ended = this.endedSourcePartitions();
+        if (ended.length > 0) throw new Error(endedRefusal(ended));
         return aligned();
       });
     } finally {
@@ -411,6 +414,11 @@ export class RepartitionedTaskSet {
   changelogPositions(): Promise<Map<number, number | null>> {
     return this.stage2.changelogPositions();
   }
+}
+
+/** Why a bounded run takes no savepoint once a source partition has ended. */
+export function endedRefusal(ended: readonly number[]): string {
+  return `this bounded run has read source partitions ${ended.join(', ')} to their end markers, so a savepoint now could not be restored (its stage 1 would wait past the end for ever): take it before the input ends`;
 }
 
 /**
